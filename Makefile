@@ -1,0 +1,56 @@
+# RSP Metrics Dashboard: every command the README quotes. `make help` lists them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+
+.DEFAULT_GOAL := help
+.PHONY: help run test e2e lint format init demo-data regions clean chromium
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+chromium: # Debian's Chromium for the browser tests (Playwright's own browser download does not work offline)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium with apt-get…"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+run: $(VENV)/.runtime ## set up and start the app on the embedded store (http://localhost:8501)
+	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+
+test: $(VENV)/.dev chromium ## set up and run every test (queries, pages, browser)
+	$(BIN)/python -m pytest
+
+e2e: $(VENV)/.dev chromium ## the real-browser tests alone
+	$(BIN)/python -m pytest -m browser
+
+lint: $(VENV)/.dev ## ruff check and format check
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(VENV)/.dev ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+init: $(VENV)/.runtime ## create/upgrade the store DATABASE_URL names, with the demo data
+	$(BIN)/python -m rsp_data init --demo
+
+demo-data: $(VENV)/.dev ## regenerate rsp_data/data/demo_metrics.csv (seeded: same output every run)
+	$(BIN)/python -m rsp_data.demo
+
+regions: $(VENV)/.dev ## regenerate rsp_data/data/ct_regions.geojson from the Census county shapes
+	$(BIN)/python scripts/build_regions_geojson.py
+
+clean: ## remove the virtual environment and the embedded store
+	rm -rf $(VENV) var

@@ -1,0 +1,57 @@
+"""Map: the five regions shaded by a measure, each partnership a marker sized by it. No basemap needed."""
+
+import html
+
+import streamlit as st
+
+from queries.metrics import kpi_summary, metrics_by
+from queries.registry import partnership_list
+from rsp_data.metrics import METRICS
+from ui import charts, state
+from ui.format import metric_value
+from ui.theme import SECTOR_COLOURS
+
+MAP_METRICS = ("placements", "employers_engaged", "trainees_enrolled", "trainees_completed", "placement_rate", "completion_rate")
+
+filters = state.filters()
+kpis = state.query(kpi_summary, filters)
+state.page_header("Map of the partnerships", filters, kpis["as_of_label"])
+
+metric = state.url_choice(
+    st.selectbox,
+    "Shade regions and size markers by",
+    MAP_METRICS,
+    param="metric",
+    default="placements",
+    format_func=lambda m: METRICS[m].label,
+)
+by_region = state.query(metrics_by, filters, "region")
+by_partnership = state.query(metrics_by, filters, "partnership")
+registry = state.query(partnership_list)
+markers = by_partnership.merge(
+    registry[["rsp_id", "sector_id", "region_id", "sector_name", "region_name", "convener"]],
+    left_on="group_id",
+    right_on="rsp_id",
+)
+
+map_column, legend_column = st.columns([4, 1])
+with map_column:
+    st.pydeck_chart(charts.region_map(by_region, markers, metric), height=620)
+    st.caption(
+        "Region boundaries are approximate, by county (US Census cartographic boundaries). "
+        "Markers sit inside their region; their position within it carries no meaning."
+    )
+with legend_column:
+    st.markdown(f"**{METRICS[metric].label}** by region")
+    for row in by_region.sort_values(metric, ascending=False).itertuples():
+        st.markdown(f"{row.group_name}: **{metric_value(metric, getattr(row, metric))}**")
+    st.markdown("**Marker colour: sector**")
+    sector_names = dict(zip(registry["sector_id"], registry["sector_name"], strict=False))
+    for sector_id in sorted(set(markers["sector_id"])):
+        st.markdown(
+            f"<span style='color:{SECTOR_COLOURS[sector_id]}; font-size:1.3em'>●</span> {html.escape(sector_names[sector_id])}",
+            unsafe_allow_html=True,
+        )
+    st.caption("Marker area grows with the measure. Hover a region or marker for its figures.")
+if metric == "employers_engaged":
+    st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")

@@ -1,0 +1,88 @@
+"""Overview: the statewide picture in ten seconds. KPIs, goal progress, sector and region breakdowns."""
+
+import streamlit as st
+
+from queries.goals import goal_progress, grant_placements_by_month
+from queries.metrics import kpi_summary, metrics_by
+from rsp_data.metrics import METRICS
+from ui import charts, state
+from ui.format import number, percent
+
+KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
+BREAKDOWN_METRICS = ("placements", "employers_engaged", "trainees_enrolled", "trainees_completed", "placement_rate", "completion_rate")
+
+filters = state.filters()
+kpis = state.query(kpi_summary, filters)
+state.page_header("Connecticut Regional Sector Partnerships", filters, kpis["as_of_label"])
+
+if kpis["months"] == 0:
+    st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
+    st.stop()
+
+help_text = {
+    "employers_engaged": (
+        f"Employers engaged at the end of {state.month_name(kpis['as_of_label'])}, the latest month in range "
+        "(a count at month end, not a sum over months). An employer working with two partnerships counts twice."
+    ),
+    "trainees_enrolled": "New enrolments, summed over the months in range.",
+    "trainees_completed": "Completions, summed over the months in range.",
+    "placements": "Completers placed into jobs, summed over the months in range.",
+    "placement_rate": "Placements ÷ trainees completed over the same range (a ratio of sums).",
+}
+for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
+    value = kpis[metric]
+    shown = percent(value) if metric.endswith("_rate") else number(value)
+    column.metric(METRICS[metric].label, shown, help=help_text[metric], border=True)
+
+# ---- Good Jobs Challenge goal
+progress = state.query(goal_progress, filters)
+st.subheader("Good Jobs Challenge: 2,000 placements")
+if progress.partnerships == 0:
+    st.caption("No grant-supported partnership is inside the current filters.")
+else:
+    through = state.month_name(progress.through.strftime("%Y-%m")) if progress.through else "—"
+    st.progress(
+        min(progress.share, 1.0),
+        text=f"**{progress.placements:,} of {progress.goal:,} placements ({progress.share:.0%})** by "
+        f"{progress.partnerships} grant-supported partnership{'s' if progress.partnerships != 1 else ''}, "
+        f"{progress.since:%b %Y} – {through}",
+    )
+    monthly = state.query(grant_placements_by_month, filters)
+    recent = monthly.tail(6)
+    remaining = progress.goal - progress.placements
+    if remaining <= 0:
+        st.success(f"Goal reached: {progress.placements - progress.goal:,} placements beyond it.")
+    elif len(recent) == 6 and recent["placements"].sum() > 0:
+        pace = recent["placements"].mean()
+        months_left = remaining / pace
+        st.caption(
+            f"At the pace of the last six months ({pace:,.0f} placements a month), the remaining "
+            f"{remaining:,} take about {months_left:,.0f} more month{'s' if round(months_left) != 1 else ''}."
+        )
+    if filters.regions or filters.sectors or filters.partnerships:
+        st.caption("Within the current filters: the goal itself is statewide.")
+
+# ---- Breakdowns
+st.subheader("Where it is happening")
+metric = state.url_choice(
+    st.selectbox,
+    "Measure",
+    BREAKDOWN_METRICS,
+    param="metric",
+    default="placements",
+    format_func=lambda m: METRICS[m].label,
+)
+by_sector = state.query(metrics_by, filters, "sector")
+by_region = state.query(metrics_by, filters, "region")
+left, right = st.columns(2)
+label = METRICS[metric].label
+left.plotly_chart(
+    charts.breakdown_bar(by_sector, metric, "sector", f"{label} by sector"),
+    config={"displaylogo": False},
+)
+right.plotly_chart(
+    charts.breakdown_bar(by_region, metric, "region", f"{label} by region"),
+    config={"displaylogo": False},
+)
+if metric == "employers_engaged":
+    st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")

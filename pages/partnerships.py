@@ -1,0 +1,123 @@
+"""Partnerships: all fourteen side by side; choosing one opens its profile and its peers."""
+
+import streamlit as st
+
+from queries.filters import Filters
+from queries.metrics import kpi_summary, metrics_by, monthly_totals
+from queries.registry import partnership_list
+from rsp_data.metrics import METRICS
+from ui import charts, state
+from ui.format import number, percent
+
+filters = state.filters()
+kpis = state.query(kpi_summary, filters)
+state.page_header("Partnerships", filters, kpis["as_of_label"])
+
+registry = state.query(partnership_list)
+rows = state.query(metrics_by, filters, "partnership")
+table = registry.merge(rows, left_on="rsp_id", right_on="group_id", how="inner")
+if filters.partnerships:
+    table = table[table["rsp_id"].isin(filters.partnerships)]
+table = table.sort_values("placements", ascending=False).reset_index(drop=True)
+
+st.caption(
+    "Click a column header to sort; select a row to open its profile. Employers engaged: "
+    f"at {state.month_name(kpis['as_of_label']) if kpis['as_of_label'] else 'the latest month'}; "
+    "other figures: summed over the months in range."
+)
+shown = table.assign(
+    launched=table["launched"].replace("", "not published"),
+    gjc=table["gjc_supported"].map({True: "Yes", False: "No"}),
+)
+event = st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key="partnership_table",
+    column_order=(
+        "name", "sector_name", "region_name", "employers_engaged", "trainees_enrolled",
+        "trainees_completed", "placements", "placement_rate", "gjc", "launched",
+    ),
+    column_config={
+        "name": st.column_config.TextColumn("Partnership", width="large"),
+        "sector_name": "Sector",
+        "region_name": "Region",
+        "employers_engaged": st.column_config.NumberColumn("Employers", format="%d"),
+        "trainees_enrolled": st.column_config.NumberColumn("Enrolled", format="%d"),
+        "trainees_completed": st.column_config.NumberColumn("Completed", format="%d"),
+        "placements": st.column_config.NumberColumn("Placements", format="%d"),
+        "placement_rate": st.column_config.ProgressColumn("Placement rate", format="percent", min_value=0, max_value=1),
+        "gjc": "Grant",
+        "launched": "Launched",
+    },
+)
+
+selected_rows = event.selection.rows if event is not None else []
+if selected_rows:
+    picked = table.iloc[selected_rows[0]]["rsp_id"]
+    if st.session_state.get("_last_table_pick") != picked:
+        st.session_state["_last_table_pick"] = picked
+        st.session_state["p_profile"] = picked
+
+names = dict(zip(registry["rsp_id"], registry["name"], strict=True))
+profile_id = state.url_choice(
+    st.selectbox,
+    "Partnership profile",
+    ["", *sorted(names, key=names.get)],
+    param="profile",
+    default="",
+    format_func=lambda i: names.get(i, "Choose a partnership…"),
+)
+if not profile_id:
+    st.stop()
+
+p = registry.set_index("rsp_id").loc[profile_id]
+st.header(p["name"])
+facts = {
+    "Sector": p["sector_name"],
+    "Region": p["region_name"],
+    "Convener": p["convener"] or "not published",
+    "Launched": p["launched"] or "not published",
+    "Published size": p["published_size"] or "not published",
+    "Good Jobs Challenge": "supported" if p["gjc_supported"] else "not supported",
+}
+st.markdown("  \n".join(f"**{k}:** {v}" for k, v in facts.items()), help=None)
+if p["name_source"] == "descriptive":
+    st.caption("No public name was found for this partnership: the name describes its sector and region.")
+
+mine = Filters(partnerships=(profile_id,), month_from=filters.month_from, month_to=filters.month_to)
+own = state.query(kpi_summary, mine)
+if own["months"] == 0:
+    st.info("This partnership has no figures in the chosen months.")
+    st.stop()
+cols = st.columns(5)
+for col, metric in zip(cols, ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate"), strict=True):
+    value = own[metric]
+    col.metric(METRICS[metric].label, percent(value) if metric.endswith("_rate") else number(value), border=True)
+
+monthly = state.query(monthly_totals, mine, None)
+st.plotly_chart(
+    charts.profile_trend(monthly, f"{p['name']}: people trained and placed each quarter"),
+    config={"displaylogo": False},
+)
+
+peers_filter = Filters(sectors=(p["sector_id"],), month_from=filters.month_from, month_to=filters.month_to)
+peers = state.query(metrics_by, peers_filter, "partnership").merge(
+    registry[["rsp_id", "sector_id"]], left_on="group_id", right_on="rsp_id"
+)
+st.subheader(f"Compared with {p['sector_name'].lower()} peers")
+if len(peers) < 2:
+    st.caption(f"{p['name']} is the only {p['sector_name'].lower()} partnership in the registry.")
+else:
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.peer_bar(peers, "placements", profile_id, f"Placements, {p['sector_name']} partnerships"),
+        config={"displaylogo": False},
+    )
+    right.plotly_chart(
+        charts.peer_bar(peers, "placement_rate", profile_id, f"Placement rate, {p['sector_name']} partnerships"),
+        config={"displaylogo": False},
+    )
+    st.caption("Peers are compared over the same months, in every region.")

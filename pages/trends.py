@@ -1,0 +1,74 @@
+"""Trends: any measure month by month, by quarter or cumulatively, split by sector, region or partnership."""
+
+import streamlit as st
+
+from queries.goals import grant_placements_by_month
+from queries.metrics import kpi_summary, monthly_totals
+from queries.metrics import GROUP_NOUNS
+from queries.trends import VIEWS, metric_series
+from rsp_data.metrics import METRICS, STOCK
+from rsp_data.registry import registry
+from ui import charts, state
+
+TREND_METRICS = ("placements", "trainees_enrolled", "trainees_completed", "employers_engaged", "placement_rate", "completion_rate")
+SPLITS = ("none", "sector", "region", "partnership")
+
+filters = state.filters()
+kpis = state.query(kpi_summary, filters)
+state.page_header("Trends", filters, kpis["as_of_label"])
+
+c1, c2, c3 = st.columns(3)
+with c1:
+    metric = state.url_choice(
+        st.selectbox, "Measure", TREND_METRICS, param="metric", default="placements",
+        format_func=lambda m: METRICS[m].label,
+    )
+with c2:
+    view = state.url_choice(
+        st.segmented_control, "View", VIEWS, param="view", default="monthly",
+        format_func=str.capitalize, required=True,
+    )
+with c3:
+    split = state.url_choice(
+        st.segmented_control, "Split by", SPLITS, param="split", default="none",
+        format_func=lambda s: "Nothing" if s == "none" else GROUP_NOUNS[s], required=True,
+    )
+
+group = None if split == "none" else split
+monthly = state.query(monthly_totals, filters, group)
+series = metric_series(monthly, metric, view)
+if series.empty:
+    st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
+    st.stop()
+
+info = METRICS[metric]
+view_words = {"monthly": "each month", "quarterly": "each quarter", "cumulative": "running total"}[view]
+title = f"{info.label}, {view_words}" + (f", by {split}" if group else "")
+goal_series = goal = None
+if metric == "placements" and view == "cumulative":
+    goal = registry().grant.goal_placements
+    goal_series = state.query(grant_placements_by_month, filters)
+    title = "Cumulative placements against the Good Jobs Challenge goal"
+st.plotly_chart(
+    charts.trend_chart(series, metric, view, group, title, goal_series, goal),
+    config={"displaylogo": False},
+)
+
+notes = []
+if info.kind == STOCK and view == "cumulative":
+    notes.append("Employers engaged is a count at month end: a running total would double count, so the cumulative view shows month-end counts.")
+if info.kind == STOCK and view == "quarterly":
+    notes.append("Employers engaged per quarter is the count in the quarter's last month, not a sum.")
+if view == "quarterly" and (series["months_in_period"] < 3).any():
+    notes.append("Quarters with fewer than three months of data in range are partial (hover shows how many).")
+if goal:
+    notes.append(
+        f"The dotted line counts placements by the grant-supported partnerships since {registry().grant.announced}; "
+        "the solid line counts every partnership in the filters from the start of the range."
+    )
+for note in notes:
+    st.caption(note)
+
+with st.expander("The numbers behind this chart"):
+    table = series.pivot_table(index="period_label", columns="group_name", values="value", sort=False)
+    st.dataframe(table, width="stretch")

@@ -1,0 +1,54 @@
+"""Shared pieces of the queries: the filter conditions and month conversions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import Engine, Select
+
+from queries.filters import Filters
+from rsp_data.schema import monthly_metrics as facts
+from rsp_data.schema import partnerships
+from rsp_data.store import month_to_date
+
+
+def conditions(filters: Filters, *, months: bool = True) -> list:
+    """WHERE conditions for a select over facts joined to partnerships; values are bound."""
+    conds = []
+    if filters.regions:
+        conds.append(partnerships.c.region_id.in_(filters.regions))
+    if filters.sectors:
+        conds.append(partnerships.c.sector_id.in_(filters.sectors))
+    if filters.partnerships:
+        conds.append(partnerships.c.rsp_id.in_(filters.partnerships))
+    if months and filters.month_from:
+        conds.append(facts.c.month >= month_to_date(filters.month_from))
+    if months and filters.month_to:
+        conds.append(facts.c.month <= month_to_date(filters.month_to))
+    return conds
+
+
+def facts_join():
+    return facts.join(partnerships, facts.c.rsp_id == partnerships.c.rsp_id)
+
+
+def frame(engine: Engine, stmt: Select) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def as_date(value) -> date | None:
+    """Dates come back as date objects (PostgreSQL) or ISO strings (some drivers); normalise."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def month_label(value: date | None) -> str:
+    return value.strftime("%Y-%m") if value else ""

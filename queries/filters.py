@@ -1,0 +1,137 @@
+"""The one Filters value that flows from the sidebar (and the URL) to every query.
+
+Parsing is here, not in the UI, so that hostile links are tested without Streamlit:
+every bad value is dropped with a notice a person can read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+# URL parameter names, fixed for readable links: ?region=capital&sector=healthcare&from=2024-01
+PARAM_REGION = "region"
+PARAM_SECTOR = "sector"
+PARAM_RSP = "rsp"
+PARAM_FROM = "from"
+PARAM_TO = "to"
+FILTER_PARAMS = (PARAM_REGION, PARAM_SECTOR, PARAM_RSP, PARAM_FROM, PARAM_TO)
+
+_SHOWN_MAX = 40
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Empty tuples and None mean 'all'. Months are 'YYYY-MM' strings, inclusive."""
+
+    regions: tuple[str, ...] = ()
+    sectors: tuple[str, ...] = ()
+    partnerships: tuple[str, ...] = ()
+    month_from: str | None = None
+    month_to: str | None = None
+
+    def with_(self, **changes) -> Filters:
+        return replace(self, **changes)
+
+    def is_default(self) -> bool:
+        return self == Filters()
+
+
+def valid_month(text: str) -> bool:
+    match = MONTH_RE.match(text)
+    return bool(match) and 1 <= int(match.group(2)) <= 12 and int(match.group(1)) >= 1900
+
+
+def shown(value: str) -> str:
+    """A value from a URL made safe to quote in a notice: no markup characters, bounded length."""
+    cleaned = "".join(ch if ch.isalnum() or ch in " -_.:/=;'()" else "?" for ch in value)
+    return cleaned if len(cleaned) <= _SHOWN_MAX else cleaned[:_SHOWN_MAX] + "…"
+
+
+def _values(params: Mapping[str, Iterable[str] | str], name: str) -> list[str]:
+    raw = params.get(name, [])
+    values = [raw] if isinstance(raw, str) else list(raw)
+    # Links may carry several ids in one value, comma-separated, as well as repeated keys.
+    return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+
+def parse_filters(
+    params: Mapping[str, Iterable[str] | str],
+    *,
+    regions: Iterable[str],
+    sectors: Iterable[str],
+    partnerships: Iterable[str],
+    first_month: str | None,
+    last_month: str | None,
+) -> tuple[Filters, list[str]]:
+    """Read URL parameters into Filters, dropping every bad value with a notice.
+
+    `params` maps a parameter name to its values (repeated keys), e.g. from
+    `{k: st.query_params.get_all(k) for k in FILTER_PARAMS}`.
+    """
+    notices: list[str] = []
+    chosen: dict[str, tuple[str, ...]] = {}
+    for name, known, noun in (
+        (PARAM_REGION, set(regions), "region"),
+        (PARAM_SECTOR, set(sectors), "sector"),
+        (PARAM_RSP, set(partnerships), "partnership"),
+    ):
+        good: list[str] = []
+        for value in _values(params, name):
+            if value in known:
+                if value not in good:
+                    good.append(value)
+            else:
+                notices.append(f"Ignored unknown {noun} “{shown(value)}” in the link.")
+        chosen[name] = tuple(good)
+
+    months: dict[str, str | None] = {}
+    for name in (PARAM_FROM, PARAM_TO):
+        values = _values(params, name)
+        month = None
+        if len(values) > 1:
+            notices.append(f"The link gives “{name}” {len(values)} times; used the first.")
+        if values:
+            value = values[0]
+            if not valid_month(value):
+                notices.append(f"Ignored “{name}={shown(value)}”: months are written YYYY-MM, e.g. 2025-03.")
+            elif first_month and last_month and not (first_month <= value <= last_month):
+                notices.append(
+                    f"Ignored “{name}={value}”: the data runs from {first_month} to {last_month}."
+                )
+            else:
+                month = value
+        months[name] = month
+    if months[PARAM_FROM] and months[PARAM_TO] and months[PARAM_FROM] > months[PARAM_TO]:
+        notices.append(
+            f"Ignored the month range {months[PARAM_FROM]} to {months[PARAM_TO]}: it ends before it starts."
+        )
+        months = {PARAM_FROM: None, PARAM_TO: None}
+
+    filters = Filters(
+        regions=chosen[PARAM_REGION],
+        sectors=chosen[PARAM_SECTOR],
+        partnerships=chosen[PARAM_RSP],
+        month_from=months[PARAM_FROM],
+        month_to=months[PARAM_TO],
+    )
+    return filters, notices
+
+
+def to_params(filters: Filters, *, first_month: str | None = None, last_month: str | None = None) -> dict[str, list[str]]:
+    """The URL parameters for a Filters value; defaults (all, the full month range) are left out."""
+    params: dict[str, list[str]] = {}
+    if filters.regions:
+        params[PARAM_REGION] = list(filters.regions)
+    if filters.sectors:
+        params[PARAM_SECTOR] = list(filters.sectors)
+    if filters.partnerships:
+        params[PARAM_RSP] = list(filters.partnerships)
+    if filters.month_from and filters.month_from != first_month:
+        params[PARAM_FROM] = [filters.month_from]
+    if filters.month_to and filters.month_to != last_month:
+        params[PARAM_TO] = [filters.month_to]
+    return params

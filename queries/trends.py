@@ -1,0 +1,62 @@
+"""Monthly, quarterly and cumulative series of one metric, with each metric's own arithmetic.
+
+Pure pandas over the small frame `metrics.monthly_totals` returns (months x groups).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rsp_data.metrics import METRICS, RATE, STOCK
+
+VIEWS = ("monthly", "quarterly", "cumulative")
+
+
+def metric_series(monthly: pd.DataFrame, metric: str, view: str = "monthly") -> pd.DataFrame:
+    """Series of `metric` per group: columns period (Timestamp), period_label, group_id, group_name,
+    value, months_in_period.
+
+    - flows: summed per quarter, running total when cumulative;
+    - employers_engaged (stock): the quarter's last month, and never accumulated (the
+      cumulative view shows month-end counts unchanged);
+    - rates: ratio of the sums over the quarter, or of the running sums when cumulative.
+    """
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
+    info = METRICS[metric]
+    cols = ["period", "period_label", "group_id", "group_name", "value", "months_in_period"]
+    if monthly.empty:
+        return pd.DataFrame(columns=cols)
+    df = monthly.sort_values("month").copy()
+    needed = [info.numerator, info.denominator] if info.kind == RATE else [metric]
+
+    if view == "quarterly":
+        df["period"] = df["month"].dt.to_period("Q").dt.start_time
+        last_month = df.groupby("period")["month"].transform("max")
+        agg = {c: "sum" for c in needed}
+        grouped = df.groupby(["period", "group_id", "group_name"], as_index=False).agg(
+            **{c: (c, "sum") for c in needed}, months_in_period=("month", "nunique")
+        )
+        if info.kind == STOCK:
+            # A stock at quarter end: the value in the quarter's last month with data.
+            at_end = df[df["month"] == last_month].groupby(["period", "group_id", "group_name"], as_index=False)[metric].sum()
+            grouped = grouped.drop(columns=[metric]).merge(at_end, on=["period", "group_id", "group_name"], how="left")
+            grouped[metric] = grouped[metric].fillna(0)
+        del agg
+        df = grouped
+        df["period_label"] = df["period"].dt.year.astype(str) + " Q" + df["period"].dt.quarter.astype(str)
+    else:
+        df = df.rename(columns={"month": "period"})
+        df["months_in_period"] = 1
+        df["period_label"] = df["period"].dt.strftime("%b %Y")
+        if view == "cumulative" and info.kind != STOCK:
+            df = df.sort_values("period")
+            for c in needed:
+                df[c] = df.groupby("group_id")[c].cumsum()
+
+    if info.kind == RATE:
+        den = df[info.denominator].astype("float64")
+        df["value"] = df[info.numerator].astype("float64") / den.where(den > 0)
+    else:
+        df["value"] = df[metric].astype("float64")
+    return df[cols].sort_values(["period", "group_name"]).reset_index(drop=True)

@@ -1,0 +1,380 @@
+"""Illustrative demo data: a seeded, deterministic generator of monthly RSP figures.
+
+The figures this module produces are ILLUSTRATIVE. No public per-partnership monthly
+figures exist for Connecticut's Regional Sector Partnerships, so the dashboard ships a made-up
+series that is shaped like the real thing and must be labelled "illustrative data" wherever it
+is shown. Real data replaces it through the import path.
+
+How the series are made plausible (facts: ../shared/DESIGN.md, "The 14 partnerships"):
+
+* Every partnership starts at its registry ``demo_start`` month (the published launch month
+  where there is one) and runs, with no gaps, through ``LAST_MONTH``.
+* ``employers_engaged`` is a stock. It starts near the published launch size (capital-technology
+  ~50 companies, southwest-technology 50+, capital-healthcare 26 organisations,
+  southwest-manufacturing ~30, south-central-manufacturing 26 executives, eastern-manufacturing
+  ~30 members by 2014), grows along a saturating curve with autocorrelated noise, may dip, and
+  never moves more than 25% in a month. The statewide sum at ``LAST_MONTH`` lands in the
+  "500+ employers" the state reports (an employer in two partnerships counts twice).
+* ``trainees_enrolled`` is a flow built from cohorts: each sector runs programmes that start
+  mainly in January/February and September (south-central-bioscience's SPRINT internships start
+  in June), plus a trickle of individual enrolments. Activity ramps up over a partnership's first
+  year, and grant-supported partnerships scale up after the Good Jobs Challenge award
+  (announced 2022-08).
+* ``trainees_completed`` is a flow: a cohort completes 3-6 months after it enrols (by sector),
+  with a 70-85% completion rate drawn person by person.
+* ``placements`` is a flow: 55-75% of completers (by sector) are placed 1-3 months after
+  completing. People still in training or job-seeking at ``LAST_MONTH`` are simply not yet
+  counted, so cumulative placements never exceed cumulative completions, which never exceed
+  cumulative enrolments.
+* Scale is tuned so that the ten grant-supported partnerships have placed roughly 1,750-1,950
+  people from 2022-09 through ``LAST_MONTH``: on track for, but not yet at, the grant's goal of
+  2,000 placements.
+
+Determinism: each partnership draws from its own ``random.Random`` seeded from ``SEED`` and its
+id (string seeds are hashed with SHA-512, independent of PYTHONHASHSEED), so the output is the
+same byte for byte on every run, and adding a partnership does not change the others' series.
+
+Regenerate the committed file with ``python -m rsp_data.demo``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from rsp_data.registry import Partnership, Registry, registry
+
+SEED = 2026
+LAST_MONTH = "2026-10"
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_metrics.csv"
+
+COLUMNS = (
+    "rsp_id",
+    "month",
+    "employers_engaged",
+    "trainees_enrolled",
+    "trainees_completed",
+    "placements",
+)
+
+# Largest month-to-month relative move of employers_engaged (a validator warns above 50%).
+MAX_EMPLOYER_STEP = 0.25
+
+
+# --------------------------------------------------------------------------------------------
+# Months
+
+
+def _month_index(month: str) -> int:
+    year, mon = month.split("-")
+    return int(year) * 12 + int(mon) - 1
+
+
+def _month_str(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` inclusive, as ``YYYY-MM`` strings."""
+    return [_month_str(i) for i in range(_month_index(first), _month_index(last) + 1)]
+
+
+# --------------------------------------------------------------------------------------------
+# Assumptions
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A training programme that starts cohorts in given calendar months."""
+
+    start_months: tuple[int, ...]  # calendar months 1-12
+    share: float  # cohort size relative to the partnership's base cohort
+    duration: tuple[int, int]  # months from enrolment to completion, inclusive range
+    skip: float = 0.1  # chance a scheduled cohort does not run (too few sign-ups, ...)
+
+
+@dataclass(frozen=True)
+class SectorModel:
+    completion_rate: float  # share of enrolees who complete
+    placement_rate: float  # share of completers placed into jobs
+    programmes: tuple[Programme, ...]
+    rolling_duration: tuple[int, int]  # for individual (non-cohort) enrolments
+
+
+SECTORS: dict[str, SectorModel] = {
+    "healthcare": SectorModel(
+        0.80,
+        0.72,
+        (
+            Programme((1, 9), 1.0, (4, 5)),  # CNA / patient care technician
+            Programme((2,), 0.5, (6, 6)),  # medical assistant
+            Programme((5,), 0.3, (3, 3)),  # short certificates
+        ),
+        (3, 6),
+    ),
+    "manufacturing": SectorModel(
+        0.82,
+        0.68,
+        (
+            Programme((1, 9), 1.0, (3, 4)),  # pre-employment / CNC basics
+            Programme((2,), 0.6, (4, 4)),  # welding, quality
+            Programme((6,), 0.3, (3, 3)),  # summer bootcamp
+        ),
+        (3, 5),
+    ),
+    "technology": SectorModel(
+        0.72,
+        0.58,
+        (
+            Programme((1, 9), 1.0, (5, 6)),  # software / IT support bootcamps
+            Programme((2,), 0.4, (5, 5)),  # cyber / data
+        ),
+        (5, 6),
+    ),
+    "bioscience": SectorModel(
+        0.85,
+        0.55,
+        (
+            # SPRINT summer internships: every June, never skipped
+            Programme((6,), 1.0, (3, 3), skip=0.0),
+            Programme((1, 9), 0.3, (4, 4)),  # lab technician training
+        ),
+        (3, 4),
+    ),
+    "logistics": SectorModel(
+        0.78,
+        0.70,
+        (Programme((1, 3, 9), 0.7, (3, 3)),),  # CDL and warehouse cohorts
+        (3, 4),
+    ),
+    "ace": SectorModel(
+        0.75,
+        0.62,
+        (Programme((1, 9), 1.0, (4, 4)),),  # pre-apprenticeship
+        (3, 5),
+    ),
+}
+DEFAULT_SECTOR = SectorModel(0.75, 0.62, (Programme((1, 9), 1.0, (4, 4)),), (3, 5))
+
+
+@dataclass(frozen=True)
+class Profile:
+    employers_start: int  # employers engaged in the demo_start month
+    employers_end: int  # target employers engaged at LAST_MONTH
+    cohort: float  # base cohort size once fully ramped up
+    rolling: float  # expected individual enrolments in a month when some arrive
+
+
+# Launch sizes follow the published figures; end sizes are assumptions that sum to ~560.
+PROFILES: dict[str, Profile] = {
+    "south-central-bioscience": Profile(12, 34, 26.0, 2.0),
+    "capital-technology": Profile(50, 72, 46.0, 4.5),
+    "southwest-technology": Profile(52, 68, 42.0, 4.5),
+    "capital-healthcare": Profile(26, 40, 40.0, 4.5),
+    "southwest-manufacturing": Profile(30, 48, 34.0, 3.5),
+    "south-central-manufacturing": Profile(26, 50, 35.0, 3.5),
+    "eastern-manufacturing": Profile(20, 56, 14.0, 2.0),
+    "northwest-manufacturing": Profile(14, 32, 20.0, 3.0),
+    "capital-manufacturing": Profile(16, 40, 29.0, 3.0),
+    "northwest-healthcare": Profile(10, 22, 17.0, 2.5),
+    "south-central-healthcare": Profile(14, 34, 29.0, 3.0),
+    "eastern-healthcare": Profile(12, 28, 22.0, 3.0),
+    "capital-logistics": Profile(10, 24, 9.0, 1.5),
+    "northwest-ace": Profile(10, 20, 8.0, 1.0),
+}
+DEFAULT_PROFILE = Profile(12, 28, 10.0, 1.5)
+
+# Good Jobs Challenge era: grant-supported partnerships run smaller programmes before the
+# award and ramp up to full size over the six months after it.
+PRE_GRANT_FACTOR = 0.5
+GRANT_RAMP_MONTHS = 6
+# A new partnership's activity ramps up over its first year.
+LAUNCH_RAMP_MONTHS = 12
+# Probability that a month sees some individual (non-cohort) enrolments.
+ROLLING_CHANCE = 0.3
+# Lag from completion to placement, in months, and its weights.
+PLACEMENT_LAGS = (1, 2, 3)
+PLACEMENT_LAG_WEIGHTS = (0.5, 0.3, 0.2)
+
+
+# --------------------------------------------------------------------------------------------
+# Generation
+
+
+def _rng(rsp_id: str, stream: str) -> random.Random:
+    return random.Random(f"{SEED}:{rsp_id}:{stream}")
+
+
+def _binomial(rng: random.Random, n: int, p: float) -> int:
+    return sum(1 for _ in range(n) if rng.random() < p)
+
+
+def _employers(p: Partnership, profile: Profile, n_months: int) -> list[int]:
+    """A stock series: saturating growth from the launch size toward the end size, with noise."""
+    rng = _rng(p.id, "employers")
+    span = max(n_months - 1, 1)
+    tau = max(30.0, span / 3)  # months: most growth happens in the first few years
+    norm = 1.0 - math.exp(-span / tau)
+    values: list[int] = []
+    noise = 0.0
+    for t in range(n_months):
+        trend = profile.employers_start + (
+            profile.employers_end - profile.employers_start
+        ) * ((1.0 - math.exp(-t / tau)) / norm)
+        noise = 0.85 * noise + rng.gauss(0.0, 0.025)
+        value = max(1, round(trend * (1.0 + noise)))
+        if values:
+            prev = values[-1]
+            value = min(value, math.floor(prev * (1 + MAX_EMPLOYER_STEP)) or 1)
+            value = max(value, math.ceil(prev * (1 - MAX_EMPLOYER_STEP)))
+        values.append(value)
+    return values
+
+
+def _activity_factor(
+    p: Partnership, month_index: int, start_index: int, announced: int
+) -> float:
+    t = month_index - start_index
+    launch = min(1.0, 0.3 + 0.7 * t / LAUNCH_RAMP_MONTHS)
+    if not p.gjc_supported:
+        return launch
+    since_award = month_index - announced
+    if since_award <= 0:
+        era = PRE_GRANT_FACTOR
+    else:
+        era = PRE_GRANT_FACTOR + (1 - PRE_GRANT_FACTOR) * min(
+            1.0, since_award / GRANT_RAMP_MONTHS
+        )
+    return launch * era
+
+
+def _training(
+    p: Partnership, profile: Profile, start_index: int, n_months: int, announced: int
+) -> tuple[list[int], list[int], list[int]]:
+    """Enrolments, completions and placements per month (index 0 = demo_start)."""
+    model = SECTORS.get(p.sector, DEFAULT_SECTOR)
+    rng = _rng(p.id, "training")
+    enrolled = [0] * n_months
+    completed = [0] * n_months
+    placed = [0] * n_months
+
+    def enrol(t: int, n: int, duration: tuple[int, int]) -> None:
+        if n <= 0:
+            return
+        enrolled[t] += n
+        done = t + rng.randint(*duration)
+        finishers = _binomial(rng, n, model.completion_rate)
+        if done < n_months:
+            completed[done] += finishers
+        hired = _binomial(rng, finishers, model.placement_rate)
+        for _ in range(hired):
+            when = done + rng.choices(PLACEMENT_LAGS, PLACEMENT_LAG_WEIGHTS)[0]
+            if when < n_months:
+                placed[when] += 1
+
+    for t in range(n_months):
+        month_index = start_index + t
+        calendar_month = month_index % 12 + 1
+        factor = _activity_factor(p, month_index, start_index, announced)
+        for prog in model.programmes:
+            if calendar_month not in prog.start_months:
+                continue
+            if rng.random() < prog.skip:
+                continue
+            size = round(
+                profile.cohort * prog.share * factor * rng.lognormvariate(0.0, 0.25)
+            )
+            enrol(t, size, prog.duration)
+        if rng.random() < ROLLING_CHANCE:
+            size = round(profile.rolling * factor * rng.uniform(0.5, 1.8))
+            enrol(t, size, model.rolling_duration)
+    return enrolled, completed, placed
+
+
+def generate(reg: Registry | None = None) -> list[dict]:
+    """Illustrative monthly rows for every partnership, sorted by rsp_id then month."""
+    reg = reg if reg is not None else registry()
+    announced = _month_index(reg.grant.announced)
+    last = _month_index(LAST_MONTH)
+    rows: list[dict] = []
+    for p in sorted(reg.partnerships, key=lambda q: q.id):
+        profile = PROFILES.get(p.id, DEFAULT_PROFILE)
+        start = _month_index(p.demo_start)
+        n_months = last - start + 1
+        if n_months <= 0:
+            continue
+        employers = _employers(p, profile, n_months)
+        enrolled, completed, placed = _training(p, profile, start, n_months, announced)
+        for t in range(n_months):
+            rows.append(
+                {
+                    "rsp_id": p.id,
+                    "month": _month_str(start + t),
+                    "employers_engaged": employers[t],
+                    "trainees_enrolled": enrolled[t],
+                    "trainees_completed": completed[t],
+                    "placements": placed[t],
+                }
+            )
+    return rows
+
+
+def write_csv(rows: list[dict], path: Path = DEMO_FILE) -> None:
+    """Write rows in the import format (LF line endings, so the file is byte-for-byte stable)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row[c] for c in COLUMNS})
+
+
+def summary(rows: list[dict], reg: Registry | None = None) -> dict:
+    """Headline figures of a set of rows (used by main() and the tests)."""
+    reg = reg if reg is not None else registry()
+    supported = {p.id for p in reg.partnerships if p.gjc_supported}
+    announced_next = _month_str(_month_index(reg.grant.announced) + 1)
+    months = sorted({r["month"] for r in rows})
+    return {
+        "rows": len(rows),
+        "first_month": months[0] if months else None,
+        "last_month": months[-1] if months else None,
+        "employers_at_last_month": sum(
+            r["employers_engaged"] for r in rows if r["month"] == LAST_MONTH
+        ),
+        "enrolled": sum(r["trainees_enrolled"] for r in rows),
+        "completed": sum(r["trainees_completed"] for r in rows),
+        "placed": sum(r["placements"] for r in rows),
+        "grant_since": announced_next,
+        "grant_placements": sum(
+            r["placements"]
+            for r in rows
+            if r["rsp_id"] in supported and announced_next <= r["month"] <= LAST_MONTH
+        ),
+        "grant_goal": reg.grant.goal_placements,
+    }
+
+
+def main() -> None:
+    rows = generate()
+    write_csv(rows)
+    s = summary(rows)
+    print(f"wrote {DEMO_FILE} (illustrative data, seed {SEED})")
+    print(f"  rows:                          {s['rows']}")
+    print(f"  months:                        {s['first_month']} .. {s['last_month']}")
+    print(f"  statewide employers {LAST_MONTH}:  {s['employers_at_last_month']}")
+    print(f"  total enrolled:                {s['enrolled']}")
+    print(f"  total completed:               {s['completed']}")
+    print(f"  total placed:                  {s['placed']}")
+    print(
+        f"  grant-supported placements {s['grant_since']}..{LAST_MONTH}: "
+        f"{s['grant_placements']} (goal {s['grant_goal']})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""The data dictionary: every metric the dashboard shows, and how it aggregates.
+
+This is the single source of the metric semantics. The Data page renders it and
+tests/test_docs.py checks the README's data dictionary against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STOCK = "stock"
+FLOW = "flow"
+RATE = "rate"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    kind: str
+    meaning: str
+    over_time: str
+    across_partnerships: str
+    numerator: str = ""
+    denominator: str = ""
+
+
+BASE_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "employers_engaged",
+        "Employers engaged",
+        "employers",
+        STOCK,
+        "Employers actively engaged with the partnership at the end of the month.",
+        "Latest month in the range (a stock: never summed over months).",
+        "Sum. An employer engaged with two partnerships counts twice.",
+    ),
+    Metric(
+        "trainees_enrolled",
+        "Trainees enrolled",
+        "people",
+        FLOW,
+        "People newly enrolled in a partnership's training during the month.",
+        "Sum over the months in the range.",
+        "Sum.",
+    ),
+    Metric(
+        "trainees_completed",
+        "Trainees completed",
+        "people",
+        FLOW,
+        "People who completed a partnership's training during the month.",
+        "Sum over the months in the range.",
+        "Sum.",
+    ),
+    Metric(
+        "placements",
+        "Placements",
+        "people",
+        FLOW,
+        "Completers placed into jobs during the month.",
+        "Sum over the months in the range.",
+        "Sum.",
+    ),
+)
+
+DERIVED_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "completion_rate",
+        "Completion rate",
+        "% of enrolled",
+        RATE,
+        "Trainees completed divided by trainees enrolled over the same range.",
+        "Ratio of the sums over the range (not a mean of monthly rates).",
+        "Ratio of the sums (not a mean of partnership rates).",
+        "trainees_completed",
+        "trainees_enrolled",
+    ),
+    Metric(
+        "placement_rate",
+        "Placement rate",
+        "% of completed",
+        RATE,
+        "Placements divided by trainees completed over the same range.",
+        "Ratio of the sums over the range (not a mean of monthly rates).",
+        "Ratio of the sums (not a mean of partnership rates).",
+        "placements",
+        "trainees_completed",
+    ),
+)
+
+METRICS: dict[str, Metric] = {m.key: m for m in BASE_METRICS + DERIVED_METRICS}
+BASE_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS)
+FLOW_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS if m.kind == FLOW)
+STOCK_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS if m.kind == STOCK)
+
+
+def label(key: str) -> str:
+    return METRICS[key].label

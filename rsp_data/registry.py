@@ -1,0 +1,87 @@
+"""The partnership registry: regions, sectors and the 14 RSPs, read from a committed data file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+REGISTRY_FILE = DATA_DIR / "registry.toml"
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+    also_called: str
+    workforce_board: str
+    towns: int
+    counties: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sector:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Partnership:
+    id: str
+    name: str
+    name_source: str
+    sector: str
+    region: str
+    convener: str
+    launched: str
+    demo_start: str
+    published_size: str
+    gjc_supported: bool
+
+
+@dataclass(frozen=True)
+class Grant:
+    name: str
+    funder: str
+    amount_usd: int
+    announced: str
+    goal_placements: int
+    goal_sectors: str
+    supported_partnerships: int
+
+
+@dataclass(frozen=True)
+class Registry:
+    grant: Grant
+    regions: tuple[Region, ...]
+    sectors: tuple[Sector, ...]
+    partnerships: tuple[Partnership, ...]
+
+
+def load_registry(path: Path = REGISTRY_FILE) -> Registry:
+    """Parse and check the registry file; raises ValueError naming the first inconsistency."""
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    regions = tuple(Region(**{**r, "counties": tuple(r["counties"])}) for r in raw["regions"])
+    sectors = tuple(Sector(**s) for s in raw["sectors"])
+    partnerships = tuple(Partnership(**p) for p in raw["partnerships"])
+    region_ids = {r.id for r in regions}
+    sector_ids = {s.id for s in sectors}
+    seen: set[str] = set()
+    for p in partnerships:
+        if p.id in seen:
+            raise ValueError(f"registry: partnership id {p.id!r} appears twice")
+        seen.add(p.id)
+        if p.region not in region_ids:
+            raise ValueError(f"registry: {p.id} names unknown region {p.region!r}")
+        if p.sector not in sector_ids:
+            raise ValueError(f"registry: {p.id} names unknown sector {p.sector!r}")
+    return Registry(Grant(**raw["grant"]), regions, sectors, partnerships)
+
+
+@lru_cache(maxsize=1)
+def registry() -> Registry:
+    """The committed registry, parsed once per process."""
+    return load_registry()

@@ -1,0 +1,220 @@
+"""The metrics store: its URL, engine, and the idempotent `init` that fills schema and registry.
+
+The embedded default is a SQLite file under var/ (git-ignored), created and filled with the
+registry and the illustrative demo data on first use. DATABASE_URL (environment, or the
+app's secrets) points the same code at any SQLAlchemy database, PostgreSQL in production.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, delete, func, insert, inspect, select, update
+
+from rsp_data import schema
+from rsp_data.registry import Registry, registry
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "rsp_metrics.sqlite"
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_metrics.csv"
+
+
+class StoreNotReady(RuntimeError):
+    """The configured store is reachable but has no schema or no registry yet."""
+
+
+def default_url() -> str:
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def database_url(configured: str | None = None) -> str:
+    """DATABASE_URL from the environment wins, then a configured value (app secrets), then the default."""
+    return os.environ.get("DATABASE_URL") or configured or default_url()
+
+
+def is_default(url: str) -> bool:
+    return url == default_url()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def month_to_date(month: str) -> date:
+    """'2025-03' -> date(2025, 3, 1)."""
+    year, mon = month.split("-")
+    return date(int(year), int(mon), 1)
+
+
+@dataclass
+class InitReport:
+    created_tables: list[str]
+    registry_inserted: int
+    registry_updated: int
+    demo_rows: int
+
+    def changed(self) -> bool:
+        return bool(self.created_tables or self.registry_inserted or self.registry_updated or self.demo_rows)
+
+    def __str__(self) -> str:
+        if not self.changed():
+            return "Store already up to date: nothing changed."
+        parts = []
+        if self.created_tables:
+            parts.append(f"created tables: {', '.join(self.created_tables)}")
+        parts.append(f"registry rows inserted: {self.registry_inserted}, updated: {self.registry_updated}")
+        parts.append(f"illustrative demo rows loaded: {self.demo_rows}")
+        return "; ".join(parts)
+
+
+def init_store(engine: Engine, demo: bool = False, reg: Registry | None = None) -> InitReport:
+    """Create the schema and the registry, and with demo=True the illustrative data.
+
+    Idempotent: a second run changes nothing. Registry rows are inserted or updated in
+    place, so a corrected name in registry.toml reaches the store without a code change.
+    """
+    reg = reg or registry()
+    existing = set(inspect(engine).get_table_names())
+    schema.metadata.create_all(engine)
+    created = [t.name for t in schema.metadata.sorted_tables if t.name not in existing]
+    with engine.begin() as conn:
+        inserted, updated = _upsert_registry(conn, reg)
+        demo_rows = _load_demo(conn) if demo else 0
+    return InitReport(created, inserted, updated, demo_rows)
+
+
+def _registry_rows(reg: Registry) -> list[tuple]:
+    regions = [
+        {
+            "region_id": r.id,
+            "name": r.name,
+            "also_called": r.also_called,
+            "workforce_board": r.workforce_board,
+            "towns": r.towns,
+            "counties": ", ".join(r.counties),
+        }
+        for r in reg.regions
+    ]
+    sectors = [{"sector_id": s.id, "name": s.name} for s in reg.sectors]
+    partnerships = [
+        {
+            "rsp_id": p.id,
+            "name": p.name,
+            "name_source": p.name_source,
+            "sector_id": p.sector,
+            "region_id": p.region,
+            "convener": p.convener,
+            "launched": p.launched,
+            "published_size": p.published_size,
+            "gjc_supported": p.gjc_supported,
+        }
+        for p in reg.partnerships
+    ]
+    return [
+        (schema.regions, "region_id", regions),
+        (schema.sectors, "sector_id", sectors),
+        (schema.partnerships, "rsp_id", partnerships),
+    ]
+
+
+def _upsert_registry(conn, reg: Registry) -> tuple[int, int]:
+    inserted = updated = 0
+    for table, key, rows in _registry_rows(reg):
+        current = {row[key]: dict(row) for row in conn.execute(select(table)).mappings()}
+        for row in rows:
+            old = current.get(row[key])
+            if old is None:
+                conn.execute(insert(table).values(**row))
+                inserted += 1
+            elif any(old[c] != v for c, v in row.items()):
+                conn.execute(update(table).where(table.c[key] == row[key]).values(**row))
+                updated += 1
+    return inserted, updated
+
+
+def file_checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_demo_rows(path: Path = DEMO_FILE) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [
+            {
+                "rsp_id": r["rsp_id"],
+                "month": month_to_date(r["month"]),
+                "employers_engaged": int(r["employers_engaged"]),
+                "trainees_enrolled": int(r["trainees_enrolled"]),
+                "trainees_completed": int(r["trainees_completed"]),
+                "placements": int(r["placements"]),
+            }
+            for r in csv.DictReader(fh)
+        ]
+
+
+def _load_demo(conn, path: Path = DEMO_FILE) -> int:
+    """Load the illustrative rows as a 'demo' batch, unless this exact file is already loaded.
+
+    Rows that an import already wrote for a partnership and month are left alone: real data
+    is never replaced by illustrative data.
+    """
+    checksum = file_checksum(path)
+    batches = schema.import_batches
+    demo_batches = [
+        (row.batch_id, row.checksum)
+        for row in conn.execute(select(batches.c.batch_id, batches.c.checksum).where(batches.c.kind == "demo"))
+    ]
+    if any(c == checksum for _, c in demo_batches):
+        return 0
+    facts = schema.monthly_metrics
+    if demo_batches:  # an older demo file: replace its rows
+        conn.execute(delete(facts).where(facts.c.batch_id.in_([b for b, _ in demo_batches])))
+    taken = {(r.rsp_id, r.month) for r in conn.execute(select(facts.c.rsp_id, facts.c.month))}
+    rows = [r for r in read_demo_rows(path) if (r["rsp_id"], r["month"]) not in taken]
+    batch_id = conn.execute(
+        insert(batches).values(
+            kind="demo",
+            file_name=path.name,
+            checksum=checksum,
+            loaded_by="rsp_data init --demo",
+            loaded_at=datetime.now(timezone.utc),
+            rows_added=len(rows),
+            rows_changed=0,
+            note="Illustrative data generated by rsp_data/demo.py; not real figures.",
+        )
+    ).inserted_primary_key[0]
+    if rows:
+        conn.execute(insert(facts), [{**r, "batch_id": batch_id} for r in rows])
+    return len(rows)
+
+
+def check_ready(engine: Engine) -> None:
+    """Raise StoreNotReady with the command that fixes it when schema or registry is missing."""
+    names = set(inspect(engine).get_table_names())
+    missing = [t.name for t in schema.metadata.sorted_tables if t.name not in names]
+    if missing:
+        raise StoreNotReady(
+            f"The metrics store has no {', '.join(missing)} table(s). "
+            "Create them with: python -m rsp_data init --demo (or without --demo for an empty store)."
+        )
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(schema.partnerships)).scalar_one()
+    if count == 0:
+        raise StoreNotReady("The metrics store has no partnerships. Fill the registry with: python -m rsp_data init")
+
+
+def open_store(url: str | None = None) -> Engine:
+    """Engine for the app. The embedded default fills itself on first use; other stores must be ready."""
+    url = database_url(url)
+    engine = make_engine(url)
+    if is_default(url):
+        init_store(engine, demo=True)
+    check_ready(engine)
+    return engine

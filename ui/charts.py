@@ -1,0 +1,299 @@
+"""Figures: plotly charts and the pydeck map, built from query results. No Streamlit here."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from functools import lru_cache
+
+import pandas as pd
+import plotly.graph_objects as go
+import pydeck as pdk
+
+from rsp_data.metrics import METRICS, RATE
+from rsp_data.registry import DATA_DIR
+from ui.format import metric_value
+from ui.theme import GOAL, NEUTRAL, colour_for, hex_to_rgb, shade
+
+GEOJSON_FILE = DATA_DIR / "ct_regions.geojson"
+# Connecticut fills a 1280-px-wide view at this zoom; no basemap tiles are drawn.
+CT_VIEW = pdk.ViewState(latitude=41.52, longitude=-72.72, zoom=7.7, pitch=0, bearing=0)
+
+
+def _axis_title(metric: str) -> str:
+    info = METRICS[metric]
+    return f"{info.label} ({info.unit})"
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        font={"size": 14},
+    )
+    return fig
+
+
+def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str) -> go.Figure:
+    """Horizontal bars of `metric` per group (rows from metrics_by), largest on top."""
+    data = df.sort_values(metric, ascending=True, na_position="first")
+    is_rate = METRICS[metric].kind == RATE
+    fig = go.Figure(
+        go.Bar(
+            x=data[metric],
+            y=data["group_name"],
+            orientation="h",
+            marker_color=[colour_for(group_kind, g) for g in data["group_id"]],
+            text=[metric_value(metric, v) for v in data[metric]],
+            textposition="auto",
+            customdata=data["group_id"],
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",")
+    fig.update_yaxes(title_text=None, automargin=True)
+    return _layout(fig, title, height=max(220, 60 + 42 * len(data)))
+
+
+def trend_chart(
+    series: pd.DataFrame,
+    metric: str,
+    view: str,
+    split: str | None,
+    title: str,
+    goal_series: pd.DataFrame | None = None,
+    goal: int | None = None,
+) -> go.Figure:
+    """Lines (monthly, cumulative) or bars (quarterly) per group; optional grant series and goal line."""
+    is_rate = METRICS[metric].kind == RATE
+    fig = go.Figure()
+    for (group_id, group_name), part in series.groupby(["group_id", "group_name"], sort=False):
+        colour = colour_for(split, group_id) if split in ("sector", "region") else None
+        hover = [
+            f"{label}{'' if n == 3 or view != 'quarterly' else f' ({n} of 3 months)'}: {metric_value(metric, v)}"
+            for label, n, v in zip(part["period_label"], part["months_in_period"], part["value"], strict=True)
+        ]
+        common = {
+            "x": part["period"],
+            "y": part["value"],
+            "name": group_name,
+            "hovertext": hover,
+            "hovertemplate": f"{html.escape(group_name)}<br>%{{hovertext}}<extra></extra>",
+        }
+        if view == "quarterly":
+            fig.add_trace(go.Bar(**common, marker_color=colour))
+        else:
+            fig.add_trace(go.Scatter(**common, mode="lines", line={"color": colour, "width": 2.5}))
+    if goal_series is not None and not goal_series.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=goal_series["month"],
+                y=goal_series["cumulative"],
+                name="Grant-supported partnerships, since grant start",
+                mode="lines",
+                line={"color": NEUTRAL, "width": 3, "dash": "dot"},
+                hovertemplate="Grant-supported, cumulative: %{y:,}<extra></extra>",
+            )
+        )
+    if goal:
+        fig.add_hline(
+            y=goal,
+            line={"color": GOAL, "width": 2, "dash": "dash"},
+            annotation_text=f"Good Jobs Challenge goal: {goal:,} placements",
+            annotation_position="top left",
+        )
+    if view == "quarterly" and split:
+        fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text="Quarter" if view == "quarterly" else "Month")
+    fig.update_yaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",", rangemode="tozero")
+    return _layout(fig, title, height=460)
+
+
+def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str) -> go.Figure:
+    """Partnerships of one sector side by side, the chosen one highlighted."""
+    data = df.sort_values(metric, ascending=True, na_position="first")
+    colours = [colour_for("sector", s) if g == highlight else "#BBBBBB" for g, s in zip(data["group_id"], data["sector_id"], strict=True)]
+    is_rate = METRICS[metric].kind == RATE
+    fig = go.Figure(
+        go.Bar(
+            x=data[metric],
+            y=data["group_name"],
+            orientation="h",
+            marker_color=colours,
+            text=[metric_value(metric, v) for v in data[metric]],
+            textposition="auto",
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",")
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, title, height=max(200, 70 + 46 * len(data)))
+
+
+# ---------------------------------------------------------------- map
+
+
+@lru_cache(maxsize=1)
+def region_shapes() -> dict:
+    """The committed GeoJSON of the five regions (approximate, by county) and the state outline."""
+    return json.loads(GEOJSON_FILE.read_text(encoding="utf-8"))
+
+
+def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
+    """A fixed spot per partnership: around its region's label point, so markers never overlap."""
+    labels = {
+        f["properties"]["region_id"]: (f["properties"]["label_lon"], f["properties"]["label_lat"])
+        for f in region_shapes()["features"]
+        if f["properties"]["kind"] == "region"
+    }
+    rows = []
+    for region_id, part in partnerships.sort_values(["region_id", "sector_id", "rsp_id"]).groupby("region_id"):
+        lon0, lat0 = labels[region_id]
+        n = len(part)
+        for i, rsp_id in enumerate(part["rsp_id"]):
+            angle = 2 * math.pi * i / n + math.pi / 4
+            r = 0.0 if n == 1 else 0.085
+            # A degree of longitude is ~0.75 of a degree of latitude at 41.5°N.
+            rows.append({"rsp_id": rsp_id, "lon": lon0 + r * math.cos(angle) / 0.75, "lat": lat0 - 0.05 + r * math.sin(angle)})
+    return pd.DataFrame(rows, columns=["rsp_id", "lon", "lat"])
+
+
+def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric: str) -> pdk.Deck:
+    """Regions shaded by `metric`, one marker per partnership sized by it, outlines drawn from GeoJSON.
+
+    region_rows: metrics_by(..., by="region"); partnership_rows: metrics_by(..., by="partnership")
+    merged with the registry columns rsp_id, sector_id, region_id, sector_name, convener.
+    """
+    info = METRICS[metric]
+    values = dict(zip(region_rows["group_id"], region_rows[metric], strict=True))
+    finite = [v for v in values.values() if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    top = max(finite) if finite else 0
+    low = min(finite) if finite and info.kind == RATE else 0
+
+    region_features, state_features, labels = [], [], []
+    for feature in region_shapes()["features"]:
+        props = feature["properties"]
+        if props["kind"] == "state":
+            state_features.append(feature)
+            continue
+        value = values.get(props["region_id"])
+        has_value = value is not None and not (isinstance(value, float) and math.isnan(value))
+        share = (value - low) / (top - low) if has_value and top > low else (1.0 if has_value and top else 0.0)
+        fill = [*shade(share), 215] if has_value else [235, 235, 235, 180]
+        text = metric_value(metric, value) if has_value else "not in filter"
+        region_features.append(
+            {
+                **feature,
+                "properties": {**props, "fill": fill},
+                "tooltip": (
+                    f"<b>{html.escape(props['region_name'])} region</b><br/>"
+                    f"{html.escape(info.label)}: {text}<br/><i>Boundary approximate, by county</i>"
+                ),
+            }
+        )
+        labels.append({"lon": props["label_lon"], "lat": props["label_lat"] + 0.07, "text": props["region_name"]})
+
+    markers = partnership_rows.merge(marker_positions(partnership_rows), on="rsp_id", how="inner")
+    peak = markers[metric].max() if not markers.empty else 0
+    base_radius = 5200.0
+    markers = markers.assign(
+        radius=[
+            900 + base_radius * math.sqrt((v or 0) / peak) if peak and not (isinstance(v, float) and math.isnan(v)) else 900
+            for v in markers[metric]
+        ],
+        colour=[[*hex_to_rgb(colour_for("sector", s)), 235] for s in markers["sector_id"]],
+        tooltip=[
+            "<b>{}</b><br/>{} · {} region<br/>Convener: {}<br/>{}".format(
+                html.escape(str(r.group_name)),
+                html.escape(str(r.sector_name)),
+                html.escape(str(r.region_name)),
+                html.escape(str(r.convener) or "not published"),
+                "<br/>".join(
+                    f"{html.escape(METRICS[m].label)}: {metric_value(m, getattr(r, m))}"
+                    for m in ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
+                ),
+            )
+            for r in markers.itertuples()
+        ],
+    )
+    layers = [
+        pdk.Layer(
+            "GeoJsonLayer",
+            {"type": "FeatureCollection", "features": region_features},
+            id="regions",
+            filled=True,
+            stroked=True,
+            get_fill_color="properties.fill",
+            get_line_color=[255, 255, 255],
+            line_width_min_pixels=2,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "GeoJsonLayer",
+            {"type": "FeatureCollection", "features": state_features},
+            id="state-outline",
+            filled=False,
+            stroked=True,
+            get_line_color=[40, 40, 40],
+            line_width_min_pixels=2.5,
+        ),
+        pdk.Layer(
+            "TextLayer",
+            labels,
+            id="region-labels",
+            get_position=["lon", "lat"],
+            get_text="text",
+            get_size=15,
+            get_color=[25, 25, 25],
+            font_weight=700,
+            outline_width=4,
+            outline_color=[255, 255, 255],
+            font_settings={"sdf": True},
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            markers[["lon", "lat", "radius", "colour", "tooltip"]].to_dict("records"),
+            id="partnerships",
+            get_position=["lon", "lat"],
+            get_radius="radius",
+            get_fill_color="colour",
+            stroked=True,
+            get_line_color=[255, 255, 255],
+            line_width_min_pixels=1.5,
+            pickable=True,
+        ),
+    ]
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=CT_VIEW,
+        map_style=None,
+        map_provider=None,
+        tooltip={"html": "{tooltip}", "style": {"fontSize": "14px", "maxWidth": "320px"}},
+    )
+
+
+def profile_trend(monthly: pd.DataFrame, title: str) -> go.Figure:
+    """One partnership's enrolments, completions and placements per quarter (from monthly_totals)."""
+    from queries.trends import metric_series
+
+    fig = go.Figure()
+    palette = {"trainees_enrolled": "#56B4E9", "trainees_completed": "#0072B2", "placements": "#D55E00"}
+    for metric, colour in palette.items():
+        series = metric_series(monthly, metric, "quarterly")
+        fig.add_trace(
+            go.Bar(
+                x=series["period"],
+                y=series["value"],
+                name=METRICS[metric].label,
+                marker_color=colour,
+                hovertext=series["period_label"],
+                hovertemplate=f"%{{hovertext}} · {METRICS[metric].label}: %{{y:,}}<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text="Quarter")
+    fig.update_yaxes(title_text="People", tickformat=",")
+    return _layout(fig, title, height=380)

@@ -1,0 +1,23 @@
+"""How numbers read on the page."""
+
+from __future__ import annotations
+
+import math
+
+from rsp_data.metrics import METRICS, RATE
+
+
+def number(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{int(round(value)):,}"
+
+
+def percent(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.0%}"
+
+
+def metric_value(metric: str, value) -> str:
+    return percent(value) if METRICS[metric].kind == RATE else number(value)

@@ -1,0 +1,265 @@
+"""Streamlit glue: the engine, cached queries, the shared sidebar filters and URL state.
+
+Pages import from here; they never build SQL. Nothing runs at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from queries import registry as registry_q
+from queries.filters import FILTER_PARAMS, Filters, parse_filters, shown, to_params
+from rsp_data.store import StoreNotReady, database_url, open_store
+
+T = TypeVar("T")
+
+_INITIALISED = "_filters_from_url_applied"
+_NOTICES = "_url_notices"
+KEY_REGION, KEY_SECTOR, KEY_RSP, KEY_MONTHS = "f_region", "f_sector", "f_rsp", "f_months"
+
+
+def configured_url() -> str:
+    """DATABASE_URL from the environment, else from .streamlit/secrets.toml, else the embedded default."""
+    secret = None
+    try:
+        secret = st.secrets.get("DATABASE_URL")
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        secret = None
+    return database_url(secret)
+
+
+@st.cache_resource(show_spinner="Opening the metrics store…")
+def _engine_for(url: str) -> Engine:
+    return open_store(url)
+
+
+def engine() -> Engine:
+    """The store's engine, or a plain message and a stopped page when the store cannot be used."""
+    url = configured_url()
+    try:
+        return _engine_for(url)
+    except StoreNotReady as exc:
+        st.error(f"The metrics store is not ready. {exc}")
+    except SQLAlchemyError as exc:
+        st.error(
+            "The metrics data is unavailable: the database could not be reached "
+            f"({exc.__class__.__name__}). Check DATABASE_URL and that the server is running, then reload."
+        )
+    st.stop()
+    raise AssertionError("unreachable")
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=512)
+def _cached(name: str, url: str, _fn: Callable[..., Any], _engine: Engine, *args: Any, **kwargs: Any) -> Any:
+    del name, url  # part of the cache key only
+    return _fn(_engine, *args, **kwargs)
+
+
+def query(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a query function from `queries/` with the app's engine, cached by its arguments."""
+    return _cached(f"{fn.__module__}.{fn.__qualname__}", configured_url(), fn, engine(), *args, **kwargs)
+
+
+# ---------------------------------------------------------------- filters
+
+
+def _options() -> dict[str, Any]:
+    regions = query(registry_q.region_list)
+    sectors = query(registry_q.sector_list)
+    partnerships = query(registry_q.partnership_list)
+    first, last = query(registry_q.month_bounds)
+    return {
+        "regions": dict(zip(regions["region_id"], regions["name"], strict=True)),
+        "sectors": dict(zip(sectors["sector_id"], sectors["name"], strict=True)),
+        "partnerships": partnerships,
+        "first": first,
+        "last": last,
+    }
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    y, m = map(int, first.split("-"))
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _apply_url_once(opts: dict[str, Any]) -> None:
+    """On a session's first run, the link's parameters set the filters; afterwards the widgets rule."""
+    if st.session_state.get(_INITIALISED):
+        return
+    params = {name: st.query_params.get_all(name) for name in FILTER_PARAMS}
+    filters, notices = parse_filters(
+        params,
+        regions=opts["regions"],
+        sectors=opts["sectors"],
+        partnerships=opts["partnerships"]["rsp_id"],
+        first_month=opts["first"],
+        last_month=opts["last"],
+    )
+    st.session_state[KEY_REGION] = list(filters.regions)
+    st.session_state[KEY_SECTOR] = list(filters.sectors)
+    st.session_state[KEY_RSP] = list(filters.partnerships)
+    if opts["first"]:
+        st.session_state[KEY_MONTHS] = (filters.month_from or opts["first"], filters.month_to or opts["last"])
+    st.session_state[_NOTICES] = notices
+    st.session_state[_INITIALISED] = True
+
+
+def _reset() -> None:
+    st.session_state[KEY_REGION] = []
+    st.session_state[KEY_SECTOR] = []
+    st.session_state[KEY_RSP] = []
+    st.session_state.pop(KEY_MONTHS, None)
+    st.session_state[_NOTICES] = []
+
+
+def sidebar_filters() -> Filters:
+    """Draw the shared filters in the sidebar, keep them in the URL, and return them."""
+    opts = _options()
+    _apply_url_once(opts)
+    regions, sectors, plist = opts["regions"], opts["sectors"], opts["partnerships"]
+    with st.sidebar:
+        st.header("Filters")
+        chosen_regions = st.multiselect(
+            "Regions", list(regions), format_func=regions.get, key=KEY_REGION, placeholder="All regions"
+        )
+        chosen_sectors = st.multiselect(
+            "Sectors", list(sectors), format_func=sectors.get, key=KEY_SECTOR, placeholder="All sectors"
+        )
+        # Offer the partnerships inside the chosen regions and sectors, and keep any already chosen.
+        visible = plist
+        if chosen_regions:
+            visible = visible[visible["region_id"].isin(chosen_regions)]
+        if chosen_sectors:
+            visible = visible[visible["sector_id"].isin(chosen_sectors)]
+        names = dict(zip(plist["rsp_id"], plist["name"], strict=True))
+        rsp_options = list(dict.fromkeys([*visible["rsp_id"], *st.session_state.get(KEY_RSP, [])]))
+        chosen_rsps = st.multiselect(
+            "Partnerships", rsp_options, format_func=names.get, key=KEY_RSP, placeholder="All partnerships"
+        )
+        month_from = month_to = None
+        if opts["first"]:
+            months = _months_between(opts["first"], opts["last"])
+            if KEY_MONTHS not in st.session_state:
+                st.session_state[KEY_MONTHS] = (months[0], months[-1])
+            month_from, month_to = st.select_slider(
+                "Months", options=months, key=KEY_MONTHS, format_func=_month_name
+            )
+        st.button("Reset filters", on_click=_reset, width="stretch")
+        st.caption("The address bar keeps these filters: copy the link to share exactly this view.")
+
+    filters = Filters(
+        regions=tuple(chosen_regions),
+        sectors=tuple(chosen_sectors),
+        partnerships=tuple(chosen_rsps),
+        month_from=month_from,
+        month_to=month_to,
+    )
+    _write_url(filters, opts["first"], opts["last"])
+    return filters
+
+
+def _write_url(filters: Filters, first: str | None, last: str | None) -> None:
+    wanted = to_params(filters, first_month=first, last_month=last)
+    for name in FILTER_PARAMS:
+        if name in wanted:
+            if st.query_params.get_all(name) != wanted[name]:
+                st.query_params[name] = wanted[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+def show_url_notices() -> None:
+    for notice in st.session_state.get(_NOTICES, []):
+        st.warning(notice, icon="⚠️")
+
+
+def _month_name(month: str) -> str:
+    from datetime import date
+
+    y, m = map(int, month.split("-"))
+    return date(y, m, 1).strftime("%b %Y")
+
+
+month_name = _month_name
+
+
+# ---------------------------------------------------------------- page parameters
+
+
+def url_choice(
+    widget: Callable[..., T],
+    label: str,
+    options: Sequence[T],
+    *,
+    param: str,
+    default: T,
+    format_func: Callable[[T], str] = str,
+    **kwargs: Any,
+) -> T:
+    """A single-choice widget whose value also lives in the URL as `param` (absent = default)."""
+    key = f"p_{param}"
+    if key not in st.session_state:
+        raw = st.query_params.get(param)
+        if raw is not None and raw not in options:
+            st.warning(f"Ignored “{param}={shown(raw)}” in the link: not one of the choices here.", icon="⚠️")
+        st.session_state[key] = raw if raw in options else default
+    value = widget(label, options, key=key, format_func=format_func, **kwargs)
+    if value != default:
+        if st.query_params.get(param) != value:
+            st.query_params[param] = value
+    elif param in st.query_params:
+        del st.query_params[param]
+    return value
+
+
+def filters() -> Filters:
+    """The filters the sidebar set in this run (dashboard.py draws the sidebar before the page)."""
+    return st.session_state["_filters"]
+
+
+def page_header(title: str, filters: Filters, as_of_label: str | None = None) -> None:
+    """Title, the 'as of' month, what the filters cover, and the illustrative-data label."""
+    from queries.data import illustrative_share
+
+    st.title(title)
+    bits = []
+    if as_of_label:
+        bits.append(f"**As of {month_name(as_of_label)}**")
+    bits.append(describe(filters))
+    share = query(illustrative_share, filters)
+    badge = ""
+    if share > 0:
+        badge = (
+            ":orange-badge[Illustrative data] "
+            if share >= 1
+            else f":orange-badge[{share:.0%} illustrative data] "
+        )
+    st.markdown(badge + " · ".join(bits))
+
+
+def describe(filters: Filters) -> str:
+    """Plain words for what the filters cover, e.g. 'Capital region · Healthcare · Jan 2024 – Oct 2026'."""
+    opts = _options()
+    parts = []
+    if filters.regions:
+        parts.append(", ".join(opts["regions"][r] for r in filters.regions) + (" region" if len(filters.regions) == 1 else " regions"))
+    if filters.sectors:
+        parts.append(", ".join(opts["sectors"][s] for s in filters.sectors))
+    if filters.partnerships:
+        n = len(filters.partnerships)
+        parts.append(f"{n} partnership{'s' if n > 1 else ''}")
+    if not parts:
+        parts.append("All 14 partnerships, statewide" if len(opts["partnerships"]) == 14 else "All partnerships")
+    first, last = filters.month_from or opts["first"], filters.month_to or opts["last"]
+    if first and last:
+        parts.append(f"{month_name(first)} – {month_name(last)}")
+    return " · ".join(parts)

@@ -2,21 +2,23 @@
 
 import streamlit as st
 
-from ui import state
+from ui import routes, state
 
 st.set_page_config(page_title="CT RSP Metrics Dashboard", page_icon=":material/handshake:", layout="wide")
 
-navigation = st.navigation(
-    [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/map.py", title="Map", icon=":material/map:"),
-        st.Page("pages/trends.py", title="Trends", icon=":material/show_chart:"),
-        st.Page("pages/partnerships.py", title="Partnerships", icon=":material/groups:"),
-        st.Page("pages/data.py", title="Data", icon=":material/table:"),
-    ]
-)
+PAGES = routes.pages()
+# The menu is drawn by hand (below) so that every link carries the current filters: Streamlit's
+# own menu clears the URL's query string on a page switch.
+navigation = st.navigation(PAGES, position="hidden")
+menu = st.sidebar.container()
 
 state.engine()  # a plain message instead of a page when the store is unavailable
-st.session_state["_filters"] = state.sidebar_filters()
+filters = state.sidebar_filters()
+st.session_state["_filters"] = filters
+with menu:
+    st.markdown("**CT RSP Metrics**")
+    for page in PAGES:
+        st.page_link(page, query_params=state.filter_params(filters), width="stretch")
+    st.divider()
 state.show_url_notices()
 navigation.run()

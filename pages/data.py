@@ -5,7 +5,7 @@ import streamlit as st
 
 from queries.data import load_history, monthly_rows
 from queries.metrics import kpi_summary
-from rsp_data.metrics import METRICS
+from rsp_data.metrics import data_dictionary_markdown
 from ui import state
 from ui.export import safe_csv
 
@@ -46,21 +46,7 @@ st.dataframe(
 )
 
 st.subheader("Data dictionary")
-dictionary = pd.DataFrame(
-    [
-        {
-            "Metric": m.label,
-            "Column": m.key,
-            "Kind": m.kind,
-            "Unit": m.unit,
-            "Meaning": m.meaning,
-            "Over a range of months": m.over_time,
-            "Across partnerships": m.across_partnerships,
-        }
-        for m in METRICS.values()
-    ]
-)
-st.dataframe(dictionary, hide_index=True, width="stretch")
+st.markdown(data_dictionary_markdown())
 
 st.subheader("Where the data comes from")
 history = state.query(load_history)

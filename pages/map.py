@@ -18,7 +18,7 @@ kpis = state.query(kpi_summary, filters)
 state.page_header("Map of the partnerships", filters, kpis["as_of_label"])
 
 metric = state.url_choice(
-    st.selectbox,
+    st.columns([1, 2])[0].selectbox,
     "Shade regions and size markers by",
     MAP_METRICS,
     param="metric",
@@ -34,7 +34,7 @@ markers = by_partnership.merge(
     right_on="rsp_id",
 )
 
-map_column, legend_column = st.columns([4, 1])
+map_column, legend_column = st.columns([3, 1])
 with map_column:
     st.pydeck_chart(charts.region_map(by_region, markers, metric), height=620)
     st.caption(
@@ -42,16 +42,19 @@ with map_column:
         "Markers sit inside their region; their position within it carries no meaning."
     )
 with legend_column:
-    st.markdown(f"**{METRICS[metric].label}** by region")
-    for row in by_region.sort_values(metric, ascending=False).itertuples():
-        st.markdown(f"{row.group_name}: **{metric_value(metric, getattr(row, metric))}**")
-    st.markdown("**Marker colour: sector**")
-    sector_names = dict(zip(registry["sector_id"], registry["sector_name"], strict=False))
-    for sector_id in sorted(set(markers["sector_id"])):
-        st.markdown(
-            f"<span style='color:{SECTOR_COLOURS[sector_id]}; font-size:1.3em'>●</span> {html.escape(sector_names[sector_id])}",
-            unsafe_allow_html=True,
+    st.markdown(f"**{METRICS[metric].label} by region**  \n_darker = more_")
+    st.markdown(
+        "  \n".join(
+            f"{row.group_name}: **{metric_value(metric, getattr(row, metric))}**"
+            for row in by_region.sort_values(metric, ascending=False).itertuples()
         )
-    st.caption("Marker area grows with the measure. Hover a region or marker for its figures.")
+    )
+    sector_names = dict(zip(registry["sector_id"], registry["sector_name"], strict=False))
+    swatches = "<br/>".join(
+        f"<span style='color:{SECTOR_COLOURS[s]}; font-size:1.3em'>●</span> {html.escape(sector_names[s])}"
+        for s in sorted(set(markers["sector_id"]), key=sector_names.get)
+    )
+    st.markdown(f"**Markers: partnerships, coloured by sector**<br/>{swatches}", unsafe_allow_html=True)
+    st.caption("Marker area grows with the measure. Hover a region or a marker for its figures.")
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")

@@ -65,7 +65,7 @@ else:
 # ---- Breakdowns
 st.subheader("Where it is happening")
 metric = state.url_choice(
-    st.selectbox,
+    st.columns([1, 2])[0].selectbox,
     "Measure",
     BREAKDOWN_METRICS,
     param="metric",

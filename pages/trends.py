@@ -3,8 +3,7 @@
 import streamlit as st
 
 from queries.goals import grant_placements_by_month
-from queries.metrics import kpi_summary, monthly_totals
-from queries.metrics import GROUP_NOUNS
+from queries.metrics import GROUP_NOUNS, kpi_summary, monthly_totals
 from queries.trends import VIEWS, metric_series
 from rsp_data.metrics import METRICS, STOCK
 from rsp_data.registry import registry
@@ -17,7 +16,7 @@ filters = state.filters()
 kpis = state.query(kpi_summary, filters)
 state.page_header("Trends", filters, kpis["as_of_label"])
 
-c1, c2, c3 = st.columns(3)
+c1, c2, c3 = st.columns([1.1, 1.1, 1.5])
 with c1:
     metric = state.url_choice(
         st.selectbox, "Measure", TREND_METRICS, param="metric", default="placements",

@@ -98,3 +98,16 @@ STOCK_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS if m.kind == STO
 
 def label(key: str) -> str:
     return METRICS[key].label
+
+
+def data_dictionary_markdown() -> str:
+    """The data dictionary as a Markdown table: shown on the Data page and kept in the README."""
+    lines = [
+        "| metric | column | kind | unit | meaning | over a range of months | across partnerships |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in METRICS.values():
+        lines.append(
+            f"| {m.label} | `{m.key}` | {m.kind} | {m.unit} | {m.meaning} | {m.over_time} | {m.across_partnerships} |"
+        )
+    return "\n".join(lines)

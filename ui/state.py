@@ -150,8 +150,11 @@ def sidebar_filters() -> Filters:
             months = _months_between(opts["first"], opts["last"])
             if KEY_MONTHS not in st.session_state:
                 st.session_state[KEY_MONTHS] = (months[0], months[-1])
+            # `value` must be a pair: it tells Streamlit this is a range slider even when the
+            # frontend re-sends the widget's default on page switches. The URL's months, set in
+            # session state on the first run, take precedence over it.
             month_from, month_to = st.select_slider(
-                "Months", options=months, key=KEY_MONTHS, format_func=_month_name
+                "Months", options=months, value=(months[0], months[-1]), key=KEY_MONTHS, format_func=_month_name
             )
         st.button("Reset filters", on_click=_reset, width="stretch")
         st.caption("The address bar keeps these filters: copy the link to share exactly this view.")
@@ -167,6 +170,12 @@ def sidebar_filters() -> Filters:
     return filters
 
 
+def filter_params(filters: Filters) -> dict[str, list[str]]:
+    """The URL parameters that reproduce `filters` (defaults left out)."""
+    opts = _options()
+    return to_params(filters, first_month=opts["first"], last_month=opts["last"])
+
+
 def _write_url(filters: Filters, first: str | None, last: str | None) -> None:
     wanted = to_params(filters, first_month=first, last_month=last)
     for name in FILTER_PARAMS:
@@ -178,7 +187,8 @@ def _write_url(filters: Filters, first: str | None, last: str | None) -> None:
 
 
 def show_url_notices() -> None:
-    for notice in st.session_state.get(_NOTICES, []):
+    """Say once, on the page the link opened, which of its parameters were ignored."""
+    for notice in st.session_state.pop(_NOTICES, []):
         st.warning(notice, icon="⚠️")
 
 
@@ -223,6 +233,15 @@ def url_choice(
 
 def filters() -> Filters:
     """The filters the sidebar set in this run (dashboard.py draws the sidebar before the page)."""
+    if "_filters" not in st.session_state:
+        # The page was run without dashboard.py: a server's very first request was a page URL
+        # (e.g. a shared /map link), and Streamlit, seeing a pages/ folder, ran the page alone in
+        # its legacy mode. Declaring the navigation switches the process to dashboard.py's
+        # routing; the rerun then draws this same page with the sidebar and filters.
+        from ui import routes
+
+        st.navigation(routes.pages(), position="hidden")
+        st.rerun()
     return st.session_state["_filters"]
 
 

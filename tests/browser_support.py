@@ -1,0 +1,212 @@
+"""Shared by tests/test_browser.py and scripts/screenshots.py: start the real app, drive it in Chromium.
+
+`AppServer` runs `streamlit run dashboard.py` on a free port against a fresh SQLite store filled
+with the illustrative demo data, and waits for Streamlit's health check. `launch_chromium` starts
+Debian's Chromium (Playwright's own browser download does not work offline). The `wait_*` helpers
+wait for real content, not Streamlit's skeleton.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+# Every way a Streamlit page shows that something went wrong.
+ERROR_SELECTOR = ", ".join(
+    [
+        '[data-testid="stException"]',
+        '[data-testid="stAlertContentError"]',
+        '[data-testid="stAlertContainer"]:has([data-testid="stAlertContentError"])',
+    ]
+)
+WARNING_SELECTOR = '[data-testid="stAlertContentWarning"]'
+KPI_VALUE = '[data-testid="stMetricValue"]'
+PLOTLY = ".js-plotly-plot"
+DECK_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
+GRID = '[data-testid="stDataFrame"]'
+
+# The pages, as (name, path, selector of the content that shows the page really rendered).
+PAGES = [
+    ("overview", "/", KPI_VALUE),
+    ("map", "/map", DECK_CANVAS),
+    ("trends", "/trends", PLOTLY),
+    ("partnerships", "/partnerships", GRID),
+    ("data", "/data", GRID),
+]
+
+
+def chromium_path() -> str:
+    for path in (os.environ.get("CHROMIUM"), *CHROMIUM_PATHS, shutil.which("chromium")):
+        if path and Path(path).exists():
+            return path
+    raise RuntimeError("Chromium not found: install Debian's chromium (make chromium) or set CHROMIUM=/path.")
+
+
+def launch_chromium(playwright: Any):
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_demo_store(directory: Path) -> str:
+    """A fresh SQLite store in `directory` with schema, registry and the illustrative demo data."""
+    from rsp_data.store import init_store, make_engine
+
+    url = f"sqlite:///{directory}/e2e.sqlite"
+    engine = make_engine(url)
+    try:
+        init_store(engine, demo=True)
+    finally:
+        engine.dispose()
+    return url
+
+
+class AppServer:
+    """The real app (`streamlit run dashboard.py`) on a free port against a temporary demo store."""
+
+    def __init__(self, *, startup_timeout: float = 60.0) -> None:
+        self.startup_timeout = startup_timeout
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._tmp = Path(tempfile.mkdtemp(prefix="rsp-e2e-"))
+        self.log_path = self._tmp / "streamlit.log"
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self) -> AppServer:
+        db_url = prepare_demo_store(self._tmp)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", "dashboard.py",
+                "--server.port", str(self.port),
+                "--server.address", "127.0.0.1",
+                "--server.headless", "true",
+                "--browser.gatherUsageStats", "false",
+            ],
+            cwd=REPO_ROOT,
+            env={**os.environ, "DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        last_error: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with code {self.proc.returncode}:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        return
+            except (urllib.error.URLError, OSError) as exc:
+                last_error = exc
+            time.sleep(0.25)
+        raise RuntimeError(
+            f"streamlit did not answer its health check within {self.startup_timeout:.0f}s "
+            f"({last_error}):\n{self.log()}"
+        )
+
+    def log(self) -> str:
+        if self._log is not None:
+            self._log.flush()
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> AppServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self.cleanup()
+
+
+# ---------------------------------------------------------------- page helpers
+
+
+def wait_for_app(page: Any, content: str, timeout: float = 30_000) -> None:
+    """Wait until the page's real content is there and Streamlit has finished running the script."""
+    page.wait_for_selector("h1", timeout=timeout)
+    page.wait_for_selector(content, timeout=timeout)
+    wait_idle(page, timeout)
+
+
+def wait_idle(page: Any, timeout: float = 30_000) -> None:
+    """Wait until no script run is in progress (the 'Running…' status widget is gone), then settle."""
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                 && !document.querySelector('[data-testid="stSkeleton"]')
+                 && !document.querySelector('[data-stale="true"]')""",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(300)
+
+
+def href(page: Any) -> str:
+    """The address bar now: page.url can lag behind Streamlit's history.pushState."""
+    return page.evaluate("window.location.href")
+
+
+def kpi_values(page: Any) -> list[str]:
+    return [text.strip() for text in page.locator(KPI_VALUE).all_inner_texts()]
+
+
+def drawn_pixels(png: bytes, *, background_tolerance: int = 12) -> tuple[int, int]:
+    """(pixels that are not near-white, total pixels) in a PNG."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    # A pixel is 'drawn' when any channel is clearly below white.
+    lowest = image.point(lambda v: 255 if v < 255 - background_tolerance else 0).convert("L")
+    return sum(1 for v in lowest.getdata() if v), image.width * image.height

@@ -1,0 +1,112 @@
+"""Shared fixtures: a real SQLite store with a small hand-made fact set, and the full demo store.
+
+The hand-made facts (E = employers_engaged, En = trainees_enrolled, C = trainees_completed,
+P = placements). Every figure asserted in tests/test_queries.py is computed by hand from this table.
+
+| rsp_id (region, sector, gjc)                          | month   |  E | En |  C |  P |
+|-------------------------------------------------------|---------|----|----|----|----|
+| capital-technology (capital, technology, gjc)         | 2022-07 | 10 |  5 |  1 |  1 |
+|                                                       | 2022-08 | 12 |  6 |  2 |  1 |
+|                                                       | 2022-09 | 15 |  4 |  3 |  2 |
+|                                                       | 2022-10 | 16 |  3 |  4 |  3 |
+| southwest-technology (southwest, technology, gjc)     | 2022-07 | 20 |  8 |  2 |  2 |
+|                                                       | 2022-08 | 21 |  2 |  4 |  3 |
+|                                                       | 2022-09 | 23 |  7 |  5 |  4 |
+|                                                       | 2022-10 | 25 |  1 |  6 |  5 |
+| southwest-manufacturing (southwest, manufacturing,gjc)| 2022-07 | 30 | 10 |  0 |  0 |
+|   (NO row in 2022-10, the last month)                 | 2022-08 | 31 |  9 |  8 |  2 |
+|                                                       | 2022-09 | 33 |  2 | 10 |  8 |
+| capital-healthcare (capital, healthcare, gjc)         | 2022-09 |  5 |  6 |  2 |  1 |
+|                                                       | 2022-10 |  6 |  2 |  3 |  3 |
+| capital-logistics (capital, logistics, NOT gjc)       | 2022-08 |  7 |  3 |  1 |  1 |
+|                                                       | 2022-10 |  9 |  2 |  2 |  2 |
+
+Monthly totals over all five:
+  2022-07: E 10+20+30=60,       En 5+8+10=23,     C 1+2+0=3,       P 1+2+0=3
+  2022-08: E 12+21+31+7=71,     En 6+2+9+3=20,    C 2+4+8+1=15,    P 1+3+2+1=7
+  2022-09: E 15+23+33+5=76,     En 4+7+2+6=19,    C 3+5+10+2=20,   P 2+4+8+1=15
+  2022-10: E 16+25+6+9=56,      En 3+1+2+2=8,     C 4+6+3+2=15,    P 3+5+3+2=13
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import insert
+
+from rsp_data.schema import import_batches, monthly_metrics
+from rsp_data.store import init_store, make_engine, month_to_date
+
+# (rsp_id, month, employers_engaged, trainees_enrolled, trainees_completed, placements)
+FACTS: list[tuple[str, str, int, int, int, int]] = [
+    ("capital-technology", "2022-07", 10, 5, 1, 1),
+    ("capital-technology", "2022-08", 12, 6, 2, 1),
+    ("capital-technology", "2022-09", 15, 4, 3, 2),
+    ("capital-technology", "2022-10", 16, 3, 4, 3),
+    ("southwest-technology", "2022-07", 20, 8, 2, 2),
+    ("southwest-technology", "2022-08", 21, 2, 4, 3),
+    ("southwest-technology", "2022-09", 23, 7, 5, 4),
+    ("southwest-technology", "2022-10", 25, 1, 6, 5),
+    ("southwest-manufacturing", "2022-07", 30, 10, 0, 0),
+    ("southwest-manufacturing", "2022-08", 31, 9, 8, 2),
+    ("southwest-manufacturing", "2022-09", 33, 2, 10, 8),
+    ("capital-healthcare", "2022-09", 5, 6, 2, 1),
+    ("capital-healthcare", "2022-10", 6, 2, 3, 3),
+    ("capital-logistics", "2022-08", 7, 3, 1, 1),
+    ("capital-logistics", "2022-10", 9, 2, 2, 2),
+]
+
+FIXTURE_RSPS = sorted({f[0] for f in FACTS})
+
+
+def _fill_facts(engine) -> None:
+    with engine.begin() as conn:
+        batch_id = conn.execute(
+            insert(import_batches).values(
+                kind="import",
+                file_name="hand_made.csv",
+                checksum="0" * 64,
+                loaded_by="tests/conftest.py",
+                loaded_at=datetime(2022, 11, 5, 12, 0, tzinfo=UTC),
+                rows_added=len(FACTS),
+                rows_changed=0,
+                note="hand-made test facts",
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(monthly_metrics),
+            [
+                {
+                    "rsp_id": rsp,
+                    "month": month_to_date(month),
+                    "employers_engaged": e,
+                    "trainees_enrolled": en,
+                    "trainees_completed": c,
+                    "placements": p,
+                    "batch_id": batch_id,
+                }
+                for rsp, month, e, en, c, p in FACTS
+            ],
+        )
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    """A real SQLite store: schema + committed registry (no demo) + the hand-made facts above."""
+    tmp_path = tmp_path_factory.mktemp("facts")
+    eng = make_engine(f"sqlite:///{tmp_path}/t.sqlite")
+    init_store(eng)
+    _fill_facts(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_engine(tmp_path_factory):
+    """A real SQLite store filled with the committed illustrative demo data."""
+    tmp_path = tmp_path_factory.mktemp("demo")
+    eng = make_engine(f"sqlite:///{tmp_path}/demo.sqlite")
+    init_store(eng, demo=True)
+    yield eng
+    eng.dispose()

@@ -1,0 +1,622 @@
+"""The queries against a real SQLite store, with every expected figure computed by hand.
+
+The fact table and the monthly totals are in tests/conftest.py. Abbreviations:
+CT capital-technology, ST southwest-technology, SM southwest-manufacturing (no 2022-10 row),
+CH capital-healthcare, CL capital-logistics (the only partnership not grant-supported).
+E employers_engaged, En trainees_enrolled, C trainees_completed, P placements.
+
+Per-partnership sums over the full range (2022-07..2022-10):
+  CT: En 5+6+4+3=18, C 1+2+3+4=10, P 1+1+2+3=7,   E at 2022-10 = 16
+  ST: En 8+2+7+1=18, C 2+4+5+6=17, P 2+3+4+5=14,  E at 2022-10 = 25
+  SM: En 10+9+2=21,  C 0+8+10=18,  P 0+2+8=10,    E at 2022-10 = (no row) 0
+  CH: En 6+2=8,      C 2+3=5,      P 1+3=4,       E at 2022-10 = 6
+  CL: En 3+2=5,      C 1+2=3,      P 1+2=3,       E at 2022-10 = 9
+  all: En 70, C 53, P 38, E at 2022-10 = 16+25+6+9 = 56
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from queries.data import illustrative_share, load_history, monthly_rows
+from queries.filters import Filters
+from queries.goals import goal_progress, grant_placements_by_month
+from queries.metrics import kpi_summary, metrics_by, monthly_totals
+from queries.registry import month_bounds, partnership_list
+from queries.trends import metric_series
+from rsp_data.registry import registry
+from rsp_data.store import DEMO_FILE
+from tests.conftest import FACTS
+
+ALL = Filters()
+BASE = ["employers_engaged", "trainees_enrolled", "trainees_completed", "placements"]
+
+
+def values(row) -> dict:
+    return {k: int(row[k]) for k in BASE}
+
+
+# --------------------------------------------------------------------------- kpi_summary
+
+
+def test_kpi_full_range_stock_at_latest_month_flows_summed(engine):
+    kpi = kpi_summary(engine, ALL)
+    assert kpi["as_of"] == date(2022, 10, 1)
+    assert kpi["as_of_label"] == "2022-10"
+    # E at 2022-10: CT 16 + ST 25 + CH 6 + CL 9 (SM has no 2022-10 row) = 56
+    assert kpi["employers_engaged"] == 56
+    # En: 23 + 20 + 19 + 8 = 70
+    assert kpi["trainees_enrolled"] == 70
+    # C: 3 + 15 + 20 + 15 = 53
+    assert kpi["trainees_completed"] == 53
+    # P: 3 + 7 + 15 + 13 = 38
+    assert kpi["placements"] == 38
+    assert kpi["months"] == 4  # 2022-07, -08, -09, -10
+    assert kpi["reporting"] == 4  # CT, ST, CH, CL report at 2022-10; SM does not
+    assert kpi["group_id"] == "all"
+    assert kpi["group_name"] == "All partnerships"
+
+
+def test_kpi_employers_is_not_a_sum_over_months(engine):
+    kpi = kpi_summary(engine, ALL)
+    sum_over_months = sum(f[2] for f in FACTS)
+    # 60 + 71 + 76 + 56 = 263: the wrong (summed-stock) answer
+    assert sum_over_months == 263
+    assert kpi["employers_engaged"] != sum_over_months
+    assert kpi["employers_engaged"] == 56
+
+
+def test_kpi_rates_are_ratio_of_sums_not_mean_of_ratios(engine):
+    kpi = kpi_summary(engine, ALL)
+    # completion: 53 / 70 = 0.757142...
+    assert kpi["completion_rate"] == pytest.approx(53 / 70)
+    # placement: 38 / 53 = 0.716981...
+    assert kpi["placement_rate"] == pytest.approx(38 / 53)
+
+    # mean of the per-partnership completion rates: (10/18 + 17/18 + 18/21 + 5/8 + 3/5) / 5 = 0.71643...
+    mean_completion = (10 / 18 + 17 / 18 + 18 / 21 + 5 / 8 + 3 / 5) / 5
+    assert mean_completion == pytest.approx(0.716428, abs=1e-5)
+    assert kpi["completion_rate"] != pytest.approx(mean_completion)
+    # mean of the per-partnership placement rates: (7/10 + 14/17 + 10/18 + 4/5 + 3/3) / 5 = 0.77582...
+    mean_placement = (7 / 10 + 14 / 17 + 10 / 18 + 4 / 5 + 3 / 3) / 5
+    assert kpi["placement_rate"] != pytest.approx(mean_placement)
+
+
+def test_kpi_rates_by_region_ratio_of_sums(engine):
+    # capital completion: (10+5+3)/(18+8+5) = 18/31; mean of CT, CH, CL ratios = (10/18+5/8+3/5)/3 = 0.5935..
+    df = metrics_by(engine, Filters(regions=("capital",)))
+    assert df.loc[0, "completion_rate"] == pytest.approx(18 / 31)
+    assert df.loc[0, "completion_rate"] != pytest.approx((10 / 18 + 5 / 8 + 3 / 5) / 3)
+    # capital placement: (7+4+3)/(10+5+3) = 14/18
+    assert df.loc[0, "placement_rate"] == pytest.approx(14 / 18)
+
+
+@pytest.mark.parametrize(
+    ("filters", "as_of", "expected", "months"),
+    [
+        # to 2022-09: E at 09 = 15+23+33+5 = 76; En 23+20+19 = 62; C 3+15+20 = 38; P 3+7+15 = 25
+        (Filters(month_to="2022-09"), date(2022, 9, 1), (76, 62, 38, 25), 3),
+        # 08..09: E at 09 = 76; En 20+19 = 39; C 15+20 = 35; P 7+15 = 22
+        (Filters(month_from="2022-08", month_to="2022-09"), date(2022, 9, 1), (76, 39, 35, 22), 2),
+        # 07..07: E 10+20+30 = 60; En 5+8+10 = 23; C 1+2+0 = 3; P 1+2+0 = 3
+        (Filters(month_from="2022-07", month_to="2022-07"), date(2022, 7, 1), (60, 23, 3, 3), 1),
+        # from 08: E at 10 = 56; En 20+19+8 = 47; C 15+20+15 = 50; P 7+15+13 = 35
+        (Filters(month_from="2022-08"), date(2022, 10, 1), (56, 47, 50, 35), 3),
+        # from 10 only: E 56; En 8; C 15; P 13
+        (Filters(month_from="2022-10", month_to="2022-10"), date(2022, 10, 1), (56, 8, 15, 13), 1),
+    ],
+)
+def test_kpi_month_range_moves_the_as_of_month(engine, filters, as_of, expected, months):
+    kpi = kpi_summary(engine, filters)
+    assert kpi["as_of"] == as_of
+    assert tuple(int(kpi[k]) for k in BASE) == expected
+    assert kpi["months"] == months
+
+
+@pytest.mark.parametrize(
+    ("filters", "as_of", "expected"),
+    [
+        # southwest: ST + SM. E at 10 = ST 25 only (SM has no 10 row, contributes nothing, not 33)
+        # En 18+21 = 39; C 17+18 = 35; P 14+10 = 24
+        (Filters(regions=("southwest",)), date(2022, 10, 1), (25, 39, 35, 24)),
+        # southwest to 09: E at 09 = 23+33 = 56; En 8+2+7 + 10+9+2 = 38; C 2+4+5 + 0+8+10 = 29; P 2+3+4 + 0+2+8 = 19
+        (Filters(regions=("southwest",), month_to="2022-09"), date(2022, 9, 1), (56, 38, 29, 19)),
+        # capital: CT + CH + CL. E at 10 = 16+6+9 = 31; En 18+8+5 = 31; C 10+5+3 = 18; P 7+4+3 = 14
+        (Filters(regions=("capital",)), date(2022, 10, 1), (31, 31, 18, 14)),
+        # manufacturing = SM only, whose last month is 09: the as-of month follows the filter. E 33
+        (Filters(sectors=("manufacturing",)), date(2022, 9, 1), (33, 21, 18, 10)),
+        # technology: CT + ST. E 16+25 = 41; En 18+18 = 36; C 10+17 = 27; P 7+14 = 21
+        (Filters(sectors=("technology",)), date(2022, 10, 1), (41, 36, 27, 21)),
+        # capital AND technology = CT only: E 16; En 18; C 10; P 7
+        (Filters(regions=("capital",), sectors=("technology",)), date(2022, 10, 1), (16, 18, 10, 7)),
+        # CL up to 09: its latest row is 08: E 7; En 3; C 1; P 1
+        (Filters(partnerships=("capital-logistics",), month_to="2022-09"), date(2022, 8, 1), (7, 3, 1, 1)),
+        # CH + SM: as-of 10 (CH has it): E = CH 6 (SM no row); En 8+21 = 29; C 5+18 = 23; P 4+10 = 14
+        (
+            Filters(partnerships=("capital-healthcare", "southwest-manufacturing")),
+            date(2022, 10, 1),
+            (6, 29, 23, 14),
+        ),
+        # both regions = everything
+        (Filters(regions=("capital", "southwest")), date(2022, 10, 1), (56, 70, 53, 38)),
+    ],
+)
+def test_kpi_region_sector_partnership_filters(engine, filters, as_of, expected):
+    kpi = kpi_summary(engine, filters)
+    assert kpi["as_of"] == as_of
+    assert tuple(int(kpi[k]) for k in BASE) == expected
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(regions=("eastern",)),  # no fixture partnership in Eastern
+        Filters(partnerships=("northwest-ace",)),  # registered, but no facts
+        Filters(month_from="2023-01"),  # after the last month with data
+        Filters(month_to="2022-06"),  # before the first month with data
+        Filters(regions=("capital",), sectors=("manufacturing",)),  # no such combination with data
+    ],
+)
+def test_kpi_empty_result_gives_zeros(engine, filters):
+    kpi = kpi_summary(engine, filters)
+    assert tuple(int(kpi[k]) for k in BASE) == (0, 0, 0, 0)
+    assert kpi["months"] == 0
+    assert kpi["reporting"] == 0
+    assert pd.isna(kpi["completion_rate"])
+    assert pd.isna(kpi["placement_rate"])
+    assert kpi["as_of"] is None
+    assert kpi["as_of_label"] == ""
+
+
+def test_metrics_by_empty_grouped_result(engine):
+    df = metrics_by(engine, Filters(regions=("eastern",)), by="region")
+    assert len(df) == 0
+    assert list(df.columns) == [
+        "group_id",
+        "group_name",
+        *BASE,
+        "completion_rate",
+        "placement_rate",
+        "months",
+        "reporting",
+        "as_of",
+    ]
+
+
+# --------------------------------------------------------------------------- metrics_by
+
+
+def test_metrics_by_sector(engine):
+    df = metrics_by(engine, ALL, by="sector")
+    # sorted by group_name
+    assert list(df["group_id"]) == ["healthcare", "logistics", "manufacturing", "technology"]
+    assert list(df["group_name"]) == ["Healthcare", "Logistics & Transportation", "Manufacturing", "Technology"]
+    rows = {r["group_id"]: r for r in df.to_dict("records")}
+    # healthcare = CH: E at 10 = 6; En 8; C 5; P 4
+    assert values(rows["healthcare"]) == dict(zip(BASE, (6, 8, 5, 4), strict=True))
+    # logistics = CL: E at 10 = 9; En 5; C 3; P 3
+    assert values(rows["logistics"]) == dict(zip(BASE, (9, 5, 3, 3), strict=True))
+    # manufacturing = SM: no row at the common as-of month 2022-10 -> E 0; En 21; C 18; P 10
+    assert values(rows["manufacturing"]) == dict(zip(BASE, (0, 21, 18, 10), strict=True))
+    # technology = CT + ST: E 16+25 = 41; En 36; C 27; P 21
+    assert values(rows["technology"]) == dict(zip(BASE, (41, 36, 27, 21), strict=True))
+    assert rows["manufacturing"]["reporting"] == 0
+    assert rows["technology"]["reporting"] == 2
+    assert rows["manufacturing"]["months"] == 3
+    assert rows["technology"]["months"] == 4
+    # every group is compared at the same month
+    assert set(df["as_of"]) == {date(2022, 10, 1)}
+    # rates per group: technology 27/36 and 21/27
+    assert rows["technology"]["completion_rate"] == pytest.approx(27 / 36)
+    assert rows["technology"]["placement_rate"] == pytest.approx(21 / 27)
+    # group sums equal the overall figures: E 6+9+0+41 = 56, P 4+3+10+21 = 38
+    assert df["employers_engaged"].sum() == 56
+    assert df["placements"].sum() == 38
+
+
+def test_metrics_by_region(engine):
+    df = metrics_by(engine, ALL, by="region")
+    assert list(df["group_id"]) == ["capital", "southwest"]
+    assert list(df["group_name"]) == ["Capital", "Southwest"]
+    # capital: E at 10 = 16+6+9 = 31; En 18+8+5 = 31; C 10+5+3 = 18; P 7+4+3 = 14
+    assert values(df.iloc[0]) == dict(zip(BASE, (31, 31, 18, 14), strict=True))
+    # southwest: E at 10 = 25 (SM no row); En 18+21 = 39; C 17+18 = 35; P 14+10 = 24
+    assert values(df.iloc[1]) == dict(zip(BASE, (25, 39, 35, 24), strict=True))
+    assert list(df["reporting"]) == [3, 1]
+    # southwest completion 35/39, placement 24/35
+    assert df.loc[1, "completion_rate"] == pytest.approx(35 / 39)
+    assert df.loc[1, "placement_rate"] == pytest.approx(24 / 35)
+
+
+def test_metrics_by_region_with_month_range(engine):
+    df = metrics_by(engine, Filters(month_from="2022-08", month_to="2022-09"), by="region")
+    # capital at 09: CT 15 + CH 5 = 20 (CL has no 09 row); En 6+4 + 6 + 3 = 19; C 2+3 + 2 + 1 = 8; P 1+2 + 1 + 1 = 5
+    assert values(df.iloc[0]) == dict(zip(BASE, (20, 19, 8, 5), strict=True))
+    # southwest at 09: ST 23 + SM 33 = 56; En 2+7 + 9+2 = 20; C 4+5 + 8+10 = 27; P 3+4 + 2+8 = 17
+    assert values(df.iloc[1]) == dict(zip(BASE, (56, 20, 27, 17), strict=True))
+
+
+def test_metrics_by_partnership(engine):
+    df = metrics_by(engine, ALL, by="partnership")
+    names = {p.id: p.name for p in registry().partnerships}
+    assert list(df["group_name"]) == sorted(
+        names[r]
+        for r in [
+            "capital-healthcare",
+            "capital-logistics",
+            "capital-technology",
+            "southwest-technology",
+            "southwest-manufacturing",
+        ]
+    )
+    assert list(df["group_id"]) == [
+        "capital-healthcare",  # Capital Area Healthcare Partnership
+        "capital-logistics",  # Capital Area Logistics & Transportation Partnership
+        "capital-technology",  # Capital Area Tech Partnership
+        "southwest-technology",  # Southwest CT Tech Hub
+        "southwest-manufacturing",  # Southwest Region Manufacturing Partnership
+    ]
+    rows = {r["group_id"]: r for r in df.to_dict("records")}
+    assert all(rows[k]["group_name"] == names[k] for k in rows)
+    assert values(rows["capital-healthcare"]) == dict(zip(BASE, (6, 8, 5, 4), strict=True))
+    assert values(rows["capital-logistics"]) == dict(zip(BASE, (9, 5, 3, 3), strict=True))
+    assert values(rows["capital-technology"]) == dict(zip(BASE, (16, 18, 10, 7), strict=True))
+    assert values(rows["southwest-technology"]) == dict(zip(BASE, (25, 18, 17, 14), strict=True))
+    # SM: stock at the common as-of month 2022-10 where it has no row: 0 (not its 33 of 2022-09)
+    assert values(rows["southwest-manufacturing"]) == dict(zip(BASE, (0, 21, 18, 10), strict=True))
+    # CL months: 08 and 10 = 2
+    assert rows["capital-logistics"]["months"] == 2
+    # per-partnership ratios: CT completion 10/18, ST placement 14/17
+    assert rows["capital-technology"]["completion_rate"] == pytest.approx(10 / 18)
+    assert rows["southwest-technology"]["placement_rate"] == pytest.approx(14 / 17)
+    # SM completion: 18/21
+    assert rows["southwest-manufacturing"]["completion_rate"] == pytest.approx(18 / 21)
+
+
+def test_metrics_by_partnership_rate_with_zero_denominator(engine):
+    # SM 07 only: C 0 -> placement rate undefined (NaN), completion 0/10 = 0.0
+    df = metrics_by(engine, Filters(partnerships=("southwest-manufacturing",), month_to="2022-07"), by="partnership")
+    assert df.loc[0, "completion_rate"] == 0.0
+    assert pd.isna(df.loc[0, "placement_rate"])
+
+
+# --------------------------------------------------------------------------- monthly_totals
+
+
+def test_monthly_totals_without_split(engine):
+    df = monthly_totals(engine, ALL)
+    assert list(df.columns) == ["month", "group_id", "group_name", *BASE]
+    assert list(df["month"]) == list(pd.to_datetime(["2022-07-01", "2022-08-01", "2022-09-01", "2022-10-01"]))
+    assert set(df["group_id"]) == {"all"}
+    assert set(df["group_name"]) == {"All partnerships"}
+    # per month (conftest): E 60, 71, 76, 56; En 23, 20, 19, 8; C 3, 15, 20, 15; P 3, 7, 15, 13
+    assert list(df["employers_engaged"]) == [60, 71, 76, 56]
+    assert list(df["trainees_enrolled"]) == [23, 20, 19, 8]
+    assert list(df["trainees_completed"]) == [3, 15, 20, 15]
+    assert list(df["placements"]) == [3, 7, 15, 13]
+
+
+def test_monthly_totals_with_month_filter(engine):
+    df = monthly_totals(engine, Filters(month_from="2022-08", month_to="2022-09"))
+    assert list(df["placements"]) == [7, 15]
+    assert list(df["employers_engaged"]) == [71, 76]
+
+
+def test_monthly_totals_split_by_region(engine):
+    df = monthly_totals(engine, ALL, split="region")
+    got = [
+        (r["month"].strftime("%Y-%m"), r["group_id"], r["group_name"], *(int(r[k]) for k in BASE))
+        for r in df.to_dict("records")
+    ]
+    assert got == [
+        ("2022-07", "capital", "Capital", 10, 5, 1, 1),  # CT
+        ("2022-07", "southwest", "Southwest", 50, 18, 2, 2),  # ST (20,8,2,2) + SM (30,10,0,0)
+        ("2022-08", "capital", "Capital", 19, 9, 3, 2),  # CT (12,6,2,1) + CL (7,3,1,1)
+        ("2022-08", "southwest", "Southwest", 52, 11, 12, 5),  # ST (21,2,4,3) + SM (31,9,8,2)
+        ("2022-09", "capital", "Capital", 20, 10, 5, 3),  # CT (15,4,3,2) + CH (5,6,2,1)
+        ("2022-09", "southwest", "Southwest", 56, 9, 15, 12),  # ST (23,7,5,4) + SM (33,2,10,8)
+        ("2022-10", "capital", "Capital", 31, 7, 9, 8),  # CT (16,3,4,3) + CH (6,2,3,3) + CL (9,2,2,2)
+        ("2022-10", "southwest", "Southwest", 25, 1, 6, 5),  # ST only (SM has no 10 row)
+    ]
+
+
+def test_monthly_totals_split_by_sector_and_partnership(engine):
+    df = monthly_totals(engine, ALL, split="sector")
+    oct_ = df[df["month"] == pd.Timestamp("2022-10-01")]
+    # 2022-10: Healthcare CH (6,2,3,3), Logistics CL (9,2,2,2), Technology CT+ST (41,4,10,8); no Manufacturing
+    assert list(oct_["group_name"]) == ["Healthcare", "Logistics & Transportation", "Technology"]
+    assert [int(v) for v in oct_["employers_engaged"]] == [6, 9, 41]
+    assert [int(v) for v in oct_["trainees_enrolled"]] == [2, 2, 4]
+    per_rsp = monthly_totals(engine, ALL, split="partnership")
+    assert len(per_rsp) == len(FACTS) == 15
+
+
+# --------------------------------------------------------------------------- trends
+
+
+@pytest.fixture(scope="module")
+def totals(engine):
+    return monthly_totals(engine, ALL)
+
+
+def test_trend_flow_monthly_quarterly_cumulative(totals):
+    monthly = metric_series(totals, "placements", "monthly")
+    assert list(monthly["value"]) == [3, 7, 15, 13]
+    assert list(monthly["period_label"]) == ["Jul 2022", "Aug 2022", "Sep 2022", "Oct 2022"]
+
+    quarterly = metric_series(totals, "placements", "quarterly")
+    # Q3 = 3+7+15 = 25; Q4 = 13
+    assert list(quarterly["value"]) == [25, 13]
+    assert list(quarterly["period_label"]) == ["2022 Q3", "2022 Q4"]
+    assert list(quarterly["months_in_period"]) == [3, 1]
+    assert list(quarterly["period"]) == [pd.Timestamp("2022-07-01"), pd.Timestamp("2022-10-01")]
+
+    cumulative = metric_series(totals, "placements", "cumulative")
+    # 3, 3+7 = 10, 10+15 = 25, 25+13 = 38
+    assert list(cumulative["value"]) == [3, 10, 25, 38]
+
+
+def test_trend_enrolled_quarterly(totals):
+    # En: Q3 = 23+20+19 = 62; Q4 = 8
+    assert list(metric_series(totals, "trainees_enrolled", "quarterly")["value"]) == [62, 8]
+
+
+def test_trend_stock_employers(totals):
+    monthly = metric_series(totals, "employers_engaged", "monthly")
+    assert list(monthly["value"]) == [60, 71, 76, 56]
+    quarterly = metric_series(totals, "employers_engaged", "quarterly")
+    # Q3 = value at 2022-09 = 76 (not 60+71+76 = 207); Q4 = value at 2022-10 = 56
+    assert list(quarterly["value"]) == [76, 56]
+    cumulative = metric_series(totals, "employers_engaged", "cumulative")
+    # never accumulated: month-end counts unchanged (not 60, 131, 207, 263)
+    assert list(cumulative["value"]) == [60, 71, 76, 56]
+
+
+def test_trend_placement_rate(totals):
+    monthly = metric_series(totals, "placement_rate", "monthly")
+    # P/C per month: 3/3, 7/15, 15/20, 13/15
+    assert list(monthly["value"]) == pytest.approx([3 / 3, 7 / 15, 15 / 20, 13 / 15])
+    quarterly = metric_series(totals, "placement_rate", "quarterly")
+    # Q3 = (3+7+15)/(3+15+20) = 25/38 (mean of monthly rates would be (1+7/15+0.75)/3 = 0.7389); Q4 = 13/15
+    assert list(quarterly["value"]) == pytest.approx([25 / 38, 13 / 15])
+    assert quarterly["value"].iloc[0] != pytest.approx((1 + 7 / 15 + 0.75) / 3)
+    cumulative = metric_series(totals, "placement_rate", "cumulative")
+    # running sums: P 3, 10, 25, 38 over C 3, 18, 38, 53
+    assert list(cumulative["value"]) == pytest.approx([3 / 3, 10 / 18, 25 / 38, 38 / 53])
+
+
+def test_trend_completion_rate_cumulative(totals):
+    # running sums: C 3, 18, 38, 53 over En 23, 43, 62, 70
+    cumulative = metric_series(totals, "completion_rate", "cumulative")
+    assert list(cumulative["value"]) == pytest.approx([3 / 23, 18 / 43, 38 / 62, 53 / 70])
+
+
+def test_trend_split_by_region(engine):
+    split = monthly_totals(engine, ALL, split="region")
+    q_emp = metric_series(split, "employers_engaged", "quarterly")
+    got = [(r["period_label"], r["group_id"], r["value"]) for r in q_emp.to_dict("records")]
+    # Q3 at 2022-09: capital 20, southwest 56; Q4 at 2022-10: capital 31, southwest 25
+    assert got == [
+        ("2022 Q3", "capital", 20),
+        ("2022 Q3", "southwest", 56),
+        ("2022 Q4", "capital", 31),
+        ("2022 Q4", "southwest", 25),
+    ]
+
+    q_pl = metric_series(split, "placements", "quarterly")
+    # capital Q3 1+2+3 = 6, Q4 8; southwest Q3 2+5+12 = 19, Q4 5
+    assert [r["value"] for r in q_pl.to_dict("records")] == [6, 19, 8, 5]
+
+    cum_rate = metric_series(split, "placement_rate", "cumulative")
+    capital = cum_rate[cum_rate["group_id"] == "capital"]["value"]
+    # capital P running 1, 3, 6, 14 over C running 1, 4, 9, 18
+    assert list(capital) == pytest.approx([1 / 1, 3 / 4, 6 / 9, 14 / 18])
+    southwest = cum_rate[cum_rate["group_id"] == "southwest"]["value"]
+    # southwest P running 2, 7, 19, 24 over C running 2, 14, 29, 35
+    assert list(southwest) == pytest.approx([2 / 2, 7 / 14, 19 / 29, 24 / 35])
+
+
+def test_trend_empty_frame_and_bad_view(engine):
+    empty = monthly_totals(engine, Filters(regions=("eastern",)))
+    out = metric_series(empty, "placements", "quarterly")
+    assert out.empty
+    with pytest.raises(ValueError):
+        metric_series(monthly_totals(engine, ALL), "placements", "yearly")
+
+
+# --------------------------------------------------------------------------- goals
+
+
+def test_goal_progress_full(engine):
+    gp = goal_progress(engine, ALL)
+    # gjc partnerships (CT, ST, SM, CH; not CL), months >= 2022-08:
+    #   08: CT 1 + ST 3 + SM 2 = 6   (CL's 1 excluded)
+    #   09: CT 2 + ST 4 + SM 8 + CH 1 = 15
+    #   10: CT 3 + ST 5 + CH 3 = 11  (CL's 2 excluded)
+    #   total 6 + 15 + 11 = 32  (2022-07's 3 not counted: before the grant)
+    assert gp.placements == 32
+    assert gp.goal == 2000
+    assert gp.since == date(2022, 8, 1)
+    assert gp.through == date(2022, 10, 1)
+    assert gp.partnerships == 4
+    assert gp.share == pytest.approx(32 / 2000)
+
+
+def test_goal_progress_ignores_month_from_but_honours_month_to(engine):
+    # month_from is ignored: still counted from 2022-08 -> 32
+    assert goal_progress(engine, Filters(month_from="2022-10")).placements == 32
+    assert goal_progress(engine, Filters(month_from="2022-07")).placements == 32
+    # through 2022-09: 6 + 15 = 21
+    gp = goal_progress(engine, Filters(month_from="2022-09", month_to="2022-09"))
+    assert gp.placements == 21
+    assert gp.through == date(2022, 9, 1)
+    # through 2022-07: nothing since the grant began
+    before = goal_progress(engine, Filters(month_to="2022-07"))
+    assert before.placements == 0
+    assert before.through is None
+    assert before.partnerships == 0
+
+
+def test_goal_progress_with_filters(engine):
+    # southwest: 08: ST 3 + SM 2 = 5; 09: 4 + 8 = 12; 10: ST 5 -> 22
+    sw = goal_progress(engine, Filters(regions=("southwest",)))
+    assert sw.placements == 22
+    assert sw.partnerships == 2
+    # capital: 08: CT 1 (CL excluded) ; 09: CT 2 + CH 1 = 3; 10: CT 3 + CH 3 = 6 -> 10
+    assert goal_progress(engine, Filters(regions=("capital",))).placements == 10
+    # logistics (CL) is not grant-supported -> 0
+    lg = goal_progress(engine, Filters(sectors=("logistics",)))
+    assert lg.placements == 0
+    assert lg.partnerships == 0
+
+
+def test_grant_placements_by_month(engine):
+    df = grant_placements_by_month(engine, Filters(month_from="2022-10"))  # month_from ignored
+    assert list(df.columns) == ["month", "placements", "cumulative"]
+    assert list(df["month"]) == list(pd.to_datetime(["2022-08-01", "2022-09-01", "2022-10-01"]))
+    # 6, 15, 11 (see test_goal_progress_full); cumulative 6, 21, 32
+    assert list(df["placements"]) == [6, 15, 11]
+    assert list(df["cumulative"]) == [6, 21, 32]
+
+    to_sep = grant_placements_by_month(engine, Filters(month_to="2022-09"))
+    assert list(to_sep["placements"]) == [6, 15]
+    assert list(to_sep["cumulative"]) == [6, 21]
+
+    none = grant_placements_by_month(engine, Filters(sectors=("logistics",)))
+    assert none.empty
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_month_bounds(engine):
+    assert month_bounds(engine) == ("2022-07", "2022-10")
+
+
+def test_month_bounds_empty_store(tmp_path):
+    from rsp_data.store import init_store, make_engine
+
+    eng = make_engine(f"sqlite:///{tmp_path}/empty.sqlite")
+    init_store(eng)
+    assert month_bounds(eng) == (None, None)
+    eng.dispose()
+
+
+def test_partnership_list(engine):
+    df = partnership_list(engine)
+    reg = registry()
+    assert len(df) == 14
+    assert dict(zip(df["rsp_id"], df["name"], strict=True)) == {p.id: p.name for p in reg.partnerships}
+    assert list(df["name"]) == sorted(p.name for p in reg.partnerships)
+    assert int(df["gjc_supported"].sum()) == 10
+    rows = df.set_index("rsp_id")
+    assert rows.loc["southwest-manufacturing", "sector_name"] == "Manufacturing"
+    assert rows.loc["southwest-manufacturing", "region_name"] == "Southwest"
+    assert rows.loc["southwest-manufacturing", "first_month"] == "2022-07"
+    assert rows.loc["southwest-manufacturing", "last_month"] == "2022-09"
+    assert rows.loc["capital-healthcare", "first_month"] == "2022-09"
+    assert rows.loc["northwest-ace", "first_month"] == ""  # no data
+    assert rows.loc["northwest-ace", "last_month"] == ""
+    assert not bool(rows.loc["capital-logistics", "gjc_supported"])
+
+
+# --------------------------------------------------------------------------- data
+
+
+def test_monthly_rows(engine):
+    df = monthly_rows(engine, ALL)
+    assert len(df) == 15
+    assert list(df.columns) == [
+        "rsp_id",
+        "partnership",
+        "sector",
+        "region",
+        "month",
+        *BASE,
+        "source",
+    ]
+    assert set(df["source"]) == {"imported"}
+    # ordered by partnership name, then month
+    assert list(df["partnership"]) == sorted(df["partnership"])
+    first = df.iloc[0].to_dict()
+    assert first["rsp_id"] == "capital-healthcare"
+    assert first["partnership"] == "Capital Area Healthcare Partnership"
+    assert first["sector"] == "Healthcare"
+    assert first["region"] == "Capital"
+    assert first["month"] == "2022-09"
+    assert values(first) == dict(zip(BASE, (5, 6, 2, 1), strict=True))
+
+    # capital: CT 4 + CH 2 + CL 2 = 8 rows; capital up to 09: CT 3 + CH 1 + CL 1 = 5
+    assert len(monthly_rows(engine, Filters(regions=("capital",)))) == 8
+    assert len(monthly_rows(engine, Filters(regions=("capital",), month_to="2022-09"))) == 5
+    assert len(monthly_rows(engine, Filters(regions=("eastern",)))) == 0
+
+
+def test_load_history(engine, demo_engine):
+    hist = load_history(engine)
+    assert len(hist) == 1
+    row = hist.iloc[0]
+    assert row["kind"] == "import"
+    assert row["file_name"] == "hand_made.csv"
+    assert int(row["rows_held"]) == 15
+
+    demo = load_history(demo_engine)
+    assert len(demo) == 1
+    assert demo.iloc[0]["kind"] == "demo"
+    with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
+        n = sum(1 for _ in csv.DictReader(fh))
+    assert int(demo.iloc[0]["rows_held"]) == n
+
+
+def test_illustrative_share(engine, demo_engine):
+    assert illustrative_share(engine, ALL) == 0.0
+    assert illustrative_share(engine, Filters(regions=("eastern",))) == 0.0  # no rows: 0.0, no error
+    assert illustrative_share(demo_engine, ALL) == 1.0
+    assert illustrative_share(demo_engine, Filters(regions=("capital",))) == 1.0
+
+
+# --------------------------------------------------------------------------- the full demo store
+
+
+def test_demo_store_kpis_match_the_csv(demo_engine):
+    with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    last = max(r["month"] for r in rows)
+    assert last == "2026-10"
+    employers_at_last = sum(int(r["employers_engaged"]) for r in rows if r["month"] == last)
+    placements = sum(int(r["placements"]) for r in rows)
+    enrolled = sum(int(r["trainees_enrolled"]) for r in rows)
+    completed = sum(int(r["trainees_completed"]) for r in rows)
+
+    kpi = kpi_summary(demo_engine, ALL)
+    assert kpi["as_of_label"] == "2026-10"
+    assert kpi["employers_engaged"] == employers_at_last
+    assert kpi["placements"] == placements
+    assert kpi["trainees_enrolled"] == enrolled
+    assert kpi["trainees_completed"] == completed
+    assert kpi["placement_rate"] == pytest.approx(placements / completed)
+    # a sum of the stock over months would be far larger
+    assert kpi["employers_engaged"] < sum(int(r["employers_engaged"]) for r in rows)
+
+
+def test_demo_store_goal_progress_matches_the_csv(demo_engine):
+    gjc = {p.id for p in registry().partnerships if p.gjc_supported}
+    with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
+        expected = sum(
+            int(r["placements"]) for r in csv.DictReader(fh) if r["rsp_id"] in gjc and r["month"] >= "2022-08"
+        )
+    assert goal_progress(demo_engine, ALL).placements == expected
+    assert int(grant_placements_by_month(demo_engine, ALL)["cumulative"].iloc[-1]) == expected
+
+
+@pytest.mark.parametrize("by", ["sector", "region", "partnership"])
+def test_demo_store_groups_add_up_to_the_kpis(demo_engine, by):
+    kpi = kpi_summary(demo_engine, ALL)
+    df = metrics_by(demo_engine, ALL, by=by)
+    for key in BASE:
+        assert int(df[key].sum()) == int(kpi[key]), key
+    assert set(df["as_of"]) == {kpi["as_of"]}

@@ -1,0 +1,267 @@
+"""The metrics store: idempotent init, registry updates in place, readiness checks, the CLI, the URL."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, insert, inspect, select
+
+from rsp_data import schema
+from rsp_data.registry import REGISTRY_FILE, load_registry, registry
+from rsp_data.store import (
+    DEMO_FILE,
+    REPO_ROOT,
+    StoreNotReady,
+    check_ready,
+    database_url,
+    default_url,
+    init_store,
+    is_default,
+    make_engine,
+    open_store,
+)
+
+TABLES = {"regions", "sectors", "partnerships", "import_batches", "monthly_metrics"}
+
+
+def demo_line_count() -> int:
+    with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
+        return sum(1 for _ in csv.DictReader(fh))
+
+
+def count(engine, table, *where) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    eng = make_engine(f"sqlite:///{tmp_path}/store.sqlite")
+    yield eng
+    eng.dispose()
+
+
+def test_init_creates_schema_and_registry(fresh):
+    report = init_store(fresh)
+    assert set(report.created_tables) == TABLES
+    assert set(inspect(fresh).get_table_names()) >= TABLES
+    assert count(fresh, schema.regions) == 5
+    assert count(fresh, schema.sectors) == 6
+    assert count(fresh, schema.partnerships) == 14
+    assert count(fresh, schema.partnerships, schema.partnerships.c.gjc_supported.is_(True)) == 10
+    assert count(fresh, schema.monthly_metrics) == 0
+    assert count(fresh, schema.import_batches) == 0
+    # 5 + 6 + 14 = 25 registry rows
+    assert report.registry_inserted == 25
+    assert report.registry_updated == 0
+    assert report.demo_rows == 0
+    assert report.changed()
+    with fresh.connect() as conn:
+        names = dict(conn.execute(select(schema.partnerships.c.rsp_id, schema.partnerships.c.name)).all())
+    assert names == {p.id: p.name for p in registry().partnerships}
+
+
+def test_init_with_demo_loads_every_csv_line(fresh):
+    report = init_store(fresh, demo=True)
+    n = demo_line_count()
+    assert n > 0
+    assert report.demo_rows == n
+    assert count(fresh, schema.monthly_metrics) == n
+    assert count(fresh, schema.import_batches) == 1
+    with fresh.connect() as conn:
+        batch = conn.execute(select(schema.import_batches)).mappings().one()
+    assert batch["kind"] == "demo"
+    assert batch["rows_added"] == n
+
+
+def test_second_init_changes_nothing(fresh):
+    init_store(fresh, demo=True)
+    facts, batches = count(fresh, schema.monthly_metrics), count(fresh, schema.import_batches)
+    again = init_store(fresh, demo=True)
+    assert again.changed() is False
+    assert again.created_tables == []
+    assert (again.registry_inserted, again.registry_updated, again.demo_rows) == (0, 0, 0)
+    assert "nothing changed" in str(again)
+    assert count(fresh, schema.monthly_metrics) == facts
+    assert count(fresh, schema.import_batches) == batches
+    assert count(fresh, schema.partnerships) == 14
+    # and without --demo on a demo store: still nothing
+    assert init_store(fresh).changed() is False
+    assert count(fresh, schema.monthly_metrics) == facts
+
+
+def test_second_init_without_demo_changes_nothing(fresh):
+    init_store(fresh)
+    again = init_store(fresh)
+    assert again.changed() is False
+    assert count(fresh, schema.regions) == 5
+    assert count(fresh, schema.import_batches) == 0
+
+
+def test_demo_never_replaces_imported_rows(fresh):
+    init_store(fresh)
+    with fresh.begin() as conn:
+        batch_id = conn.execute(
+            insert(schema.import_batches).values(
+                kind="import",
+                file_name="real.csv",
+                checksum="1" * 64,
+                loaded_at=datetime(2024, 1, 1, tzinfo=UTC),
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            insert(schema.monthly_metrics).values(
+                rsp_id="capital-healthcare",
+                month=date(2022, 12, 1),
+                employers_engaged=999,
+                trainees_enrolled=1,
+                trainees_completed=1,
+                placements=1,
+                batch_id=batch_id,
+            )
+        )
+    report = init_store(fresh, demo=True)
+    # the demo CSV has capital-healthcare 2022-12: that one row is skipped
+    assert report.demo_rows == demo_line_count() - 1
+    assert count(fresh, schema.monthly_metrics) == demo_line_count()
+    with fresh.connect() as conn:
+        kept = conn.execute(
+            select(schema.monthly_metrics.c.employers_engaged).where(
+                schema.monthly_metrics.c.rsp_id == "capital-healthcare",
+                schema.monthly_metrics.c.month == date(2022, 12, 1),
+            )
+        ).scalar_one()
+    assert kept == 999
+
+    from queries.data import illustrative_share, monthly_rows
+    from queries.filters import Filters
+
+    n = demo_line_count()
+    # one imported row among n: the illustrative share is (n - 1) / n
+    assert illustrative_share(fresh, Filters()) == pytest.approx((n - 1) / n)
+    only_real = Filters(partnerships=("capital-healthcare",), month_from="2022-12", month_to="2022-12")
+    assert illustrative_share(fresh, only_real) == 0.0
+    assert list(monthly_rows(fresh, only_real)["source"]) == ["imported"]
+
+
+def test_changed_registry_name_updates_in_place(fresh, tmp_path):
+    init_store(fresh, demo=True)
+    facts = count(fresh, schema.monthly_metrics)
+    text = REGISTRY_FILE.read_text(encoding="utf-8")
+    old = 'name = "Northwest Healthcare Partnership"'
+    assert text.count(old) == 1
+    modified = tmp_path / "registry.toml"
+    modified.write_text(text.replace(old, 'name = "Litchfield Hills Healthcare Alliance"'), encoding="utf-8")
+
+    reg = load_registry(modified)
+    report = init_store(fresh, reg=reg)
+    assert report.registry_updated == 1
+    assert report.registry_inserted == 0
+    assert report.created_tables == []
+    assert report.demo_rows == 0
+    assert report.changed()
+    assert count(fresh, schema.partnerships) == 14
+    assert count(fresh, schema.monthly_metrics) == facts
+    with fresh.connect() as conn:
+        name = conn.execute(
+            select(schema.partnerships.c.name).where(schema.partnerships.c.rsp_id == "northwest-healthcare")
+        ).scalar_one()
+    assert name == "Litchfield Hills Healthcare Alliance"
+    # the same registry again: nothing to do
+    assert init_store(fresh, reg=reg).changed() is False
+
+
+def test_check_ready_on_an_empty_database(fresh):
+    with pytest.raises(StoreNotReady) as exc:
+        check_ready(fresh)
+    assert "python -m rsp_data init" in str(exc.value)
+
+
+def test_check_ready_with_schema_but_no_registry(fresh):
+    schema.metadata.create_all(fresh)
+    with pytest.raises(StoreNotReady) as exc:
+        check_ready(fresh)
+    assert "python -m rsp_data init" in str(exc.value)
+
+
+def test_check_ready_passes_after_init(fresh):
+    init_store(fresh)
+    check_ready(fresh)  # no exception
+
+
+def test_open_store_on_a_configured_empty_store_raises(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    url = f"sqlite:///{tmp_path}/configured.sqlite"
+    with pytest.raises(StoreNotReady):
+        open_store(url)
+    # it does not fill a store that is not the embedded default
+    eng = make_engine(url)
+    assert "monthly_metrics" not in inspect(eng).get_table_names()
+    eng.dispose()
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def _cli(*args):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "rsp_data", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_init_demo_is_idempotent(tmp_path):
+    url = f"sqlite:///{tmp_path}/cli.sqlite"
+    first = _cli("init", "--demo", "--url", url)
+    assert first.returncode == 0, first.stderr
+    assert "created tables" in first.stdout
+    assert f"illustrative demo rows loaded: {demo_line_count()}" in first.stdout
+
+    second = _cli("init", "--demo", "--url", url)
+    assert second.returncode == 0, second.stderr
+    assert "nothing changed" in second.stdout
+
+    eng = make_engine(url)
+    assert count(eng, schema.monthly_metrics) == demo_line_count()
+    assert count(eng, schema.import_batches) == 1
+    eng.dispose()
+
+
+def test_cli_requires_a_command():
+    result = _cli()
+    assert result.returncode != 0
+
+
+# --------------------------------------------------------------------------- the URL
+
+
+def test_database_url_prefers_environment(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/from-env.sqlite")
+    assert database_url("sqlite:////tmp/configured.sqlite") == "sqlite:////tmp/from-env.sqlite"
+    assert database_url() == "sqlite:////tmp/from-env.sqlite"
+
+
+def test_database_url_then_configured_then_default(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert database_url("sqlite:////tmp/configured.sqlite") == "sqlite:////tmp/configured.sqlite"
+    assert database_url() == default_url()
+    assert database_url(None) == default_url()
+    assert is_default(database_url())
+    assert default_url().startswith("sqlite:///")
+    assert default_url().endswith("var/rsp_metrics.sqlite")
+
+
+def test_empty_environment_value_does_not_win(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "")
+    assert database_url("sqlite:////tmp/configured.sqlite") == "sqlite:////tmp/configured.sqlite"
+    assert database_url() == default_url()

@@ -16,6 +16,7 @@ MAP_METRICS = ("placements", "employers_engaged", "trainees_enrolled", "trainees
 filters = state.filters()
 kpis = state.query(kpi_summary, filters)
 state.page_header("Map of the partnerships", filters, kpis["as_of_label"])
+state.stop_if_empty(kpis)
 
 metric = state.url_choice(
     st.columns([1, 2])[0].selectbox,

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from queries.goals import goal_progress, grant_placements_by_month
-from queries.metrics import kpi_summary, metrics_by
+from queries.metrics import kpi_summary, metrics_by, monthly_totals
+from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from ui import charts, state
 from ui.format import number, percent
@@ -15,9 +16,7 @@ filters = state.filters()
 kpis = state.query(kpi_summary, filters)
 state.page_header("Connecticut Regional Sector Partnerships", filters, kpis["as_of_label"])
 
-if kpis["months"] == 0:
-    st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
-    st.stop()
+state.stop_if_empty(kpis)
 
 help_text = {
     "employers_engaged": (
@@ -29,10 +28,20 @@ help_text = {
     "placements": "Completers placed into jobs, summed over the months in range.",
     "placement_rate": "Placements ÷ trainees completed over the same range (a ratio of sums).",
 }
+monthly = state.query(monthly_totals, filters, None)
 for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
     value = kpis[metric]
     shown = percent(value) if metric.endswith("_rate") else number(value)
-    column.metric(METRICS[metric].label, shown, help=help_text[metric], border=True)
+    # Sparkline: the last 24 months of the range, by quarter for the noisy rate.
+    spark = metric_series(monthly, metric, "quarterly" if metric.endswith("_rate") else "monthly")
+    column.metric(
+        METRICS[metric].label,
+        shown,
+        help=help_text[metric] + " The line shows the last two years of the range.",
+        border=True,
+        chart_data=spark["value"].tail(8 if metric.endswith("_rate") else 24).fillna(0).tolist(),
+        chart_type="bar" if METRICS[metric].kind == "flow" else "line",
+    )
 
 # ---- Good Jobs Challenge goal
 progress = state.query(goal_progress, filters)
@@ -47,8 +56,8 @@ else:
         f"{progress.partnerships} grant-supported partnership{'s' if progress.partnerships != 1 else ''}, "
         f"{progress.since:%b %Y} – {through}",
     )
-    monthly = state.query(grant_placements_by_month, filters)
-    recent = monthly.tail(6)
+    grant_monthly = state.query(grant_placements_by_month, filters)
+    recent = grant_monthly.tail(6)
     remaining = progress.goal - progress.placements
     if remaining <= 0:
         st.success(f"Goal reached: {progress.placements - progress.goal:,} placements beyond it.")

@@ -12,6 +12,7 @@ from ui.format import number, percent
 filters = state.filters()
 kpis = state.query(kpi_summary, filters)
 state.page_header("Partnerships", filters, kpis["as_of_label"])
+state.stop_if_empty(kpis)
 
 registry = state.query(partnership_list)
 rows = state.query(metrics_by, filters, "partnership")
@@ -28,6 +29,7 @@ st.caption(
 shown = table.assign(
     launched=table["launched"].replace("", "not published"),
     gjc=table["gjc_supported"].map({True: "Yes", False: "No"}),
+    placement_pct=table["placement_rate"] * 100,
 )
 event = st.dataframe(
     shown,
@@ -39,19 +41,18 @@ event = st.dataframe(
     key="partnership_table",
     column_order=(
         "name", "sector_name", "region_name", "employers_engaged", "trainees_enrolled",
-        "trainees_completed", "placements", "placement_rate", "gjc", "launched",
+        "trainees_completed", "placements", "placement_pct", "gjc",
     ),
     column_config={
-        "name": st.column_config.TextColumn("Partnership", width="medium"),
-        "sector_name": "Sector",
-        "region_name": "Region",
+        "name": st.column_config.TextColumn("Partnership", width="large"),
+        "sector_name": st.column_config.TextColumn("Sector", width="small"),
+        "region_name": st.column_config.TextColumn("Region", width="small"),
         "employers_engaged": st.column_config.NumberColumn("Employers", format="%d"),
         "trainees_enrolled": st.column_config.NumberColumn("Enrolled", format="%d"),
         "trainees_completed": st.column_config.NumberColumn("Completed", format="%d"),
         "placements": st.column_config.NumberColumn("Placements", format="%d"),
-        "placement_rate": st.column_config.NumberColumn("Placement rate", format="percent"),
-        "gjc": "Grant",
-        "launched": "Launched",
+        "placement_pct": st.column_config.NumberColumn("Placement rate", format="%.0f%%"),
+        "gjc": st.column_config.TextColumn("Good Jobs grant", width="small"),
     },
 )
 

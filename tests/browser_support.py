@@ -210,3 +210,54 @@ def drawn_pixels(png: bytes, *, background_tolerance: int = 12) -> tuple[int, in
     # A pixel is 'drawn' when any channel is clearly below white.
     lowest = image.point(lambda v: 255 if v < 255 - background_tolerance else 0).convert("L")
     return sum(1 for v in lowest.getdata() if v), image.width * image.height
+
+
+def content_height(page: Any) -> int:
+    """The height the whole app needs: Streamlit scrolls inside its main area, not the document."""
+    return page.evaluate(
+        """() => Math.max(
+            document.documentElement.scrollHeight,
+            ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stSidebarContent"]')]
+                .map(e => e.scrollHeight))"""
+    )
+
+
+def full_page_screenshot(page: Any, path: Path | str, *, settle_ms: int = 1200) -> bytes:
+    """A screenshot of the whole page, not just the viewport.
+
+    Playwright's full_page=True sees only the viewport here (the app scrolls inside stMain), so the
+    viewport is stretched to the content's height for the shot and put back afterwards.
+    """
+    original = page.viewport_size
+    height = original["height"]
+    for _ in range(4):  # growing the viewport can reflow the content: repeat until it is stable
+        needed = max(content_height(page), original["height"])
+        if needed <= height:
+            break
+        height = needed
+        page.set_viewport_size({"width": original["width"], "height": height})
+        page.wait_for_timeout(400)
+    if height != original["height"]:
+        wait_idle(page)
+        page.wait_for_timeout(settle_ms)  # charts and the map redraw at the new size
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    png = page.screenshot(path=str(path), full_page=True, animations="disabled")
+    if height != original["height"]:
+        page.set_viewport_size(original)
+    return png
+
+
+def block_other_hosts(context: Any, base_url: str) -> list[str]:
+    """Abort every request that does not go to the app (no basemap, no web fonts): as if offline.
+
+    Returns the list that the aborted URLs are appended to.
+    """
+    blocked: list[str] = []
+    own = base_url.rstrip("/") + "/"
+
+    def handle(route: Any) -> None:
+        blocked.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    context.route(lambda url: not (url.startswith(own) or url.startswith(("data:", "blob:"))), handle)
+    return blocked

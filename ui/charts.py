@@ -188,10 +188,7 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
             {
                 **feature,
                 "properties": {**props, "fill": fill},
-                "tooltip": (
-                    f"<b>{html.escape(props['region_name'])} region</b><br/>"
-                    f"{html.escape(info.label)}: {text}<br/><i>Boundary approximate, by county</i>"
-                ),
+                "tooltip": f"{props['region_name']} region\n{info.label}: {text}\nBoundary approximate, by county",
             }
         )
         labels.append({"lon": props["label_lon"], "lat": props["label_lat"] + 0.07, "text": props["region_name"]})
@@ -206,13 +203,13 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
         ],
         colour=[[*hex_to_rgb(colour_for("sector", s)), 235] for s in markers["sector_id"]],
         tooltip=[
-            "<b>{}</b><br/>{} · {} region<br/>Convener: {}<br/>{}".format(
-                html.escape(str(r.group_name)),
-                html.escape(str(r.sector_name)),
-                html.escape(str(r.region_name)),
-                html.escape(str(r.convener) or "not published"),
-                "<br/>".join(
-                    f"{html.escape(METRICS[m].label)}: {metric_value(m, getattr(r, m))}"
+            "{}\n{} · {} region\nConvener: {}\n{}".format(
+                r.group_name,
+                r.sector_name,
+                r.region_name,
+                r.convener or "not published",
+                "\n".join(
+                    f"{METRICS[m].label}: {metric_value(m, getattr(r, m))}"
                     for m in ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
                 ),
             )
@@ -271,7 +268,8 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
         initial_view_state=CT_VIEW,
         map_style=None,
         map_provider=None,
-        tooltip={"html": "{tooltip}", "style": {"fontSize": "14px", "maxWidth": "320px"}},
+        # Plain text, not HTML: names from the registry or an import are never interpreted as markup.
+        tooltip={"text": "{tooltip}", "style": {"fontSize": "14px", "maxWidth": "340px", "whiteSpace": "pre-line"}},
     )
 
 

@@ -282,3 +282,10 @@ def describe(filters: Filters) -> str:
     if first and last:
         parts.append(f"{month_name(first)} – {month_name(last)}")
     return " · ".join(parts)
+
+
+def stop_if_empty(kpis: dict) -> None:
+    """A plain sentence instead of empty charts when nothing matches the filters."""
+    if kpis["months"] == 0:
+        st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
+        st.stop()

@@ -65,7 +65,19 @@ else:
     last = pd.to_datetime(history["loaded_at"]).max()
     st.markdown(f"Last loaded: **{last:%d %b %Y, %H:%M} UTC**")
     st.dataframe(
-        history[["batch_id", "kind", "file_name", "loaded_by", "loaded_at", "rows_added", "rows_changed", "rows_held", "note"]],
+        history[
+            [
+                "batch_id",
+                "kind",
+                "file_name",
+                "loaded_by",
+                "loaded_at",
+                "rows_added",
+                "rows_changed",
+                "rows_held",
+                "note",
+            ]
+        ],
         hide_index=True,
         width="stretch",
         column_config={

@@ -11,7 +11,14 @@ from ui import charts, state
 from ui.format import metric_value
 from ui.theme import SECTOR_COLOURS
 
-MAP_METRICS = ("placements", "employers_engaged", "trainees_enrolled", "trainees_completed", "placement_rate", "completion_rate")
+MAP_METRICS = (
+    "placements",
+    "employers_engaged",
+    "trainees_enrolled",
+    "trainees_completed",
+    "placement_rate",
+    "completion_rate",
+)
 
 filters = state.filters()
 kpis = state.query(kpi_summary, filters)

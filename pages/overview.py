@@ -10,7 +10,14 @@ from ui import charts, state
 from ui.format import number, percent
 
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
-BREAKDOWN_METRICS = ("placements", "employers_engaged", "trainees_enrolled", "trainees_completed", "placement_rate", "completion_rate")
+BREAKDOWN_METRICS = (
+    "placements",
+    "employers_engaged",
+    "trainees_enrolled",
+    "trainees_completed",
+    "placement_rate",
+    "completion_rate",
+)
 
 filters = state.filters()
 kpis = state.query(kpi_summary, filters)

@@ -40,8 +40,15 @@ event = st.dataframe(
     selection_mode="single-row",
     key="partnership_table",
     column_order=(
-        "name", "sector_name", "region_name", "employers_engaged", "trainees_enrolled",
-        "trainees_completed", "placements", "placement_pct", "gjc",
+        "name",
+        "sector_name",
+        "region_name",
+        "employers_engaged",
+        "trainees_enrolled",
+        "trainees_completed",
+        "placements",
+        "placement_pct",
+        "gjc",
     ),
     column_config={
         "name": st.column_config.TextColumn("Partnership", width="large"),
@@ -95,7 +102,9 @@ if own["months"] == 0:
     st.info("This partnership has no figures in the chosen months.")
     st.stop()
 cols = st.columns(5)
-for col, metric in zip(cols, ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate"), strict=True):
+for col, metric in zip(
+    cols, ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate"), strict=True
+):
     value = own[metric]
     col.metric(METRICS[metric].label, percent(value) if metric.endswith("_rate") else number(value), border=True)
 

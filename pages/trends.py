@@ -9,7 +9,14 @@ from rsp_data.metrics import METRICS, STOCK
 from rsp_data.registry import registry
 from ui import charts, state
 
-TREND_METRICS = ("placements", "trainees_enrolled", "trainees_completed", "employers_engaged", "placement_rate", "completion_rate")
+TREND_METRICS = (
+    "placements",
+    "trainees_enrolled",
+    "trainees_completed",
+    "employers_engaged",
+    "placement_rate",
+    "completion_rate",
+)
 SPLITS = ("none", "sector", "region", "partnership")
 
 filters = state.filters()
@@ -19,18 +26,32 @@ state.page_header("Trends", filters, kpis["as_of_label"])
 c1, c2, c3 = st.columns([1.1, 1.1, 1.5])
 with c1:
     metric = state.url_choice(
-        st.selectbox, "Measure", TREND_METRICS, param="metric", default="placements",
+        st.selectbox,
+        "Measure",
+        TREND_METRICS,
+        param="metric",
+        default="placements",
         format_func=lambda m: METRICS[m].label,
     )
 with c2:
     view = state.url_choice(
-        st.segmented_control, "View", VIEWS, param="view", default="monthly",
-        format_func=str.capitalize, required=True,
+        st.segmented_control,
+        "View",
+        VIEWS,
+        param="view",
+        default="monthly",
+        format_func=str.capitalize,
+        required=True,
     )
 with c3:
     split = state.url_choice(
-        st.segmented_control, "Split by", SPLITS, param="split", default="none",
-        format_func=lambda s: "Nothing" if s == "none" else GROUP_NOUNS[s], required=True,
+        st.segmented_control,
+        "Split by",
+        SPLITS,
+        param="split",
+        default="none",
+        format_func=lambda s: "Nothing" if s == "none" else GROUP_NOUNS[s],
+        required=True,
     )
 
 group = None if split == "none" else split
@@ -55,7 +76,10 @@ st.plotly_chart(
 
 notes = []
 if info.kind == STOCK and view == "cumulative":
-    notes.append("Employers engaged is a count at month end: a running total would double count, so the cumulative view shows month-end counts.")
+    notes.append(
+        "Employers engaged is a count at month end: a running total would double count, "
+        "so the cumulative view shows month-end counts."
+    )
 if info.kind == STOCK and view == "quarterly":
     notes.append("Employers engaged per quarter is the count in the quarter's last month, not a sum.")
 if view == "quarterly" and (series["months_in_period"] < 3).any():

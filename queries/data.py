@@ -8,9 +8,8 @@ from sqlalchemy import Engine, func, select
 from queries._base import as_date, conditions, facts_join, frame, month_label
 from queries.filters import Filters
 from rsp_data.metrics import BASE_KEYS
-from rsp_data.schema import import_batches
+from rsp_data.schema import import_batches, partnerships, regions, sectors
 from rsp_data.schema import monthly_metrics as facts
-from rsp_data.schema import partnerships, regions, sectors
 
 
 def monthly_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
@@ -42,9 +41,7 @@ def monthly_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 def load_history(engine: Engine) -> pd.DataFrame:
     """Every batch that wrote facts, newest first, with the rows it holds now."""
-    held = (
-        select(facts.c.batch_id, func.count().label("rows_held")).group_by(facts.c.batch_id).subquery()
-    )
+    held = select(facts.c.batch_id, func.count().label("rows_held")).group_by(facts.c.batch_id).subquery()
     stmt = (
         select(import_batches, func.coalesce(held.c.rows_held, 0).label("rows_held"))
         .outerjoin(held, held.c.batch_id == import_batches.c.batch_id)

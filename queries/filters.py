@@ -99,16 +99,12 @@ def parse_filters(
             if not valid_month(value):
                 notices.append(f"Ignored “{name}={shown(value)}”: months are written YYYY-MM, e.g. 2025-03.")
             elif first_month and last_month and not (first_month <= value <= last_month):
-                notices.append(
-                    f"Ignored “{name}={value}”: the data runs from {first_month} to {last_month}."
-                )
+                notices.append(f"Ignored “{name}={value}”: the data runs from {first_month} to {last_month}.")
             else:
                 month = value
         months[name] = month
     if months[PARAM_FROM] and months[PARAM_TO] and months[PARAM_FROM] > months[PARAM_TO]:
-        notices.append(
-            f"Ignored the month range {months[PARAM_FROM]} to {months[PARAM_TO]}: it ends before it starts."
-        )
+        notices.append(f"Ignored the month range {months[PARAM_FROM]} to {months[PARAM_TO]}: it ends before it starts.")
         months = {PARAM_FROM: None, PARAM_TO: None}
 
     filters = Filters(
@@ -121,7 +117,9 @@ def parse_filters(
     return filters, notices
 
 
-def to_params(filters: Filters, *, first_month: str | None = None, last_month: str | None = None) -> dict[str, list[str]]:
+def to_params(
+    filters: Filters, *, first_month: str | None = None, last_month: str | None = None
+) -> dict[str, list[str]]:
     """The URL parameters for a Filters value; defaults (all, the full month range) are left out."""
     params: dict[str, list[str]] = {}
     if filters.regions:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, literal, select
+from sqlalchemy import Engine, and_, func, select
 
 from queries._base import as_date, conditions, facts_join, frame, month_label
 from queries.filters import Filters
@@ -29,6 +29,13 @@ def add_rates(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _with_group(df: pd.DataFrame, key) -> pd.DataFrame:
+    """Ungrouped results get the single group id 'all'."""
+    if key is None:
+        df.insert(0, "group_id", "all")
+    return df
+
+
 def as_of_month(engine: Engine, filters: Filters):
     """The latest month with data inside the filters: the month a stock is read at."""
     stmt = select(func.max(facts.c.month)).select_from(facts_join()).where(*conditions(filters))
@@ -45,15 +52,14 @@ def metrics_by(engine: Engine, filters: Filters, by: str | None = None) -> pd.Da
     month in range with data), the same month for every group, so groups compare at one date.
     """
     conds = conditions(filters)
-    if by is None:
-        key, name_table, name_key = literal("all"), None, None
-    else:
-        key, name_table, name_key = GROUPINGS[by]
-    group_id = key.label("group_id")
+    # Ungrouped: no GROUP BY at all (a bound constant in GROUP BY is not portable).
+    key, name_table, name_key = (None, None, None) if by is None else GROUPINGS[by]
+    group_cols = [] if key is None else [key.label("group_id")]
+    group_by = [] if key is None else [key]
 
     flows = (
         select(
-            group_id,
+            *group_cols,
             func.sum(facts.c.trainees_enrolled).label("trainees_enrolled"),
             func.sum(facts.c.trainees_completed).label("trainees_completed"),
             func.sum(facts.c.placements).label("placements"),
@@ -61,9 +67,9 @@ def metrics_by(engine: Engine, filters: Filters, by: str | None = None) -> pd.Da
         )
         .select_from(facts_join())
         .where(*conds)
-        .group_by(key)
+        .group_by(*group_by)
     )
-    flows_df = frame(engine, flows)
+    flows_df = _with_group(frame(engine, flows), key)
 
     as_of = as_of_month(engine, filters)
     stock_df = pd.DataFrame(columns=["group_id", "employers_engaged", "reporting"])
@@ -71,21 +77,19 @@ def metrics_by(engine: Engine, filters: Filters, by: str | None = None) -> pd.Da
         # employers_engaged is a stock: read it at one month, never sum it over months.
         stock = (
             select(
-                group_id,
+                *group_cols,
                 func.sum(facts.c.employers_engaged).label("employers_engaged"),
                 func.count(facts.c.rsp_id).label("reporting"),
             )
             .select_from(facts_join())
             .where(and_(*conds, facts.c.month == as_of))
-            .group_by(key)
+            .group_by(*group_by)
         )
-        stock_df = frame(engine, stock)
+        stock_df = _with_group(frame(engine, stock), key)
 
     df = flows_df.merge(stock_df, on="group_id", how="outer")
     if by is None:
         df["group_name"] = "All partnerships"
-        if df.empty:
-            df = pd.DataFrame([{"group_id": "all", "group_name": "All partnerships"}])
     else:
         names = frame(engine, select(name_key.label("group_id"), name_table.c.name.label("group_name")))
         df = names.merge(df, on="group_id", how="inner")
@@ -113,22 +117,19 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None) -
     across partnerships within one month is right; summing it across months is not (see trends).
     """
     conds = conditions(filters)
-    if split is None:
-        key = literal("all")
-    else:
-        key = GROUPINGS[split][0]
+    key = None if split is None else GROUPINGS[split][0]
     stmt = (
         select(
             facts.c.month.label("month"),
-            key.label("group_id"),
+            *([] if key is None else [key.label("group_id")]),
             *[func.sum(facts.c[m]).label(m) for m in BASE_KEYS],
         )
         .select_from(facts_join())
         .where(*conds)
-        .group_by(facts.c.month, key)
+        .group_by(facts.c.month, *([] if key is None else [key]))
         .order_by(facts.c.month)
     )
-    df = frame(engine, stmt)
+    df = _with_group(frame(engine, stmt), key)
     df["month"] = pd.to_datetime(df["month"].map(as_date))
     for m in BASE_KEYS:
         df[m] = pd.to_numeric(df[m]).astype("int64")
@@ -138,4 +139,6 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None) -
         _, name_table, name_key = GROUPINGS[split]
         names = frame(engine, select(name_key.label("group_id"), name_table.c.name.label("group_name")))
         df = df.merge(names, on="group_id", how="left")
-    return df[["month", "group_id", "group_name", *BASE_KEYS]].sort_values(["month", "group_name"]).reset_index(drop=True)
+    return (
+        df[["month", "group_id", "group_name", *BASE_KEYS]].sort_values(["month", "group_name"]).reset_index(drop=True)
+    )

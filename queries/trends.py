@@ -33,16 +33,18 @@ def metric_series(monthly: pd.DataFrame, metric: str, view: str = "monthly") -> 
     if view == "quarterly":
         df["period"] = df["month"].dt.to_period("Q").dt.start_time
         last_month = df.groupby("period")["month"].transform("max")
-        agg = {c: "sum" for c in needed}
         grouped = df.groupby(["period", "group_id", "group_name"], as_index=False).agg(
             **{c: (c, "sum") for c in needed}, months_in_period=("month", "nunique")
         )
         if info.kind == STOCK:
             # A stock at quarter end: the value in the quarter's last month with data.
-            at_end = df[df["month"] == last_month].groupby(["period", "group_id", "group_name"], as_index=False)[metric].sum()
+            at_end = (
+                df[df["month"] == last_month]
+                .groupby(["period", "group_id", "group_name"], as_index=False)[metric]
+                .sum()
+            )
             grouped = grouped.drop(columns=[metric]).merge(at_end, on=["period", "group_id", "group_name"], how="left")
             grouped[metric] = grouped[metric].fillna(0)
-        del agg
         df = grouped
         df["period_label"] = df["period"].dt.year.astype(str) + " Q" + df["period"].dt.quarter.astype(str)
     else:

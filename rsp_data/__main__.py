@@ -29,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             report = init_store(make_engine(url), demo=args.demo)
         except SQLAlchemyError as exc:
-            print(f"init failed on {_redact(url)}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+            print(
+                f"init failed on {_redact(url)}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}",
+                file=sys.stderr,
+            )
             return 1
         print(f"{_redact(url)}: {report}")
     return 0

@@ -221,9 +221,9 @@ def _employers(p: Partnership, profile: Profile, n_months: int) -> list[int]:
     values: list[int] = []
     noise = 0.0
     for t in range(n_months):
-        trend = profile.employers_start + (
-            profile.employers_end - profile.employers_start
-        ) * ((1.0 - math.exp(-t / tau)) / norm)
+        trend = profile.employers_start + (profile.employers_end - profile.employers_start) * (
+            (1.0 - math.exp(-t / tau)) / norm
+        )
         noise = 0.85 * noise + rng.gauss(0.0, 0.025)
         value = max(1, round(trend * (1.0 + noise)))
         if values:
@@ -234,9 +234,7 @@ def _employers(p: Partnership, profile: Profile, n_months: int) -> list[int]:
     return values
 
 
-def _activity_factor(
-    p: Partnership, month_index: int, start_index: int, announced: int
-) -> float:
+def _activity_factor(p: Partnership, month_index: int, start_index: int, announced: int) -> float:
     t = month_index - start_index
     launch = min(1.0, 0.3 + 0.7 * t / LAUNCH_RAMP_MONTHS)
     if not p.gjc_supported:
@@ -245,9 +243,7 @@ def _activity_factor(
     if since_award <= 0:
         era = PRE_GRANT_FACTOR
     else:
-        era = PRE_GRANT_FACTOR + (1 - PRE_GRANT_FACTOR) * min(
-            1.0, since_award / GRANT_RAMP_MONTHS
-        )
+        era = PRE_GRANT_FACTOR + (1 - PRE_GRANT_FACTOR) * min(1.0, since_award / GRANT_RAMP_MONTHS)
     return launch * era
 
 
@@ -284,9 +280,7 @@ def _training(
                 continue
             if rng.random() < prog.skip:
                 continue
-            size = round(
-                profile.cohort * prog.share * factor * rng.lognormvariate(0.0, 0.25)
-            )
+            size = round(profile.cohort * prog.share * factor * rng.lognormvariate(0.0, 0.25))
             enrol(t, size, prog.duration)
         if rng.random() < ROLLING_CHANCE:
             size = round(profile.rolling * factor * rng.uniform(0.5, 1.8))
@@ -343,17 +337,13 @@ def summary(rows: list[dict], reg: Registry | None = None) -> dict:
         "rows": len(rows),
         "first_month": months[0] if months else None,
         "last_month": months[-1] if months else None,
-        "employers_at_last_month": sum(
-            r["employers_engaged"] for r in rows if r["month"] == LAST_MONTH
-        ),
+        "employers_at_last_month": sum(r["employers_engaged"] for r in rows if r["month"] == LAST_MONTH),
         "enrolled": sum(r["trainees_enrolled"] for r in rows),
         "completed": sum(r["trainees_completed"] for r in rows),
         "placed": sum(r["placements"] for r in rows),
         "grant_since": announced_next,
         "grant_placements": sum(
-            r["placements"]
-            for r in rows
-            if r["rsp_id"] in supported and announced_next <= r["month"] <= LAST_MONTH
+            r["placements"] for r in rows if r["rsp_id"] in supported and announced_next <= r["month"] <= LAST_MONTH
         ),
         "grant_goal": reg.grant.goal_placements,
     }

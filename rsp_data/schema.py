@@ -78,8 +78,7 @@ monthly_metrics = Table(
     Column("placements", Integer, nullable=False),
     Column("batch_id", Integer, ForeignKey("import_batches.batch_id"), nullable=False),
     CheckConstraint(
-        "employers_engaged >= 0 AND trainees_enrolled >= 0 "
-        "AND trainees_completed >= 0 AND placements >= 0",
+        "employers_engaged >= 0 AND trainees_enrolled >= 0 AND trainees_completed >= 0 AND placements >= 0",
         name="ck_monthly_metrics_non_negative",
     ),
     UniqueConstraint("month", "rsp_id", name="uq_monthly_metrics_month_rsp"),

@@ -115,7 +115,10 @@ def trend_chart(
 def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str) -> go.Figure:
     """Partnerships of one sector side by side, the chosen one highlighted."""
     data = df.sort_values(metric, ascending=True, na_position="first")
-    colours = [colour_for("sector", s) if g == highlight else "#BBBBBB" for g, s in zip(data["group_id"], data["sector_id"], strict=True)]
+    colours = [
+        colour_for("sector", s) if g == highlight else "#BBBBBB"
+        for g, s in zip(data["group_id"], data["sector_id"], strict=True)
+    ]
     is_rate = METRICS[metric].kind == RATE
     fig = go.Figure(
         go.Bar(
@@ -157,7 +160,9 @@ def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
             angle = 2 * math.pi * i / n + math.pi / 4
             r = 0.0 if n == 1 else 0.085
             # A degree of longitude is ~0.75 of a degree of latitude at 41.5°N.
-            rows.append({"rsp_id": rsp_id, "lon": lon0 + r * math.cos(angle) / 0.75, "lat": lat0 - 0.05 + r * math.sin(angle)})
+            rows.append(
+                {"rsp_id": rsp_id, "lon": lon0 + r * math.cos(angle) / 0.75, "lat": lat0 - 0.05 + r * math.sin(angle)}
+            )
     return pd.DataFrame(rows, columns=["rsp_id", "lon", "lat"])
 
 
@@ -198,7 +203,9 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
     base_radius = 5200.0
     markers = markers.assign(
         radius=[
-            900 + base_radius * math.sqrt((v or 0) / peak) if peak and not (isinstance(v, float) and math.isnan(v)) else 900
+            900 + base_radius * math.sqrt((v or 0) / peak)
+            if peak and not (isinstance(v, float) and math.isnan(v))
+            else 900
             for v in markers[metric]
         ],
         colour=[[*hex_to_rgb(colour_for("sector", s)), 235] for s in markers["sector_id"]],
@@ -210,7 +217,13 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
                 r.convener or "not published",
                 "\n".join(
                     f"{METRICS[m].label}: {metric_value(m, getattr(r, m))}"
-                    for m in ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
+                    for m in (
+                        "employers_engaged",
+                        "trainees_enrolled",
+                        "trainees_completed",
+                        "placements",
+                        "placement_rate",
+                    )
                 ),
             )
             for r in markers.itertuples()

@@ -10,7 +10,7 @@ from rsp_data.metrics import METRICS, RATE
 def number(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return f"{int(round(value)):,}"
+    return f"{round(value):,}"
 
 
 def percent(value) -> str:

@@ -257,11 +257,7 @@ def page_header(title: str, filters: Filters, as_of_label: str | None = None) ->
     share = query(illustrative_share, filters)
     badge = ""
     if share > 0:
-        badge = (
-            ":orange-badge[Illustrative data] "
-            if share >= 1
-            else f":orange-badge[{share:.0%} illustrative data] "
-        )
+        badge = ":orange-badge[Illustrative data] " if share >= 1 else f":orange-badge[{share:.0%} illustrative data] "
     st.markdown(badge + " · ".join(bits))
 
 
@@ -270,7 +266,10 @@ def describe(filters: Filters) -> str:
     opts = _options()
     parts = []
     if filters.regions:
-        parts.append(", ".join(opts["regions"][r] for r in filters.regions) + (" region" if len(filters.regions) == 1 else " regions"))
+        parts.append(
+            ", ".join(opts["regions"][r] for r in filters.regions)
+            + (" region" if len(filters.regions) == 1 else " regions")
+        )
     if filters.sectors:
         parts.append(", ".join(opts["sectors"][s] for s in filters.sectors))
     if filters.partnerships:

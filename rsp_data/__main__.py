@@ -1,41 +1,169 @@
-"""Command line of the metrics store: `python -m rsp_data init [--demo] [--url URL]`."""
+"""Command line of the metrics store.
+
+    python -m rsp_data init [--demo] [--url URL]     create schema and registry (idempotent)
+    python -m rsp_data import FILE [--dry-run] [--by NAME] [--url URL]
+    python -m rsp_data history [--url URL]
+    python -m rsp_data rollback BATCH_ID [--by NAME] [--url URL]
+    python -m rsp_data hash-password                  print a hash for RSP_ADMIN_PASSWORD_HASH
+
+Each acts on the store DATABASE_URL names (the embedded SQLite file otherwise). Exit status 0 on
+success; non-zero with the report on stderr when a file is rejected or a rollback refused.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
+from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from rsp_data.store import database_url, init_store, make_engine
 
 
 def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rsp_data", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    init = sub.add_parser("init", help="create the schema and registry (idempotent)")
-    init.add_argument("--demo", action="store_true", help="also load the illustrative demo data")
-    init.add_argument("--url", help="database URL (default: DATABASE_URL, else the embedded SQLite file)")
-    args = parser.parse_args(argv)
+def _who(given: str | None) -> str:
+    if given:
+        return given
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except OSError:
+        return "command line"
 
-    if args.command == "init":
-        url = args.url or database_url()
-        try:
-            report = init_store(make_engine(url), demo=args.demo)
-        except SQLAlchemyError as exc:
-            print(
-                f"init failed on {_redact(url)}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}",
-                file=sys.stderr,
-            )
-            return 1
-        print(f"{_redact(url)}: {report}")
+
+def _cmd_init(args) -> int:
+    report = init_store(make_engine(args.url), demo=args.demo)
+    print(f"{_redact(args.url)}: {report}")
     return 0
+
+
+def _cmd_import(args) -> int:
+    from rsp_data.imports import ImportRejected, apply_import, plan_import, validate
+
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    engine = make_engine(args.url)
+    init_store(engine)  # schema and registry present (no demo data): a fresh store just works
+    if args.dry_run:
+        report = validate(content, path.name)
+        if not report.ok:
+            print(report.text(), file=sys.stderr)
+            return 1
+        plan = plan_import(engine, report)
+        for change in plan.changed:
+            diffs = ", ".join(
+                f"{m} {change.old[m]} -> {change.new[m]}"
+                for m in change.new
+                if change.old and change.old[m] != change.new[m]
+            )
+            print(f"change {change.rsp_id} {change.month:%Y-%m}: {diffs}")
+        for problem in report.warnings:
+            print(problem, file=sys.stderr)
+        print(f"dry run, nothing written: {plan.summary()}")
+        return 0
+    try:
+        result = apply_import(engine, content, path.name, _who(args.by))
+    except ImportRejected as exc:
+        print(exc.report.text(), file=sys.stderr)
+        return 1
+    for problem in result.plan.report.warnings:
+        print(problem, file=sys.stderr)
+    print(result.message)
+    return 0
+
+
+def _cmd_history(args) -> int:
+    from queries.data import load_history
+
+    engine = make_engine(args.url)
+    init_store(engine)
+    history = load_history(engine)
+    if history.empty:
+        print("no batches yet")
+        return 0
+    for row in history.itertuples():
+        rolled = row.rolled_back_at is not None and str(row.rolled_back_at) not in ("NaT", "None", "nan")
+        state = f"rolled back {row.rolled_back_at:%Y-%m-%d %H:%M} by {row.rolled_back_by}" if rolled else ""
+        print(
+            f"{row.batch_id:>5}  {row.kind:<6}  {row.loaded_at:%Y-%m-%d %H:%M}  {row.loaded_by:<28.28}  "
+            f"+{row.rows_added} ~{row.rows_changed}  {row.file_name}  {row.checksum[:12]}  {state}".rstrip()
+        )
+    return 0
+
+
+def _cmd_rollback(args) -> int:
+    from rsp_data.imports import RollbackRefused, rollback
+
+    engine = make_engine(args.url)
+    try:
+        count = rollback(engine, args.batch_id, _who(args.by))
+    except RollbackRefused as exc:
+        print(f"rollback refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"batch {args.batch_id} rolled back: {count} row(s) restored or removed")
+    return 0
+
+
+def _cmd_hash_password(args) -> int:
+    from rsp_data.auth import hash_password
+
+    password = os.environ.get("RSP_NEW_PASSWORD") or getpass.getpass("New admin password: ")
+    if len(password) < 12:
+        print("use at least 12 characters", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rsp_data", description="The RSP metrics store.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_url(p):
+        p.add_argument("--url", help="database URL (default: DATABASE_URL, else the embedded SQLite file)")
+        return p
+
+    init = with_url(sub.add_parser("init", help="create the schema and registry (idempotent)"))
+    init.add_argument("--demo", action="store_true", help="also load the illustrative demo data")
+    imp = with_url(sub.add_parser("import", help="import a CSV or XLSX file of monthly figures"))
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
+    imp.add_argument("--by", help="who is importing (default: your user name)")
+    with_url(sub.add_parser("history", help="list the batches loaded into the store"))
+    rb = with_url(sub.add_parser("rollback", help="undo an import batch"))
+    rb.add_argument("batch_id", type=int)
+    rb.add_argument("--by", help="who is rolling back")
+    sub.add_parser("hash-password", help="print a password hash for RSP_ADMIN_PASSWORD_HASH")
+
+    args = parser.parse_args(argv)
+    if hasattr(args, "url"):
+        args.url = args.url or database_url()
+    handler = {
+        "init": _cmd_init,
+        "import": _cmd_import,
+        "history": _cmd_history,
+        "rollback": _cmd_rollback,
+        "hash-password": _cmd_hash_password,
+    }[args.command]
+    try:
+        return handler(args)
+    except SQLAlchemyError as exc:
+        where = _redact(args.url) if getattr(args, "url", None) else "the store"
+        print(
+            f"{args.command} failed on {where}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

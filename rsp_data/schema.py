@@ -19,6 +19,8 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+METRIC_COLUMNS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
+
 regions = Table(
     "regions",
     metadata,
@@ -64,6 +66,8 @@ import_batches = Table(
     Column("rows_added", Integer, nullable=False, default=0),
     Column("rows_changed", Integer, nullable=False, default=0),
     Column("note", Text, nullable=False, default=""),
+    Column("rolled_back_at", DateTime(timezone=True), nullable=True),
+    Column("rolled_back_by", String(200), nullable=True),
 )
 
 # One row per partnership per month. `month` is the first day of the month.
@@ -82,4 +86,29 @@ monthly_metrics = Table(
         name="ck_monthly_metrics_non_negative",
     ),
     UniqueConstraint("month", "rsp_id", name="uq_monthly_metrics_month_rsp"),
+)
+
+
+# What each batch did to each fact row, so that a batch can be rolled back exactly:
+# action "added" (old_* are NULL) or "changed" (old_* hold the values it overwrote).
+fact_history = Table(
+    "fact_history",
+    metadata,
+    Column("batch_id", Integer, ForeignKey("import_batches.batch_id"), primary_key=True),
+    Column("rsp_id", String(60), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("action", String(10), nullable=False),
+    Column("old_batch_id", Integer, nullable=True),
+    *[Column(f"old_{m}", Integer, nullable=True) for m in METRIC_COLUMNS],
+    *[Column(f"new_{m}", Integer, nullable=False) for m in METRIC_COLUMNS],
+)
+
+# A single row every import and rollback updates first: writers queue behind each other
+# on every database (a row lock on PostgreSQL, the write lock on SQLite).
+import_lock = Table(
+    "import_lock",
+    metadata,
+    Column("lock_id", Integer, primary_key=True),
+    Column("holder", String(200), nullable=False, default=""),
+    Column("taken_at", DateTime(timezone=True), nullable=True),
 )

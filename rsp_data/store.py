@@ -86,6 +86,8 @@ def init_store(engine: Engine, demo: bool = False, reg: Registry | None = None) 
     schema.metadata.create_all(engine)
     created = [t.name for t in schema.metadata.sorted_tables if t.name not in existing]
     with engine.begin() as conn:
+        if conn.execute(select(schema.import_lock.c.lock_id)).first() is None:
+            conn.execute(insert(schema.import_lock).values(lock_id=1, holder=""))
         inserted, updated = _upsert_registry(conn, reg)
         demo_rows = _load_demo(conn) if demo else 0
     return InitReport(created, inserted, updated, demo_rows)

@@ -182,12 +182,20 @@ def wait_for_app(page: Any, content: str, timeout: float = 30_000) -> None:
     wait_idle(page, timeout)
 
 
+RUNNING = '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]'
+
+
 def wait_idle(page: Any, timeout: float = 30_000) -> None:
-    """Wait until no script run is in progress (the 'Running…' status widget is gone), then settle."""
+    """Wait until no script run is in progress and nothing is stale or a skeleton, then settle.
+
+    (The status widget itself may stay: it also shows 'File change. Rerun' while someone edits.)
+    """
+    page.wait_for_timeout(200)
     page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+        """running => !document.querySelector(running)
                  && !document.querySelector('[data-testid="stSkeleton"]')
                  && !document.querySelector('[data-stale="true"]')""",
+        arg=RUNNING,
         timeout=timeout,
     )
     page.wait_for_timeout(300)
@@ -209,7 +217,8 @@ def drawn_pixels(png: bytes, *, background_tolerance: int = 12) -> tuple[int, in
     image = Image.open(io.BytesIO(png)).convert("RGB")
     # A pixel is 'drawn' when any channel is clearly below white.
     lowest = image.point(lambda v: 255 if v < 255 - background_tolerance else 0).convert("L")
-    return sum(1 for v in lowest.getdata() if v), image.width * image.height
+    total = image.width * image.height
+    return total - lowest.histogram()[0], total
 
 
 def content_height(page: Any) -> int:

@@ -24,7 +24,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, and_, delete, insert, select, tuple_, update
 
@@ -467,7 +467,8 @@ def _add_warnings(conn, report: ValidationReport, current) -> None:
                     r.line,
                     "employers_engaged",
                     after,
-                    f"{r.rsp_id} goes from {before} employers in {prev_month:%Y-%m} to {after}: a jump of more than half",
+                    f"{r.rsp_id} goes from {before} employers in {prev_month:%Y-%m} to {after}: "
+                    "a jump of more than half",
                     "warning",
                 )
 
@@ -500,7 +501,7 @@ def _take_lock(conn, holder: str) -> None:
     conn.execute(
         update(schema.import_lock)
         .where(schema.import_lock.c.lock_id == 1)
-        .values(holder=holder[:200], taken_at=datetime.now(timezone.utc))
+        .values(holder=holder[:200], taken_at=datetime.now(UTC))
     )
 
 
@@ -531,7 +532,7 @@ def apply_import(
                 file_name=file_name[:260],
                 checksum=report.checksum,
                 loaded_by=loaded_by[:200],
-                loaded_at=datetime.now(timezone.utc),
+                loaded_at=datetime.now(UTC),
                 rows_added=len(plan.added),
                 rows_changed=len(plan.changed),
                 note=f"{len(report.warnings)} warning(s)" if report.warnings else "",
@@ -596,7 +597,8 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
         later = sorted({b for (_, b) in current.values() if b != batch_id})
         if later:
             raise RollbackRefused(
-                f"batch {later[-1]} has since changed rows that batch {batch_id} wrote: roll back batch {later[-1]} first"
+                f"batch {later[-1]} has since changed rows that batch {batch_id} wrote: "
+                f"roll back batch {later[-1]} first"
             )
         for e in entries:
             where = and_(facts.c.rsp_id == e["rsp_id"], facts.c.month == e["month"])
@@ -611,7 +613,7 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
         conn.execute(
             update(batches)
             .where(batches.c.batch_id == batch_id)
-            .values(rolled_back_at=datetime.now(timezone.utc), rolled_back_by=by[:200])
+            .values(rolled_back_at=datetime.now(UTC), rolled_back_by=by[:200])
         )
         return len(entries)
 

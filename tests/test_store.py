@@ -26,7 +26,7 @@ from rsp_data.store import (
     open_store,
 )
 
-TABLES = {"regions", "sectors", "partnerships", "import_batches", "monthly_metrics"}
+TABLES = {"regions", "sectors", "partnerships", "import_batches", "monthly_metrics", "fact_history", "import_lock"}
 
 
 def demo_line_count() -> int:

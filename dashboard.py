@@ -13,6 +13,7 @@ navigation = st.navigation(PAGES, position="hidden")
 menu = st.sidebar.container()
 
 state.engine()  # a plain message instead of a page when the store is unavailable
+state.refresh_data_version()
 filters = state.sidebar_filters()
 st.session_state["_filters"] = filters
 with menu:

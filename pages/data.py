@@ -89,6 +89,9 @@ else:
             "rows_added": "Rows added",
             "rows_changed": "Rows changed",
             "rows_held": "Rows held now",
+            "checksum": "Checksum (SHA-256)",
+            "rolled_back_at": st.column_config.DatetimeColumn("Rolled back at", format="YYYY-MM-DD HH:mm"),
+            "rolled_back_by": "Rolled back by",
             "note": "Note",
         },
     )

@@ -63,3 +63,15 @@ def illustrative_share(engine: Engine, filters: Filters) -> float:
     with engine.connect() as conn:
         total, demo = conn.execute(stmt).one()
     return (demo / total) if total else 0.0
+
+
+def data_version(engine: Engine) -> str:
+    """Changes whenever a batch is loaded or rolled back: part of the app's cache keys."""
+    stmt = select(
+        func.count(import_batches.c.batch_id),
+        func.max(import_batches.c.batch_id),
+        func.count(import_batches.c.rolled_back_at),
+    )
+    with engine.connect() as conn:
+        count, last, rolled = conn.execute(stmt).one()
+    return f"{count}-{last}-{rolled}"

@@ -175,11 +175,28 @@ class AppServer:
 # ---------------------------------------------------------------- page helpers
 
 
+class AppError(AssertionError):
+    """The app showed an exception or an error box instead of its content."""
+
+
 def wait_for_app(page: Any, content: str, timeout: float = 30_000) -> None:
-    """Wait until the page's real content is there and Streamlit has finished running the script."""
+    """Wait until the page's real content is there and Streamlit has finished running the script.
+
+    Fails at once, with the message on the page, when the app shows an exception or error instead.
+    """
+    page.wait_for_selector(f"{content}, {ERROR_SELECTOR}", state="attached", timeout=timeout)
+    _raise_app_error(page)
     page.wait_for_selector("h1", timeout=timeout)
     page.wait_for_selector(content, timeout=timeout)
     wait_idle(page, timeout)
+    _raise_app_error(page)
+
+
+def _raise_app_error(page: Any) -> None:
+    errors = page.locator(ERROR_SELECTOR)
+    if errors.count():
+        texts = [t.strip() for t in errors.all_inner_texts()]
+        raise AppError(f"the app shows an error at {href(page)}: {texts}")
 
 
 RUNNING = '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]'

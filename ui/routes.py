@@ -10,6 +10,7 @@ ROUTES = (
     ("pages/trends.py", "Trends", ":material/show_chart:"),
     ("pages/partnerships.py", "Partnerships", ":material/groups:"),
     ("pages/data.py", "Data", ":material/table:"),
+    ("pages/submit.py", "Submit data", ":material/upload_file:"),
 )
 
 

@@ -61,8 +61,33 @@ def _cached(name: str, url: str, _fn: Callable[..., Any], _engine: Engine, *args
 
 
 def query(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a query function from `queries/` with the app's engine, cached by its arguments."""
-    return _cached(f"{fn.__module__}.{fn.__qualname__}", configured_url(), fn, engine(), *args, **kwargs)
+    """Run a query function from `queries/` with the app's engine, cached by its arguments and
+    by the store's data version, so an import (from the page or the command line) shows at once."""
+    eng = engine()
+    version = st.session_state.get("_data_version")
+    if version is None:
+        version = _data_version(eng)
+    key = f"{fn.__module__}.{fn.__qualname__}@{version}"
+    return _cached(key, configured_url(), fn, eng, *args, **kwargs)
+
+
+def _data_version(eng: Engine) -> str:
+    from queries.data import data_version
+
+    try:
+        return data_version(eng)
+    except SQLAlchemyError as exc:
+        st.error(
+            "The metrics data is unavailable: the database could not be reached "
+            f"({exc.__class__.__name__}). The page will show the data again once it is back: reload then."
+        )
+        st.stop()
+        raise AssertionError("unreachable") from exc
+
+
+def refresh_data_version() -> None:
+    """Read the store's data version once per run (dashboard.py calls this before the page)."""
+    st.session_state["_data_version"] = _data_version(engine())
 
 
 # ---------------------------------------------------------------- filters
@@ -233,6 +258,12 @@ def url_choice(
 
 def filters() -> Filters:
     """The filters the sidebar set in this run (dashboard.py draws the sidebar before the page)."""
+    ensure_routed()
+    return st.session_state["_filters"]
+
+
+def ensure_routed() -> None:
+    """Every page calls this first (via filters()) so it never runs without dashboard.py."""
     if "_filters" not in st.session_state:
         # The page was run without dashboard.py: a server's very first request was a page URL
         # (e.g. a shared /map link), and Streamlit, seeing a pages/ folder, ran the page alone in
@@ -242,7 +273,6 @@ def filters() -> Filters:
 
         st.navigation(routes.pages(), position="hidden")
         st.rerun()
-    return st.session_state["_filters"]
 
 
 def page_header(title: str, filters: Filters, as_of_label: str | None = None) -> None:

@@ -1,0 +1,140 @@
+"""Submit data: upload monthly figures, see exactly what changes, confirm. Signed-in users only."""
+
+import pandas as pd
+import streamlit as st
+
+from rsp_data import imports
+from ui import auth, state
+from ui.export import safe_csv
+
+state.ensure_routed()
+st.title("Submit monthly figures")
+user = auth.signed_in_user()
+if user is None:
+    auth.sign_in_form()
+    st.stop()
+
+top = st.columns([3, 1])
+top[0].markdown(f"Signed in as **{user}**. Each import is recorded with your name and can be rolled back.")
+top[1].button("Sign out", on_click=auth.sign_out, width="stretch")
+
+st.subheader("1. Fill in the template")
+st.markdown(
+    "One row per partnership per month: `rsp_id, month (YYYY-MM), employers_engaged, trainees_enrolled, "
+    "trainees_completed, placements`. Counts are whole numbers; enter 0 where there were none. "
+    "A row for a month already in the store is a correction: the new values replace the old ones, "
+    "which stay in the history so the import can be undone."
+)
+left, right = st.columns(2)
+left.download_button(
+    "Template (Excel)",
+    imports.template_xlsx(),
+    file_name="rsp_monthly_template.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    icon=":material/download:",
+    width="stretch",
+)
+right.download_button(
+    "Template (CSV)",
+    imports.template_csv(),
+    file_name="rsp_monthly_template.csv",
+    mime="text/csv",
+    icon=":material/download:",
+    width="stretch",
+)
+
+st.subheader("2. Upload it")
+upload = st.file_uploader(
+    f"CSV or Excel (.xlsx), up to {imports.MAX_BYTES // (1024 * 1024)} MB",
+    type=["csv", "xlsx"],
+    key="upload",
+)
+if upload is None:
+    st.stop()
+
+content = upload.getvalue()
+bar = st.progress(0.0, text="Reading and checking the file")
+
+
+def show_progress(fraction: float, message: str) -> None:
+    bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+
+def problem_table(found: list[imports.Problem]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"row": str(p.row) if p.row else "whole file", "column": p.column, "value": p.value, "reason": p.reason}
+            for p in found
+        ],
+        columns=["row", "column", "value", "reason"],
+    )
+
+
+report = imports.validate(content, upload.name)
+show_progress(0.5, "Comparing with the store")
+if not report.ok:
+    problems = problem_table(report.problems)
+    bar.empty()
+    st.error(
+        f"**{upload.name} cannot be imported: {len(report.errors)} problem(s).** Nothing was written. "
+        "Fix every row below and upload the file again."
+    )
+    st.dataframe(problems, hide_index=True, width="stretch")
+    st.download_button(
+        "Download this report (CSV)",
+        safe_csv(problems),
+        file_name=f"{upload.name}.problems.csv",
+        mime="text/csv",
+    )
+    st.stop()
+
+engine = state.engine()
+plan = imports.plan_import(engine, report, show_progress)
+bar.empty()
+
+st.subheader("3. Check what will change")
+if report.warnings:
+    st.warning(f"{len(report.warnings)} thing(s) look unusual. They do not block the import; check them.")
+    st.dataframe(problem_table(report.warnings), hide_index=True, width="stretch")
+if plan.already_imported is not None or not (plan.added or plan.changed):
+    st.info(plan.summary())
+    st.stop()
+
+st.markdown(f"**{plan.summary()}**")
+changes = [
+    {
+        "row": c.line,
+        "partnership": c.rsp_id,
+        "month": f"{c.month:%Y-%m}",
+        "measure": m,
+        "old value": c.old[m],
+        "new value": c.new[m],
+    }
+    for c in plan.changed
+    for m in c.new
+    if c.old[m] != c.new[m]
+]
+if changes:
+    st.markdown("Corrections (old value → new value):")
+    st.dataframe(pd.DataFrame(changes), hide_index=True, width="stretch")
+if plan.added:
+    st.markdown("New rows:")
+    st.dataframe(
+        pd.DataFrame(
+            [{"row": c.line, "partnership": c.rsp_id, "month": f"{c.month:%Y-%m}", **c.new} for c in plan.added]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+st.subheader("4. Confirm")
+if st.button(f"Import {len(plan.added) + len(plan.changed)} row(s)", type="primary"):
+    bar = st.progress(0.0, text="Importing")
+    try:
+        result = imports.apply_import(engine, content, upload.name, user, progress=show_progress)
+    except imports.ImportRejected as exc:  # the store or the file changed since the preview
+        st.error(exc.report.text())
+        st.stop()
+    bar.empty()
+    state.refresh_data_version()  # every page shows the new figures on its next run
+    st.success(f"{result.message} The dashboard now shows the new figures; the Data page lists the batch.")

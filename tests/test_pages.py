@@ -210,7 +210,7 @@ def test_overview_kpis_follow_the_sidebar_and_the_url(server):
     assert "Capital region" in markdown_text(at)
     # Every page link in the sidebar menu carries the filter, so another page opens with it.
     links = menu_links(at)
-    assert set(links) == {"Overview", "Map", "Trends", "Partnerships", "Data"}
+    assert set(links) == {"Overview", "Map", "Trends", "Partnerships", "Data", "Submit data"}
     assert all(params == {"region": "capital"} for params in links.values()), links
 
 

@@ -37,6 +37,8 @@ MAX_BYTES = int(os.environ.get("RSP_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 MAX_PROBLEMS_LISTED = 1000
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+MAX_COUNT = 1_000_000  # far above any partnership's month; guards typos and integer overflow
+FORMULA_CELL = "\x00formula"  # stands in for an Excel formula cell, already reported
 EMPLOYER_JUMP = 0.5  # warn when employers engaged moves by more than half from one month to the next
 
 Progress = Callable[[float, str], None]
@@ -131,7 +133,7 @@ def _read_cells(content: bytes, file_name: str, report: ValidationReport) -> lis
             0, "", "", f"the file is {len(content):,} bytes; the limit is {MAX_BYTES:,} bytes. Split it by year."
         )
         return None
-    if not content.strip():
+    if not content.removeprefix(b"\xef\xbb\xbf").strip():
         report.add(0, "", "", "the file is empty")
         return None
     suffix = file_name.lower().rsplit(".", 1)[-1] if "." in file_name else ""
@@ -187,17 +189,25 @@ def _read_xlsx(content: bytes, report: ValidationReport) -> list[list[str]] | No
     for merged in sheet.merged_cells.ranges:
         report.add(merged.min_row, "", str(merged.coord), "merged cells: unmerge them so every cell has its own value")
     rows: list[list[str]] = []
+    formulas = []
     for row in sheet.iter_rows():
         cells = []
         for cell in row:
             value = cell.value
             if cell.data_type == "f":
-                report.add(
-                    cell.row, cell.column_letter, value, "a formula: paste the values instead (Paste Special > Values)"
-                )
-                value = ""
+                formulas.append((cell.row, len(cells), cell.column_letter, str(value)))
+                value = FORMULA_CELL  # reported once, below; validate() skips it
             cells.append(_cell_text(value))
         rows.append(cells)
+    header = rows[0] if rows else []
+    for row_number, index, letter, formula in formulas:
+        name = header[index].strip().lower() if index < len(header) and row_number > 1 else ""
+        report.add(
+            row_number,
+            f"{name} (cell {letter}{row_number})" if name else f"cell {letter}{row_number}",
+            formula,
+            "a formula: paste the values instead (Paste Special > Values)",
+        )
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
     return rows
@@ -224,6 +234,10 @@ def _suggest(word: str, choices, cutoff: float = 0.6) -> str:
 
 
 def _parse_month(text: str, today: date) -> tuple[date | None, str]:
+    if text == FORMULA_CELL:
+        return None, ""
+    if text == "":
+        return None, "blank: every row needs a month, written YYYY-MM"
     match = MONTH_RE.match(text)
     if not match:
         return None, "months are written YYYY-MM, e.g. 2025-03"
@@ -239,6 +253,8 @@ def _parse_month(text: str, today: date) -> tuple[date | None, str]:
 
 
 def _parse_count(text: str) -> tuple[int | None, str]:
+    if text == FORMULA_CELL:
+        return None, ""
     raw = text.strip()
     if raw == "":
         return None, "blank: enter 0 if there were none"
@@ -253,6 +269,8 @@ def _parse_count(text: str) -> tuple[int | None, str]:
         return None, "not a whole number: counts are whole people or employers"
     if not re.fullmatch(r"[0-9]+", cleaned):
         return None, "not a number"
+    if int(cleaned) > MAX_COUNT:
+        return None, f"too large: more than {MAX_COUNT:,} in one month for one partnership"
     return int(cleaned), ""
 
 
@@ -315,13 +333,15 @@ def validate(content: bytes, file_name: str, *, today: date | None = None, known
         elif not rsp_id:
             report.add(line, "rsp_id", "", "blank: every row needs a partnership id")
             ok = False
+        elif rsp_id == FORMULA_CELL:
+            ok = False
         elif rsp_id not in known:
             report.add(line, "rsp_id", rsp_id, "unknown partnership id" + _suggest(rsp_id, known, cutoff=0.4))
             ok = False
         month = None
         if cell("month") is not None:
             month, why = _parse_month(cell("month"), today)
-            if month is None:
+            if month is None and why:
                 report.add(line, "month", cell("month"), why)
         ok = ok and month is not None
         values: dict[str, int] = {}
@@ -330,7 +350,7 @@ def validate(content: bytes, file_name: str, *, today: date | None = None, known
                 ok = False
                 continue
             number, why = _parse_count(cell(metric))
-            if number is None:
+            if number is None and why:
                 report.add(line, metric, cell(metric), why)
                 ok = False
             else:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, func, insert, inspect, select, update
+from sqlalchemy.engine import make_url
 
 from rsp_data import schema
 from rsp_data.registry import Registry, registry
@@ -45,7 +46,12 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if is_default(url):
         DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    if make_url(url).get_backend_name() == "sqlite":
+        # Engine set-up, not SQL: a writer waits for the file's write lock (a long import)
+        # instead of failing after the driver's default 5 s. Server databases queue by themselves.
+        connect_args["timeout"] = 120
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def month_to_date(month: str) -> date:

@@ -54,12 +54,14 @@ HOSTILE_LINK = "/?region=%3Cscript%3Ealert(1)%3C%2Fscript%3E&from=2099-99&rsp=x%
 @pytest.fixture(scope="module")
 def app(request: pytest.FixtureRequest) -> Iterator[AppServer]:
     failed_before = request.session.testsfailed
+    ARTIFACTS.mkdir(exist_ok=True)
+    for stale in ARTIFACTS.glob("FAILED-*.png"):  # what is left there describes this run only
+        stale.unlink()
     server = AppServer(startup_timeout=60)
     server.start()
     yield server
     server.stop()
     log = server.log()
-    ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "streamlit.log").write_text(log)
     if request.session.testsfailed > failed_before:
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
@@ -271,7 +273,7 @@ def unfiltered_kpis(browser, app: AppServer) -> list[str]:
 
 
 def sidebar_link(page, name: str):
-    return page.locator('[data-testid="stSidebar"]').get_by_role("link", name=name, exact=False)
+    return page.locator('[data-testid="stSidebar"]').get_by_role("link", name=name, exact=True)
 
 
 def test_filters_travel_in_links_and_survive_navigation(
@@ -285,8 +287,11 @@ def test_filters_travel_in_links_and_survive_navigation(
 
     # Every menu link carries the filters.
     for name in ("Overview", "Map", "Trends", "Partnerships", "Data"):
-        link = sidebar_link(page, name)
-        assert "region=capital" in link.get_attribute("href") and "from=2024-01" in link.get_attribute("href")
+        assert sidebar_link(page, name).count() == 1, f"no menu link {name!r}"
+    links = page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]')
+    for link in links.all():
+        target = link.get_attribute("href")
+        assert "region=capital" in target and "from=2024-01" in target, target
 
     sidebar_link(page, "Trends").click()
     page.wait_for_function("() => window.location.pathname.endsWith('/trends')")

@@ -1,0 +1,242 @@
+"""The command line of the import pipeline: `python -m rsp_data import | history | rollback`.
+
+Each test runs the real command in a subprocess (cwd = the repository root) against a SQLite
+store in tmp_path, passed with --url.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from rsp_data import schema
+from rsp_data.schema import METRIC_COLUMNS
+from rsp_data.store import init_store, make_engine
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HEADER = ["rsp_id", "month", "employers_engaged", "trainees_enrolled", "trainees_completed", "placements"]
+MAR, APR = date(2025, 3, 1), date(2025, 4, 1)
+ACE_JUNE = date(2022, 6, 1)  # before northwest-ace's first demo month
+ACE_NEW = {"employers_engaged": 7, "trainees_enrolled": 3, "trainees_completed": 2, "placements": 1}
+
+
+def csv_bytes(rows, header=HEADER) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def row_for(rsp_id: str, month: date, values: dict[str, int]) -> list[str]:
+    return [rsp_id, f"{month:%Y-%m}", *(str(values[m]) for m in METRIC_COLUMNS)]
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    out = {}
+    with engine.connect() as conn:
+        for table in schema.metadata.sorted_tables:
+            out[table.name] = sorted((tuple(r) for r in conn.execute(select(table))), key=repr)
+    return out
+
+
+def metrics(engine: Engine, rsp_id: str, month: date) -> dict[str, int] | None:
+    facts = schema.monthly_metrics
+    with engine.connect() as conn:
+        row = conn.execute(select(facts).where(facts.c.rsp_id == rsp_id, facts.c.month == month)).mappings().first()
+    return None if row is None else {m: row[m] for m in METRIC_COLUMNS}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RSP_IMPORT_TEST_PAUSE_AFTER")}
+    return subprocess.run(
+        [sys.executable, "-m", "rsp_data", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli-demo") / "s.sqlite"
+    eng = make_engine(f"sqlite:///{path}")
+    init_store(eng, demo=True)
+    eng.dispose()
+    return path
+
+
+@pytest.fixture
+def store(demo_template, tmp_path):
+    path = tmp_path / "s.sqlite"
+    shutil.copyfile(demo_template, path)
+    url = f"sqlite:///{path}"
+    eng = make_engine(url)
+    yield url, eng
+    eng.dispose()
+
+
+def correction_file(engine, tmp_path) -> tuple[Path, dict, dict]:
+    old = {MAR: metrics(engine, "capital-technology", MAR), APR: metrics(engine, "capital-technology", APR)}
+    new = {
+        MAR: {**old[MAR], "trainees_enrolled": old[MAR]["trainees_enrolled"] + 3},
+        APR: {**old[APR], "placements": old[APR]["placements"] + 1},
+    }
+    path = tmp_path / "march-fix.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                row_for("capital-technology", MAR, new[MAR]),
+                row_for("capital-technology", APR, new[APR]),
+                row_for("northwest-ace", ACE_JUNE, ACE_NEW),
+            ]
+        )
+    )
+    return path, old, new
+
+
+def test_import_good_file_then_history_then_rollback_twice(store, tmp_path):
+    url, engine = store
+    path, old, new = correction_file(engine, tmp_path)
+    before = snapshot(engine)
+
+    done = cli("import", str(path), "--url", url, "--by", "Alice")
+    assert done.returncode == 0, done.stderr
+    assert "Imported as batch 2: 1 row(s) added, 2 changed." in done.stdout
+    assert metrics(engine, "capital-technology", MAR) == new[MAR]
+    assert metrics(engine, "northwest-ace", ACE_JUNE) == ACE_NEW
+
+    listed = cli("history", "--url", url)
+    assert listed.returncode == 0, listed.stderr
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    (line,) = [ln for ln in listed.stdout.splitlines() if "march-fix.csv" in ln]
+    assert line.split()[0] == "2"
+    assert digest[:12] in line
+    assert "Alice" in line
+    assert "+1 ~2" in line
+    assert "demo_metrics.csv" in listed.stdout
+
+    undone = cli("rollback", "2", "--url", url, "--by", "Bob")
+    assert undone.returncode == 0, undone.stderr
+    assert "batch 2 rolled back: 3 row(s) restored or removed" in undone.stdout
+    assert snapshot(engine)["monthly_metrics"] == before["monthly_metrics"]
+    assert metrics(engine, "capital-technology", MAR) == old[MAR]
+
+    again = cli("rollback", "2", "--url", url)
+    assert again.returncode != 0
+    assert "already rolled back" in again.stderr
+
+    listed = cli("history", "--url", url)
+    (line,) = [ln for ln in listed.stdout.splitlines() if "march-fix.csv" in ln]
+    assert "rolled back" in line and "Bob" in line
+
+
+def test_import_bad_file_exits_non_zero_with_the_report_and_changes_nothing(store, tmp_path):
+    url, engine = store
+    path = tmp_path / "bad.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["capital-technology", "2025-13", "1", "2", "3", "0"],
+                ["capital-tech", "2025-03", "1", "2", "-4", "0"],
+            ]
+        )
+    )
+    before = snapshot(engine)
+    done = cli("import", str(path), "--url", url)
+    assert done.returncode != 0
+    assert "Imported" not in done.stdout
+    lines = done.stderr.splitlines()
+    assert "bad.csv: 3 error(s), 0 warning(s); nothing was written" in lines[0]
+    assert "error: row 2, column month, value '2025-13': there is no month 13: months run 01 to 12" in lines
+    assert (
+        "error: row 3, column rsp_id, value 'capital-tech': unknown partnership id "
+        "(did you mean 'capital-technology'?)" in lines
+    )
+    assert "error: row 3, column trainees_completed, value '-4': negative: counts cannot be below 0" in lines
+    assert snapshot(engine) == before
+
+
+def test_import_missing_file_exits_non_zero(store, tmp_path):
+    url, _ = store
+    done = cli("import", str(tmp_path / "nowhere.csv"), "--url", url)
+    assert done.returncode != 0
+    assert "cannot read" in done.stderr
+
+
+def test_dry_run_prints_the_changes_and_writes_nothing(store, tmp_path):
+    url, engine = store
+    path, old, new = correction_file(engine, tmp_path)
+    before = snapshot(engine)
+    done = cli("import", str(path), "--dry-run", "--url", url)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert (
+        f"change capital-technology 2025-03: trainees_enrolled {old[MAR]['trainees_enrolled']} -> "
+        f"{new[MAR]['trainees_enrolled']}" in out
+    )
+    assert f"change capital-technology 2025-04: placements {old[APR]['placements']} -> {new[APR]['placements']}" in out
+    assert "dry run, nothing written: 1 row(s) to add, 2 to change, 0 unchanged." in out
+    assert snapshot(engine) == before
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_bytes([["capital-technology", "March 2025", "1", "2", "3", "0"]]))
+    rejected = cli("import", str(bad), "--dry-run", "--url", url)
+    assert rejected.returncode != 0
+    assert "error: row 2, column month, value 'March 2025'" in rejected.stderr
+    assert snapshot(engine) == before
+
+
+def test_import_twice_says_already_imported(store, tmp_path):
+    url, engine = store
+    path, _, _ = correction_file(engine, tmp_path)
+    assert cli("import", str(path), "--url", url).returncode == 0
+    before = snapshot(engine)
+    again = cli("import", str(path), "--url", url)
+    assert again.returncode == 0, again.stderr
+    assert "already imported as batch 2" in again.stdout
+    after = snapshot(engine)
+    after.pop("import_lock"), before.pop("import_lock")
+    assert after == before
+
+
+def test_import_into_a_fresh_store_from_init(tmp_path):
+    url = f"sqlite:///{tmp_path}/fresh.sqlite"
+    made = cli("init", "--url", url)
+    assert made.returncode == 0, made.stderr
+    path = tmp_path / "first.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                row_for("northwest-ace", date(2025, 1, 1), ACE_NEW),
+                row_for("capital-technology", date(2025, 1, 1), ACE_NEW),
+                row_for("eastern-healthcare", date(2025, 1, 1), ACE_NEW),
+            ]
+        )
+    )
+    done = cli("import", str(path), "--url", url)
+    assert done.returncode == 0, done.stderr
+    assert "Imported as batch 1: 3 row(s) added, 0 changed." in done.stdout
+    engine = make_engine(url)
+    try:
+        assert metrics(engine, "eastern-healthcare", date(2025, 1, 1)) == ACE_NEW
+        with engine.connect() as conn:
+            kinds = [r.kind for r in conn.execute(select(schema.import_batches))]
+        assert kinds == ["import"]
+    finally:
+        engine.dispose()
+    listed = cli("history", "--url", url)
+    assert listed.returncode == 0, listed.stderr
+    assert "first.csv" in listed.stdout

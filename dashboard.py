@@ -10,16 +10,31 @@ PAGES = routes.pages()
 # The menu is drawn by hand (below) so that every link carries the current filters: Streamlit's
 # own menu clears the URL's query string on a page switch.
 navigation = st.navigation(PAGES, position="hidden")
-menu = st.sidebar.container()
 
 state.engine()  # a plain message instead of a page when the store is unavailable
 state.refresh_data_version()
-filters = state.sidebar_filters()
-st.session_state["_filters"] = filters
-with menu:
-    st.markdown("**CT RSP Metrics**")
-    for page in PAGES:
-        st.page_link(page, query_params=state.filter_params(filters), width="stretch")
-    st.divider()
-state.show_url_notices()
-navigation.run()
+
+if state.presenting():
+    from ui import present
+
+    filters, notices = state.url_filters()
+    st.session_state["_filters"] = filters
+    present.show(filters, notices)
+else:
+    menu = st.sidebar.container()
+    filters = state.sidebar_filters()
+    st.session_state["_filters"] = filters
+    with menu:
+        st.markdown("**CT RSP Metrics**")
+        for page in PAGES:
+            st.page_link(page, query_params=state.filter_params(filters), width="stretch")
+        st.page_link(
+            navigation,
+            label="Present this view",
+            icon=":material/slideshow:",
+            query_params={**state.filter_params(filters), "present": "1"},
+            width="stretch",
+        )
+        st.divider()
+    state.show_url_notices()
+    navigation.run()

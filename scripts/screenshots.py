@@ -30,6 +30,7 @@ from tests.browser_support import (  # noqa: E402
     launch_chromium,
     wait_for_app,
     wait_idle,
+    wait_map_drawn,
 )
 
 OUT_DIR = REPO_ROOT / "docs" / "screenshots"
@@ -68,6 +69,8 @@ def shoot_all(base_url: str, out_dir: Path, only: list[str] | None = None) -> li
                 for content in contents[1:]:
                     page.wait_for_selector(content)
                 wait_idle(page)
+                if DECK_CANVAS in contents:
+                    wait_map_drawn(page)
                 page.mouse.move(VIEWPORT["width"] // 2, 10)  # over the empty header: no hover effects in the shot
                 page.wait_for_timeout(800)  # charts finish their entry transitions, the map its first frame
                 target = out_dir / f"{name}.png"

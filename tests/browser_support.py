@@ -118,6 +118,9 @@ class AppServer:
                 "true",
                 "--browser.gatherUsageStats",
                 "false",
+                # No reruns or "File change" banners when a file is saved while the browser drives the app.
+                "--server.fileWatcherType",
+                "none",
             ],
             cwd=REPO_ROOT,
             env={**os.environ, "DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"},
@@ -295,3 +298,31 @@ def block_other_hosts(context: Any, base_url: str) -> list[str]:
 
     context.route(lambda url: not (url.startswith(own) or url.startswith(("data:", "blob:"))), handle)
     return blocked
+
+
+def colours_drawn(png: bytes, *, min_share: float = 0.005) -> int:
+    """How many distinct non-white colours (after reducing to 32) each cover `min_share` of a PNG."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=32)
+    palette = image.getpalette()
+    total = image.width * image.height
+    return sum(
+        1
+        for count, index in image.getcolors()
+        if count / total >= min_share and min(palette[3 * index : 3 * index + 3]) < 240
+    )
+
+
+def wait_map_drawn(page: Any, *, share: float = 0.25, timeout_s: float = 10.0) -> float:
+    """Poll the deck.gl map's pixels until `share` of them are drawn; return the share drawn last.
+
+    deck.gl draws on an animation frame after its canvas appears, so the canvas alone proves little.
+    """
+    chart = page.locator('[data-testid="stDeckGlJsonChart"]').first
+    deadline = time.monotonic() + timeout_s
+    while True:
+        drawn, total = drawn_pixels(chart.screenshot(animations="disabled"))
+        if drawn / total >= share or time.monotonic() > deadline:
+            return drawn / total
+        page.wait_for_timeout(300)

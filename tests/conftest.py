@@ -110,3 +110,23 @@ def demo_engine(tmp_path_factory):
     init_store(eng, demo=True)
     yield eng
     eng.dispose()
+
+
+class _PagesManagerAfterNavigation:
+    """What Streamlit's script runner reads once st.navigation has run in a server process."""
+
+    uses_pages_directory = False
+
+
+@pytest.fixture
+def as_server(monkeypatch):
+    """Make AppTest rerun dashboard.py the way a running server does.
+
+    A server sets PagesManager.uses_pages_directory to False the first time dashboard.py calls
+    st.navigation, and it stays False. AppTest resets it before every run and, because the pages
+    live in a folder named `pages/`, later runs would execute the page file alone (no dashboard.py,
+    no sidebar, stale state). See tests/test_pages.py::server for the full story.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    monkeypatch.setattr(script_runner, "PagesManager", _PagesManagerAfterNavigation)

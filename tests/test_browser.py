@@ -28,13 +28,14 @@ from tests.browser_support import (
     WARNING_SELECTOR,
     AppServer,
     block_other_hosts,
-    drawn_pixels,
+    colours_drawn,
     full_page_screenshot,
     href,
     kpi_values,
     launch_chromium,
     wait_for_app,
     wait_idle,
+    wait_map_drawn,
 )
 
 pytestmark = pytest.mark.browser
@@ -167,23 +168,18 @@ def test_overview_page(session: Session) -> None:
 def test_map_page_draws_without_a_basemap(session: Session) -> None:
     page = session.open("/map", DECK_CANVAS)
     assert h1(page) == "Map of the partnerships"
-    chart = page.locator('[data-testid="stDeckGlJsonChart"]')
     canvas = page.locator(DECK_CANVAS).first
     box = canvas.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 200, box
     size = canvas.evaluate("c => [c.width, c.height]")
     assert size[0] > 0 and size[1] > 0, size
 
-    # deck.gl draws on an animation frame after the canvas appears: poll the pixels.
-    shaded = 0.0
-    for _ in range(20):
-        drawn, total = drawn_pixels(chart.screenshot())
-        shaded = drawn / total
-        if shaded > 0.25:
-            break
-        page.wait_for_timeout(500)
-    # The regions and markers alone cover a good part of the map; an empty white canvas fails.
+    # Regions and markers cover a good part of the map even offline; a blank or white canvas fails.
+    shaded = wait_map_drawn(page, share=0.25)
     assert shaded > 0.25, f"only {shaded:.1%} of the map is drawn"
+    # Five regions in shades of the measure, outlines and sector-coloured markers: several colours.
+    colours = colours_drawn(page.locator('[data-testid="stDeckGlJsonChart"]').screenshot())
+    assert colours >= 4, f"the map shows only {colours} colours: shapes not shaded?"
     assert_healthy(session)
     shoot(page, "map")
 

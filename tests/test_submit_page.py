@@ -16,7 +16,7 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture()
-def store(tmp_path, monkeypatch):
+def store(tmp_path, monkeypatch, as_server):
     url = f"sqlite:///{tmp_path}/submit.sqlite"
     engine = make_engine(url)
     init_store(engine, demo=True)
@@ -26,15 +26,14 @@ def store(tmp_path, monkeypatch):
 
 
 def open_submit() -> AppTest:
-    from streamlit.runtime.pages_manager import PagesManager
-
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=60).run()
-    # AppTest resets Streamlit's legacy pages/ flag before each run; a real server keeps it off
-    # once st.navigation has run (see tests/test_pages.py).
-    PagesManager.uses_pages_directory = False
     at.switch_page("pages/submit.py").run()
-    PagesManager.uses_pages_directory = False
     return at
+
+
+def sign_in(at: AppTest):
+    (button,) = [b for b in at.button if b.label == "Sign in"]
+    return button
 
 
 def test_without_any_sign_in_configured_the_page_explains_and_accepts_nothing(store):
@@ -53,7 +52,7 @@ def test_wrong_password_is_refused_and_nothing_is_offered(store, monkeypatch):
     assert len(at.get("file_uploader")) == 0
     at.text_input[0].input("Ana")
     at.text_input[1].input("not the password")
-    at.button[-1].click().run()
+    sign_in(at).click().run()
     assert [e.value for e in at.error] == ["That password is not right."]
     assert len(at.get("file_uploader")) == 0
 
@@ -63,7 +62,7 @@ def test_right_password_opens_the_upload_and_names_the_user(store, monkeypatch):
     at = open_submit()
     at.text_input[0].input("Ana Convener")
     at.text_input[1].input(PASSWORD)
-    at.button[-1].click().run()
+    sign_in(at).click().run()
     assert not at.exception
     assert any("Signed in as **Ana Convener (password)**" in m.value for m in at.markdown)
     assert len(at.get("file_uploader")) == 1

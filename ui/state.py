@@ -5,8 +5,10 @@ Pages import from here; they never build SQL. Nothing runs at import time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any, NoReturn, TypeVar
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -14,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from queries import registry as registry_q
 from queries.filters import FILTER_PARAMS, Filters, parse_filters, shown, to_params
-from rsp_data.store import StoreNotReady, database_url, open_store
+from rsp_data.store import DEFAULT_SQLITE_PATH, StoreNotReady, database_url, is_default, open_store
 
 T = TypeVar("T")
 
@@ -42,16 +44,82 @@ def engine() -> Engine:
     """The store's engine, or a plain message and a stopped page when the store cannot be used."""
     url = configured_url()
     try:
-        return _engine_for(url)
+        eng = _engine_for(url)
     except StoreNotReady as exc:
         st.error(f"The metrics store is not ready. {exc}")
+        st.stop()
+        raise AssertionError("unreachable") from exc
     except SQLAlchemyError as exc:
+        unavailable(exc)
+    return eng
+
+
+class _Outage:
+    """When the store stopped answering, shared by every session of this process."""
+
+    def __init__(self) -> None:
+        self.since: datetime | None = None
+        self.lock = threading.Lock()
+
+    def failed(self) -> datetime:
+        with self.lock:
+            if self.since is None:
+                self.since = datetime.now(UTC)
+            return self.since
+
+    def recovered(self) -> None:
+        with self.lock:
+            self.since = None
+
+
+@st.cache_resource
+def _outage() -> _Outage:
+    return _Outage()
+
+
+RETRY_SECONDS = 10
+
+
+def _is_damaged_file(exc: SQLAlchemyError) -> bool:
+    text = str(exc).lower()
+    return "file is not a database" in text or "malformed" in text
+
+
+def unavailable(exc: SQLAlchemyError) -> NoReturn:
+    """Say plainly that the data is unavailable and since when, then check again until it is back."""
+    since = _outage().failed()
+    if _is_damaged_file(exc) and is_default(configured_url()):
         st.error(
-            "The metrics data is unavailable: the database could not be reached "
-            f"({exc.__class__.__name__}). Check DATABASE_URL and that the server is running, then reload."
+            f"The metrics data is unavailable since {since:%d %b %Y, %H:%M} UTC: the embedded store file "
+            f"`{DEFAULT_SQLITE_PATH.name}` is damaged. To rebuild it, stop the app, move the file aside "
+            "(`mv var/rsp_metrics.sqlite var/rsp_metrics.sqlite.damaged`) and start the app again: it "
+            "creates a fresh store with the illustrative data; then re-import any real figures "
+            "(`python -m rsp_data import FILE`)."
         )
+    else:
+        st.error(
+            f"The metrics data is unavailable since {since:%d %b %Y, %H:%M} UTC: the database could not "
+            f"be reached ({exc.__class__.__name__}). This page checks again every {RETRY_SECONDS} seconds "
+            "and shows the data as soon as the database is back."
+        )
+    _retry_when_back()
     st.stop()
     raise AssertionError("unreachable")
+
+
+@st.fragment(run_every=RETRY_SECONDS)
+def _retry_when_back() -> None:
+    """Runs every few seconds while the store is down; reruns the whole page once it answers."""
+    from queries.data import data_version
+
+    url = configured_url()
+    try:
+        _engine_for.clear()
+        data_version(_engine_for(url))
+    except (SQLAlchemyError, StoreNotReady):
+        return
+    _outage().recovered()
+    st.rerun(scope="app")
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=512)
@@ -68,21 +136,21 @@ def query(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     if version is None:
         version = _data_version(eng)
     key = f"{fn.__module__}.{fn.__qualname__}@{version}"
-    return _cached(key, configured_url(), fn, eng, *args, **kwargs)
+    try:
+        return _cached(key, configured_url(), fn, eng, *args, **kwargs)
+    except SQLAlchemyError as exc:
+        unavailable(exc)
 
 
 def _data_version(eng: Engine) -> str:
     from queries.data import data_version
 
     try:
-        return data_version(eng)
+        version = data_version(eng)
     except SQLAlchemyError as exc:
-        st.error(
-            "The metrics data is unavailable: the database could not be reached "
-            f"({exc.__class__.__name__}). The page will show the data again once it is back: reload then."
-        )
-        st.stop()
-        raise AssertionError("unreachable") from exc
+        unavailable(exc)
+    _outage().recovered()
+    return version
 
 
 def refresh_data_version() -> None:
@@ -136,6 +204,25 @@ def _apply_url_once(opts: dict[str, Any]) -> None:
         st.session_state[KEY_MONTHS] = (filters.month_from or opts["first"], filters.month_to or opts["last"])
     st.session_state[_NOTICES] = notices
     st.session_state[_INITIALISED] = True
+
+
+def url_filters() -> tuple[Filters, list[str]]:
+    """Filters read from the URL alone (presenter mode draws no sidebar), with notices for bad values."""
+    opts = _options()
+    params = {name: st.query_params.get_all(name) for name in FILTER_PARAMS}
+    return parse_filters(
+        params,
+        regions=opts["regions"],
+        sectors=opts["sectors"],
+        partnerships=opts["partnerships"]["rsp_id"],
+        first_month=opts["first"],
+        last_month=opts["last"],
+    )
+
+
+def presenting() -> bool:
+    """`?present=1` opens the chrome-free presenter view, on any page, keeping the filters."""
+    return st.query_params.get("present") == "1"
 
 
 def _reset() -> None:

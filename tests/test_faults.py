@@ -67,7 +67,7 @@ def test_store_damaged_mid_session_says_so_and_recovers(tmp_path, url_env):
     init_store(make_engine(url), demo=True)
     url_env(url)
     at = run_page(PAGES[0])
-    assert [m.value for m in at.metric][0] == "553"
+    assert at.metric[0].value == "553"
 
     saved = tmp_path / "saved.sqlite"
     shutil.copy(path, saved)
@@ -80,7 +80,7 @@ def test_store_damaged_mid_session_says_so_and_recovers(tmp_path, url_env):
     shutil.copy(saved, path)
     at.run()
     assert not at.exception and not at.error
-    assert [m.value for m in at.metric][0] == "553"
+    assert at.metric[0].value == "553"
 
 
 def test_damaged_embedded_store_explains_how_to_rebuild(tmp_path, monkeypatch, as_server):

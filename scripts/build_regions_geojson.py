@@ -175,7 +175,7 @@ def build() -> tuple[dict, dict[str, int]]:
 
     features = []
     vertices: dict[str, int] = {}
-    for region, geom in zip(regions, shapes):
+    for region, geom in zip(regions, shapes, strict=True):
         if not geom.is_valid:
             raise SystemExit(
                 f"region {region.id}: invalid geometry after simplification"

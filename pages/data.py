@@ -7,7 +7,6 @@ from queries.data import load_history, monthly_rows
 from queries.metrics import kpi_summary
 from rsp_data.metrics import data_dictionary_markdown
 from ui import state
-from ui.export import safe_csv
 
 filters = state.filters()
 kpis = state.query(kpi_summary, filters)
@@ -19,13 +18,7 @@ st.caption(
     f"{len(rows):,} rows: one per partnership per month, in the import format "
     "(rsp_id, month, employers_engaged, trainees_enrolled, trainees_completed, placements)."
 )
-st.download_button(
-    "Download CSV",
-    data=safe_csv(rows),
-    file_name="rsp_monthly_metrics.csv",
-    mime="text/csv",
-    icon=":material/download:",
-)
+state.download_csv(rows, "rsp_monthly_metrics")
 st.dataframe(
     rows,
     hide_index=True,

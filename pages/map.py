@@ -66,3 +66,14 @@ with legend_column:
     st.caption("Marker area grows with the measure. Hover a region or a marker for its figures.")
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")
+with st.expander("The numbers behind this map"):
+    numbers = markers[["group_name", "sector_name", "region_name", metric]].rename(
+        columns={
+            "group_name": "Partnership",
+            "sector_name": "Sector",
+            "region_name": "Region",
+            metric: METRICS[metric].label,
+        }
+    )
+    st.dataframe(numbers, hide_index=True, width="stretch")
+    state.download_csv(numbers, f"{metric}_by_partnership")

@@ -92,13 +92,11 @@ by_sector = state.query(metrics_by, filters, "sector")
 by_region = state.query(metrics_by, filters, "region")
 left, right = st.columns(2)
 label = METRICS[metric].label
-left.plotly_chart(
-    charts.breakdown_bar(by_sector, metric, "sector", f"{label} by sector"),
-    config={"displaylogo": False},
-)
-right.plotly_chart(
-    charts.breakdown_bar(by_region, metric, "region", f"{label} by region"),
-    config={"displaylogo": False},
-)
+note = state.chart_note(kpis, filters)
+for where, rows, kind in ((left, by_sector, "sector"), (right, by_region, "region")):
+    top = rows.sort_values(metric, ascending=False).iloc[0] if len(rows) else None
+    title = f"{label} by {kind}" + (f": {top['group_name']} leads" if top is not None and len(rows) > 1 else "")
+    numbers = rows[["group_name", metric]].rename(columns={"group_name": kind.capitalize(), metric: label})
+    state.chart(charts.breakdown_bar(rows, metric, kind, title, note), numbers, f"{metric}_by_{kind}", where)
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")

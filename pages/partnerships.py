@@ -1,10 +1,12 @@
 """Partnerships: all fourteen side by side; choosing one opens its profile and its peers."""
 
+import pandas as pd
 import streamlit as st
 
 from queries.filters import Filters
 from queries.metrics import kpi_summary, metrics_by, monthly_totals
 from queries.registry import partnership_list
+from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from ui import charts, state
 from ui.format import number, percent
@@ -63,6 +65,24 @@ event = st.dataframe(
     },
 )
 
+state.download_csv(
+    shown[
+        [
+            "rsp_id",
+            "name",
+            "sector_name",
+            "region_name",
+            "employers_engaged",
+            "trainees_enrolled",
+            "trainees_completed",
+            "placements",
+            "placement_rate",
+            "gjc",
+        ]
+    ],
+    "rsp_partnerships",
+)
+
 selected_rows = event.selection.rows if event is not None else []
 if selected_rows:
     picked = table.iloc[selected_rows[0]]["rsp_id"]
@@ -109,9 +129,15 @@ for col, metric in zip(
     col.metric(METRICS[metric].label, percent(value) if metric.endswith("_rate") else number(value), border=True)
 
 monthly = state.query(monthly_totals, mine, None)
-st.plotly_chart(
-    charts.profile_trend(monthly, f"{p['name']}: people trained and placed each quarter"),
-    config={"displaylogo": False},
+note = state.chart_note(own, mine)
+quarterly = {
+    METRICS[m].label: metric_series(monthly, m, "quarterly").set_index("period_label")["value"]
+    for m in ("trainees_enrolled", "trainees_completed", "placements")
+}
+state.chart(
+    charts.profile_trend(monthly, f"{p['name']}: people trained and placed each quarter", note),
+    pd.DataFrame(quarterly).rename_axis("Quarter").reset_index(),
+    f"{profile_id}_quarterly",
 )
 
 peers_filter = Filters(sectors=(p["sector_id"],), month_from=filters.month_from, month_to=filters.month_to)
@@ -123,12 +149,17 @@ if len(peers) < 2:
     st.caption(f"{p['name']} is the only {p['sector_name'].lower()} partnership in the registry.")
 else:
     left, right = st.columns(2)
-    left.plotly_chart(
-        charts.peer_bar(peers, "placements", profile_id, f"Placements, {p['sector_name']} partnerships"),
-        config={"displaylogo": False},
-    )
-    right.plotly_chart(
-        charts.peer_bar(peers, "placement_rate", profile_id, f"Placement rate, {p['sector_name']} partnerships"),
-        config={"displaylogo": False},
-    )
+    peer_note = state.chart_note(own, peers_filter)
+    for where, metric in ((left, "placements"), (right, "placement_rate")):
+        numbers = peers[["group_name", metric]].rename(
+            columns={"group_name": "Partnership", metric: METRICS[metric].label}
+        )
+        state.chart(
+            charts.peer_bar(
+                peers, metric, profile_id, f"{METRICS[metric].label}, {p['sector_name']} partnerships", peer_note
+            ),
+            numbers,
+            f"{p['sector_id']}_peers_{metric}",
+            where,
+        )
     st.caption("Peers are compared over the same months, in every region.")

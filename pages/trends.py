@@ -69,9 +69,12 @@ if metric == "placements" and view == "cumulative":
     goal = registry().grant.goal_placements
     goal_series = state.query(grant_placements_by_month, filters)
     title = "Cumulative placements against the Good Jobs Challenge goal"
-st.plotly_chart(
-    charts.trend_chart(series, metric, view, group, title, goal_series, goal),
-    config={"displaylogo": False},
+table = series.pivot_table(index="period_label", columns="group_name", values="value", sort=False).reset_index()
+table = table.rename(columns={"period_label": "Quarter" if view == "quarterly" else "Month"})
+state.chart(
+    charts.trend_chart(series, metric, view, group, title, goal_series, goal, state.chart_note(kpis, filters)),
+    table,
+    f"{metric}_{view}" + (f"_by_{split}" if group else ""),
 )
 
 notes = []
@@ -91,7 +94,3 @@ if goal:
     )
 for note in notes:
     st.caption(note)
-
-with st.expander("The numbers behind this chart"):
-    table = series.pivot_table(index="period_label", columns="group_name", values="value", sort=False)
-    st.dataframe(table, width="stretch")

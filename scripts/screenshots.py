@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.browser_support import (  # noqa: E402
+from tests.browser_support import (
     DECK_CANVAS,
     GRID,
     KPI_VALUE,

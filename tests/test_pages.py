@@ -210,7 +210,9 @@ def test_overview_kpis_follow_the_sidebar_and_the_url(server):
     assert "Capital region" in markdown_text(at)
     # Every page link in the sidebar menu carries the filter, so another page opens with it.
     links = menu_links(at)
-    assert set(links) == {"Overview", "Map", "Trends", "Partnerships", "Data", "Submit data"}
+    assert set(links) == {"Overview", "Map", "Trends", "Partnerships", "Data", "Submit data", "Present this view"}
+    present = links.pop("Present this view")
+    assert present == {"region": "capital", "present": "1"}
     assert all(params == {"region": "capital"} for params in links.values()), links
 
 
@@ -259,7 +261,9 @@ def test_link_sets_the_filters_and_the_figures(server):
     assert kpis_shown(at) != kpis_expected(server, ALL)
     # The link survives the first run unchanged, and the menu's page links carry it on.
     assert {k: at.query_params.get(k) for k in LINK_PARAMS} == LINK_PARAMS
-    assert all(params == LINK_PARAMS for params in menu_links(at).values()), menu_links(at)
+    links = menu_links(at)
+    assert links.pop("Present this view") == {**LINK_PARAMS, "present": "1"}
+    assert all(params == LINK_PARAMS for params in links.values()), links
 
 
 def test_navigating_keeps_the_filters(server):

@@ -26,9 +26,19 @@ def _axis_title(metric: str) -> str:
     return f"{info.label} ({info.unit})"
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+def plotly_config(file_stem: str) -> dict:
+    """Modebar with a PNG download (drawn in the browser: works offline), no Plotly logo."""
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": {"format": "png", "filename": file_stem, "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380, subtitle: str = "") -> go.Figure:
+    text = f"{html.escape(title)}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else html.escape(title)
     fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left"},
+        title={"text": text, "x": 0, "xanchor": "left"},
         height=height,
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
@@ -37,7 +47,7 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
-def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str) -> go.Figure:
+def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, subtitle: str = "") -> go.Figure:
     """Horizontal bars of `metric` per group (rows from metrics_by), largest on top."""
     data = df.sort_values(metric, ascending=True, na_position="first")
     is_rate = METRICS[metric].kind == RATE
@@ -55,7 +65,7 @@ def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str) ->
     )
     fig.update_xaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",")
     fig.update_yaxes(title_text=None, automargin=True)
-    return _layout(fig, title, height=max(220, 60 + 42 * len(data)))
+    return _layout(fig, title, height=max(240, 80 + 42 * len(data)), subtitle=subtitle)
 
 
 def trend_chart(
@@ -66,6 +76,7 @@ def trend_chart(
     title: str,
     goal_series: pd.DataFrame | None = None,
     goal: int | None = None,
+    subtitle: str = "",
 ) -> go.Figure:
     """Lines (monthly, cumulative) or bars (quarterly) per group; optional grant series and goal line."""
     is_rate = METRICS[metric].kind == RATE
@@ -109,10 +120,10 @@ def trend_chart(
         fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="Quarter" if view == "quarterly" else "Month")
     fig.update_yaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",", rangemode="tozero")
-    return _layout(fig, title, height=460)
+    return _layout(fig, title, height=460, subtitle=subtitle)
 
 
-def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str) -> go.Figure:
+def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle: str = "") -> go.Figure:
     """Partnerships of one sector side by side, the chosen one highlighted."""
     data = df.sort_values(metric, ascending=True, na_position="first")
     colours = [
@@ -133,7 +144,7 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str) -> go.Fi
     )
     fig.update_xaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",")
     fig.update_yaxes(automargin=True)
-    return _layout(fig, title, height=max(200, 70 + 46 * len(data)))
+    return _layout(fig, title, height=max(220, 90 + 46 * len(data)), subtitle=subtitle)
 
 
 # ---------------------------------------------------------------- map
@@ -286,7 +297,7 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
     )
 
 
-def profile_trend(monthly: pd.DataFrame, title: str) -> go.Figure:
+def profile_trend(monthly: pd.DataFrame, title: str, subtitle: str = "") -> go.Figure:
     """One partnership's enrolments, completions and placements per quarter (from monthly_totals)."""
     from queries.trends import metric_series
 
@@ -307,4 +318,4 @@ def profile_trend(monthly: pd.DataFrame, title: str) -> go.Figure:
     fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="Quarter")
     fig.update_yaxes(title_text="People", tickformat=",")
-    return _layout(fig, title, height=380)
+    return _layout(fig, title, height=380, subtitle=subtitle)

@@ -1,10 +1,692 @@
-"""Presenter mode (placeholder until the slides land)."""
+"""Presenter mode: a chrome-free, large-type story of slides for a projector (`?present=1`).
 
+dashboard.py calls `show(filters, notices)` instead of the page, and draws no sidebar. The slides:
+
+1. "Are we on track?": the statewide KPIs, huge, with the Good Jobs Challenge progress;
+2. the map (regions shaded, partnerships as markers: no basemap tiles);
+3. cumulative placements against the 2,000 goal;
+4. sector × region: a heatmap of placements;
+5…N. a spotlight on each partnership inside the filters, most placements first.
+
+Everything honours the filters from the link. The slide, the auto-advance interval and the pause
+live in the URL (`slide`, 1-based; `interval`, seconds; `paused=1`), so a presenter can jump
+straight to one slide, and the filter parameters are left as they are.
+
+Auto-advance: the slide is drawn inside `st.fragment(run_every=interval)` (no timer at all while
+paused). The browser runs that fragment every `interval` seconds and restarts the timer on every
+full run (a click on Next, Previous, Pause or the interval). A fragment run whose slide has been on
+screen for the interval moves to the next slide (wrapping after the last) and asks for a full run,
+so the counter, the URL and the timer follow the new slide. `auto_advance` holds that decision,
+apart from Streamlit, so tests check it without waiting.
+
+Nothing here needs the internet: Streamlit serves its own fonts, the charts are plotly (bundled)
+and the map draws the committed GeoJSON with no tiles.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+from collections.abc import Mapping, MutableMapping
+from datetime import date
+from urllib.parse import urlparse
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from queries.filters import Filters
+from queries.data import illustrative_share
+from queries.filters import Filters, shown
+from queries.goals import goal_progress, grant_placements_by_month
+from queries.metrics import kpi_summary, metrics_by, monthly_totals
+from queries.registry import partnership_list
+from queries.trends import metric_series
+from rsp_data.metrics import METRICS
+from rsp_data.registry import registry
+from ui import charts, routes, state
+from ui.format import metric_value
+from ui.theme import SECTOR_COLOURS
+
+INTERVALS = (10, 20, 30, 60)
+DEFAULT_INTERVAL = 20
+# A timer run counts as "the interval has passed" from this share of it: browser timers drift.
+ADVANCE_AT = 0.8
+PARAM_SLIDE, PARAM_INTERVAL, PARAM_PAUSED = "slide", "interval", "paused"
+PRESENTER_PARAMS = (PARAM_SLIDE, PARAM_INTERVAL, PARAM_PAUSED)
+KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
+FIXED_SLIDES = ("kpis", "map", "trend", "matrix")
+SPOTLIGHT = "spotlight:"
+
+# Session state. The URL is read when it differs from what this view last wrote there (a fresh
+# link, or presenter mode entered again from the menu); otherwise session state rules.
+K_SLIDE = "present_slide"  # 0-based index of the slide on screen
+K_INTERVAL = "present_interval"  # seconds
+K_PAUSED = "present_paused"
+K_SHOWN_AT = "present_shown_at"  # time.monotonic() when the slide was last drawn by a full run
+K_PLAN = "present_plan"  # the slide keys, in order: "kpis", "map", "trend", "matrix", "spotlight:<rsp_id>"
+K_WRITTEN = "_present_url_written"
+K_NOTICES = "_present_notices"  # notices about the link's presenter parameters
+K_NOTICES_DONE = "_present_notices_done"  # the presenter has moved on from the first slide
+W_INTERVAL = "present_interval_choice"  # the interval widget
+PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
+
+CSS = """
+<style>
+/* Presenter mode: no app chrome, the full width, large type, high contrast. */
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stStatusWidget"],
+[data-testid="stSidebarNav"], footer, #MainMenu { display: none !important; }
+html { font-size: 18px !important; }
+[data-testid="stMainBlockContainer"], .block-container {
+  max-width: 100% !important; padding: 0.6rem 2.4rem 1rem 2.4rem !important;
+}
+[data-testid="stMain"] { overflow-x: hidden; }
+/* A slide change must not fade the old slide: no "stale" dimming while the next one is drawn. */
+[data-stale="true"] { opacity: 1 !important; transition: none !important; }
+[data-testid="stMain"] h1 {
+  font-size: 3rem !important; font-weight: 800 !important; line-height: 1.12 !important;
+  padding: 0 !important; margin: 0 !important; letter-spacing: -0.01em;
+}
+.rsp-bar-counter { font-size: 1.3rem; font-weight: 700; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.rsp-kicker { font-size: 1.2rem; font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase; opacity: 0.85; }
+.rsp-meta { font-size: 1.15rem; line-height: 1.5; }
+.rsp-badge {
+  display: inline-block; background: #A34700; color: #FFFFFF; font-weight: 700;
+  padding: 0.05em 0.55em; border-radius: 0.4em; margin-left: 0.4em;
+}
+.rsp-notice { font-size: 0.95rem; opacity: 0.9; }
+.rsp-kpis { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 1.1rem; }
+.rsp-kpi {
+  border: 2px solid rgba(128, 128, 128, 0.45); border-radius: 0.8rem; padding: 1rem 1.2rem 0.9rem; min-width: 0;
+}
+.rsp-kpi-value {
+  font-size: 5.6rem; font-weight: 800; line-height: 1.02; font-variant-numeric: tabular-nums;
+  letter-spacing: -0.02em; white-space: nowrap;
+}
+.rsp-kpis.rsp-compact .rsp-kpi-value { font-size: 4rem; }
+.rsp-kpi-label { font-size: 1.45rem; font-weight: 700; margin-top: 0.35rem; }
+.rsp-kpi-note { font-size: 1.05rem; opacity: 0.85; margin-top: 0.2rem; }
+.rsp-goal { margin-top: 0.4rem; }
+.rsp-goal-head { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; }
+.rsp-goal-name { font-size: 1.9rem; font-weight: 700; }
+.rsp-goal-figure { font-size: 3.4rem; font-weight: 800; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.rsp-goal-track {
+  position: relative; height: 3.2rem; border-radius: 0.6rem; overflow: hidden;
+  background: rgba(128, 128, 128, 0.28); border: 2px solid rgba(128, 128, 128, 0.55);
+}
+.rsp-goal-fill { height: 100%; background: #0072B2; }
+.rsp-goal-note { font-size: 1.35rem; margin-top: 0.6rem; line-height: 1.45; }
+.rsp-legend { font-size: 1.5rem; line-height: 1.6; }
+.rsp-legend table { border-collapse: collapse; width: 100%; }
+.rsp-legend td { padding: 0.1rem 0.4rem; border: none; }
+.rsp-legend td.rsp-num { text-align: right; font-weight: 800; font-variant-numeric: tabular-nums; }
+.rsp-legend h3 { font-size: 1.5rem !important; font-weight: 800; margin: 0.6rem 0 0.2rem; padding: 0; }
+.rsp-dot { font-size: 1.6em; line-height: 1; vertical-align: -0.1em; }
+.rsp-small { font-size: 1.05rem; opacity: 0.9; line-height: 1.4; }
+</style>
+"""
+
+
+# ---------------------------------------------------------------- pure logic (tested without Streamlit)
+
+
+def step(index: int, total: int, delta: int = 1) -> int:
+    """The slide `delta` away from `index` (0-based), wrapping around at both ends."""
+    return (index + delta) % total if total > 0 else 0
+
+
+def due(elapsed: float, interval: float, paused: bool) -> bool:
+    """Whether a slide that has been on screen `elapsed` seconds should give way to the next."""
+    return not paused and interval > 0 and elapsed >= interval * ADVANCE_AT
+
+
+def auto_advance(session: MutableMapping, total: int, now: float) -> bool:
+    """One tick of the auto-advance timer against session state: move on when due. True if it moved."""
+    shown_at = session.get(K_SHOWN_AT, now)
+    interval = session.get(K_INTERVAL, DEFAULT_INTERVAL)
+    if not due(now - shown_at, interval, bool(session.get(K_PAUSED, False))):
+        return False
+    session[K_SLIDE] = step(session.get(K_SLIDE, 0), total)
+    session[K_SHOWN_AT] = now
+    session[K_NOTICES_DONE] = True
+    return True
+
+
+def parse_params(params: Mapping[str, str | None], total: int) -> tuple[int, int, bool, list[str]]:
+    """(slide index, interval, paused, notices) from the link's presenter parameters.
+
+    Bad values fall back to the first slide, the default interval and playing, each with a notice.
+    """
+    notices: list[str] = []
+    index = 0
+    raw = params.get(PARAM_SLIDE)
+    if raw is not None:
+        text = str(raw).strip()
+        if text.isdigit() and 1 <= int(text) <= total:
+            index = int(text) - 1
+        else:
+            notices.append(
+                f"Ignored “{PARAM_SLIDE}={shown(str(raw))}” in the link: the slides are numbered 1 to {total}. "
+                "Showing slide 1."
+            )
+    interval = DEFAULT_INTERVAL
+    raw = params.get(PARAM_INTERVAL)
+    if raw is not None:
+        text = str(raw).strip()
+        if text.isdigit() and int(text) in INTERVALS:
+            interval = int(text)
+        else:
+            choices = ", ".join(str(i) for i in INTERVALS[:-1]) + f" or {INTERVALS[-1]}"
+            notices.append(
+                f"Ignored “{PARAM_INTERVAL}={shown(str(raw))}” in the link: choose {choices} seconds. "
+                f"Advancing every {DEFAULT_INTERVAL} s."
+            )
+    paused = False
+    raw = params.get(PARAM_PAUSED)
+    if raw is not None:
+        text = str(raw).strip()
+        if text in ("1", "0"):
+            paused = text == "1"
+        else:
+            notices.append(f"Ignored “{PARAM_PAUSED}={shown(str(raw))}” in the link: use paused=1 to start paused.")
+    return index, interval, paused, notices
+
+
+def url_params(index: int, interval: int, paused: bool) -> dict[str, str]:
+    """The presenter parameters for the URL (defaults left out, the slide always in)."""
+    params = {PARAM_SLIDE: str(index + 1)}
+    if interval != DEFAULT_INTERVAL:
+        params[PARAM_INTERVAL] = str(interval)
+    if paused:
+        params[PARAM_PAUSED] = "1"
+    return params
+
+
+def month_after(month: date, months: int) -> date:
+    y, m = divmod(month.year * 12 + month.month - 1 + months, 12)
+    return date(y, m + 1, 1)
+
+
+def placement_matrix(partnerships: pd.DataFrame) -> pd.DataFrame:
+    """Placements per sector (rows) and region (columns) from per-partnership rows.
+
+    `partnerships`: metrics_by(..., "partnership") merged with the registry's sector_name and
+    region_name. A cell with no partnership in it is NaN (nothing there), not 0.
+    """
+    if partnerships.empty:
+        return pd.DataFrame()
+    table = partnerships.pivot_table(
+        index="sector_name", columns="region_name", values="placements", aggfunc="sum", dropna=False
+    )
+    present = partnerships.groupby(["sector_name", "region_name"]).size().unstack()
+    table = table.where(present.reindex_like(table).notna())
+    rows = table.sum(axis=1).sort_values(ascending=False).index
+    cols = table.sum(axis=0).sort_values(ascending=False).index
+    return table.loc[rows, cols]
+
+
+# ---------------------------------------------------------------- the view
 
 
 def show(filters: Filters, notices: list[str]) -> None:
-    del filters, notices
-    st.title("Presenter mode")
+    """Draw presenter mode for `filters`; `notices` are the link's ignored filter values."""
+    st.html(CSS)
+    plan = slide_plan(filters)
+    st.session_state[K_PLAN] = plan
+    _read_url(len(plan))
+    _control_bar(filters, len(plan))
+    _write_url()
+    # The slide on screen from now: a timer run of the fragment advances once the interval has passed.
+    st.session_state[K_SHOWN_AT] = time.monotonic()
+    paused = st.session_state[K_PAUSED]
+    slide_view = st.fragment(_slide_view, run_every=None if paused else st.session_state[K_INTERVAL])
+    slide_view(filters, plan, notices)
+
+
+def slide_plan(filters: Filters) -> list[str]:
+    """The slide keys in order; spotlights for every partnership inside the filters, most placements first."""
+    mine = _partnerships_in(filters)
+    placed = state.query(metrics_by, filters, "partnership")
+    by_id = dict(zip(placed["group_id"], placed["placements"], strict=True))
+    mine = mine.assign(_placed=[by_id.get(r, 0) for r in mine["rsp_id"]])
+    ordered = mine.sort_values(["_placed", "name"], ascending=[False, True], kind="stable")
+    return [*FIXED_SLIDES, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
+
+
+def _partnerships_in(filters: Filters) -> pd.DataFrame:
+    plist = state.query(partnership_list)
+    if filters.regions:
+        plist = plist[plist["region_id"].isin(filters.regions)]
+    if filters.sectors:
+        plist = plist[plist["sector_id"].isin(filters.sectors)]
+    if filters.partnerships:
+        plist = plist[plist["rsp_id"].isin(filters.partnerships)]
+    return plist
+
+
+def _current_params() -> dict[str, str]:
+    return {name: st.query_params.get(name) for name in PRESENTER_PARAMS if name in st.query_params}
+
+
+def _read_url(total: int) -> None:
+    """Take the slide, interval and pause from the link, unless the URL is the one this view wrote."""
+    current = _current_params()
+    if K_SLIDE in st.session_state and current == st.session_state.get(K_WRITTEN):
+        st.session_state[K_SLIDE] = min(st.session_state[K_SLIDE], total - 1)
+        st.session_state.setdefault(W_INTERVAL, st.session_state.get(K_INTERVAL, DEFAULT_INTERVAL))
+        return
+    index, interval, paused, notices = parse_params(current, total)
+    st.session_state[K_SLIDE] = index
+    st.session_state[K_INTERVAL] = interval
+    st.session_state[W_INTERVAL] = interval
+    st.session_state[K_PAUSED] = paused
+    st.session_state[K_NOTICES] = notices
+    st.session_state[K_NOTICES_DONE] = False
+
+
+def _write_url() -> None:
+    wanted = url_params(st.session_state[K_SLIDE], st.session_state[K_INTERVAL], st.session_state[K_PAUSED])
+    for name in PRESENTER_PARAMS:
+        if name in wanted:
+            if st.query_params.get(name) != wanted[name] or len(st.query_params.get_all(name)) != 1:
+                st.query_params[name] = wanted[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+    st.session_state[K_WRITTEN] = wanted
+
+
+def _go(delta: int) -> None:
+    total = len(st.session_state.get(K_PLAN, ())) or 1
+    st.session_state[K_SLIDE] = step(st.session_state.get(K_SLIDE, 0), total, delta)
+    st.session_state[K_NOTICES_DONE] = True
+
+
+def _toggle_pause() -> None:
+    st.session_state[K_PAUSED] = not st.session_state.get(K_PAUSED, False)
+
+
+def _interval_changed() -> None:
+    st.session_state[K_INTERVAL] = st.session_state.get(W_INTERVAL) or DEFAULT_INTERVAL
+
+
+def _control_bar(filters: Filters, total: int) -> None:
+    """Previous, Pause/Play, Next, the counter, the interval and the way out, in one slim row."""
+    paused = st.session_state[K_PAUSED]
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="small", key="present_bar")
+    with bar:
+        st.button(
+            "Previous",
+            key="present_prev",
+            icon=":material/chevron_left:",
+            on_click=_go,
+            args=(-1,),
+            shortcut="Left",
+            help="Previous slide (←)",
+        )
+        st.button(
+            "Play" if paused else "Pause",
+            key="present_pause",
+            icon=":material/play_arrow:" if paused else ":material/pause:",
+            on_click=_toggle_pause,
+            shortcut="P",
+            help="Resume auto-advance (P)" if paused else "Stop auto-advance (P)",
+        )
+        st.button(
+            "Next",
+            key="present_next",
+            icon=":material/chevron_right:",
+            icon_position="right",
+            on_click=_go,
+            args=(1,),
+            shortcut="Right",
+            help="Next slide (→)",
+        )
+        st.html(
+            f'<div class="rsp-bar-counter" data-testid="rsp-counter">{st.session_state[K_SLIDE] + 1} / {total}</div>',
+            width="content",
+        )
+        st.segmented_control(
+            "Advance every",
+            INTERVALS,
+            key=W_INTERVAL,
+            format_func=lambda s: f"{s} s",
+            required=True,
+            on_change=_interval_changed,
+            label_visibility="collapsed",
+            help="Seconds each slide stays on screen while playing",
+        )
+        st.html(
+            f'<div class="rsp-small">{"Paused" if paused else "Playing"}</div>',
+            width="content",
+        )
+        st.space("stretch")
+        st.page_link(
+            _current_page(),
+            label="Exit presenter mode",
+            icon=":material/close_fullscreen:",
+            query_params=state.filter_params(filters),
+        )
+    st.session_state[K_INTERVAL] = st.session_state.get(W_INTERVAL) or DEFAULT_INTERVAL
+
+
+def _current_page() -> str:
+    """The page file behind the address bar (presenter mode keeps the page's path), else the Overview."""
+    try:
+        path = urlparse(st.context.url or "").path.rstrip("/")
+    except Exception:  # no browser context (tests): the landing page
+        path = ""
+    last = path.rsplit("/", 1)[-1] if path else ""
+    for page_file, _title, _icon in routes.ROUTES:
+        if last and page_file.rsplit("/", 1)[-1].removesuffix(".py") == last:
+            return page_file
+    return routes.ROUTES[0][0]
+
+
+def _slide_view(filters: Filters, plan: list[str], filter_notices: list[str]) -> None:
+    """The slide on screen. Run by every full run and, while playing, by the timer (see the module notes)."""
+    if auto_advance(st.session_state, len(plan), time.monotonic()):
+        st.rerun()  # a full run: the counter, the URL and the timer follow the new slide
+    index = min(st.session_state.get(K_SLIDE, 0), len(plan) - 1)
+    if index == 0 and not st.session_state.get(K_NOTICES_DONE):
+        for notice in [*filter_notices, *st.session_state.get(K_NOTICES, [])]:
+            st.html(f'<div class="rsp-notice">⚠️ {html.escape(notice)}</div>')
+    key = plan[index]
+    if key == "kpis":
+        _slide_kpis(filters)
+    elif key == "map":
+        _slide_map(filters)
+    elif key == "trend":
+        _slide_trend(filters)
+    elif key == "matrix":
+        _slide_matrix(filters)
+    else:
+        rsp_id = key.removeprefix(SPOTLIGHT)
+        spots = [k for k in plan if k.startswith(SPOTLIGHT)]
+        _slide_spotlight(filters, rsp_id, spots.index(key) + 1, len(spots))
+
+
+# ---------------------------------------------------------------- slide parts
+
+
+def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, extra: str = "") -> None:
+    st.html(f'<div class="rsp-kicker">{html.escape(kicker)}</div>')
+    st.title(title, anchor=False)
+    bits = []
+    if as_of_label:
+        bits.append(f"As of <b>{html.escape(state.month_name(as_of_label))}</b>")
+    bits.append(html.escape(extra or state.describe(filters)))
+    share = state.query(illustrative_share, filters)
+    badge = ""
+    if share > 0:
+        label = "Illustrative data" if share >= 1 else f"{share:.0%} illustrative data"
+        badge = f'<span class="rsp-badge">{label}</span>'
+    st.html(f'<div class="rsp-meta">{" · ".join(bits)}{badge}</div>')
+
+
+def _kpi_tiles(kpis: dict, *, compact: bool = False, notes: dict[str, str] | None = None) -> None:
+    tiles = []
+    for metric in KPI_METRICS:
+        note = (notes or {}).get(metric, "")
+        tiles.append(
+            f'<div class="rsp-kpi" data-metric="{metric}">'
+            f'<div class="rsp-kpi-value">{metric_value(metric, kpis[metric])}</div>'
+            f'<div class="rsp-kpi-label">{html.escape(METRICS[metric].label)}</div>'
+            + (f'<div class="rsp-kpi-note">{html.escape(note)}</div>' if note else "")
+            + "</div>"
+        )
+    st.html(f'<div class="rsp-kpis{" rsp-compact" if compact else ""}">{"".join(tiles)}</div>')
+
+
+def _no_data(filters: Filters, kicker: str) -> None:
+    _header(kicker, "No monthly figures match these filters", filters, None)
+    st.html('<div class="rsp-meta">Exit presenter mode and widen the month range or clear a filter.</div>')
+
+
+def _big(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+    """A chart readable from the back of a room: large type, no toolbar."""
+    fig.update_layout(
+        height=height,
+        font={"size": 20},
+        legend={"font": {"size": 20}},
+        hoverlabel={"font": {"size": 20}},
+        margin={"l": 10, "r": 20, "t": 70, "b": 10},
+    )
+    if title is not None:
+        fig.update_layout(title={"text": title, "font": {"size": 24}})
+    fig.update_xaxes(title_font={"size": 20}, tickfont={"size": 18})
+    fig.update_yaxes(title_font={"size": 20}, tickfont={"size": 18})
+    fig.update_annotations(font_size=20)
+    return fig
+
+
+def _pace(progress, grant_monthly: pd.DataFrame) -> tuple[float | None, date | None]:
+    """Placements a month over the last six months, and the month the goal is reached at that pace."""
+    recent = grant_monthly.tail(6)
+    if len(recent) < 6 or recent["placements"].sum() <= 0 or progress.through is None:
+        return None, None
+    pace = float(recent["placements"].mean())
+    remaining = progress.goal - progress.placements
+    if remaining <= 0:
+        return pace, None
+    return pace, month_after(progress.through, math.ceil(remaining / pace))
+
+
+def _slide_kpis(filters: Filters) -> None:
+    kicker = "Are we on track?"
+    kpis = state.query(kpi_summary, filters)
+    if kpis["months"] == 0:
+        _no_data(filters, kicker)
+        return
+    progress = state.query(goal_progress, filters)
+    if progress.partnerships:
+        title = f"{progress.placements:,} of {progress.goal:,} placements: {progress.share:.0%} of the goal"
+    else:
+        title = f"{kpis['placements']:,} people placed into jobs"
+    _header(kicker, title, filters, kpis["as_of_label"])
+    _kpi_tiles(
+        kpis,
+        notes={
+            "employers_engaged": f"at the end of {state.month_name(kpis['as_of_label'])}",
+            "placement_rate": "of completers placed",
+        },
+    )
+    if not progress.partnerships:
+        st.html('<div class="rsp-goal-note">No grant-supported partnership is inside these filters.</div>')
+        return
+    grant_monthly = state.query(grant_placements_by_month, filters)
+    pace, reach = _pace(progress, grant_monthly)
+    through = progress.through.strftime("%b %Y") if progress.through else "—"
+    n = progress.partnerships
+    notes = [
+        f"Placements by {n} grant-supported partnership{'s' if n != 1 else ''}, {progress.since:%b %Y} – {through}."
+    ]
+    if progress.placements >= progress.goal:
+        notes.append(f"Goal reached: {progress.placements - progress.goal:,} placements beyond it.")
+    elif pace and reach:
+        notes.append(f"At the pace of the last six months ({pace:,.0f} a month), the goal is reached by {reach:%b %Y}.")
+    if filters.regions or filters.sectors or filters.partnerships:
+        notes.append("Within these filters: the goal itself is statewide.")
+    width = min(progress.share, 1.0) * 100
+    grant = registry().grant
+    st.html(
+        '<div class="rsp-goal">'
+        '<div class="rsp-goal-head">'
+        f'<span class="rsp-goal-name">{html.escape(grant.name)}: {grant.goal_placements:,} placements</span>'
+        f'<span class="rsp-goal-figure" data-testid="rsp-goal-figure">{progress.placements:,} '
+        f"({progress.share:.0%})</span></div>"
+        f'<div class="rsp-goal-track" role="progressbar" aria-valuemin="0" aria-valuemax="{progress.goal}" '
+        f'aria-valuenow="{progress.placements}"><div class="rsp-goal-fill" style="width:{width:.1f}%"></div></div>'
+        f'<div class="rsp-goal-note">{html.escape(" ".join(notes))}</div>'
+        "</div>"
+    )
+
+
+def _registry_rows(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per-region rows, per-partnership rows with the registry's columns) for the filters."""
+    by_region = state.query(metrics_by, filters, "region")
+    registry_df = state.query(partnership_list)
+    by_partnership = state.query(metrics_by, filters, "partnership").merge(
+        registry_df[["rsp_id", "sector_id", "region_id", "sector_name", "region_name", "convener"]],
+        left_on="group_id",
+        right_on="rsp_id",
+    )
+    return by_region, by_partnership
+
+
+def _slide_map(filters: Filters) -> None:
+    kicker = "Where it is happening"
+    kpis = state.query(kpi_summary, filters)
+    if kpis["months"] == 0:
+        _no_data(filters, kicker)
+        return
+    by_region, markers = _registry_rows(filters)
+    ranked = by_region.sort_values(["placements", "group_name"], ascending=[False, True])
+    top = ranked.iloc[0]
+    if len(ranked) > 1:
+        title = f"{top.group_name} region leads with {top.placements:,} placements"
+    else:
+        k = len(markers)
+        title = f"{top.group_name} region: {top.placements:,} placements by {k} partnership{'s' if k != 1 else ''}"
+    _header(kicker, title, filters, kpis["as_of_label"])
+    deck = charts.region_map(by_region, markers, "placements")
+    for layer in deck.layers:  # larger labels and an outline that shows on a dark background too
+        if layer.id == "region-labels":
+            layer.get_size = 24
+        elif layer.id == "state-outline":
+            layer.get_line_color = [128, 128, 128]
+    left, right = st.columns([3, 1], vertical_alignment="top")
+    with left:
+        st.pydeck_chart(deck, height=720)
+    sector_names = dict(zip(markers["sector_id"], markers["sector_name"], strict=False))
+    rows = "".join(
+        f'<tr><td>{html.escape(r.group_name)}</td><td class="rsp-num">{r.placements:,}</td></tr>'
+        for r in ranked.itertuples()
+    )
+    swatches = "<br/>".join(
+        f'<span class="rsp-dot" style="color:{SECTOR_COLOURS.get(s, "#555555")}">●</span> '
+        f"{html.escape(sector_names[s])}"
+        for s in sorted(set(markers["sector_id"]), key=sector_names.get)
+    )
+    with right:
+        st.html(
+            '<div class="rsp-legend">'
+            f"<h3>Placements by region</h3><table>{rows}</table>"
+            "<div class='rsp-small'>Darker region = more placements.</div>"
+            f"<h3>Partnerships, by sector</h3>{swatches}"
+            "<div class='rsp-small' style='margin-top:0.6rem'>Marker area grows with placements. "
+            "Region boundaries are approximate, by county.</div>"
+            "</div>"
+        )
+
+
+def _slide_trend(filters: Filters) -> None:
+    kicker = "The trend"
+    kpis = state.query(kpi_summary, filters)
+    if kpis["months"] == 0:
+        _no_data(filters, kicker)
+        return
+    monthly = state.query(monthly_totals, filters, None)
+    series = metric_series(monthly, "placements", "cumulative")
+    progress = state.query(goal_progress, filters)
+    goal = registry().grant.goal_placements
+    grant_monthly = state.query(grant_placements_by_month, filters)
+    if progress.partnerships:
+        reached = grant_monthly[grant_monthly["cumulative"] >= goal]
+        _, reach = _pace(progress, grant_monthly)
+        if not reached.empty:
+            title = f"Goal reached in {reached['month'].iloc[0]:%b %Y}: {progress.placements:,} placements"
+        elif reach:
+            title = (
+                f"{progress.placements:,} placed since {progress.since:%b %Y}: at this pace, {goal:,} by {reach:%b %Y}"
+            )
+        else:
+            title = f"{progress.placements:,} placed since {progress.since:%b %Y}, against a goal of {goal:,}"
+    else:
+        title = f"{kpis['placements']:,} placements in the chosen months"
+        grant_monthly = None
+    _header(kicker, title, filters, kpis["as_of_label"])
+    fig = charts.trend_chart(series, "placements", "cumulative", None, "Cumulative placements", grant_monthly, goal)
+    for trace in fig.data:  # the grant line is the story: bold; every partnership in view: quieter
+        if trace.name == "All partnerships":
+            trace.name = "All partnerships in view, from the start of the range"
+            trace.line.color = "#56B4E9"
+            trace.line.width = 3
+        else:
+            trace.line.width = 5
+            trace.line.color = "#D55E00"
+            trace.line.dash = "solid"
+    fig.update_layout(legend={"y": 1.02})
+    st.plotly_chart(_big(fig, 700, "Cumulative placements against the Good Jobs Challenge goal"), config=PLOTLY_CONFIG)
+
+
+def _slide_matrix(filters: Filters) -> None:
+    kicker = "Sector × region"
+    kpis = state.query(kpi_summary, filters)
+    if kpis["months"] == 0:
+        _no_data(filters, kicker)
+        return
+    _, rows = _registry_rows(filters)
+    table = placement_matrix(rows)
+    total = int(rows["placements"].sum())
+    sector_totals = table.sum(axis=1)
+    region_totals = table.sum(axis=0)
+    if len(sector_totals) > 1:
+        title = f"{sector_totals.index[0]} places the most people: {int(sector_totals.iloc[0]):,} of {total:,}"
+    elif len(region_totals) > 1:
+        title = (
+            f"{sector_totals.index[0]}: {region_totals.index[0]} places the most, "
+            f"{int(region_totals.iloc[0]):,} of {total:,}"
+        )
+    else:
+        title = f"{sector_totals.index[0]} in {region_totals.index[0]}: {total:,} placements"
+    _header(kicker, title, filters, kpis["as_of_label"])
+    z = table.to_numpy(dtype="float64")
+    text = [["" if math.isnan(v) else f"{v:,.0f}" for v in row] for row in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[f"{r}<br>({int(region_totals[r]):,})" for r in table.columns],
+            y=[f"{s} ({int(sector_totals[s]):,})" for s in table.index],
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 30},
+            colorscale="Blues",
+            showscale=False,
+            xgap=4,
+            ygap=4,
+            hovertemplate="%{y} · %{x}: %{text} placements<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(side="top", automargin=True)
+    height = min(720, 170 + 95 * len(table.index))
+    st.plotly_chart(_big(fig, height), config=PLOTLY_CONFIG)
+    st.html(
+        '<div class="rsp-small">Placements summed over the chosen months; totals in brackets. '
+        "An empty cell: no partnership of that sector in that region.</div>"
+    )
+
+
+def _slide_spotlight(filters: Filters, rsp_id: str, number: int, count: int) -> None:
+    registry_df = state.query(partnership_list).set_index("rsp_id")
+    p = registry_df.loc[rsp_id]
+    mine = Filters(partnerships=(rsp_id,), month_from=filters.month_from, month_to=filters.month_to)
+    kicker = f"Spotlight {number} of {count}"
+    own = state.query(kpi_summary, mine)
+    facts = [p["sector_name"], f"{p['region_name']} region", f"Convener: {p['convener'] or 'not published'}"]
+    if p["launched"]:
+        facts.append(f"Launched {p['launched']}")
+    facts.append("Good Jobs Challenge supported" if p["gjc_supported"] else "Not grant-supported")
+    if own["months"] == 0:
+        _header(kicker, f"{p['name']}: no figures in the chosen months", mine, None, extra=" · ".join(facts))
+        return
+    n = int(own["placements"])
+    title = f"{p['name']} placed {n:,} {'person' if n == 1 else 'people'}"
+    _header(kicker, title, mine, own["as_of_label"], extra=" · ".join(facts))
+    _kpi_tiles(own, compact=True)
+    monthly = state.query(monthly_totals, mine, None)
+    fig = charts.profile_trend(monthly, "People trained and placed each quarter")
+    st.plotly_chart(_big(fig, 520, "People trained and placed each quarter"), config=PLOTLY_CONFIG)
+    if p["name_source"] == "descriptive":
+        st.html('<div class="rsp-small">No public name was found: the name describes its sector and region.</div>')

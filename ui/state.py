@@ -405,3 +405,48 @@ def stop_if_empty(kpis: dict) -> None:
     if kpis["months"] == 0:
         st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
         st.stop()
+
+
+# ---------------------------------------------------------------- charts and tables
+
+# Streamlit's own table toolbar offers a CSV download that does not escape formula text;
+# every table here gets an escaped download button instead (ui.export.safe_csv).
+_HIDE_UNSAFE_DOWNLOAD = """<style>
+[data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
+</style>"""
+
+
+def hide_unescaped_downloads() -> None:
+    st.html(_HIDE_UNSAFE_DOWNLOAD)
+
+
+def chart_note(kpis: dict, filters: Filters) -> str:
+    """The line under every chart title: what it covers, the 'as of' month, and the data's kind."""
+    from queries.data import illustrative_share
+
+    note = describe(filters)
+    if kpis.get("as_of_label"):
+        note = f"As of {month_name(kpis['as_of_label'])} · {note}"
+    if query(illustrative_share, filters) > 0:
+        note += " · illustrative data"
+    return note
+
+
+def download_csv(df, file_stem: str, label: str = "Download CSV", where=None) -> None:
+    """A CSV download of `df` with formula-like text escaped."""
+    from ui.export import safe_csv
+
+    (where or st).download_button(
+        label, safe_csv(df), file_name=f"{file_stem}.csv", mime="text/csv", icon=":material/download:"
+    )
+
+
+def chart(fig, numbers, file_stem: str, where=None) -> None:
+    """A plotly chart (PNG download in its toolbar) and, under it, its numbers as a table and a CSV."""
+    from ui.charts import plotly_config
+
+    target = where or st
+    target.plotly_chart(fig, config=plotly_config(file_stem))
+    with target.expander("The numbers behind this chart"):
+        st.dataframe(numbers, hide_index=True, width="stretch")
+        download_csv(numbers, file_stem)

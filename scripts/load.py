@@ -1,0 +1,881 @@
+"""Load test: N concurrent sessions change filters and switch pages against a running app.
+
+    python scripts/load.py --sessions 10 25 50 --duration 60         # starts the app itself, once per N
+    python scripts/load.py --sessions 10 --base-url http://127.0.0.1:8501 [--server-pid PID]
+
+Writes the figures to the section "## Load: concurrent sessions" of docs/benchmarks.md (``--no-write``
+to only print them). Traffic goes to 127.0.0.1 only; every loop is bounded in count and in time,
+and the script stops by itself.
+
+Method
+------
+A headless browser per session would cost more CPU and memory than the app itself on a 2-core
+machine, so the load generator would measure mostly itself. Each simulated session is instead a
+real Streamlit client that speaks the app's own wire protocol, the way the 1.67 frontend does:
+
+* it opens the websocket ``ws://HOST/_stcore/stream`` with the subprotocols the frontend sends
+  (``streamlit``, then the XSRF token slot, which holds ``PLACEHOLDER_AUTH_TOKEN`` when there is no
+  cookie), and exchanges the protobuf messages that ship with the package (``streamlit.proto``);
+* it asks for the first run with a ``BackMsg.rerun_script`` (``ClientState`` with the URL's query
+  string and page name, no widget states) and reads every ``ForwardMsg`` the server sends back:
+  ``new_session``, ``navigation`` (the pages), ``page_info_changed`` (the URL's query string, which
+  the app rewrites), the ``delta`` elements, up to ``script_finished``;
+* it keeps the widgets it saw in the deltas (the sidebar's multiselects ``f_region``/``f_sector``
+  and the select-slider ``f_months``: ids, options and current values) and the sidebar's
+  ``st.page_link`` targets (page hash and query string).
+
+An **interaction** is one ``BackMsg`` that changes something, exactly what the browser sends:
+
+* a **filter change**: a ``rerun_script`` for the current page whose ``WidgetStates`` carry the
+  sidebar filter widgets with one of them changed: a region or a sector (multiselect:
+  ``string_array_value`` of the options' displayed labels, as Streamlit 1.67 serialises it), or
+  a narrower month range (select-slider, also ``string_array_value``); every few changes the
+  filters are cleared again;
+* a **page switch**: a click on a sidebar page link: ``rerun_script`` with the link's
+  ``page_script_hash`` and query string, and the sidebar widgets' states (the frontend keeps the
+  widgets of the main script on a page change and drops the page's own).
+
+The page widgets (the pages' "Measure" select boxes, the table selections) are not touched and
+not sent: they all have keys, so the server keeps their values in session state. No forward-message
+cache hashes are sent, so the server sends every element in full on every run (a browser that
+caches would receive somewhat fewer bytes: this errs on the heavy side).
+
+**Latency** = from sending the BackMsg to receiving that run's ``script_finished``
+(``FINISHED_SUCCESSFULLY``): the server's queueing, the script run with its queries and charts,
+serialisation and the transfer over loopback. Not included: the browser's parsing and rendering
+(React, Plotly, deck.gl), the static files (JS/CSS, loaded once per browser tab), media and
+the ``/_stcore/...`` HTTP endpoints. The session's first load (connect + first run) is reported
+apart from the interactions.
+
+**Errors**: an exception element (``delta.new_element.exception`` that is not a warning), an error
+alert (``alert`` with format ``ERROR``), a run that ended with a compile error, a run that showed
+another page than the one asked for, a connection failure or close, and an interaction without
+``script_finished`` within ``--timeout`` (30 s). Exception elements flagged as warnings are
+counted apart.
+
+Each simulated user waits a random think time (``--think``, default 1–4 s, uniformly drawn)
+between the end of one interaction and the next: people read a chart before clicking again.
+With no think time every session would click again the instant a run ends, which measures the
+saturated throughput of the server rather than the experience of N people. Sessions start
+staggered over ``--ramp`` seconds, each runs ``--duration`` seconds and at most
+``--max-interactions`` interactions, then closes. Session *i* uses the random seed ``seed + i``.
+
+**Server memory**: the resident set size (``VmRSS`` from ``/proc/PID/status``) of the server
+process and its children, sampled every second; peak and end (after the sessions closed) are
+reported, with the RSS just before the sessions start. The server's CPU time over the run comes
+from ``/proc/PID/stat``. Without ``--base-url`` each N gets a fresh server (fresh caches, after a
+warm-up that visits every page once); with ``--base-url`` all N run against the same server, found
+by the port it listens on (or ``--server-pid``).
+
+The load generator runs on the same 2 cores as the server (one asyncio process; its own CPU time
+is reported), so the figures are what this machine does with both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import random
+import re
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from streamlit.proto.Alert_pb2 import Alert
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
+SECTION = "## Load: concurrent sessions"
+
+# The sidebar filters the sessions change (ui/state.py) and the pages they visit (ui/routes.py).
+FILTER_KEYS = ("f_region", "f_sector", "f_months")
+PAGES = ("Overview", "Map", "Trends", "Partnerships", "Data")
+PAGE_TITLES = {
+    "Overview": "Connecticut Regional Sector Partnerships",
+    "Map": "Map of the partnerships",
+    "Trends": "Trends",
+    "Partnerships": "Partnerships",
+    "Data": "Data",
+}
+
+DEFAULT_TIMEOUT = 30.0
+FINISHED_OK = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
+FINISHED_COMPILE_ERROR = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_WITH_COMPILE_ERROR")
+ALERT_ERROR = Alert.Format.Value("ERROR")
+SUBPROTOCOLS = ["streamlit", "PLACEHOLDER_AUTH_TOKEN"]  # what the 1.67 frontend sends without an XSRF cookie
+
+
+class LoadError(Exception):
+    """A connection failure, a timeout or a protocol surprise: counted as an error."""
+
+
+# ---------------------------------------------------------------- one Streamlit client
+
+
+@dataclass
+class Widget:
+    """A sidebar widget as the frontend knows it: id, kind, displayed options, current value."""
+
+    id: str
+    kind: str  # "multiselect" or "select_slider"
+    options: list[str]
+    value: list[str] | None  # None: the server did not set it, the frontend keeps what it holds
+    default: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Run:
+    """What the server sent for one script run."""
+
+    latency: float = 0.0
+    status: int | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    page_hash: str = ""
+    title: str = ""  # the first h1 heading
+    metrics: dict[str, str] = field(default_factory=dict)  # st.metric label -> displayed value
+    markdown: list[str] = field(default_factory=list)
+    messages: int = 0
+    bytes: int = 0
+
+
+class Session:
+    """One simulated browser tab: a websocket and the little state the frontend keeps."""
+
+    def __init__(self, base_url: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        parsed = urlparse(base_url)
+        if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"load tests only go to this machine, not {parsed.hostname}")
+        self.ws_url = f"ws://{parsed.netloc}{parsed.path.rstrip('/')}/_stcore/stream"
+        self.timeout = timeout
+        self.ws: ClientConnection | None = None
+        self.main_hash = ""
+        self.page_hash = ""
+        self.query_string = ""
+        self.pages: dict[str, str] = {}  # page title -> page_script_hash
+        self.links: dict[str, tuple[str, str]] = {}  # sidebar link label -> (page hash, query string)
+        self.widgets: dict[str, Widget] = {}  # widget key -> widget
+
+    async def connect(self) -> None:
+        try:
+            self.ws = await asyncio.wait_for(
+                connect(self.ws_url, subprotocols=SUBPROTOCOLS, max_size=None, open_timeout=self.timeout),
+                self.timeout,
+            )
+        except (OSError, TimeoutError, WebSocketException) as exc:
+            raise LoadError(f"connect: {exc.__class__.__name__}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(), 5)
+            self.ws = None
+
+    # ---- the interactions
+
+    async def load(self, page_name: str = "", query_string: str = "") -> Run:
+        """The first run, as a browser opening http://HOST/<page_name>?<query_string>."""
+        msg = BackMsg()
+        msg.rerun_script.query_string = query_string
+        msg.rerun_script.page_name = page_name
+        msg.rerun_script.page_script_hash = ""
+        return await self._rerun(msg, expect_hash=None)
+
+    async def switch_page(self, title: str) -> Run:
+        """Click the sidebar link to page `title` (the link carries the current filters)."""
+        if title not in self.links:
+            raise LoadError(f"no sidebar link to {title!r}: saw {sorted(self.links)}")
+        page_hash, query_string = self.links[title]
+        msg = BackMsg()
+        msg.rerun_script.page_script_hash = page_hash
+        msg.rerun_script.query_string = query_string
+        self._add_widget_states(msg)
+        return await self._rerun(msg, expect_hash=page_hash)
+
+    async def set_filter(self, key: str, value: list[str]) -> Run:
+        """Change the sidebar widget `key` to `value` (displayed labels), as a user would."""
+        if key not in self.widgets:
+            raise LoadError(f"no widget with key {key!r}: saw {sorted(self.widgets)}")
+        self.widgets[key].value = list(value)
+        msg = BackMsg()
+        msg.rerun_script.page_script_hash = self.page_hash
+        msg.rerun_script.query_string = self.query_string
+        self._add_widget_states(msg)
+        return await self._rerun(msg, expect_hash=self.page_hash)
+
+    def _add_widget_states(self, msg: BackMsg) -> None:
+        for widget in self.widgets.values():
+            state: WidgetState = msg.rerun_script.widget_states.widgets.add()
+            state.id = widget.id
+            state.string_array_value.data.extend(widget.value)
+
+    # ---- reading the server's answer
+
+    async def _rerun(self, msg: BackMsg, *, expect_hash: str | None) -> Run:
+        if self.ws is None:
+            raise LoadError("not connected")
+        run = Run()
+        started = time.perf_counter()
+        try:
+            await self.ws.send(msg.SerializeToString())
+            await asyncio.wait_for(self._read_until_finished(run), self.timeout)
+        except TimeoutError as exc:
+            raise LoadError(f"no script_finished within {self.timeout:.0f} s") from exc
+        except (OSError, WebSocketException) as exc:
+            raise LoadError(f"connection: {exc.__class__.__name__}: {exc}") from exc
+        run.latency = time.perf_counter() - started
+        if run.status == FINISHED_COMPILE_ERROR:
+            run.errors.append("script finished with a compile error")
+        if expect_hash is not None and run.page_hash != expect_hash:
+            run.errors.append(f"asked for page {expect_hash}, the server ran {run.page_hash}")
+        return run
+
+    async def _read_until_finished(self, run: Run) -> None:
+        assert self.ws is not None
+        seen_widgets: dict[str, Widget] = {}
+        links: dict[str, tuple[str, str]] = {}
+        while True:
+            data = await self.ws.recv()
+            if isinstance(data, str):
+                raise LoadError("the server sent a text frame")
+            fwd = ForwardMsg()
+            fwd.ParseFromString(data)
+            run.messages += 1
+            run.bytes += len(data)
+            kind = fwd.WhichOneof("type")
+            if kind == "new_session":
+                # A rerun (st.rerun, or a new run after a script change) starts again: forget the partial run.
+                self.main_hash = fwd.new_session.main_script_hash
+                run.errors.clear()
+                run.warnings.clear()
+                run.metrics.clear()
+                run.markdown.clear()
+                run.title = ""
+                seen_widgets.clear()
+                links.clear()
+            elif kind == "navigation":
+                self.pages = {p.page_name: p.page_script_hash for p in fwd.navigation.app_pages}
+                if fwd.navigation.page_script_hash:
+                    run.page_hash = fwd.navigation.page_script_hash
+            elif kind == "page_info_changed":
+                self.query_string = fwd.page_info_changed.query_string
+            elif kind == "delta":
+                self._read_delta(fwd, run, seen_widgets, links)
+            elif kind == "script_finished":
+                status = fwd.script_finished
+                if status in (FINISHED_OK, FINISHED_COMPILE_ERROR):
+                    run.status = status
+                    break
+                # FINISHED_EARLY_FOR_RERUN: a new run follows (st.rerun); fragment runs: keep waiting.
+        if run.page_hash:
+            self.page_hash = run.page_hash
+        # Keep the state the frontend keeps: the widgets it shows, with the values it holds.
+        for key, widget in seen_widgets.items():
+            old = self.widgets.get(key)
+            if widget.value is None:
+                same = old is not None and old.id == widget.id and old.value is not None
+                widget.value = list(old.value) if same else list(widget.default)  # type: ignore[union-attr]
+            self.widgets[key] = widget
+        if links:
+            self.links = links
+
+    def _read_delta(
+        self, fwd: ForwardMsg, run: Run, widgets: dict[str, Widget], links: dict[str, tuple[str, str]]
+    ) -> None:
+        delta = fwd.delta
+        kind = delta.WhichOneof("type")
+        if kind == "new_element":
+            elements = [delta.new_element]
+        elif kind == "new_transient":
+            elements = list(delta.new_transient.elements)
+        else:
+            return
+        for element in elements:
+            etype = element.WhichOneof("type")
+            if etype == "exception":
+                text = f"{element.exception.type}: {element.exception.message}"
+                (run.warnings if element.exception.is_warning else run.errors).append(text)
+            elif etype == "alert" and element.alert.format == ALERT_ERROR:
+                run.errors.append(f"error alert: {element.alert.body[:200]}")
+            elif etype == "heading":
+                if element.heading.tag == "h1" and not run.title:
+                    run.title = element.heading.body
+            elif etype == "metric":
+                run.metrics[element.metric.label] = element.metric.body
+            elif etype == "markdown":
+                run.markdown.append(element.markdown.body)
+            elif etype == "page_link":
+                link = element.page_link
+                links[link.label] = (link.page_script_hash, link.query_string)
+            elif etype == "multiselect":
+                ms = element.multiselect
+                key = _widget_key(ms.id)
+                if key in FILTER_KEYS:
+                    value = list(ms.raw_values) if ms.set_value else None
+                    default = [ms.options[i] for i in ms.default]
+                    widgets[key] = Widget(ms.id, "multiselect", list(ms.options), value, default)
+            elif etype == "slider":
+                sl = element.slider
+                key = _widget_key(sl.id)
+                if key in FILTER_KEYS and sl.options:
+                    value = list(sl.raw_value) if sl.set_value else None
+                    default = [sl.options[int(i)] for i in sl.default]
+                    widgets[key] = Widget(sl.id, "select_slider", list(sl.options), value, default)
+
+
+def _widget_key(widget_id: str) -> str:
+    """The user key at the end of a Streamlit 1.67 widget id: ``$$ID-<hash>-<key>``."""
+    return widget_id.rsplit("-", 1)[-1] if widget_id.startswith("$$ID-") else ""
+
+
+# ---------------------------------------------------------------- one simulated user
+
+
+@dataclass
+class SessionStats:
+    first_load: float | None = None
+    latencies: list[float] = field(default_factory=list)  # interactions only
+    kinds: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    bytes: int = 0
+
+
+def _filter_change(rng: random.Random, session: Session, step: int) -> tuple[str, list[str]]:
+    """A plausible filter change: pick a region or a sector, narrow the months, or clear."""
+    if step % 7 == 6:
+        key = rng.choice(("f_region", "f_sector"))
+        return key, []
+    key = rng.choice(FILTER_KEYS)
+    widget = session.widgets[key]
+    if widget.kind == "select_slider":
+        n = len(widget.options)
+        start = rng.randrange(0, max(1, n - 6))
+        end = rng.randrange(min(n - 1, start + 5), n)
+        return key, [widget.options[start], widget.options[end]]
+    choices = [o for o in widget.options if o not in widget.value] or widget.options
+    if widget.value and rng.random() < 0.3:
+        return key, []
+    return key, [rng.choice(choices)]
+
+
+async def simulate_user(
+    index: int,
+    base_url: str,
+    *,
+    start_at: float,
+    stop_at: float,
+    seed: int,
+    think: tuple[float, float],
+    timeout: float,
+    max_interactions: int,
+) -> SessionStats:
+    """One user: open a random page, then alternate filter changes and page switches until stop_at."""
+    rng = random.Random(seed + index)
+    stats = SessionStats()
+    await asyncio.sleep(max(0.0, start_at - time.monotonic()))
+    session = Session(base_url, timeout=timeout)
+    page = rng.choice(PAGES)
+    try:
+        await session.connect()
+        started = time.perf_counter()
+        run = await session.load("" if page == "Overview" else page.lower())
+        stats.first_load = time.perf_counter() - started
+        stats.bytes += run.bytes
+        stats.errors += [f"first load of {page}: {e}" for e in run.errors]
+        stats.warnings += run.warnings
+        for step in range(max_interactions):
+            pause = rng.uniform(*think)
+            if time.monotonic() + pause >= stop_at:
+                break
+            await asyncio.sleep(pause)
+            if step % 2 == 0:
+                key, value = _filter_change(rng, session, step)
+                what = f"filter {key}={value}"
+                run = await session.set_filter(key, value)
+                stats.kinds.append("filter")
+            else:
+                page = rng.choice([p for p in PAGES if p != page])
+                what = f"page {page}"
+                run = await session.switch_page(page)
+                stats.kinds.append("page")
+            stats.latencies.append(run.latency)
+            stats.bytes += run.bytes
+            stats.errors += [f"{what}: {e}" for e in run.errors]
+            stats.warnings += run.warnings
+    except LoadError as exc:
+        stats.errors.append(f"session {index}: {exc}")
+    finally:
+        await session.close()
+    return stats
+
+
+# ---------------------------------------------------------------- server process: memory and CPU
+
+
+def _read_rss_kb(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmRSS:\s+(\d+)\s+kB", text, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def process_tree(pid: int, limit: int = 64) -> list[int]:
+    """`pid` and its descendants (at most `limit` processes)."""
+    tree, todo = [], [pid]
+    while todo and len(tree) < limit:
+        current = todo.pop()
+        tree.append(current)
+        todo += _children(current)
+    return tree
+
+
+def tree_rss_mb(pid: int) -> float:
+    return sum(_read_rss_kb(p) for p in process_tree(pid)) / 1024
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    total = 0
+    for p in process_tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def find_listening_pid(port: int) -> int | None:
+    """The process (of this user) that listens on 127.0.0.1:`port`, from /proc/net/tcp and /proc/*/fd."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                parts = line.split()
+                if len(parts) > 9 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(parts[9])
+    if not inodes:
+        return None
+    wanted = {f"socket:[{i}]" for i in inodes}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in wanted:
+                        return int(proc.name)
+    return None
+
+
+class MemorySampler:
+    """Samples the server's RSS every `interval` seconds while running (bounded by `max_samples`)."""
+
+    def __init__(self, pid: int | None, interval: float = 1.0, max_samples: int = 7200) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.max_samples = max_samples
+        self.samples: list[float] = []
+        self._task: asyncio.Task | None = None
+
+    def sample(self) -> float | None:
+        if self.pid is None:
+            return None
+        value = tree_rss_mb(self.pid)
+        if len(self.samples) < self.max_samples:
+            self.samples.append(value)
+        return value
+
+    async def _loop(self) -> None:
+        while len(self.samples) < self.max_samples:
+            self.sample()
+            await asyncio.sleep(self.interval)
+
+    def start(self) -> None:
+        if self.pid is not None:
+            self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @property
+    def peak(self) -> float | None:
+        return max(self.samples) if self.samples else None
+
+
+# ---------------------------------------------------------------- one level (N sessions)
+
+
+@dataclass
+class LevelResult:
+    sessions: int
+    duration: float
+    wall: float
+    latencies: list[float]
+    first_loads: list[float]
+    page_latencies: list[float]
+    filter_latencies: list[float]
+    errors: list[str]
+    warnings: list[str]
+    bytes: int
+    rss_before: float | None
+    rss_peak: float | None
+    rss_end: float | None
+    server_cpu: float | None  # CPU seconds the server used during the level
+    client_cpu: float  # CPU seconds this load generator used during the level
+
+    @property
+    def interactions(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def throughput(self) -> float:
+        return self.interactions / self.wall if self.wall else 0.0
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of `values`, None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+async def warm_up(base_url: str, timeout: float = 120.0) -> None:
+    """One session visits every page once, so the first measured runs do not pay for imports."""
+    session = Session(base_url, timeout=timeout)
+    try:
+        await session.connect()
+        await session.load()
+        for page in PAGES[1:]:
+            await session.switch_page(page)
+        await session.switch_page(PAGES[0])
+    finally:
+        await session.close()
+
+
+async def run_level(
+    base_url: str,
+    sessions: int,
+    duration: float,
+    *,
+    server_pid: int | None = None,
+    ramp: float = 5.0,
+    think: tuple[float, float] = (1.0, 4.0),
+    seed: int = 1,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_interactions: int = 500,
+) -> LevelResult:
+    """N simulated users against `base_url` for `duration` seconds each, staggered over `ramp` seconds."""
+    sampler = MemorySampler(server_pid)
+    rss_before = sampler.sample()
+    cpu_before = tree_cpu_seconds(server_pid) if server_pid else None
+    client_before = _own_cpu()
+    sampler.start()
+    began = time.monotonic()
+    tasks = []
+    for i in range(sessions):
+        start_at = began + (ramp * i / max(1, sessions - 1) if sessions > 1 else 0.0)
+        tasks.append(
+            simulate_user(
+                i,
+                base_url,
+                start_at=start_at,
+                stop_at=start_at + duration,
+                seed=seed,
+                think=think,
+                timeout=timeout,
+                max_interactions=max_interactions,
+            )
+        )
+    # Hard bound: ramp + duration + one timeout for the last interaction + closing.
+    results = await asyncio.wait_for(asyncio.gather(*tasks), ramp + duration + timeout + 30)
+    wall = time.monotonic() - began
+    server_cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid and cpu_before is not None else None
+    client_cpu = _own_cpu() - client_before
+    await asyncio.sleep(2)  # let the server drop the closed sessions
+    rss_end = sampler.sample()
+    await sampler.stop()
+    return LevelResult(
+        sessions=sessions,
+        duration=duration,
+        wall=wall,
+        latencies=[x for r in results for x in r.latencies],
+        first_loads=[r.first_load for r in results if r.first_load is not None],
+        page_latencies=[x for r in results for x, k in zip(r.latencies, r.kinds, strict=True) if k == "page"],
+        filter_latencies=[x for r in results for x, k in zip(r.latencies, r.kinds, strict=True) if k == "filter"],
+        errors=[e for r in results for e in r.errors],
+        warnings=[w for r in results for w in r.warnings],
+        bytes=sum(r.bytes for r in results),
+        rss_before=rss_before,
+        rss_peak=sampler.peak,
+        rss_end=rss_end,
+        server_cpu=server_cpu,
+        client_cpu=client_cpu,
+    )
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# ---------------------------------------------------------------- the app, when we start it
+
+
+@contextlib.contextmanager
+def started_app() -> Iterator[tuple[str, int]]:
+    """`streamlit run dashboard.py` on a free port against a fresh demo store; yields (base URL, pid)."""
+    from tests.browser_support import AppServer
+
+    with AppServer() as server:
+        assert server.proc is not None
+        yield server.base_url, server.proc.pid
+
+
+# ---------------------------------------------------------------- report
+
+
+def ms(value: float | None) -> str:
+    return "–" if value is None else f"{value * 1000:,.0f}"
+
+
+def mb(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+TABLE_HEAD = (
+    "| sessions | interactions | errors | p50 ms | p95 ms | max ms | interactions/s "
+    "| first load p50 / p95 ms | server RSS before / peak / end MB | server CPU | generator CPU |"
+)
+TABLE_RULE = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+
+
+def table_row(r: LevelResult) -> str:
+    cores = f"{r.server_cpu / r.wall:.2f} cores" if r.server_cpu is not None and r.wall else "–"
+    return (
+        f"| {r.sessions} | {r.interactions} | {len(r.errors)} | {ms(percentile(r.latencies, 50))} "
+        f"| {ms(percentile(r.latencies, 95))} | {ms(max(r.latencies, default=None))} | {r.throughput:.1f} "
+        f"| {ms(percentile(r.first_loads, 50))} / {ms(percentile(r.first_loads, 95))} "
+        f"| {mb(r.rss_before)} / {mb(r.rss_peak)} / {mb(r.rss_end)} | {cores} | {r.client_cpu / r.wall:.2f} cores |"
+    )
+
+
+def detail_rows(r: LevelResult) -> list[str]:
+    return [
+        f"| {r.sessions} | page switch | {len(r.page_latencies)} | {ms(percentile(r.page_latencies, 50))} "
+        f"| {ms(percentile(r.page_latencies, 95))} | {ms(max(r.page_latencies, default=None))} |",
+        f"| {r.sessions} | filter change | {len(r.filter_latencies)} | {ms(percentile(r.filter_latencies, 50))} "
+        f"| {ms(percentile(r.filter_latencies, 95))} | {ms(max(r.filter_latencies, default=None))} |",
+    ]
+
+
+def machine() -> dict[str, str]:
+    def first(path: str, pattern: str) -> str:
+        with contextlib.suppress(OSError):
+            match = re.search(pattern, Path(path).read_text(), re.MULTILINE)
+            if match:
+                return match.group(1).strip()
+        return "unknown"
+
+    import streamlit
+
+    mem_kb = first("/proc/meminfo", r"^MemTotal:\s+(\d+)")
+    return {
+        "cpus": str(os.cpu_count() if not hasattr(os, "sched_getaffinity") else len(os.sched_getaffinity(0))),
+        "memory": f"{int(mem_kb) / 1024 / 1024:.1f} GiB" if mem_kb.isdigit() else "unknown",
+        "cpu": first("/proc/cpuinfo", r"^model name\s*:\s*(.+)$"),
+        "python": platform.python_version(),
+        "streamlit": streamlit.__version__,
+        "os": platform.platform(terse=True),
+    }
+
+
+def section_text(results: list[LevelResult], command: str, options: dict[str, Any], started: datetime) -> str:
+    m = machine()
+    goal = results[-1] if results else None
+    lines = [
+        SECTION,
+        "",
+        f"Command: `{command}`  ",
+        f"Run: {started:%Y-%m-%d %H:%M} UTC  ",
+        f"Machine: {m['cpus']} CPUs ({m['cpu']}), {m['memory']} RAM, {m['os']}, Python {m['python']}, "
+        f"Streamlit {m['streamlit']}  ",
+        f"Settings: each session runs {options['duration']:g} s, think time {options['think'][0]:g}–"
+        f"{options['think'][1]:g} s between interactions, sessions started over {options['ramp']:g} s, "
+        f"timeout {options['timeout']:g} s, {options['server']}.",
+        "",
+        "Method (details in the docstring of `scripts/load.py`): every session is a real Streamlit "
+        "websocket client (`/_stcore/stream`, the protobuf messages of `streamlit.proto`), no browser. "
+        "An interaction alternates between a filter change (the sidebar's region/sector multiselect or "
+        "month slider, sent as widget states) and a page switch (a sidebar page link); its latency is "
+        "from sending the message to the server's `script_finished`. Browser rendering is not included. "
+        "Errors: exception elements, error alerts, wrong page, timeouts, connection failures. Server RSS "
+        "is `VmRSS` of the server process, sampled every second; CPU is averaged over the level. The load "
+        "generator shares the same CPUs.",
+        "",
+        TABLE_HEAD,
+        TABLE_RULE,
+        *[table_row(r) for r in results],
+        "",
+        "By kind of interaction:",
+        "",
+        "| sessions | interaction | count | p50 ms | p95 ms | max ms |",
+        "|---:|---|---:|---:|---:|---:|",
+        *[row for r in results for row in detail_rows(r)],
+        "",
+    ]
+    if goal is not None:
+        p95 = percentile(goal.latencies, 95)
+        met = not goal.errors and p95 is not None and p95 < 1.0 and goal.interactions > 0
+        lines.append(
+            f"Goal (the largest N, {goal.sessions} sessions: no errors and p95 under 1 s): "
+            f"**{'met' if met else 'not met'}** ({len(goal.errors)} errors, p95 {ms(p95)} ms)."
+        )
+        lines.append("")
+    errors = [e for r in results for e in r.errors]
+    if errors:
+        lines += ["Errors seen (first 10):", ""]
+        lines += [f"- `{e[:300]}`" for e in errors[:10]]
+        lines.append("")
+    if options.get("note"):
+        lines += [options["note"], ""]
+    return "\n".join(lines)
+
+
+def write_section(text: str, path: Path = BENCHMARKS) -> None:
+    """Replace (or append) the section under SECTION in `path`, keeping every other section."""
+    body = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    lines = body.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
+    block = text.rstrip("\n") + "\n"
+    if start is None:
+        new = body.rstrip("\n") + "\n\n" + block
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        tail = "".join(lines[end:])
+        new = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _think(text: str) -> tuple[float, float]:
+    low, _, high = text.partition("-")
+    pair = (float(low), float(high or low))
+    if not 0 <= pair[0] <= pair[1] <= 60:
+        raise argparse.ArgumentTypeError("think time: LOW-HIGH seconds, 0 <= LOW <= HIGH <= 60")
+    return pair
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 25, 50], help="N values (default 10 25 50)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds each session runs (default 60)")
+    parser.add_argument("--base-url", help="an app already running on this machine (default: start one per N)")
+    parser.add_argument("--server-pid", type=int, help="with --base-url: the server's pid (default: found by port)")
+    parser.add_argument("--ramp", type=float, default=5.0, help="start the sessions over this many seconds")
+    parser.add_argument("--think", type=_think, default=(1.0, 4.0), help="think time LOW-HIGH seconds (1-4)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="per interaction, seconds (30)")
+    parser.add_argument("--max-interactions", type=int, default=500, help="per session (500)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {BENCHMARKS.relative_to(REPO_ROOT)}")
+    parser.add_argument("--note", default="", help="a sentence added under the figures (e.g. other load)")
+    args = parser.parse_args(argv)
+    if any(n < 1 or n > 200 for n in args.sessions):
+        parser.error("--sessions: between 1 and 200")
+    if not 1 <= args.duration <= 1800:
+        parser.error("--duration: between 1 and 1800 seconds")
+    if not 1 <= args.max_interactions <= 10_000:
+        parser.error("--max-interactions: between 1 and 10000")
+    return args
+
+
+async def _level(args: argparse.Namespace, n: int, base_url: str, pid: int | None, warm: bool) -> LevelResult:
+    if warm:
+        await warm_up(base_url)
+    return await run_level(
+        base_url,
+        n,
+        args.duration,
+        server_pid=pid,
+        ramp=args.ramp,
+        think=args.think,
+        seed=args.seed,
+        timeout=args.timeout,
+        max_interactions=args.max_interactions,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    results: list[LevelResult] = []
+    print(TABLE_HEAD)
+    print(TABLE_RULE, flush=True)
+    for n in args.sessions:
+        if args.base_url:
+            pid = args.server_pid or find_listening_pid(urlparse(args.base_url).port or 80)
+            result = asyncio.run(_level(args, n, args.base_url, pid, warm=n == args.sessions[0]))
+        else:
+            with started_app() as (base_url, pid):
+                result = asyncio.run(_level(args, n, base_url, pid, warm=True))
+        results.append(result)
+        print(table_row(result), flush=True)
+        for error in result.errors[:5]:
+            print(f"    error: {error[:300]}", flush=True)
+    print()
+    for r in results:
+        for row in detail_rows(r):
+            print(row)
+    server = (
+        f"against {args.base_url}" if args.base_url else "a fresh server per N (`streamlit run`, temporary demo store)"
+    )
+    options = {
+        "duration": args.duration,
+        "think": args.think,
+        "ramp": args.ramp,
+        "timeout": args.timeout,
+        "server": server,
+        "note": args.note,
+    }
+    command = "python scripts/load.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if not args.no_write:
+        write_section(section_text(results, command.strip(), options, started))
+        print(f"\nWrote the section “{SECTION[3:]}” of {BENCHMARKS.relative_to(REPO_ROOT)}")
+    return 1 if any(r.errors for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import routes, state
 
-st.set_page_config(page_title="CT RSP Metrics Dashboard", page_icon=":material/handshake:", layout="wide")
+st.set_page_config(page_title="CT RSP Metrics Dashboard", page_icon=str(routes.FAVICON), layout="wide")
 
 PAGES = routes.pages()
 # The menu is drawn by hand (below) so that every link carries the current filters: Streamlit's
@@ -28,7 +28,7 @@ else:
     with menu:
         st.markdown("**CT RSP Metrics**")
         for page in PAGES:
-            st.page_link(page, query_params=state.filter_params(filters), width="stretch")
+            st.page_link(page, icon=routes.icon_for(page), query_params=state.filter_params(filters), width="stretch")
         st.page_link(
             navigation,
             label="Present this view",

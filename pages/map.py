@@ -44,7 +44,7 @@ markers = by_partnership.merge(
 
 map_column, legend_column = st.columns([3, 1])
 with map_column:
-    st.pydeck_chart(charts.region_map(by_region, markers, metric), height=620)
+    st.pydeck_chart(charts.region_map(by_region, markers, metric), height=560)
     st.caption(
         "Region boundaries are approximate, by county (US Census cartographic boundaries). "
         "Markers sit inside their region; their position within it carries no meaning."

@@ -33,8 +33,11 @@ shown = table.assign(
     gjc=table["gjc_supported"].map({True: "Yes", False: "No"}),
     placement_pct=table["placement_rate"] * 100,
 )
+linked = st.query_params.get("profile")
+preselected = table.index[table["rsp_id"] == linked].tolist()
 event = st.dataframe(
     shown,
+    selection_default={"selection": {"rows": preselected[:1]}} if preselected else None,
     hide_index=True,
     width="stretch",
     height=36 * (len(shown) + 1) + 3,  # every partnership visible without an inner scroll

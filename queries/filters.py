@@ -96,7 +96,12 @@ def parse_filters(
             notices.append(f"The link gives “{name}” {len(values)} times; used the first.")
         if values:
             value = values[0]
-            if not valid_month(value):
+            shape = MONTH_RE.match(value)
+            if shape and not 1 <= int(shape.group(2)) <= 12:
+                notices.append(f"Ignored “{name}={value}”: there is no month {shape.group(2)} (months run 01 to 12).")
+            elif shape and not valid_month(value):
+                notices.append(f"Ignored “{name}={value}”: the year {shape.group(1)} is out of range.")
+            elif not valid_month(value):
                 notices.append(f"Ignored “{name}={shown(value)}”: months are written YYYY-MM, e.g. 2025-03.")
             elif first_month and last_month and not (first_month <= value <= last_month):
                 notices.append(f"Ignored “{name}={value}”: the data runs from {first_month} to {last_month}.")

@@ -103,7 +103,7 @@ def label(key: str) -> str:
 def data_dictionary_markdown() -> str:
     """The data dictionary as a Markdown table: shown on the Data page and kept in the README."""
     lines = [
-        "| metric | column | kind | unit | meaning | over a range of months | across partnerships |",
+        "| Metric | Column | Kind | Unit | Meaning | Over a range of months | Across partnerships |",
         "|---|---|---|---|---|---|---|",
     ]
     for m in METRICS.values():

@@ -154,7 +154,13 @@ def test_malformed_month_ignored_with_notice(name, value):
     if value:  # an empty value is simply absent
         assert len(notices) == 1
         assert name in notices[0]
-        assert "YYYY-MM" in notices[0]
+        # Wrong shape: the format is explained; right shape but no such month or year: that is said.
+        if value in ("2099-99", "2025-13", "2025-00"):
+            assert f"there is no month {value[-2:]}" in notices[0]
+        elif value == "0000-01":
+            assert "the year 0000 is out of range" in notices[0]
+        else:
+            assert "YYYY-MM" in notices[0]
     else:
         assert notices == []
     assert_clean(notices)

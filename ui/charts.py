@@ -17,6 +17,13 @@ from ui.format import metric_value
 from ui.theme import GOAL, NEUTRAL, colour_for, hex_to_rgb, shade
 
 GEOJSON_FILE = DATA_DIR / "ct_regions.geojson"
+# A complete MapLibre style with no sources: no tiles, fonts or style file are fetched, so the map
+# reads on a projector with no internet. (With no style at all, Streamlit fills in an online one.)
+NO_BASEMAP = {
+    "version": 8,
+    "sources": {},
+    "layers": [{"id": "background", "type": "background", "paint": {"background-color": "rgba(0, 0, 0, 0)"}}],
+}
 # Connecticut fills a 1280-px-wide view at this zoom; no basemap tiles are drawn.
 CT_VIEW = pdk.ViewState(latitude=41.52, longitude=-72.72, zoom=7.7, pitch=0, bearing=0)
 
@@ -47,6 +54,19 @@ def _layout(fig: go.Figure, title: str, height: int = 380, subtitle: str = "") -
     return fig
 
 
+def wrap_label(text: str, width: int = 22) -> str:
+    """Break a long category name over lines (plotly axis labels take <br>) so bars keep their room."""
+    words, lines, line = html.escape(text).split(" "), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
 def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, subtitle: str = "") -> go.Figure:
     """Horizontal bars of `metric` per group (rows from metrics_by), largest on top."""
     data = df.sort_values(metric, ascending=True, na_position="first")
@@ -54,11 +74,12 @@ def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, su
     fig = go.Figure(
         go.Bar(
             x=data[metric],
-            y=data["group_name"],
+            y=[wrap_label(name) for name in data["group_name"]],
             orientation="h",
             marker_color=[colour_for(group_kind, g) for g in data["group_id"]],
             text=[metric_value(metric, v) for v in data[metric]],
             textposition="auto",
+            textangle=0,
             customdata=data["group_id"],
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
@@ -134,11 +155,12 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
     fig = go.Figure(
         go.Bar(
             x=data[metric],
-            y=data["group_name"],
+            y=[wrap_label(name, 30) for name in data["group_name"]],
             orientation="h",
             marker_color=colours,
             text=[metric_value(metric, v) for v in data[metric]],
             textposition="auto",
+            textangle=0,
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
@@ -172,7 +194,7 @@ def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
             r = 0.0 if n == 1 else 0.085
             # A degree of longitude is ~0.75 of a degree of latitude at 41.5°N.
             rows.append(
-                {"rsp_id": rsp_id, "lon": lon0 + r * math.cos(angle) / 0.75, "lat": lat0 - 0.05 + r * math.sin(angle)}
+                {"rsp_id": rsp_id, "lon": lon0 + r * math.cos(angle) / 0.75, "lat": lat0 - 0.07 + r * math.sin(angle)}
             )
     return pd.DataFrame(rows, columns=["rsp_id", "lon", "lat"])
 
@@ -207,7 +229,7 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
                 "tooltip": f"{props['region_name']} region\n{info.label}: {text}\nBoundary approximate, by county",
             }
         )
-        labels.append({"lon": props["label_lon"], "lat": props["label_lat"] + 0.07, "text": props["region_name"]})
+        labels.append({"lon": props["label_lon"], "lat": props["label_lat"] + 0.1, "text": props["region_name"]})
 
     markers = partnership_rows.merge(marker_positions(partnership_rows), on="rsp_id", how="inner")
     peak = markers[metric].max() if not markers.empty else 0
@@ -262,6 +284,18 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
             line_width_min_pixels=2.5,
         ),
         pdk.Layer(
+            "ScatterplotLayer",
+            markers[["lon", "lat", "radius", "colour", "tooltip"]].to_dict("records"),
+            id="partnerships",
+            get_position=["lon", "lat"],
+            get_radius="radius",
+            get_fill_color="colour",
+            stroked=True,
+            get_line_color=[255, 255, 255],
+            line_width_min_pixels=1.5,
+            pickable=True,
+        ),
+        pdk.Layer(
             "TextLayer",
             labels,
             id="region-labels",
@@ -274,24 +308,12 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
             outline_color=[255, 255, 255],
             font_settings={"sdf": True},
         ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            markers[["lon", "lat", "radius", "colour", "tooltip"]].to_dict("records"),
-            id="partnerships",
-            get_position=["lon", "lat"],
-            get_radius="radius",
-            get_fill_color="colour",
-            stroked=True,
-            get_line_color=[255, 255, 255],
-            line_width_min_pixels=1.5,
-            pickable=True,
-        ),
     ]
     return pdk.Deck(
         layers=layers,
         initial_view_state=CT_VIEW,
-        map_style=None,
-        map_provider=None,
+        map_style=NO_BASEMAP,
+        map_provider="mapbox",  # pydeck's requirement for a style given inline; nothing is fetched
         # Plain text, not HTML: names from the registry or an import are never interpreted as markup.
         tooltip={"text": "{tooltip}", "style": {"fontSize": "14px", "maxWidth": "340px", "whiteSpace": "pre-line"}},
     )

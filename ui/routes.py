@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
+
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
 
 ROUTES = (
     ("pages/overview.py", "Overview", ":material/dashboard:"),
@@ -15,4 +19,10 @@ ROUTES = (
 
 
 def pages() -> list[st.Page]:
-    return [st.Page(path, title=title, icon=icon, default=(i == 0)) for i, (path, title, icon) in enumerate(ROUTES)]
+    # No icon on the Page itself: Streamlit would use it as the browser tab's icon and fetch that
+    # from the internet. The menu draws the icons (from the bundled icon font) instead.
+    return [st.Page(path, title=title, default=(i == 0)) for i, (path, title, _) in enumerate(ROUTES)]
+
+
+def icon_for(page: st.Page) -> str:
+    return {title: icon for _, title, icon in ROUTES}[page.title]

@@ -9,6 +9,7 @@ from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from ui import charts, state
+from ui.brief import brief_html
 from ui.format import number, percent
 
 filters = state.filters()
@@ -116,6 +117,13 @@ facts = {
     "Good Jobs Challenge": "supported" if p["gjc_supported"] else "not supported",
 }
 st.markdown("  \n".join(f"**{k}:** {v}" for k, v in facts.items()), help=None)
+st.download_button(
+    "Download a one-page brief (HTML, opens offline)",
+    state.query(brief_html, profile_id, filters.month_from, filters.month_to),
+    file_name=f"{profile_id}-brief.html",
+    mime="text/html",
+    icon=":material/description:",
+)
 if p["name_source"] == "descriptive":
     st.caption("No public name was found for this partnership: the name describes its sector and region.")
 

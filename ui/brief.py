@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import html
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display: render to SVG only
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from sqlalchemy import Engine  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from sqlalchemy import Engine
 
-from queries.data import illustrative_share  # noqa: E402
-from queries.filters import Filters  # noqa: E402
-from queries.metrics import kpi_summary, metrics_by, monthly_totals  # noqa: E402
-from queries.registry import partnership_list  # noqa: E402
-from queries.trends import metric_series  # noqa: E402
-from rsp_data.metrics import METRICS  # noqa: E402
-from ui.format import metric_value  # noqa: E402
+from queries.data import illustrative_share
+from queries.filters import Filters
+from queries.metrics import kpi_summary, metrics_by, monthly_totals
+from queries.registry import partnership_list
+from queries.trends import metric_series
+from rsp_data.metrics import METRICS
+from ui.format import metric_value
 
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
 TREND_COLOURS = {"trainees_enrolled": "#56B4E9", "trainees_completed": "#0072B2", "placements": "#D55E00"}
@@ -102,7 +102,7 @@ def brief_html(engine: Engine, rsp_id: str, month_from: str | None = None, month
         if illustrative
         else "Figures as reported monthly by the partnership's convener."
     )
-    generated = datetime.now(timezone.utc).strftime("%d %b %Y")
+    generated = datetime.now(UTC).strftime("%d %b %Y")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

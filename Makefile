@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help run test e2e lint format init demo-data regions clean chromium
+.PHONY: help run test e2e lint format init migrate demo-data regions clean system-packages
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -22,19 +22,25 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-chromium: # Debian's Chromium for the browser tests (Playwright's own browser download does not work offline)
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Chromium with apt-get…"; \
+# Debian's Chromium for the browser tests (Playwright's own browser download does not work here)
+# and Debian's PostgreSQL server, which the tests start themselves on a loopback port.
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing with apt-get:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 run: $(VENV)/.runtime ## set up and start the app on the embedded store (http://localhost:8501)
 	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
 
-test: $(VENV)/.dev chromium ## set up and run every test (queries, pages, browser)
+test: $(VENV)/.dev system-packages ## set up and run every test (queries, pages, browser)
 	$(BIN)/python -m pytest
 
-e2e: $(VENV)/.dev chromium ## the real-browser tests alone
+e2e: $(VENV)/.dev system-packages ## the real-browser tests alone
 	$(BIN)/python -m pytest -m browser
 
 lint: $(VENV)/.dev ## ruff check and format check
@@ -45,6 +51,9 @@ format: $(VENV)/.dev ## apply ruff's fixes and formatting
 
 init: $(VENV)/.runtime ## create/upgrade the store DATABASE_URL names, with the demo data
 	$(BIN)/python -m rsp_data init --demo
+
+migrate: $(VENV)/.runtime ## upgrade the schema of the store DATABASE_URL names (Alembic), keeping its data
+	$(BIN)/python -m rsp_data init
 
 demo-data: $(VENV)/.dev ## regenerate rsp_data/data/demo_metrics.csv (seeded: same output every run)
 	$(BIN)/python -m rsp_data.demo

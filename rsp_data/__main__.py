@@ -1,6 +1,6 @@
 """Command line of the metrics store.
 
-    python -m rsp_data init [--demo] [--url URL]     create schema and registry (idempotent)
+    python -m rsp_data init [--demo] [--url URL]     create or upgrade schema, fill registry (idempotent)
     python -m rsp_data import FILE [--dry-run] [--by NAME] [--url URL]
     python -m rsp_data history [--url URL]
     python -m rsp_data rollback BATCH_ID [--by NAME] [--url URL]
@@ -38,8 +38,14 @@ def _who(given: str | None) -> str:
 
 
 def _cmd_init(args) -> int:
-    report = init_store(make_engine(args.url), demo=args.demo)
-    print(f"{_redact(args.url)}: {report}")
+    from rsp_data import migrate
+
+    engine = make_engine(args.url)
+    before = migrate.current(engine)
+    report = init_store(engine, demo=args.demo)
+    after = migrate.current(engine)
+    schema_note = f"schema at revision {after}" + (f" (upgraded from {before})" if before and before != after else "")
+    print(f"{_redact(args.url)}: {report}; {schema_note}")
     return 0
 
 

@@ -82,14 +82,17 @@ class InitReport:
 
 
 def init_store(engine: Engine, demo: bool = False, reg: Registry | None = None) -> InitReport:
-    """Create the schema and the registry, and with demo=True the illustrative data.
+    """Create or upgrade the schema (Alembic migrations), fill the registry, and with demo=True
+    the illustrative data.
 
     Idempotent: a second run changes nothing. Registry rows are inserted or updated in
     place, so a corrected name in registry.toml reaches the store without a code change.
     """
+    from rsp_data import migrate
+
     reg = reg or registry()
     existing = set(inspect(engine).get_table_names())
-    schema.metadata.create_all(engine)
+    migrate.upgrade(engine)  # Alembic: creates a new store, upgrades an older one in place
     created = [t.name for t in schema.metadata.sorted_tables if t.name not in existing]
     with engine.begin() as conn:
         if conn.execute(select(schema.import_lock.c.lock_id)).first() is None:

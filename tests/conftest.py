@@ -32,8 +32,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import uuid
+
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert, text
 
 from rsp_data.schema import import_batches, monthly_metrics
 from rsp_data.store import init_store, make_engine, month_to_date
@@ -91,23 +93,70 @@ def _fill_facts(engine) -> None:
         )
 
 
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server for the whole run, started by the tests themselves."""
+    from tests.pg_server import start_server
+
+    server = start_server()
+    yield server
+    server.stop()
+
+
+class StoreFactory:
+    """Empty databases on demand, on one backend: a SQLite file, or a new PostgreSQL database."""
+
+    def __init__(self, backend: str, tmp_path_factory, request):
+        self.backend = backend
+        self._tmp = tmp_path_factory
+        self._request = request
+        self._count = 0
+
+    def url(self, name: str = "store") -> str:
+        self._count += 1
+        if self.backend == "sqlite":
+            return f"sqlite:///{self._tmp.mktemp(name)}/{name}.sqlite"
+        server = self._request.getfixturevalue("pg_server")
+        database = f"t_{uuid.uuid4().hex[:16]}"
+        admin = create_engine(server.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{database}"'))  # a generated name, not input
+        admin.dispose()
+        return server.url(database)
+
+    def engine(self, name: str = "store", demo: bool = False):
+        eng = make_engine(self.url(name))
+        init_store(eng, demo=demo)
+        return eng
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    """A real SQLite store: schema + committed registry (no demo) + the hand-made facts above."""
-    tmp_path = tmp_path_factory.mktemp("facts")
-    eng = make_engine(f"sqlite:///{tmp_path}/t.sqlite")
-    init_store(eng)
+def stores(backend, tmp_path_factory, request) -> StoreFactory:
+    """Make stores on the current backend: every test using it runs on SQLite and on PostgreSQL."""
+    return StoreFactory(backend, tmp_path_factory, request)
+
+
+@pytest.fixture(scope="module")
+def engine(stores):
+    """A real store (SQLite, then PostgreSQL): schema + committed registry (no demo) + the facts above."""
+    eng = stores.engine("facts")
     _fill_facts(eng)
     yield eng
     eng.dispose()
 
 
 @pytest.fixture(scope="module")
-def demo_engine(tmp_path_factory):
-    """A real SQLite store filled with the committed illustrative demo data."""
-    tmp_path = tmp_path_factory.mktemp("demo")
-    eng = make_engine(f"sqlite:///{tmp_path}/demo.sqlite")
-    init_store(eng, demo=True)
+def demo_engine(stores):
+    """A real store (SQLite, then PostgreSQL) filled with the committed illustrative demo data."""
+    eng = stores.engine("demo", demo=True)
     yield eng
     eng.dispose()
 

@@ -1,0 +1,57 @@
+"""Schema migrations (Alembic): bring any store to the current schema, keeping its data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The revision whose schema equals what rsp_data created before migrations existed.
+BASELINE = "0001"
+
+
+def _config(connection=None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head() -> str:
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Upgrade to the newest revision; returns (revision before, revision after).
+
+    A store created before migrations existed (tables, no alembic_version) is adopted at the
+    baseline revision first, then upgraded like any other.
+    """
+    with engine.begin() as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
+        tables = set(inspect(conn).get_table_names())
+        if before is None and "monthly_metrics" in tables:
+            command.stamp(_config(conn), BASELINE)
+            before = BASELINE
+        command.upgrade(_config(conn), "head")
+    return before, head()
+
+
+def make_revision(message: str, url: str) -> None:
+    """Developers: write a new migration from the difference between schema.py and the store at `url`."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.revision(_config(conn), message=message, autogenerate=True)

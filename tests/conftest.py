@@ -30,9 +30,8 @@ Monthly totals over all five:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, insert, text

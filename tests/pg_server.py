@@ -7,6 +7,7 @@ Debian's package creates. `make test` installs the package with apt-get where it
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -49,10 +50,8 @@ class Server:
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run(self.bin / "pg_ctl", "-D", self.base / "data", "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.base, ignore_errors=True)
 
     def start(self) -> None:

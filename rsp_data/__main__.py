@@ -5,6 +5,7 @@
     python -m rsp_data history [--url URL]
     python -m rsp_data rollback BATCH_ID [--by NAME] [--url URL]
     python -m rsp_data hash-password                  print a hash for RSP_ADMIN_PASSWORD_HASH
+    python -m rsp_data viewer-role ROLE [--url URL]   PostgreSQL: create/update a read-only role for the app
 
 Each acts on the store DATABASE_URL names (the embedded SQLite file otherwise). Exit status 0 on
 success; non-zero with the report on stderr when a file is rejected or a rollback refused.
@@ -131,6 +132,48 @@ def _cmd_hash_password(args) -> int:
     return 0
 
 
+def _cmd_viewer_role(args) -> int:
+    from rsp_data.roles import create_viewer_role, validate_role_name, viewer_write_privileges
+
+    url = make_url(args.url)
+    if url.get_backend_name() != "postgresql":
+        print(
+            f"viewer-role needs a PostgreSQL store; {_redact(args.url)} is {url.get_backend_name()}, which has "
+            "no database roles. Give the viewing app a SQLite file it can only read (file permissions, "
+            "e.g. chmod a-w) instead.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        validate_role_name(args.role)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    password = os.environ.get("RSP_VIEWER_PASSWORD")
+    if not password:
+        try:
+            password = getpass.getpass(f"Password for {args.role}: ")
+            if password and getpass.getpass("Same password again: ") != password:
+                print("the two passwords differ: nothing changed", file=sys.stderr)
+                return 1
+        except EOFError:  # no terminal and nothing on stdin
+            password = ""
+    if not password:
+        print("the viewer needs a password (RSP_VIEWER_PASSWORD or the prompt): nothing changed", file=sys.stderr)
+        return 2
+    engine = make_engine(args.url)
+    create_viewer_role(engine, args.role, password)
+    left = viewer_write_privileges(engine, args.role)
+    shape = url.set(username=args.role, password="x").render_as_string(hide_password=True)
+    print(f"{_redact(args.url)}: role {args.role} may connect and read every table (now and later), nothing else.")
+    print(f"Give the viewing app DATABASE_URL={shape}  (*** = the viewer's password, URL-encoded)")
+    if left:
+        for privilege in left:
+            print(f"warning: {args.role} can still write: {privilege}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rsp_data", description="The RSP metrics store.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     rb.add_argument("batch_id", type=int)
     rb.add_argument("--by", help="who is rolling back")
     sub.add_parser("hash-password", help="print a password hash for RSP_ADMIN_PASSWORD_HASH")
+    viewer = with_url(sub.add_parser("viewer-role", help="PostgreSQL: create or update the app's read-only role"))
+    viewer.add_argument("role", help="role name, e.g. rsp_viewer (password: RSP_VIEWER_PASSWORD, else a prompt)")
 
     args = parser.parse_args(argv)
     if hasattr(args, "url"):
@@ -160,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         "history": _cmd_history,
         "rollback": _cmd_rollback,
         "hash-password": _cmd_hash_password,
+        "viewer-role": _cmd_viewer_role,
     }[args.command]
     try:
         return handler(args)

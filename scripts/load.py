@@ -53,7 +53,7 @@ another page than the one asked for, a connection failure or close, and an inter
 ``script_finished`` within ``--timeout`` (30 s). Exception elements flagged as warnings are
 counted apart.
 
-Each simulated user waits a random think time (``--think``, default 1–4 s, uniformly drawn)
+Each simulated user waits a random think time (``--think``, default 2–8 s, uniformly drawn)
 between the end of one interaction and the next: people read a chart before clicking again.
 With no think time every session would click again the instant a run ends, which measures the
 saturated throughput of the server rather than the experience of N people. Sessions start
@@ -65,10 +65,13 @@ process and its children, sampled every second; peak and end (after the sessions
 reported, with the RSS just before the sessions start. The server's CPU time over the run comes
 from ``/proc/PID/stat``. Without ``--base-url`` each N gets a fresh server (fresh caches, after a
 warm-up that visits every page once); with ``--base-url`` all N run against the same server, found
-by the port it listens on (or ``--server-pid``).
+by the port it listens on (or ``--server-pid``). ``--server-option runner.postScriptGC=false`` (any
+Streamlit config option, repeatable) starts the server with other settings, to try a fix.
 
-The load generator runs on the same 2 cores as the server (one asyncio process; its own CPU time
-is reported), so the figures are what this machine does with both.
+The load generator runs on the same cores as the server (one asyncio process; its own CPU time
+is reported), so the figures are what this machine does with both. The CPU that other processes
+used meanwhile (``/proc/stat`` busy time less the server's and the generator's) and the load
+average are reported too: on a shared machine they explain outliers.
 """
 
 from __future__ import annotations
@@ -76,14 +79,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import platform
 import random
 import re
 import resource
+import socket
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,6 +173,7 @@ class Session:
         if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"load tests only go to this machine, not {parsed.hostname}")
         self.ws_url = f"ws://{parsed.netloc}{parsed.path.rstrip('/')}/_stcore/stream"
+        self.origin = f"http://{parsed.netloc}"  # same origin, as the page the browser loaded
         self.timeout = timeout
         self.ws: ClientConnection | None = None
         self.main_hash = ""
@@ -176,7 +186,15 @@ class Session:
     async def connect(self) -> None:
         try:
             self.ws = await asyncio.wait_for(
-                connect(self.ws_url, subprotocols=SUBPROTOCOLS, max_size=None, open_timeout=self.timeout),
+                connect(
+                    self.ws_url,
+                    subprotocols=SUBPROTOCOLS,
+                    origin=self.origin,  # type: ignore[arg-type]
+                    max_size=None,
+                    open_timeout=self.timeout,
+                    ping_interval=None,  # browsers send no websocket pings (they answer the server's)
+                    user_agent_header="rsp-dashboard-load-test",
+                ),
                 self.timeout,
             )
         except (OSError, TimeoutError, WebSocketException) as exc:
@@ -461,6 +479,20 @@ def tree_rss_mb(pid: int) -> float:
     return sum(_read_rss_kb(p) for p in process_tree(pid)) / 1024
 
 
+def system_busy_seconds() -> float:
+    """CPU seconds all CPUs spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        return (sum(values[:8]) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def load_average() -> float:
+    with contextlib.suppress(OSError):
+        return os.getloadavg()[0]
+    return 0.0
+
+
 def tree_cpu_seconds(pid: int) -> float:
     total = 0
     for p in process_tree(pid):
@@ -551,6 +583,8 @@ class LevelResult:
     rss_end: float | None
     server_cpu: float | None  # CPU seconds the server used during the level
     client_cpu: float  # CPU seconds this load generator used during the level
+    other_cpu: float | None  # CPU seconds every other process used meanwhile (None: server unknown)
+    load_before: float  # 1-minute load average when the level started
 
     @property
     def interactions(self) -> int:
@@ -566,7 +600,7 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -590,7 +624,7 @@ async def run_level(
     *,
     server_pid: int | None = None,
     ramp: float = 5.0,
-    think: tuple[float, float] = (1.0, 4.0),
+    think: tuple[float, float] = (2.0, 8.0),
     seed: int = 1,
     timeout: float = DEFAULT_TIMEOUT,
     max_interactions: int = 500,
@@ -600,6 +634,8 @@ async def run_level(
     rss_before = sampler.sample()
     cpu_before = tree_cpu_seconds(server_pid) if server_pid else None
     client_before = _own_cpu()
+    busy_before = system_busy_seconds()
+    load_before = load_average()
     sampler.start()
     began = time.monotonic()
     tasks = []
@@ -622,6 +658,8 @@ async def run_level(
     wall = time.monotonic() - began
     server_cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid and cpu_before is not None else None
     client_cpu = _own_cpu() - client_before
+    busy = system_busy_seconds() - busy_before
+    other_cpu = max(0.0, busy - server_cpu - client_cpu) if server_cpu is not None else None
     await asyncio.sleep(2)  # let the server drop the closed sessions
     rss_end = sampler.sample()
     await sampler.stop()
@@ -641,6 +679,8 @@ async def run_level(
         rss_end=rss_end,
         server_cpu=server_cpu,
         client_cpu=client_cpu,
+        other_cpu=other_cpu,
+        load_before=load_before,
     )
 
 
@@ -652,14 +692,76 @@ def _own_cpu() -> float:
 # ---------------------------------------------------------------- the app, when we start it
 
 
-@contextlib.contextmanager
-def started_app() -> Iterator[tuple[str, int]]:
-    """`streamlit run dashboard.py` on a free port against a fresh demo store; yields (base URL, pid)."""
-    from tests.browser_support import AppServer
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    with AppServer() as server:
-        assert server.proc is not None
-        yield server.base_url, server.proc.pid
+
+@contextlib.contextmanager
+def started_app(options: Sequence[str] = (), startup_timeout: float = 90.0) -> Iterator[tuple[str, int]]:
+    """`streamlit run dashboard.py` on a free port of 127.0.0.1 against a fresh demo store in a temporary
+    folder; yields (base URL, pid) once /_stcore/health answers, and stops the server afterwards.
+
+    `options` are extra Streamlit config options as "section.name=value" (e.g. "runner.postScriptGC=false").
+    """
+    from rsp_data.store import init_store, make_engine
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="rsp-load-") as tmp:
+        url = f"sqlite:///{tmp}/load.sqlite"
+        engine = make_engine(url)
+        try:
+            init_store(engine, demo=True)
+        finally:
+            engine.dispose()
+        args = [
+            sys.executable, "-m", "streamlit", "run", "dashboard.py",
+            "--server.port", str(port),
+            "--server.address", "127.0.0.1",
+            "--server.headless", "true",
+            "--browser.gatherUsageStats", "false",
+            "--server.fileWatcherType", "none",
+        ]  # fmt: skip
+        for option in options:
+            name, _, value = option.partition("=")
+            args += [f"--{name}", value]
+        log_path = Path(tmp) / "streamlit.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                args,
+                cwd=REPO_ROOT,
+                env={**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            base_url = f"http://127.0.0.1:{port}"
+            try:
+                _wait_healthy(base_url, proc, startup_timeout, log_path)
+                yield base_url, proc.pid
+            finally:
+                if proc.poll() is None:
+                    proc.terminate()
+                    try:
+                        proc.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait(timeout=5)
+
+
+def _wait_healthy(base_url: str, proc: subprocess.Popen, timeout: float, log_path: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+        with (
+            contextlib.suppress(urllib.error.URLError, OSError),
+            urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response,
+        ):
+            if response.read().decode().strip() == "ok":
+                return
+        time.sleep(0.25)
+    raise RuntimeError(f"streamlit did not answer its health check within {timeout:.0f} s")
 
 
 # ---------------------------------------------------------------- report
@@ -675,18 +777,22 @@ def mb(value: float | None) -> str:
 
 TABLE_HEAD = (
     "| sessions | interactions | errors | p50 ms | p95 ms | max ms | interactions/s "
-    "| first load p50 / p95 ms | server RSS before / peak / end MB | server CPU | generator CPU |"
+    "| first load p50 / p95 ms | server RSS before / peak / end MB | CPU cores: server / generator / others "
+    "| load avg at start |"
 )
 TABLE_RULE = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 
 def table_row(r: LevelResult) -> str:
-    cores = f"{r.server_cpu / r.wall:.2f} cores" if r.server_cpu is not None and r.wall else "–"
+    def cores(seconds: float | None) -> str:
+        return "–" if seconds is None or not r.wall else f"{seconds / r.wall:.2f}"
+
     return (
         f"| {r.sessions} | {r.interactions} | {len(r.errors)} | {ms(percentile(r.latencies, 50))} "
         f"| {ms(percentile(r.latencies, 95))} | {ms(max(r.latencies, default=None))} | {r.throughput:.1f} "
         f"| {ms(percentile(r.first_loads, 50))} / {ms(percentile(r.first_loads, 95))} "
-        f"| {mb(r.rss_before)} / {mb(r.rss_peak)} / {mb(r.rss_end)} | {cores} | {r.client_cpu / r.wall:.2f} cores |"
+        f"| {mb(r.rss_before)} / {mb(r.rss_peak)} / {mb(r.rss_end)} "
+        f"| {cores(r.server_cpu)} / {cores(r.client_cpu)} / {cores(r.other_cpu)} | {r.load_before:.1f} |"
     )
 
 
@@ -759,7 +865,8 @@ def section_text(results: list[LevelResult], command: str, options: dict[str, An
         met = not goal.errors and p95 is not None and p95 < 1.0 and goal.interactions > 0
         lines.append(
             f"Goal (the largest N, {goal.sessions} sessions: no errors and p95 under 1 s): "
-            f"**{'met' if met else 'not met'}** ({len(goal.errors)} errors, p95 {ms(p95)} ms)."
+            f"**{'met' if met else 'not met'}** ({len(goal.errors)} error{'' if len(goal.errors) == 1 else 's'}, "
+            f"p95 {ms(p95)} ms)."
         )
         lines.append("")
     errors = [e for r in results for e in r.errors]
@@ -772,8 +879,15 @@ def section_text(results: list[LevelResult], command: str, options: dict[str, An
     return "\n".join(lines)
 
 
+KEPT = "### Analysis"  # a hand-written part of the section, from this heading on, survives a new run
+
+
 def write_section(text: str, path: Path = BENCHMARKS) -> None:
-    """Replace (or append) the section under SECTION in `path`, keeping every other section."""
+    """Replace (or append) the section under SECTION in `path`, keeping every other section.
+
+    Inside the section, a hand-written part that starts with the heading KEPT is kept, after the
+    new figures (it says which run it analyses).
+    """
     body = path.read_text() if path.exists() else "# Benchmarks\n\n"
     lines = body.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
@@ -782,6 +896,9 @@ def write_section(text: str, path: Path = BENCHMARKS) -> None:
         new = body.rstrip("\n") + "\n\n" + block
     else:
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        kept = next((i for i in range(start + 1, end) if lines[i].rstrip() == KEPT), None)
+        if kept is not None:
+            block += "\n" + "".join(lines[kept:end]).rstrip("\n") + "\n"
         tail = "".join(lines[end:])
         new = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -800,16 +917,26 @@ def _think(text: str) -> tuple[float, float]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 25, 50], help="N values (default 10 25 50)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds each session runs (default 60)")
     parser.add_argument("--base-url", help="an app already running on this machine (default: start one per N)")
     parser.add_argument("--server-pid", type=int, help="with --base-url: the server's pid (default: found by port)")
     parser.add_argument("--ramp", type=float, default=5.0, help="start the sessions over this many seconds")
-    parser.add_argument("--think", type=_think, default=(1.0, 4.0), help="think time LOW-HIGH seconds (1-4)")
+    parser.add_argument("--think", type=_think, default=(2.0, 8.0), help="think time LOW-HIGH seconds (2-8)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="per interaction, seconds (30)")
     parser.add_argument("--max-interactions", type=int, default=500, help="per session (500)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--server-option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Streamlit config option for the server this script starts (repeatable),\n"
+        "e.g. runner.postScriptGC=false",
+    )
     parser.add_argument("--no-write", action="store_true", help=f"do not write {BENCHMARKS.relative_to(REPO_ROOT)}")
     parser.add_argument("--note", default="", help="a sentence added under the figures (e.g. other load)")
     args = parser.parse_args(argv)
@@ -817,6 +944,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--sessions: between 1 and 200")
     if not 1 <= args.duration <= 1800:
         parser.error("--duration: between 1 and 1800 seconds")
+    if args.base_url and args.server_option:
+        parser.error("--server-option only applies to a server this script starts (no --base-url)")
+    if any("=" not in o or not re.fullmatch(r"[a-zA-Z]+\.[a-zA-Z]+", o.partition("=")[0]) for o in args.server_option):
+        parser.error("--server-option: NAME=VALUE with NAME like runner.postScriptGC")
     if not 1 <= args.max_interactions <= 10_000:
         parser.error("--max-interactions: between 1 and 10000")
     return args
@@ -849,7 +980,7 @@ def main(argv: list[str] | None = None) -> int:
             pid = args.server_pid or find_listening_pid(urlparse(args.base_url).port or 80)
             result = asyncio.run(_level(args, n, args.base_url, pid, warm=n == args.sessions[0]))
         else:
-            with started_app() as (base_url, pid):
+            with started_app(args.server_option) as (base_url, pid):
                 result = asyncio.run(_level(args, n, base_url, pid, warm=True))
         results.append(result)
         print(table_row(result), flush=True)
@@ -862,6 +993,8 @@ def main(argv: list[str] | None = None) -> int:
     server = (
         f"against {args.base_url}" if args.base_url else "a fresh server per N (`streamlit run`, temporary demo store)"
     )
+    if args.server_option:
+        server += ", server options " + ", ".join(f"`{o}`" for o in args.server_option)
     options = {
         "duration": args.duration,
         "think": args.think,
@@ -870,7 +1003,11 @@ def main(argv: list[str] | None = None) -> int:
         "server": server,
         "note": args.note,
     }
-    command = "python scripts/load.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    shown_args = list(argv if argv is not None else sys.argv[1:])
+    if "--note" in shown_args:  # the note is printed under the figures, not in the command
+        i = shown_args.index("--note")
+        del shown_args[i : i + 2]
+    command = "python scripts/load.py " + " ".join(shown_args)
     if not args.no_write:
         write_section(section_text(results, command.strip(), options, started))
         print(f"\nWrote the section “{SECTION[3:]}” of {BENCHMARKS.relative_to(REPO_ROOT)}")

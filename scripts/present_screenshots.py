@@ -6,8 +6,13 @@
 Writes docs/presenter/{light,dark}-slide{1..5}.png: what a projector shows (the viewport, not the
 page's full height). Uses Debian's Chromium through Playwright (set CHROMIUM=/path for another);
 every request to another host is aborted, so the shots show presenter mode as it reads offline.
-Dark mode is the browser's `prefers-color-scheme: dark`, which Streamlit follows by default; the
-script checks the app really turned dark before it shoots.
+
+Dark: the browser asks for `prefers-color-scheme: dark`, but .streamlit/config.toml sets a custom
+theme (`[theme] primaryColor`) with no `[theme.light]`/`[theme.dark]` sections, so Streamlit offers
+that one light theme only and ignores the browser. The dark shots therefore come from an app run
+with Streamlit's own theme setting `theme.base = "dark"` (here the STREAMLIT_THEME_BASE=dark
+environment variable; `streamlit run dashboard.py --theme.base dark` does the same). The script
+checks the background really is dark before it shoots.
 
 tests/test_present.py imports `open_slide` and the constants from here for its browser test.
 """
@@ -15,8 +20,11 @@ tests/test_present.py imports `open_slide` and the constants from here for its b
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.browser_support import (  # noqa: E402
+from tests.browser_support import (
     DECK_CANVAS,
     PLOTLY,
     AppServer,
@@ -43,6 +51,29 @@ KPI_NUMBER = ".rsp-kpi-value"
 SLIDE_CONTENT = {1: [KPI_NUMBER], 2: [DECK_CANVAS], 3: [PLOTLY], 4: [PLOTLY], 5: [KPI_NUMBER, PLOTLY]}
 # A long interval: the slide stays put while it is photographed, and the bar shows "Pause" (playing).
 LINK = "/?present=1&interval=60&slide={slide}"
+# Streamlit settings per colour scheme, as environment variables of the app's process.
+THEME_ENV = {"light": {}, "dark": {"STREAMLIT_THEME_BASE": "dark"}}
+
+
+@contextmanager
+def app_server(scheme: str = "light") -> Iterator[AppServer]:
+    """The real app on a free port against a temp demo store, themed for `scheme`."""
+    env = THEME_ENV[scheme]
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)  # AppServer hands its own environment to the app's process
+    try:
+        server = AppServer(startup_timeout=60).start()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.cleanup()
 
 
 def app_background(page: Any) -> tuple[int, int, int]:
@@ -67,7 +98,7 @@ def open_slide(browser: Any, base_url: str, slide: int, scheme: str = "light", e
         page.wait_for_selector(content)
     wait_idle(page)
     if DECK_CANVAS in contents:
-        wait_map_drawn(page)
+        wait_map_drawn(page, share=0.15)  # Connecticut covers about a third of the map's box
     r, g, b = app_background(page)
     dark = (r + g + b) / 3 < 96
     if dark != (scheme == "dark"):
@@ -75,6 +106,13 @@ def open_slide(browser: Any, base_url: str, slide: int, scheme: str = "light", e
     page.mouse.move(VIEWPORT["width"] - 5, VIEWPORT["height"] - 5)  # nothing hovered in the shot
     page.wait_for_timeout(900)  # charts finish their entry transitions, the map its first frame
     return context, page
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def shoot_all(base_url: str, out_dir: Path, slides: list[int], schemes: list[str]) -> list[Path]:
@@ -98,7 +136,7 @@ def shoot_all(base_url: str, out_dir: Path, slides: list[int], schemes: list[str
                                        return m ? m.scrollHeight - m.clientHeight : 0; }"""
                         )
                         note = f", {overflow}px below the fold" if overflow > 0 else ""
-                        print(f"{target.relative_to(REPO_ROOT)}  ({time.monotonic() - started:.1f}s{note})")
+                        print(f"{_shown_path(target)}  ({time.monotonic() - started:.1f}s{note})")
                     finally:
                         context.close()
         finally:
@@ -116,12 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.base_url:
         shoot_all(args.base_url, args.out, args.slides, args.schemes)
         return 0
-    with AppServer() as server:
-        try:
-            shoot_all(server.base_url, args.out, args.slides, args.schemes)
-        except Exception:
-            print(server.log()[-5000:], file=sys.stderr)
-            raise
+    for scheme in args.schemes:
+        with app_server(scheme) as server:
+            try:
+                shoot_all(server.base_url, args.out, args.slides, [scheme])
+            except Exception:
+                print(server.log()[-5000:], file=sys.stderr)
+                raise
     return 0
 
 

@@ -1,7 +1,8 @@
 """The command line of the import pipeline: `python -m rsp_data import | history | rollback`.
 
-Each test runs the real command in a subprocess (cwd = the repository root) against a SQLite
-store in tmp_path, passed with --url.
+Each test runs the real command in a subprocess (cwd = the repository root) against a store
+passed with --url, twice: a SQLite file and a database of the test run's PostgreSQL server
+(conftest.py's `stores`), with the same expected output.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from rsp_data import schema
 from rsp_data.schema import METRIC_COLUMNS
@@ -42,11 +45,20 @@ def row_for(rsp_id: str, month: date, values: dict[str, int]) -> list[str]:
     return [rsp_id, f"{month:%Y-%m}", *(str(values[m]) for m in METRIC_COLUMNS)]
 
 
+def plain(value):
+    """Datetimes timezone-aware in UTC: PostgreSQL returns them aware, SQLite naive (stored as UTC)."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    return value
+
+
 def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every table, ordered by primary key, values normalised."""
     out = {}
     with engine.connect() as conn:
         for table in schema.metadata.sorted_tables:
-            out[table.name] = sorted((tuple(r) for r in conn.execute(select(table))), key=repr)
+            rows = conn.execute(select(table).order_by(*table.primary_key.columns))
+            out[table.name] = [tuple(plain(v) for v in row) for row in rows]
     return out
 
 
@@ -69,20 +81,37 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def copy_store(template_url: str, directory: Path) -> str:
+    """A new store holding the template's contents: a copy of the SQLite file, or on PostgreSQL
+    a new database made with CREATE DATABASE ... TEMPLATE (the template must have no connections)."""
+    template = make_url(template_url)
+    if template.get_backend_name() == "sqlite":
+        path = directory / "s.sqlite"
+        shutil.copyfile(template.database, path)
+        return f"sqlite:///{path}"
+    database = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:  # generated names, not input
+            conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"'))
+    finally:
+        admin.dispose()
+    return template.set(database=database).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="module")
-def demo_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cli-demo") / "s.sqlite"
-    eng = make_engine(f"sqlite:///{path}")
+def demo_template(stores) -> str:
+    """URL of one store built by init_store(..., demo=True) on the module's backend; tests get copies."""
+    url = stores.url("cli-demo")
+    eng = make_engine(url)
     init_store(eng, demo=True)
     eng.dispose()
-    return path
+    return url
 
 
 @pytest.fixture
 def store(demo_template, tmp_path):
-    path = tmp_path / "s.sqlite"
-    shutil.copyfile(demo_template, path)
-    url = f"sqlite:///{path}"
+    url = copy_store(demo_template, tmp_path)
     eng = make_engine(url)
     yield url, eng
     eng.dispose()
@@ -212,8 +241,8 @@ def test_import_twice_says_already_imported(store, tmp_path):
     assert after == before
 
 
-def test_import_into_a_fresh_store_from_init(tmp_path):
-    url = f"sqlite:///{tmp_path}/fresh.sqlite"
+def test_import_into_a_fresh_store_from_init(stores, tmp_path):
+    url = stores.url("fresh")
     made = cli("init", "--url", url)
     assert made.returncode == 0, made.stderr
     path = tmp_path / "first.csv"

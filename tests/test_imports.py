@@ -1,7 +1,9 @@
 """The import pipeline (rsp_data/imports.py): validation, plan, apply, rollback, templates.
 
-Every store here is a real SQLite file in tmp_path, initialised with the committed demo data
-(`init_store(make_engine(...), demo=True)`); fixture files are built in the tests as bytes.
+Every test that writes runs twice, on a SQLite file and on a database of the test run's
+PostgreSQL server (conftest.py's `stores`), each a fresh copy of one store initialised with the
+committed demo data (`init_store(..., demo=True)`), with the same expected numbers. Fixture files
+are built in the tests as bytes.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.engine import make_url
 
 from rsp_data import imports, schema
 from rsp_data.imports import (
@@ -76,12 +80,24 @@ def xlsx_bytes(rows, header=HEADER, *, setup=None) -> bytes:
     return out.getvalue()
 
 
+def plain(value):
+    """A value as every backend gives it back: datetimes timezone-aware, in UTC.
+
+    PostgreSQL returns timestamptz values aware (in the server's zone); SQLite stores UTC
+    and returns them naive.
+    """
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    return value
+
+
 def snapshot(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every table of the store, in a stable order."""
+    """Every row of every table of the store, ordered by primary key, values normalised."""
     out = {}
     with engine.connect() as conn:
         for table in schema.metadata.sorted_tables:
-            out[table.name] = sorted((tuple(r) for r in conn.execute(select(table))), key=repr)
+            rows = conn.execute(select(table).order_by(*table.primary_key.columns))
+            out[table.name] = [tuple(plain(v) for v in row) for row in rows]
     return out
 
 
@@ -105,7 +121,7 @@ def metrics(engine: Engine, rsp_id: str, month: date) -> dict[str, int]:
 def batches(engine: Engine) -> list[dict]:
     with engine.connect() as conn:
         return [
-            dict(r)
+            {k: plain(v) for k, v in r.items()}
             for r in conn.execute(select(schema.import_batches).order_by(schema.import_batches.c.batch_id)).mappings()
         ]
 
@@ -116,7 +132,7 @@ def history(engine: Engine, batch_id: int | None = None) -> list[dict]:
     if batch_id is not None:
         stmt = stmt.where(h.c.batch_id == batch_id)
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+        return [{k: plain(v) for k, v in r.items()} for r in conn.execute(stmt).mappings()]
 
 
 def demo_batch_id(engine: Engine) -> int:
@@ -149,38 +165,81 @@ def assert_problems(problems, expected) -> None:
 @dataclass
 class Store:
     engine: Engine
-    path: Path
+    path: Path | None  # the SQLite file; None on PostgreSQL
     url: str
 
 
+def copy_store(template_url: str, directory: Path) -> tuple[str, Path | None]:
+    """A new store holding the template's contents: a copy of the SQLite file, or on PostgreSQL
+    a new database made with CREATE DATABASE ... TEMPLATE (the template must have no connections)."""
+    template = make_url(template_url)
+    if template.get_backend_name() == "sqlite":
+        path = directory / "s.sqlite"
+        shutil.copyfile(template.database, path)
+        return f"sqlite:///{path}", path
+    database = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:  # generated names, not input
+            conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"'))
+    finally:
+        admin.dispose()
+    return template.set(database=database).render_as_string(hide_password=False), None
+
+
+def drop_store(url: str) -> None:
+    """Drop a PostgreSQL copy (ending any connection a killed import left); SQLite files go with tmp_path."""
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
-def demo_template(tmp_path_factory) -> Path:
-    """One store built by init_store(..., demo=True); each test gets a fresh copy of its file."""
-    path = tmp_path_factory.mktemp("demo-template") / "s.sqlite"
-    eng = make_engine(f"sqlite:///{path}")
+def demo_template(stores) -> str:
+    """URL of one store built by init_store(..., demo=True) on the module's backend; tests get copies."""
+    url = stores.url("demo-template")
+    eng = make_engine(url)
     init_store(eng, demo=True)
     eng.dispose()
-    return path
+    return url
 
 
 @pytest.fixture
 def store(demo_template, tmp_path) -> Store:
-    path = tmp_path / "s.sqlite"
-    shutil.copyfile(demo_template, path)
-    url = f"sqlite:///{path}"
+    """A fresh copy of the demo store, for a test that writes."""
+    url, path = copy_store(demo_template, tmp_path)
     eng = make_engine(url)
     yield Store(eng, path, url)
     eng.dispose()
+    drop_store(url)
+
+
+@pytest.fixture(scope="module")
+def untouched(demo_template, tmp_path_factory) -> Store:
+    """One copy of the demo store shared by the tests of rejected files: a rejection writes nothing,
+    which every one of them checks (a write would fail that test, not a later one)."""
+    url, path = copy_store(demo_template, tmp_path_factory.mktemp("untouched"))
+    eng = make_engine(url)
+    yield Store(eng, path, url)
+    eng.dispose()
+    drop_store(url)
 
 
 def assert_rejected_and_untouched(store: Store, content: bytes, file_name: str):
     """apply_import raises ImportRejected and writes nothing at all; returns the rejection's report."""
     before = snapshot(store.engine)
-    before_bytes = file_digest(store.path)
+    before_bytes = file_digest(store.path) if store.path else None
     with pytest.raises(ImportRejected) as caught:
         apply_import(store.engine, content, file_name, "tester", today=TODAY)
-    assert snapshot(store.engine) == before
-    assert file_digest(store.path) == before_bytes
+    assert snapshot(store.engine) == before  # every table, every row: both backends
+    if store.path:  # SQLite: not a byte of the file changed either
+        assert file_digest(store.path) == before_bytes
     assert "nothing was written" in str(caught.value)
     return caught.value.report
 
@@ -343,15 +402,15 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("content", "file_name", "expected"), BAD_INPUTS)
-def test_bad_input_is_reported_and_rejects_the_whole_file(store, content, file_name, expected):
+def test_bad_input_is_reported_and_rejects_the_whole_file(untouched, content, file_name, expected):
     report = validate(content, file_name, today=TODAY)
     assert not report.ok
-    rejected = assert_rejected_and_untouched(store, content, file_name)
+    rejected = assert_rejected_and_untouched(untouched, content, file_name)
     assert [key(p) for p in rejected.errors] == [key(p) for p in report.errors]
     assert_problems(report.errors, expected)
 
 
-def test_many_problems_are_all_reported_at_once(store):
+def test_many_problems_are_all_reported_at_once(untouched):
     content = csv_bytes(
         [
             ["capital-tech", "2025-03", "1", "2", "3", "0", ""],  # unknown id
@@ -382,19 +441,19 @@ def test_many_problems_are_all_reported_at_once(store):
     report = validate(content, "many.csv", today=TODAY)
     assert len(report.errors) == 12
     assert_problems(report.errors, expected)
-    rejected = assert_rejected_and_untouched(store, content, "many.csv")
+    rejected = assert_rejected_and_untouched(untouched, content, "many.csv")
     assert len(rejected.errors) == 12
     assert rejected.text().startswith("many.csv: 12 error(s), 0 warning(s); nothing was written")
     assert len(rejected.text().splitlines()) == 13
 
 
-def test_a_count_too_large_to_store_is_a_problem_not_a_crash(store):
+def test_a_count_too_large_to_store_is_a_problem_not_a_crash(untouched):
     """A count no database integer column holds is reported like any other bad cell (no OverflowError)."""
     huge = "1" + "0" * 22
     content = csv_bytes([["northwest-ace", "2022-06", huge, "1", "1", "1"]])
     report = validate(content, "huge.csv", today=TODAY)
     assert [key(p) for p in report.errors] == [(2, "employers_engaged", huge)]
-    assert_rejected_and_untouched(store, content, "huge.csv")
+    assert_rejected_and_untouched(untouched, content, "huge.csv")
 
 
 def test_problem_text_names_row_column_value_and_reason():
@@ -466,9 +525,9 @@ def test_xlsx_months_stored_as_dates_are_read_as_year_month(store):
     assert fact(store.engine, "northwest-ace", date(2022, 5, 1)) is not None
 
 
-def test_xlsx_formula_is_rejected_with_its_cell_reference(store):
+def test_xlsx_formula_is_rejected_with_its_cell_reference(untouched):
     content = xlsx_bytes([["capital-technology", "2025-03", 1, 2, 3, 0]], setup=lambda s: s.__setitem__("E2", "=1+2"))
-    report = assert_rejected_and_untouched(store, content, "f.xlsx")
+    report = assert_rejected_and_untouched(untouched, content, "f.xlsx")
     formula = [p for p in report.errors if "a formula" in p.reason]
     assert [key(p) for p in formula] == [(2, "trainees_completed (cell E2)", "=1+2")]
 
@@ -480,14 +539,14 @@ def test_xlsx_formula_cell_is_not_also_reported_as_blank():
     assert_problems(report.errors, [(2, "trainees_completed (cell E2)", "=1+2", "a formula")])
 
 
-def test_xlsx_merged_cells_are_rejected_with_the_range(store):
+def test_xlsx_merged_cells_are_rejected_with_the_range(untouched):
     def merge(sheet):
         sheet.merge_cells("C3:D3")
 
     content = xlsx_bytes(
         [["capital-technology", "2025-03", 1, 2, 3, 0], ["capital-technology", "2025-04", 5, None, 3, 0]], setup=merge
     )
-    report = assert_rejected_and_untouched(store, content, "m.xlsx")
+    report = assert_rejected_and_untouched(untouched, content, "m.xlsx")
     merged = [p for p in report.errors if "merged cells" in p.reason]
     assert [key(p) for p in merged] == [(3, "", "C3:D3")]
     assert all(p.row == 3 for p in report.errors)

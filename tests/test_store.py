@@ -1,4 +1,8 @@
-"""The metrics store: idempotent init, registry updates in place, readiness checks, the CLI, the URL."""
+"""The metrics store: idempotent init, registry updates in place, readiness checks, the CLI, the URL.
+
+Every test that builds a store runs twice, on SQLite and on the test run's PostgreSQL server
+(the `stores` fixture of conftest.py), with the same expected numbers.
+"""
 
 from __future__ import annotations
 
@@ -40,8 +44,9 @@ def count(engine, table, *where) -> int:
 
 
 @pytest.fixture
-def fresh(tmp_path):
-    eng = make_engine(f"sqlite:///{tmp_path}/store.sqlite")
+def fresh(stores):
+    """An empty database (no tables) on the module's backend."""
+    eng = make_engine(stores.url("store"))
     yield eng
     eng.dispose()
 
@@ -194,9 +199,9 @@ def test_check_ready_passes_after_init(fresh):
     check_ready(fresh)  # no exception
 
 
-def test_open_store_on_a_configured_empty_store_raises(tmp_path, monkeypatch):
+def test_open_store_on_a_configured_empty_store_raises(stores, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    url = f"sqlite:///{tmp_path}/configured.sqlite"
+    url = stores.url("configured")
     with pytest.raises(StoreNotReady):
         open_store(url)
     # it does not fill a store that is not the embedded default
@@ -220,8 +225,8 @@ def _cli(*args):
     )
 
 
-def test_cli_init_demo_is_idempotent(tmp_path):
-    url = f"sqlite:///{tmp_path}/cli.sqlite"
+def test_cli_init_demo_is_idempotent(stores):
+    url = stores.url("cli")
     first = _cli("init", "--demo", "--url", url)
     assert first.returncode == 0, first.stderr
     assert "created tables" in first.stdout
@@ -240,6 +245,18 @@ def test_cli_init_demo_is_idempotent(tmp_path):
 def test_cli_requires_a_command():
     result = _cli()
     assert result.returncode != 0
+
+
+def test_cli_viewer_role_refuses_a_sqlite_store(tmp_path):
+    """SQLite has no roles: the viewing app gets a file it can only read instead (file permissions)."""
+    url = f"sqlite:///{tmp_path}/store.sqlite"
+    assert _cli("init", "--url", url).returncode == 0
+    before = (tmp_path / "store.sqlite").read_bytes()
+    result = _cli("viewer-role", "rsp_viewer", "--url", url)
+    assert result.returncode != 0
+    assert "needs a PostgreSQL store" in result.stderr
+    assert "file permissions" in result.stderr
+    assert (tmp_path / "store.sqlite").read_bytes() == before
 
 
 # --------------------------------------------------------------------------- the URL

@@ -17,13 +17,6 @@ from ui.format import metric_value
 from ui.theme import GOAL, NEUTRAL, colour_for, hex_to_rgb, shade
 
 GEOJSON_FILE = DATA_DIR / "ct_regions.geojson"
-# A complete MapLibre style with no sources: no tiles, fonts or style file are fetched, so the map
-# reads on a projector with no internet. (With no style at all, Streamlit fills in an online one.)
-NO_BASEMAP = {
-    "version": 8,
-    "sources": {},
-    "layers": [{"id": "background", "type": "background", "paint": {"background-color": "rgba(0, 0, 0, 0)"}}],
-}
 # Connecticut fills a 1280-px-wide view at this zoom; no basemap tiles are drawn.
 CT_VIEW = pdk.ViewState(latitude=41.52, longitude=-72.72, zoom=7.7, pitch=0, bearing=0)
 
@@ -309,14 +302,25 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
             font_settings={"sdf": True},
         ),
     ]
-    return pdk.Deck(
+    deck = pdk.Deck(
         layers=layers,
         initial_view_state=CT_VIEW,
-        map_style=NO_BASEMAP,
-        map_provider="mapbox",  # pydeck's requirement for a style given inline; nothing is fetched
+        map_provider=None,
         # Plain text, not HTML: names from the registry or an import are never interpreted as markup.
         tooltip={"text": "{tooltip}", "style": {"fontSize": "14px", "maxWidth": "340px", "whiteSpace": "pre-line"}},
     )
+    return without_basemap(deck)
+
+
+def without_basemap(deck: pdk.Deck) -> pdk.Deck:
+    """No basemap, nothing fetched: the map reads on a projector with no internet.
+
+    With no style at all, Streamlit's map component fills in an online Carto basemap; a style
+    given as an object makes it fail. A non-empty style value that names no source does neither
+    (checked in tests/test_browser.py: the map draws and no request leaves the machine).
+    """
+    deck.map_style = [""]
+    return deck
 
 
 def profile_trend(monthly: pd.DataFrame, title: str, subtitle: str = "") -> go.Figure:

@@ -30,10 +30,10 @@ import math
 import time
 from collections.abc import Mapping, MutableMapping
 from datetime import date
-from urllib.parse import urlparse
 
 import pandas as pd
 import plotly.graph_objects as go
+import pydeck as pdk
 import streamlit as st
 
 from queries.data import illustrative_share
@@ -44,9 +44,9 @@ from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from rsp_data.registry import registry
-from ui import charts, routes, state
+from ui import charts, state
 from ui.format import metric_value
-from ui.theme import SECTOR_COLOURS
+from ui.theme import GOAL, SECTOR_COLOURS
 
 INTERVALS = (10, 20, 30, 60)
 DEFAULT_INTERVAL = 20
@@ -70,6 +70,10 @@ K_NOTICES = "_present_notices"  # notices about the link's presenter parameters
 K_NOTICES_DONE = "_present_notices_done"  # the presenter has moved on from the first slide
 W_INTERVAL = "present_interval_choice"  # the interval widget
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
+# Sized for 1920×1080: the slide's header takes about 260 px of the height.
+MAP_HEIGHT, MAP_ZOOM = 760, 8.3
+TREND_HEIGHT, MATRIX_MAX_HEIGHT, SPOTLIGHT_CHART_HEIGHT = 780, 780, 560
+TITLE_ONE_LINE, TITLE_SECOND_LINE = 64, 64  # characters that fit one line at 1920 px; a line's height
 
 CSS = """
 <style>
@@ -98,25 +102,25 @@ html { font-size: 18px !important; }
 .rsp-notice { font-size: 0.95rem; opacity: 0.9; }
 .rsp-kpis { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 1.1rem; }
 .rsp-kpi {
-  border: 2px solid rgba(128, 128, 128, 0.45); border-radius: 0.8rem; padding: 1rem 1.2rem 0.9rem; min-width: 0;
+  border: 2px solid rgba(128, 128, 128, 0.45); border-radius: 0.8rem; padding: 1.3rem 1.3rem 1.2rem; min-width: 0;
 }
 .rsp-kpi-value {
-  font-size: 5.6rem; font-weight: 800; line-height: 1.02; font-variant-numeric: tabular-nums;
+  font-size: min(6.4rem, 5.6vw); font-weight: 800; line-height: 1.02; font-variant-numeric: tabular-nums;
   letter-spacing: -0.02em; white-space: nowrap;
 }
-.rsp-kpis.rsp-compact .rsp-kpi-value { font-size: 4rem; }
+.rsp-kpis.rsp-compact .rsp-kpi-value { font-size: min(4.4rem, 4vw); }
 .rsp-kpi-label { font-size: 1.45rem; font-weight: 700; margin-top: 0.35rem; }
 .rsp-kpi-note { font-size: 1.05rem; opacity: 0.85; margin-top: 0.2rem; }
-.rsp-goal { margin-top: 0.4rem; }
+.rsp-goal { margin-top: 3rem; }
 .rsp-goal-head { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; }
-.rsp-goal-name { font-size: 1.9rem; font-weight: 700; }
-.rsp-goal-figure { font-size: 3.4rem; font-weight: 800; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.rsp-goal-name { font-size: 2.2rem; font-weight: 800; }
+.rsp-goal-figure { font-size: 4.2rem; font-weight: 800; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .rsp-goal-track {
-  position: relative; height: 3.2rem; border-radius: 0.6rem; overflow: hidden;
+  position: relative; height: 4.2rem; border-radius: 0.6rem; overflow: hidden;
   background: rgba(128, 128, 128, 0.28); border: 2px solid rgba(128, 128, 128, 0.55);
 }
 .rsp-goal-fill { height: 100%; background: #0072B2; }
-.rsp-goal-note { font-size: 1.35rem; margin-top: 0.6rem; line-height: 1.45; }
+.rsp-goal-note { font-size: 1.6rem; margin-top: 0.9rem; line-height: 1.45; }
 .rsp-legend { font-size: 1.5rem; line-height: 1.6; }
 .rsp-legend table { border-collapse: collapse; width: 100%; }
 .rsp-legend td { padding: 0.1rem 0.4rem; border: none; }
@@ -124,6 +128,9 @@ html { font-size: 18px !important; }
 .rsp-legend h3 { font-size: 1.5rem !important; font-weight: 800; margin: 0.6rem 0 0.2rem; padding: 0; }
 .rsp-dot { font-size: 1.6em; line-height: 1; vertical-align: -0.1em; }
 .rsp-small { font-size: 1.05rem; opacity: 0.9; line-height: 1.4; }
+/* Chart labels in the theme's text colour (plotly's default grey is too faint on a projector). */
+[data-testid="stPlotlyChart"] :is(.xtick, .ytick, .g-xtitle, .g-ytitle, .legendtext, .gtitle) text,
+[data-testid="stPlotlyChart"] :is(.legendtext, .gtitle) { fill: currentColor !important; opacity: 1 !important; }
 </style>
 """
 
@@ -235,7 +242,7 @@ def show(filters: Filters, notices: list[str]) -> None:
     plan = slide_plan(filters)
     st.session_state[K_PLAN] = plan
     _read_url(len(plan))
-    _control_bar(filters, len(plan))
+    _control_bar(len(plan))
     _write_url()
     # The slide on screen from now: a timer run of the fragment advances once the interval has passed.
     st.session_state[K_SHOWN_AT] = time.monotonic()
@@ -245,11 +252,15 @@ def show(filters: Filters, notices: list[str]) -> None:
 
 
 def slide_plan(filters: Filters) -> list[str]:
-    """The slide keys in order; spotlights for every partnership inside the filters, most placements first."""
-    mine = _partnerships_in(filters)
+    """The slide keys in order; a spotlight for every partnership inside the filters, most placements first.
+
+    A partnership with no figures in the chosen months (not launched yet) gets no spotlight.
+    """
     placed = state.query(metrics_by, filters, "partnership")
     by_id = dict(zip(placed["group_id"], placed["placements"], strict=True))
-    mine = mine.assign(_placed=[by_id.get(r, 0) for r in mine["rsp_id"]])
+    mine = _partnerships_in(filters)
+    mine = mine[mine["rsp_id"].isin(list(by_id))]
+    mine = mine.assign(_placed=[by_id[r] for r in mine["rsp_id"]])
     ordered = mine.sort_values(["_placed", "name"], ascending=[False, True], kind="stable")
     return [*FIXED_SLIDES, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
 
@@ -310,7 +321,7 @@ def _interval_changed() -> None:
     st.session_state[K_INTERVAL] = st.session_state.get(W_INTERVAL) or DEFAULT_INTERVAL
 
 
-def _control_bar(filters: Filters, total: int) -> None:
+def _control_bar(total: int) -> None:
     """Previous, Pause/Play, Next, the counter, the interval and the way out, in one slim row."""
     paused = st.session_state[K_PAUSED]
     bar = st.container(horizontal=True, vertical_alignment="center", gap="small", key="present_bar")
@@ -361,26 +372,28 @@ def _control_bar(filters: Filters, total: int) -> None:
             width="content",
         )
         st.space("stretch")
-        st.page_link(
-            _current_page(),
-            label="Exit presenter mode",
+        st.button(
+            "Exit presenter mode",
+            key="present_exit",
             icon=":material/close_fullscreen:",
-            query_params=state.filter_params(filters),
+            type="tertiary",
+            on_click=_exit,
+            help="Back to this page with its sidebar; the filters stay",
         )
     st.session_state[K_INTERVAL] = st.session_state.get(W_INTERVAL) or DEFAULT_INTERVAL
 
 
-def _current_page() -> str:
-    """The page file behind the address bar (presenter mode keeps the page's path), else the Overview."""
-    try:
-        path = urlparse(st.context.url or "").path.rstrip("/")
-    except Exception:  # no browser context (tests): the landing page
-        path = ""
-    last = path.rsplit("/", 1)[-1] if path else ""
-    for page_file, _title, _icon in routes.ROUTES:
-        if last and page_file.rsplit("/", 1)[-1].removesuffix(".py") == last:
-            return page_file
-    return routes.ROUTES[0][0]
+def _exit() -> None:
+    """Leave presenter mode on the same page, keeping the filter parameters.
+
+    A button, not an st.page_link: a page link to the page already open changes what the server
+    runs but leaves the old address (with `present=1`) in the browser, so a reload would present
+    again. Deleting the parameters here updates the address bar, and this same run, no longer
+    presenting, draws the page with its sidebar.
+    """
+    for name in ("present", *PRESENTER_PARAMS):
+        if name in st.query_params:
+            del st.query_params[name]
 
 
 def _slide_view(filters: Filters, plan: list[str], filter_notices: list[str]) -> None:
@@ -409,7 +422,11 @@ def _slide_view(filters: Filters, plan: list[str], filter_notices: list[str]) ->
 # ---------------------------------------------------------------- slide parts
 
 
-def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, extra: str = "") -> None:
+def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, extra: str = "") -> int:
+    """The kicker, the title (the finding), the as-of month, the scope and the illustrative-data label.
+
+    Returns the pixels the content below gives up when the title needs a second line.
+    """
     st.html(f'<div class="rsp-kicker">{html.escape(kicker)}</div>')
     st.title(title, anchor=False)
     bits = []
@@ -422,6 +439,7 @@ def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, 
         label = "Illustrative data" if share >= 1 else f"{share:.0%} illustrative data"
         badge = f'<span class="rsp-badge">{label}</span>'
     st.html(f'<div class="rsp-meta">{" · ".join(bits)}{badge}</div>')
+    return TITLE_SECOND_LINE if len(title) > TITLE_ONE_LINE else 0
 
 
 def _kpi_tiles(kpis: dict, *, compact: bool = False, notes: dict[str, str] | None = None) -> None:
@@ -548,16 +566,26 @@ def _slide_map(filters: Filters) -> None:
     else:
         k = len(markers)
         title = f"{top.group_name} region: {top.placements:,} placements by {k} partnership{'s' if k != 1 else ''}"
-    _header(kicker, title, filters, kpis["as_of_label"])
+    lost = _header(kicker, title, filters, kpis["as_of_label"])
     deck = charts.region_map(by_region, markers, "placements")
-    for layer in deck.layers:  # larger labels and an outline that shows on a dark background too
+    # Fill the taller presenter view; larger labels in the app's own font; an outline that shows
+    # on a dark background too.
+    # No basemap at all, whatever charts.region_map sets: Streamlit's frontend fills in an online
+    # (CARTO) style when the spec has none and fails on a style given as an object; a style list
+    # of one empty string is neither, so nothing is fetched and nothing but the layers is drawn.
+    deck.map_style = [""]
+    deck.initial_view_state = pdk.ViewState(
+        latitude=charts.CT_VIEW.latitude, longitude=charts.CT_VIEW.longitude, zoom=MAP_ZOOM, pitch=0, bearing=0
+    )
+    for layer in deck.layers:
         if layer.id == "region-labels":
-            layer.get_size = 24
+            layer.get_size = 26
+            layer.font_family = '"Source Sans", "Source Sans Pro", sans-serif'
         elif layer.id == "state-outline":
             layer.get_line_color = [128, 128, 128]
     left, right = st.columns([3, 1], vertical_alignment="top")
     with left:
-        st.pydeck_chart(deck, height=720)
+        st.pydeck_chart(deck, height=MAP_HEIGHT - lost)
     sector_names = dict(zip(markers["sector_id"], markers["sector_name"], strict=False))
     rows = "".join(
         f'<tr><td>{html.escape(r.group_name)}</td><td class="rsp-num">{r.placements:,}</td></tr>'
@@ -605,19 +633,21 @@ def _slide_trend(filters: Filters) -> None:
     else:
         title = f"{kpis['placements']:,} placements in the chosen months"
         grant_monthly = None
-    _header(kicker, title, filters, kpis["as_of_label"])
+    lost = _header(kicker, title, filters, kpis["as_of_label"])
     fig = charts.trend_chart(series, "placements", "cumulative", None, "Cumulative placements", grant_monthly, goal)
     for trace in fig.data:  # the grant line is the story: bold; every partnership in view: quieter
         if trace.name == "All partnerships":
             trace.name = "All partnerships in view, from the start of the range"
-            trace.line.color = "#56B4E9"
+            trace.line.color = "#8C8C8C"
             trace.line.width = 3
         else:
-            trace.line.width = 5
-            trace.line.color = "#D55E00"
+            trace.line.width = 6
+            trace.line.color = "#0072B2"
             trace.line.dash = "solid"
-    fig.update_layout(legend={"y": 1.02})
-    st.plotly_chart(_big(fig, 700, "Cumulative placements against the Good Jobs Challenge goal"), config=PLOTLY_CONFIG)
+    fig = _big(fig, TREND_HEIGHT - lost, "")
+    fig.update_layout(margin={"t": 50}, legend={"y": 1.0, "x": 0, "font": {"size": 22}})
+    fig.update_annotations(font={"size": 24, "color": GOAL})
+    st.plotly_chart(fig, config=PLOTLY_CONFIG)
 
 
 def _slide_matrix(filters: Filters) -> None:
@@ -640,7 +670,7 @@ def _slide_matrix(filters: Filters) -> None:
         )
     else:
         title = f"{sector_totals.index[0]} in {region_totals.index[0]}: {total:,} placements"
-    _header(kicker, title, filters, kpis["as_of_label"])
+    lost = _header(kicker, title, filters, kpis["as_of_label"])
     z = table.to_numpy(dtype="float64")
     text = [["" if math.isnan(v) else f"{v:,.0f}" for v in row] for row in z]
     fig = go.Figure(
@@ -650,7 +680,7 @@ def _slide_matrix(filters: Filters) -> None:
             y=[f"{s} ({int(sector_totals[s]):,})" for s in table.index],
             text=text,
             texttemplate="%{text}",
-            textfont={"size": 30},
+            textfont={"size": 34},
             colorscale="Blues",
             showscale=False,
             xgap=4,
@@ -660,8 +690,12 @@ def _slide_matrix(filters: Filters) -> None:
     )
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_xaxes(side="top", automargin=True)
-    height = min(720, 170 + 95 * len(table.index))
-    st.plotly_chart(_big(fig, height), config=PLOTLY_CONFIG)
+    height = min(MATRIX_MAX_HEIGHT - lost, 190 + 100 * len(table.index))
+    fig = _big(fig, height)
+    fig.update_xaxes(tickfont={"size": 24})
+    fig.update_yaxes(tickfont={"size": 24})
+    fig.update_layout(margin={"t": 20})
+    st.plotly_chart(fig, config=PLOTLY_CONFIG)
     st.html(
         '<div class="rsp-small">Placements summed over the chosen months; totals in brackets. '
         "An empty cell: no partnership of that sector in that region.</div>"
@@ -678,15 +712,17 @@ def _slide_spotlight(filters: Filters, rsp_id: str, number: int, count: int) -> 
     if p["launched"]:
         facts.append(f"Launched {p['launched']}")
     facts.append("Good Jobs Challenge supported" if p["gjc_supported"] else "Not grant-supported")
+    if p["name_source"] == "descriptive":
+        facts.append("Descriptive name (none published)")
     if own["months"] == 0:
         _header(kicker, f"{p['name']}: no figures in the chosen months", mine, None, extra=" · ".join(facts))
         return
     n = int(own["placements"])
     title = f"{p['name']} placed {n:,} {'person' if n == 1 else 'people'}"
-    _header(kicker, title, mine, own["as_of_label"], extra=" · ".join(facts))
+    lost = _header(kicker, title, mine, own["as_of_label"], extra=" · ".join(facts))
     _kpi_tiles(own, compact=True)
     monthly = state.query(monthly_totals, mine, None)
     fig = charts.profile_trend(monthly, "People trained and placed each quarter")
-    st.plotly_chart(_big(fig, 520, "People trained and placed each quarter"), config=PLOTLY_CONFIG)
-    if p["name_source"] == "descriptive":
-        st.html('<div class="rsp-small">No public name was found: the name describes its sector and region.</div>')
+    fig = _big(fig, SPOTLIGHT_CHART_HEIGHT - lost, "People trained and placed each quarter")
+    fig.update_layout(legend={"y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"})
+    st.plotly_chart(fig, config=PLOTLY_CONFIG)

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help run test e2e lint format init migrate demo-data regions clean system-packages
+.PHONY: help run test e2e lint format init migrate load demo-data regions clean system-packages
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ demo-data: $(VENV)/.dev ## regenerate rsp_data/data/demo_metrics.csv (seeded: sa
 
 regions: $(VENV)/.dev ## regenerate rsp_data/data/ct_regions.geojson from the Census county shapes
 	$(BIN)/python scripts/build_regions_geojson.py
+
+load: $(VENV)/.dev ## load test: 10, 25 and 50 concurrent sessions, 60 s each, figures into docs/benchmarks.md
+	$(BIN)/python scripts/load.py --sessions 10 25 50 --duration 60
 
 clean: ## remove the virtual environment and the embedded store
 	rm -rf $(VENV) var

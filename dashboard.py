@@ -11,6 +11,7 @@ PAGES = routes.pages()
 # own menu clears the URL's query string on a page switch.
 navigation = st.navigation(PAGES, position="hidden")
 
+state.begin_run()
 state.hide_unescaped_downloads()
 state.engine()  # a plain message instead of a page when the store is unavailable
 state.refresh_data_version()

@@ -516,12 +516,18 @@ class ImportResult:
         )
 
 
+def _clean_text(value: str, limit: int) -> str:
+    """Names from uploads and sign-ins, made storable everywhere: no control characters
+    (PostgreSQL text cannot hold NUL), bounded length."""
+    return "".join(ch for ch in value if ch.isprintable())[:limit]
+
+
 def _take_lock(conn, holder: str) -> None:
     # The first statement of every write transaction: later writers wait here.
     conn.execute(
         update(schema.import_lock)
         .where(schema.import_lock.c.lock_id == 1)
-        .values(holder=holder[:200], taken_at=datetime.now(UTC))
+        .values(holder=_clean_text(holder, 200), taken_at=datetime.now(UTC))
     )
 
 
@@ -549,9 +555,9 @@ def apply_import(
         batch_id = conn.execute(
             insert(batches).values(
                 kind="import",
-                file_name=file_name[:260],
+                file_name=_clean_text(file_name, 260),
                 checksum=report.checksum,
-                loaded_by=loaded_by[:200],
+                loaded_by=_clean_text(loaded_by, 200),
                 loaded_at=datetime.now(UTC),
                 rows_added=len(plan.added),
                 rows_changed=len(plan.changed),
@@ -633,7 +639,7 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
         conn.execute(
             update(batches)
             .where(batches.c.batch_id == batch_id)
-            .values(rolled_back_at=datetime.now(UTC), rolled_back_by=by[:200])
+            .values(rolled_back_at=datetime.now(UTC), rolled_back_by=_clean_text(by, 200))
         )
         return len(entries)
 

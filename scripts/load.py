@@ -5,7 +5,7 @@
 
 Writes the figures to the section "## Load: concurrent sessions" of docs/benchmarks.md (``--no-write``
 to only print them). Traffic goes to 127.0.0.1 only; every loop is bounded in count and in time,
-and the script stops by itself.
+and the script stops by itself. Exit status 1 when any session saw an error.
 
 Method
 ------
@@ -50,8 +50,8 @@ apart from the interactions.
 **Errors**: an exception element (``delta.new_element.exception`` that is not a warning), an error
 alert (``alert`` with format ``ERROR``), a run that ended with a compile error, a run that showed
 another page than the one asked for, a connection failure or close, and an interaction without
-``script_finished`` within ``--timeout`` (30 s). Exception elements flagged as warnings are
-counted apart.
+``script_finished`` within ``--timeout`` (30 s); the last two end that session. Exception elements
+flagged as warnings are counted apart.
 
 Each simulated user waits a random think time (``--think``, default 2–8 s, uniformly drawn)
 between the end of one interaction and the next: people read a chart before clicking again.
@@ -411,13 +411,16 @@ async def simulate_user(
     await asyncio.sleep(max(0.0, start_at - time.monotonic()))
     session = Session(base_url, timeout=timeout)
     page = rng.choice(PAGES)
+    # Errors read "<kind of step>: <what went wrong> [<details>]"; the report groups them without the details.
+    what, detail = "connect", f"session {index}"
     try:
         await session.connect()
         started = time.perf_counter()
+        what, detail = "first load", f"session {index}, {page}"
         run = await session.load("" if page == "Overview" else page.lower())
         stats.first_load = time.perf_counter() - started
         stats.bytes += run.bytes
-        stats.errors += [f"first load of {page}: {e}" for e in run.errors]
+        stats.errors += [f"{what}: {e} [{detail}]" for e in run.errors]
         stats.warnings += run.warnings
         for step in range(max_interactions):
             pause = rng.uniform(*think)
@@ -426,20 +429,20 @@ async def simulate_user(
             await asyncio.sleep(pause)
             if step % 2 == 0:
                 key, value = _filter_change(rng, session, step)
-                what = f"filter {key}={value}"
+                what, detail = "filter change", f"session {index}, {key}={value}"
                 run = await session.set_filter(key, value)
                 stats.kinds.append("filter")
             else:
                 page = rng.choice([p for p in PAGES if p != page])
-                what = f"page {page}"
+                what, detail = "page switch", f"session {index}, to {page}"
                 run = await session.switch_page(page)
                 stats.kinds.append("page")
             stats.latencies.append(run.latency)
             stats.bytes += run.bytes
-            stats.errors += [f"{what}: {e}" for e in run.errors]
+            stats.errors += [f"{what}: {e} [{detail}]" for e in run.errors]
             stats.warnings += run.warnings
-    except LoadError as exc:
-        stats.errors.append(f"session {index}: {exc}")
+    except LoadError as exc:  # a connection failure or a timeout ends the session
+        stats.errors.append(f"{what}: {exc} [{detail}]")
     finally:
         await session.close()
     return stats
@@ -653,8 +656,8 @@ async def run_level(
                 max_interactions=max_interactions,
             )
         )
-    # Hard bound: ramp + duration + one timeout for the last interaction + closing.
-    results = await asyncio.wait_for(asyncio.gather(*tasks), ramp + duration + timeout + 30)
+    # Hard bound: ramp + duration + connect, first load and the last interaction (a timeout each) + closing.
+    results = await asyncio.wait_for(asyncio.gather(*tasks), ramp + duration + 3 * timeout + 30)
     wall = time.monotonic() - began
     server_cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid and cpu_before is not None else None
     client_cpu = _own_cpu() - client_before
@@ -869,17 +872,29 @@ def section_text(results: list[LevelResult], command: str, options: dict[str, An
             f"p95 {ms(p95)} ms)."
         )
         lines.append("")
-    errors = [e for r in results for e in r.errors]
-    if errors:
-        lines += ["Errors seen (first 10):", ""]
-        lines += [f"- `{e[:300]}`" for e in errors[:10]]
-        lines.append("")
+    for r in results:
+        if r.errors:
+            lines += [
+                f"Errors with {r.sessions} sessions (by kind; a timeout or a lost connection ends its session):",
+                "",
+            ]
+            lines += [f"- {count} × `{text[:300]}`" for text, count in error_kinds(r.errors)[:10]]
+            lines.append("")
     if options.get("note"):
         lines += [options["note"], ""]
     return "\n".join(lines)
 
 
 KEPT = "### Analysis"  # a hand-written part of the section, from this heading on, survives a new run
+
+
+def error_kinds(errors: list[str]) -> list[tuple[str, int]]:
+    """Errors grouped without their details (the bracketed session and step), most frequent first."""
+    counts: dict[str, int] = {}
+    for error in errors:
+        key = error.split(" [session ", 1)[0]
+        counts[key] = counts.get(key, 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])
 
 
 def write_section(text: str, path: Path = BENCHMARKS) -> None:
@@ -944,6 +959,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--sessions: between 1 and 200")
     if not 1 <= args.duration <= 1800:
         parser.error("--duration: between 1 and 1800 seconds")
+    if args.base_url and urlparse(args.base_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("--base-url: only an app on this machine (127.0.0.1)")
+    if not 0 <= args.ramp <= 120 or not 1 <= args.timeout <= 120:
+        parser.error("--ramp: 0 to 120 seconds; --timeout: 1 to 120 seconds")
     if args.base_url and args.server_option:
         parser.error("--server-option only applies to a server this script starts (no --base-url)")
     if any("=" not in o or not re.fullmatch(r"[a-zA-Z]+\.[a-zA-Z]+", o.partition("=")[0]) for o in args.server_option):

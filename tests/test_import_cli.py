@@ -99,6 +99,19 @@ def copy_store(template_url: str, directory: Path) -> str:
     return template.set(database=database).render_as_string(hide_password=False)
 
 
+def drop_store(url: str) -> None:
+    """Drop a PostgreSQL copy; SQLite files go with tmp_path."""
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
 def demo_template(stores) -> str:
     """URL of one store built by init_store(..., demo=True) on the module's backend; tests get copies."""
@@ -115,6 +128,7 @@ def store(demo_template, tmp_path):
     eng = make_engine(url)
     yield url, eng
     eng.dispose()
+    drop_store(url)
 
 
 def correction_file(engine, tmp_path) -> tuple[Path, dict, dict]:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, insert, inspect, select
 
-from rsp_data import schema
+from rsp_data import migrate, schema
 from rsp_data.registry import REGISTRY_FILE, load_registry, registry
 from rsp_data.store import (
     DEMO_FILE,
@@ -235,6 +235,8 @@ def test_cli_init_demo_is_idempotent(stores):
     second = _cli("init", "--demo", "--url", url)
     assert second.returncode == 0, second.stderr
     assert "nothing changed" in second.stdout
+    assert f"schema at revision {migrate.head()}" in second.stdout
+    assert "upgraded from" not in second.stdout
 
     eng = make_engine(url)
     assert count(eng, schema.monthly_metrics) == demo_line_count()
@@ -250,13 +252,11 @@ def test_cli_requires_a_command():
 def test_cli_viewer_role_refuses_a_sqlite_store(tmp_path):
     """SQLite has no roles: the viewing app gets a file it can only read instead (file permissions)."""
     url = f"sqlite:///{tmp_path}/store.sqlite"
-    assert _cli("init", "--url", url).returncode == 0
-    before = (tmp_path / "store.sqlite").read_bytes()
     result = _cli("viewer-role", "rsp_viewer", "--url", url)
     assert result.returncode != 0
     assert "needs a PostgreSQL store" in result.stderr
     assert "file permissions" in result.stderr
-    assert (tmp_path / "store.sqlite").read_bytes() == before
+    assert not (tmp_path / "store.sqlite").exists()  # refused before opening anything
 
 
 # --------------------------------------------------------------------------- the URL

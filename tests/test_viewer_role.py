@@ -23,9 +23,10 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from queries import data, goals, metrics, registry as registry_q
+from queries import data, goals, metrics
+from queries import registry as registry_q
 from queries.filters import Filters
 from rsp_data import schema
 from rsp_data.imports import apply_import, rollback
@@ -135,7 +136,19 @@ def cluster(pg_server):
         viewer_url = make_url(owner_url).set(username=role, password=password).render_as_string(hide_password=False)
         _wait_for_password_login(viewer_url, make_url(viewer_url).set(password="wrong").render_as_string(False))
         viewer = make_engine(viewer_url)
-        yield Cluster(admin, owner_url, owner, viewer_url, viewer, role, password, owner_role, database, cli_role, batch)
+        yield Cluster(
+            admin=admin,
+            owner_url=owner_url,
+            owner=owner,
+            viewer_url=viewer_url,
+            viewer=viewer,
+            role=role,
+            password=password,
+            owner_role=owner_role,
+            database=database,
+            cli_role=cli_role,
+            import_batch=batch,
+        )
     finally:
         if viewer is not None:
             viewer.dispose()
@@ -318,10 +331,14 @@ def test_rollback_as_the_viewer_fails_and_changes_nothing(cluster):
 def test_the_viewer_holds_select_and_nothing_else(cluster):
     assert viewer_write_privileges(cluster.owner, cluster.role) == []
     with cluster.admin.connect() as conn:
-        attrs = (
-            conn.execute(text("SELECT * FROM pg_roles WHERE rolname = :r"), {"r": cluster.role}).mappings().one()
-        )
+        attrs = conn.execute(text("SELECT * FROM pg_roles WHERE rolname = :r"), {"r": cluster.role}).mappings().one()
         assert attrs["rolcanlogin"] is True
+        # the server holds a SCRAM verifier made on the client, never the password itself
+        stored = conn.execute(
+            text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"), {"r": cluster.role}
+        ).scalar_one()
+        assert stored.startswith("SCRAM-SHA-256$")
+        assert cluster.password not in stored
         for flag in ("rolsuper", "rolcreatedb", "rolcreaterole", "rolreplication", "rolbypassrls"):
             assert attrs[flag] is False, flag
         member_of = conn.execute(
@@ -376,9 +393,7 @@ def test_it_refuses_to_demote_the_owner_or_a_privileged_role(cluster):
         create_viewer_role(cluster.owner, cluster.owner_role, "whatever it is")
     # the owner keeps every right on its tables
     with cluster.owner.connect() as conn:
-        assert conn.execute(
-            text("SELECT has_table_privilege(current_user, 'monthly_metrics', 'INSERT')")
-        ).scalar_one()
+        assert conn.execute(text("SELECT has_table_privilege(current_user, 'monthly_metrics', 'INSERT')")).scalar_one()
     privileged = f"{cluster.role}_dba"
     with cluster.admin.connect() as conn:
         conn.execute(text(f'CREATE ROLE "{privileged}" LOGIN CREATEDB'))  # a generated name
@@ -493,8 +508,9 @@ def test_the_command_refuses_a_bad_name_and_a_missing_password(cluster):
     assert "needs a password" in missing.stderr
     with cluster.admin.connect() as conn:
         assert (
-            conn.execute(text("SELECT count(*) FROM pg_roles WHERE rolname = :r"), {"r": f"{cluster.role}_nopw"})
-            .scalar_one()
+            conn.execute(
+                text("SELECT count(*) FROM pg_roles WHERE rolname = :r"), {"r": f"{cluster.role}_nopw"}
+            ).scalar_one()
             == 0
         )
     assert "monthly_metrics" in table_names(cluster.owner)

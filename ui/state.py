@@ -5,6 +5,8 @@ Pages import from here; they never build SQL. Nothing runs at import time.
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -27,12 +29,17 @@ KEY_REGION, KEY_SECTOR, KEY_RSP, KEY_MONTHS = "f_region", "f_sector", "f_rsp", "
 
 def configured_url() -> str:
     """DATABASE_URL from the environment, else from .streamlit/secrets.toml, else the embedded default."""
-    secret = None
+    return database_url(None) if os.environ.get("DATABASE_URL") else database_url(_secret_url())
+
+
+@functools.cache
+def _secret_url() -> str | None:
+    # Read once per process: Streamlit looks for and parses the secrets file on every access,
+    # which showed up as a tenth of a page run's CPU under load (docs/benchmarks.md).
     try:
-        secret = st.secrets.get("DATABASE_URL")
+        return st.secrets.get("DATABASE_URL")
     except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
-        secret = None
-    return database_url(secret)
+        return None
 
 
 @st.cache_resource(show_spinner="Opening the metrics store…")
@@ -162,6 +169,19 @@ def refresh_data_version() -> None:
 
 
 def _options() -> dict[str, Any]:
+    """Filter choices; read once per script run (the sidebar and every menu link need them)."""
+    options = st.session_state.get("_options_this_run")
+    if options is None:
+        options = st.session_state["_options_this_run"] = _read_options()
+    return options
+
+
+def begin_run() -> None:
+    """dashboard.py calls this first on every run: per-run memos start empty."""
+    st.session_state.pop("_options_this_run", None)
+
+
+def _read_options() -> dict[str, Any]:
     regions = query(registry_q.region_list)
     sectors = query(registry_q.sector_list)
     partnerships = query(registry_q.partnership_list)
@@ -436,8 +456,9 @@ def download_csv(df, file_stem: str, label: str = "Download CSV", where=None) ->
     """A CSV download of `df` with formula-like text escaped."""
     from ui.export import safe_csv
 
+    # Built only when clicked: most downloads are never used, and every run would pay for them.
     (where or st).download_button(
-        label, safe_csv(df), file_name=f"{file_stem}.csv", mime="text/csv", icon=":material/download:"
+        label, lambda: safe_csv(df), file_name=f"{file_stem}.csv", mime="text/csv", icon=":material/download:"
     )
 
 

@@ -144,6 +144,17 @@ def stores(backend, tmp_path_factory, request) -> StoreFactory:
 
 
 @pytest.fixture(scope="module")
+def demo_template(stores) -> str:
+    """URL of one store built by init_store(..., demo=True) on the module's backend; tests that
+    write take copies of it."""
+    url = stores.url("demo-template")
+    eng = make_engine(url)
+    init_store(eng, demo=True)
+    eng.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
 def engine(stores):
     """A real store (SQLite, then PostgreSQL): schema + committed registry (no demo) + the facts above."""
     eng = stores.engine("facts")

@@ -12,9 +12,7 @@ from rsp_data.demo import DEMO_FILE, LAST_MONTH, generate, month_range, write_cs
 from rsp_data.registry import registry
 
 COUNTS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
-HEADER = (
-    "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements"
-)
+HEADER = "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements"
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +35,7 @@ def test_committed_csv_is_reproduced_exactly(rows, tmp_path):
     assert out.read_bytes() == committed, "regenerate with: python -m rsp_data.demo"
 
     with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
-        parsed = [
-            {k: (int(v) if k in COUNTS else v) for k, v in r.items()}
-            for r in csv.DictReader(fh)
-        ]
+        parsed = [{k: (int(v) if k in COUNTS else v) for k, v in r.items()} for r in csv.DictReader(fh)]
     assert parsed == rows
     assert committed.decode("utf-8").splitlines()[0] == HEADER
 
@@ -113,11 +108,7 @@ def test_grant_supported_placements_on_track_not_done(rows):
     reg = registry()
     supported = {p.id for p in reg.partnerships if p.gjc_supported}
     assert len(supported) == reg.grant.supported_partnerships
-    placed = sum(
-        r["placements"]
-        for r in rows
-        if r["rsp_id"] in supported and "2022-09" <= r["month"] <= LAST_MONTH
-    )
+    placed = sum(r["placements"] for r in rows if r["rsp_id"] in supported and "2022-09" <= r["month"] <= LAST_MONTH)
     assert 1500 <= placed <= 2000
     assert placed < reg.grant.goal_placements
 
@@ -132,11 +123,7 @@ def test_published_launch_sizes_are_respected(by_rsp):
     }
     for rsp_id, (low, high) in anchors.items():
         assert low <= by_rsp[rsp_id][0]["employers_engaged"] <= high, rsp_id
-    eastern_2014 = [
-        r["employers_engaged"]
-        for r in by_rsp["eastern-manufacturing"]
-        if r["month"][:4] == "2014"
-    ]
+    eastern_2014 = [r["employers_engaged"] for r in by_rsp["eastern-manufacturing"] if r["month"][:4] == "2014"]
     assert 22 <= sum(eastern_2014) / len(eastern_2014) <= 40
 
 

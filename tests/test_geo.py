@@ -36,18 +36,12 @@ def collection() -> dict:
 
 @pytest.fixture(scope="module")
 def regions(collection) -> dict[str, dict]:
-    return {
-        f["properties"]["region_id"]: f
-        for f in collection["features"]
-        if f["properties"]["kind"] == "region"
-    }
+    return {f["properties"]["region_id"]: f for f in collection["features"] if f["properties"]["kind"] == "region"}
 
 
 @pytest.fixture(scope="module")
 def state(collection) -> dict:
-    (feature,) = [
-        f for f in collection["features"] if f["properties"]["kind"] == "state"
-    ]
+    (feature,) = [f for f in collection["features"] if f["properties"]["kind"] == "state"]
     return feature
 
 
@@ -133,11 +127,7 @@ def test_label_points_inside_regions(regions):
 def test_towns_fall_in_their_region(regions, state, town, lon, lat, region_id):
     assert contains(regions[region_id]["geometry"], lon, lat)
     assert contains(state["geometry"], lon, lat)
-    others = [
-        rid
-        for rid, f in regions.items()
-        if rid != region_id and contains(f["geometry"], lon, lat)
-    ]
+    others = [rid for rid, f in regions.items() if rid != region_id and contains(f["geometry"], lon, lat)]
     assert others == [], f"{town} also falls in {others}"
 
 

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 
 from rsp_data import schema
 from rsp_data.schema import METRIC_COLUMNS
-from rsp_data.store import init_store, make_engine
+from rsp_data.store import make_engine
+from tests.store_helpers import drop_store, snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HEADER = ["rsp_id", "month", "employers_engaged", "trainees_enrolled", "trainees_completed", "placements"]
@@ -43,23 +44,6 @@ def csv_bytes(rows, header=HEADER) -> bytes:
 
 def row_for(rsp_id: str, month: date, values: dict[str, int]) -> list[str]:
     return [rsp_id, f"{month:%Y-%m}", *(str(values[m]) for m in METRIC_COLUMNS)]
-
-
-def plain(value):
-    """Datetimes timezone-aware in UTC: PostgreSQL returns them aware, SQLite naive (stored as UTC)."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    return value
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every table, ordered by primary key, values normalised."""
-    out = {}
-    with engine.connect() as conn:
-        for table in schema.metadata.sorted_tables:
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns))
-            out[table.name] = [tuple(plain(v) for v in row) for row in rows]
-    return out
 
 
 def metrics(engine: Engine, rsp_id: str, month: date) -> dict[str, int] | None:
@@ -97,29 +81,6 @@ def copy_store(template_url: str, directory: Path) -> str:
     finally:
         admin.dispose()
     return template.set(database=database).render_as_string(hide_password=False)
-
-
-def drop_store(url: str) -> None:
-    """Drop a PostgreSQL copy; SQLite files go with tmp_path."""
-    u = make_url(url)
-    if u.get_backend_name() != "postgresql":
-        return
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_template(stores) -> str:
-    """URL of one store built by init_store(..., demo=True) on the module's backend; tests get copies."""
-    url = stores.url("cli-demo")
-    eng = make_engine(url)
-    init_store(eng, demo=True)
-    eng.dispose()
-    return url
 
 
 @pytest.fixture

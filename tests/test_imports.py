@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +43,8 @@ from rsp_data.imports import (
 )
 from rsp_data.registry import registry
 from rsp_data.schema import METRIC_COLUMNS
-from rsp_data.store import init_store, make_engine
+from rsp_data.store import make_engine
+from tests.store_helpers import drop_store, plain, snapshot
 from ui.export import safe_csv
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -78,27 +79,6 @@ def xlsx_bytes(rows, header=HEADER, *, setup=None) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def plain(value):
-    """A value as every backend gives it back: datetimes timezone-aware, in UTC.
-
-    PostgreSQL returns timestamptz values aware (in the server's zone); SQLite stores UTC
-    and returns them naive.
-    """
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    return value
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every table of the store, ordered by primary key, values normalised."""
-    out = {}
-    with engine.connect() as conn:
-        for table in schema.metadata.sorted_tables:
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns))
-            out[table.name] = [tuple(plain(v) for v in row) for row in rows]
-    return out
 
 
 def file_digest(path: Path) -> str:
@@ -185,29 +165,6 @@ def copy_store(template_url: str, directory: Path) -> tuple[str, Path | None]:
     finally:
         admin.dispose()
     return template.set(database=database).render_as_string(hide_password=False), None
-
-
-def drop_store(url: str) -> None:
-    """Drop a PostgreSQL copy (ending any connection a killed import left); SQLite files go with tmp_path."""
-    u = make_url(url)
-    if u.get_backend_name() != "postgresql":
-        return
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_template(stores) -> str:
-    """URL of one store built by init_store(..., demo=True) on the module's backend; tests get copies."""
-    url = stores.url("demo-template")
-    eng = make_engine(url)
-    init_store(eng, demo=True)
-    eng.dispose()
-    return url
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import itertools
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ from rsp_data import migrate, schema
 from rsp_data.imports import apply_import
 from rsp_data.registry import registry
 from rsp_data.store import _load_demo, _upsert_registry, init_store, make_engine
+from tests.store_helpers import snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TABLES = {t.name for t in schema.metadata.sorted_tables}
@@ -56,22 +57,6 @@ def schema_differences(engine: Engine) -> list:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return compare_metadata(context, schema.metadata)
-
-
-def plain(value):
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    return value
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every table, ordered by primary key (datetimes in UTC on both backends)."""
-    out = {}
-    with engine.connect() as conn:
-        for table in schema.metadata.sorted_tables:
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns))
-            out[table.name] = [tuple(plain(v) for v in row) for row in rows]
-    return out
 
 
 def version_rows(engine: Engine) -> list[str]:

@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -33,6 +33,7 @@ from rsp_data.imports import apply_import, rollback
 from rsp_data.registry import REGISTRY_FILE, load_registry
 from rsp_data.roles import create_viewer_role, viewer_role_sql, viewer_write_privileges
 from rsp_data.store import DEMO_FILE, check_ready, init_store, make_engine, open_store
+from tests.store_helpers import snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 21)
@@ -59,22 +60,6 @@ class Cluster:
 
     def url_for(self, role: str, password: str | None) -> str:
         return make_url(self.owner_url).set(username=role, password=password).render_as_string(hide_password=False)
-
-
-def _plain(value):
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-    return value
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every table, ordered by primary key."""
-    out = {}
-    with engine.connect() as conn:
-        for table in schema.metadata.sorted_tables:
-            rows = conn.execute(select(table).order_by(*table.primary_key.columns))
-            out[table.name] = [tuple(_plain(v) for v in row) for row in rows]
-    return out
 
 
 def table_names(engine: Engine) -> set[str]:

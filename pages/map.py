@@ -4,10 +4,9 @@ import html
 
 import streamlit as st
 
-from queries.metrics import kpi_summary, metrics_by
-from queries.registry import partnership_list
+from queries.metrics import kpi_summary
 from rsp_data.metrics import METRICS
-from ui import charts, state
+from ui import state, views
 from ui.format import metric_value
 from ui.theme import SECTOR_COLOURS
 
@@ -33,18 +32,11 @@ metric = state.url_choice(
     default="placements",
     format_func=lambda m: METRICS[m].label,
 )
-by_region = state.query(metrics_by, filters, "region")
-by_partnership = state.query(metrics_by, filters, "partnership")
-registry = state.query(partnership_list)
-markers = by_partnership.merge(
-    registry[["rsp_id", "sector_id", "region_id", "sector_name", "region_name", "convener"]],
-    left_on="group_id",
-    right_on="rsp_id",
-)
+deck, by_region, markers = state.memo(views.partnership_map, filters, metric)
 
 map_column, legend_column = st.columns([3, 1])
 with map_column:
-    st.pydeck_chart(charts.region_map(by_region, markers, metric), height=560)
+    st.pydeck_chart(deck, height=560)
     st.caption(
         "Region boundaries are approximate, by county (US Census cartographic boundaries). "
         "Markers sit inside their region; their position within it carries no meaning."
@@ -57,7 +49,7 @@ with legend_column:
             for row in by_region.sort_values(metric, ascending=False).itertuples()
         )
     )
-    sector_names = dict(zip(registry["sector_id"], registry["sector_name"], strict=False))
+    sector_names = dict(zip(markers["sector_id"], markers["sector_name"], strict=False))
     swatches = "<br/>".join(
         f"<span style='color:{SECTOR_COLOURS[s]}; font-size:1.3em'>●</span> {html.escape(sector_names[s])}"
         for s in sorted(set(markers["sector_id"]), key=sector_names.get)

@@ -3,10 +3,9 @@
 import streamlit as st
 
 from queries.goals import goal_progress, grant_placements_by_month
-from queries.metrics import kpi_summary, metrics_by, monthly_totals
-from queries.trends import metric_series
+from queries.metrics import kpi_summary
 from rsp_data.metrics import METRICS
-from ui import charts, state
+from ui import state, views
 from ui.format import number, percent
 
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
@@ -35,18 +34,16 @@ help_text = {
     "placements": "Completers placed into jobs, summed over the months in range.",
     "placement_rate": "Placements ÷ trainees completed over the same range (a ratio of sums).",
 }
-monthly = state.query(monthly_totals, filters, None)
+sparklines = state.memo(views.kpi_sparklines, filters, KPI_METRICS)
 for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
     value = kpis[metric]
     shown = percent(value) if metric.endswith("_rate") else number(value)
-    # Sparkline: the last 24 months of the range, by quarter for the noisy rate.
-    spark = metric_series(monthly, metric, "quarterly" if metric.endswith("_rate") else "monthly")
     column.metric(
         METRICS[metric].label,
         shown,
         help=help_text[metric] + " The line shows the last two years of the range.",
         border=True,
-        chart_data=spark["value"].tail(8 if metric.endswith("_rate") else 24).fillna(0).tolist(),
+        chart_data=sparklines[metric],
         chart_type="bar" if METRICS[metric].kind == "flow" else "line",
     )
 
@@ -88,15 +85,10 @@ metric = state.url_choice(
     default="placements",
     format_func=lambda m: METRICS[m].label,
 )
-by_sector = state.query(metrics_by, filters, "sector")
-by_region = state.query(metrics_by, filters, "region")
 left, right = st.columns(2)
-label = METRICS[metric].label
 note = state.chart_note(kpis, filters)
-for where, rows, kind in ((left, by_sector, "sector"), (right, by_region, "region")):
-    top = rows.sort_values(metric, ascending=False).iloc[0] if len(rows) else None
-    title = f"{label} by {kind}" + (f": {top['group_name']} leads" if top is not None and len(rows) > 1 else "")
-    numbers = rows[["group_name", metric]].rename(columns={"group_name": kind.capitalize(), metric: label})
-    state.chart(charts.breakdown_bar(rows, metric, kind, title, note), numbers, f"{metric}_by_{kind}", where)
+for where, kind in ((left, "sector"), (right, "region")):
+    figure, numbers = state.memo(views.breakdown, filters, metric, kind, note)
+    state.chart(figure, numbers, f"{metric}_by_{kind}", where)
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")

@@ -2,12 +2,11 @@
 
 import streamlit as st
 
-from queries.goals import grant_placements_by_month
-from queries.metrics import GROUP_NOUNS, kpi_summary, monthly_totals
-from queries.trends import VIEWS, metric_series
+from queries.metrics import GROUP_NOUNS, kpi_summary
+from queries.trends import VIEWS
 from rsp_data.metrics import METRICS, STOCK
 from rsp_data.registry import registry
-from ui import charts, state
+from ui import state, views
 
 TREND_METRICS = (
     "placements",
@@ -55,27 +54,13 @@ with c3:
     )
 
 group = None if split == "none" else split
-monthly = state.query(monthly_totals, filters, group)
-series = metric_series(monthly, metric, view)
-if series.empty:
+figure, table, series = state.memo(views.trend, filters, metric, view, group, state.chart_note(kpis, filters))
+if figure is None:
     st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
     st.stop()
-
+state.chart(figure, table, f"{metric}_{view}" + (f"_by_{split}" if group else ""))
 info = METRICS[metric]
-view_words = {"monthly": "each month", "quarterly": "each quarter", "cumulative": "running total"}[view]
-title = f"{info.label}, {view_words}" + (f", by {split}" if group else "")
-goal_series = goal = None
-if metric == "placements" and view == "cumulative":
-    goal = registry().grant.goal_placements
-    goal_series = state.query(grant_placements_by_month, filters)
-    title = "Cumulative placements against the Good Jobs Challenge goal"
-table = series.pivot_table(index="period_label", columns="group_name", values="value", sort=False).reset_index()
-table = table.rename(columns={"period_label": "Quarter" if view == "quarterly" else "Month"})
-state.chart(
-    charts.trend_chart(series, metric, view, group, title, goal_series, goal, state.chart_note(kpis, filters)),
-    table,
-    f"{metric}_{view}" + (f"_by_{split}" if group else ""),
-)
+goal = registry().grant.goal_placements if metric == "placements" and view == "cumulative" else None
 
 notes = []
 if info.kind == STOCK and view == "cumulative":

@@ -149,6 +149,24 @@ def query(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         unavailable(exc)
 
 
+@st.cache_resource(ttl=300, max_entries=256, show_spinner=False)
+def _memo(name: str, url: str, _fn: Callable[..., Any], _engine: Engine, *args: Any) -> Any:
+    del name, url  # part of the cache key only
+    return _fn(_engine, *args)
+
+
+def memo(fn: Callable[..., T], *args: Any) -> T:
+    """Run a function of ui/views.py once per arguments and data version, shared by all sessions.
+
+    Results are shared objects, not copies: callers only read them."""
+    eng = engine()
+    version = st.session_state.get("_data_version") or _data_version(eng)
+    try:
+        return _memo(f"{fn.__module__}.{fn.__qualname__}@{version}", configured_url(), fn, eng, *args)
+    except SQLAlchemyError as exc:
+        unavailable(exc)
+
+
 def _data_version(eng: Engine) -> str:
     from queries.data import data_version
 

@@ -1,0 +1,74 @@
+"""What a page draws, computed once per filter combination and shared by every session.
+
+Each function takes the engine first and only hashable arguments, calls the queries and the
+chart builders, and returns figures or small values that callers only read. `ui.state.memo`
+caches them as shared resources (no copy, no re-validation of plotly figures), which keeps a
+page run cheap under many sessions (docs/benchmarks.md). No Streamlit here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from queries.filters import Filters
+from queries.metrics import metrics_by, monthly_totals
+from queries.trends import metric_series
+from rsp_data.metrics import METRICS
+from ui import charts
+
+
+def kpi_sparklines(engine: Engine, filters: Filters, metrics: tuple[str, ...]) -> dict[str, list[float]]:
+    """The last two years of each KPI: monthly, or by quarter for the noisy rates."""
+    monthly = monthly_totals(engine, filters, None)
+    out = {}
+    for metric in metrics:
+        is_rate = metric.endswith("_rate")
+        series = metric_series(monthly, metric, "quarterly" if is_rate else "monthly")
+        out[metric] = series["value"].tail(8 if is_rate else 24).fillna(0).tolist()
+    return out
+
+
+def breakdown(engine: Engine, filters: Filters, metric: str, kind: str, note: str):
+    """(figure, numbers table) of `metric` by sector or region, the leader named in the title."""
+    rows = metrics_by(engine, filters, kind)
+    label = METRICS[metric].label
+    top = rows.sort_values(metric, ascending=False).iloc[0] if len(rows) else None
+    title = f"{label} by {kind}" + (f": {top['group_name']} leads" if top is not None and len(rows) > 1 else "")
+    numbers = rows[["group_name", metric]].rename(columns={"group_name": kind.capitalize(), metric: label})
+    return charts.breakdown_bar(rows, metric, kind, title, note), numbers
+
+
+def partnership_map(engine: Engine, filters: Filters, metric: str):
+    """(deck, region rows, partnership rows with registry columns) for the Map page."""
+    from queries.registry import partnership_list
+
+    by_region = metrics_by(engine, filters, "region")
+    registry = partnership_list(engine)
+    markers = metrics_by(engine, filters, "partnership").merge(
+        registry[["rsp_id", "sector_id", "region_id", "sector_name", "region_name", "convener"]],
+        left_on="group_id",
+        right_on="rsp_id",
+    )
+    return charts.region_map(by_region, markers, metric), by_region, markers
+
+
+def trend(engine: Engine, filters: Filters, metric: str, view: str, split: str | None, note: str):
+    """(figure, numbers table, series) of one measure over time, with the goal line where it applies."""
+    from queries.goals import grant_placements_by_month
+    from rsp_data.registry import registry
+
+    series = metric_series(monthly_totals(engine, filters, split), metric, view)
+    if series.empty:
+        return None, None, series
+    info = METRICS[metric]
+    view_words = {"monthly": "each month", "quarterly": "each quarter", "cumulative": "running total"}[view]
+    title = f"{info.label}, {view_words}" + (f", by {split}" if split else "")
+    goal_series = goal = None
+    if metric == "placements" and view == "cumulative":
+        goal = registry().grant.goal_placements
+        goal_series = grant_placements_by_month(engine, filters)
+        title = "Cumulative placements against the Good Jobs Challenge goal"
+    table = series.pivot_table(index="period_label", columns="group_name", values="value", sort=False).reset_index()
+    table = table.rename(columns={"period_label": "Quarter" if view == "quarterly" else "Month"})
+    figure = charts.trend_chart(series, metric, view, split, title, goal_series, goal, note)
+    return figure, table, series

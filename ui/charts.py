@@ -40,8 +40,9 @@ def _layout(fig: go.Figure, title: str, height: int = 380, subtitle: str = "") -
     fig.update_layout(
         title={"text": text, "x": 0, "xanchor": "left"},
         height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        margin={"l": 10, "r": 10, "t": 70 if subtitle else 50, "b": 10},
+        # Legend under the plot: above it, it would sit on the subtitle.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
         font={"size": 14},
     )
     return fig
@@ -134,7 +135,7 @@ def trend_chart(
         fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="Quarter" if view == "quarterly" else "Month")
     fig.update_yaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",", rangemode="tozero")
-    return _layout(fig, title, height=460, subtitle=subtitle)
+    return _layout(fig, title, height=500, subtitle=subtitle)
 
 
 def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle: str = "") -> go.Figure:
@@ -344,4 +345,4 @@ def profile_trend(monthly: pd.DataFrame, title: str, subtitle: str = "") -> go.F
     fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="Quarter")
     fig.update_yaxes(title_text="People", tickformat=",")
-    return _layout(fig, title, height=380, subtitle=subtitle)
+    return _layout(fig, title, height=420, subtitle=subtitle)

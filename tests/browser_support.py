@@ -123,7 +123,12 @@ class AppServer:
                 "none",
             ],
             cwd=REPO_ROOT,
-            env={**os.environ, "DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"},
+            # No sign-in configured, whatever the caller's environment: writing stays off.
+            env={
+                **{k: v for k, v in os.environ.items() if k not in ("RSP_ADMIN_PASSWORD_HASH", "RSP_ADMIN_EMAILS")},
+                "DATABASE_URL": db_url,
+                "PYTHONUNBUFFERED": "1",
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )

@@ -49,9 +49,14 @@ class Server:
             command = ["runuser", "-u", "postgres", "--", *command]
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
 
-    def stop(self) -> None:
+    def stop_server(self) -> None:
+        """Stop the server, keeping its data (start() brings it back)."""
         with contextlib.suppress(subprocess.CalledProcessError):
             self._run(self.bin / "pg_ctl", "-D", self.base / "data", "-m", "immediate", "-w", "stop")
+
+    def stop(self) -> None:
+        """Stop the server and remove its data."""
+        self.stop_server()
         shutil.rmtree(self.base, ignore_errors=True)
 
     def start(self) -> None:

@@ -255,6 +255,15 @@ def test_data_page_has_a_grid_and_a_csv_download(session: Session) -> None:
 # ---------------------------------------------------------------- filters travel in links
 
 
+def test_submit_page_refuses_without_sign_in(session: Session) -> None:
+    page = session.open("/submit", '[data-testid="stAlert"]')
+    assert h1(page) == "Submit monthly figures"
+    assert "Submitting data is switched off" in page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert page.locator('input[type="file"]').count() == 0
+    assert page.get_by_role("button", name="Template (Excel)").count() == 0
+    assert_healthy(session)
+
+
 @pytest.fixture(scope="module")
 def unfiltered_kpis(browser, app: AppServer) -> list[str]:
     s = Session(browser, app.base_url, DESKTOP)

@@ -174,3 +174,34 @@ def test_markup_in_names_is_never_rendered_as_html(markup_store, page):
         deck = at.get("deck_gl_json_chart")[0].proto.json
         assert '"html"' not in deck  # tooltips are plain text
     assert os.environ["DATABASE_URL"].endswith("markup.sqlite")
+
+
+def test_postgresql_stopped_mid_session_says_so_and_recovers(pg_server, url_env):
+    """The real thing: the database server stops while a session is open, then comes back."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))  # a generated name
+    admin.dispose()
+    url = pg_server.url(database)
+    init_store(make_engine(url), demo=True)
+    url_env(url)
+    at = run_page(PAGES[0])
+    assert at.metric[0].value == "553"
+
+    pg_server.stop_server()
+    try:
+        at.run()
+        assert not at.exception
+        messages = [e.value for e in at.error]
+        assert len(messages) == 1 and messages[0].startswith("The metrics data is unavailable since ")
+        assert not at.metric
+    finally:
+        pg_server.start()
+    at.run()
+    assert not at.exception and not at.error
+    assert at.metric[0].value == "553"

@@ -65,10 +65,11 @@ def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, su
     """Horizontal bars of `metric` per group (rows from metrics_by), largest on top."""
     data = df.sort_values(metric, ascending=True, na_position="first")
     is_rate = METRICS[metric].kind == RATE
+    labels = [wrap_label(name, 26) for name in data["group_name"]]
     fig = go.Figure(
         go.Bar(
             x=data[metric],
-            y=[wrap_label(name) for name in data["group_name"]],
+            y=labels,
             orientation="h",
             marker_color=[colour_for(group_kind, g) for g in data["group_id"]],
             text=[metric_value(metric, v) for v in data[metric]],
@@ -80,7 +81,9 @@ def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, su
     )
     fig.update_xaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",")
     fig.update_yaxes(title_text=None, automargin=True)
-    return _layout(fig, title, height=max(240, 80 + 42 * len(data)), subtitle=subtitle)
+    # Room for every label, wrapped ones included, so long sector names never overlap.
+    rows = sum(max(40, 17 * (label.count("<br>") + 1) + 12) for label in labels)
+    return _layout(fig, title, height=max(240, 110 + rows), subtitle=subtitle)
 
 
 def trend_chart(

@@ -8,7 +8,7 @@ from queries.metrics import kpi_summary, metrics_by, monthly_totals
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
-from ui import charts, state
+from ui import charts, state, views
 from ui.brief import brief_html
 from ui.format import number, percent
 
@@ -86,6 +86,28 @@ state.download_csv(
     ],
     "rsp_partnerships",
 )
+
+COMPARE_METRICS = ("placements", "placement_rate", "trainees_enrolled", "trainees_completed", "employers_engaged")
+with st.expander("Compare peers: sector × region, placement rate and placements per employer"):
+    compare_metric = st.selectbox(
+        "Measure for the sector × region matrix",
+        COMPARE_METRICS,
+        format_func=lambda m: METRICS[m].label,
+        key="compare_metric",
+    )
+    heatmap, matrix, by_rate, per_employer, ranked = state.memo(
+        views.compare, filters, compare_metric, state.chart_note(kpis, filters)
+    )
+    state.chart(heatmap, matrix, f"{compare_metric}_sector_by_region")
+    left, right = st.columns(2)
+    left.plotly_chart(by_rate, config=charts.plotly_config("placement_rate_ranking"))
+    right.plotly_chart(per_employer, config=charts.plotly_config("placements_per_employer_ranking"))
+    st.caption(
+        "Placement rate: placements ÷ trainees completed over the months in range. Placements per employer: "
+        "placements over the range ÷ employers engaged at the as-of month. Bars are coloured by sector."
+    )
+    st.dataframe(ranked, hide_index=True, width="stretch")
+    state.download_csv(ranked, "rsp_partnership_rankings")
 
 selected_rows = event.selection.rows if event is not None else []
 if selected_rows:

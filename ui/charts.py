@@ -349,3 +349,48 @@ def profile_trend(monthly: pd.DataFrame, title: str, subtitle: str = "") -> go.F
     fig.update_xaxes(title_text="Quarter")
     fig.update_yaxes(title_text="People", tickformat=",")
     return _layout(fig, title, height=420, subtitle=subtitle)
+
+
+def matrix_heatmap(table: pd.DataFrame, metric: str, title: str, subtitle: str = "") -> go.Figure:
+    """A sector × region heatmap with each cell's value printed; blank where no partnership is."""
+    z = table.to_numpy(dtype="float64")
+    text = [["" if math.isnan(v) else metric_value(metric, v) for v in row] for row in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[html.escape(str(c)) for c in table.columns],
+            y=[wrap_label(str(i), 26) for i in table.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            xgap=3,
+            ygap=3,
+            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(side="top", automargin=True)
+    return _layout(fig, title, height=140 + 56 * max(len(table.index), 1), subtitle=subtitle)
+
+
+def ranking_bar(rows: pd.DataFrame, column: str, label: str, title: str, subtitle: str = "") -> go.Figure:
+    """Partnerships ranked by `column` (best on top), coloured by sector."""
+    data = rows.dropna(subset=[column]).sort_values(column, ascending=True)
+    is_share = column == "placement_rate"
+    fig = go.Figure(
+        go.Bar(
+            x=data[column],
+            y=[wrap_label(n, 34) for n in data["group_name"]],
+            orientation="h",
+            marker_color=[colour_for("sector", s) for s in data["sector_id"]],
+            text=[f"{v:.0%}" if is_share else f"{v:.2f}" for v in data[column]],
+            textposition="auto",
+            textangle=0,
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text=label, tickformat=".0%" if is_share else ".1f")
+    fig.update_yaxes(automargin=True)
+    lines = sum(max(34, 17 * (wrap_label(n, 34).count("<br>") + 1) + 10) for n in data["group_name"])
+    return _layout(fig, title, height=max(240, 110 + lines), subtitle=subtitle)

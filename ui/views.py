@@ -72,3 +72,31 @@ def trend(engine: Engine, filters: Filters, metric: str, view: str, split: str |
     table = table.rename(columns={"period_label": "Quarter" if view == "quarterly" else "Month"})
     figure = charts.trend_chart(series, metric, view, split, title, goal_series, goal, note)
     return figure, table, series
+
+
+def compare(engine: Engine, filters: Filters, metric: str, note: str):
+    """(heatmap, matrix table, placement-rate ranking, per-employer ranking, ranking table) for peers."""
+    from queries.compare import rankings, sector_region_matrix
+    from queries.registry import partnership_list
+
+    rows = metrics_by(engine, filters, "partnership").merge(
+        partnership_list(engine)[["rsp_id", "sector_id", "sector_name", "region_name"]],
+        left_on="group_id",
+        right_on="rsp_id",
+    )
+    table = sector_region_matrix(rows, metric)
+    label = METRICS[metric].label
+    heatmap = charts.matrix_heatmap(table, metric, f"{label}: sector × region", note)
+    ranked = rankings(rows)
+    by_rate = charts.ranking_bar(ranked, "placement_rate", "Placement rate", "Placement rate by partnership", note)
+    per_employer = charts.ranking_bar(
+        ranked,
+        "placements_per_employer",
+        "Placements per employer engaged",
+        "Placements per employer engaged, by partnership",
+        note,
+    )
+    numbers = ranked.rename(
+        columns={"group_name": "Partnership", "sector_name": "Sector", "region_name": "Region"}
+    ).drop(columns=["group_id", "sector_id"])
+    return heatmap, table.reset_index(), by_rate, per_employer, numbers

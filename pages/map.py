@@ -34,9 +34,12 @@ metric = state.url_choice(
 )
 deck, by_region, markers = state.memo(views.partnership_map, filters, metric)
 
+state.active_filter_chips(filters)
 map_column, legend_column = st.columns([3, 1])
 with map_column:
-    st.pydeck_chart(deck, height=560)
+    st.pydeck_chart(
+        deck, height=560, key="map_click", on_select=state.filter_from_map("map_click"), selection_mode="single-object"
+    )
     st.caption(
         "Region boundaries are approximate, by county (US Census cartographic boundaries). "
         "Markers sit inside their region; their position within it carries no meaning."

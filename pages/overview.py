@@ -85,10 +85,11 @@ metric = state.url_choice(
     default="placements",
     format_func=lambda m: METRICS[m].label,
 )
+state.active_filter_chips(filters)
 left, right = st.columns(2)
 note = state.chart_note(kpis, filters)
 for where, kind in ((left, "sector"), (right, "region")):
     figure, numbers = state.memo(views.breakdown, filters, metric, kind, note)
-    state.chart(figure, numbers, f"{metric}_by_{kind}", where)
+    state.chart(figure, numbers, f"{metric}_by_{kind}", where, filter_kind=kind)
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -253,6 +254,43 @@ def test_data_page_has_a_grid_and_a_csv_download(session: Session) -> None:
 
 
 # ---------------------------------------------------------------- filters travel in links
+
+
+def _wait_for_href(page, fragment: str, present: bool = True, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (fragment in href(page)) == present:
+            return href(page)
+        time.sleep(0.25)
+    raise AssertionError(f"{fragment!r} {'never appeared in' if present else 'stayed in'} {href(page)}")
+
+
+def test_clicking_a_bar_or_a_region_filters_the_dashboard(session: Session) -> None:
+    page = session.open("/", PLOTLY)
+    before = kpi_values(page)
+    bars = page.locator(PLOTLY).first.locator("g.point path")
+    box = bars.last.bounding_box()  # the top bar of "by sector": the largest, Manufacturing
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    _wait_for_href(page, "sector=manufacturing")
+    wait_idle(page)
+    assert kpi_values(page) != before
+    chip = page.get_by_role("button", name="Sector: Manufacturing")
+    assert chip.is_visible()
+    chip.click()
+    _wait_for_href(page, "sector=", present=False)
+    assert_healthy(session)
+
+    page = session.open("/map", DECK_CANVAS)
+    wait_idle(page)
+    time.sleep(2)  # deck.gl draws after the canvas appears
+    area = page.locator('[data-testid="stDeckGlJsonChart"]').bounding_box()
+    x, y = area["x"] + area["width"] * 0.80, area["y"] + area["height"] * 0.45  # inside Eastern
+    page.mouse.move(x, y)
+    time.sleep(0.5)
+    page.mouse.down()
+    page.mouse.up()
+    _wait_for_href(page, "region=eastern")
+    assert_healthy(session)
 
 
 def test_submit_page_refuses_without_sign_in(session: Session) -> None:

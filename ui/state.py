@@ -470,6 +470,65 @@ def chart_note(kpis: dict, filters: Filters) -> str:
     return note
 
 
+FILTER_KEYS = {"sector": KEY_SECTOR, "region": KEY_REGION}
+
+
+def set_filter(kind: str, ids: list[str]) -> None:
+    """Set the sidebar's sector or region filter, as picking it in the sidebar would."""
+    known = _options()["sectors" if kind == "sector" else "regions"]
+    chosen = [i for i in dict.fromkeys(ids) if i in known]
+    if chosen:
+        st.session_state[FILTER_KEYS[kind]] = chosen
+
+
+def _filter_from_chart(key: str, kind: str) -> Callable[[], None]:
+    """on_select callback of a plotly chart whose points carry sector or region ids as customdata."""
+
+    def apply() -> None:
+        state = st.session_state.get(key)
+        points = state.selection.points if state is not None else []
+        set_filter(kind, [str(p.get("customdata")) for p in points if p.get("customdata") is not None])
+
+    return apply
+
+
+def filter_from_map(key: str) -> Callable[[], None]:
+    """on_select callback of the map: a clicked region becomes the region filter."""
+
+    def apply() -> None:
+        state = st.session_state.get(key)
+        objects = state.selection.objects.get("regions", []) if state is not None else []
+        set_filter("region", [str(o.get("properties", {}).get("region_id", "")) for o in objects])
+
+    return apply
+
+
+def active_filter_chips(filters: Filters) -> None:
+    """What the sector and region filters hold, each as a chip that clears it."""
+    opts = _options()
+    chips = [("region", r, opts["regions"].get(r, r)) for r in filters.regions]
+    chips += [("sector", s, opts["sectors"].get(s, s)) for s in filters.sectors]
+    if not chips:
+        st.caption("Click a bar or a region to filter the whole dashboard by it.")
+        return
+    columns = st.columns(len(chips) + 1)
+    columns[0].markdown("**Filtered to:**")
+    for column, (kind, value, name) in zip(columns[1:], chips, strict=True):
+        column.button(
+            f"{kind.capitalize()}: {name}",
+            icon=":material/close:",
+            key=f"chip_{kind}_{value}",
+            on_click=_clear_one,
+            args=(kind, value),
+            help="Remove this filter",
+        )
+
+
+def _clear_one(kind: str, value: str) -> None:
+    key = FILTER_KEYS[kind]
+    st.session_state[key] = [v for v in st.session_state.get(key, []) if v != value]
+
+
 def download_csv(df, file_stem: str, label: str = "Download CSV", where=None) -> None:
     """A CSV download of `df` with formula-like text escaped."""
     from ui.export import safe_csv
@@ -480,12 +539,25 @@ def download_csv(df, file_stem: str, label: str = "Download CSV", where=None) ->
     )
 
 
-def chart(fig, numbers, file_stem: str, where=None) -> None:
-    """A plotly chart (PNG download in its toolbar) and, under it, its numbers as a table and a CSV."""
+def chart(fig, numbers, file_stem: str, where=None, filter_kind: str | None = None) -> None:
+    """A plotly chart (PNG download in its toolbar) and, under it, its numbers as a table and a CSV.
+
+    With filter_kind ("sector" or "region"), clicking a bar sets that sidebar filter (and the URL);
+    the bars carry their ids as customdata."""
     from ui.charts import plotly_config
 
     target = where or st
-    target.plotly_chart(fig, config=plotly_config(file_stem))
+    if filter_kind:
+        key = f"click_{file_stem}"
+        target.plotly_chart(
+            fig,
+            config=plotly_config(file_stem),
+            key=key,
+            on_select=_filter_from_chart(key, filter_kind),
+            selection_mode="points",
+        )
+    else:
+        target.plotly_chart(fig, config=plotly_config(file_stem))
     with target.expander("The numbers behind this chart"):
         st.dataframe(numbers, hide_index=True, width="stretch")
         download_csv(numbers, file_stem)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from queries.goals import goal_progress, grant_placements_by_month
+from queries.goals import goal_progress, grant_placements_by_month, recent_pace
 from queries.metrics import kpi_summary
 from rsp_data.metrics import METRICS
 from ui import state, views
@@ -60,17 +60,13 @@ else:
         f"{progress.partnerships} grant-supported partnership{'s' if progress.partnerships != 1 else ''}, "
         f"{progress.since:%b %Y} – {through}",
     )
-    grant_monthly = state.query(grant_placements_by_month, filters)
-    recent = grant_monthly.tail(6)
-    remaining = progress.goal - progress.placements
-    if remaining <= 0:
+    pace, reach = recent_pace(progress, state.query(grant_placements_by_month, filters))
+    if progress.placements >= progress.goal:
         st.success(f"Goal reached: {progress.placements - progress.goal:,} placements beyond it.")
-    elif len(recent) == 6 and recent["placements"].sum() > 0:
-        pace = recent["placements"].mean()
-        months_left = remaining / pace
+    elif pace and reach:
         st.caption(
-            f"At the pace of the last six months ({pace:,.0f} placements a month), the remaining "
-            f"{remaining:,} take about {months_left:,.0f} more month{'s' if round(months_left) != 1 else ''}."
+            f"At the pace of the last six months ({pace:,.0f} placements a month), "
+            f"the goal is reached by {reach:%b %Y}."
         )
     if filters.regions or filters.sectors or filters.partnerships:
         st.caption("Within the current filters: the goal itself is statewide.")

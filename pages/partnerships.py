@@ -34,6 +34,17 @@ shown = table.assign(
     gjc=table["gjc_supported"].map({True: "Yes", False: "No"}),
     placement_pct=table["placement_rate"] * 100,
 )
+TABLE_COLUMNS = (
+    "name",
+    "sector_name",
+    "region_name",
+    "employers_engaged",
+    "trainees_enrolled",
+    "trainees_completed",
+    "placements",
+    "placement_pct",
+    "gjc",
+)
 linked = st.query_params.get("profile")
 preselected = table.index[table["rsp_id"] == linked].tolist()
 event = st.dataframe(
@@ -45,17 +56,7 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key="partnership_table",
-    column_order=(
-        "name",
-        "sector_name",
-        "region_name",
-        "employers_engaged",
-        "trainees_enrolled",
-        "trainees_completed",
-        "placements",
-        "placement_pct",
-        "gjc",
-    ),
+    column_order=TABLE_COLUMNS,
     column_config={
         "name": st.column_config.TextColumn("Partnership", width="large"),
         "sector_name": st.column_config.TextColumn("Sector", width="small"),
@@ -69,23 +70,8 @@ event = st.dataframe(
     },
 )
 
-state.download_csv(
-    shown[
-        [
-            "rsp_id",
-            "name",
-            "sector_name",
-            "region_name",
-            "employers_engaged",
-            "trainees_enrolled",
-            "trainees_completed",
-            "placements",
-            "placement_rate",
-            "gjc",
-        ]
-    ],
-    "rsp_partnerships",
-)
+# The download holds what the table shows, plus the registry id and the exact rate.
+state.download_csv(shown[["rsp_id", *TABLE_COLUMNS, "placement_rate"]], "rsp_partnerships")
 
 COMPARE_METRICS = ("placements", "placement_rate", "trainees_enrolled", "trainees_completed", "employers_engaged")
 with st.expander("Compare peers: sector × region, placement rate and placements per employer"):

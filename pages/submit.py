@@ -25,23 +25,24 @@ st.markdown(
     "A row for a month already in the store is a correction: the new values replace the old ones, "
     "which stay in the history so the import can be undone."
 )
-left, right = st.columns(2)
-left.download_button(
-    "Template (Excel)",
-    imports.template_xlsx(),
-    file_name="rsp_monthly_template.xlsx",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    icon=":material/download:",
-    width="stretch",
+TEMPLATES = (
+    (
+        "Template (Excel)",
+        imports.template_xlsx,
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    ("Template (CSV)", imports.template_csv, "csv", "text/csv"),
 )
-right.download_button(
-    "Template (CSV)",
-    imports.template_csv(),
-    file_name="rsp_monthly_template.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    width="stretch",
-)
+for column, (label, make, suffix, mime) in zip(st.columns(2), TEMPLATES, strict=True):
+    column.download_button(
+        label,
+        make(),
+        file_name=f"rsp_monthly_template.{suffix}",
+        mime=mime,
+        icon=":material/download:",
+        width="stretch",
+    )
 
 st.subheader("2. Upload it")
 upload = st.file_uploader(

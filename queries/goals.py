@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -73,3 +74,21 @@ def goal_progress(engine: Engine, filters: Filters) -> GoalProgress:
     with engine.connect() as conn:
         placed, through, count = conn.execute(stmt).one()
     return GoalProgress(int(placed), registry().grant.goal_placements, grant_start(), as_date(through), int(count))
+
+
+def month_after(month: date, months: int) -> date:
+    y, m = divmod(month.year * 12 + month.month - 1 + months, 12)
+    return date(y, m + 1, 1)
+
+
+def recent_pace(progress: GoalProgress, grant_monthly: pd.DataFrame) -> tuple[float | None, date | None]:
+    """Placements a month over the last six months, and the month the goal is reached at that pace
+    (None when there are fewer than six months, no placements in them, or the goal is already met)."""
+    recent = grant_monthly.tail(6)
+    if len(recent) < 6 or recent["placements"].sum() <= 0 or progress.through is None:
+        return None, None
+    pace = float(recent["placements"].mean())
+    remaining = progress.goal - progress.placements
+    if remaining <= 0:
+        return pace, None
+    return pace, month_after(progress.through, math.ceil(remaining / pace))

@@ -72,7 +72,7 @@ class InitReport:
 
     def __str__(self) -> str:
         if not self.changed():
-            return "Store already up to date: nothing changed."
+            return "store already up to date, nothing changed"
         parts = []
         if self.created_tables:
             parts.append(f"created tables: {', '.join(self.created_tables)}")

@@ -10,22 +10,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
-import shutil
-import subprocess
-import sys
-import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 
 from rsp_data import schema
 from rsp_data.schema import METRIC_COLUMNS
 from rsp_data.store import make_engine
-from tests.store_helpers import drop_store, snapshot
+from tests.store_helpers import copy_store, drop_store, run_cli, snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HEADER = ["rsp_id", "month", "employers_engaged", "trainees_enrolled", "trainees_completed", "placements"]
@@ -53,39 +47,9 @@ def metrics(engine: Engine, rsp_id: str, month: date) -> dict[str, int] | None:
     return None if row is None else {m: row[m] for m in METRIC_COLUMNS}
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RSP_IMPORT_TEST_PAUSE_AFTER")}
-    return subprocess.run(
-        [sys.executable, "-m", "rsp_data", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def copy_store(template_url: str, directory: Path) -> str:
-    """A new store holding the template's contents: a copy of the SQLite file, or on PostgreSQL
-    a new database made with CREATE DATABASE ... TEMPLATE (the template must have no connections)."""
-    template = make_url(template_url)
-    if template.get_backend_name() == "sqlite":
-        path = directory / "s.sqlite"
-        shutil.copyfile(template.database, path)
-        return f"sqlite:///{path}"
-    database = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:  # generated names, not input
-            conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"'))
-    finally:
-        admin.dispose()
-    return template.set(database=database).render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def store(demo_template, tmp_path):
-    url = copy_store(demo_template, tmp_path)
+    url, _ = copy_store(demo_template, tmp_path)
     eng = make_engine(url)
     yield url, eng
     eng.dispose()
@@ -116,13 +80,13 @@ def test_import_good_file_then_history_then_rollback_twice(store, tmp_path):
     path, old, new = correction_file(engine, tmp_path)
     before = snapshot(engine)
 
-    done = cli("import", str(path), "--url", url, "--by", "Alice")
+    done = run_cli("import", str(path), "--url", url, "--by", "Alice")
     assert done.returncode == 0, done.stderr
     assert "Imported as batch 2: 1 row(s) added, 2 changed." in done.stdout
     assert metrics(engine, "capital-technology", MAR) == new[MAR]
     assert metrics(engine, "northwest-ace", ACE_JUNE) == ACE_NEW
 
-    listed = cli("history", "--url", url)
+    listed = run_cli("history", "--url", url)
     assert listed.returncode == 0, listed.stderr
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     (line,) = [ln for ln in listed.stdout.splitlines() if "march-fix.csv" in ln]
@@ -132,17 +96,17 @@ def test_import_good_file_then_history_then_rollback_twice(store, tmp_path):
     assert "+1 ~2" in line
     assert "demo_metrics.csv" in listed.stdout
 
-    undone = cli("rollback", "2", "--url", url, "--by", "Bob")
+    undone = run_cli("rollback", "2", "--url", url, "--by", "Bob")
     assert undone.returncode == 0, undone.stderr
     assert "batch 2 rolled back: 3 row(s) restored or removed" in undone.stdout
     assert snapshot(engine)["monthly_metrics"] == before["monthly_metrics"]
     assert metrics(engine, "capital-technology", MAR) == old[MAR]
 
-    again = cli("rollback", "2", "--url", url)
+    again = run_cli("rollback", "2", "--url", url)
     assert again.returncode != 0
     assert "already rolled back" in again.stderr
 
-    listed = cli("history", "--url", url)
+    listed = run_cli("history", "--url", url)
     (line,) = [ln for ln in listed.stdout.splitlines() if "march-fix.csv" in ln]
     assert "rolled back" in line and "Bob" in line
 
@@ -159,7 +123,7 @@ def test_import_bad_file_exits_non_zero_with_the_report_and_changes_nothing(stor
         )
     )
     before = snapshot(engine)
-    done = cli("import", str(path), "--url", url)
+    done = run_cli("import", str(path), "--url", url)
     assert done.returncode != 0
     assert "Imported" not in done.stdout
     lines = done.stderr.splitlines()
@@ -175,7 +139,7 @@ def test_import_bad_file_exits_non_zero_with_the_report_and_changes_nothing(stor
 
 def test_import_missing_file_exits_non_zero(store, tmp_path):
     url, _ = store
-    done = cli("import", str(tmp_path / "nowhere.csv"), "--url", url)
+    done = run_cli("import", str(tmp_path / "nowhere.csv"), "--url", url)
     assert done.returncode != 0
     assert "cannot read" in done.stderr
 
@@ -184,7 +148,7 @@ def test_dry_run_prints_the_changes_and_writes_nothing(store, tmp_path):
     url, engine = store
     path, old, new = correction_file(engine, tmp_path)
     before = snapshot(engine)
-    done = cli("import", str(path), "--dry-run", "--url", url)
+    done = run_cli("import", str(path), "--dry-run", "--url", url)
     assert done.returncode == 0, done.stderr
     out = done.stdout.splitlines()
     assert (
@@ -197,7 +161,7 @@ def test_dry_run_prints_the_changes_and_writes_nothing(store, tmp_path):
 
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes([["capital-technology", "March 2025", "1", "2", "3", "0"]]))
-    rejected = cli("import", str(bad), "--dry-run", "--url", url)
+    rejected = run_cli("import", str(bad), "--dry-run", "--url", url)
     assert rejected.returncode != 0
     assert "error: row 2, column month, value 'March 2025'" in rejected.stderr
     assert snapshot(engine) == before
@@ -206,9 +170,9 @@ def test_dry_run_prints_the_changes_and_writes_nothing(store, tmp_path):
 def test_import_twice_says_already_imported(store, tmp_path):
     url, engine = store
     path, _, _ = correction_file(engine, tmp_path)
-    assert cli("import", str(path), "--url", url).returncode == 0
+    assert run_cli("import", str(path), "--url", url).returncode == 0
     before = snapshot(engine)
-    again = cli("import", str(path), "--url", url)
+    again = run_cli("import", str(path), "--url", url)
     assert again.returncode == 0, again.stderr
     assert "already imported as batch 2" in again.stdout
     after = snapshot(engine)
@@ -218,7 +182,7 @@ def test_import_twice_says_already_imported(store, tmp_path):
 
 def test_import_into_a_fresh_store_from_init(stores, tmp_path):
     url = stores.url("fresh")
-    made = cli("init", "--url", url)
+    made = run_cli("init", "--url", url)
     assert made.returncode == 0, made.stderr
     path = tmp_path / "first.csv"
     path.write_bytes(
@@ -230,7 +194,7 @@ def test_import_into_a_fresh_store_from_init(stores, tmp_path):
             ]
         )
     )
-    done = cli("import", str(path), "--url", url)
+    done = run_cli("import", str(path), "--url", url)
     assert done.returncode == 0, done.stderr
     assert "Imported as batch 1: 3 row(s) added, 0 changed." in done.stdout
     engine = make_engine(url)
@@ -241,6 +205,6 @@ def test_import_into_a_fresh_store_from_init(stores, tmp_path):
         assert kinds == ["import"]
     finally:
         engine.dispose()
-    listed = cli("history", "--url", url)
+    listed = run_cli("history", "--url", url)
     assert listed.returncode == 0, listed.stderr
     assert "first.csv" in listed.stdout

@@ -13,13 +13,11 @@ import hashlib
 import io
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -27,8 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select
 
 from rsp_data import imports, schema
 from rsp_data.imports import (
@@ -44,7 +41,7 @@ from rsp_data.imports import (
 from rsp_data.registry import registry
 from rsp_data.schema import METRIC_COLUMNS
 from rsp_data.store import make_engine
-from tests.store_helpers import drop_store, plain, snapshot
+from tests.store_helpers import copy_store, drop_store, plain, snapshot
 from ui.export import safe_csv
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -147,24 +144,6 @@ class Store:
     engine: Engine
     path: Path | None  # the SQLite file; None on PostgreSQL
     url: str
-
-
-def copy_store(template_url: str, directory: Path) -> tuple[str, Path | None]:
-    """A new store holding the template's contents: a copy of the SQLite file, or on PostgreSQL
-    a new database made with CREATE DATABASE ... TEMPLATE (the template must have no connections)."""
-    template = make_url(template_url)
-    if template.get_backend_name() == "sqlite":
-        path = directory / "s.sqlite"
-        shutil.copyfile(template.database, path)
-        return f"sqlite:///{path}", path
-    database = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:  # generated names, not input
-            conn.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{template.database}"'))
-    finally:
-        admin.dispose()
-    return template.set(database=database).render_as_string(hide_password=False), None
 
 
 @pytest.fixture

@@ -7,9 +7,6 @@ Every test that builds a store runs twice, on SQLite and on the test run's Postg
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 
 import pytest
@@ -19,7 +16,6 @@ from rsp_data import migrate, schema
 from rsp_data.registry import REGISTRY_FILE, load_registry, registry
 from rsp_data.store import (
     DEMO_FILE,
-    REPO_ROOT,
     StoreNotReady,
     check_ready,
     database_url,
@@ -29,6 +25,7 @@ from rsp_data.store import (
     make_engine,
     open_store,
 )
+from tests.store_helpers import run_cli
 
 TABLES = {"regions", "sectors", "partnerships", "import_batches", "monthly_metrics", "fact_history", "import_lock"}
 
@@ -213,26 +210,14 @@ def test_open_store_on_a_configured_empty_store_raises(stores, monkeypatch):
 # --------------------------------------------------------------------------- the CLI
 
 
-def _cli(*args):
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    return subprocess.run(
-        [sys.executable, "-m", "rsp_data", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_cli_init_demo_is_idempotent(stores):
     url = stores.url("cli")
-    first = _cli("init", "--demo", "--url", url)
+    first = run_cli("init", "--demo", "--url", url)
     assert first.returncode == 0, first.stderr
     assert "created tables" in first.stdout
     assert f"illustrative demo rows loaded: {demo_line_count()}" in first.stdout
 
-    second = _cli("init", "--demo", "--url", url)
+    second = run_cli("init", "--demo", "--url", url)
     assert second.returncode == 0, second.stderr
     assert "nothing changed" in second.stdout
     assert f"schema at revision {migrate.head()}" in second.stdout
@@ -245,14 +230,14 @@ def test_cli_init_demo_is_idempotent(stores):
 
 
 def test_cli_requires_a_command():
-    result = _cli()
+    result = run_cli()
     assert result.returncode != 0
 
 
 def test_cli_viewer_role_refuses_a_sqlite_store(tmp_path):
     """SQLite has no roles: the viewing app gets a file it can only read instead (file permissions)."""
     url = f"sqlite:///{tmp_path}/store.sqlite"
-    result = _cli("viewer-role", "rsp_viewer", "--url", url)
+    result = run_cli("viewer-role", "rsp_viewer", "--url", url)
     assert result.returncode != 0
     assert "needs a PostgreSQL store" in result.stderr
     assert "file permissions" in result.stderr
@@ -263,14 +248,14 @@ def test_cli_viewer_role_refuses_a_sqlite_store(tmp_path):
 
 
 def test_database_url_prefers_environment(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/from-env.sqlite")
-    assert database_url("sqlite:////tmp/configured.sqlite") == "sqlite:////tmp/from-env.sqlite"
-    assert database_url() == "sqlite:////tmp/from-env.sqlite"
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///from-env.sqlite")
+    assert database_url("sqlite:///configured.sqlite") == "sqlite:///from-env.sqlite"
+    assert database_url() == "sqlite:///from-env.sqlite"
 
 
 def test_database_url_then_configured_then_default(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    assert database_url("sqlite:////tmp/configured.sqlite") == "sqlite:////tmp/configured.sqlite"
+    assert database_url("sqlite:///configured.sqlite") == "sqlite:///configured.sqlite"
     assert database_url() == default_url()
     assert database_url(None) == default_url()
     assert is_default(database_url())
@@ -280,5 +265,5 @@ def test_database_url_then_configured_then_default(monkeypatch):
 
 def test_empty_environment_value_does_not_win(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "")
-    assert database_url("sqlite:////tmp/configured.sqlite") == "sqlite:////tmp/configured.sqlite"
+    assert database_url("sqlite:///configured.sqlite") == "sqlite:///configured.sqlite"
     assert database_url() == default_url()

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -33,7 +30,7 @@ from rsp_data.imports import apply_import, rollback
 from rsp_data.registry import REGISTRY_FILE, load_registry
 from rsp_data.roles import create_viewer_role, viewer_role_sql, viewer_write_privileges
 from rsp_data.store import DEMO_FILE, check_ready, init_store, make_engine, open_store
-from tests.store_helpers import snapshot
+from tests.store_helpers import run_cli, snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 21)
@@ -440,25 +437,12 @@ def test_identifiers_are_quoted():
 # ------------------------------------------------------------------ the command
 
 
-def _cli(*args: str, password: str | None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RSP_VIEWER_PASSWORD")}
-    if password is not None:
-        env["RSP_VIEWER_PASSWORD"] = password
-    return subprocess.run(
-        [sys.executable, "-m", "rsp_data", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_the_command_creates_and_updates_the_role(cluster):
     before = snapshot(cluster.owner)
     first_password, second_password = "first-Secret-1", "second-Secret-2"
-    done = _cli("viewer-role", cluster.cli_role, "--url", cluster.owner_url, password=first_password)
+    done = run_cli(
+        "viewer-role", cluster.cli_role, "--url", cluster.owner_url, env={"RSP_VIEWER_PASSWORD": first_password}
+    )
     assert done.returncode == 0, done.stderr
     shape = make_url(cluster.owner_url).set(username=cluster.cli_role, password="x")
     assert f"DATABASE_URL={shape.render_as_string(hide_password=True)}" in done.stdout
@@ -475,7 +459,9 @@ def test_the_command_creates_and_updates_the_role(cluster):
     finally:
         first.dispose()
 
-    again = _cli("viewer-role", cluster.cli_role, "--url", cluster.owner_url, password=second_password)
+    again = run_cli(
+        "viewer-role", cluster.cli_role, "--url", cluster.owner_url, env={"RSP_VIEWER_PASSWORD": second_password}
+    )
     assert again.returncode == 0, again.stderr
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(**_dsn(cluster.url_for(cluster.cli_role, first_password))).close()
@@ -485,10 +471,16 @@ def test_the_command_creates_and_updates_the_role(cluster):
 
 
 def test_the_command_refuses_a_bad_name_and_a_missing_password(cluster):
-    bad = _cli("viewer-role", "Robert'); DROP TABLE monthly_metrics;--", "--url", cluster.owner_url, password="pw")
+    bad = run_cli(
+        "viewer-role",
+        "Robert'); DROP TABLE monthly_metrics;--",
+        "--url",
+        cluster.owner_url,
+        env={"RSP_VIEWER_PASSWORD": "pw"},
+    )
     assert bad.returncode != 0
     assert "refusing role name" in bad.stderr
-    missing = _cli("viewer-role", f"{cluster.role}_nopw", "--url", cluster.owner_url, password=None)
+    missing = run_cli("viewer-role", f"{cluster.role}_nopw", "--url", cluster.owner_url)
     assert missing.returncode != 0
     assert "needs a password" in missing.stderr
     with cluster.admin.connect() as conn:
@@ -504,12 +496,12 @@ def test_the_command_refuses_a_bad_name_and_a_missing_password(cluster):
 def test_the_command_names_the_owner_url_without_its_password(cluster):
     # the owner's URL with a password (the test server ignores it): never printed
     owner_with_password = make_url(cluster.owner_url).set(password="owner-Secret-9")
-    done = _cli(
+    done = run_cli(
         "viewer-role",
         cluster.cli_role,
         "--url",
         owner_with_password.render_as_string(hide_password=False),
-        password="third-Secret-3",
+        env={"RSP_VIEWER_PASSWORD": "third-Secret-3"},
     )
     assert done.returncode == 0, done.stderr
     assert "owner-Secret-9" not in done.stdout + done.stderr

@@ -24,14 +24,10 @@ from queries.metrics import kpi_summary, metrics_by, monthly_totals
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
-from ui.format import metric_value
+from ui.format import metric_value, month_name
 
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
 TREND_COLOURS = {"trainees_enrolled": "#56B4E9", "trainees_completed": "#0072B2", "placements": "#D55E00"}
-
-
-def _month_name(label: str) -> str:
-    return datetime.strptime(label, "%Y-%m").strftime("%b %Y") if label else "—"
 
 
 def trend_svg(monthly: pd.DataFrame, title: str) -> str:
@@ -71,7 +67,7 @@ def brief_html(engine: Engine, rsp_id: str, month_from: str | None = None, month
         engine, Filters(sectors=(p["sector_id"],), month_from=month_from, month_to=month_to), "partnership"
     )
     illustrative = illustrative_share(engine, mine) > 0
-    as_of = _month_name(kpis["as_of_label"])
+    as_of = month_name(kpis["as_of_label"])
     first = month_from or (p["first_month"] or "")
     last = month_to or (p["last_month"] or "")
     e = html.escape
@@ -128,7 +124,7 @@ def brief_html(engine: Engine, rsp_id: str, month_from: str | None = None, month
 </style></head>
 <body>
 <h1>{e(p["name"])}</h1>
-<p class="sub">Partnership brief · as of <b>{e(as_of)}</b> · {e(_month_name(first))} – {e(_month_name(last))}
+<p class="sub">Partnership brief · as of <b>{e(as_of)}</b> · {e(month_name(first))} – {e(month_name(last))}
 {' · <span class="badge">Illustrative data</span>' if illustrative else ""}</p>
 <table class="facts">{fact_rows}</table>
 <div class="kpis">{kpi_cells}</div>

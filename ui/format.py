@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from rsp_data.metrics import METRICS, RATE
 
@@ -21,3 +22,8 @@ def percent(value) -> str:
 
 def metric_value(metric: str, value) -> str:
     return percent(value) if METRICS[metric].kind == RATE else number(value)
+
+
+def month_name(month: str) -> str:
+    """'2025-03' -> 'Mar 2025'; an empty label -> '—'."""
+    return datetime.strptime(month, "%Y-%m").strftime("%b %Y") if month else "—"

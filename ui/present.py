@@ -29,22 +29,22 @@ import html
 import math
 import time
 from collections.abc import Mapping, MutableMapping
-from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
 
+from queries.compare import sector_region_matrix
 from queries.data import illustrative_share
 from queries.filters import Filters, shown
-from queries.goals import goal_progress, grant_placements_by_month
+from queries.goals import goal_progress, grant_placements_by_month, recent_pace
 from queries.metrics import kpi_summary, metrics_by, monthly_totals
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from rsp_data.registry import registry
-from ui import charts, state
+from ui import charts, state, views
 from ui.format import metric_value
 from ui.theme import GOAL, SECTOR_COLOURS
 
@@ -208,29 +208,6 @@ def url_params(index: int, interval: int, paused: bool) -> dict[str, str]:
     if paused:
         params[PARAM_PAUSED] = "1"
     return params
-
-
-def month_after(month: date, months: int) -> date:
-    y, m = divmod(month.year * 12 + month.month - 1 + months, 12)
-    return date(y, m + 1, 1)
-
-
-def placement_matrix(partnerships: pd.DataFrame) -> pd.DataFrame:
-    """Placements per sector (rows) and region (columns) from per-partnership rows.
-
-    `partnerships`: metrics_by(..., "partnership") merged with the registry's sector_name and
-    region_name. A cell with no partnership in it is NaN (nothing there), not 0.
-    """
-    if partnerships.empty:
-        return pd.DataFrame()
-    table = partnerships.pivot_table(
-        index="sector_name", columns="region_name", values="placements", aggfunc="sum", dropna=False
-    )
-    present = partnerships.groupby(["sector_name", "region_name"]).size().unstack()
-    table = table.where(present.reindex_like(table).notna())
-    rows = table.sum(axis=1).sort_values(ascending=False).index
-    cols = table.sum(axis=0).sort_values(ascending=False).index
-    return table.loc[rows, cols]
 
 
 # ---------------------------------------------------------------- the view
@@ -478,18 +455,6 @@ def _big(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
     return fig
 
 
-def _pace(progress, grant_monthly: pd.DataFrame) -> tuple[float | None, date | None]:
-    """Placements a month over the last six months, and the month the goal is reached at that pace."""
-    recent = grant_monthly.tail(6)
-    if len(recent) < 6 or recent["placements"].sum() <= 0 or progress.through is None:
-        return None, None
-    pace = float(recent["placements"].mean())
-    remaining = progress.goal - progress.placements
-    if remaining <= 0:
-        return pace, None
-    return pace, month_after(progress.through, math.ceil(remaining / pace))
-
-
 def _slide_kpis(filters: Filters) -> None:
     kicker = "Are we on track?"
     kpis = state.query(kpi_summary, filters)
@@ -513,7 +478,7 @@ def _slide_kpis(filters: Filters) -> None:
         st.html('<div class="rsp-goal-note">No grant-supported partnership is inside these filters.</div>')
         return
     grant_monthly = state.query(grant_placements_by_month, filters)
-    pace, reach = _pace(progress, grant_monthly)
+    pace, reach = recent_pace(progress, grant_monthly)
     through = progress.through.strftime("%b %Y") if progress.through else "—"
     n = progress.partnerships
     notes = [
@@ -540,25 +505,13 @@ def _slide_kpis(filters: Filters) -> None:
     )
 
 
-def _registry_rows(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-region rows, per-partnership rows with the registry's columns) for the filters."""
-    by_region = state.query(metrics_by, filters, "region")
-    registry_df = state.query(partnership_list)
-    by_partnership = state.query(metrics_by, filters, "partnership").merge(
-        registry_df[["rsp_id", "sector_id", "region_id", "sector_name", "region_name", "convener"]],
-        left_on="group_id",
-        right_on="rsp_id",
-    )
-    return by_region, by_partnership
-
-
 def _slide_map(filters: Filters) -> None:
     kicker = "Where it is happening"
     kpis = state.query(kpi_summary, filters)
     if kpis["months"] == 0:
         _no_data(filters, kicker)
         return
-    by_region, markers = _registry_rows(filters)
+    _, by_region, markers = state.memo(views.partnership_map, filters, "placements")
     ranked = by_region.sort_values(["placements", "group_name"], ascending=[False, True])
     top = ranked.iloc[0]
     if len(ranked) > 1:
@@ -567,13 +520,9 @@ def _slide_map(filters: Filters) -> None:
         k = len(markers)
         title = f"{top.group_name} region: {top.placements:,} placements by {k} partnership{'s' if k != 1 else ''}"
     lost = _header(kicker, title, filters, kpis["as_of_label"])
+    # A deck of its own (the shared one is not to be changed): fill the taller presenter view;
+    # larger labels in the app's own font; an outline that shows on a dark background too.
     deck = charts.region_map(by_region, markers, "placements")
-    # Fill the taller presenter view; larger labels in the app's own font; an outline that shows
-    # on a dark background too.
-    # No basemap at all, whatever charts.region_map sets: Streamlit's frontend fills in an online
-    # (CARTO) style when the spec has none and fails on a style given as an object; a style list
-    # of one empty string is neither, so nothing is fetched and nothing but the layers is drawn.
-    deck.map_style = [""]
     deck.initial_view_state = pdk.ViewState(
         latitude=charts.CT_VIEW.latitude, longitude=charts.CT_VIEW.longitude, zoom=MAP_ZOOM, pitch=0, bearing=0
     )
@@ -621,7 +570,7 @@ def _slide_trend(filters: Filters) -> None:
     grant_monthly = state.query(grant_placements_by_month, filters)
     if progress.partnerships:
         reached = grant_monthly[grant_monthly["cumulative"] >= goal]
-        _, reach = _pace(progress, grant_monthly)
+        _, reach = recent_pace(progress, grant_monthly)
         if not reached.empty:
             title = f"Goal reached in {reached['month'].iloc[0]:%b %Y}: {progress.placements:,} placements"
         elif reach:
@@ -656,8 +605,8 @@ def _slide_matrix(filters: Filters) -> None:
     if kpis["months"] == 0:
         _no_data(filters, kicker)
         return
-    _, rows = _registry_rows(filters)
-    table = placement_matrix(rows)
+    _, _, rows = state.memo(views.partnership_map, filters, "placements")
+    table = sector_region_matrix(rows, "placements")
     total = int(rows["placements"].sum())
     sector_totals = table.sum(axis=1)
     region_totals = table.sum(axis=0)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from queries import registry as registry_q
 from queries.filters import FILTER_PARAMS, Filters, parse_filters, shown, to_params
 from rsp_data.store import DEFAULT_SQLITE_PATH, StoreNotReady, database_url, is_default, open_store
+from ui.format import month_name
 
 T = TypeVar("T")
 
@@ -304,7 +305,7 @@ def sidebar_filters() -> Filters:
             # frontend re-sends the widget's default on page switches. The URL's months, set in
             # session state on the first run, take precedence over it.
             month_from, month_to = st.select_slider(
-                "Months", options=months, value=(months[0], months[-1]), key=KEY_MONTHS, format_func=_month_name
+                "Months", options=months, value=(months[0], months[-1]), key=KEY_MONTHS, format_func=month_name
             )
         st.button("Reset filters", on_click=_reset, width="stretch")
         st.caption("The address bar keeps these filters: copy the link to share exactly this view.")
@@ -340,16 +341,6 @@ def show_url_notices() -> None:
     """Say once, on the page the link opened, which of its parameters were ignored."""
     for notice in st.session_state.pop(_NOTICES, []):
         st.warning(notice, icon="⚠️")
-
-
-def _month_name(month: str) -> str:
-    from datetime import date
-
-    y, m = map(int, month.split("-"))
-    return date(y, m, 1).strftime("%b %Y")
-
-
-month_name = _month_name
 
 
 # ---------------------------------------------------------------- page parameters

@@ -50,9 +50,10 @@ class Server:
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
 
     def stop_server(self) -> None:
-        """Stop the server, keeping its data (start() brings it back)."""
+        """Stop the server cleanly, keeping its data (start() brings it back). A fast, not an
+        immediate, shutdown: with synchronous_commit off an immediate one may lose recent commits."""
         with contextlib.suppress(subprocess.CalledProcessError):
-            self._run(self.bin / "pg_ctl", "-D", self.base / "data", "-m", "immediate", "-w", "stop")
+            self._run(self.bin / "pg_ctl", "-D", self.base / "data", "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         """Stop the server and remove its data."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Engine, Select
@@ -10,7 +10,7 @@ from sqlalchemy import Engine, Select
 from queries.filters import Filters
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import partnerships
-from rsp_data.store import month_to_date
+from rsp_data.store import as_date, month_to_date  # noqa: F401  (as_date: re-exported)
 
 
 def conditions(filters: Filters, *, months: bool = True) -> list:
@@ -37,17 +37,6 @@ def frame(engine: Engine, stmt: Select) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(stmt)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def as_date(value) -> date | None:
-    """Dates come back as date objects (PostgreSQL) or ISO strings (some drivers); normalise."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def month_label(value: date | None) -> str:

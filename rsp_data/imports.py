@@ -28,9 +28,10 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, and_, delete, insert, select, tuple_, update
 
-from rsp_data import schema
+from rsp_data import rollups, schema
 from rsp_data.registry import registry
 from rsp_data.schema import METRIC_COLUMNS
+from rsp_data.store import as_date
 
 COLUMNS = ("rsp_id", "month", *METRIC_COLUMNS)
 MAX_BYTES = int(os.environ.get("RSP_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
@@ -593,6 +594,9 @@ def apply_import(
                 time.sleep(3600)
             if i % 200 == 0:
                 progress(0.7 + 0.3 * i / len(writes), f"Writing {i:,} of {len(writes):,} rows")
+        progress(0.98, "Updating the rollups")
+        rollups.refresh(conn, [(c.rsp_id, c.month) for c in writes])
+        rollups.recount_batches(conn, {batch_id, *(c.old_batch_id for c in plan.changed)})
         progress(1.0, "Done")
         return ImportResult(batch_id, plan)
 
@@ -636,6 +640,8 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
                     .where(where)
                     .values(batch_id=e["old_batch_id"], **{m: e[f"old_{m}"] for m in METRIC_COLUMNS})
                 )
+        rollups.refresh(conn, [(e["rsp_id"], as_date(e["month"])) for e in entries])
+        rollups.recount_batches(conn, {batch_id, *(e["old_batch_id"] for e in entries)})
         conn.execute(
             update(batches)
             .where(batches.c.batch_id == batch_id)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -20,6 +23,18 @@ from sqlalchemy import (
 metadata = MetaData()
 
 METRIC_COLUMNS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
+FLOW_COLUMNS = ("trainees_enrolled", "trainees_completed", "placements")
+# Optional quality and reach metrics: NULL where a partnership did not report them.
+OPTIONAL_COUNT_COLUMNS = ("placements_no_bachelor", "wbl_started", "trainees_underrepresented")
+OPTIONAL_COLUMNS = ("avg_starting_wage", *OPTIONAL_COUNT_COLUMNS)
+FACT_COLUMNS = (*METRIC_COLUMNS, *OPTIONAL_COLUMNS)
+
+# What the rollups sum: the base metrics, the optional counts, and the wage as dollars paid per
+# hour across placements (avg_starting_wage x placements) over the placements it covers, so a
+# wage average is always weighted by placements, never a mean of means.
+SUMMED_OPTIONAL = (*OPTIONAL_COUNT_COLUMNS, "wage_dollars", "wage_placements")
+# Rows that reported each optional metric (0 = nobody reported it: the page hides it).
+REPORTED_COLUMNS = tuple(f"{m}_rows" for m in OPTIONAL_COLUMNS)
 
 regions = Table(
     "regions",
@@ -68,6 +83,9 @@ import_batches = Table(
     Column("note", Text, nullable=False, default=""),
     Column("rolled_back_at", DateTime(timezone=True), nullable=True),
     Column("rolled_back_by", String(200), nullable=True),
+    # Fact rows this batch holds now (later batches may have overwritten some): kept in step by
+    # every write, so the load history never counts the fact table.
+    Column("rows_held", Integer, nullable=False, default=0, server_default="0"),
 )
 
 # One row per partnership per month. `month` is the first day of the month.
@@ -80,7 +98,9 @@ monthly_metrics = Table(
     Column("trainees_enrolled", Integer, nullable=False),
     Column("trainees_completed", Integer, nullable=False),
     Column("placements", Integer, nullable=False),
-    Column("batch_id", Integer, ForeignKey("import_batches.batch_id"), nullable=False),
+    Column("batch_id", Integer, ForeignKey("import_batches.batch_id"), nullable=False, index=True),
+    Column("avg_starting_wage", Float, nullable=True),
+    *[Column(m, Integer, nullable=True) for m in OPTIONAL_COUNT_COLUMNS],
     CheckConstraint(
         "employers_engaged >= 0 AND trainees_enrolled >= 0 AND trainees_completed >= 0 AND placements >= 0",
         name="ck_monthly_metrics_non_negative",
@@ -101,6 +121,10 @@ fact_history = Table(
     Column("old_batch_id", Integer, nullable=True),
     *[Column(f"old_{m}", Integer, nullable=True) for m in METRIC_COLUMNS],
     *[Column(f"new_{m}", Integer, nullable=False) for m in METRIC_COLUMNS],
+    Column("old_avg_starting_wage", Float, nullable=True),
+    *[Column(f"old_{m}", Integer, nullable=True) for m in OPTIONAL_COUNT_COLUMNS],
+    Column("new_avg_starting_wage", Float, nullable=True),
+    *[Column(f"new_{m}", Integer, nullable=True) for m in OPTIONAL_COUNT_COLUMNS],
 )
 
 # A single row every import and rollback updates first: writers queue behind each other
@@ -111,4 +135,85 @@ import_lock = Table(
     Column("lock_id", Integer, primary_key=True),
     Column("holder", String(200), nullable=False, default=""),
     Column("taken_at", DateTime(timezone=True), nullable=True),
+)
+
+
+# Goals are data (rsp_data/data/goals.csv, importable): a target for one metric over a scope,
+# counted from start_month through due_month.
+goals = Table(
+    "goals",
+    metadata,
+    Column("goal_id", String(60), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("scope", String(20), nullable=False),  # "statewide", "grant" or "partnership"
+    Column("rsp_id", String(60), nullable=True),  # the partnership, when scope is "partnership"
+    Column("metric", String(40), nullable=False),
+    Column("target", Integer, nullable=False),
+    Column("start_month", Date, nullable=False),
+    Column("due_month", Date, nullable=False),
+    Column("source", Text, nullable=False, default=""),
+)
+
+
+def _summed_columns() -> list[Column]:
+    return [
+        *[Column(m, BigInteger, nullable=False, default=0) for m in METRIC_COLUMNS],
+        *[Column(m, BigInteger, nullable=False, default=0) for m in OPTIONAL_COUNT_COLUMNS],
+        Column("wage_dollars", Float, nullable=False, default=0.0),
+        Column("wage_placements", BigInteger, nullable=False, default=0),
+        *[Column(m, Integer, nullable=False, default=0) for m in REPORTED_COLUMNS],
+    ]
+
+
+# Rollups, kept in step with monthly_metrics by rsp_data.rollups on every write, so that no page
+# query reads the fact table whole (issue 4: 10 million rows at interactive speed).
+#
+# rollup_cells: per month, the sums over partnerships at four grains, one row per group:
+#   grain "all" (region_id = sector_id = ""), "region" (sector_id = ""), "sector" (region_id = ""),
+#   "cell" (both), each split by gjc (grant-supported or not). A query reads the smallest grain
+#   that covers its filters and grouping.
+rollup_cells = Table(
+    "rollup_cells",
+    metadata,
+    Column("grain", String(8), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("region_id", String(40), primary_key=True),
+    Column("sector_id", String(40), primary_key=True),
+    Column("gjc", Boolean, primary_key=True),
+    Column("reporting", Integer, nullable=False, default=0),
+    Column("demo_rows", Integer, nullable=False, default=0),
+    *_summed_columns(),
+    Index("ix_rollup_cells_region", "grain", "region_id", "month"),
+    Index("ix_rollup_cells_sector", "grain", "sector_id", "month"),
+)
+
+# Each partnership's first and last month with a report, and how many months it reported.
+partnership_spans = Table(
+    "partnership_spans",
+    metadata,
+    Column("rsp_id", String(60), primary_key=True),
+    Column("first_month", Date, nullable=False),
+    Column("last_month", Date, nullable=False),
+    Column("months_reported", Integer, nullable=False),
+)
+
+# running_totals: per partnership and month, running sums since its first month, one row for
+# every month from that first month to the store's last month (months without a report carry the
+# sums forward). Any range's per-partnership totals are then two rows per partnership, both read
+# in month order: total(from..to) = running(to) - running(from - 1).
+RUNNING_COLUMNS = (*FLOW_COLUMNS, *SUMMED_OPTIONAL, *REPORTED_COLUMNS, "months_reported")
+running_totals = Table(
+    "running_totals",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("rsp_id", String(60), primary_key=True),
+    Column("region_id", String(40), nullable=False),
+    Column("sector_id", String(40), nullable=False),
+    Column("gjc", Boolean, nullable=False),
+    # The month's own employers engaged (a stock, not summed), NULL when it did not report.
+    Column("employers_engaged", Integer, nullable=True),
+    *[
+        Column(f"cum_{m}", BigInteger if m != "wage_dollars" else Float, nullable=False, default=0)
+        for m in RUNNING_COLUMNS
+    ],
 )

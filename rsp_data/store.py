@@ -54,6 +54,17 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
+def as_date(value) -> date | None:
+    """Dates come back as date objects (PostgreSQL) or ISO strings (some drivers); normalise."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def month_to_date(month: str) -> date:
     """'2025-03' -> date(2025, 3, 1)."""
     year, mon = month.split("-")
@@ -99,6 +110,10 @@ def init_store(engine: Engine, demo: bool = False, reg: Registry | None = None) 
             conn.execute(insert(schema.import_lock).values(lock_id=1, holder=""))
         inserted, updated = _upsert_registry(conn, reg)
         demo_rows = _load_demo(conn) if demo else 0
+        if updated or demo_rows:  # a partnership moved region, sector or grant, or new demo rows
+            from rsp_data import rollups
+
+            rollups.rebuild_all(conn)
     return InitReport(created, inserted, updated, demo_rows)
 
 

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import create_engine, insert, text
 
+from rsp_data import rollups
 from rsp_data.schema import import_batches, monthly_metrics
 from rsp_data.store import init_store, make_engine, month_to_date
 
@@ -90,6 +91,7 @@ def _fill_facts(engine) -> None:
                 for rsp, month, e, en, c, p in FACTS
             ],
         )
+        rollups.rebuild_all(conn)  # what every writer does: the pages read the rollups
 
 
 BACKENDS = ["sqlite", "postgresql"]

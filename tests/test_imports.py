@@ -39,7 +39,7 @@ from rsp_data.imports import (
     validate,
 )
 from rsp_data.registry import registry
-from rsp_data.schema import METRIC_COLUMNS
+from rsp_data.schema import METRIC_COLUMNS, OPTIONAL_COLUMNS
 from rsp_data.store import make_engine
 from tests.store_helpers import copy_store, drop_store, plain, snapshot
 from ui.export import safe_csv
@@ -691,6 +691,8 @@ def test_correction_then_rollback_restores_the_exact_prior_values(store):
             "old_batch_id": old_batch,
             **{f"old_{m}": (old_values or {}).get(m) for m in METRIC_COLUMNS},
             **{f"new_{m}": new_values[m] for m in METRIC_COLUMNS},
+            # The optional metrics were not in these files: nothing recorded for them.
+            **{f"{side}_{m}": None for side in ("old", "new") for m in OPTIONAL_COLUMNS},
         }
 
     assert history(engine, batch) == [

@@ -13,7 +13,7 @@ import itertools
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,13 +22,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select, text
 
-from rsp_data import migrate, schema
+from rsp_data import migrate, rollups, schema
 from rsp_data.imports import apply_import
 from rsp_data.registry import registry
-from rsp_data.store import _load_demo, _upsert_registry, init_store, make_engine
-from tests.store_helpers import snapshot
+from rsp_data.store import _registry_rows, init_store, make_engine, read_demo_rows
+from tests.store_helpers import plain, snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TABLES = {t.name for t in schema.metadata.sorted_tables}
@@ -124,40 +124,117 @@ def test_the_cli_init_names_the_revision(stores):
 
 
 def make_old_store(engine: Engine) -> None:
-    """A store the way rsp_data made one before migrations: create_all, then the rows init wrote
-    (import lock, registry, demo data) and an import, so that every table holds rows."""
-    schema.metadata.create_all(engine)
+    """A store the way rsp_data made one before migrations: the baseline (0001) tables and no
+    alembic_version, holding the rows init wrote (import lock, registry, demo data) and an import,
+    so that every table holds rows. Written through the tables as they were (reflected)."""
     with engine.begin() as conn:
-        conn.execute(schema.import_lock.insert().values(lock_id=1, holder=""))
-        _upsert_registry(conn, registry())
-        _load_demo(conn)
-    content = (
-        b"rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements\r\n"
-        b"northwest-ace,2022-06,7,3,2,1\r\n"
-        b"capital-technology,2025-03,40,12,9,6\r\n"
-    )
-    result = apply_import(engine, content, "old.csv", "before migrations", today=TODAY)
-    assert result.batch_id is not None
+        command.upgrade(alembic_config(conn), migrate.BASELINE)
+        conn.execute(text("DROP TABLE alembic_version"))
+    old = MetaData()
+    old.reflect(engine)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(old.tables["import_lock"].insert().values(lock_id=1, holder=""))
+        for table, _key, rows in _registry_rows(registry()):
+            conn.execute(old.tables[table.name].insert(), rows)
+        batch = {"file_name": "x.csv", "checksum": "c", "loaded_by": "t", "loaded_at": now, "note": ""}
+        conn.execute(
+            old.tables["import_batches"].insert(),
+            [
+                {**batch, "kind": "demo", "rows_added": 913, "rows_changed": 0},
+                {**batch, "kind": "import", "rows_added": 1, "rows_changed": 1},
+            ],
+        )
+        demo = read_demo_rows()
+        conn.execute(old.tables["monthly_metrics"].insert(), [{**r, "batch_id": 1} for r in demo])
+        first = demo[0]
+        values = {m: 5 for m in schema.METRIC_COLUMNS}
+        conn.execute(
+            old.tables["monthly_metrics"]
+            .insert()
+            .values(rsp_id="northwest-ace", month=date(2022, 6, 1), batch_id=2, **values)
+        )
+        conn.execute(
+            old.tables["monthly_metrics"]
+            .update()
+            .where(old.tables["monthly_metrics"].c.rsp_id == first["rsp_id"])
+            .where(old.tables["monthly_metrics"].c.month == first["month"])
+            .values(batch_id=2, **values)
+        )
+        conn.execute(
+            old.tables["fact_history"].insert(),
+            [
+                {
+                    "batch_id": 2,
+                    "rsp_id": "northwest-ace",
+                    "month": date(2022, 6, 1),
+                    "action": "added",
+                    **{f"new_{m}": 5 for m in schema.METRIC_COLUMNS},
+                },
+                {
+                    "batch_id": 2,
+                    "rsp_id": first["rsp_id"],
+                    "month": first["month"],
+                    "action": "changed",
+                    "old_batch_id": 1,
+                    **{f"old_{m}": first[m] for m in schema.METRIC_COLUMNS},
+                    **{f"new_{m}": 5 for m in schema.METRIC_COLUMNS},
+                },
+            ],
+        )
+
+
+OLD_TABLES = ("import_batches", "import_lock", "regions", "sectors", "partnerships", "monthly_metrics", "fact_history")
+
+
+def old_columns(engine: Engine) -> dict[str, list[tuple]]:
+    """The rows of the baseline tables, in the baseline's columns only."""
+    reflected = MetaData()
+    reflected.reflect(engine, only=list(OLD_TABLES))
+    baseline = baseline_columns()
+    out = {}
+    with engine.connect() as conn:
+        for name in OLD_TABLES:
+            table = reflected.tables[name]
+            cols = [table.c[c] for c in baseline[name]]
+            rows = conn.execute(select(*cols).order_by(*table.primary_key.columns))
+            out[name] = [tuple(plain(v) for v in row) for row in rows]
+    return out
+
+
+def baseline_columns() -> dict[str, list[str]]:
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), migrate.BASELINE)
+    md = MetaData()
+    md.reflect(engine)
+    return {name: [c.name for c in md.tables[name].c] for name in OLD_TABLES}
 
 
 def test_a_store_made_before_migrations_is_adopted_without_losing_a_row(empty):
     make_old_store(empty)
     assert "alembic_version" not in inspect(empty).get_table_names()
     assert migrate.current(empty) is None
-    before = snapshot(empty)
-    assert all(before[name] for name in TABLES), {name: len(rows) for name, rows in before.items()}
+    before = old_columns(empty)
+    assert all(before[name] for name in OLD_TABLES), {name: len(rows) for name, rows in before.items()}
 
     report = init_store(empty)
-    assert report.created_tables == []
+    assert set(report.created_tables) == TABLES - set(OLD_TABLES)
     assert (report.registry_inserted, report.registry_updated, report.demo_rows) == (0, 0, 0)
-    assert not report.changed()
-    assert "nothing changed" in str(report)
     assert migrate.current(empty) == migrate.head()
     assert version_rows(empty) == [migrate.head()]
-    after = snapshot(empty)
-    assert {name: len(rows) for name, rows in after.items()} == {name: len(rows) for name, rows in before.items()}
-    assert after == before
+    assert old_columns(empty) == before
     assert schema_differences(empty) == []
+
+    # The upgrade filled what 0002 added from the rows already there: rollups and rows held.
+    with empty.connect() as conn:
+        assert rollups.check(conn) == []
+        held = dict(conn.execute(select(schema.import_batches.c.batch_id, schema.import_batches.c.rows_held)).all())
+        placed = conn.execute(
+            select(func.sum(schema.rollup_cells.c.placements)).where(schema.rollup_cells.c.grain == "all")
+        ).scalar_one()
+    assert held == {1: 912, 2: 2}
+    assert placed == sum(r["placements"] for r in read_demo_rows()[1:]) + 5 + 5
 
     # and it goes on working: another import gets the next batch id
     with empty.connect() as conn:

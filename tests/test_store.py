@@ -27,7 +27,10 @@ from rsp_data.store import (
 )
 from tests.store_helpers import run_cli
 
-TABLES = {"regions", "sectors", "partnerships", "import_batches", "monthly_metrics", "fact_history", "import_lock"}
+TABLES = {
+    *("regions", "sectors", "partnerships", "import_batches", "monthly_metrics", "fact_history", "import_lock"),
+    *("goals", "rollup_cells", "running_totals", "partnership_spans"),
+}
 
 
 def demo_line_count() -> int:

@@ -1,0 +1,95 @@
+"""The rollup tables stay in step with the facts through every kind of write, on both stores.
+
+`rollups.check` recomputes every rollup from the facts and lists the differences; after each
+write below it must list none. The figures the pages read are asserted in test_queries.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from rsp_data import rollups, schema
+from rsp_data.imports import apply_import, rollback
+from rsp_data.store import make_engine
+from tests.store_helpers import copy_store, drop_store
+
+TODAY = date(2026, 11, 21)
+HEADER = b"rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements\r\n"
+
+
+@pytest.fixture
+def store(demo_template, tmp_path):
+    url, _ = copy_store(demo_template, tmp_path)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    drop_store(url)
+
+
+def in_step(engine) -> list[str]:
+    with engine.connect() as conn:
+        return rollups.check(conn)
+
+
+def running_at(engine, rsp_id: str, month: date) -> dict:
+    running = schema.running_totals
+    with engine.connect() as conn:
+        row = conn.execute(select(running).where(running.c.rsp_id == rsp_id, running.c.month == month)).mappings()
+        return dict(row.one())
+
+
+def last_running_month(engine) -> date:
+    with engine.connect() as conn:
+        return rollups.as_date(conn.execute(select(func.max(schema.running_totals.c.month))).scalar())
+
+
+def test_new_months_corrections_and_rollbacks_keep_every_rollup_in_step(store):
+    assert in_step(store) == []
+    assert last_running_month(store) == date(2026, 10, 1)
+    before = running_at(store, "northwest-ace", date(2026, 10, 1))
+
+    # Two new months for one partnership (the store's last month moves on) and a correction of
+    # an old month of another.
+    content = (
+        HEADER + b"northwest-ace,2026-11,10,4,3,2\r\n"
+        b"northwest-ace,2026-12,10,5,3,7\r\n"
+        b"capital-technology,2024-03,40,12,9,6\r\n"
+    )
+    first = apply_import(store, content, "two-months.csv", "tests", today=date(2026, 12, 20)).batch_id
+    assert in_step(store) == []
+    assert last_running_month(store) == date(2026, 12, 1)
+    after = running_at(store, "northwest-ace", date(2026, 12, 1))
+    assert after["cum_placements"] == before["cum_placements"] + 2 + 7
+    assert after["employers_engaged"] == 10
+    # A partnership that did not report carries its sums forward with no employers figure.
+    carried = running_at(store, "eastern-manufacturing", date(2026, 12, 1))
+    assert carried["employers_engaged"] is None
+    assert carried["cum_placements"] == running_at(store, "eastern-manufacturing", date(2026, 10, 1))["cum_placements"]
+
+    with store.connect() as conn:
+        held = dict(conn.execute(select(schema.import_batches.c.batch_id, schema.import_batches.c.rows_held)).all())
+    assert held[first] == 3
+    assert held[1] == 913 - 1  # the demo batch lost the corrected row
+
+    rollback(store, first, "tests")
+    assert in_step(store) == []
+    assert last_running_month(store) == date(2026, 10, 1)  # the store's last month moved back
+    assert running_at(store, "northwest-ace", date(2026, 10, 1)) == before
+    with store.connect() as conn:
+        held = dict(conn.execute(select(schema.import_batches.c.batch_id, schema.import_batches.c.rows_held)).all())
+    assert held == {1: 913, first: 0}
+
+
+def test_a_month_before_a_partnerships_first_report_starts_its_running_rows_earlier(store):
+    content = HEADER + b"northwest-ace,2019-01,3,2,1,1\r\n"
+    with store.connect() as conn:
+        first_before = conn.execute(
+            select(schema.partnership_spans.c.first_month).where(schema.partnership_spans.c.rsp_id == "northwest-ace")
+        ).scalar_one()
+    assert rollups.as_date(first_before) > date(2019, 1, 1)
+    apply_import(store, content, "early.csv", "tests", today=TODAY)
+    assert in_step(store) == []
+    assert running_at(store, "northwest-ace", date(2019, 1, 1))["cum_placements"] == 1

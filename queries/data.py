@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, literal, select, tuple_
 
 from queries._base import as_date, conditions, facts_join, frame, month_label
 from queries.filters import Filters
+from queries.metrics import cell_conditions, grain_for
 from rsp_data.metrics import BASE_KEYS
 from rsp_data.schema import import_batches, partnerships, regions, sectors
 from rsp_data.schema import monthly_metrics as facts
+from rsp_data.schema import rollup_cells as cells
+from rsp_data.store import month_to_date
+
+PAGE_SIZE = 100
 
 
-def monthly_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """One row per partnership per month, in the import format plus names and the batch kind."""
+def monthly_rows(
+    engine: Engine, filters: Filters, *, after: tuple[str, str] | None = None, limit: int | None = None
+) -> pd.DataFrame:
+    """One row per partnership per month, in the import format plus names and the batch kind,
+    ordered by partnership id and month.
+
+    Paged by key (keyset): `after` = (rsp_id, "YYYY-MM") of the last row shown, `limit` rows from
+    there; each page is an index range of the facts' primary key, however deep. Without `limit`,
+    every filtered row (the download; callers check monthly_row_count first).
+    """
+    conds = conditions(filters)
+    if after is not None:
+        rsp_id, month = after
+        conds.append(tuple_(facts.c.rsp_id, facts.c.month) > tuple_(literal(rsp_id), literal(month_to_date(month))))
     stmt = (
         select(
             facts.c.rsp_id,
@@ -30,39 +47,53 @@ def monthly_rows(engine: Engine, filters: Filters) -> pd.DataFrame:
             .join(regions, partnerships.c.region_id == regions.c.region_id)
             .join(import_batches, facts.c.batch_id == import_batches.c.batch_id)
         )
-        .where(*conditions(filters))
-        .order_by(partnerships.c.name, facts.c.month)
+        .where(*conds)
+        .order_by(facts.c.rsp_id, facts.c.month)
     )
+    if limit is not None:
+        stmt = stmt.limit(limit)
     df = frame(engine, stmt)
     df["month"] = df["month"].map(lambda v: month_label(as_date(v)))
     df["source"] = df["source"].map({"demo": "illustrative", "import": "imported"}).fillna(df["source"])
     return df
 
 
+def monthly_row_count(engine: Engine, filters: Filters) -> int:
+    """How many monthly rows the filters select (from the rollups unless partnerships are chosen)."""
+    if filters.partnerships:
+        stmt = select(func.count()).select_from(facts_join()).where(*conditions(filters))
+    else:
+        stmt = select(func.coalesce(func.sum(cells.c.reporting), 0)).where(
+            *cell_conditions(filters, grain_for(filters))
+        )
+    with engine.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
+
+
 def load_history(engine: Engine) -> pd.DataFrame:
-    """Every batch that wrote facts, newest first, with the rows it holds now."""
-    held = select(facts.c.batch_id, func.count().label("rows_held")).group_by(facts.c.batch_id).subquery()
-    stmt = (
-        select(import_batches, func.coalesce(held.c.rows_held, 0).label("rows_held"))
-        .outerjoin(held, held.c.batch_id == import_batches.c.batch_id)
-        .order_by(import_batches.c.loaded_at.desc(), import_batches.c.batch_id.desc())
-    )
+    """Every batch that wrote facts, newest first, with the rows it holds now (kept in step on write)."""
+    stmt = select(import_batches).order_by(import_batches.c.loaded_at.desc(), import_batches.c.batch_id.desc())
     return frame(engine, stmt)
 
 
 def illustrative_share(engine: Engine, filters: Filters) -> float:
     """Share of the filtered rows that come from the illustrative demo batch (0.0 to 1.0)."""
-    stmt = (
-        select(
-            func.count(),
-            func.coalesce(func.sum((import_batches.c.kind == "demo").cast(facts.c.placements.type)), 0),
+    if filters.partnerships:
+        stmt = (
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((import_batches.c.kind == "demo", 1), else_=0)), 0),
+            )
+            .select_from(facts_join().join(import_batches, facts.c.batch_id == import_batches.c.batch_id))
+            .where(*conditions(filters))
         )
-        .select_from(facts_join().join(import_batches, facts.c.batch_id == import_batches.c.batch_id))
-        .where(*conditions(filters))
-    )
+    else:
+        stmt = select(
+            func.coalesce(func.sum(cells.c.reporting), 0), func.coalesce(func.sum(cells.c.demo_rows), 0)
+        ).where(*cell_conditions(filters, grain_for(filters)))
     with engine.connect() as conn:
         total, demo = conn.execute(stmt).one()
-    return (demo / total) if total else 0.0
+    return (int(demo) / int(total)) if total else 0.0
 
 
 def data_version(engine: Engine) -> str:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, case, func, select
 
-from queries._base import as_date, conditions, facts_join, frame, month_label
+from queries._base import as_date, conditions, contains, facts_join, frame, month_label
 from queries.filters import Filters
 from rsp_data.metrics import BASE_KEYS, DERIVED_METRICS
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import partnerships, regions, sectors
+from rsp_data.schema import rollup_cells as cells
+from rsp_data.schema import running_totals as running
+from rsp_data.store import month_to_date
+
+FLOW_KEYS = tuple(k for k in BASE_KEYS if k != "employers_engaged")
 
 # Which column identifies a group, and where its display name lives.
 GROUPINGS = {
@@ -38,7 +43,10 @@ def _with_group(df: pd.DataFrame, key) -> pd.DataFrame:
 
 def as_of_month(engine: Engine, filters: Filters):
     """The latest month with data inside the filters: the month a stock is read at."""
-    stmt = select(func.max(facts.c.month)).select_from(facts_join()).where(*conditions(filters))
+    if filters.partnerships:  # a few partnerships: their facts, by primary key
+        stmt = select(func.max(facts.c.month)).select_from(facts_join()).where(*conditions(filters))
+    else:
+        stmt = select(func.max(cells.c.month)).where(*cell_conditions(filters, grain_for(filters)))
     with engine.connect() as conn:
         return as_date(conn.execute(stmt).scalar())
 
@@ -50,47 +58,29 @@ def metrics_by(engine: Engine, filters: Filters, by: str | None = None) -> pd.Da
     placements, completion_rate, placement_rate, months, reporting, as_of (a date or None).
     employers_engaged is the sum of the partnerships' values at the as-of month (the latest
     month in range with data), the same month for every group, so groups compare at one date.
+
+    Where the figures come from (the same numbers, tests/test_queries.py runs every case):
+    a partnership filter reads those partnerships' facts by primary key; grouping by partnership
+    reads running_totals (two rows per partnership); everything else reads rollup_cells at the
+    smallest grain that covers the filters and the grouping. None reads the fact table whole.
     """
-    conds = conditions(filters)
-    # Ungrouped: no GROUP BY at all (a bound constant in GROUP BY is not portable).
-    key, name_table, name_key = (None, None, None) if by is None else GROUPINGS[by]
-    group_cols = [] if key is None else [key.label("group_id")]
-    group_by = [] if key is None else [key]
-
-    flows = (
-        select(
-            *group_cols,
-            func.sum(facts.c.trainees_enrolled).label("trainees_enrolled"),
-            func.sum(facts.c.trainees_completed).label("trainees_completed"),
-            func.sum(facts.c.placements).label("placements"),
-            func.count(func.distinct(facts.c.month)).label("months"),
-        )
-        .select_from(facts_join())
-        .where(*conds)
-        .group_by(*group_by)
-    )
-    flows_df = _with_group(frame(engine, flows), key)
-
-    as_of = as_of_month(engine, filters)
-    stock_df = pd.DataFrame(columns=["group_id", "employers_engaged", "reporting"])
-    if as_of is not None:
-        # employers_engaged is a stock: read it at one month, never sum it over months.
-        stock = (
-            select(
-                *group_cols,
-                func.sum(facts.c.employers_engaged).label("employers_engaged"),
-                func.count(facts.c.rsp_id).label("reporting"),
-            )
-            .select_from(facts_join())
-            .where(and_(*conds, facts.c.month == as_of))
-            .group_by(*group_by)
-        )
-        stock_df = _with_group(frame(engine, stock), key)
-
-    df = flows_df.merge(stock_df, on="group_id", how="outer")
-    if by is None:
-        df["group_name"] = "All partnerships"
+    if filters.partnerships:
+        df, as_of = _from_facts(engine, filters, by)
+    elif by == "partnership":
+        as_of = as_of_month(engine, filters)
+        df = partnership_totals(engine, filters, as_of=as_of)
     else:
+        df, as_of = _from_cells(engine, filters, by)
+    return _finish(engine, df, by, as_of)
+
+
+def _finish(engine: Engine, df: pd.DataFrame, by: str | None, as_of) -> pd.DataFrame:
+    if by is None:
+        if df.empty:
+            df = pd.DataFrame({"group_id": ["all"]})
+        df["group_name"] = "All partnerships"
+    elif "group_name" not in df:
+        _, name_table, name_key = GROUPINGS[by]
         names = frame(engine, select(name_key.label("group_id"), name_table.c.name.label("group_name")))
         df = names.merge(df, on="group_id", how="inner")
     for col in (*BASE_KEYS, "months", "reporting"):
@@ -103,6 +93,182 @@ def metrics_by(engine: Engine, filters: Filters, by: str | None = None) -> pd.Da
     return df[cols].sort_values("group_name", kind="stable").reset_index(drop=True)
 
 
+def _from_facts(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.DataFrame, object]:
+    """The filtered partnerships' own rows (the facts' primary key starts with rsp_id)."""
+    conds = conditions(filters)
+    # Ungrouped: no GROUP BY at all (a bound constant in GROUP BY is not portable).
+    key = None if by is None else GROUPINGS[by][0]
+    group_cols = [] if key is None else [key.label("group_id")]
+    group_by = [] if key is None else [key]
+    flows = (
+        select(
+            *group_cols,
+            *[func.sum(facts.c[m]).label(m) for m in FLOW_KEYS],
+            func.count(func.distinct(facts.c.month)).label("months"),
+        )
+        .select_from(facts_join())
+        .where(*conds)
+        .group_by(*group_by)
+    )
+    as_of = as_of_month(engine, filters)
+    stock = (
+        select(
+            *group_cols,
+            func.sum(facts.c.employers_engaged).label("employers_engaged"),
+            func.count(facts.c.rsp_id).label("reporting"),
+        )
+        .select_from(facts_join())
+        .where(and_(*conds, facts.c.month == as_of))
+        .group_by(*group_by)
+    )
+    return _merge_stock(engine, flows, stock, key, as_of), as_of
+
+
+def _from_cells(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.DataFrame, object]:
+    """rollup_cells at the smallest grain that covers the filters and the grouping."""
+    grain = grain_for(filters, by)
+    conds = cell_conditions(filters, grain)
+    key = None if by is None else CELL_KEYS[by]
+    group_cols = [] if key is None else [key.label("group_id")]
+    group_by = [] if key is None else [key]
+    flows = (
+        select(
+            *group_cols,
+            *[func.sum(cells.c[m]).label(m) for m in FLOW_KEYS],
+            func.count(func.distinct(cells.c.month)).label("months"),
+        )
+        .where(*conds)
+        .group_by(*group_by)
+    )
+    as_of = as_of_month(engine, filters)
+    stock = (
+        select(
+            *group_cols,
+            func.sum(cells.c.employers_engaged).label("employers_engaged"),
+            func.sum(cells.c.reporting).label("reporting"),
+        )
+        .where(and_(*conds, cells.c.month == as_of))
+        .group_by(*group_by)
+    )
+    return _merge_stock(engine, flows, stock, key, as_of), as_of
+
+
+def _merge_stock(engine: Engine, flows, stock, key, as_of) -> pd.DataFrame:
+    flows_df = _with_group(frame(engine, flows), key)
+    if key is None and flows_df["months"].fillna(0).eq(0).all():
+        flows_df = flows_df.iloc[0:0]  # an ungrouped aggregate over no rows: no data
+    stock_df = pd.DataFrame(columns=["group_id", "employers_engaged", "reporting"])
+    if as_of is not None:
+        # employers_engaged is a stock: read it at one month, never sum it over months.
+        stock_df = _with_group(frame(engine, stock), key)
+    return flows_df.merge(stock_df, on="group_id", how="outer")
+
+
+SORTABLE = (*BASE_KEYS, "completion_rate", "placement_rate", "placements_per_employer", "group_name")
+
+
+def partnership_totals(
+    engine: Engine,
+    filters: Filters,
+    *,
+    as_of=None,
+    order_by: str = "group_name",
+    descending: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+    search: str = "",
+) -> pd.DataFrame:
+    """Per partnership over the filtered range, from running_totals: two rows per partnership,
+    total(from..to) = running(as_of) - running(month before from). Sorted, searched and paged in
+    SQL, so a page of 25 out of 50,000 partnerships costs one pass over two months' rows.
+
+    Columns: group_id, group_name, sector_id, region_id, the base metrics, months, reporting
+    (1 when it reported at the as-of month). Partnerships without a report in the range are left out.
+    """
+    if as_of is None:
+        as_of = as_of_month(engine, filters)
+    columns = ["group_id", "group_name", "sector_id", "region_id", *BASE_KEYS, "months", "reporting"]
+    if as_of is None:
+        return pd.DataFrame(columns=columns)
+    stmt = _running_select(filters, as_of, search)
+    if order_by not in SORTABLE:
+        raise ValueError(f"cannot sort by {order_by!r}")
+    sub = stmt.subquery()
+    ordered = select(sub)
+    if order_by == "group_name":
+        order = sub.c.group_name.desc() if descending else sub.c.group_name.asc()
+        ordered = ordered.order_by(order, sub.c.group_id)
+    else:
+        value = _sort_value(sub, order_by)
+        ordered = ordered.order_by((value.desc() if descending else value.asc()).nulls_last(), sub.c.group_id)
+    if limit is not None:
+        ordered = ordered.limit(limit).offset(offset)
+    df = frame(engine, ordered)
+    return df[columns] if not df.empty else pd.DataFrame(columns=columns)
+
+
+def partnership_count(engine: Engine, filters: Filters, search: str = "") -> int:
+    """How many partnerships reported in the filtered range (and match the search)."""
+    as_of = as_of_month(engine, filters)
+    if as_of is None:
+        return 0
+    sub = _running_select(filters, as_of, search).subquery()
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(sub)).scalar_one())
+
+
+def _sort_value(sub, key: str):
+    def ratio(num, den):
+        return case((den > 0, num * 1.0 / den), else_=None)
+
+    if key == "completion_rate":
+        return ratio(sub.c.trainees_completed, sub.c.trainees_enrolled)
+    if key == "placement_rate":
+        return ratio(sub.c.placements, sub.c.trainees_completed)
+    if key == "placements_per_employer":
+        return ratio(sub.c.placements, sub.c.employers_engaged)
+    return sub.c[key]
+
+
+def _running_select(filters: Filters, as_of, search: str = ""):
+    hi = running.alias("hi")
+    lo = running.alias("lo")
+    before = None
+    if filters.month_from:
+        before = month_after(month_to_date(filters.month_from), -1)
+
+    def diff(col: str):
+        return hi.c[col] - func.coalesce(lo.c[col], 0) if before is not None else hi.c[col]
+
+    months = diff("cum_months_reported")
+    source = hi.join(partnerships, partnerships.c.rsp_id == hi.c.rsp_id)
+    if before is not None:
+        source = source.outerjoin(lo, and_(lo.c.month == before, lo.c.rsp_id == hi.c.rsp_id))
+    conds = [hi.c.month == as_of, months > 0]
+    if filters.regions:
+        conds.append(hi.c.region_id.in_(filters.regions))
+    if filters.sectors:
+        conds.append(hi.c.sector_id.in_(filters.sectors))
+    if filters.partnerships:
+        conds.append(hi.c.rsp_id.in_(filters.partnerships))
+    if search.strip():
+        conds.append(contains((partnerships.c.name, partnerships.c.rsp_id), search))
+    return (
+        select(
+            hi.c.rsp_id.label("group_id"),
+            partnerships.c.name.label("group_name"),
+            hi.c.sector_id,
+            hi.c.region_id,
+            func.coalesce(hi.c.employers_engaged, 0).label("employers_engaged"),
+            *[diff(f"cum_{m}").label(m) for m in FLOW_KEYS],
+            months.label("months"),
+            case((hi.c.employers_engaged.is_not(None), 1), else_=0).label("reporting"),
+        )
+        .select_from(source)
+        .where(*conds)
+    )
+
+
 def kpi_summary(engine: Engine, filters: Filters) -> dict:
     """The headline figures for the filters: a dict of metric -> value, plus as_of and months."""
     row = metrics_by(engine, filters).iloc[0].to_dict()
@@ -110,26 +276,53 @@ def kpi_summary(engine: Engine, filters: Filters) -> dict:
     return row
 
 
-def monthly_totals(engine: Engine, filters: Filters, split: str | None = None) -> pd.DataFrame:
+def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, top: int = 12) -> pd.DataFrame:
     """Each month's base metrics summed across the filtered partnerships, per group when split.
 
     Columns: month (date), group_id, group_name, and the four base metrics. Summing the stock
     across partnerships within one month is right; summing it across months is not (see trends).
+    Split by partnership (without a partnership filter): the `top` partnerships by placements in
+    the range, and one group "All other partnerships" (id "others") holding the rest.
     """
-    conds = conditions(filters)
-    key = None if split is None else GROUPINGS[split][0]
-    stmt = (
-        select(
-            facts.c.month.label("month"),
-            *([] if key is None else [key.label("group_id")]),
-            *[func.sum(facts.c[m]).label(m) for m in BASE_KEYS],
+    if filters.partnerships:
+        key = None if split is None else GROUPINGS[split][0]
+        stmt = (
+            select(
+                facts.c.month.label("month"),
+                *([] if key is None else [key.label("group_id")]),
+                *[func.sum(facts.c[m]).label(m) for m in BASE_KEYS],
+            )
+            .select_from(facts_join())
+            .where(*conditions(filters))
+            .group_by(facts.c.month, *([] if key is None else [key]))
         )
-        .select_from(facts_join())
-        .where(*conds)
-        .group_by(facts.c.month, *([] if key is None else [key]))
-        .order_by(facts.c.month)
-    )
-    df = _with_group(frame(engine, stmt), key)
+        df = _with_group(frame(engine, stmt), key)
+    elif split == "partnership":
+        leaders = partnership_totals(engine, filters, order_by="placements", descending=True, limit=top)
+        ids = tuple(leaders["group_id"])
+        df = monthly_totals(engine, filters.with_(partnerships=ids), "partnership") if ids else _empty_monthly()
+        df = df[["month", "group_id", *BASE_KEYS]]
+        total = monthly_totals(engine, filters, None)
+        others = total.set_index("month")[list(BASE_KEYS)].sub(df.groupby("month")[list(BASE_KEYS)].sum(), fill_value=0)
+        others = others[others.abs().sum(axis=1) > 0].reset_index()
+        if not others.empty:
+            others["group_id"] = "others"
+            df = pd.concat([df, others[["month", "group_id", *BASE_KEYS]]], ignore_index=True)
+    else:
+        grain = grain_for(filters, split)
+        key = None if split is None else CELL_KEYS[split]
+        stmt = (
+            select(
+                cells.c.month.label("month"),
+                *([] if key is None else [key.label("group_id")]),
+                *[func.sum(cells.c[m]).label(m) for m in BASE_KEYS],
+            )
+            .where(*cell_conditions(filters, grain))
+            .group_by(cells.c.month, *([] if key is None else [key]))
+        )
+        df = _with_group(frame(engine, stmt), key)
+    if df.empty:
+        return _empty_monthly()
     df["month"] = pd.to_datetime(df["month"].map(as_date))
     for m in BASE_KEYS:
         df[m] = pd.to_numeric(df[m]).astype("int64")
@@ -137,8 +330,51 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None) -
         df["group_name"] = "All partnerships"
     else:
         _, name_table, name_key = GROUPINGS[split]
-        names = frame(engine, select(name_key.label("group_id"), name_table.c.name.label("group_name")))
+        ids = sorted(set(df["group_id"]) - {"others"})
+        names = frame(
+            engine,
+            select(name_key.label("group_id"), name_table.c.name.label("group_name")).where(name_key.in_(ids)),
+        )
         df = df.merge(names, on="group_id", how="left")
+        df.loc[df["group_id"] == "others", "group_name"] = "All other partnerships"
     return (
         df[["month", "group_id", "group_name", *BASE_KEYS]].sort_values(["month", "group_name"]).reset_index(drop=True)
     )
+
+
+def _empty_monthly() -> pd.DataFrame:
+    return pd.DataFrame(columns=["month", "group_id", "group_name", *BASE_KEYS])
+
+
+# --- where the figures come from --------------------------------------------------------------
+
+GRAINS = {(False, False): "all", (True, False): "region", (False, True): "sector", (True, True): "cell"}
+CELL_KEYS = {"sector": cells.c.sector_id, "region": cells.c.region_id}
+
+
+def grain_for(filters: Filters, by: str | None = None) -> str:
+    """The smallest rollup grain that has the filters' and the grouping's columns."""
+    region = bool(filters.regions) or by in ("region", "cell")
+    sector = bool(filters.sectors) or by in ("sector", "cell")
+    return GRAINS[(region, sector)]
+
+
+def cell_conditions(filters: Filters, grain: str, *, months: bool = True, gjc: bool | None = None) -> list:
+    """WHERE conditions over rollup_cells (no partnership filter: those read the facts)."""
+    conds = [cells.c.grain == grain]
+    if filters.regions:
+        conds.append(cells.c.region_id.in_(filters.regions))
+    if filters.sectors:
+        conds.append(cells.c.sector_id.in_(filters.sectors))
+    if months and filters.month_from:
+        conds.append(cells.c.month >= month_to_date(filters.month_from))
+    if months and filters.month_to:
+        conds.append(cells.c.month <= month_to_date(filters.month_to))
+    if gjc is not None:
+        conds.append(cells.c.gjc.is_(gjc))
+    return conds
+
+
+def month_after(month, months: int):
+    y, m = divmod(month.year * 12 + month.month - 1 + months, 12)
+    return type(month)(y, m + 1, 1)

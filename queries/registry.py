@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from queries._base import as_date, frame, month_label
+from queries._base import as_date, contains, frame, month_label
 from rsp_data.schema import monthly_metrics as facts
+from rsp_data.schema import partnership_spans as spans
 from rsp_data.schema import partnerships, regions, sectors
 
 
@@ -18,35 +19,49 @@ def sector_list(engine: Engine) -> pd.DataFrame:
     return frame(engine, select(sectors).order_by(sectors.c.name))
 
 
-def partnership_list(engine: Engine) -> pd.DataFrame:
-    """Every partnership with its sector and region names, and the months it has data for."""
-    span = (
-        select(
-            facts.c.rsp_id,
-            func.min(facts.c.month).label("first_month"),
-            func.max(facts.c.month).label("last_month"),
-        )
-        .group_by(facts.c.rsp_id)
-        .subquery()
-    )
+def partnership_list(engine: Engine, ids: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Partnerships (all, or those in `ids`) with their sector and region names, and the months
+    they have data for (partnership_spans, kept in step on every write)."""
     stmt = (
         select(
             partnerships,
             sectors.c.name.label("sector_name"),
             regions.c.name.label("region_name"),
-            span.c.first_month,
-            span.c.last_month,
+            spans.c.first_month,
+            spans.c.last_month,
         )
         .join(sectors, partnerships.c.sector_id == sectors.c.sector_id)
         .join(regions, partnerships.c.region_id == regions.c.region_id)
-        .outerjoin(span, span.c.rsp_id == partnerships.c.rsp_id)
+        .outerjoin(spans, spans.c.rsp_id == partnerships.c.rsp_id)
         .order_by(partnerships.c.name)
     )
+    if ids is not None:
+        stmt = stmt.where(partnerships.c.rsp_id.in_(ids))
     df = frame(engine, stmt)
     for col in ("first_month", "last_month"):
         df[col] = df[col].map(lambda v: month_label(as_date(v)))
     df["gjc_supported"] = df["gjc_supported"].astype(bool)
     return df
+
+
+def partnership_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(partnerships)).scalar_one())
+
+
+def search_partnerships(
+    engine: Engine, text: str = "", regions_: tuple[str, ...] = (), sectors_: tuple[str, ...] = (), limit: int = 50
+) -> pd.DataFrame:
+    """Partnerships whose name or id contains `text` (case-insensitive), within the regions and
+    sectors chosen, by name; at most `limit`. Columns: rsp_id, name."""
+    stmt = select(partnerships.c.rsp_id, partnerships.c.name).order_by(partnerships.c.name).limit(limit)
+    if text.strip():
+        stmt = stmt.where(contains((partnerships.c.name, partnerships.c.rsp_id), text))
+    if regions_:
+        stmt = stmt.where(partnerships.c.region_id.in_(regions_))
+    if sectors_:
+        stmt = stmt.where(partnerships.c.sector_id.in_(sectors_))
+    return frame(engine, stmt)
 
 
 def month_bounds(engine: Engine) -> tuple[str | None, str | None]:

@@ -6,6 +6,9 @@
     python -m rsp_data rollback BATCH_ID [--by NAME] [--url URL]
     python -m rsp_data hash-password                  print a hash for RSP_ADMIN_PASSWORD_HASH
     python -m rsp_data viewer-role ROLE [--url URL]   PostgreSQL: create/update a read-only role for the app
+    python -m rsp_data synth --partnerships N --months M [--seed S] [--replace] [--url URL]
+                                                      write a seeded synthetic national store
+    python -m rsp_data check-rollups [--url URL]      recompute the rollups from the facts, list differences
 
 Each acts on the store DATABASE_URL names (the embedded SQLite file otherwise). Exit status 0 on
 success; non-zero with the report on stderr when a file is rejected or a rollback refused.
@@ -48,6 +51,33 @@ def _cmd_init(args) -> int:
     schema_note = f"schema at revision {after}" + (f" (upgraded from {before})" if before and before != after else "")
     print(f"{_redact(args.url)}: {report}; {schema_note}")
     return 0
+
+
+def _cmd_synth(args) -> int:
+    from rsp_data.synth import synthesize
+
+    url = args.synth_url or f"sqlite:///var/synth-{args.partnerships}x{args.months}-seed{args.seed}.sqlite"
+    if url.startswith("sqlite:///var/"):
+        Path("var").mkdir(exist_ok=True)
+    if args.partnerships < 1 or args.months < 1:
+        print("--partnerships and --months must be at least 1", file=sys.stderr)
+        return 2
+    print(f"writing to {_redact(url)}")
+    report = synthesize(make_engine(url), args.partnerships, args.months, args.seed, args.replace)
+    print(report)
+    print(f"open it with: DATABASE_URL='{_redact(url)}' make run")
+    return 0
+
+
+def _cmd_check_rollups(args) -> int:
+    from rsp_data import rollups
+
+    with make_engine(args.url).connect() as conn:
+        problems = rollups.check(conn)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print("rollups in step with the facts" if not problems else f"{len(problems)} difference(s)")
+    return 1 if problems else 0
 
 
 def _cmd_import(args) -> int:
@@ -194,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
     rb.add_argument("--by", help="who is rolling back")
     sub.add_parser("hash-password", help="print a password hash for RSP_ADMIN_PASSWORD_HASH")
     viewer = with_url(sub.add_parser("viewer-role", help="PostgreSQL: create or update the app's read-only role"))
+    synth = sub.add_parser("synth", help="write a seeded synthetic national store (benchmarks)")
+    synth.add_argument("--partnerships", type=int, required=True)
+    synth.add_argument("--months", type=int, required=True)
+    synth.add_argument("--seed", type=int, default=2026)
+    synth.add_argument("--replace", action="store_true", help="overwrite a store that already has facts")
+    synth.add_argument("--url", dest="synth_url", help="database URL (default: var/synth-NxM-seedS.sqlite)")
+    with_url(sub.add_parser("check-rollups", help="recompute the rollups from the facts and list differences"))
     viewer.add_argument("role", help="role name, e.g. rsp_viewer (password: RSP_VIEWER_PASSWORD, else a prompt)")
 
     args = parser.parse_args(argv)
@@ -201,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         args.url = args.url or database_url()
     handler = {
         "init": _cmd_init,
+        "synth": _cmd_synth,
+        "check-rollups": _cmd_check_rollups,
         "import": _cmd_import,
         "history": _cmd_history,
         "rollback": _cmd_rollback,

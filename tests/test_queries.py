@@ -22,7 +22,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from queries.data import illustrative_share, load_history, monthly_rows
+from queries.data import illustrative_share, load_history, monthly_row_count, monthly_rows
 from queries.filters import Filters
 from queries.goals import goal_progress, grant_placements_by_month
 from queries.metrics import kpi_summary, metrics_by, monthly_totals
@@ -540,8 +540,10 @@ def test_monthly_rows(engine):
         "source",
     ]
     assert set(df["source"]) == {"imported"}
-    # ordered by partnership name, then month
-    assert list(df["partnership"]) == sorted(df["partnership"])
+    # ordered by partnership id, then month (the facts' primary key: pages are index ranges)
+    keys = list(zip(df["rsp_id"], df["month"], strict=True))
+    assert keys == sorted(keys)
+    assert monthly_row_count(engine, ALL) == 15
     first = df.iloc[0].to_dict()
     assert first["rsp_id"] == "capital-healthcare"
     assert first["partnership"] == "Capital Area Healthcare Partnership"
@@ -554,6 +556,21 @@ def test_monthly_rows(engine):
     assert len(monthly_rows(engine, Filters(regions=("capital",)))) == 8
     assert len(monthly_rows(engine, Filters(regions=("capital",), month_to="2022-09"))) == 5
     assert len(monthly_rows(engine, Filters(regions=("eastern",)))) == 0
+
+
+def test_monthly_rows_page_by_key_through_every_row_once(engine):
+    everything = monthly_rows(engine, ALL)
+    pages, after = [], None
+    while True:
+        page = monthly_rows(engine, ALL, after=after, limit=4)
+        if page.empty:
+            break
+        pages.append(page)
+        after = (page.iloc[-1]["rsp_id"], page.iloc[-1]["month"])
+    assert [len(p) for p in pages] == [4, 4, 4, 3]
+    assert pd.concat(pages, ignore_index=True).equals(everything)
+    one = Filters(partnerships=("capital-healthcare",))
+    assert monthly_row_count(engine, one) == len(monthly_rows(engine, one)) > 0
 
 
 def test_load_history(engine, demo_engine):

@@ -1,0 +1,134 @@
+"""Every query path gives the numbers a plain computation over the facts gives.
+
+metrics_by and monthly_totals read rollup_cells, running_totals or the facts depending on the
+filters (queries/metrics.py). Here a reference written in pandas over the whole fact table (what
+the pages must never do at scale, fine for 913 rows) is compared with each path, for many
+filter combinations, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from queries.filters import Filters
+from queries.metrics import metrics_by, monthly_totals, partnership_count, partnership_totals
+from rsp_data.metrics import BASE_KEYS
+from rsp_data.schema import monthly_metrics, partnerships
+from rsp_data.store import as_date
+
+FLOWS = [k for k in BASE_KEYS if k != "employers_engaged"]
+
+FILTERS = [
+    Filters(),
+    Filters(month_from="2024-01", month_to="2025-06"),
+    Filters(month_from="2023-05"),
+    Filters(month_to="2022-12"),
+    Filters(regions=("capital",)),
+    Filters(sectors=("manufacturing", "healthcare"), month_from="2025-02"),
+    Filters(regions=("eastern", "south-central"), sectors=("manufacturing",)),
+    Filters(partnerships=("capital-technology", "northwest-ace"), month_from="2024-03", month_to="2026-01"),
+    Filters(regions=("northwest",), month_from="2030-01"),  # nothing in range
+]
+
+
+@pytest.fixture(scope="module")
+def facts(demo_engine) -> pd.DataFrame:
+    stmt = select(monthly_metrics, partnerships.c.region_id, partnerships.c.sector_id).join(
+        partnerships, partnerships.c.rsp_id == monthly_metrics.c.rsp_id
+    )
+    with demo_engine.connect() as conn:
+        df = pd.DataFrame(conn.execute(stmt).mappings().all())
+    df["month"] = df["month"].map(as_date)
+    return df
+
+
+def reference(facts: pd.DataFrame, f: Filters, by: str | None) -> pd.DataFrame:
+    df = facts
+    if f.regions:
+        df = df[df["region_id"].isin(f.regions)]
+    if f.sectors:
+        df = df[df["sector_id"].isin(f.sectors)]
+    if f.partnerships:
+        df = df[df["rsp_id"].isin(f.partnerships)]
+    if f.month_from:
+        df = df[df["month"] >= pd.Timestamp(f.month_from + "-01").date()]
+    if f.month_to:
+        df = df[df["month"] <= pd.Timestamp(f.month_to + "-01").date()]
+    key = {"sector": "sector_id", "region": "region_id", "partnership": "rsp_id", None: None}[by]
+    df = df.assign(all="all")
+    key = key or "all"
+    flows = df.groupby(key)[FLOWS].sum()
+    flows["months"] = df.groupby(key)["month"].nunique()
+    as_of = df["month"].max() if len(df) else None
+    at = df[df["month"] == as_of]
+    stock = at.groupby(key).agg(employers_engaged=("employers_engaged", "sum"), reporting=("rsp_id", "count"))
+    out = flows.join(stock, how="left").fillna(0).astype("int64")
+    return out.sort_index()
+
+
+@pytest.mark.parametrize(("f", "by"), list(itertools.product(FILTERS, [None, "sector", "region", "partnership"])))
+def test_metrics_by_equals_the_facts(demo_engine, facts, f, by):
+    got = metrics_by(demo_engine, f, by)
+    want = reference(facts, f, by)
+    cols = [*FLOWS, "months", "employers_engaged", "reporting"]
+    if want.empty:  # nothing in range: no groups, or one all-zero row when ungrouped
+        assert len(got) == (1 if by is None else 0)
+        assert got[cols].sum().sum() == 0
+        return
+    got = got.set_index("group_id")[cols].sort_index()
+    want = want[cols]
+    want.index.name = "group_id"
+    pd.testing.assert_frame_equal(got, want, check_names=False)
+
+
+@pytest.mark.parametrize("f", FILTERS)
+@pytest.mark.parametrize("split", [None, "sector", "region"])
+def test_monthly_totals_equal_the_facts(demo_engine, facts, f, split):
+    got = monthly_totals(demo_engine, f, split)
+    df = facts
+    for col, values in (("region_id", f.regions), ("sector_id", f.sectors), ("rsp_id", f.partnerships)):
+        if values:
+            df = df[df[col].isin(values)]
+    if f.month_from:
+        df = df[df["month"] >= pd.Timestamp(f.month_from + "-01").date()]
+    if f.month_to:
+        df = df[df["month"] <= pd.Timestamp(f.month_to + "-01").date()]
+    key = ["month"] + ([] if split is None else [f"{split}_id"])
+    want = df.groupby(key)[list(BASE_KEYS)].sum().reset_index()
+    assert len(got) == len(want)
+    assert got[list(BASE_KEYS)].sum().to_dict() == want[list(BASE_KEYS)].sum().to_dict()
+
+
+def test_split_by_partnership_keeps_the_leaders_and_one_group_for_the_rest(demo_engine, facts):
+    got = monthly_totals(demo_engine, Filters(), "partnership", top=3)
+    totals = facts.groupby("rsp_id")["placements"].sum().sort_values(ascending=False)
+    leaders = set(totals.index[:3])
+    assert set(got["group_id"]) == leaders | {"others"}
+    assert got.loc[got["group_id"] == "others", "group_name"].unique().tolist() == ["All other partnerships"]
+    # nothing lost: each month's groups add up to the month's total
+    assert got["placements"].sum() == facts["placements"].sum()
+    assert got.groupby("month")["placements"].sum().tolist() == facts.groupby("month")["placements"].sum().tolist()
+
+
+def test_partnership_totals_sort_search_and_page_in_sql(demo_engine, facts):
+    f = Filters(month_from="2024-01")
+    want = reference(facts, f, "partnership")
+    ranked = partnership_totals(demo_engine, f, order_by="placements", descending=True)
+    assert ranked["placements"].tolist() == sorted(want["placements"], reverse=True)
+    page = partnership_totals(demo_engine, f, order_by="placements", descending=True, limit=5, offset=5)
+    assert page["group_id"].tolist() == ranked["group_id"].tolist()[5:10]
+    assert partnership_count(demo_engine, f) == len(want)
+    found = partnership_totals(demo_engine, f, search="HEALTH")
+    assert len(found) > 0 and all(
+        "health" in n.lower() or "health" in i for n, i in zip(found["group_name"], found["group_id"], strict=True)
+    )
+    assert partnership_count(demo_engine, f, search="HEALTH") == len(found)
+    assert partnership_totals(demo_engine, f, search="%").empty  # a wildcard is a literal character
+    by_rate = partnership_totals(demo_engine, f, order_by="placement_rate", descending=True)
+    rates = (by_rate["placements"] / by_rate["trainees_completed"].where(by_rate["trainees_completed"] > 0)).tolist()
+    shown = [r for r in rates if r == r]
+    assert shown == sorted(shown, reverse=True) and rates[: len(shown)] == shown  # no-rate rows last

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help run test e2e lint format init migrate load demo-data regions clean system-packages
+.PHONY: help run test e2e lint format init migrate load bench demo-data regions clean system-packages
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -63,6 +63,11 @@ regions: $(VENV)/.dev ## regenerate rsp_data/data/ct_regions.geojson from the Ce
 
 load: $(VENV)/.dev ## load test: 10, 25 and 50 concurrent sessions, 60 s each, figures into docs/benchmarks.md
 	$(BIN)/python scripts/load.py --sessions 10 25 50 --duration 60
+
+# SIZES: monthly rows per size (default 1 and 10 million); BENCH_ARGS: more options of scripts/bench.py.
+SIZES ?= 1000000 10000000
+bench: $(VENV)/.dev system-packages ## scale benchmark: queries at 1M and 10M rows, SQLite + PostgreSQL vs pandas, into docs/benchmarks.md
+	$(BIN)/python scripts/bench.py --sizes $(SIZES) $(BENCH_ARGS)
 
 clean: ## remove the virtual environment and the embedded store
 	rm -rf $(VENV) var

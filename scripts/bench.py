@@ -1,0 +1,1419 @@
+"""Scale benchmark (issue 4): every query behind the pages at 1 and 10 million monthly rows, on the
+embedded SQLite store and on PostgreSQL, beside the usual Streamlit pattern (the whole fact table
+in one pandas DataFrame, filtered and grouped per interaction).
+
+    python scripts/bench.py                                  # 1M and 10M rows, both stores, all steps
+    python scripts/bench.py --sizes 1000000 --repeat 10      # a quicker run
+    python scripts/bench.py --sizes 2000 --stores sqlite --no-pages --no-memory --no-write
+
+Writes the section "## Scale: 1 million and 10 million rows" of docs/benchmarks.md (``--no-write``
+to only print). Exit status 1 when a store's answer and the pandas answer differed.
+
+Steps, per size:
+
+1. **Stores.** ``rsp_data.synth`` writes a seeded synthetic store (the partnership count is chosen
+   so the fact table has about the asked rows) into a SQLite file and into a database of a
+   PostgreSQL server this script starts (Debian's binaries, data kept under ``var/bench/pg``,
+   fsync off: a read benchmark). Both are kept under ``var/bench/`` (git-ignored) and reused when
+   the synth arguments match; ``--rebuild`` writes them again.
+2. **Queries.** The workload is the set of query functions of ``queries/`` that the pages call
+   (WORKLOAD below). Each is called ``--repeat`` times on each store with no Streamlit cache, each
+   call with a fresh choice from a seeded mix of what users click (no filter, a region, a sector,
+   region and sector, a month range, one partnership, a search term, a deep page). The stores and
+   the baseline are called one after the other with the same arguments, repetition by repetition,
+   so they share the machine's state. One untimed call first (on every store and the baseline,
+   with the first repetition's arguments) warms the caches, and its answers must agree: each
+   store's answer is compared with the baseline's.
+3. **Baseline.** The fact table joined with the partnerships, regions, sectors and batches, read
+   whole into one DataFrame as ``pd.read_sql`` under ``st.cache_data`` would hold it (read time
+   printed, not counted), month parsed to datetime64; every query is the same filter + groupby in
+   pandas. Its memory: ``memory_usage(deep=True)`` and the growth of this process's RSS.
+4. **Pages.** Every page of ui/routes.py rendered through Streamlit's AppTest on each store:
+   *cold* = Streamlit's data caches cleared (``st.cache_data`` and the views memo), the engine kept
+   (a connection pool is open); *warm* = the same page run again at once. Median of ``--page-runs``.
+5. **App memory.** ``streamlit run`` on the largest store, five sessions of scripts/load.py
+   interacting for ``--memory-duration`` seconds; the server's peak VmRSS against 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, create_engine, text
+
+from rsp_data.store import make_engine
+
+BENCH_DIR = REPO_ROOT / "var" / "bench"
+BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
+SECTION = "## Scale: 1 million and 10 million rows"
+KEPT = "### Analysis"
+BOUND_MS = 100.0
+BOUND_RATIO = 20.0
+MEMORY_BOUND_MB = 1024.0
+# PostgreSQL settings beyond the defaults (printed with the figures). fsync etc. off: a read benchmark.
+PG_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "shared_buffers": "1GB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "512MB",
+    "effective_cache_size": "8GB",
+    "max_wal_size": "4GB",
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- stores
+
+
+def mean_rows(partnerships: int, months: int, seed: int) -> int:
+    """Monthly rows synth writes for these arguments (from the registry alone: cheap)."""
+    from rsp_data.rollups import month_index
+    from rsp_data.synth import LAST_MONTH, partnership_table
+
+    part = partnership_table(partnerships, months, seed)
+    return int((month_index(LAST_MONTH) - part["launch"] + 1).sum())
+
+
+def partnerships_for(rows: int, months: int, seed: int) -> int:
+    """The partnership count whose synthetic store has about `rows` monthly rows."""
+    n = max(1, round(rows / 112))
+    for _ in range(3):
+        got = mean_rows(n, months, seed)
+        n = max(1, round(n * rows / max(got, 1)))
+    return n
+
+
+@dataclass
+class StoreInfo:
+    store: str  # "sqlite" or "postgresql"
+    url: str
+    partnerships: int
+    months: int
+    seed: int
+    rows: int = 0
+    build_seconds: float = 0.0
+    reused: bool = False
+    size_mb: float = 0.0
+
+
+def synth_key(partnerships: int, months: int, seed: int) -> str:
+    return f"{partnerships}x{months}-seed{seed}"
+
+
+def _build(info: StoreInfo, marker: Path, rebuild: bool) -> StoreInfo:
+    from rsp_data.synth import synthesize
+
+    if marker.exists() and not rebuild:
+        saved = json.loads(marker.read_text())
+        info.rows, info.build_seconds, info.reused = saved["rows"], saved["seconds"], True
+        return info
+    log(f"building the {info.store} store {synth_key(info.partnerships, info.months, info.seed)} …")
+    marker.unlink(missing_ok=True)
+    engine = make_engine(info.url)
+    try:
+        report = synthesize(engine, info.partnerships, info.months, info.seed, replace=True, log=lambda m: None)
+    finally:
+        engine.dispose()
+    info.rows, info.build_seconds = report.rows, report.seconds
+    marker.write_text(json.dumps({"rows": report.rows, "seconds": report.seconds, "url": info.url}))
+    log(f"  {report}")
+    return info
+
+
+def sqlite_store(directory: Path, partnerships: int, months: int, seed: int, rebuild: bool) -> StoreInfo:
+    key = synth_key(partnerships, months, seed)
+    path = directory / f"synth-{key}.sqlite"
+    marker = directory / f"synth-{key}.sqlite.built.json"
+    if rebuild or not marker.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    info = _build(StoreInfo("sqlite", f"sqlite:///{path}", partnerships, months, seed), marker, rebuild)
+    info.size_mb = path.stat().st_size / 2**20
+    return info
+
+
+class PgCluster:
+    """A PostgreSQL server whose data directory stays under var/bench/pg between runs."""
+
+    def __init__(self, directory: Path):
+        from tests.pg_server import free_port, pg_bin
+
+        binaries = pg_bin()
+        if binaries is None:
+            raise RuntimeError("PostgreSQL binaries not found: `make system-packages` installs them")
+        self.base = directory / "pg"
+        self.bin = binaries
+        self.as_postgres = os.geteuid() == 0
+        self.port = free_port()
+
+    def _run(self, *args) -> subprocess.CompletedProcess:
+        command = [str(a) for a in args]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=True, capture_output=True, text=True, timeout=300)
+
+    def start(self) -> None:
+        data = self.base / "data"
+        if not (data / "PG_VERSION").exists():
+            shutil.rmtree(self.base, ignore_errors=True)
+            self.base.mkdir(parents=True)
+            if self.as_postgres:
+                shutil.chown(self.base, "postgres")
+            # C.UTF-8: strings sort by code point, as in SQLite and pandas (the answers are compared).
+            self._run(
+                self.bin / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                "--locale=C.UTF-8", "--no-sync",
+            )  # fmt: skip
+        settings = " ".join(f"-c {k}={v}" for k, v in PG_SETTINGS.items())
+        status = subprocess.run(
+            [*(["runuser", "-u", "postgres", "--"] if self.as_postgres else []), str(self.bin / "pg_ctl"), "-D",
+             str(data), "status"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        if status.returncode == 0:
+            raise RuntimeError(
+                f"a PostgreSQL server already runs on {data} (another bench run, or one that was killed): "
+                f"stop it with `runuser -u postgres -- {self.bin / 'pg_ctl'} -D {data} stop`"
+            )
+        self._run(
+            self.bin / "pg_ctl", "-D", data, "-l", self.base / "server.log", "-w", "start",
+            "-o", f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 {settings}",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run(self.bin / "pg_ctl", "-D", self.base / "data", "-m", "fast", "-w", "stop")
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def ensure_database(self, database: str, fresh: bool) -> None:
+        admin = create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}).first()
+                if exists and fresh:
+                    conn.execute(text(f'DROP DATABASE "{database}"'))  # a generated name, not input
+                if not exists or fresh:
+                    conn.execute(text(f'CREATE DATABASE "{database}"'))
+        finally:
+            admin.dispose()
+
+    def version(self) -> str:
+        engine = create_engine(self.url("postgres"))
+        try:
+            with engine.connect() as conn:
+                return str(conn.execute(text("SHOW server_version")).scalar())
+        finally:
+            engine.dispose()
+
+    def settings(self) -> dict[str, str]:
+        names = [*PG_SETTINGS, "jit", "max_parallel_workers_per_gather", "random_page_cost"]
+        engine = create_engine(self.url("postgres"))
+        try:
+            with engine.connect() as conn:
+                return {n: str(conn.execute(text(f"SHOW {n}")).scalar()) for n in names}
+        finally:
+            engine.dispose()
+
+
+def pg_store(cluster: PgCluster, directory: Path, partnerships: int, months: int, seed: int, rebuild: bool):
+    key = synth_key(partnerships, months, seed)
+    database = "bench_" + key.replace("-", "_")
+    marker = directory / f"pg-{key}.built.json"
+    fresh = rebuild or not marker.exists()
+    if fresh:
+        marker.unlink(missing_ok=True)
+    cluster.ensure_database(database, fresh)
+    info = _build(StoreInfo("postgresql", cluster.url(database), partnerships, months, seed), marker, rebuild)
+    engine = create_engine(info.url)
+    try:
+        with engine.connect() as conn:
+            size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
+        info.size_mb = int(size) / 2**20
+    finally:
+        engine.dispose()
+    return info
+
+
+# ---------------------------------------------------------------- the workload
+
+
+@dataclass(frozen=True)
+class Call:
+    """One user interaction's arguments: the filters, and what else the query takes."""
+
+    mix: str  # which kind of click from the mix
+    filters: Any
+    search: str = ""
+    after: tuple[str, str] | None = None
+    offset: int = 0
+    ids: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        f = self.filters
+        bits = [f"{name}={value}" for name, value in (
+            ("regions", ",".join(f.regions)), ("sectors", ",".join(f.sectors)),
+            ("partnerships", ",".join(f.partnerships)), ("from", f.month_from), ("to", f.month_to),
+            ("search", self.search), ("after", self.after and "/".join(self.after)), ("offset", self.offset),
+        ) if value]  # fmt: skip
+        return f"{self.mix}: " + (" ".join(bits) or "no filter")
+
+
+@dataclass
+class Universe:
+    """What users can pick from in one store (read once, untimed)."""
+
+    registry: pd.DataFrame  # rsp_id, name, region_id, sector_id (sorted by rsp_id)
+    regions: list[str]
+    region_names: list[str]
+    sectors: list[str]
+    months: list[str]  # every 'YYYY-MM' from the first to the last month with data
+
+    @classmethod
+    def read(cls, engine: Engine) -> Universe:
+        from queries.registry import month_bounds
+        from ui.state import _months_between
+
+        with engine.connect() as conn:
+            registry = pd.DataFrame(
+                conn.execute(text("SELECT rsp_id, name, region_id, sector_id FROM partnerships ORDER BY rsp_id")).all(),
+                columns=["rsp_id", "name", "region_id", "sector_id"],
+            )
+            regions = conn.execute(text("SELECT region_id, name FROM regions ORDER BY region_id")).all()
+            sectors = [r[0] for r in conn.execute(text("SELECT sector_id FROM sectors ORDER BY sector_id"))]
+        first, last = month_bounds(engine)
+        return cls(registry, [r[0] for r in regions], [r[1] for r in regions], sectors, _months_between(first, last))
+
+
+FILTER_MIX = ("none", "region", "sector", "region+sector", "months", "region+months", "partnership")
+SEARCH_MIX = (*FILTER_MIX, "search", "search+region")
+
+
+def draw(rng: random.Random, uni: Universe, mix: tuple[str, ...], *, deep: str | None = None) -> Call:
+    """A fresh click from the mix: concrete regions, sectors, months, partnership or search text.
+    deep="data": a keyset page somewhere in the Data table; deep="table": a page of the
+    Partnerships table in its second half."""
+    from queries.filters import Filters
+
+    kind = rng.choice(mix)
+    regions = sectors = partnerships = ()
+    month_from = month_to = None
+    search = ""
+    if "region" in kind:
+        regions = (rng.choice(uni.regions),)
+    if "sector" in kind and kind != "search":
+        sectors = (rng.choice(uni.sectors),)
+    if "months" in kind:
+        a, b = sorted(rng.sample(range(len(uni.months)), 2))
+        month_from, month_to = uni.months[a], uni.months[b]
+    if kind == "partnership":
+        partnerships = (rng.choice(list(uni.registry["rsp_id"])),)
+    if kind.startswith("search"):
+        words = [
+            rng.choice(uni.region_names).split()[0][:5].lower(),  # part of a state's name
+            f"partnership {rng.randrange(1, 100)}",  # a number seen on a card
+            rng.choice(["health", "manufact", "logist", "technology", "bio", "construction"]),
+            f"p{rng.randrange(len(uni.registry)):06d}"[:5],  # part of an id
+        ]
+        search = rng.choice(words)
+    filters = Filters(regions, sectors, partnerships, month_from, month_to)
+    after, offset = None, 0
+    if deep == "data":
+        rsp = rng.choice(list(uni.registry["rsp_id"]))
+        after = (rsp, rng.choice(uni.months))
+    elif deep == "table":
+        scope = uni.registry
+        if regions:
+            scope = scope[scope["region_id"].isin(regions)]
+        if sectors:
+            scope = scope[scope["sector_id"].isin(sectors)]
+        n = len(scope) if not partnerships else 1
+        offset = (rng.randrange(n // 2, max(n, n // 2 + 1)) // 25) * 25 if n > 25 else 0
+    ids = tuple(sorted(rng.sample(list(uni.registry["rsp_id"]), min(25, len(uni.registry)))))
+    return Call(kind, filters, search, after, offset, ids)
+
+
+# --- the pandas baseline: one DataFrame of every fact row, filtered and grouped per interaction
+
+BASELINE_SQL = """
+SELECT f.rsp_id, p.name, p.region_id, r.name AS region_name, p.sector_id, s.name AS sector_name,
+       p.gjc_supported AS gjc, f.month, f.employers_engaged, f.trainees_enrolled, f.trainees_completed,
+       f.placements, f.batch_id, b.kind AS source
+FROM monthly_metrics f
+JOIN partnerships p ON p.rsp_id = f.rsp_id
+JOIN regions r ON r.region_id = p.region_id
+JOIN sectors s ON s.sector_id = p.sector_id
+JOIN import_batches b ON b.batch_id = f.batch_id
+ORDER BY f.rsp_id, f.month
+"""
+
+
+def rss_mb() -> float:
+    text_ = Path("/proc/self/status").read_text()
+    return next(int(line.split()[1]) for line in text_.splitlines() if line.startswith("VmRSS:")) / 1024
+
+
+def load_baseline(engine: Engine) -> tuple[pd.DataFrame, float]:
+    """The whole fact table, joined, as `pd.read_sql` hands it to `st.cache_data`; month as datetime64."""
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        chunks = list(pd.read_sql(text(BASELINE_SQL), conn, chunksize=1_000_000, parse_dates=["month"]))
+    df = pd.concat(chunks, ignore_index=True)
+    del chunks
+    df["gjc"] = df["gjc"].astype(bool)
+    return df, time.perf_counter() - started
+
+
+BASE = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
+FLOWS = BASE[1:]
+GROUP_COLS = {
+    "sector": ("sector_id", "sector_name"),
+    "region": ("region_id", "region_name"),
+    "partnership": ("rsp_id", "name"),
+}
+
+
+def _mask(df: pd.DataFrame, f, *, months: bool = True) -> np.ndarray:
+    m = np.ones(len(df), dtype=bool)
+    if f.regions:
+        m &= df["region_id"].isin(f.regions).to_numpy()
+    if f.sectors:
+        m &= df["sector_id"].isin(f.sectors).to_numpy()
+    if f.partnerships:
+        m &= df["rsp_id"].isin(f.partnerships).to_numpy()
+    if months and f.month_from:
+        m &= (df["month"] >= pd.Timestamp(f"{f.month_from}-01")).to_numpy()
+    if months and f.month_to:
+        m &= (df["month"] <= pd.Timestamp(f"{f.month_to}-01")).to_numpy()
+    return m
+
+
+def _rates(out: pd.DataFrame) -> pd.DataFrame:
+    for key, num, den in (
+        ("completion_rate", "trainees_completed", "trainees_enrolled"),
+        ("placement_rate", "placements", "trainees_completed"),
+    ):
+        d = out[den].astype("float64")
+        out[key] = out[num].astype("float64") / d.where(d > 0)
+    return out
+
+
+def pd_metrics_by(df: pd.DataFrame, f, by: str | None) -> pd.DataFrame:
+    sub = df[_mask(df, f)]
+    as_of = sub["month"].max() if len(sub) else None
+    if by is None:
+        at = sub[sub["month"] == as_of] if as_of is not None else sub.iloc[0:0]
+        row = {"group_id": "all", "group_name": "All partnerships", **{m: int(sub[m].sum()) for m in FLOWS}}
+        row |= {"employers_engaged": int(at["employers_engaged"].sum()), "reporting": len(at)}
+        row["months"] = int(sub["month"].nunique())
+        out = pd.DataFrame([row])
+    else:
+        key, name = GROUP_COLS[by]
+        grouped = sub.groupby(key, sort=False)
+        out = grouped[list(FLOWS)].sum()
+        out["months"] = grouped["month"].nunique()
+        out["group_name"] = grouped[name].first()
+        at = sub[sub["month"] == as_of].groupby(key, sort=False)["employers_engaged"].agg(["sum", "size"])
+        out["employers_engaged"] = at["sum"].reindex(out.index).fillna(0).astype("int64")
+        out["reporting"] = at["size"].reindex(out.index).fillna(0).astype("int64")
+        out = out.rename_axis("group_id").reset_index()
+    out = _rates(out)
+    out["as_of"] = as_of
+    return out.sort_values("group_name", kind="stable").reset_index(drop=True)
+
+
+def pd_partnership_table(df: pd.DataFrame, f, search: str) -> pd.DataFrame:
+    """Per partnership over the range (the Partnerships table before paging), searched."""
+    sub = df[_mask(df, f)]
+    if not len(sub):
+        return pd.DataFrame(columns=["group_id", "group_name", "sector_id", "region_id", *BASE, "months", "reporting"])
+    as_of = sub["month"].max()
+    grouped = sub.groupby("rsp_id", sort=False)
+    out = grouped[list(FLOWS)].sum()
+    out["months"] = grouped["month"].nunique()
+    for col, src in (("group_name", "name"), ("sector_id", "sector_id"), ("region_id", "region_id")):
+        out[col] = grouped[src].first()
+    at = sub[sub["month"] == as_of].set_index("rsp_id")["employers_engaged"]
+    out["employers_engaged"] = at.reindex(out.index).fillna(0).astype("int64")
+    out["reporting"] = out.index.isin(at.index).astype("int64")
+    out = out.rename_axis("group_id").reset_index()
+    if search.strip():
+        needle = search.strip().lower()
+        hit = out["group_name"].str.lower().str.contains(needle, regex=False)
+        hit |= out["group_id"].str.lower().str.contains(needle, regex=False)
+        out = out[hit]
+    return out
+
+
+def pd_monthly_totals(df: pd.DataFrame, f, split: str | None, top: int = 12) -> pd.DataFrame:
+    sub = df[_mask(df, f)]
+    if split is None:
+        out = sub.groupby("month", sort=False)[list(BASE)].sum().reset_index()
+        out["group_id"] = "all"
+        out["group_name"] = "All partnerships"
+    elif split != "partnership" or f.partnerships:
+        key, name = GROUP_COLS[split]
+        out = sub.groupby(["month", key], sort=False).agg(**{m: (m, "sum") for m in BASE}, group_name=(name, "first"))
+        out = out.reset_index().rename(columns={key: "group_id"})
+    else:
+        per = sub.groupby("rsp_id", sort=False)["placements"].sum().reset_index()
+        leaders = per.sort_values(["placements", "rsp_id"], ascending=[False, True], kind="stable")["rsp_id"].head(top)
+        mine = sub[sub["rsp_id"].isin(leaders)]
+        out = mine.groupby(["month", "rsp_id"], sort=False).agg(
+            **{m: (m, "sum") for m in BASE}, group_name=("name", "first")
+        )
+        out = out.reset_index().rename(columns={"rsp_id": "group_id"})
+        total = sub.groupby("month")[list(BASE)].sum()
+        others = total.sub(out.groupby("month")[list(BASE)].sum(), fill_value=0)
+        others = others[others.abs().sum(axis=1) > 0].reset_index()
+        others["group_id"] = "others"
+        others["group_name"] = "All other partnerships"
+        out = pd.concat([out, others], ignore_index=True)
+    return out.sort_values(["month", "group_name"]).reset_index(drop=True)
+
+
+def _grant_mask(df: pd.DataFrame, f) -> np.ndarray:
+    from queries.goals import grant_start
+
+    m = _mask(df, f.with_(month_from=None))
+    return m & df["gjc"].to_numpy() & (df["month"] >= pd.Timestamp(grant_start())).to_numpy()
+
+
+def pd_goal_progress(df: pd.DataFrame, f) -> tuple:
+    sub = df[_grant_mask(df, f)]
+    through = sub["month"].max() if len(sub) else None
+    return int(sub["placements"].sum()), through, int(sub["rsp_id"].nunique())
+
+
+def pd_grant_by_month(df: pd.DataFrame, f) -> pd.DataFrame:
+    sub = df[_grant_mask(df, f)]
+    out = sub.groupby("month")["placements"].sum().reset_index()
+    out["cumulative"] = out["placements"].cumsum()
+    return out
+
+
+def pd_monthly_rows(df: pd.DataFrame, f, after, limit: int = 100) -> pd.DataFrame:
+    m = _mask(df, f)
+    if after is not None:
+        rsp, month = after
+        ids, months = df["rsp_id"].to_numpy(), df["month"].to_numpy()
+        m &= (ids > rsp) | ((ids == rsp) & (months > np.datetime64(f"{month}-01")))
+    out = df.iloc[np.flatnonzero(m)[:limit]]  # the frame is in (rsp_id, month) order, as the table
+    return pd.DataFrame(
+        {
+            "rsp_id": out["rsp_id"],
+            "partnership": out["name"],
+            "sector": out["sector_name"],
+            "region": out["region_name"],
+            "month": out["month"].dt.strftime("%Y-%m"),
+            **{m_: out[m_] for m_ in BASE},
+            "source": out["source"].map({"demo": "illustrative", "import": "imported"}),
+        }
+    ).reset_index(drop=True)
+
+
+def pd_partnership_list(df: pd.DataFrame, ids) -> pd.DataFrame:
+    sub = df[df["rsp_id"].isin(ids)]
+    out = sub.groupby("rsp_id").agg(
+        name=("name", "first"),
+        sector_name=("sector_name", "first"),
+        region_name=("region_name", "first"),
+        first_month=("month", "min"),
+        last_month=("month", "max"),
+    )
+    for col in ("first_month", "last_month"):
+        out[col] = out[col].dt.strftime("%Y-%m")
+    return out.reset_index().sort_values("name")
+
+
+def pd_search(df: pd.DataFrame, text_: str, regions, sectors, limit: int = 50) -> pd.DataFrame:
+    from queries.filters import Filters
+
+    sub = df[_mask(df, Filters(regions=tuple(regions), sectors=tuple(sectors)))]
+    names = sub[["rsp_id", "name"]].drop_duplicates("rsp_id")
+    if text_.strip():
+        needle = text_.strip().lower()
+        hit = names["name"].str.lower().str.contains(needle, regex=False)
+        hit |= names["rsp_id"].str.lower().str.contains(needle, regex=False)
+        names = names[hit]
+    return names.sort_values("name").head(limit)
+
+
+def pd_named_list(df: pd.DataFrame, key: str, name: str) -> pd.DataFrame:
+    return df[[key, name]].drop_duplicates(key).sort_values(name).rename(columns={name: "name"})
+
+
+# --- comparing answers
+
+
+def _canon(value: Any) -> Any:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, np.bool_ | bool):
+        return int(value)
+    if isinstance(value, np.integer | int):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return round(float(value), 9)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            if len(value) == 10 and value[4] == "-" and value[7] == "-":  # a date as SQLite text
+                return date.fromisoformat(value).isoformat()
+        return value
+    return value
+
+
+def rows_of(df: pd.DataFrame, cols: list[str], sort: list[str] | None = None) -> list[tuple]:
+    if df is None or len(df) == 0:
+        return []
+    df = df[cols]
+    if sort:
+        df = df.sort_values(sort, kind="stable")
+    return [tuple(_canon(v) for v in row) for row in df.itertuples(index=False, name=None)]
+
+
+def differ(a: Any, b: Any) -> str | None:
+    """None when two canonical answers agree, else a short description of the first difference."""
+    if a == b:
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{len(a)} rows vs {len(b)} rows"
+        i = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+        return f"row {i}: {a[i]} vs {b[i]}"
+    return f"{a} vs {b}"
+
+
+METRIC_COLS = ["group_id", "group_name", *BASE, "completion_rate", "placement_rate", "months", "reporting", "as_of"]
+MONTHLY_COLS = ["month", "group_id", "group_name", *BASE]
+TABLE_COLS = ["group_id", "group_name", "sector_id", "region_id", *BASE, "months", "reporting"]
+ROW_COLS = ["rsp_id", "partnership", "sector", "region", "month", *BASE, "source"]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One query behind a page: the store's function, the pandas equivalent, and a canonical form."""
+
+    name: str
+    pages: str
+    sql: Callable[[Engine, Call], Any]
+    pandas: Callable[[pd.DataFrame, Call], Any] | None
+    canon: Callable[[Any], Any]
+    mix: tuple[str, ...] = FILTER_MIX
+    deep: str | None = None
+    # The registry lists: the baseline can only list what has facts, so the store's answer is compared
+    # on the ids (this column of the partnerships) that have partnerships with facts.
+    with_data: str | None = None
+
+
+def _kpi_canon(d: dict) -> tuple:
+    return tuple(_canon(d[k]) for k in (*BASE, "completion_rate", "placement_rate", "months", "reporting", "as_of"))
+
+
+def workload() -> list[Query]:
+    from queries import data, goals, metrics, registry
+
+    def kpi_pd(df, c):
+        return pd_metrics_by(df, c.filters, None).iloc[0].to_dict()
+
+    def metrics_q(by, pages):
+        return Query(
+            f"metrics_by({by})",
+            pages,
+            lambda e, c: metrics.metrics_by(e, c.filters, by),
+            lambda df, c: pd_metrics_by(df, c.filters, by),
+            lambda r: rows_of(r, METRIC_COLS, ["group_id"]),
+        )
+
+    def monthly_q(split, pages):
+        return Query(
+            f"monthly_totals({split})",
+            pages,
+            lambda e, c: metrics.monthly_totals(e, c.filters, split),
+            lambda df, c: pd_monthly_totals(df, c.filters, split),
+            lambda r: rows_of(r, MONTHLY_COLS, ["month", "group_id"]),
+        )
+
+    return [
+        Query("data_version", "every run", lambda e, c: data.data_version(e), None, lambda r: r),
+        Query(
+            "month_bounds",
+            "sidebar",
+            lambda e, c: registry.month_bounds(e),
+            lambda df, c: tuple(df["month"].agg(["min", "max"]).dt.strftime("%Y-%m")),
+            tuple,
+        ),
+        Query(
+            "region_list",
+            "sidebar",
+            lambda e, c: registry.region_list(e),
+            lambda df, c: pd_named_list(df, "region_id", "region_name"),
+            lambda r: rows_of(r, ["region_id", "name"]),
+            with_data="region_id",
+        ),
+        Query(
+            "sector_list",
+            "sidebar",
+            lambda e, c: registry.sector_list(e),
+            lambda df, c: pd_named_list(df, "sector_id", "sector_name"),
+            lambda r: rows_of(r, ["sector_id", "name"]),
+            with_data="sector_id",
+        ),
+        Query(
+            "search_partnerships",
+            "sidebar picker",
+            lambda e, c: registry.search_partnerships(e, c.search, c.filters.regions, c.filters.sectors),
+            lambda df, c: pd_search(df, c.search, c.filters.regions, c.filters.sectors),
+            lambda r: rows_of(r, ["rsp_id", "name"]),
+            SEARCH_MIX,
+        ),
+        Query(
+            "partnership_list(25 ids)",
+            "partnerships, map",
+            lambda e, c: registry.partnership_list(e, c.ids),
+            lambda df, c: pd_partnership_list(df, c.ids),
+            lambda r: rows_of(r, ["rsp_id", "name", "sector_name", "region_name", "first_month", "last_month"]),
+        ),
+        Query(
+            "illustrative_share",
+            "every page",
+            lambda e, c: data.illustrative_share(e, c.filters),
+            lambda df, c: (
+                float(df["source"].to_numpy()[_mask(df, c.filters)].__eq__("demo").mean())
+                if _mask(df, c.filters).any()
+                else 0.0
+            ),
+            lambda r: round(float(r), 9),
+        ),
+        Query(
+            "kpi_summary",
+            "every page",
+            lambda e, c: metrics.kpi_summary(e, c.filters),
+            kpi_pd,
+            _kpi_canon,
+        ),
+        metrics_q("sector", "overview"),
+        metrics_q("region", "overview, map"),
+        metrics_q("partnership", "map, partnerships (all rows)"),
+        monthly_q(None, "overview, trends, partnerships"),
+        monthly_q("sector", "trends"),
+        monthly_q("region", "trends"),
+        monthly_q("partnership", "trends (top 12 + others)"),
+        Query(
+            "goal_progress",
+            "overview",
+            lambda e, c: goals.goal_progress(e, c.filters),
+            lambda df, c: pd_goal_progress(df, c.filters),
+            lambda r: (
+                tuple(_canon(v) for v in r)
+                if isinstance(r, tuple)
+                else (r.placements, _canon(r.through), r.partnerships)
+            ),
+        ),
+        Query(
+            "grant_placements_by_month",
+            "overview, trends",
+            lambda e, c: goals.grant_placements_by_month(e, c.filters),
+            lambda df, c: pd_grant_by_month(df, c.filters),
+            lambda r: rows_of(r, ["month", "placements", "cumulative"]),
+        ),
+        Query(
+            "partnership_totals(page)",
+            "partnerships table, by placements",
+            lambda e, c: metrics.partnership_totals(
+                e, c.filters, order_by="placements", descending=True, limit=25, offset=c.offset, search=c.search
+            ),
+            lambda df, c: (
+                pd_partnership_table(df, c.filters, c.search)
+                .sort_values(["placements", "group_id"], ascending=[False, True], kind="stable")
+                .iloc[c.offset : c.offset + 25]
+            ),
+            lambda r: rows_of(r, TABLE_COLS),
+            SEARCH_MIX,
+            "table",
+        ),
+        Query(
+            "partnership_count",
+            "partnerships table",
+            lambda e, c: metrics.partnership_count(e, c.filters, c.search),
+            lambda df, c: len(pd_partnership_table(df, c.filters, c.search)),
+            int,
+            SEARCH_MIX,
+        ),
+        Query(
+            "monthly_rows(page)",
+            "data table (keyset)",
+            lambda e, c: data.monthly_rows(e, c.filters, after=c.after, limit=100),
+            lambda df, c: pd_monthly_rows(df, c.filters, c.after),
+            lambda r: rows_of(r, ROW_COLS),
+            FILTER_MIX,
+            "data",
+        ),
+        Query(
+            "monthly_row_count",
+            "data",
+            lambda e, c: data.monthly_row_count(e, c.filters),
+            lambda df, c: int(_mask(df, c.filters).sum()),
+            int,
+        ),
+        Query("load_history", "data", lambda e, c: data.load_history(e), None, lambda r: len(r)),
+    ]
+
+
+# ---------------------------------------------------------------- running it
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100), None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, min(len(ordered), math.ceil(q / 100 * len(ordered)))) - 1]
+
+
+@dataclass
+class QueryResult:
+    query: Query
+    times: dict[str, list[float]] = field(default_factory=dict)  # store or "pandas" -> ms
+    mismatches: list[str] = field(default_factory=list)
+
+    def median(self, who: str) -> float | None:
+        values = self.times.get(who) or []
+        return statistics.median(values) if values else None
+
+    def p95(self, who: str) -> float | None:
+        return percentile(self.times.get(who) or [], 95)
+
+    def ratio(self, store: str) -> float | None:
+        base, mine = self.median("pandas"), self.median(store)
+        return base / mine if base is not None and mine else None
+
+    @property
+    def agreed(self) -> bool | None:
+        return None if self.query.pandas is None else not self.mismatches
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def run_queries(
+    engines: dict[str, Engine], df: pd.DataFrame | None, uni: Universe, repeat: int, seed: int
+) -> list[QueryResult]:
+    """Each query `repeat` times on every store and on the baseline, side by side, each time with a
+    fresh click from the mix; the untimed first call of each checks that the answers agree."""
+    results = []
+    for number, query in enumerate(workload()):
+        rng = random.Random(seed * 1000 + number)
+        calls = [draw(rng, uni, query.mix, deep=query.deep) for _ in range(repeat + 1)]
+        res = QueryResult(
+            query, {who: [] for who in [*engines, *(["pandas"] if query.pandas and df is not None else [])]}
+        )
+        for i, call in enumerate(calls):
+            answers = {}
+            for store, engine in engines.items():
+                ms, answers[store] = timed(lambda engine=engine, call=call, query=query: query.sql(engine, call))
+                if i:
+                    res.times[store].append(ms)
+            if "pandas" in res.times:
+                ms, answers["pandas"] = timed(lambda call=call, query=query: query.pandas(df, call))
+                if i:
+                    res.times["pandas"].append(ms)
+            if i == 0:  # warm-up call: the answers must agree
+                canon = {who: query.canon(a) for who, a in answers.items()}
+                if query.with_data and "pandas" in canon:
+                    have = set(uni.registry[query.with_data])
+                    canon = {w: [r for r in v if r[0] in have] if w != "pandas" else v for w, v in canon.items()}
+                reference = canon.get("pandas", next(iter(canon.values())))
+                for who, value in canon.items():
+                    problem = differ(value, reference)
+                    if problem:
+                        res.mismatches.append(
+                            f"{who} vs {'pandas' if 'pandas' in canon else 'first store'} "
+                            f"({call.describe()}): {problem}"
+                        )
+        results.append(res)
+        log(f"  {query.name}: " + ", ".join(f"{w} p50 {res.median(w):.1f} ms" for w in res.times if res.times[w]))
+    return results
+
+
+# --- pages through AppTest
+
+
+def page_render_times(url: str, runs: int, timeout: float) -> dict[str, dict[str, Any]]:
+    """Median cold and warm run time of every page (ui/routes.py) through AppTest on `url`.
+
+    cold = st.cache_data and the views memo (ui.state._memo) cleared, the engine (a cached
+    resource, with its connection pool) kept; warm = the same page run again at once."""
+    import streamlit as st
+    from streamlit.runtime.scriptrunner import script_runner
+    from streamlit.testing.v1 import AppTest
+
+    from ui import routes
+
+    class _AfterNavigation:  # what a server's script runner reads once st.navigation ran (tests/conftest.py)
+        uses_pages_directory = False
+
+    previous_url = os.environ.get("DATABASE_URL")
+    previous_pm = script_runner.PagesManager
+    os.environ["DATABASE_URL"] = url
+    script_runner.PagesManager = _AfterNavigation
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=timeout)
+        at.run()  # opens the engine; the first page
+        from ui import state
+
+        for path, title, _ in routes.ROUTES:
+            cold: list[float] = []
+            warm: list[float] = []
+            problems: list[str] = []
+            for _ in range(runs):
+                st.cache_data.clear()
+                state._memo.clear()
+                try:
+                    ms, _ = timed(lambda path=path: at.switch_page(path).run())
+                    cold.append(ms)
+                    ms, _ = timed(lambda: at.run())
+                    warm.append(ms)
+                except RuntimeError as exc:  # AppTest's timeout
+                    problems.append(str(exc)[:120])
+                    break
+                problems += [f"exception: {e.value[:120]}" for e in at.exception]
+                problems += [f"error: {e.value[:120]}" for e in at.error]
+            out[title] = {
+                "cold": statistics.median(cold) if cold else None,
+                "warm": statistics.median(warm) if warm else None,
+                "problems": sorted(set(problems)),
+            }
+            log(
+                f"  page {title}: cold {_ms(out[title]['cold'])}, warm {_ms(out[title]['warm'])} ms"
+                + (f" ({'; '.join(out[title]['problems'])})" if problems else "")
+            )
+        state._engine_for.clear()
+    finally:
+        script_runner.PagesManager = previous_pm
+        if previous_url is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous_url
+    return out
+
+
+# --- the app's memory with five sessions
+
+
+def _load_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("load_script", REPO_ROOT / "scripts" / "load.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["load_script"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def app_memory(url: str, sessions: int, duration: float) -> dict[str, Any]:
+    """`streamlit run` on `url`, a warm-up visit of every page, then `sessions` sessions of
+    scripts/load.py for `duration` s; the server's VmRSS before, peak and after."""
+    import asyncio
+    import tempfile
+
+    load = _load_module()
+    port = load.free_port()
+    args = [
+        sys.executable, "-m", "streamlit", "run", "dashboard.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="rsp-bench-") as tmp:
+        log_path = Path(tmp) / "streamlit.log"
+        with open(log_path, "wb") as server_log:
+            proc = subprocess.Popen(
+                args,
+                cwd=REPO_ROOT,
+                env={**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"},
+                stdout=server_log,
+                stderr=subprocess.STDOUT,
+            )
+            base_url = f"http://127.0.0.1:{port}"
+            peak = [0.0]
+            done = threading.Event()
+
+            def sample() -> None:  # the whole time, warm-up included (run_level samples its own part)
+                while not done.wait(0.5):
+                    with contextlib.suppress(Exception):
+                        peak[0] = max(peak[0], load.tree_rss_mb(proc.pid))
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            try:
+                load._wait_healthy(base_url, proc, 120.0, log_path)
+                rss_start = load.tree_rss_mb(proc.pid)
+                sampler.start()
+                started = time.perf_counter()
+                asyncio.run(load.warm_up(base_url, timeout=300))
+                warm_seconds = time.perf_counter() - started
+                level = asyncio.run(load.run_level(base_url, sessions, duration, server_pid=proc.pid, timeout=120))
+            finally:
+                done.set()
+                if sampler.is_alive():
+                    sampler.join(timeout=5)
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    return {
+        "sessions": sessions,
+        "duration": duration,
+        "rss_start": rss_start,
+        "warm_seconds": warm_seconds,
+        "rss_before": level.rss_before,
+        "rss_peak": max(level.rss_peak or 0.0, peak[0]),
+        "rss_end": level.rss_end,
+        "interactions": level.interactions,
+        "errors": len(level.errors),
+        "error_kinds": load.error_kinds(level.errors)[:3],
+        "p50": percentile(level.latencies, 50),
+        "p95": percentile(level.latencies, 95),
+    }
+
+
+# ---------------------------------------------------------------- the report
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f}×" if value >= 10 else f"{value:.1f}×"
+
+
+STORE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def _label(rows: int) -> str:
+    return f"{rows / 1e6:g}M" if rows >= 1e6 else f"{rows:,}"
+
+
+def _flags(res: QueryResult, stores: list[str]) -> list[str]:
+    flags = []
+    for store in stores:
+        p95, ratio = res.p95(store), res.ratio(store)
+        if p95 is not None and p95 > BOUND_MS:
+            flags.append(f"{STORE_NAMES[store]} p95 > {BOUND_MS:.0f} ms")
+        if ratio is not None and ratio < BOUND_RATIO:
+            flags.append(f"{STORE_NAMES[store]} < {BOUND_RATIO:.0f}×")
+    if res.mismatches:
+        flags.append("ANSWERS DIFFER")
+    return flags
+
+
+def query_table(results: list[QueryResult], stores: list[str]) -> list[str]:
+    head = ["query", "page"]
+    for store in stores:
+        head += [f"{STORE_NAMES[store]} p50", "p95"]
+    head += ["pandas p50", "p95"]
+    head += [f"ratio {STORE_NAMES[s]}" for s in stores]
+    head += ["answers", "flags"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 4) + "---|---|"]
+    for res in results:
+        cells = [f"`{res.query.name}`", res.query.pages]
+        for store in stores:
+            cells += [_ms(res.median(store)), _ms(res.p95(store))]
+        cells += [_ms(res.median("pandas")), _ms(res.p95("pandas"))]
+        cells += [_ratio(res.ratio(s)) for s in stores]
+        agreed = res.agreed
+        cells.append("no baseline" if agreed is None else "agree" if agreed else "**DIFFER**")
+        flags = _flags(res, stores)
+        cells.append("**" + "; ".join(flags) + "**" if flags else "ok")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+@dataclass
+class SizeResult:
+    target: int
+    stores: dict[str, StoreInfo]
+    baseline: dict[str, Any]
+    queries: list[QueryResult]
+    pages: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # store -> page -> figures
+    memory: dict[str, dict[str, Any]] = field(default_factory=dict)  # store -> figures
+
+
+def machine() -> dict[str, str]:
+    import sqlalchemy
+    import streamlit
+
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    mem = "?"
+    with contextlib.suppress(OSError, StopIteration):
+        kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        mem = f"{kb / 2**20:.1f} GiB"
+    return {
+        "cpu": f"{os.cpu_count()} CPUs ({cpu})",
+        "ram": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "libs": f"pandas {pd.__version__}, SQLAlchemy {sqlalchemy.__version__}, Streamlit {streamlit.__version__}",
+    }
+
+
+def report(
+    sizes: list[SizeResult],
+    stores: list[str],
+    args: argparse.Namespace,
+    command: str,
+    started: datetime,
+    info: dict[str, Any],
+) -> str:
+    m = info["machine"]
+    lines = [
+        SECTION,
+        "",
+        f"Command: `{command}`  ",
+        f"Run: {started:%Y-%m-%d %H:%M} UTC ({info['minutes']:.0f} min)  ",
+        f"Machine: {m['cpu']}, {m['ram']} RAM, {m['os']}, Python {m['python']}, SQLite {m['sqlite']}"
+        + (f", PostgreSQL {info['pg_version']}" if info.get("pg_version") else "")
+        + f"; {m['libs']}  ",
+        f"Settings: {args.repeat} timed calls per query per store (after one untimed call whose answers are "
+        f"compared), seed {args.seed}, synthetic stores of `python -m rsp_data synth --months {args.months} "
+        f"--seed {args.seed}` kept in `var/bench/`; SQLite: the app's engine (`rsp_data.store.make_engine`), "
+        "default pragmas, file in the OS page cache after the first calls"
+        + (
+            "; PostgreSQL: a server this script starts, "
+            + ", ".join(f"{k}={v}" for k, v in info["pg_settings"].items())
+            + " (fsync off: a read benchmark; C.UTF-8 collation)"
+            if info.get("pg_settings")
+            else ""
+        )
+        + ".",
+        "",
+        "Method (`scripts/bench.py`, docstring): every query function of `queries/` that a page calls, called "
+        "with no Streamlit cache, each call with a fresh seeded click from the mix (no filter, a region, a sector, "
+        "region + sector, a month range, region + months, one partnership, and for the searchable ones a search "
+        "term, alone or with a region; the Data and Partnerships tables at a deep page). The stores and the "
+        "baseline answer the same calls one after the other, so they share the machine's state. **Baseline**: the "
+        "pattern most Streamlit dashboards use, the whole fact table joined with its partnership, region, sector "
+        "and batch names in one pandas DataFrame (as `pd.read_sql` + `st.cache_data` hold it; reading it is not "
+        "counted), filtered with boolean masks and grouped with pandas per call, the registry lists derived from "
+        "the same frame. Ratio = baseline median / store median. Times in ms, wall clock, including building the "
+        "result DataFrame. p95 is nearest-rank.",
+        "",
+        "### Stores",
+        "",
+        "| rows | store | partnerships | monthly rows | build | size on disk |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        for store, si in size.stores.items():
+            built = f"{si.build_seconds:,.0f} s" + (" (reused)" if si.reused else "")
+            lines.append(
+                f"| {_label(size.target)} | {STORE_NAMES[store]} | {si.partnerships:,} | {si.rows:,} | {built} | "
+                f"{si.size_mb:,.0f} MB |"
+            )
+    lines += ["", "### Queries", ""]
+    for size in sizes:
+        rows = next(iter(size.stores.values())).rows
+        lines += [f"**{_label(size.target)} rows** ({rows:,} monthly rows):", ""]
+        lines += query_table(size.queries, stores)
+        lines.append("")
+        for res in size.queries:
+            for problem in res.mismatches[:3]:
+                lines.append(f"- `{res.query.name}` answers differ: {problem[:400]}")
+        if any(r.mismatches for r in size.queries):
+            lines.append("")
+    lines += [
+        "### Baseline memory",
+        "",
+        "| rows | read into pandas | `memory_usage(deep=True)` | process RSS growth |",
+        "|---:|---:|---:|---:|",
+    ]
+    for size in sizes:
+        b = size.baseline
+        if b:
+            lines.append(
+                f"| {_label(size.target)} | {b['load_seconds']:,.0f} s | {b['deep_mb']:,.0f} MB | "
+                f"{b['rss_growth_mb']:,.0f} MB |"
+            )
+    if any(size.pages for size in sizes):
+        lines += [
+            "",
+            "### Page render time (AppTest)",
+            "",
+            "Each page of `ui/routes.py` run through `streamlit.testing.v1.AppTest` (the whole script: "
+            "`dashboard.py`, the sidebar and the page; no browser). **Cold** = Streamlit's data caches cleared "
+            "(`st.cache_data.clear()` and the views memo `ui.state._memo`), the engine and its connection pool "
+            f"kept; **warm** = the same page run again at once. Median of {args.page_runs} runs, ms.",
+            "",
+        ]
+        head = ["rows", "page"] + [f"{STORE_NAMES[s]} {k}" for s in stores for k in ("cold", "warm")]
+        lines += ["| " + " | ".join(head) + " |", "|---:|---|" + "---:|" * (len(head) - 2)]
+        problems = []
+        for size in sizes:
+            titles = list(dict.fromkeys(t for s in size.pages.values() for t in s))
+            for title in titles:
+                cells = [_label(size.target), title]
+                for store in stores:
+                    fig = size.pages.get(store, {}).get(title, {})
+                    cells += [_ms(fig.get("cold")), _ms(fig.get("warm"))]
+                    for p in fig.get("problems", []):
+                        problems.append(f"- {_label(size.target)}, {STORE_NAMES[store]}, {title}: {p}")
+                lines.append("| " + " | ".join(cells) + " |")
+        if problems:
+            lines += ["", *problems]
+    if any(size.memory for size in sizes):
+        lines += [
+            "",
+            "### App memory",
+            "",
+            "`streamlit run dashboard.py` on the store, one warm-up session visiting every page, then "
+            f"{args.memory_sessions} sessions of `scripts/load.py` (filter changes and page switches, think time "
+            f"2–8 s) for {args.memory_duration:.0f} s each. RSS = `VmRSS` of the server process, sampled every "
+            "0.5 s from start to end (warm-up included).",
+            "",
+            "| rows | store | RSS at start MB | before sessions MB | peak MB | end MB | bound 1 GB | interactions | "
+            "errors | p50 / p95 ms |",
+            "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|",
+        ]
+        for size in sizes:
+            for store, mem in size.memory.items():
+                ok = mem["rss_peak"] < MEMORY_BOUND_MB
+                lines.append(
+                    f"| {_label(size.target)} | {STORE_NAMES[store]} | {mem['rss_start']:,.0f} | "
+                    f"{mem['rss_before']:,.0f} | {mem['rss_peak']:,.0f} | {mem['rss_end']:,.0f} | "
+                    f"{'met' if ok else '**not met**'} | {mem['interactions']} | {mem['errors']} | "
+                    f"{_ms(mem['p50'])} / {_ms(mem['p95'])} |"
+                )
+                for kind, count in mem.get("error_kinds", []):
+                    lines.append(f"  - {count} × `{kind[:200]}`")
+    lines += ["", "### Against the bounds", ""]
+    lines += summary_lines(sizes, stores)
+    return "\n".join(lines) + "\n"
+
+
+def summary_lines(sizes: list[SizeResult], stores: list[str]) -> list[str]:
+    out = []
+    for size in sizes:
+        label = _label(size.target)
+        for store in stores:
+            worst = max(size.queries, key=lambda r: r.p95(store) or 0.0)
+            ratios = [(r.ratio(store), r) for r in size.queries if r.ratio(store) is not None]
+            low = min(ratios, key=lambda x: x[0]) if ratios else None
+            line = f"- {label}, {STORE_NAMES[store]}: worst p95 {_ms(worst.p95(store))} ms (`{worst.query.name}`)"
+            if low:
+                line += f"; lowest ratio {_ratio(low[0])} (`{low[1].query.name}`)"
+            over = [r.query.name for r in size.queries if (r.p95(store) or 0) > BOUND_MS]
+            under = [r.query.name for r in size.queries if r.ratio(store) is not None and r.ratio(store) < BOUND_RATIO]
+            line += (f"; p95 over {BOUND_MS:.0f} ms: " + (", ".join(f"`{q}`" for q in over) if over else "none")) + (
+                f"; ratio under {BOUND_RATIO:.0f}×: " + (", ".join(f"`{q}`" for q in under) if under else "none")
+            )
+            out.append(line)
+        differ_ = [r.query.name for r in size.queries if r.mismatches]
+        out.append(
+            f"- {label}: answers "
+            + (
+                "differ for " + ", ".join(f"`{q}`" for q in differ_)
+                if differ_
+                else "agree for every query with a baseline"
+            )
+        )
+    return out
+
+
+def write_section(text_: str, path: Path = BENCHMARKS) -> None:
+    """Replace (or append) SECTION in `path`, keeping every other section and a hand-written
+    "### Analysis" part of this section (placed after the new figures)."""
+    body = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    lines = body.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
+    block = text_.rstrip("\n") + "\n"
+    if start is None:
+        new = body.rstrip("\n") + "\n\n" + block
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        kept = next((i for i in range(start + 1, end) if lines[i].rstrip() == KEPT), None)
+        if kept is not None:
+            block += "\n" + "".join(lines[kept:end]).rstrip("\n") + "\n"
+        tail = "".join(lines[end:])
+        new = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000], help="monthly rows (1M 10M)")
+    parser.add_argument("--stores", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
+    parser.add_argument("--repeat", type=int, default=30, help="timed calls per query per store (30)")
+    parser.add_argument("--months", type=int, default=240, help="synth --months (240)")
+    parser.add_argument("--seed", type=int, default=2026, help="synth --seed and the click mix's seed (2026)")
+    parser.add_argument("--rebuild", action="store_true", help="write the stores again even when kept ones match")
+    parser.add_argument("--store-dir", type=Path, default=BENCH_DIR, help="where stores are kept (var/bench)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
+    parser.add_argument("--no-pages", action="store_true", help="skip the AppTest page render times")
+    parser.add_argument("--page-runs", type=int, default=3, help="cold+warm runs per page (3)")
+    parser.add_argument("--page-timeout", type=float, default=180.0, help="seconds per AppTest run (180)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the app memory step")
+    parser.add_argument("--memory-sessions", type=int, default=5)
+    parser.add_argument("--memory-duration", type=float, default=30.0, help="seconds the sessions run (30)")
+    parser.add_argument(
+        "--memory-stores",
+        nargs="+",
+        choices=["sqlite", "postgresql"],
+        default=None,
+        help="stores for the memory step at the largest size (default: --stores)",
+    )
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {BENCHMARKS.relative_to(REPO_ROOT)}")
+    args = parser.parse_args(argv)
+    if any(s < 100 for s in args.sizes) or not 1 <= args.repeat <= 1000:
+        parser.error("--sizes: at least 100 rows; --repeat: 1 to 1000")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    stores = list(args.stores)
+    args.store_dir.mkdir(parents=True, exist_ok=True)
+    info: dict[str, Any] = {"machine": machine()}
+    cluster = PgCluster(args.store_dir) if "postgresql" in stores else None
+    sizes: list[SizeResult] = []
+    try:
+        if cluster:
+            cluster.start()
+            info["pg_version"] = cluster.version()
+            info["pg_settings"] = cluster.settings()
+        for target in args.sizes:
+            n = partnerships_for(target, args.months, args.seed)
+            log(f"== {_label(target)} rows: {n:,} partnerships × {args.months} months, seed {args.seed}")
+            built: dict[str, StoreInfo] = {}
+            for store in stores:
+                if store == "sqlite":
+                    built[store] = sqlite_store(args.store_dir, n, args.months, args.seed, args.rebuild)
+                else:
+                    assert cluster is not None
+                    built[store] = pg_store(cluster, args.store_dir, n, args.months, args.seed, args.rebuild)
+                si = built[store]
+                print(
+                    f"{_label(target)} {STORE_NAMES[store]}: {si.rows:,} rows, {n:,} partnerships, "
+                    f"built in {si.build_seconds:,.0f} s{' (reused)' if si.reused else ''}, {si.size_mb:,.0f} MB",
+                    flush=True,
+                )
+            engines = {store: make_engine(si.url) for store, si in built.items()}
+            uni = Universe.read(engines[stores[0]])
+            df, baseline = None, {}
+            if not args.no_baseline:
+                gc.collect()
+                before = rss_mb()
+                df, seconds = load_baseline(engines[stores[0]])
+                gc.collect()
+                baseline = {
+                    "load_seconds": seconds,
+                    "deep_mb": df.memory_usage(deep=True).sum() / 2**20,
+                    "rss_growth_mb": rss_mb() - before,
+                    "rows": len(df),
+                }
+                print(
+                    f"{_label(target)} baseline: {len(df):,} rows read in {seconds:,.0f} s (not counted); "
+                    f"memory_usage(deep=True) {baseline['deep_mb']:,.0f} MB, RSS +{baseline['rss_growth_mb']:,.0f} MB",
+                    flush=True,
+                )
+            queries = run_queries(engines, df, uni, args.repeat, args.seed)
+            for engine in engines.values():
+                engine.dispose()
+            del df
+            gc.collect()
+            result = SizeResult(target, built, baseline, queries)
+            sizes.append(result)
+            print(f"\n{_label(target)} rows, times in ms:")
+            print("\n".join(query_table(queries, stores)), flush=True)
+            for res in queries:
+                for problem in res.mismatches[:3]:
+                    print(f"  {res.query.name} answers differ: {problem[:400]}", flush=True)
+            if not args.no_pages:
+                for store in stores:
+                    log(f"pages on {STORE_NAMES[store]} at {_label(target)} …")
+                    result.pages[store] = page_render_times(built[store].url, args.page_runs, args.page_timeout)
+            if not args.no_memory and target == max(args.sizes):
+                for store in args.memory_stores or stores:
+                    if store in built:
+                        log(f"app memory on {STORE_NAMES[store]} at {_label(target)} …")
+                        result.memory[store] = app_memory(built[store].url, args.memory_sessions, args.memory_duration)
+    finally:
+        if cluster:
+            cluster.stop()
+    info["minutes"] = (time.perf_counter() - clock) / 60
+    command = "python scripts/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    text_ = report(sizes, stores, args, command.strip(), started, info)
+    print()
+    print(text_)
+    if not args.no_write:
+        write_section(text_)
+        print(f"Wrote the section “{SECTION[3:]}” of {BENCHMARKS.relative_to(REPO_ROOT)}")
+    return 1 if any(r.mismatches for s in sizes for r in s.queries) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from queries.data import load_history, monthly_rows
+from queries.data import PAGE_SIZE, load_history, monthly_row_count, monthly_rows
 from queries.metrics import kpi_summary
 from rsp_data.metrics import data_dictionary_markdown
 from ui import state
@@ -12,13 +12,56 @@ filters = state.filters()
 kpis = state.query(kpi_summary, filters)
 state.page_header("Data", filters, kpis["as_of_label"])
 
-rows = state.query(monthly_rows, filters)
+PAGE = PAGE_SIZE
+DOWNLOAD_LIMIT = 200_000  # rows in one CSV download; narrow the filters beyond it
+
+count = state.query(monthly_row_count, filters)
+# Pages by key: the stack of "after" keys of the pages before this one, reset when the filters change.
+if st.session_state.get("_data_pages_for") != filters:
+    st.session_state["_data_pages_for"] = filters
+    st.session_state["_data_pages"] = [None]
+stack = st.session_state["_data_pages"]
+rows = state.query(monthly_rows, filters, after=stack[-1], limit=PAGE)
+first_row = (len(stack) - 1) * PAGE + 1
+
 st.subheader("Monthly figures")
 st.caption(
-    f"{len(rows):,} rows: one per partnership per month, in the import format "
-    "(rsp_id, month, employers_engaged, trainees_enrolled, trainees_completed, placements)."
+    f"{count:,} rows: one per partnership per month, in the import format "
+    "(rsp_id, month, employers_engaged, trainees_enrolled, trainees_completed, placements), "
+    "by partnership id and month."
+    + (f" Showing rows {first_row:,}–{first_row + len(rows) - 1:,}." if count > PAGE else "")
 )
-state.download_csv(rows, "rsp_monthly_metrics")
+
+
+def _next_page(after: tuple[str, str]) -> None:
+    st.session_state["_data_pages"].append(after)
+
+
+def _previous_page() -> None:
+    if len(st.session_state["_data_pages"]) > 1:
+        st.session_state["_data_pages"].pop()
+
+
+def _first_page() -> None:
+    st.session_state["_data_pages"] = [None]
+
+
+if count > PAGE:
+    first_col, prev_col, next_col, _ = st.columns([1, 1, 1, 3])
+    first_col.button("⏮ First", on_click=_first_page, disabled=len(stack) == 1, width="stretch")
+    prev_col.button("← Previous", on_click=_previous_page, disabled=len(stack) == 1, width="stretch")
+    last_key = (rows.iloc[-1]["rsp_id"], rows.iloc[-1]["month"]) if len(rows) else None
+    next_col.button(
+        "Next →",
+        on_click=_next_page,
+        args=(last_key,),
+        disabled=last_key is None or first_row + len(rows) - 1 >= count,
+        width="stretch",
+    )
+if count <= DOWNLOAD_LIMIT:
+    state.download_csv(lambda: monthly_rows(state.engine(), filters), "rsp_monthly_metrics", "Download all as CSV")
+else:
+    st.caption(f"Downloads hold at most {DOWNLOAD_LIMIT:,} rows: narrow the filters to download these.")
 st.dataframe(
     rows,
     hide_index=True,

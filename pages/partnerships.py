@@ -1,10 +1,10 @@
-"""Partnerships: all fourteen side by side; choosing one opens its profile and its peers."""
+"""Partnerships: side by side in a sorted, searchable, paged table; choosing one opens its profile and its peers."""
 
 import pandas as pd
 import streamlit as st
 
 from queries.filters import Filters
-from queries.metrics import kpi_summary, metrics_by, monthly_totals
+from queries.metrics import kpi_summary, monthly_totals, partnership_count, partnership_rows
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
@@ -17,19 +17,52 @@ kpis = state.query(kpi_summary, filters)
 state.page_header("Partnerships", filters, kpis["as_of_label"])
 state.stop_if_empty(kpis)
 
-registry = state.query(partnership_list)
-rows = state.query(metrics_by, filters, "partnership")
-table = registry.merge(rows, left_on="rsp_id", right_on="group_id", how="inner")
-if filters.partnerships:
-    table = table[table["rsp_id"].isin(filters.partnerships)]
-table = table.sort_values("placements", ascending=False).reset_index(drop=True)
+PAGE = 25
+SORTS = {
+    "placements": "Placements",
+    "trainees_enrolled": "Enrolled",
+    "trainees_completed": "Completed",
+    "employers_engaged": "Employers",
+    "placement_rate": "Placement rate",
+    "group_name": "Name",
+}
+total = state.query(partnership_count, filters)
+controls = st.columns([2, 1.2, 0.8]) if total > PAGE else [st.container()]
+search = ""
+if total > PAGE:
+    search = controls[0].text_input("Find a partnership", key="table_search", placeholder="Name or id")
+sort = state.url_choice(
+    controls[1].selectbox if total > PAGE else st.columns([1, 2])[0].selectbox,
+    "Sort by",
+    tuple(SORTS),
+    param="sort",
+    default="placements",
+    format_func=SORTS.get,
+)
+matching = state.query(partnership_count, filters, search) if search else total
+pages = max(1, -(-matching // PAGE))
+page = 1
+if pages > 1:
+    page = int(controls[2].number_input(f"Page (of {pages:,})", 1, pages, 1, key="table_page"))
+table = state.query(
+    partnership_rows,
+    filters,
+    order_by=sort,
+    descending=sort != "group_name",
+    limit=PAGE,
+    offset=(page - 1) * PAGE,
+    search=search,
+)
 
+where = f"{matching:,} partnership{'s' if matching != 1 else ''}" + (f" match “{search}”" if search else "")
 st.caption(
-    "Click a column header to sort; select a row to open its profile. Employers engaged: "
+    (f"{where}; showing {(page - 1) * PAGE + 1:,}–{(page - 1) * PAGE + len(table):,}. " if pages > 1 else "")
+    + "Select a row to open its profile. Employers engaged: "
     f"at {state.month_name(kpis['as_of_label']) if kpis['as_of_label'] else 'the latest month'}; "
     "other figures: summed over the months in range."
 )
 shown = table.assign(
+    name=table["group_name"],
     launched=table["launched"].replace("", "not published"),
     gjc=table["gjc_supported"].map({True: "Yes", False: "No"}),
     placement_pct=table["placement_rate"] * 100,
@@ -52,7 +85,7 @@ event = st.dataframe(
     selection_default={"selection": {"rows": preselected[:1]}} if preselected else None,
     hide_index=True,
     width="stretch",
-    height=36 * (len(shown) + 1) + 3,  # every partnership visible without an inner scroll
+    height=36 * (len(shown) + 1) + 3,  # the whole page visible without an inner scroll
     on_select="rerun",
     selection_mode="single-row",
     key="partnership_table",
@@ -102,7 +135,10 @@ if selected_rows:
         st.session_state["_last_table_pick"] = picked
         st.session_state["p_profile"] = picked
 
-names = dict(zip(registry["rsp_id"], registry["name"], strict=True))
+# The profile offers this page's partnerships, and keeps one opened from a link or a selection.
+wanted = st.session_state.get("p_profile") or st.query_params.get("profile") or ""
+offered = list(dict.fromkeys([*table["rsp_id"], *([wanted] if wanted else [])]))
+names = state.partnership_names(tuple(offered))
 profile_id = state.url_choice(
     st.selectbox,
     "Partnership profile",
@@ -114,6 +150,7 @@ profile_id = state.url_choice(
 if not profile_id:
     st.stop()
 
+registry = state.query(partnership_list, (profile_id,))
 p = registry.set_index("rsp_id").loc[profile_id]
 st.header(p["name"])
 facts = {
@@ -160,10 +197,15 @@ state.chart(
 )
 
 peers_filter = Filters(sectors=(p["sector_id"],), month_from=filters.month_from, month_to=filters.month_to)
-peers = state.query(metrics_by, peers_filter, "partnership").merge(
-    registry[["rsp_id", "sector_id"]], left_on="group_id", right_on="rsp_id"
-)
+PEERS = 12
+peers = state.query(partnership_rows, peers_filter, order_by="placements", limit=PEERS)
+if profile_id not in set(peers["rsp_id"]):  # always compare with the partnership itself
+    own_row = state.query(partnership_rows, peers_filter.with_(partnerships=(profile_id,)), limit=1)
+    peers = pd.concat([peers, own_row], ignore_index=True)
+peer_count = state.query(partnership_count, peers_filter)
 st.subheader(f"Compared with {p['sector_name'].lower()} peers")
+if peer_count > len(peers):
+    st.caption(f"The {PEERS} {p['sector_name'].lower()} partnerships with most placements, of {peer_count:,}.")
 if len(peers) < 2:
     st.caption(f"{p['name']} is the only {p['sector_name'].lower()} partnership in the registry.")
 else:

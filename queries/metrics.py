@@ -378,3 +378,78 @@ def cell_conditions(filters: Filters, grain: str, *, months: bool = True, gjc: b
 def month_after(month, months: int):
     y, m = divmod(month.year * 12 + month.month - 1 + months, 12)
     return type(month)(y, m + 1, 1)
+
+
+def partnership_rows(
+    engine: Engine,
+    filters: Filters,
+    *,
+    order_by: str = "placements",
+    descending: bool = True,
+    limit: int | None = 25,
+    offset: int = 0,
+    search: str = "",
+) -> pd.DataFrame:
+    """A page of partnerships with every metric (rates too) and their registry columns: the rows
+    of the Partnerships table, the map's markers, the rankings. Sorted and paged in SQL."""
+    from queries.registry import partnership_list
+
+    rows = partnership_totals(
+        engine, filters, order_by=order_by, descending=descending, limit=limit, offset=offset, search=search
+    )
+    rows = add_rates(rows.drop(columns=["sector_id", "region_id"]))
+    rows["as_of"] = as_of_month(engine, filters) if len(rows) else None
+    registry = partnership_list(engine, tuple(rows["group_id"]))
+    return rows.merge(registry, left_on="group_id", right_on="rsp_id", how="inner").drop(columns="name")
+
+
+def metrics_by_cell(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Every metric per sector × region cell (rollup_cells' cell grain, or the chosen partnerships'
+    facts). Columns: sector_id, region_id, sector_name, region_name, base metrics, rates."""
+    if filters.partnerships:
+        keys = [partnerships.c.sector_id, partnerships.c.region_id]
+        source, conds, sums, count_rows = facts_join(), conditions(filters), facts.c, func.count(facts.c.rsp_id)
+        month = facts.c.month
+    else:
+        keys = [cells.c.sector_id, cells.c.region_id]
+        source, conds, sums, count_rows = cells, cell_conditions(filters, "cell"), cells.c, func.sum(cells.c.reporting)
+        month = cells.c.month
+    as_of = as_of_month(engine, filters)
+    labelled = [keys[0].label("sector_id"), keys[1].label("region_id")]
+    flows = frame(
+        engine,
+        select(*labelled, *[func.sum(sums[m]).label(m) for m in FLOW_KEYS])
+        .select_from(source)
+        .where(*conds)
+        .group_by(*keys),
+    )
+    stock = frame(
+        engine,
+        select(*labelled, func.sum(sums.employers_engaged).label("employers_engaged"), count_rows.label("reporting"))
+        .select_from(source)
+        .where(and_(*conds, month == as_of))
+        .group_by(*keys),
+    )
+    df = flows.merge(stock, on=["sector_id", "region_id"], how="left")
+    for col in (*BASE_KEYS, "reporting"):
+        df[col] = pd.to_numeric(df.get(col, 0), errors="coerce").fillna(0).astype("int64")
+    names_s = frame(engine, select(sectors.c.sector_id, sectors.c.name.label("sector_name")))
+    names_r = frame(engine, select(regions.c.region_id, regions.c.name.label("region_name")))
+    return add_rates(df.merge(names_s, on="sector_id").merge(names_r, on="region_id"))
+
+
+def top_with_others(rows: pd.DataFrame, metric: str, n: int, noun: str = "groups") -> pd.DataFrame:
+    """The n-1 groups with the highest `metric` and one row "All other …" summing the rest (rates
+    as ratios of the summed counts), when there are more than n groups; else the rows unchanged."""
+    if len(rows) <= n:
+        return rows
+    ranked = rows.sort_values(metric, ascending=False, na_position="last")
+    head, rest = ranked.iloc[: n - 1], ranked.iloc[n - 1 :]
+    other = {k: rest[k].sum() for k in (*BASE_KEYS, "reporting")}
+    other.update(
+        group_id="others",
+        group_name=f"All other {len(rest):,} {noun}",
+        months=rest["months"].max(),
+        as_of=rows["as_of"].iloc[0],
+    )
+    return pd.concat([head, add_rates(pd.DataFrame([other]))[rows.columns]], ignore_index=True)

@@ -490,21 +490,37 @@ def test_profile_opens_from_a_link(server):
 # ---------------------------------------------------------------- data
 
 
-def test_data_rows_download_and_dictionary(server):
+def test_data_rows_page_download_and_dictionary(server):
     at = open_app(page="pages/data.py")
     assert_clean(at)
+    everything = monthly_rows(server, ALL)
     rows = at.dataframe[0].value
-    assert len(rows) == len(monthly_rows(server, ALL))
+    assert len(everything) == 913
+    # The first page of 100, by partnership id and month; the caption counts them all.
+    assert rows.reset_index(drop=True).equals(everything.iloc[:100].reset_index(drop=True))
+    captions = "\n".join(c.value for c in at.caption)
+    assert "913 rows" in captions and "Showing rows 1–100." in captions
     assert len(at.download_button) == 1
     assert "CSV" in at.download_button[0].label
     rows_by_key = dictionary_rows(at)
     assert set(rows_by_key) == set(METRICS)
     for key, cells in rows_by_key.items():
         assert METRICS[key].label in cells
-    assert f"{len(rows):,} rows" in "\n".join(c.value for c in at.caption)
 
+    # Next, next, previous: each page is the next 100 rows in the same order.
+    next_button = next(b for b in at.button if b.label == "Next →")
+    next_button.click().run()
+    assert at.dataframe[0].value.reset_index(drop=True).equals(everything.iloc[100:200].reset_index(drop=True))
+    next(b for b in at.button if b.label == "Next →").click().run()
+    assert "Showing rows 201–300." in "\n".join(c.value for c in at.caption)
+    next(b for b in at.button if b.label == "← Previous").click().run()
+    assert at.dataframe[0].value.reset_index(drop=True).equals(everything.iloc[100:200].reset_index(drop=True))
+
+    # A filter starts again at the first page of what it selects.
     at.multiselect(key="f_region").set_value(["capital"]).run()
     assert_clean(at)
+    capital = monthly_rows(server, CAPITAL)
     filtered = at.dataframe[0].value
-    assert len(filtered) == len(monthly_rows(server, CAPITAL)) < len(rows)
+    assert filtered.reset_index(drop=True).equals(capital.iloc[:100].reset_index(drop=True))
     assert set(filtered["region"]) == {"Capital"}
+    assert f"{len(capital):,} rows" in "\n".join(c.value for c in at.caption)

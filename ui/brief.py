@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from queries.data import illustrative_share
 from queries.filters import Filters
-from queries.metrics import kpi_summary, metrics_by, monthly_totals
+from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
@@ -56,16 +56,20 @@ def trend_svg(monthly: pd.DataFrame, title: str) -> str:
     return svg[svg.index("<svg") :]
 
 
+PEERS = 12  # sector peers listed: the most placements, and the partnership itself
+
+
 def brief_html(engine: Engine, rsp_id: str, month_from: str | None = None, month_to: str | None = None) -> str:
     """The brief of one partnership over the month range, as one HTML document."""
-    registry = partnership_list(engine).set_index("rsp_id")
+    registry = partnership_list(engine, (rsp_id,)).set_index("rsp_id")
     p = registry.loc[rsp_id]
     mine = Filters(partnerships=(rsp_id,), month_from=month_from, month_to=month_to)
     kpis = kpi_summary(engine, mine)
     monthly = monthly_totals(engine, mine, None)
-    peers = metrics_by(
-        engine, Filters(sectors=(p["sector_id"],), month_from=month_from, month_to=month_to), "partnership"
-    )
+    peer_filter = Filters(sectors=(p["sector_id"],), month_from=month_from, month_to=month_to)
+    peers = partnership_rows(engine, peer_filter, order_by="placements", limit=PEERS)
+    if rsp_id not in set(peers["group_id"]):
+        peers = pd.concat([peers, partnership_rows(engine, peer_filter.with_(partnerships=(rsp_id,)), limit=1)])
     illustrative = illustrative_share(engine, mine) > 0
     as_of = month_name(kpis["as_of_label"])
     first = month_from or (p["first_month"] or "")

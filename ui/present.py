@@ -30,7 +30,6 @@ import math
 import time
 from collections.abc import Mapping, MutableMapping
 
-import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
@@ -39,7 +38,7 @@ from queries.compare import sector_region_matrix
 from queries.data import illustrative_share
 from queries.filters import Filters, shown
 from queries.goals import goal_progress, grant_placements_by_month, recent_pace
-from queries.metrics import kpi_summary, metrics_by, monthly_totals
+from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
@@ -228,29 +227,18 @@ def show(filters: Filters, notices: list[str]) -> None:
     slide_view(filters, plan, notices)
 
 
+SPOTLIGHTS = 20
+
+
 def slide_plan(filters: Filters) -> list[str]:
-    """The slide keys in order; a spotlight for every partnership inside the filters, most placements first.
+    """The slide keys in order; a spotlight for each partnership inside the filters, most placements
+    first (at most SPOTLIGHTS of them: a national store has thousands).
 
     A partnership with no figures in the chosen months (not launched yet) gets no spotlight.
     """
-    placed = state.query(metrics_by, filters, "partnership")
-    by_id = dict(zip(placed["group_id"], placed["placements"], strict=True))
-    mine = _partnerships_in(filters)
-    mine = mine[mine["rsp_id"].isin(list(by_id))]
-    mine = mine.assign(_placed=[by_id[r] for r in mine["rsp_id"]])
-    ordered = mine.sort_values(["_placed", "name"], ascending=[False, True], kind="stable")
+    top = state.query(partnership_rows, filters, order_by="placements", limit=SPOTLIGHTS)
+    ordered = top.sort_values(["placements", "group_name"], ascending=[False, True], kind="stable")
     return [*FIXED_SLIDES, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
-
-
-def _partnerships_in(filters: Filters) -> pd.DataFrame:
-    plist = state.query(partnership_list)
-    if filters.regions:
-        plist = plist[plist["region_id"].isin(filters.regions)]
-    if filters.sectors:
-        plist = plist[plist["sector_id"].isin(filters.sectors)]
-    if filters.partnerships:
-        plist = plist[plist["rsp_id"].isin(filters.partnerships)]
-    return plist
 
 
 def _current_params() -> dict[str, str]:
@@ -652,7 +640,7 @@ def _slide_matrix(filters: Filters) -> None:
 
 
 def _slide_spotlight(filters: Filters, rsp_id: str, number: int, count: int) -> None:
-    registry_df = state.query(partnership_list).set_index("rsp_id")
+    registry_df = state.query(partnership_list, (rsp_id,)).set_index("rsp_id")
     p = registry_df.loc[rsp_id]
     mine = Filters(partnerships=(rsp_id,), month_from=filters.month_from, month_to=filters.month_to)
     kicker = f"Spotlight {number} of {count}"

@@ -26,6 +26,7 @@ T = TypeVar("T")
 _INITIALISED = "_filters_from_url_applied"
 _NOTICES = "_url_notices"
 KEY_REGION, KEY_SECTOR, KEY_RSP, KEY_MONTHS = "f_region", "f_sector", "f_rsp", "f_months"
+KEY_RSP_SEARCH = "f_rsp_search"
 
 
 def configured_url() -> str:
@@ -200,18 +201,43 @@ def begin_run() -> None:
     st.session_state.pop("_options_this_run", None)
 
 
+# Up to this many partnerships the sidebar lists them all; beyond it (a national store) it
+# offers a search box and lists only the matches, and nothing loads the whole registry.
+MANY_PARTNERSHIPS = 300
+SEARCH_LIMIT = 50
+
+
 def _read_options() -> dict[str, Any]:
     regions = query(registry_q.region_list)
     sectors = query(registry_q.sector_list)
-    partnerships = query(registry_q.partnership_list)
+    count = query(registry_q.partnership_count)
+    partnerships = query(registry_q.partnership_list) if count <= MANY_PARTNERSHIPS else None
     first, last = query(registry_q.month_bounds)
     return {
         "regions": dict(zip(regions["region_id"], regions["name"], strict=True)),
         "sectors": dict(zip(sectors["sector_id"], sectors["name"], strict=True)),
-        "partnerships": partnerships,
+        "partnerships": partnerships,  # None when there are too many to list
+        "partnership_count": count,
         "first": first,
         "last": last,
     }
+
+
+def known_partnerships(opts: dict[str, Any], requested: list[str]) -> list[str]:
+    """Which of the requested ids are partnerships (a lookup of those ids alone at scale)."""
+    if opts["partnerships"] is not None:
+        return list(opts["partnerships"]["rsp_id"])
+    wanted = tuple(sorted({r for r in requested if isinstance(r, str) and len(r) <= 60}))
+    return list(query(registry_q.partnership_list, wanted)["rsp_id"]) if wanted else []
+
+
+def partnership_names(ids) -> dict[str, str]:
+    """Display names of these partnerships."""
+    opts = _options()
+    plist = opts["partnerships"]
+    if plist is None:
+        plist = query(registry_q.partnership_list, tuple(sorted(ids)))
+    return dict(zip(plist["rsp_id"], plist["name"], strict=True))
 
 
 def _months_between(first: str, last: str) -> list[str]:
@@ -232,7 +258,7 @@ def _apply_url_once(opts: dict[str, Any]) -> None:
         params,
         regions=opts["regions"],
         sectors=opts["sectors"],
-        partnerships=opts["partnerships"]["rsp_id"],
+        partnerships=known_partnerships(opts, params.get("rsp", [])),
         first_month=opts["first"],
         last_month=opts["last"],
     )
@@ -253,7 +279,7 @@ def url_filters() -> tuple[Filters, list[str]]:
         params,
         regions=opts["regions"],
         sectors=opts["sectors"],
-        partnerships=opts["partnerships"]["rsp_id"],
+        partnerships=known_partnerships(opts, params.get("rsp", [])),
         first_month=opts["first"],
         last_month=opts["last"],
     )
@@ -270,6 +296,7 @@ def _reset() -> None:
     st.session_state[KEY_RSP] = []
     st.session_state.pop(KEY_MONTHS, None)
     st.session_state[_NOTICES] = []
+    st.session_state[KEY_RSP_SEARCH] = ""
 
 
 def sidebar_filters() -> Filters:
@@ -286,15 +313,30 @@ def sidebar_filters() -> Filters:
             "Sectors", list(sectors), format_func=sectors.get, key=KEY_SECTOR, placeholder="All sectors"
         )
         # Offer the partnerships inside the chosen regions and sectors, and keep any already chosen.
-        visible = plist
-        if chosen_regions:
-            visible = visible[visible["region_id"].isin(chosen_regions)]
-        if chosen_sectors:
-            visible = visible[visible["sector_id"].isin(chosen_sectors)]
-        names = dict(zip(plist["rsp_id"], plist["name"], strict=True))
-        rsp_options = list(dict.fromkeys([*visible["rsp_id"], *st.session_state.get(KEY_RSP, [])]))
+        already = st.session_state.get(KEY_RSP, [])
+        if plist is not None:
+            visible = plist
+            if chosen_regions:
+                visible = visible[visible["region_id"].isin(chosen_regions)]
+            if chosen_sectors:
+                visible = visible[visible["sector_id"].isin(chosen_sectors)]
+            names = dict(zip(plist["rsp_id"], plist["name"], strict=True))
+            rsp_options = list(dict.fromkeys([*visible["rsp_id"], *already]))
+            placeholder = "All partnerships"
+        else:  # thousands: search first, then pick among the matches
+            text = st.text_input(
+                "Find partnerships",
+                key=KEY_RSP_SEARCH,
+                placeholder=f"Search {opts['partnership_count']:,} by name or id",
+            )
+            found = query(
+                registry_q.search_partnerships, text, tuple(chosen_regions), tuple(chosen_sectors), SEARCH_LIMIT
+            )
+            names = {**partnership_names(tuple(already)), **dict(zip(found["rsp_id"], found["name"], strict=True))}
+            rsp_options = list(dict.fromkeys([*already, *found["rsp_id"]]))
+            placeholder = f"All partnerships ({len(found)} match{'es' if len(found) != 1 else ''} above)"
         chosen_rsps = st.multiselect(
-            "Partnerships", rsp_options, format_func=names.get, key=KEY_RSP, placeholder="All partnerships"
+            "Partnerships", rsp_options, format_func=names.get, key=KEY_RSP, placeholder=placeholder
         )
         month_from = month_to = None
         if opts["first"]:
@@ -422,7 +464,8 @@ def describe(filters: Filters) -> str:
         n = len(filters.partnerships)
         parts.append(f"{n} partnership{'s' if n > 1 else ''}")
     if not parts:
-        parts.append("All 14 partnerships, statewide" if len(opts["partnerships"]) == 14 else "All partnerships")
+        count = opts["partnership_count"]
+        parts.append("All 14 partnerships, statewide" if count == 14 else f"All {count:,} partnerships")
     first, last = filters.month_from or opts["first"], filters.month_to or opts["last"]
     if first and last:
         parts.append(f"{month_name(first)} – {month_name(last)}")
@@ -521,12 +564,16 @@ def _clear_one(kind: str, value: str) -> None:
 
 
 def download_csv(df, file_stem: str, label: str = "Download CSV", where=None) -> None:
-    """A CSV download of `df` with formula-like text escaped."""
+    """A CSV download of `df` (or of what the callable `df` returns) with formula-like text escaped."""
     from ui.export import safe_csv
 
     # Built only when clicked: most downloads are never used, and every run would pay for them.
     (where or st).download_button(
-        label, lambda: safe_csv(df), file_name=f"{file_stem}.csv", mime="text/csv", icon=":material/download:"
+        label,
+        lambda: safe_csv(df() if callable(df) else df),
+        file_name=f"{file_stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from queries.filters import Filters
-from queries.metrics import metrics_by, monthly_totals
+from queries.metrics import metrics_by, metrics_by_cell, monthly_totals, partnership_rows, top_with_others
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from ui import charts
@@ -28,9 +28,12 @@ def kpi_sparklines(engine: Engine, filters: Filters, metrics: tuple[str, ...]) -
     return out
 
 
+BREAKDOWN_BARS = 12  # beyond this many groups, the leaders and one bar for all the others
+
+
 def breakdown(engine: Engine, filters: Filters, metric: str, kind: str, note: str):
     """(figure, numbers table) of `metric` by sector or region, the leader named in the title."""
-    rows = metrics_by(engine, filters, kind)
+    rows = top_with_others(metrics_by(engine, filters, kind), metric, BREAKDOWN_BARS, f"{kind}s")
     label = METRICS[metric].label
     top = rows.sort_values(metric, ascending=False).iloc[0] if len(rows) else None
     title = f"{label} by {kind}" + (f": {top['group_name']} leads" if top is not None and len(rows) > 1 else "")
@@ -38,17 +41,16 @@ def breakdown(engine: Engine, filters: Filters, metric: str, kind: str, note: st
     return charts.breakdown_bar(rows, metric, kind, title, note), numbers
 
 
-def partnership_map(engine: Engine, filters: Filters, metric: str):
-    """(deck, region rows, partnership rows with registry columns) for the Map page."""
-    from queries.registry import partnership_list
+MAP_MARKERS = 300  # at most this many markers: the largest by the measure
 
+
+def partnership_map(engine: Engine, filters: Filters, metric: str):
+    """(deck, region rows, partnership rows with registry columns) for the Map page.
+
+    Markers: the MAP_MARKERS partnerships with the highest value of `metric` (all of them in
+    Connecticut's store of 14)."""
     by_region = metrics_by(engine, filters, "region")
-    registry = partnership_list(engine)
-    markers = metrics_by(engine, filters, "partnership").merge(
-        registry[["rsp_id", "sector_id", "region_id", "sector_name", "region_name", "convener"]],
-        left_on="group_id",
-        right_on="rsp_id",
-    )
+    markers = partnership_rows(engine, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
     return charts.region_map(by_region, markers, metric), by_region, markers
 
 
@@ -74,28 +76,30 @@ def trend(engine: Engine, filters: Filters, metric: str, view: str, split: str |
     return figure, table, series
 
 
-def compare(engine: Engine, filters: Filters, metric: str, note: str):
-    """(heatmap, matrix table, placement-rate ranking, per-employer ranking, ranking table) for peers."""
-    from queries.compare import rankings, sector_region_matrix
-    from queries.registry import partnership_list
+RANKED = 15  # partnerships in each ranking chart
 
-    rows = metrics_by(engine, filters, "partnership").merge(
-        partnership_list(engine)[["rsp_id", "sector_id", "sector_name", "region_name"]],
-        left_on="group_id",
-        right_on="rsp_id",
-    )
-    table = sector_region_matrix(rows, metric)
+
+def compare(engine: Engine, filters: Filters, metric: str, note: str):
+    """(heatmap, matrix table, placement-rate ranking, per-employer ranking, ranking table) for peers.
+
+    The matrix comes from the sector × region rollup; the rankings are the RANKED best
+    partnerships by each measure (sorted in SQL), the table the 100 best by placement rate."""
+    from queries.compare import rankings, sector_region_matrix
+
+    table = sector_region_matrix(metrics_by_cell(engine, filters), metric)
     label = METRICS[metric].label
     heatmap = charts.matrix_heatmap(table, metric, f"{label}: sector × region", note)
-    ranked = rankings(rows)
-    by_rate = charts.ranking_bar(ranked, "placement_rate", "Placement rate", "Placement rate by partnership", note)
+    best_rate = rankings(partnership_rows(engine, filters, order_by="placement_rate", limit=RANKED))
+    best_per_employer = rankings(partnership_rows(engine, filters, order_by="placements_per_employer", limit=RANKED))
+    by_rate = charts.ranking_bar(best_rate, "placement_rate", "Placement rate", "Placement rate by partnership", note)
     per_employer = charts.ranking_bar(
-        ranked,
+        best_per_employer,
         "placements_per_employer",
         "Placements per employer engaged",
         "Placements per employer engaged, by partnership",
         note,
     )
+    ranked = rankings(partnership_rows(engine, filters, order_by="placement_rate", limit=100))
     numbers = ranked.rename(
         columns={"group_name": "Partnership", "sector_name": "Sector", "region_name": "Region"}
     ).drop(columns=["group_id", "sector_id"])

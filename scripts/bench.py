@@ -130,11 +130,34 @@ def synth_key(partnerships: int, months: int, seed: int) -> str:
     return f"{partnerships}x{months}-seed{seed}"
 
 
-def _build(info: StoreInfo, marker: Path, rebuild: bool) -> StoreInfo:
+def code_hash() -> str:
+    """A hash of the code that writes a store (synth, schema, rollups, migrations): a kept store is
+    reused only when it was written by the same code."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = [REPO_ROOT / "rsp_data" / name for name in ("synth.py", "schema.py", "rollups.py", "migrate.py")]
+    files += sorted((REPO_ROOT / "rsp_data" / "migrations").rglob("*.py"))
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def kept(marker: Path) -> dict | None:
+    """The marker of a kept store written by the current code, else None."""
+    if not marker.exists():
+        return None
+    saved = json.loads(marker.read_text())
+    if saved.get("code") != code_hash():
+        log(f"{marker.name}: written by other code (rsp_data changed): building it again")
+        return None
+    return saved
+
+
+def _build(info: StoreInfo, marker: Path, saved: dict | None) -> StoreInfo:
     from rsp_data.synth import synthesize
 
-    if marker.exists() and not rebuild:
-        saved = json.loads(marker.read_text())
+    if saved:
         info.rows, info.build_seconds, info.reused = saved["rows"], saved["seconds"], True
         return info
     log(f"building the {info.store} store {synth_key(info.partnerships, info.months, info.seed)} …")
@@ -145,7 +168,7 @@ def _build(info: StoreInfo, marker: Path, rebuild: bool) -> StoreInfo:
     finally:
         engine.dispose()
     info.rows, info.build_seconds = report.rows, report.seconds
-    marker.write_text(json.dumps({"rows": report.rows, "seconds": report.seconds, "url": info.url}))
+    marker.write_text(json.dumps({"rows": report.rows, "seconds": report.seconds, "code": code_hash()}))
     log(f"  {report}")
     return info
 
@@ -154,10 +177,11 @@ def sqlite_store(directory: Path, partnerships: int, months: int, seed: int, reb
     key = synth_key(partnerships, months, seed)
     path = directory / f"synth-{key}.sqlite"
     marker = directory / f"synth-{key}.sqlite.built.json"
-    if rebuild or not marker.exists():
-        for suffix in ("", "-wal", "-shm"):
+    saved = None if rebuild else kept(marker)
+    if not saved:
+        for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    info = _build(StoreInfo("sqlite", f"sqlite:///{path}", partnerships, months, seed), marker, rebuild)
+    info = _build(StoreInfo("sqlite", f"sqlite:///{path}", partnerships, months, seed), marker, saved)
     info.size_mb = path.stat().st_size / 2**20
     return info
 
@@ -251,11 +275,11 @@ def pg_store(cluster: PgCluster, directory: Path, partnerships: int, months: int
     key = synth_key(partnerships, months, seed)
     database = "bench_" + key.replace("-", "_")
     marker = directory / f"pg-{key}.built.json"
-    fresh = rebuild or not marker.exists()
-    if fresh:
+    saved = None if rebuild else kept(marker)
+    if not saved:
         marker.unlink(missing_ok=True)
-    cluster.ensure_database(database, fresh)
-    info = _build(StoreInfo("postgresql", cluster.url(database), partnerships, months, seed), marker, rebuild)
+    cluster.ensure_database(database, fresh=not saved)
+    info = _build(StoreInfo("postgresql", cluster.url(database), partnerships, months, seed), marker, saved)
     engine = create_engine(info.url)
     try:
         with engine.connect() as conn:
@@ -384,15 +408,36 @@ def rss_mb() -> float:
     return next(int(line.split()[1]) for line in text_.splitlines() if line.startswith("VmRSS:")) / 1024
 
 
-def load_baseline(engine: Engine) -> tuple[pd.DataFrame, float]:
-    """The whole fact table, joined, as `pd.read_sql` hands it to `st.cache_data`; month as datetime64."""
+def load_baseline(engines: dict[str, Engine]) -> tuple[pd.DataFrame, float, str]:
+    """The whole fact table, joined, as `pd.read_sql` hands it to `st.cache_data` (strings, int64
+    counts, month as datetime64). Read through PostgreSQL's COPY and pandas' CSV reader when
+    PostgreSQL is there (the same frame, read in a fraction of the time), else with pd.read_sql."""
+    import tempfile
+
     started = time.perf_counter()
-    with engine.connect() as conn:
-        chunks = list(pd.read_sql(text(BASELINE_SQL), conn, chunksize=1_000_000, parse_dates=["month"]))
-    df = pd.concat(chunks, ignore_index=True)
-    del chunks
-    df["gjc"] = df["gjc"].astype(bool)
-    return df, time.perf_counter() - started
+    if "postgresql" in engines:
+        how = "COPY from PostgreSQL + pd.read_csv"
+        raw = engines["postgresql"].raw_connection()
+        try:
+            with tempfile.NamedTemporaryFile(suffix=".csv", dir=BENCH_DIR if BENCH_DIR.exists() else None) as tmp:
+                sql = f"COPY ({BASELINE_SQL.strip()}) TO STDOUT WITH (FORMAT csv, HEADER)"
+                with raw.cursor() as cur, cur.copy(sql) as copy:
+                    for chunk in copy:
+                        tmp.write(chunk)
+                tmp.flush()
+                strings = ("rsp_id", "name", "region_id", "region_name", "sector_id", "sector_name", "source")
+                df = pd.read_csv(tmp.name, parse_dates=["month"], dtype={c: "str" for c in strings})
+        finally:
+            raw.close()
+        df["gjc"] = df["gjc"].map({"t": True, "f": False}).astype(bool)
+    else:
+        how = "pd.read_sql"
+        with next(iter(engines.values())).connect() as conn:
+            chunks = list(pd.read_sql(text(BASELINE_SQL), conn, chunksize=1_000_000, parse_dates=["month"]))
+        df = pd.concat(chunks, ignore_index=True)
+        del chunks
+        df["gjc"] = df["gjc"].astype(bool)
+    return df, time.perf_counter() - started, how
 
 
 BASE = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
@@ -474,6 +519,34 @@ def pd_partnership_table(df: pd.DataFrame, f, search: str) -> pd.DataFrame:
         hit |= out["group_id"].str.lower().str.contains(needle, regex=False)
         out = out[hit]
     return out
+
+
+def pd_partnership_rows(df: pd.DataFrame, f, order_by: str, limit: int, offset: int, search: str) -> pd.DataFrame:
+    """A sorted page of the per-partnership table, with rates (partnership_rows)."""
+    out = _rates(pd_partnership_table(df, f, search))
+    if order_by == "placements_per_employer":
+        den = out["employers_engaged"].astype("float64")
+        value = out["placements"].astype("float64") / den.where(den > 0)
+    else:
+        value = out[order_by]
+    out = out.assign(_v=value).sort_values(["_v", "group_id"], ascending=[False, True], na_position="last")
+    out = out.drop(columns="_v").iloc[offset : offset + limit]
+    out["as_of"] = df["month"][_mask(df, f)].max() if len(out) else None
+    return out
+
+
+def pd_metrics_by_cell(df: pd.DataFrame, f) -> pd.DataFrame:
+    sub = df[_mask(df, f)]
+    keys = ["sector_id", "region_id"]
+    grouped = sub.groupby(keys, sort=False)
+    out = grouped[list(FLOWS)].sum()
+    as_of = sub["month"].max() if len(sub) else None
+    at = sub[sub["month"] == as_of].groupby(keys, sort=False)["employers_engaged"].agg(["sum", "size"])
+    out["employers_engaged"] = at["sum"].reindex(out.index).fillna(0).astype("int64")
+    out["reporting"] = at["size"].reindex(out.index).fillna(0).astype("int64")
+    out["sector_name"] = grouped["sector_name"].first()
+    out["region_name"] = grouped["region_name"].first()
+    return _rates(out.reset_index())
 
 
 def pd_monthly_totals(df: pd.DataFrame, f, split: str | None, top: int = 12) -> pd.DataFrame:
@@ -570,6 +643,11 @@ def pd_search(df: pd.DataFrame, text_: str, regions, sectors, limit: int = 50) -
     return names.sort_values("name").head(limit)
 
 
+def pd_share(df: pd.DataFrame, f) -> float:
+    m = _mask(df, f)
+    return float(df["source"].eq("demo").to_numpy()[m].mean()) if m.any() else 0.0
+
+
 def pd_named_list(df: pd.DataFrame, key: str, name: str) -> pd.DataFrame:
     return df[[key, name]].drop_duplicates(key).sort_values(name).rename(columns={name: "name"})
 
@@ -624,6 +702,9 @@ def differ(a: Any, b: Any) -> str | None:
 METRIC_COLS = ["group_id", "group_name", *BASE, "completion_rate", "placement_rate", "months", "reporting", "as_of"]
 MONTHLY_COLS = ["month", "group_id", "group_name", *BASE]
 TABLE_COLS = ["group_id", "group_name", "sector_id", "region_id", *BASE, "months", "reporting"]
+PAGE_COLS = ["group_id", "group_name", *BASE, "completion_rate", "placement_rate", "months", "reporting", "as_of"]
+CELL_COLS = ["sector_id", "region_id", "sector_name", "region_name", *BASE, "reporting", "completion_rate",
+             "placement_rate"]  # fmt: skip
 ROW_COLS = ["rsp_id", "partnership", "sector", "region", "month", *BASE, "source"]
 
 
@@ -671,8 +752,28 @@ def workload() -> list[Query]:
             lambda r: rows_of(r, MONTHLY_COLS, ["month", "group_id"]),
         )
 
+    def rows_q(name, pages, order_by, limit, deep):
+        return Query(
+            name,
+            pages,
+            lambda e, c: metrics.partnership_rows(
+                e, c.filters, order_by=order_by, descending=True, limit=limit, offset=c.offset, search=c.search
+            ),
+            lambda df, c: pd_partnership_rows(df, c.filters, order_by, limit, c.offset, c.search),
+            lambda r: rows_of(r, PAGE_COLS),
+            SEARCH_MIX if deep else FILTER_MIX,
+            deep,
+        )
+
     return [
         Query("data_version", "every run", lambda e, c: data.data_version(e), None, lambda r: r),
+        Query(
+            "partnership_count (registry)",
+            "sidebar",
+            lambda e, c: registry.partnership_count(e),
+            lambda df, c: int(df["rsp_id"].nunique()),
+            int,
+        ),
         Query(
             "month_bounds",
             "sidebar",
@@ -715,11 +816,7 @@ def workload() -> list[Query]:
             "illustrative_share",
             "every page",
             lambda e, c: data.illustrative_share(e, c.filters),
-            lambda df, c: (
-                float(df["source"].to_numpy()[_mask(df, c.filters)].__eq__("demo").mean())
-                if _mask(df, c.filters).any()
-                else 0.0
-            ),
+            lambda df, c: pd_share(df, c.filters),
             lambda r: round(float(r), 9),
         ),
         Query(
@@ -731,7 +828,13 @@ def workload() -> list[Query]:
         ),
         metrics_q("sector", "overview"),
         metrics_q("region", "overview, map"),
-        metrics_q("partnership", "map, partnerships (all rows)"),
+        Query(
+            "metrics_by_cell",
+            "partnerships (sector × region)",
+            lambda e, c: metrics.metrics_by_cell(e, c.filters),
+            lambda df, c: pd_metrics_by_cell(df, c.filters),
+            lambda r: rows_of(r, CELL_COLS, ["sector_id", "region_id"]),
+        ),
         monthly_q(None, "overview, trends, partnerships"),
         monthly_q("sector", "trends"),
         monthly_q("region", "trends"),
@@ -754,21 +857,9 @@ def workload() -> list[Query]:
             lambda df, c: pd_grant_by_month(df, c.filters),
             lambda r: rows_of(r, ["month", "placements", "cumulative"]),
         ),
-        Query(
-            "partnership_totals(page)",
-            "partnerships table, by placements",
-            lambda e, c: metrics.partnership_totals(
-                e, c.filters, order_by="placements", descending=True, limit=25, offset=c.offset, search=c.search
-            ),
-            lambda df, c: (
-                pd_partnership_table(df, c.filters, c.search)
-                .sort_values(["placements", "group_id"], ascending=[False, True], kind="stable")
-                .iloc[c.offset : c.offset + 25]
-            ),
-            lambda r: rows_of(r, TABLE_COLS),
-            SEARCH_MIX,
-            "table",
-        ),
+        rows_q("partnership_rows(table page)", "partnerships table (25, deep page)", "placements", 25, "table"),
+        rows_q("partnership_rows(map 300)", "map markers", "placements", 300, None),
+        rows_q("partnership_rows(ranking)", "partnerships rankings", "placement_rate", 15, None),
         Query(
             "partnership_count",
             "partnerships table",
@@ -1181,14 +1272,14 @@ def report(
     lines += [
         "### Baseline memory",
         "",
-        "| rows | read into pandas | `memory_usage(deep=True)` | process RSS growth |",
-        "|---:|---:|---:|---:|",
+        "| rows | read into pandas (not counted) | read with | `memory_usage(deep=True)` | process RSS growth |",
+        "|---:|---:|---|---:|---:|",
     ]
     for size in sizes:
         b = size.baseline
         if b:
             lines.append(
-                f"| {_label(size.target)} | {b['load_seconds']:,.0f} s | {b['deep_mb']:,.0f} MB | "
+                f"| {_label(size.target)} | {b['load_seconds']:,.0f} s | {b['how']} | {b['deep_mb']:,.0f} MB | "
                 f"{b['rss_growth_mb']:,.0f} MB |"
             )
     if any(size.pages for size in sizes):
@@ -1367,16 +1458,17 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_baseline:
                 gc.collect()
                 before = rss_mb()
-                df, seconds = load_baseline(engines[stores[0]])
+                df, seconds, how = load_baseline(engines)
                 gc.collect()
                 baseline = {
                     "load_seconds": seconds,
                     "deep_mb": df.memory_usage(deep=True).sum() / 2**20,
                     "rss_growth_mb": rss_mb() - before,
                     "rows": len(df),
+                    "how": how,
                 }
                 print(
-                    f"{_label(target)} baseline: {len(df):,} rows read in {seconds:,.0f} s (not counted); "
+                    f"{_label(target)} baseline: {len(df):,} rows read in {seconds:,.0f} s ({how}; not counted); "
                     f"memory_usage(deep=True) {baseline['deep_mb']:,.0f} MB, RSS +{baseline['rss_growth_mb']:,.0f} MB",
                     flush=True,
                 )

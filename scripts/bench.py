@@ -904,6 +904,7 @@ class QueryResult:
     query: Query
     times: dict[str, list[float]] = field(default_factory=dict)  # store or "pandas" -> ms
     mismatches: list[str] = field(default_factory=list)
+    stopped_at: int | None = None  # repetitions done when the time budget ran out
 
     def median(self, who: str) -> float | None:
         values = self.times.get(who) or []
@@ -927,13 +928,24 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - started) * 1000, result
 
 
+MIN_REPEAT = 5  # repetitions a query always gets, whatever its time budget
+
+
 def run_queries(
-    engines: dict[str, Engine], df: pd.DataFrame | None, uni: Universe, repeat: int, seed: int
+    engines: dict[str, Engine],
+    df: pd.DataFrame | None,
+    uni: Universe,
+    repeat: int,
+    seed: int,
+    budget: float = float("inf"),
 ) -> list[QueryResult]:
     """Each query `repeat` times on every store and on the baseline, side by side, each time with a
-    fresh click from the mix; the untimed first call of each checks that the answers agree."""
+    fresh click from the mix; the untimed first call of each checks that the answers agree. A query
+    whose calls (all stores and the baseline) took more than `budget` seconds stops repeating once
+    it has MIN_REPEAT repetitions (the table says how many it got)."""
     results = []
     for number, query in enumerate(workload()):
+        began = time.perf_counter()
         rng = random.Random(seed * 1000 + number)
         calls = [draw(rng, uni, query.mix, deep=query.deep) for _ in range(repeat + 1)]
         res = QueryResult(
@@ -949,6 +961,9 @@ def run_queries(
                 ms, answers["pandas"] = timed(lambda call=call, query=query: query.pandas(df, call))
                 if i:
                     res.times["pandas"].append(ms)
+            if i >= MIN_REPEAT and time.perf_counter() - began > budget:
+                res.stopped_at = i
+                break
             if i == 0:  # warm-up call: the answers must agree
                 canon = {who: query.canon(a) for who, a in answers.items()}
                 if query.with_data and "pandas" in canon:
@@ -1153,7 +1168,7 @@ def query_table(results: list[QueryResult], stores: list[str]) -> list[str]:
     head += ["answers", "flags"]
     lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 4) + "---|---|"]
     for res in results:
-        cells = [f"`{res.query.name}`", res.query.pages]
+        cells = [f"`{res.query.name}`", res.query.pages + (f" (n={res.stopped_at})" if res.stopped_at else "")]
         for store in stores:
             cells += [_ms(res.median(store)), _ms(res.p95(store))]
         cells += [_ms(res.median("pandas")), _ms(res.p95("pandas"))]
@@ -1223,8 +1238,10 @@ def report(
         + (f", PostgreSQL {info['pg_version']}" if info.get("pg_version") else "")
         + f"; {m['libs']}  ",
         f"Settings: {args.repeat} timed calls per query per store (after one untimed call whose answers are "
-        f"compared), seed {args.seed}, synthetic stores of `python -m rsp_data synth --months {args.months} "
-        f"--seed {args.seed}` kept in `var/bench/`; SQLite: the app's engine (`rsp_data.store.make_engine`), "
+        f"compared; a query whose calls took over {args.query_budget:.0f} s in all stops at the repetition marked "
+        f"n=, at least {MIN_REPEAT}), seed {args.seed}, synthetic stores of "
+        f"`python -m rsp_data synth --months {args.months} --seed {args.seed}` kept in `var/bench/`; "
+        "SQLite: the app's engine (`rsp_data.store.make_engine`), "
         "default pragmas, file in the OS page cache after the first calls"
         + (
             "; PostgreSQL: a server this script starts, "
@@ -1397,6 +1414,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000], help="monthly rows (1M 10M)")
     parser.add_argument("--stores", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
     parser.add_argument("--repeat", type=int, default=30, help="timed calls per query per store (30)")
+    parser.add_argument(
+        "--query-budget",
+        type=float,
+        default=180.0,
+        help=f"seconds a query's calls may take in all before it stops repeating (at least {MIN_REPEAT} times; 180)",
+    )
     parser.add_argument("--months", type=int, default=240, help="synth --months (240)")
     parser.add_argument("--seed", type=int, default=2026, help="synth --seed and the click mix's seed (2026)")
     parser.add_argument("--rebuild", action="store_true", help="write the stores again even when kept ones match")
@@ -1472,7 +1495,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"memory_usage(deep=True) {baseline['deep_mb']:,.0f} MB, RSS +{baseline['rss_growth_mb']:,.0f} MB",
                     flush=True,
                 )
-            queries = run_queries(engines, df, uni, args.repeat, args.seed)
+            queries = run_queries(engines, df, uni, args.repeat, args.seed, args.query_budget)
             for engine in engines.values():
                 engine.dispose()
             del df

@@ -77,7 +77,7 @@ def shoot_all(base_url: str, out_dir: Path, only: list[str] | None = None) -> li
                 full_page_screenshot(page, target)
                 context.close()
                 written.append(target)
-                print(f"{target.relative_to(REPO_ROOT)}  ({time.monotonic() - started:.1f}s)")
+                print(f"{target}  ({time.monotonic() - started:.1f}s)")
         finally:
             browser.close()
     return written

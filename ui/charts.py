@@ -62,8 +62,11 @@ def wrap_label(text: str, width: int = 22) -> str:
 
 
 def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, subtitle: str = "") -> go.Figure:
-    """Horizontal bars of `metric` per group (rows from metrics_by), largest on top."""
-    data = df.sort_values(metric, ascending=True, na_position="first")
+    """Horizontal bars of `metric` per group (rows from metrics_by), largest on top; a group
+    "others" (all the groups not shown, see queries.metrics.top_with_others) always at the bottom."""
+    data = df.assign(_last=df["group_id"] != "others").sort_values(
+        ["_last", metric], ascending=True, na_position="first"
+    )
     is_rate = METRICS[metric].kind == RATE
     labels = [wrap_label(name, 26) for name in data["group_name"]]
     fig = go.Figure(
@@ -176,7 +179,8 @@ def region_shapes() -> dict:
 
 
 def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
-    """A fixed spot per partnership: around its region's label point, so markers never overlap."""
+    """A fixed spot per partnership: around its region's label point, so markers never overlap.
+    Partnerships in a region without an outline (a national store) get no marker."""
     labels = {
         f["properties"]["region_id"]: (f["properties"]["label_lon"], f["properties"]["label_lat"])
         for f in region_shapes()["features"]
@@ -184,6 +188,8 @@ def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
     }
     rows = []
     for region_id, part in partnerships.sort_values(["region_id", "sector_id", "rsp_id"]).groupby("region_id"):
+        if region_id not in labels:
+            continue
         lon0, lat0 = labels[region_id]
         n = len(part)
         for i, rsp_id in enumerate(part["rsp_id"]):

@@ -35,7 +35,8 @@ def breakdown(engine: Engine, filters: Filters, metric: str, kind: str, note: st
     """(figure, numbers table) of `metric` by sector or region, the leader named in the title."""
     rows = top_with_others(metrics_by(engine, filters, kind), metric, BREAKDOWN_BARS, f"{kind}s")
     label = METRICS[metric].label
-    top = rows.sort_values(metric, ascending=False).iloc[0] if len(rows) else None
+    named = rows[rows["group_id"] != "others"]
+    top = named.sort_values(metric, ascending=False).iloc[0] if len(named) else None
     title = f"{label} by {kind}" + (f": {top['group_name']} leads" if top is not None and len(rows) > 1 else "")
     numbers = rows[["group_name", metric]].rename(columns={"group_name": kind.capitalize(), metric: label})
     return charts.breakdown_bar(rows, metric, kind, title, note), numbers

@@ -451,9 +451,15 @@ def _add_warnings(conn, report: ValidationReport, current) -> None:
     ids = sorted({r.rsp_id for r in report.rows})
     merged: dict[tuple[str, date], dict[str, int]] = {}
     if ids:
-        for row in conn.execute(select(facts).where(facts.c.rsp_id.in_(ids))).mappings():
-            month = row["month"] if isinstance(row["month"], date) else date.fromisoformat(str(row["month"])[:10])
-            merged[(row["rsp_id"], month)] = {m: row[m] for m in METRIC_COLUMNS}
+        # Only the months the checks look at: the file's quarters and the month before each row.
+        first = min(r.month for r in report.rows)
+        first = date(first.year - (first.month <= 3), (first.month - 4) % 12 + 1, 1)
+        last = max(r.month for r in report.rows)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            stmt = select(facts).where(facts.c.rsp_id.in_(chunk), facts.c.month >= first, facts.c.month <= last)
+            for row in conn.execute(stmt).mappings():
+                merged[(row["rsp_id"], as_date(row["month"]))] = {m: row[m] for m in METRIC_COLUMNS}
     lines = {}
     for r in report.rows:
         merged[(r.rsp_id, r.month)] = r.values

@@ -49,6 +49,8 @@ TODAY = date(2026, 11, 21)
 HEADER = ["rsp_id", "month", "employers_engaged", "trainees_enrolled", "trainees_completed", "placements"]
 HEADER_LINE = "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements"
 GOOD = ["capital-technology", "2025-03", "1", "2", "3", "0"]
+# The templates carry the optional quality and reach columns after the required ones.
+TEMPLATE_HEADER = [*HEADER, "avg_starting_wage", "placements_no_bachelor", "wbl_started", "trainees_underrepresented"]
 
 
 # ------------------------------------------------------------------ helpers
@@ -551,16 +553,17 @@ def test_template_csv_has_the_header_and_all_14_ids():
     content = template_csv("2026-10")
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert ",".join(rows[0]) == HEADER_LINE
+    assert rows[0] == TEMPLATE_HEADER
     assert [r[0] for r in rows[1:]] == ids
     assert {r[1] for r in rows[1:]} == {"2026-10"}
-    assert all(r[2:] == ["", "", "", ""] for r in rows[1:])
+    assert all(r[2:] == [""] * 8 for r in rows[1:])
 
 
 def test_template_csv_filled_in_validates():
     rows = list(csv.reader(io.StringIO(template_csv("2026-10").decode("utf-8-sig"))))
-    filled = [[*r[:2], "0", "0", "0", "0"] for r in rows[1:]]
-    report = validate(b"\xef\xbb\xbf" + csv_bytes(filled), "filled.csv", today=TODAY)
+    # The optional columns may stay blank.
+    filled = [[*r[:2], "0", "0", "0", "0", "", "", "", ""] for r in rows[1:]]
+    report = validate(b"\xef\xbb\xbf" + csv_bytes(filled, header=rows[0]), "filled.csv", today=TODAY)
     assert report.ok, report.text()
     assert len(report.rows) == 14
 
@@ -570,7 +573,7 @@ def test_template_xlsx_has_the_header_and_all_14_ids():
     book = load_workbook(io.BytesIO(template_xlsx("2026-10")))
     sheet = book.worksheets[0]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert rows[0] == HEADER
+    assert rows[0] == TEMPLATE_HEADER
     assert [r[0] for r in rows[1:]] == ids
     assert {r[1] for r in rows[1:]} == {"2026-10"}
     # Filled in with zeros, the template validates.

@@ -100,3 +100,77 @@ def compare(engine: Engine, filters: Filters, metric: str, note: str):
         columns={"group_name": "Partnership", "sector_name": "Sector", "region_name": "Region"}
     ).drop(columns=["group_id", "sector_id"])
     return heatmap, table.reset_index(), by_rate, per_employer, numbers
+
+
+# ---------------------------------------------------------------- good jobs & reach
+
+QUALITY_NUMBERS = {
+    "avg_starting_wage": ("wage_placements", "Placements with a wage"),
+    "no_bachelor_share": ("no_bachelor_placements", "Placements of the months reporting it"),
+}
+
+
+def quality_breakdown(engine: Engine, filters: Filters, metric: str, kind: str, title: str, note: str):
+    """(figure, numbers table) of an optional metric by sector, region or partnership; groups
+    where nobody reported it are left out (None, empty table when no group has it)."""
+    import pandas as pd
+
+    from queries.quality import quality_by
+
+    rows = quality_by(engine, filters, kind)
+    rows = rows[rows[f"{_reported_column(metric)}_rows"] > 0].dropna(subset=[metric])
+    if rows.empty:
+        return None, pd.DataFrame()
+    label = METRICS[metric].label
+    noun = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}[kind]
+    columns = {"group_name": noun, metric: label}
+    if metric in QUALITY_NUMBERS:
+        weight, weight_label = QUALITY_NUMBERS[metric]
+        columns[weight] = weight_label
+    numbers = rows[list(columns)].rename(columns=columns)
+    if metric == "avg_starting_wage":
+        numbers[label] = numbers[label].round(2)
+    return charts.breakdown_bar(rows, metric, kind, title, note), numbers
+
+
+def _reported_column(metric: str) -> str:
+    return "placements_no_bachelor" if metric == "no_bachelor_share" else metric
+
+
+def quality_trend(engine: Engine, filters: Filters, metric: str, title: str, note: str):
+    """(figure, numbers table) of an optional metric month by month (months nobody reported it: gaps)."""
+    from queries.quality import quality_monthly
+
+    monthly = quality_monthly(engine, filters)
+    monthly = monthly[monthly[f"{metric}_rows"] > 0] if metric != "avg_starting_wage" else monthly
+    if monthly.empty or monthly[f"{metric}_rows"].sum() == 0:
+        return None, None
+    label = METRICS[metric].label
+    numbers = monthly[["month", metric]].copy()
+    if metric == "avg_starting_wage":
+        numbers["wage_placements"] = monthly["wage_placements"]
+        numbers[metric] = numbers[metric].round(2)
+    numbers["month"] = numbers["month"].dt.strftime("%Y-%m")
+    numbers = numbers.rename(columns={"month": "Month", metric: label, "wage_placements": "Placements with a wage"})
+    colour = "#0072B2" if metric == "avg_starting_wage" else "#009E73"
+    return charts.monthly_chart(monthly, metric, title, note, colour), numbers
+
+
+def underrepresented_table(engine: Engine, filters: Filters, threshold: int):
+    """(display table with Total row and column, months covered) of under-represented trainees by
+    partnership and month, small counts suppressed (queries/suppression.py); (None, []) when none."""
+    from queries.quality import underrepresented_by_month
+    from queries.suppression import suppress
+
+    counts, reported = underrepresented_by_month(engine, filters)
+    if counts.empty:
+        return None, []
+    shown = suppress(counts, threshold)
+    display = shown.display.copy()
+    # A month a partnership did not report reads "–", not 0 (it is 0 in the sums).
+    for r, name in enumerate(counts.index):
+        for c, month in enumerate(counts.columns):
+            if not reported.iat[r, c] and not shown.hidden.iat[r, c]:
+                display.at[str(name), str(month)] = "–"
+    display = display.reset_index().rename(columns={"index": "Partnership"})
+    return display, list(counts.columns)

@@ -40,8 +40,8 @@ tiles = []
 if wage_reported:
     tiles.append(
         (
-            METRICS["avg_starting_wage"].label,
-            dollars(summary["avg_starting_wage"]) + " an hour",
+            "Average starting wage (hourly)",
+            dollars(summary["avg_starting_wage"]),
             "Weighted by placements: Σ(wage × placements) ÷ Σ placements over the "
             f"{number(summary['wage_placements'])} placements with a wage (not a mean of averages). "
             + reported_by("avg_starting_wage"),
@@ -50,7 +50,7 @@ if wage_reported:
 if no_bachelor_reported:
     tiles.append(
         (
-            "Placements without a bachelor's requirement",
+            "No bachelor's required",
             percent(summary["no_bachelor_share"]),
             f"{number(summary['placements_no_bachelor'])} of the {number(summary['no_bachelor_placements'])} "
             "placements of the months that reported it went into roles that do not require a bachelor's degree. "
@@ -110,10 +110,10 @@ if wage_reported or no_bachelor_reported:
             state.chart(figure, numbers, "no_bachelor_share_by_sector", right)
     if wage_reported:
         figure, numbers = state.memo(
-            views.quality_trend, filters, "avg_starting_wage", "Average starting wage, each month", note
+            views.quality_trend, filters, "avg_starting_wage", "Average starting wage, each quarter", note
         )
         if figure is not None:
-            state.chart(figure, numbers, "avg_starting_wage_monthly")
+            state.chart(figure, numbers, "avg_starting_wage_quarterly")
     st.caption("For context: 93% of Connecticut state positions are open to candidates without a bachelor's degree.")
 
 # ---- Who is being reached?

@@ -140,7 +140,7 @@ OPTIONAL_METRICS: tuple[Metric, ...] = (
 OPTIONAL_DERIVED: tuple[Metric, ...] = (
     Metric(
         "no_bachelor_share",
-        "Share of placements without a bachelor's requirement",
+        "Share without a bachelor's requirement",
         "% of placements",
         RATE,
         "Optional. Placements without a bachelor's requirement divided by the placements of the same "

@@ -75,7 +75,9 @@ def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, su
             x=data[metric],
             y=labels,
             orientation="h",
-            marker_color=[colour_for(group_kind, g) for g in data["group_id"]],
+            marker_color=[colour_for("sector", s) for s in data["sector_id"]]  # partnerships in their sector's colour
+            if group_kind == "partnership" and "sector_id" in data
+            else [colour_for(group_kind, g) for g in data["group_id"]],
             text=[metric_value(metric, v) for v in data[metric]],
             textposition="auto",
             textangle=0,
@@ -400,17 +402,21 @@ def ranking_bar(rows: pd.DataFrame, column: str, label: str, title: str, subtitl
     return _layout(fig, title, height=max(240, 110 + lines), subtitle=subtitle)
 
 
-def monthly_chart(df: pd.DataFrame, metric: str, title: str, subtitle: str = "", colour: str = NEUTRAL) -> go.Figure:
-    """One measure month by month: bars for counts, a line for an average or a rate (df: month, metric)."""
+def monthly_chart(
+    df: pd.DataFrame, metric: str, title: str, subtitle: str = "", colour: str = NEUTRAL, quarterly: bool = False
+) -> go.Figure:
+    """One measure month by month (or by quarter, `month` its first day): bars for counts, a line
+    for an average or a rate (df: month, metric)."""
     kind = METRICS[metric].kind
-    labels = [f"{m:%b %Y}: {metric_value(metric, v)}" for m, v in zip(df["month"], df[metric], strict=True)]
+    periods = [f"{m.year} Q{m.quarter}" if quarterly else f"{m:%b %Y}" for m in df["month"]]
+    labels = [f"{p}: {metric_value(metric, v)}" for p, v in zip(periods, df[metric], strict=True)]
     common = {"x": df["month"], "y": df[metric], "hovertext": labels, "hovertemplate": "%{hovertext}<extra></extra>"}
     if kind in (RATE, AVERAGE):
         trace = go.Scatter(**common, mode="lines+markers", line={"color": colour, "width": 2.5}, connectgaps=False)
     else:
         trace = go.Bar(**common, marker_color=colour)
     fig = go.Figure(trace)
-    fig.update_xaxes(title_text="Month")
+    fig.update_xaxes(title_text="Quarter" if quarterly else "Month")
     # Counts from zero; an average wage reads better on its own range.
     fig.update_yaxes(
         title_text=_axis_title(metric),

@@ -138,22 +138,33 @@ def _reported_column(metric: str) -> str:
 
 
 def quality_trend(engine: Engine, filters: Filters, metric: str, title: str, note: str):
-    """(figure, numbers table) of an optional metric month by month (months nobody reported it: gaps)."""
+    """(figure, numbers table) of an optional metric over the months that reported it: counts each
+    month; the wage each quarter, weighted by placements (Σ wage dollars ÷ Σ placements with a wage)."""
     from queries.quality import quality_monthly
 
     monthly = quality_monthly(engine, filters)
-    monthly = monthly[monthly[f"{metric}_rows"] > 0] if metric != "avg_starting_wage" else monthly
-    if monthly.empty or monthly[f"{metric}_rows"].sum() == 0:
+    reported = monthly[monthly[f"{metric}_rows"] > 0]
+    if reported.empty:
         return None, None
+    # From the first to the last month anybody reported it: no empty years before collection began.
+    monthly = monthly[monthly["month"].between(reported["month"].min(), reported["month"].max())]
     label = METRICS[metric].label
-    numbers = monthly[["month", metric]].copy()
     if metric == "avg_starting_wage":
-        numbers["wage_placements"] = monthly["wage_placements"]
+        quarters = monthly.assign(month=monthly["month"].dt.to_period("Q").dt.start_time)
+        monthly = quarters.groupby("month", as_index=False)[["wage_dollars", "wage_placements"]].sum()
+        weight = monthly["wage_placements"].astype("float64")
+        monthly[metric] = monthly["wage_dollars"] / weight.where(weight > 0)
+        numbers = monthly[["month", metric, "wage_placements"]].copy()
         numbers[metric] = numbers[metric].round(2)
-    numbers["month"] = numbers["month"].dt.strftime("%Y-%m")
-    numbers = numbers.rename(columns={"month": "Month", metric: label, "wage_placements": "Placements with a wage"})
+        numbers["month"] = numbers["month"].dt.year.astype(str) + " Q" + numbers["month"].dt.quarter.astype(str)
+        period = "Quarter"
+    else:
+        numbers = monthly[["month", metric]].copy()
+        numbers["month"] = numbers["month"].dt.strftime("%Y-%m")
+        period = "Month"
+    numbers = numbers.rename(columns={"month": period, metric: label, "wage_placements": "Placements with a wage"})
     colour = "#0072B2" if metric == "avg_starting_wage" else "#009E73"
-    return charts.monthly_chart(monthly, metric, title, note, colour), numbers
+    return charts.monthly_chart(monthly, metric, title, note, colour, quarterly=period == "Quarter"), numbers
 
 
 def underrepresented_table(engine: Engine, filters: Filters, threshold: int):

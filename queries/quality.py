@@ -240,7 +240,8 @@ def underrepresented_by_month(
     engine: Engine, filters: Filters, months: int = 12, max_rows: int = 40
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Under-represented trainees per partnership (rows, by name) and month (columns, 'YYYY-MM'),
-    over the last `months` months of the range, for the partnerships that reported it then.
+    over the last `months` months of the range (from the first month anybody reported it), for the
+    partnerships that reported it then.
 
     Returns (counts, reported): exact counts (a month not reported counts 0) and whether each cell
     was reported. Beyond `max_rows` partnerships, the smallest are summed into one row
@@ -281,6 +282,10 @@ def underrepresented_by_month(
     counts, reported = counts[keep], reported[keep]
     if counts.empty:
         return empty
+    # Start at the first month anybody reported it (the range may begin before reporting did).
+    first = int(np.argmax(reported.any(axis=0).to_numpy()))
+    window = window[first:]
+    counts, reported = counts.iloc[:, first:], reported.iloc[:, first:]
     names = frame(engine, select(partnerships.c.rsp_id, partnerships.c.name))
     name_of = dict(zip(names["rsp_id"], names["name"], strict=True))
     order = counts.sum(axis=1).sort_values(ascending=False, kind="stable").index

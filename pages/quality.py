@@ -78,6 +78,8 @@ for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, stri
     column.metric(label, value, help=help_text, border=True)
 
 note = state.chart_note(kpis, filters)
+# By sector, unless the filters hold a single sector or chosen partnerships: then by partnership.
+by = "partnership" if len(filters.sectors) == 1 or filters.partnerships else "sector"
 missing = [METRICS[m].label.lower() for m, n in reporting.items() if n == 0]
 if missing:
     st.caption("Not reported by any partnership in these filters, so not shown: " + ", ".join(missing) + ".")
@@ -91,23 +93,23 @@ if wage_reported or no_bachelor_reported:
             views.quality_breakdown,
             filters,
             "avg_starting_wage",
-            "sector",
-            "Average starting wage by sector (weighted by placements)",
+            by,
+            f"Average starting wage by {by} (weighted by placements)",
             note,
         )
         if figure is not None:
-            state.chart(figure, numbers, "avg_starting_wage_by_sector", left)
+            state.chart(figure, numbers, f"avg_starting_wage_by_{by}", left)
     if no_bachelor_reported:
         figure, numbers = state.memo(
             views.quality_breakdown,
             filters,
             "no_bachelor_share",
-            "sector",
-            "Share of placements into roles without a bachelor's requirement",
+            by,
+            f"Share of placements without a bachelor's requirement, by {by}",
             note,
         )
         if figure is not None:
-            state.chart(figure, numbers, "no_bachelor_share_by_sector", right)
+            state.chart(figure, numbers, f"no_bachelor_share_by_{by}", right)
     if wage_reported:
         figure, numbers = state.memo(
             views.quality_trend, filters, "avg_starting_wage", "Average starting wage, each quarter", note
@@ -123,12 +125,12 @@ if reach_reported:
         views.quality_breakdown,
         filters,
         "trainees_underrepresented",
-        "sector",
-        "Under-represented trainees by sector",
+        by,
+        f"Under-represented trainees by {by} (exact totals)",
         note,
     )
     if figure is not None:
-        state.chart(figure, numbers, "trainees_underrepresented_by_sector")
+        state.chart(figure, numbers, f"trainees_underrepresented_by_{by}")
     threshold = state.suppress_below()
     table, months = state.memo(views.underrepresented_table, filters, threshold)
     if table is not None:

@@ -420,7 +420,7 @@ def monthly_chart(
     # Counts from zero; an average wage reads better on its own range.
     fig.update_yaxes(
         title_text=_axis_title(metric),
-        tickformat=_tickformat(metric),
+        tickformat="$,.2f" if kind == AVERAGE else _tickformat(metric),
         rangemode="normal" if kind == AVERAGE else "tozero",
     )
     return _layout(fig, title, height=380, subtitle=subtitle)

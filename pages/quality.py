@@ -138,13 +138,7 @@ if reach_reported:
             f"**Under-represented trainees by partnership and month**, {state.month_name(months[0])} – "
             f"{state.month_name(months[-1])}"
         )
-        # Narrow month columns, so the Total column stays in view.
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            column_config={m: st.column_config.TextColumn(m, width="small") for m in [*months, "Total"]},
-        )
+        st.dataframe(table, hide_index=True, width="stretch")
         st.caption(
             f"To protect people's privacy, counts from 1 to {threshold - 1} are shown as “<{threshold}”, and "
             f"cells marked “x” are hidden too so that no “<{threshold}” cell can be worked out from the totals "

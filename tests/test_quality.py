@@ -412,7 +412,7 @@ def test_page_suppressed_table_and_its_download_hide_small_counts(demo_app, as_s
     (table,) = [df.value for df in at.dataframe if "Partnership" in df.value.columns and TOTAL in df.value.columns]
     counts, reported = underrepresented_by_month(demo_app, Filters())
     months = list(counts.columns)
-    assert list(table.columns) == ["Partnership", *months, TOTAL]
+    assert list(table.columns) == ["Partnership", TOTAL, *months]
     body = table[table["Partnership"] != TOTAL].set_index("Partnership")
     # No count from 1 to 4 is readable anywhere in the cells; totals are exact.
     for text in body[months].to_numpy().ravel():

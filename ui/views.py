@@ -171,7 +171,7 @@ def underrepresented_table(engine: Engine, filters: Filters, threshold: int):
     """(display table with Total row and column, months covered) of under-represented trainees by
     partnership and month, small counts suppressed (queries/suppression.py); (None, []) when none."""
     from queries.quality import underrepresented_by_month
-    from queries.suppression import suppress
+    from queries.suppression import TOTAL, suppress
 
     counts, reported = underrepresented_by_month(engine, filters)
     if counts.empty:
@@ -184,4 +184,6 @@ def underrepresented_table(engine: Engine, filters: Filters, threshold: int):
             if not reported.iat[r, c] and not shown.hidden.iat[r, c]:
                 display.at[str(name), str(month)] = "–"
     display = display.reset_index().rename(columns={"index": "Partnership"})
+    # The total next to the name, where it stays in view however many months there are.
+    display = display[["Partnership", TOTAL, *[c for c in display.columns if c not in ("Partnership", TOTAL)]]]
     return display, list(counts.columns)

@@ -480,6 +480,20 @@ def describe(filters: Filters) -> str:
     return " · ".join(parts)
 
 
+def suppress_below() -> int:
+    """Counts below this are shown as "<n" in breakdowns that could identify people:
+    RSP_SUPPRESS_BELOW (environment), else `suppress_below` in the app's secrets, else 5."""
+    from queries.suppression import DEFAULT_THRESHOLD, threshold_from
+
+    configured = os.environ.get("RSP_SUPPRESS_BELOW")
+    if configured is None:
+        try:
+            configured = st.secrets.get("suppress_below")
+        except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+            configured = None
+    return DEFAULT_THRESHOLD if configured is None else threshold_from(configured)
+
+
 def stop_if_empty(kpis: dict) -> None:
     """A plain sentence instead of empty charts when nothing matches the filters."""
     if kpis["months"] == 0:

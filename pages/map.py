@@ -8,7 +8,7 @@ from queries.metrics import kpi_summary
 from rsp_data.metrics import METRICS
 from ui import state, views
 from ui.format import metric_value
-from ui.theme import SECTOR_COLOURS
+from ui.theme import NEUTRAL, SECTOR_COLOURS
 
 MAP_METRICS = (
     "placements",
@@ -18,6 +18,8 @@ MAP_METRICS = (
     "placement_rate",
     "completion_rate",
 )
+
+LEGEND_ROWS = 15
 
 filters = state.filters()
 kpis = state.query(kpi_summary, filters)
@@ -43,18 +45,31 @@ with map_column:
     st.caption(
         "Region boundaries are approximate, by county (US Census cartographic boundaries). "
         "Markers sit inside their region; their position within it carries no meaning."
+        + (
+            f" The map shows the {len(markers):,} partnerships with the highest value of this measure."
+            if len(markers) >= views.MAP_MARKERS
+            else ""
+        )
     )
+    outlined = state.outlined_regions()
+    missing = [r for r in by_region["group_id"] if r not in outlined]
+    if missing:
+        st.info(
+            f"{len(missing):,} of the {len(by_region):,} regions in this store have no outline on this map "
+            "(it draws Connecticut's five); their figures are listed beside it and in the numbers below."
+        )
 with legend_column:
     st.markdown(f"**{METRICS[metric].label} by region**  \n_darker = more_")
     st.markdown(
         "  \n".join(
             f"{row.group_name}: **{metric_value(metric, getattr(row, metric))}**"
-            for row in by_region.sort_values(metric, ascending=False).itertuples()
+            for row in by_region.sort_values(metric, ascending=False).head(LEGEND_ROWS).itertuples()
         )
+        + (f"  \n…and {len(by_region) - LEGEND_ROWS:,} more below" if len(by_region) > LEGEND_ROWS else "")
     )
     sector_names = dict(zip(markers["sector_id"], markers["sector_name"], strict=False))
     swatches = "<br/>".join(
-        f"<span style='color:{SECTOR_COLOURS[s]}; font-size:1.3em'>●</span> {html.escape(sector_names[s])}"
+        f"<span style='color:{SECTOR_COLOURS.get(s, NEUTRAL)}; font-size:1.3em'>●</span> {html.escape(sector_names[s])}"
         for s in sorted(set(markers["sector_id"]), key=sector_names.get)
     )
     st.markdown(f"**Markers: partnerships, coloured by sector**<br/>{swatches}", unsafe_allow_html=True)
@@ -62,6 +77,11 @@ with legend_column:
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")
 with st.expander("The numbers behind this map"):
+    regions_table = by_region[["group_name", metric]].rename(
+        columns={"group_name": "Region", metric: METRICS[metric].label}
+    )
+    st.dataframe(regions_table, hide_index=True, width="stretch")
+    state.download_csv(regions_table, f"{metric}_by_region", "Download regions as CSV")
     numbers = markers[["group_name", "sector_name", "region_name", metric]].rename(
         columns={
             "group_name": "Partnership",

@@ -37,7 +37,7 @@ def frame(engine: Engine, stmt: Select) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(stmt)
         # Plain tuples: pandas inspects Row objects one attribute at a time (3x slower).
-        return pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
+        return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
 def month_label(value: date | None) -> str:

@@ -71,7 +71,8 @@ def monthly_row_count(engine: Engine, filters: Filters) -> int:
 
 
 def load_history(engine: Engine) -> pd.DataFrame:
-    """Every batch that wrote facts, newest first, with the rows it holds now (kept in step on write)."""
+    """Every batch that wrote facts, newest first, with the rows it holds now (import_batches.rows_held,
+    kept in step by every write: the fact table is not counted)."""
     stmt = select(import_batches).order_by(import_batches.c.loaded_at.desc(), import_batches.c.batch_id.desc())
     return frame(engine, stmt)
 

@@ -190,7 +190,7 @@ def partnership_totals(
     columns = ["group_id", "group_name", "sector_id", "region_id", *BASE_KEYS, "months", "reporting"]
     if as_of is None:
         return pd.DataFrame(columns=columns)
-    stmt = _running_select(filters, as_of, search)
+    stmt = _running_select(filters, as_of, search, names=order_by == "group_name" or limit is None)
     if order_by not in SORTABLE:
         raise ValueError(f"cannot sort by {order_by!r}")
     sub = stmt.subquery()
@@ -204,7 +204,17 @@ def partnership_totals(
     if limit is not None:
         ordered = ordered.limit(limit).offset(offset)
     df = frame(engine, ordered)
-    return df[columns] if not df.empty else pd.DataFrame(columns=columns)
+    if df.empty:
+        return pd.DataFrame(columns=columns)
+    if "group_name" not in df:  # the page's names only
+        names = frame(
+            engine,
+            select(partnerships.c.rsp_id.label("group_id"), partnerships.c.name.label("group_name")).where(
+                partnerships.c.rsp_id.in_(tuple(df["group_id"]))
+            ),
+        )
+        df = df.merge(names, on="group_id", how="left")
+    return df[columns]
 
 
 def partnership_count(engine: Engine, filters: Filters, search: str = "") -> int:
@@ -212,7 +222,7 @@ def partnership_count(engine: Engine, filters: Filters, search: str = "") -> int
     as_of = as_of_month(engine, filters)
     if as_of is None:
         return 0
-    sub = _running_select(filters, as_of, search).subquery()
+    sub = _running_select(filters, as_of, search, names=False).subquery()
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(sub)).scalar_one())
 
@@ -230,7 +240,9 @@ def _sort_value(sub, key: str):
     return sub.c[key]
 
 
-def _running_select(filters: Filters, as_of, search: str = ""):
+def _running_select(filters: Filters, as_of, search: str = "", names: bool = True):
+    """Per-partnership totals from running_totals; `names`: join the registry for the name (only
+    when it is searched or sorted on: a page of names is cheaper read afterwards)."""
     hi = running.alias("hi")
     lo = running.alias("lo")
     before = None
@@ -241,7 +253,8 @@ def _running_select(filters: Filters, as_of, search: str = ""):
         return hi.c[col] - func.coalesce(lo.c[col], 0) if before is not None else hi.c[col]
 
     months = diff("cum_months_reported")
-    source = hi.join(partnerships, partnerships.c.rsp_id == hi.c.rsp_id)
+    names = names or bool(search.strip())
+    source = hi.join(partnerships, partnerships.c.rsp_id == hi.c.rsp_id) if names else hi
     if before is not None:
         source = source.outerjoin(lo, and_(lo.c.month == before, lo.c.rsp_id == hi.c.rsp_id))
     conds = [hi.c.month == as_of, months > 0]
@@ -256,7 +269,7 @@ def _running_select(filters: Filters, as_of, search: str = ""):
     return (
         select(
             hi.c.rsp_id.label("group_id"),
-            partnerships.c.name.label("group_name"),
+            *([partnerships.c.name.label("group_name")] if names else []),
             hi.c.sector_id,
             hi.c.region_id,
             func.coalesce(hi.c.employers_engaged, 0).label("employers_engaged"),

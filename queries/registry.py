@@ -67,5 +67,7 @@ def search_partnerships(
 def month_bounds(engine: Engine) -> tuple[str | None, str | None]:
     """First and last month with any data, as 'YYYY-MM' (None, None for an empty store)."""
     with engine.connect() as conn:
-        first, last = conn.execute(select(func.min(facts.c.month), func.max(facts.c.month))).one()
+        # Two statements: SQLite answers a lone min() or max() from the index, both at once by a scan.
+        first = conn.execute(select(func.min(facts.c.month))).scalar()
+        last = conn.execute(select(func.max(facts.c.month))).scalar()
     return (month_label(as_date(first)) or None, month_label(as_date(last)) or None)

@@ -30,6 +30,17 @@ How the series are made plausible (facts: ../shared/DESIGN.md, "The 14 partnersh
   people from 2022-09 through ``LAST_MONTH``: on track for, but not yet at, the grant's goal of
   2,000 placements.
 
+* The optional quality and reach metrics are drawn from streams of their own, so the four base
+  columns are exactly what they were before these were added. They are "collected" from
+  ``OPTIONAL_FROM`` (2023-01) on, and some partnerships never report some of them (``NOT_REPORTED``),
+  so the dashboard's "shown only when reported" rule has something to do:
+  ``avg_starting_wage`` by sector (``WAGES``, growing ~3% a year, noise of a dollar or so; blank in
+  months with no placements), ``placements_no_bachelor`` a binomial share of placements by sector,
+  ``wbl_started`` SPRINT-like summer internships for south-central-bioscience (June), summer
+  internships in technology, apprenticeships in manufacturing and construction, and
+  ``trainees_underrepresented`` a binomial share of enrolments (many small monthly counts: the
+  suppression of counts below 5 shows).
+
 Determinism: each partnership draws from its own ``random.Random`` seeded from ``SEED`` and its
 id (string seeds are hashed with SHA-512, independent of PYTHONHASHSEED), so the output is the
 same byte for byte on every run, and adding a partnership does not change the others' series.
@@ -58,7 +69,12 @@ COLUMNS = (
     "trainees_enrolled",
     "trainees_completed",
     "placements",
+    "avg_starting_wage",
+    "placements_no_bachelor",
+    "wbl_started",
+    "trainees_underrepresented",
 )
+OPTIONAL = COLUMNS[6:]
 
 # Largest month-to-month relative move of employers_engaged (a validator warns above 50%).
 MAX_EMPLOYER_STEP = 0.25
@@ -200,6 +216,50 @@ PLACEMENT_LAGS = (1, 2, 3)
 PLACEMENT_LAG_WEIGHTS = (0.5, 0.3, 0.2)
 
 
+# Optional metrics (illustrative). Starting wages in dollars an hour at OPTIONAL_FROM, by sector:
+# assumptions in the range of Connecticut entry-level wages, not published figures.
+OPTIONAL_FROM = "2023-01"
+WAGES = {
+    "healthcare": 19.75,
+    "manufacturing": 21.25,
+    "technology": 27.50,
+    "bioscience": 23.00,
+    "logistics": 22.25,
+    "ace": 23.50,
+}
+DEFAULT_WAGE = 20.00
+WAGE_GROWTH = 0.03  # a year
+# Share of placements into roles that do not require a bachelor's degree, by sector.
+NO_BACHELOR = {
+    "healthcare": 0.9,
+    "manufacturing": 0.96,
+    "technology": 0.72,
+    "bioscience": 0.6,
+    "logistics": 0.97,
+    "ace": 0.82,
+}
+# Share of enrolments from under-represented groups, by sector.
+UNDERREPRESENTED = {
+    "healthcare": 0.42,
+    "manufacturing": 0.33,
+    "technology": 0.38,
+    "bioscience": 0.45,
+    "logistics": 0.36,
+    "ace": 0.3,
+}
+# Which partnerships do not report an optional metric at all (so the pages hide or say so).
+NOT_REPORTED: dict[str, frozenset[str]] = {
+    "avg_starting_wage": frozenset({"northwest-ace", "eastern-healthcare"}),
+    "placements_no_bachelor": frozenset({"capital-logistics", "northwest-ace", "eastern-healthcare"}),
+    # Work-based learning: reported where it is part of the model (internships, apprenticeships).
+    "wbl_started": frozenset(
+        {"capital-healthcare", "northwest-healthcare", "south-central-healthcare", "eastern-healthcare"}
+        | {"capital-logistics"}
+    ),
+    "trainees_underrepresented": frozenset({"capital-logistics", "eastern-manufacturing"}),
+}
+
+
 # --------------------------------------------------------------------------------------------
 # Generation
 
@@ -288,6 +348,36 @@ def _training(
     return enrolled, completed, placed
 
 
+def _work_based_learning(p: Partnership, rng: random.Random, calendar_month: int, enrolled: int) -> int:
+    """Internships and apprenticeships started in a month."""
+    if p.sector == "bioscience":  # SPRINT summer internships start in June
+        return round(enrolled * rng.uniform(0.8, 0.95)) if calendar_month == 6 else _binomial(rng, 2, 0.15)
+    if p.sector == "technology":  # summer internships, a few apprenticeships
+        return rng.randint(6, 14) if calendar_month == 6 else _binomial(rng, 3, 0.3)
+    if p.sector in ("manufacturing", "ace"):  # registered apprenticeships, mostly with the autumn cohorts
+        return _binomial(rng, 8, 0.45) if calendar_month in (1, 9) else _binomial(rng, 3, 0.25)
+    return _binomial(rng, 2, 0.2)
+
+
+def _optional(p: Partnership, month: str, enrolled: int, placed: int) -> dict:
+    """The optional metrics of one partnership-month ("" where not reported)."""
+    row = dict.fromkeys(OPTIONAL, "")
+    if month < OPTIONAL_FROM:
+        return row
+    rng = _rng(p.id, f"optional:{month}")
+    years = (_month_index(month) - _month_index(OPTIONAL_FROM)) / 12
+    if p.id not in NOT_REPORTED["avg_starting_wage"] and placed > 0:
+        wage = WAGES.get(p.sector, DEFAULT_WAGE) * (1 + WAGE_GROWTH) ** years + rng.gauss(0.0, 0.9)
+        row["avg_starting_wage"] = f"{max(wage, 15.0):.2f}"
+    if p.id not in NOT_REPORTED["placements_no_bachelor"]:
+        row["placements_no_bachelor"] = _binomial(rng, placed, NO_BACHELOR.get(p.sector, 0.85))
+    if p.id not in NOT_REPORTED["wbl_started"]:
+        row["wbl_started"] = _work_based_learning(p, rng, int(month[5:]), enrolled)
+    if p.id not in NOT_REPORTED["trainees_underrepresented"]:
+        row["trainees_underrepresented"] = _binomial(rng, enrolled, UNDERREPRESENTED.get(p.sector, 0.35))
+    return row
+
+
 def generate(reg: Registry | None = None) -> list[dict]:
     """Illustrative monthly rows for every partnership, sorted by rsp_id then month."""
     reg = reg if reg is not None else registry()
@@ -311,6 +401,7 @@ def generate(reg: Registry | None = None) -> list[dict]:
                     "trainees_enrolled": enrolled[t],
                     "trainees_completed": completed[t],
                     "placements": placed[t],
+                    **_optional(p, _month_str(start + t), enrolled[t], placed[t]),
                 }
             )
     return rows

@@ -10,6 +10,13 @@ One pipeline behind both doors (the `python -m rsp_data import` command and the 
 Any error rejects the whole file. A file is applied in a single transaction behind the
 import lock, so a crash part-way leaves the store exactly as it was and two imports never
 interleave.
+
+Optional metrics (avg_starting_wage, placements_no_bachelor, wbl_started,
+trainees_underrepresented) are read when their column is present. A missing column or an empty
+cell means "not reported in this file": a new row stores NULL, and a row already in the store
+keeps the value it has (a file never erases an optional value by saying nothing about it; to take
+one back, roll back the batch that wrote it). fact_history records old/new optional values only
+for the metrics a row states, so rollback restores exactly those.
 """
 
 from __future__ import annotations
@@ -30,10 +37,13 @@ from sqlalchemy import Engine, and_, delete, insert, select, tuple_, update
 
 from rsp_data import rollups, schema
 from rsp_data.registry import registry
-from rsp_data.schema import METRIC_COLUMNS
+from rsp_data.schema import FACT_COLUMNS, METRIC_COLUMNS, OPTIONAL_COLUMNS
 from rsp_data.store import as_date
 
-COLUMNS = ("rsp_id", "month", *METRIC_COLUMNS)
+COLUMNS = ("rsp_id", "month", *METRIC_COLUMNS)  # required in every file
+ALL_COLUMNS = (*COLUMNS, *OPTIONAL_COLUMNS)  # what the templates carry; the optional ones may be left out
+WAGE = "avg_starting_wage"
+MIN_WAGE, MAX_WAGE = 7.25, 500.0  # dollars an hour: the federal minimum wage; far above any starting wage
 MAX_BYTES = int(os.environ.get("RSP_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 MAX_PROBLEMS_LISTED = 1000
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -71,7 +81,7 @@ class Row:
     line: int
     rsp_id: str
     month: date
-    values: dict[str, int]
+    values: dict[str, int | float]  # the four base metrics, and the optional ones the row states
 
 
 @dataclass
@@ -275,6 +285,56 @@ def _parse_count(text: str) -> tuple[int | None, str]:
     return int(cleaned), ""
 
 
+def _parse_wage(text: str) -> tuple[float | None, str]:
+    """An hourly wage in dollars and cents, e.g. 18.50 or $18.5; (None, "") for a formula cell."""
+    if text == FORMULA_CELL:
+        return None, ""
+    raw = text.strip()
+    if raw.startswith(FORMULA_PREFIXES) and not re.fullmatch(r"-[0-9.]+", raw):
+        return None, "looks like a formula, not a number"
+    cleaned = raw.removeprefix("$").strip()
+    if re.fullmatch(r"-[0-9]*\.?[0-9]+", cleaned):
+        return None, "negative: a wage cannot be below 0"
+    if re.fullmatch(r"[0-9]*\.[0-9]{3,}", cleaned):
+        return None, "more than two decimals: write dollars and cents, e.g. 18.50"
+    if not re.fullmatch(r"[0-9]+(\.[0-9]{1,2})?|\.[0-9]{1,2}", cleaned):
+        return None, "not a number of dollars an hour, e.g. 18.50"
+    value = round(float(cleaned), 2)
+    if not MIN_WAGE <= value <= MAX_WAGE:
+        return None, f"outside ${MIN_WAGE:.2f}–${MAX_WAGE:,.2f} an hour: is it an hourly wage in dollars?"
+    return value, ""
+
+
+def _optional_values(line: int, cell, values: dict, report: ValidationReport) -> bool:
+    """Read the optional metrics a row states into `values`; False when one of them is wrong."""
+    ok = True
+    for metric in OPTIONAL_COLUMNS:
+        text = cell(metric)
+        if text is None or text == "":
+            continue  # column absent or cell empty: not reported in this file
+        number, why = _parse_wage(text) if metric == WAGE else _parse_count(text)
+        if number is None:
+            if why:
+                report.add(line, metric, text, why)
+            ok = False
+            continue
+        values[metric] = number
+    placed = values.get("placements")
+    if placed is not None and values.get("placements_no_bachelor", 0) > placed:
+        report.add(
+            line,
+            "placements_no_bachelor",
+            values["placements_no_bachelor"],
+            f"more than the row's {placed} placements: these are some of its placements",
+        )
+        ok = False
+    if placed == 0 and WAGE in values:
+        # A wage is averaged weighted by placements: with none it would carry no weight.
+        report.add(line, WAGE, cell(WAGE), "a starting wage with 0 placements: leave it blank when nobody was placed")
+        ok = False
+    return ok
+
+
 def validate(content: bytes, file_name: str, *, today: date | None = None, known_ids=None) -> ValidationReport:
     """Read and check a whole file; every problem is in the report, with row, column, value, reason."""
     today = today or date.today()
@@ -292,15 +352,21 @@ def validate(content: bytes, file_name: str, *, today: date | None = None, known
     for index, name in enumerate(header):
         if not name:
             continue
-        if name in COLUMNS:
+        if name in ALL_COLUMNS:
             if name in positions:
                 report.add(1, name, name, "this column appears twice")
             positions.setdefault(name, index)
         else:
-            missing = [c for c in COLUMNS if c not in header]
-            hint = _suggest(name, missing) or _suggest(name, COLUMNS)
+            missing = [c for c in ALL_COLUMNS if c not in header]
+            hint = _suggest(name, missing) or _suggest(name, ALL_COLUMNS)
             reason = (
-                f"unknown column{hint}" if hint else "unknown column: remove it (expected " + ",".join(COLUMNS) + ")"
+                f"unknown column{hint}"
+                if hint
+                else "unknown column: remove it (expected "
+                + ",".join(COLUMNS)
+                + ", and optionally "
+                + ",".join(OPTIONAL_COLUMNS)
+                + ")"
             )
             report.add(1, name, cells[0][index], reason)
     for name in COLUMNS:
@@ -345,7 +411,7 @@ def validate(content: bytes, file_name: str, *, today: date | None = None, known
             if month is None and why:
                 report.add(line, "month", cell("month"), why)
         ok = ok and month is not None
-        values: dict[str, int] = {}
+        values: dict[str, int | float] = {}
         for metric in METRIC_COLUMNS:
             if cell(metric) is None:
                 ok = False
@@ -356,6 +422,7 @@ def validate(content: bytes, file_name: str, *, today: date | None = None, known
                 ok = False
             else:
                 values[metric] = number
+        ok = _optional_values(line, cell, values, report) and ok
         if ok:
             key = (rsp_id, month)
             if key in seen:
@@ -371,11 +438,13 @@ def validate(content: bytes, file_name: str, *, today: date | None = None, known
 
 @dataclass
 class Change:
+    """old and new hold the same keys: the base metrics and the optional metrics the row states."""
+
     rsp_id: str
     month: date
     action: str  # "add", "change" or "same"
-    old: dict[str, int] | None
-    new: dict[str, int]
+    old: dict[str, int | float | None] | None
+    new: dict[str, int | float]
     old_batch_id: int | None = None
     line: int = 0
 
@@ -406,15 +475,16 @@ class Plan:
         return f"{len(self.added)} row(s) to add, {len(self.changed)} to change, {len(self.unchanged)} unchanged."
 
 
-def _current_values(conn, keys: list[tuple[str, date]]) -> dict[tuple[str, date], tuple[dict[str, int], int]]:
+def _current_values(conn, keys: list[tuple[str, date]]) -> dict[tuple[str, date], tuple[dict, int]]:
+    """The stored values (every fact column, NULL as None) and batch id of each key in the store."""
     facts = schema.monthly_metrics
-    found: dict[tuple[str, date], tuple[dict[str, int], int]] = {}
+    found: dict[tuple[str, date], tuple[dict, int]] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         stmt = select(facts).where(tuple_(facts.c.rsp_id, facts.c.month).in_(chunk))
         for row in conn.execute(stmt).mappings():
             month = row["month"] if isinstance(row["month"], date) else date.fromisoformat(str(row["month"])[:10])
-            found[(row["rsp_id"], month)] = ({m: row[m] for m in METRIC_COLUMNS}, row["batch_id"])
+            found[(row["rsp_id"], month)] = ({m: row[m] for m in FACT_COLUMNS}, row["batch_id"])
     return found
 
 
@@ -436,13 +506,23 @@ def _plan(conn, report: ValidationReport, progress: Progress = _no_progress) -> 
         if existing is None:
             changes.append(Change(row.rsp_id, row.month, "add", None, row.values, None, row.line))
         else:
-            old, batch_id = existing
-            action = "same" if old == row.values else "change"
+            stored, batch_id = existing
+            # Only what the row states is compared (and would be written): silence keeps a stored value.
+            old = {m: stored[m] for m in row.values}
+            action = "same" if all(_same(old[m], v) for m, v in row.values.items()) else "change"
             changes.append(Change(row.rsp_id, row.month, action, old, row.values, batch_id, row.line))
         if i % 500 == 0:
             progress(0.5 + 0.2 * i / total, f"Compared {i:,} of {total:,} rows with the store")
     _add_warnings(conn, report, current)
     return Plan(report, changes, _existing_batch(conn, report.checksum))
+
+
+def _same(stored, new) -> bool:
+    if stored is None:
+        return False
+    if isinstance(new, float):  # a wage: dollars and cents
+        return round(float(stored), 2) == new
+    return stored == new
 
 
 def _add_warnings(conn, report: ValidationReport, current) -> None:
@@ -451,9 +531,15 @@ def _add_warnings(conn, report: ValidationReport, current) -> None:
     ids = sorted({r.rsp_id for r in report.rows})
     merged: dict[tuple[str, date], dict[str, int]] = {}
     if ids:
-        for row in conn.execute(select(facts).where(facts.c.rsp_id.in_(ids))).mappings():
-            month = row["month"] if isinstance(row["month"], date) else date.fromisoformat(str(row["month"])[:10])
-            merged[(row["rsp_id"], month)] = {m: row[m] for m in METRIC_COLUMNS}
+        # Only the months the checks look at: the file's quarters and the month before each row.
+        first = min(r.month for r in report.rows)
+        first = date(first.year - (first.month <= 3), (first.month - 4) % 12 + 1, 1)
+        last = max(r.month for r in report.rows)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            stmt = select(facts).where(facts.c.rsp_id.in_(chunk), facts.c.month >= first, facts.c.month <= last)
+            for row in conn.execute(stmt).mappings():
+                merged[(row["rsp_id"], as_date(row["month"]))] = {m: row[m] for m in METRIC_COLUMNS}
     lines = {}
     for r in report.rows:
         merged[(r.rsp_id, r.month)] = r.values
@@ -577,6 +663,9 @@ def apply_import(
                 "old_batch_id": change.old_batch_id,
                 **{f"old_{m}": (change.old or {}).get(m) for m in METRIC_COLUMNS},
                 **{f"new_{m}": change.new[m] for m in METRIC_COLUMNS},
+                # Optional metrics the row does not state stay NULL here: the batch did not touch them.
+                **{f"old_{m}": (change.old or {}).get(m) for m in OPTIONAL_COLUMNS},
+                **{f"new_{m}": change.new.get(m) for m in OPTIONAL_COLUMNS},
             }
             conn.execute(insert(schema.fact_history).values(**history))
             if change.action == "add":
@@ -635,10 +724,13 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
             if e["action"] == "added":
                 conn.execute(delete(facts).where(where))
             else:
+                # An optional metric this batch wrote (new_ not NULL) gets its old value back, NULL
+                # included; one it did not touch keeps its value.
+                written = [m for m in OPTIONAL_COLUMNS if e[f"new_{m}"] is not None]
                 conn.execute(
                     update(facts)
                     .where(where)
-                    .values(batch_id=e["old_batch_id"], **{m: e[f"old_{m}"] for m in METRIC_COLUMNS})
+                    .values(batch_id=e["old_batch_id"], **{m: e[f"old_{m}"] for m in (*METRIC_COLUMNS, *written)})
                 )
         rollups.refresh(conn, [(e["rsp_id"], as_date(e["month"])) for e in entries])
         rollups.recount_batches(conn, {batch_id, *(e["old_batch_id"] for e in entries)})
@@ -659,12 +751,13 @@ def template_rows(month: str | None = None) -> list[dict[str, str]]:
         today = date.today()
         last = date(today.year - (today.month == 1), 12 if today.month == 1 else today.month - 1, 1)
         month = f"{last:%Y-%m}"
-    return [{"rsp_id": p.id, "month": month, **{m: "" for m in METRIC_COLUMNS}} for p in registry().partnerships]
+    return [{"rsp_id": p.id, "month": month, **{m: "" for m in FACT_COLUMNS}} for p in registry().partnerships]
 
 
 def template_csv(month: str | None = None) -> bytes:
+    """The import template: the required columns, then the optional ones (leave blank if not tracked)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=ALL_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(template_rows(month))
     return out.getvalue().encode("utf-8-sig")
@@ -677,13 +770,15 @@ def template_xlsx(month: str | None = None) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "monthly figures"
-    sheet.append(list(COLUMNS))
+    sheet.append(list(ALL_COLUMNS))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in template_rows(month):
-        sheet.append([row[c] for c in COLUMNS])
-    for column, width in zip("ABCDEF", (30, 10, 20, 20, 20, 14), strict=True):
+        sheet.append([row[c] for c in ALL_COLUMNS])
+    for column, width in zip("ABCDEFGHIJ", (30, 10, 20, 20, 20, 14, 20, 24, 14, 26), strict=True):
         sheet.column_dimensions[column].width = width
+    for cell in sheet["G"]:
+        cell.number_format = "0.00"  # dollars and cents an hour
     # Keep "2025-03" text: Excel would otherwise turn it into a date.
     for cell in sheet["B"]:
         cell.number_format = "@"
@@ -691,6 +786,14 @@ def template_xlsx(month: str | None = None) -> bytes:
     names.append(["rsp_id", "name", "sector", "region"])
     for p in registry().partnerships:
         names.append([p.id, p.name, p.sector, p.region])
+    notes = book.create_sheet("optional columns")
+    notes.append(["column", "what to enter (leave blank if you do not track it)"])
+    notes.append([WAGE, f"average hourly starting wage of the month's placements, ${MIN_WAGE:.2f}-${MAX_WAGE:.2f}"])
+    notes.append(["placements_no_bachelor", "placements into roles not requiring a bachelor's degree (≤ placements)"])
+    notes.append(["wbl_started", "internships and apprenticeships started in the month"])
+    notes.append(["trainees_underrepresented", "trainees enrolled in the month from under-represented groups"])
+    notes.column_dimensions["A"].width = 28
+    notes.column_dimensions["B"].width = 100
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 STOCK = "stock"
 FLOW = "flow"
 RATE = "rate"
+AVERAGE = "average"  # a weighted average: numerator and denominator are summed, then divided
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,69 @@ DERIVED_METRICS: tuple[Metric, ...] = (
     ),
 )
 
-METRICS: dict[str, Metric] = {m.key: m for m in BASE_METRICS + DERIVED_METRICS}
+# Optional quality and reach metrics: accepted by the import format when present, NULL where a
+# partnership did not report them, and shown only when some row in the filters reported them.
+OPTIONAL_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "avg_starting_wage",
+        "Average starting wage",
+        "$ per hour",
+        AVERAGE,
+        "Optional. Average hourly wage at placement of the month's placements, in dollars and cents.",
+        "Weighted by placements: Σ(wage × placements) ÷ Σ placements over the months that reported a wage "
+        "(never a mean of monthly averages).",
+        "Weighted by placements over the partnerships that reported a wage (never a mean of partnership averages).",
+        "wage_dollars",
+        "wage_placements",
+    ),
+    Metric(
+        "placements_no_bachelor",
+        "Placements without a bachelor's requirement",
+        "people",
+        FLOW,
+        "Optional. Of the month's placements, those into roles that do not require a bachelor's degree "
+        "(never more than placements).",
+        "Sum over the months in the range.",
+        "Sum. Its share of placements counts only the placements of months that reported it.",
+    ),
+    Metric(
+        "wbl_started",
+        "Work-based learning started",
+        "people",
+        FLOW,
+        "Optional. Internships and apprenticeships that started during the month (e.g. the SPRINT summer internships).",
+        "Sum over the months in the range.",
+        "Sum.",
+    ),
+    Metric(
+        "trainees_underrepresented",
+        "Under-represented trainees",
+        "people",
+        FLOW,
+        "Optional. Trainees enrolled during the month who are from under-represented groups, as a count.",
+        "Sum over the months in the range.",
+        'Sum. By partnership and month, counts from 1 to 4 are shown as "<5" (threshold configurable); '
+        "totals are exact.",
+    ),
+)
+
+OPTIONAL_DERIVED: tuple[Metric, ...] = (
+    Metric(
+        "no_bachelor_share",
+        "Share without a bachelor's requirement",
+        "% of placements",
+        RATE,
+        "Optional. Placements without a bachelor's requirement divided by the placements of the same "
+        "partnership-months (those that reported it).",
+        "Ratio of the sums over the months that reported it.",
+        "Ratio of the sums (not a mean of partnership shares).",
+        "placements_no_bachelor",
+        "no_bachelor_placements",
+    ),
+)
+
+METRICS: dict[str, Metric] = {m.key: m for m in BASE_METRICS + DERIVED_METRICS + OPTIONAL_METRICS + OPTIONAL_DERIVED}
+OPTIONAL_KEYS: tuple[str, ...] = tuple(m.key for m in OPTIONAL_METRICS)
 BASE_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS)
 FLOW_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS if m.kind == FLOW)
 STOCK_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS if m.kind == STOCK)

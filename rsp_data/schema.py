@@ -11,7 +11,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Index,
     Integer,
     MetaData,
     String,
@@ -172,19 +171,20 @@ def _summed_columns() -> list[Column]:
 #   grain "all" (region_id = sector_id = ""), "region" (sector_id = ""), "sector" (region_id = ""),
 #   "cell" (both), each split by gjc (grant-supported or not). A query reads the smallest grain
 #   that covers its filters and grouping.
+#   The key starts with the grain and the group, and SQLite stores the rows in key order (no
+#   rowid), so a query reads one contiguous stretch of rows, never one row at a time.
 rollup_cells = Table(
     "rollup_cells",
     metadata,
     Column("grain", String(8), primary_key=True),
-    Column("month", Date, primary_key=True),
     Column("region_id", String(40), primary_key=True),
     Column("sector_id", String(40), primary_key=True),
+    Column("month", Date, primary_key=True),
     Column("gjc", Boolean, primary_key=True),
     Column("reporting", Integer, nullable=False, default=0),
     Column("demo_rows", Integer, nullable=False, default=0),
     *_summed_columns(),
-    Index("ix_rollup_cells_region", "grain", "region_id", "month"),
-    Index("ix_rollup_cells_sector", "grain", "sector_id", "month"),
+    sqlite_with_rowid=False,
 )
 
 # Each partnership's first and last month with a report, and how many months it reported.
@@ -216,4 +216,6 @@ running_totals = Table(
         Column(f"cum_{m}", BigInteger if m != "wage_dollars" else Float, nullable=False, default=0)
         for m in RUNNING_COLUMNS
     ],
+    # Stored in key order on SQLite: one month's rows for every partnership are one stretch.
+    sqlite_with_rowid=False,
 )

@@ -171,15 +171,19 @@ def file_checksum(path: Path) -> str:
 
 
 def read_demo_rows(path: Path = DEMO_FILE) -> list[dict]:
+    """The demo file's rows as fact values; an empty optional cell (not reported) is None."""
+
+    def optional(text: str | None, kind):
+        return None if text is None or text == "" else kind(text)
+
     with open(path, newline="", encoding="utf-8") as fh:
         return [
             {
                 "rsp_id": r["rsp_id"],
                 "month": month_to_date(r["month"]),
-                "employers_engaged": int(r["employers_engaged"]),
-                "trainees_enrolled": int(r["trainees_enrolled"]),
-                "trainees_completed": int(r["trainees_completed"]),
-                "placements": int(r["placements"]),
+                **{m: int(r[m]) for m in schema.METRIC_COLUMNS},
+                "avg_starting_wage": optional(r.get("avg_starting_wage"), float),
+                **{m: optional(r.get(m), int) for m in schema.OPTIONAL_COUNT_COLUMNS},
             }
             for r in csv.DictReader(fh)
         ]

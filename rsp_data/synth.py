@@ -217,6 +217,10 @@ def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026,
         rollups.rebuild_all(conn, log=log)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # Store the rollups in key order, as SQLite does without rowids (PostgreSQL keeps
+            # appending new months at the end, which keeps that order for later imports).
+            for table in ("running_totals", "rollup_cells"):
+                conn.exec_driver_sql(f"CLUSTER {table} USING {table}_pkey")
             conn.exec_driver_sql("VACUUM ANALYZE")
     else:
         with engine.begin() as conn:

@@ -44,6 +44,7 @@ SHOTS = [
     ("trends_cumulative", "/trends?view=cumulative", [PLOTLY]),
     ("partnerships", "/partnerships", [GRID]),
     ("profile", "/partnerships?profile=capital-technology", [KPI_VALUE, PLOTLY]),
+    ("quality", "/quality", [KPI_VALUE, PLOTLY]),
     ("data", "/data", [GRID]),
 ]
 
@@ -77,7 +78,7 @@ def shoot_all(base_url: str, out_dir: Path, only: list[str] | None = None) -> li
                 full_page_screenshot(page, target)
                 context.close()
                 written.append(target)
-                print(f"{target.relative_to(REPO_ROOT)}  ({time.monotonic() - started:.1f}s)")
+                print(f"{target}  ({time.monotonic() - started:.1f}s)")
         finally:
             browser.close()
     return written

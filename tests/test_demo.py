@@ -12,7 +12,11 @@ from rsp_data.demo import DEMO_FILE, LAST_MONTH, generate, month_range, write_cs
 from rsp_data.registry import registry
 
 COUNTS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
-HEADER = "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements"
+OPTIONAL_COUNTS = ("placements_no_bachelor", "wbl_started", "trainees_underrepresented")
+HEADER = (
+    "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements,"
+    "avg_starting_wage,placements_no_bachelor,wbl_started,trainees_underrepresented"
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,10 @@ def test_committed_csv_is_reproduced_exactly(rows, tmp_path):
     assert out.read_bytes() == committed, "regenerate with: python -m rsp_data.demo"
 
     with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
-        parsed = [{k: (int(v) if k in COUNTS else v) for k, v in r.items()} for r in csv.DictReader(fh)]
+        parsed = [
+            {k: (int(v) if k in COUNTS or (k in OPTIONAL_COUNTS and v != "") else v) for k, v in r.items()}
+            for r in csv.DictReader(fh)
+        ]
     assert parsed == rows
     assert committed.decode("utf-8").splitlines()[0] == HEADER
 

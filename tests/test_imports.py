@@ -49,6 +49,8 @@ TODAY = date(2026, 11, 21)
 HEADER = ["rsp_id", "month", "employers_engaged", "trainees_enrolled", "trainees_completed", "placements"]
 HEADER_LINE = "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements"
 GOOD = ["capital-technology", "2025-03", "1", "2", "3", "0"]
+# The templates carry the optional quality and reach columns after the required ones.
+TEMPLATE_HEADER = [*HEADER, "avg_starting_wage", "placements_no_bachelor", "wbl_started", "trainees_underrepresented"]
 
 
 # ------------------------------------------------------------------ helpers
@@ -551,16 +553,17 @@ def test_template_csv_has_the_header_and_all_14_ids():
     content = template_csv("2026-10")
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-    assert ",".join(rows[0]) == HEADER_LINE
+    assert rows[0] == TEMPLATE_HEADER
     assert [r[0] for r in rows[1:]] == ids
     assert {r[1] for r in rows[1:]} == {"2026-10"}
-    assert all(r[2:] == ["", "", "", ""] for r in rows[1:])
+    assert all(r[2:] == [""] * 8 for r in rows[1:])
 
 
 def test_template_csv_filled_in_validates():
     rows = list(csv.reader(io.StringIO(template_csv("2026-10").decode("utf-8-sig"))))
-    filled = [[*r[:2], "0", "0", "0", "0"] for r in rows[1:]]
-    report = validate(b"\xef\xbb\xbf" + csv_bytes(filled), "filled.csv", today=TODAY)
+    # The optional columns may stay blank.
+    filled = [[*r[:2], "0", "0", "0", "0", "", "", "", ""] for r in rows[1:]]
+    report = validate(b"\xef\xbb\xbf" + csv_bytes(filled, header=rows[0]), "filled.csv", today=TODAY)
     assert report.ok, report.text()
     assert len(report.rows) == 14
 
@@ -570,7 +573,7 @@ def test_template_xlsx_has_the_header_and_all_14_ids():
     book = load_workbook(io.BytesIO(template_xlsx("2026-10")))
     sheet = book.worksheets[0]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert rows[0] == HEADER
+    assert rows[0] == TEMPLATE_HEADER
     assert [r[0] for r in rows[1:]] == ids
     assert {r[1] for r in rows[1:]} == {"2026-10"}
     # Filled in with zeros, the template validates.
@@ -1007,3 +1010,184 @@ def test_a_killed_import_leaves_the_store_exactly_as_it_was(store, tmp_path):
     assert (len(result.plan.added), len(result.plan.changed)) == (adds, changes)
     assert len(history(after_engine, result.batch_id)) == adds + changes
     after_engine.dispose()
+
+
+# ------------------------------------------------------------------ optional quality and reach metrics
+
+OPT_HEADER = TEMPLATE_HEADER  # the required columns, then avg_starting_wage, placements_no_bachelor, ...
+
+
+def optional_values(engine: Engine, rsp_id: str, month: date) -> dict:
+    facts = schema.monthly_metrics
+    with engine.connect() as conn:
+        row = conn.execute(select(facts).where(facts.c.rsp_id == rsp_id, facts.c.month == month)).mappings().one()
+    return {m: row[m] for m in OPTIONAL_COLUMNS}
+
+
+def rollups_in_step(engine: Engine) -> None:
+    from rsp_data import rollups
+
+    with engine.connect() as conn:
+        assert rollups.check(conn) == []
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        pytest.param(["abc", "", "", ""], [(2, "avg_starting_wage", "abc", "not a number of dollars")], id="wage-text"),
+        pytest.param(["5.00", "", "", ""], [(2, "avg_starting_wage", "5.00", "outside $7.25")], id="wage-low"),
+        pytest.param(["650", "", "", ""], [(2, "avg_starting_wage", "650", "outside $7.25")], id="wage-high"),
+        pytest.param(["18.555", "", "", ""], [(2, "avg_starting_wage", "18.555", "two decimals")], id="wage-cents"),
+        pytest.param(["-18", "", "", ""], [(2, "avg_starting_wage", "-18", "negative")], id="wage-negative"),
+        pytest.param(["=A1", "", "", ""], [(2, "avg_starting_wage", "=A1", "formula")], id="wage-formula"),
+        pytest.param(
+            ["", "3", "", ""],
+            [(2, "placements_no_bachelor", "3", "more than the row's 2 placements")],
+            id="no-bachelor-above-placements",
+        ),
+        pytest.param(["", "", "-1", ""], [(2, "wbl_started", "-1", "negative")], id="wbl-negative"),
+        pytest.param(
+            ["", "", "", "2.5"],
+            [(2, "trainees_underrepresented", "2.5", "not a whole number")],
+            id="underrepresented-fraction",
+        ),
+    ],
+)
+def test_bad_optional_values_are_reported_with_row_column_and_reason(untouched, cells, expected):
+    content = csv_bytes([["capital-technology", "2025-03", "40", "10", "5", "2", *cells]], header=OPT_HEADER)
+    report = assert_rejected_and_untouched(untouched, content, "optional.csv")
+    assert_problems(report.problems, expected)
+
+
+def test_a_wage_with_no_placements_is_an_error(untouched):
+    # Averaged weighted by placements, a wage with 0 placements would carry no weight: rejected.
+    content = csv_bytes(
+        [["capital-technology", "2025-03", "40", "10", "5", "0", "19.00", "", "", ""]], header=OPT_HEADER
+    )
+    report = assert_rejected_and_untouched(untouched, content, "optional.csv")
+    assert_problems(report.problems, [(2, "avg_starting_wage", "19.00", "with 0 placements")])
+
+
+def test_optional_values_are_read_and_blank_cells_are_not_reported():
+    content = csv_bytes(
+        [
+            ["capital-technology", "2025-03", "40", "10", "5", "4", "$18.5", "3", "0", "7"],
+            ["capital-technology", "2025-04", "40", "10", "5", "4", "", "", "", ""],
+        ],
+        header=OPT_HEADER,
+    )
+    report = validate(content, "optional.csv", today=TODAY)
+    assert report.ok, report.text()
+    first, second = report.rows
+    assert first.values == {
+        "employers_engaged": 40,
+        "trainees_enrolled": 10,
+        "trainees_completed": 5,
+        "placements": 4,
+        "avg_starting_wage": 18.5,
+        "placements_no_bachelor": 3,
+        "wbl_started": 0,
+        "trainees_underrepresented": 7,
+    }
+    assert set(second.values) == set(METRIC_COLUMNS)
+    # Some optional columns only, in any order, are fine too.
+    partial = csv_bytes([["7", "capital-technology", "2025-03", "40", "10", "5", "4"]], header=["wbl_started", *HEADER])
+    (row,) = validate(partial, "partial.csv", today=TODAY).rows
+    assert row.values["wbl_started"] == 7 and "avg_starting_wage" not in row.values
+
+
+def test_optional_values_survive_files_that_omit_them_and_rollback_restores_them_exactly(store):
+    """The rule: a file changes only the optional metrics it states. A missing column or a blank cell
+    keeps the stored value; rollback puts back exactly what each batch overwrote."""
+    engine = store.engine
+    demo = demo_batch_id(engine)
+    before = snapshot(engine)
+    demo_optional = optional_values(engine, "capital-technology", APR)
+    assert demo_optional["avg_starting_wage"] is not None  # the demo data reports it here
+    base = metrics(engine, "capital-technology", APR)
+
+    # 1. A file stating every optional metric.
+    stated = {"avg_starting_wage": 31.25, "placements_no_bachelor": 1, "wbl_started": 2, "trainees_underrepresented": 3}
+    first = csv_bytes(
+        [["capital-technology", "2025-04", *(str(base[m]) for m in METRIC_COLUMNS), "31.25", "1", "2", "3"]],
+        header=OPT_HEADER,
+    )
+    plan = plan_import(engine, validate(first, "first.csv", today=TODAY))
+    (change,) = plan.changed
+    assert change.old == {**base, **demo_optional}
+    assert change.new == {**base, **stated}
+    b1 = apply_import(engine, first, "first.csv", "Alice", today=TODAY).batch_id
+    assert optional_values(engine, "capital-technology", APR) == stated
+    (h1,) = history(engine, b1)
+    assert {m: h1[f"old_{m}"] for m in OPTIONAL_COLUMNS} == demo_optional
+    assert {m: h1[f"new_{m}"] for m in OPTIONAL_COLUMNS} == stated
+    rollups_in_step(engine)
+
+    # 2. A correction of the base figures without the optional columns: they stay as they are.
+    corrected = shifted(base, 2)
+    second = csv_bytes([row_for("capital-technology", APR, corrected)])
+    b2 = apply_import(engine, second, "second.csv", "Bob", today=TODAY).batch_id
+    assert metrics(engine, "capital-technology", APR) == corrected
+    assert optional_values(engine, "capital-technology", APR) == stated
+    (h2,) = history(engine, b2)
+    assert all(h2[f"{side}_{m}"] is None for side in ("old", "new") for m in OPTIONAL_COLUMNS)
+
+    # 3. The same with the optional columns present but blank: nothing is erased either.
+    third = csv_bytes(
+        [["capital-technology", "2025-04", *(str(base[m]) for m in METRIC_COLUMNS), "", "", "", ""]],
+        header=OPT_HEADER,
+    )
+    b3 = apply_import(engine, third, "third.csv", "Carol", today=TODAY).batch_id
+    assert metrics(engine, "capital-technology", APR) == base
+    assert optional_values(engine, "capital-technology", APR) == stated
+    rollups_in_step(engine)
+
+    # Rolling back, newest first, restores each step exactly, down to the demo values.
+    rollback(engine, b3, "Dan")
+    assert metrics(engine, "capital-technology", APR) == corrected
+    assert optional_values(engine, "capital-technology", APR) == stated
+    rollback(engine, b2, "Dan")
+    assert metrics(engine, "capital-technology", APR) == base
+    assert optional_values(engine, "capital-technology", APR) == stated
+    rollback(engine, b1, "Dan")
+    assert fact(engine, "capital-technology", APR)["batch_id"] == demo
+    assert optional_values(engine, "capital-technology", APR) == demo_optional
+    assert snapshot(engine)["monthly_metrics"] == before["monthly_metrics"]
+    rollups_in_step(engine)
+
+
+def test_a_new_row_without_optional_values_stores_null_and_rolls_back(store):
+    engine = store.engine
+    content = csv_bytes([row_for("northwest-ace", ACE_JUNE, ACE_NEW)])
+    batch = apply_import(engine, content, "ace.csv", "Alice", today=TODAY).batch_id
+    assert optional_values(engine, "northwest-ace", ACE_JUNE) == dict.fromkeys(OPTIONAL_COLUMNS)
+    with_wage = csv_bytes(
+        [["northwest-ace", "2022-06", *(str(ACE_NEW[m]) for m in METRIC_COLUMNS), "24.10", "", "", "2"]],
+        header=OPT_HEADER,
+    )
+    second = apply_import(engine, with_wage, "ace2.csv", "Alice", today=TODAY)
+    (change,) = second.plan.changed
+    assert change.old == {**ACE_NEW, "avg_starting_wage": None, "trainees_underrepresented": None}
+    assert optional_values(engine, "northwest-ace", ACE_JUNE) == {
+        "avg_starting_wage": 24.1,
+        "placements_no_bachelor": None,
+        "wbl_started": None,
+        "trainees_underrepresented": 2,
+    }
+    rollback(engine, second.batch_id, "Bob")
+    assert optional_values(engine, "northwest-ace", ACE_JUNE) == dict.fromkeys(OPTIONAL_COLUMNS)
+    rollback(engine, batch, "Bob")
+    assert fact(engine, "northwest-ace", ACE_JUNE) is None
+    rollups_in_step(engine)
+
+
+def test_same_optional_values_are_unchanged_rows(store):
+    engine = store.engine
+    base = metrics(engine, "capital-technology", APR)
+    wage = optional_values(engine, "capital-technology", APR)["avg_starting_wage"]
+    content = csv_bytes(
+        [["capital-technology", "2025-04", *(str(base[m]) for m in METRIC_COLUMNS), f"{wage:.2f}", "", "", ""]],
+        header=OPT_HEADER,
+    )
+    plan = plan_import(engine, validate(content, "same.csv", today=TODAY))
+    assert [c.action for c in plan.changes] == ["same"]

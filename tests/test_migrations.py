@@ -146,7 +146,8 @@ def make_old_store(engine: Engine) -> None:
             ],
         )
         demo = read_demo_rows()
-        conn.execute(old.tables["monthly_metrics"].insert(), [{**r, "batch_id": 1} for r in demo])
+        base = ("rsp_id", "month", *schema.METRIC_COLUMNS)  # the 0001 schema has no optional metrics
+        conn.execute(old.tables["monthly_metrics"].insert(), [{**{k: r[k] for k in base}, "batch_id": 1} for r in demo])
         first = demo[0]
         values = {m: 5 for m in schema.METRIC_COLUMNS}
         conn.execute(

@@ -33,7 +33,14 @@ from ui.format import metric_value, number, percent
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 TIMEOUT = 60
-PAGES = ("pages/overview.py", "pages/map.py", "pages/trends.py", "pages/partnerships.py", "pages/data.py")
+PAGES = (
+    "pages/overview.py",
+    "pages/map.py",
+    "pages/trends.py",
+    "pages/partnerships.py",
+    "pages/quality.py",
+    "pages/data.py",
+)
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
 ALL = Filters()
 CAPITAL = Filters(regions=("capital",))
@@ -214,7 +221,16 @@ def test_overview_kpis_follow_the_sidebar_and_the_url(server):
     assert "Capital region" in markdown_text(at)
     # Every page link in the sidebar menu carries the filter, so another page opens with it.
     links = menu_links(at)
-    assert set(links) == {"Overview", "Map", "Trends", "Partnerships", "Data", "Submit data", "Present this view"}
+    assert set(links) == {
+        "Overview",
+        "Map",
+        "Trends",
+        "Partnerships",
+        "Good jobs & reach",
+        "Data",
+        "Submit data",
+        "Present this view",
+    }
     present = links.pop("Present this view")
     assert present == {"region": "capital", "present": "1"}
     assert all(params == {"region": "capital"} for params in links.values()), links

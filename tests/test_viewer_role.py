@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from queries import data, goals, metrics
+from queries import data, goals, metrics, quality
 from queries import registry as registry_q
 from queries.filters import Filters
 from rsp_data import schema
@@ -184,6 +184,10 @@ def test_the_viewer_reads_every_page_query_with_the_owners_numbers(cluster, filt
         "partnerships": registry_q.partnership_list,
         "regions": registry_q.region_list,
         "sectors": registry_q.sector_list,
+        "quality by sector": lambda e: quality.quality_by(e, filters, "sector"),
+        "quality by partnership": lambda e: quality.quality_by(e, filters, "partnership"),
+        "quality monthly": lambda e: quality.quality_monthly(e, filters),
+        "under-represented by month": lambda e: quality.underrepresented_by_month(e, filters)[0],
     }
     for name, query in frames.items():
         got = query(viewer)
@@ -193,6 +197,7 @@ def test_the_viewer_reads_every_page_query_with_the_owners_numbers(cluster, filt
     assert goals.goal_progress(viewer, filters) == goals.goal_progress(owner, filters)
     assert goals.goal_progress(viewer, filters).placements > 0
     assert data.illustrative_share(viewer, filters) == data.illustrative_share(owner, filters)
+    assert quality.quality_summary(viewer, filters).keys() == quality.quality_summary(owner, filters).keys()
     assert data.data_version(viewer) == data.data_version(owner)
     assert registry_q.month_bounds(viewer) == registry_q.month_bounds(owner)
 

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 
-from rsp_data.metrics import METRICS, RATE
+from rsp_data.metrics import AVERAGE, METRICS, RATE
 from rsp_data.registry import DATA_DIR
 from ui.format import metric_value
 from ui.theme import GOAL, NEUTRAL, colour_for, hex_to_rgb, shade
@@ -24,6 +24,11 @@ CT_VIEW = pdk.ViewState(latitude=41.52, longitude=-72.72, zoom=7.7, pitch=0, bea
 def _axis_title(metric: str) -> str:
     info = METRICS[metric]
     return f"{info.label} ({info.unit})"
+
+
+def _tickformat(metric: str) -> str:
+    kind = METRICS[metric].kind
+    return ".0%" if kind == RATE else ("$,.0f" if kind == AVERAGE else ",")
 
 
 def plotly_config(file_stem: str) -> dict:
@@ -62,16 +67,20 @@ def wrap_label(text: str, width: int = 22) -> str:
 
 
 def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, subtitle: str = "") -> go.Figure:
-    """Horizontal bars of `metric` per group (rows from metrics_by), largest on top."""
-    data = df.sort_values(metric, ascending=True, na_position="first")
-    is_rate = METRICS[metric].kind == RATE
+    """Horizontal bars of `metric` per group (rows from metrics_by), largest on top; a group
+    "others" (all the groups not shown, see queries.metrics.top_with_others) always at the bottom."""
+    data = df.assign(_last=df["group_id"] != "others").sort_values(
+        ["_last", metric], ascending=True, na_position="first"
+    )
     labels = [wrap_label(name, 26) for name in data["group_name"]]
     fig = go.Figure(
         go.Bar(
             x=data[metric],
             y=labels,
             orientation="h",
-            marker_color=[colour_for(group_kind, g) for g in data["group_id"]],
+            marker_color=[colour_for("sector", s) for s in data["sector_id"]]  # partnerships in their sector's colour
+            if group_kind == "partnership" and "sector_id" in data
+            else [colour_for(group_kind, g) for g in data["group_id"]],
             text=[metric_value(metric, v) for v in data[metric]],
             textposition="auto",
             textangle=0,
@@ -79,7 +88,7 @@ def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, su
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
-    fig.update_xaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",")
+    fig.update_xaxes(title_text=_axis_title(metric), tickformat=_tickformat(metric))
     fig.update_yaxes(title_text=None, automargin=True)
     # Room for every label, wrapped ones included, so long sector names never overlap.
     rows = sum(max(40, 17 * (label.count("<br>") + 1) + 12) for label in labels)
@@ -176,7 +185,8 @@ def region_shapes() -> dict:
 
 
 def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
-    """A fixed spot per partnership: around its region's label point, so markers never overlap."""
+    """A fixed spot per partnership: around its region's label point, so markers never overlap.
+    Partnerships in a region without an outline (a national store) get no marker."""
     labels = {
         f["properties"]["region_id"]: (f["properties"]["label_lon"], f["properties"]["label_lat"])
         for f in region_shapes()["features"]
@@ -184,6 +194,8 @@ def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
     }
     rows = []
     for region_id, part in partnerships.sort_values(["region_id", "sector_id", "rsp_id"]).groupby("region_id"):
+        if region_id not in labels:
+            continue
         lon0, lat0 = labels[region_id]
         n = len(part)
         for i, rsp_id in enumerate(part["rsp_id"]):
@@ -394,3 +406,27 @@ def ranking_bar(rows: pd.DataFrame, column: str, label: str, title: str, subtitl
     fig.update_yaxes(automargin=True)
     lines = sum(max(34, 17 * (wrap_label(n, 34).count("<br>") + 1) + 10) for n in data["group_name"])
     return _layout(fig, title, height=max(240, 110 + lines), subtitle=subtitle)
+
+
+def monthly_chart(
+    df: pd.DataFrame, metric: str, title: str, subtitle: str = "", colour: str = NEUTRAL, quarterly: bool = False
+) -> go.Figure:
+    """One measure month by month (or by quarter, `month` its first day): bars for counts, a line
+    for an average or a rate (df: month, metric)."""
+    kind = METRICS[metric].kind
+    periods = [f"{m.year} Q{m.quarter}" if quarterly else f"{m:%b %Y}" for m in df["month"]]
+    labels = [f"{p}: {metric_value(metric, v)}" for p, v in zip(periods, df[metric], strict=True)]
+    common = {"x": df["month"], "y": df[metric], "hovertext": labels, "hovertemplate": "%{hovertext}<extra></extra>"}
+    if kind in (RATE, AVERAGE):
+        trace = go.Scatter(**common, mode="lines+markers", line={"color": colour, "width": 2.5}, connectgaps=False)
+    else:
+        trace = go.Bar(**common, marker_color=colour)
+    fig = go.Figure(trace)
+    fig.update_xaxes(title_text="Quarter" if quarterly else "Month")
+    # Counts from zero; an average wage reads better on its own range.
+    fig.update_yaxes(
+        title_text=_axis_title(metric),
+        tickformat="$,.2f" if kind == AVERAGE else _tickformat(metric),
+        rangemode="normal" if kind == AVERAGE else "tozero",
+    )
+    return _layout(fig, title, height=380, subtitle=subtitle)

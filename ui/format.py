@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from rsp_data.metrics import METRICS, RATE
+from rsp_data.metrics import AVERAGE, METRICS, RATE
 
 
 def number(value) -> str:
@@ -20,8 +20,18 @@ def percent(value) -> str:
     return f"{value:.0%}"
 
 
+def dollars(value) -> str:
+    """An hourly wage: '$23.32'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"${value:,.2f}"
+
+
 def metric_value(metric: str, value) -> str:
-    return percent(value) if METRICS[metric].kind == RATE else number(value)
+    kind = METRICS[metric].kind
+    if kind == AVERAGE:
+        return dollars(value)
+    return percent(value) if kind == RATE else number(value)
 
 
 def month_name(month: str) -> str:

@@ -13,6 +13,7 @@ ROUTES = (
     ("pages/map.py", "Map", ":material/map:"),
     ("pages/trends.py", "Trends", ":material/show_chart:"),
     ("pages/partnerships.py", "Partnerships", ":material/groups:"),
+    ("pages/quality.py", "Good jobs & reach", ":material/work:"),
     ("pages/data.py", "Data", ":material/table:"),
     ("pages/submit.py", "Submit data", ":material/upload_file:"),
 )

@@ -240,6 +240,13 @@ def partnership_names(ids) -> dict[str, str]:
     return dict(zip(plist["rsp_id"], plist["name"], strict=True))
 
 
+def outlined_regions() -> set[str]:
+    """Regions the map can draw (the committed GeoJSON has Connecticut's five)."""
+    from ui.charts import region_shapes
+
+    return {f["properties"]["region_id"] for f in region_shapes()["features"] if f["properties"]["kind"] == "region"}
+
+
 def _months_between(first: str, last: str) -> list[str]:
     y, m = map(int, first.split("-"))
     out = []
@@ -328,13 +335,14 @@ def sidebar_filters() -> Filters:
                 "Find partnerships",
                 key=KEY_RSP_SEARCH,
                 placeholder=f"Search {opts['partnership_count']:,} by name or id",
+                help=f"The list below offers the first {SEARCH_LIMIT} matches by name.",
             )
             found = query(
                 registry_q.search_partnerships, text, tuple(chosen_regions), tuple(chosen_sectors), SEARCH_LIMIT
             )
             names = {**partnership_names(tuple(already)), **dict(zip(found["rsp_id"], found["name"], strict=True))}
             rsp_options = list(dict.fromkeys([*already, *found["rsp_id"]]))
-            placeholder = f"All partnerships ({len(found)} match{'es' if len(found) != 1 else ''} above)"
+            placeholder = "All partnerships" if found.empty or not text.strip() else f"Pick from {len(found)} matches"
         chosen_rsps = st.multiselect(
             "Partnerships", rsp_options, format_func=names.get, key=KEY_RSP, placeholder=placeholder
         )
@@ -470,6 +478,20 @@ def describe(filters: Filters) -> str:
     if first and last:
         parts.append(f"{month_name(first)} – {month_name(last)}")
     return " · ".join(parts)
+
+
+def suppress_below() -> int:
+    """Counts below this are shown as "<n" in breakdowns that could identify people:
+    RSP_SUPPRESS_BELOW (environment), else `suppress_below` in the app's secrets, else 5."""
+    from queries.suppression import DEFAULT_THRESHOLD, threshold_from
+
+    configured = os.environ.get("RSP_SUPPRESS_BELOW")
+    if configured is None:
+        try:
+            configured = st.secrets.get("suppress_below")
+        except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+            configured = None
+    return DEFAULT_THRESHOLD if configured is None else threshold_from(configured)
 
 
 def stop_if_empty(kpis: dict) -> None:

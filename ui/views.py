@@ -35,7 +35,8 @@ def breakdown(engine: Engine, filters: Filters, metric: str, kind: str, note: st
     """(figure, numbers table) of `metric` by sector or region, the leader named in the title."""
     rows = top_with_others(metrics_by(engine, filters, kind), metric, BREAKDOWN_BARS, f"{kind}s")
     label = METRICS[metric].label
-    top = rows.sort_values(metric, ascending=False).iloc[0] if len(rows) else None
+    named = rows[rows["group_id"] != "others"]
+    top = named.sort_values(metric, ascending=False).iloc[0] if len(named) else None
     title = f"{label} by {kind}" + (f": {top['group_name']} leads" if top is not None and len(rows) > 1 else "")
     numbers = rows[["group_name", metric]].rename(columns={"group_name": kind.capitalize(), metric: label})
     return charts.breakdown_bar(rows, metric, kind, title, note), numbers
@@ -104,3 +105,90 @@ def compare(engine: Engine, filters: Filters, metric: str, note: str):
         columns={"group_name": "Partnership", "sector_name": "Sector", "region_name": "Region"}
     ).drop(columns=["group_id", "sector_id"])
     return heatmap, table.reset_index(), by_rate, per_employer, numbers
+
+
+# ---------------------------------------------------------------- good jobs & reach
+
+QUALITY_NUMBERS = {
+    "avg_starting_wage": ("wage_placements", "Placements with a wage"),
+    "no_bachelor_share": ("no_bachelor_placements", "Placements of the months reporting it"),
+}
+
+
+def quality_breakdown(engine: Engine, filters: Filters, metric: str, kind: str, title: str, note: str):
+    """(figure, numbers table) of an optional metric by sector, region or partnership; groups
+    where nobody reported it are left out (None, empty table when no group has it)."""
+    import pandas as pd
+
+    from queries.quality import quality_by
+
+    rows = quality_by(engine, filters, kind)
+    rows = rows[rows[f"{_reported_column(metric)}_rows"] > 0].dropna(subset=[metric])
+    if rows.empty:
+        return None, pd.DataFrame()
+    label = METRICS[metric].label
+    noun = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}[kind]
+    columns = {"group_name": noun, metric: label}
+    if metric in QUALITY_NUMBERS:
+        weight, weight_label = QUALITY_NUMBERS[metric]
+        columns[weight] = weight_label
+    numbers = rows[list(columns)].rename(columns=columns)
+    if metric == "avg_starting_wage":
+        numbers[label] = numbers[label].round(2)
+    return charts.breakdown_bar(rows, metric, kind, title, note), numbers
+
+
+def _reported_column(metric: str) -> str:
+    return "placements_no_bachelor" if metric == "no_bachelor_share" else metric
+
+
+def quality_trend(engine: Engine, filters: Filters, metric: str, title: str, note: str):
+    """(figure, numbers table) of an optional metric over the months that reported it: counts each
+    month; the wage each quarter, weighted by placements (Σ wage dollars ÷ Σ placements with a wage)."""
+    from queries.quality import quality_monthly
+
+    monthly = quality_monthly(engine, filters)
+    reported = monthly[monthly[f"{metric}_rows"] > 0]
+    if reported.empty:
+        return None, None
+    # From the first to the last month anybody reported it: no empty years before collection began.
+    monthly = monthly[monthly["month"].between(reported["month"].min(), reported["month"].max())]
+    label = METRICS[metric].label
+    if metric == "avg_starting_wage":
+        quarters = monthly.assign(month=monthly["month"].dt.to_period("Q").dt.start_time)
+        monthly = quarters.groupby("month", as_index=False)[["wage_dollars", "wage_placements"]].sum()
+        weight = monthly["wage_placements"].astype("float64")
+        monthly[metric] = monthly["wage_dollars"] / weight.where(weight > 0)
+        numbers = monthly[["month", metric, "wage_placements"]].copy()
+        numbers[metric] = numbers[metric].round(2)
+        numbers["month"] = numbers["month"].dt.year.astype(str) + " Q" + numbers["month"].dt.quarter.astype(str)
+        period = "Quarter"
+    else:
+        numbers = monthly[["month", metric]].copy()
+        numbers["month"] = numbers["month"].dt.strftime("%Y-%m")
+        period = "Month"
+    numbers = numbers.rename(columns={"month": period, metric: label, "wage_placements": "Placements with a wage"})
+    colour = "#0072B2" if metric == "avg_starting_wage" else "#009E73"
+    return charts.monthly_chart(monthly, metric, title, note, colour, quarterly=period == "Quarter"), numbers
+
+
+def underrepresented_table(engine: Engine, filters: Filters, threshold: int):
+    """(display table with Total row and column, months covered) of under-represented trainees by
+    partnership and month, small counts suppressed (queries/suppression.py); (None, []) when none."""
+    from queries.quality import underrepresented_by_month
+    from queries.suppression import TOTAL, suppress
+
+    counts, reported = underrepresented_by_month(engine, filters)
+    if counts.empty:
+        return None, []
+    shown = suppress(counts, threshold)
+    display = shown.display.copy()
+    # A month a partnership did not report reads "–", not 0 (it is 0 in the sums).
+    for r, name in enumerate(counts.index):
+        for c, month in enumerate(counts.columns):
+            if not reported.iat[r, c] and not shown.hidden.iat[r, c]:
+                display.at[str(name), str(month)] = "–"
+    display = display.reset_index().rename(columns={"index": "Partnership"})
+    # The total next to the name, where it stays in view however many months there are.
+    display = display[["Partnership", TOTAL, *[c for c in display.columns if c not in ("Partnership", TOTAL)]]]
+    return display, list(counts.columns)

@@ -42,9 +42,9 @@ def upgrade() -> None:
     op.create_table(
         "rollup_cells",
         sa.Column("grain", sa.String(length=8), nullable=False),
-        sa.Column("month", sa.Date(), nullable=False),
         sa.Column("region_id", sa.String(length=40), nullable=False),
         sa.Column("sector_id", sa.String(length=40), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
         sa.Column("gjc", sa.Boolean(), nullable=False),
         sa.Column("reporting", sa.Integer(), nullable=False),
         sa.Column("demo_rows", sa.Integer(), nullable=False),
@@ -61,11 +61,9 @@ def upgrade() -> None:
         sa.Column("placements_no_bachelor_rows", sa.Integer(), nullable=False),
         sa.Column("wbl_started_rows", sa.Integer(), nullable=False),
         sa.Column("trainees_underrepresented_rows", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("grain", "month", "region_id", "sector_id", "gjc"),
+        sa.PrimaryKeyConstraint("grain", "region_id", "sector_id", "month", "gjc"),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("rollup_cells", schema=None) as batch_op:
-        batch_op.create_index("ix_rollup_cells_region", ["grain", "region_id", "month"], unique=False)
-        batch_op.create_index("ix_rollup_cells_sector", ["grain", "sector_id", "month"], unique=False)
 
     op.create_table(
         "running_totals",
@@ -89,6 +87,7 @@ def upgrade() -> None:
         sa.Column("cum_trainees_underrepresented_rows", sa.BigInteger(), nullable=False),
         sa.Column("cum_months_reported", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("month", "rsp_id"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("fact_history", schema=None) as batch_op:
         batch_op.add_column(sa.Column("old_avg_starting_wage", sa.Float(), nullable=True))
@@ -139,10 +138,6 @@ def downgrade() -> None:
         batch_op.drop_column("old_avg_starting_wage")
 
     op.drop_table("running_totals")
-    with op.batch_alter_table("rollup_cells", schema=None) as batch_op:
-        batch_op.drop_index("ix_rollup_cells_sector")
-        batch_op.drop_index("ix_rollup_cells_region")
-
     op.drop_table("rollup_cells")
     op.drop_table("partnership_spans")
     op.drop_table("goals")

@@ -1,0 +1,132 @@
+"""The pages with a national store: hundreds of partnerships in 51 regions (rsp_data.synth).
+
+What changes at scale, as a user meets it: the partnership filter is a search box, breakdowns
+show the leaders and one bar for all the others, the Partnerships table is sorted and paged in
+SQL, the Data page pages through its rows, and the map says which regions it cannot draw. The
+figures shown are compared with the query functions on the same store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
+
+from queries.data import monthly_row_count, monthly_rows
+from queries.filters import Filters
+from queries.metrics import kpi_summary, metrics_by, partnership_count, partnership_totals
+from queries.registry import search_partnerships
+from rsp_data.store import make_engine
+from rsp_data.synth import synthesize
+from tests.test_pages import APP, TIMEOUT, _PagesManagerAfterNavigation, assert_clean, decode
+from ui import state
+
+ALL = Filters()
+PARTNERSHIPS = 400  # above ui.state.MANY_PARTNERSHIPS: the sidebar switches to search
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('national') / 'national.sqlite'}"
+    engine = make_engine(url)
+    synthesize(engine, PARTNERSHIPS, 24, seed=7, log=lambda _: None)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    yield engine
+    if previous is None:
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        os.environ["DATABASE_URL"] = previous
+    engine.dispose()
+
+
+@pytest.fixture
+def app(national, monkeypatch):
+    monkeypatch.setattr(script_runner, "PagesManager", _PagesManagerAfterNavigation)
+    return national
+
+
+def open_page(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert_clean(at)
+    return at
+
+
+def test_the_store_is_national(national):
+    assert PARTNERSHIPS > state.MANY_PARTNERSHIPS
+    assert len(metrics_by(national, ALL, "region")) > 40
+
+
+def test_overview_breakdown_shows_the_leaders_and_all_the_others(app):
+    at = open_page()
+    assert "All 400 partnerships" in "\n".join(str(m.value) for m in at.markdown)
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    regions = next(s for s in specs if s["layout"]["title"]["text"].startswith("Placements by region"))
+    bar = regions["data"][0]
+    labels, values = bar["y"], decode(bar["x"])
+    by_region = metrics_by(app, ALL, "region").sort_values("placements", ascending=False)
+    assert len(labels) == 12
+    others = len(by_region) - 11
+    assert labels[0] == f"All other {others} regions"  # plotly draws the first bar at the bottom
+    assert values[0] == by_region["placements"].iloc[11:].sum()
+    assert list(values[1:]) == sorted(by_region["placements"].iloc[:11].tolist())
+    assert values.sum() == kpi_summary(app, ALL)["placements"]
+
+
+def test_the_partnership_filter_searches(app):
+    at = open_page()
+    search = at.text_input(key=state.KEY_RSP_SEARCH)
+    search.set_value("Ohio").run()
+    assert_clean(at)
+    options = at.multiselect(key=state.KEY_RSP).options
+    assert 0 < len(options) <= state.SEARCH_LIMIT
+    assert all("Ohio" in o for o in options)
+    found = search_partnerships(app, "Ohio", (), (), state.SEARCH_LIMIT)
+    assert options == found["name"].tolist()
+    at.multiselect(key=state.KEY_RSP).set_value([found["rsp_id"].iloc[0]]).run()
+    assert_clean(at)
+    assert at.query_params["rsp"] == found["rsp_id"].iloc[0]
+    shown = {m.label: m.value for m in at.metric}
+    one = kpi_summary(app, Filters(partnerships=(found["rsp_id"].iloc[0],)))
+    assert shown["Placements"] == f"{one['placements']:,}"
+
+
+def test_partnerships_table_sorts_searches_and_pages_in_sql(app):
+    at = open_page("pages/partnerships.py")
+    table = at.dataframe[0].value
+    top = partnership_totals(app, ALL, order_by="placements", descending=True, limit=25)
+    assert table["rsp_id"].tolist() == top["group_id"].tolist()
+    assert table["placements"].tolist() == top["placements"].tolist()
+    total = partnership_count(app, ALL)
+    assert f"{total:,} partnerships; showing 1–25." in "\n".join(c.value for c in at.caption)
+
+    at.number_input(key="table_page").set_value(3).run()
+    page3 = partnership_totals(app, ALL, order_by="placements", descending=True, limit=25, offset=50)
+    assert at.dataframe[0].value["rsp_id"].tolist() == page3["group_id"].tolist()
+
+    at.text_input(key="table_search").set_value("Texas").run()
+    found = at.dataframe[0].value
+    assert len(found) > 0 and all("Texas" in n for n in found["name"])
+    assert f"{partnership_count(app, ALL, 'Texas'):,} partnerships match “Texas”" in "\n".join(
+        c.value for c in at.caption
+    )
+
+
+def test_data_page_pages_through_a_large_table(app):
+    at = open_page("pages/data.py")
+    count = monthly_row_count(app, ALL)
+    assert count > 1000
+    assert at.dataframe[0].value.reset_index(drop=True).equals(monthly_rows(app, ALL, limit=100))
+    assert f"{count:,} rows" in "\n".join(c.value for c in at.caption)
+
+
+def test_the_map_says_which_regions_it_cannot_draw(app):
+    at = open_page("pages/map.py")
+    regions = len(metrics_by(app, ALL, "region"))
+    assert any(f"of the {regions} regions in this store have no outline" in i.value for i in at.info)

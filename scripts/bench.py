@@ -669,7 +669,7 @@ def _canon(value: Any) -> Any:
     if isinstance(value, np.integer | int):
         return int(value)
     if isinstance(value, np.floating | float):
-        return round(float(value), 9)
+        return float(f"{float(value):.10g}")  # sums of floats may differ in the last bits by store
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             if len(value) == 10 and value[4] == "-" and value[7] == "-":  # a date as SQLite text
@@ -697,6 +697,17 @@ def differ(a: Any, b: Any) -> str | None:
         i = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
         return f"row {i}: {a[i]} vs {b[i]}"
     return f"{a} vs {b}"
+
+
+def generic(value: Any) -> Any:
+    """A canonical form of any answer: frames as rows in their order, dicts sorted by key."""
+    if isinstance(value, pd.DataFrame):
+        return [tuple(str(c) for c in value.columns), *rows_of(value, list(value.columns))]
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), generic(v)) for k, v in value.items()))
+    if isinstance(value, tuple | list):
+        return tuple(generic(v) for v in value)
+    return _canon(value)
 
 
 METRIC_COLS = ["group_id", "group_name", *BASE, "completion_rate", "placement_rate", "months", "reporting", "as_of"]
@@ -729,7 +740,7 @@ def _kpi_canon(d: dict) -> tuple:
 
 
 def workload() -> list[Query]:
-    from queries import data, goals, metrics, registry
+    from queries import data, goals, metrics, quality, registry
 
     def kpi_pd(df, c):
         return pd_metrics_by(df, c.filters, None).iloc[0].to_dict()
@@ -885,6 +896,30 @@ def workload() -> list[Query]:
             int,
         ),
         Query("load_history", "data", lambda e, c: data.load_history(e), None, lambda r: len(r)),
+        # Good jobs & reach (queries/quality.py): the stores only (no baseline yet), answers compared between stores.
+        Query(
+            "quality_summary", "good jobs & reach", lambda e, c: quality.quality_summary(e, c.filters), None, generic
+        ),
+        *[
+            Query(
+                f"quality_by({by})",
+                "good jobs & reach",
+                lambda e, c, by=by: quality.quality_by(e, c.filters, by),
+                None,
+                generic,
+            )
+            for by in ("sector", "region", "partnership")
+        ],
+        Query(
+            "quality_monthly", "good jobs & reach", lambda e, c: quality.quality_monthly(e, c.filters), None, generic
+        ),
+        Query(
+            "underrepresented_by_month",
+            "good jobs & reach (table)",
+            lambda e, c: quality.underrepresented_by_month(e, c.filters),
+            None,
+            generic,
+        ),
     ]
 
 
@@ -920,6 +955,13 @@ class QueryResult:
     @property
     def agreed(self) -> bool | None:
         return None if self.query.pandas is None else not self.mismatches
+
+    def answers(self) -> str:
+        if self.mismatches:
+            return "**DIFFER**"
+        if self.query.pandas is not None and "pandas" in self.times:
+            return "agree"
+        return "no baseline" + (", stores agree" if len(self.times) > 1 else "")
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -1173,8 +1215,7 @@ def query_table(results: list[QueryResult], stores: list[str]) -> list[str]:
             cells += [_ms(res.median(store)), _ms(res.p95(store))]
         cells += [_ms(res.median("pandas")), _ms(res.p95("pandas"))]
         cells += [_ratio(res.ratio(s)) for s in stores]
-        agreed = res.agreed
-        cells.append("no baseline" if agreed is None else "agree" if agreed else "**DIFFER**")
+        cells.append(res.answers())
         flags = _flags(res, stores)
         cells.append("**" + "; ".join(flags) + "**" if flags else "ok")
         lines.append("| " + " | ".join(cells) + " |")

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from rsp_data import schema
 from rsp_data.imports import Problem
+from rsp_data.metrics import METRICS
 from rsp_data.schema import FLOW_COLUMNS, METRIC_COLUMNS
 from rsp_data.store import as_date
 
@@ -210,8 +211,11 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
             report.add(line, "rsp_id", rsp_id, f"only a goal of scope partnership names one; this goal is {scope}")
         metric = cell("metric").lower()
         if metric not in GOAL_METRICS:
+            flows = f"goals count flows ({', '.join(GOAL_METRICS)})"
             if metric in METRIC_COLUMNS:
-                why = f"{metric} is a count at month end, not a flow: goals count flows ({', '.join(GOAL_METRICS)})"
+                why = f"{metric} is a count at month end, not a flow: {flows}"
+            elif metric in METRICS:
+                why = f"{metric} is a rate, not a flow: {flows}"
             else:
                 why = "unknown metric" + (_suggest(metric, GOAL_METRICS) or f" ({', '.join(GOAL_METRICS)})")
             report.add(line, "metric", cell("metric"), why)
@@ -272,6 +276,8 @@ class GoalChange:
 def _shown(value) -> str:
     if isinstance(value, date):
         return f"{value:%Y-%m}"
+    if isinstance(value, int):
+        return f"{value}"
     text = str(value)
     return repr(text if len(text) <= 40 else text[:40] + "…")
 

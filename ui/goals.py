@@ -25,6 +25,7 @@ from queries.goals import (
     GoalStatus,
     goal_list,
     goal_status,
+    months_between,
     projection_path,
 )
 from rsp_data.goals import Goal
@@ -47,8 +48,10 @@ def _noun(goal: Goal) -> str:
     return METRICS[goal.metric].label.lower()
 
 
-def _pace(value: float) -> str:
-    return f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
+def _pace(value: float, like: float | None = None) -> str:
+    """A monthly pace: one decimal under 10 a month (judged on `like` when given, so a rate and its
+    margin read alike), whole numbers above."""
+    return f"{value:,.1f}" if (value if like is None else like) < 10 else f"{value:,.0f}"
 
 
 def due_text(goal: Goal) -> str:
@@ -88,7 +91,7 @@ def projection_sentence(status: GoalStatus) -> str:
     if p.status == NO_PROGRESS:
         return f"No projection: no {_noun(goal)} in the last {p.window} months."
     assert p.status == PROJECTED
-    pace = f"{_pace(p.rate)} ± {_pace(p.margin)} a month"
+    pace = f"{_pace(p.rate)} ± {_pace(p.margin, like=p.rate)} a month"
     if p.reach is None:
         return (
             f"At the pace of the last {p.window} months ({pace}), the {goal.target:,} goal is not reached "
@@ -101,7 +104,8 @@ def projection_sentence(status: GoalStatus) -> str:
         span = "the monthly counts did not vary, so no range"
     else:
         span = f"range {_month(p.reach_early)} – {_month(p.reach_late)}"
-    timing = "by the due date" if p.on_time else "after the due date"
+    late = months_between(goal.due_month, p.reach)
+    timing = "by the due date" if p.on_time else f"{late} month{'s' if late != 1 else ''} after the due date"
     text = (
         f"At the pace of the last {p.window} months ({pace}), the {goal.target:,} goal is reached in "
         f"{_month(p.reach)} ({span}), {timing}, {due}."

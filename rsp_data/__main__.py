@@ -91,7 +91,7 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_import_goals(args) -> int:
-    from rsp_data.goals import GOALS_FILE, committed_goals, partnership_ids, plan_goals, read_goals, write_goals
+    from rsp_data.goals import committed_goals, keep_committed, partnership_ids, plan_goals, read_goals, write_goals
 
     path = Path(args.file)
     try:
@@ -102,20 +102,13 @@ def _cmd_import_goals(args) -> int:
     engine = make_engine(args.url)
     init_store(engine)  # schema, registry and the committed goals present
     with engine.begin() as conn:
-        report = read_goals(content, path.name, partnership_ids(conn))
+        report = keep_committed(read_goals(content, path.name, partnership_ids(conn)), committed_goals(conn))
         if not report.ok:
             print(report.text(), file=sys.stderr)
             return 1
         changes = plan_goals(conn, report.goals)
-        committed = {g.goal_id: g for g in committed_goals(conn)}
         for change in changes:
             print(change)
-            if change.action == "change" and change.goal.goal_id in committed:
-                print(
-                    f"note: goal {change.goal.goal_id} is also in the committed {GOALS_FILE.name}; "
-                    "`init` writes the committed version back: change it there instead",
-                    file=sys.stderr,
-                )
         counts = {a: sum(c.action == a for c in changes) for a in ("add", "change", "same")}
         summary = f"{counts['add']} goal(s) to add, {counts['change']} to change, {counts['same']} unchanged"
         if args.dry_run:

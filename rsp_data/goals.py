@@ -85,12 +85,18 @@ def goal_from_row(row) -> Goal:
 @dataclass
 class GoalsReport:
     file_name: str
-    goals: list[Goal] = field(default_factory=list)
+    rows: list[Goal] = field(default_factory=list)  # the rows without a problem
     problems: list[Problem] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # goal_id -> its line in the file
 
     @property
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def goals(self) -> list[Goal]:
+        """The goals to write: all of them, or none when any row has an error."""
+        return list(self.rows) if self.ok else []
 
     def add(self, row: int, column: str, value, reason: str, severity: str = "error") -> None:
         self.problems.append(Problem(row, column, "" if value is None else str(value)[:80], reason, severity))
@@ -248,11 +254,26 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
         if extra:
             report.add(line, "", extra[0], "more cells than columns in the header (a stray comma?)")
         if len(report.problems) == before:
-            report.goals.append(
+            report.lines[goal_id] = line
+            report.rows.append(
                 Goal(goal_id, name, scope, rsp_id or None, metric, target, start, due, cell("source"))  # type: ignore[arg-type]
             )
-    if not report.ok:
-        report.goals = []
+    return report
+
+
+def keep_committed(report: GoalsReport, committed: Iterable[Goal]) -> GoalsReport:
+    """An imported file may add goals, not change the committed ones: `init` would write those
+    back. Each such change becomes an error on its row."""
+    fixed = {g.goal_id: g for g in committed}
+    for goal in report.rows:
+        if goal.goal_id in fixed and goal != fixed[goal.goal_id]:
+            report.add(
+                report.lines.get(goal.goal_id, 0),
+                "goal_id",
+                goal.goal_id,
+                f"this goal comes from the committed {GOALS_FILE.name}: change it there (`init` writes it "
+                "back), or import it under another id",
+            )
     return report
 
 

@@ -466,41 +466,65 @@ def test_init_writes_the_committed_goals_back_in_place(cli_store):
         assert sync_goals(conn) == (0, 0)
 
 
-def test_cli_import_goals_dry_run_import_and_rejection(cli_store, tmp_path):
+def test_cli_import_goals_dry_run_import_change_and_rejection(cli_store, tmp_path):
     url, eng = cli_store
     before = goals_in(eng)
     good = tmp_path / "more-goals.csv"
+    committed_row = GOALS_FILE.read_text(encoding="utf-8").splitlines()[-2]  # the grant goal, as committed
+    assert committed_row.startswith("good-jobs-challenge,")
     good.write_text(
         HEADER
         + 'enrol-2027,"Statewide: 3,000 enrolments",statewide,,trainees_enrolled,3000,2025-01,2027-12,Illustrative\n'
-        + 'good-jobs-challenge,"Good Jobs Challenge: 2,000 placements",grant,,placements,2500,2022-08,2025-08,x\n',
+        + committed_row
+        + "\n",
         encoding="utf-8",
     )
     dry = run_cli("import-goals", str(good), "--dry-run", "--url", url)
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.splitlines() == [
         "add goal enrol-2027",
-        "change goal good-jobs-challenge: target 2000 -> 2500, "
-        "source 'U.S. EDA Good Jobs Challenge grant to Co…' -> 'x'",
-        "dry run, nothing written: 1 goal(s) to add, 1 to change, 0 unchanged",
+        "same goal good-jobs-challenge",
+        "dry run, nothing written: 1 goal(s) to add, 0 to change, 1 unchanged",
     ]
-    assert "`init` writes the committed version back" in dry.stderr
     assert goals_in(eng) == before
 
     done = run_cli("import-goals", str(good), "--url", url)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "more-goals.csv: 1 goal(s) added, 1 changed, 0 unchanged"
+    assert done.stdout.splitlines()[-1] == "more-goals.csv: 1 goal(s) added, 0 changed, 1 unchanged"
     after = goals_in(eng)
-    assert after["enrol-2027"] == ("statewide", "trainees_enrolled", 3000)
-    assert after[GJC][2] == 2500
+    assert after == {**before, "enrol-2027": ("statewide", "trainees_enrolled", 3000)}
 
+    # An imported goal changes in place on a second import.
+    good.write_text(
+        HEADER
+        + 'enrol-2027,"Statewide: 3,500 enrolments",statewide,,trainees_enrolled,3500,2025-01,2027-12,Illustrative\n',
+        encoding="utf-8",
+    )
+    changed = run_cli("import-goals", str(good), "--url", url)
+    assert changed.stdout.splitlines() == [
+        "change goal enrol-2027: name 'Statewide: 3,000 enrolments' -> 'Statewide: 3,500 enrolments', "
+        "target 3000 -> 3500",
+        "more-goals.csv: 0 goal(s) added, 1 changed, 0 unchanged",
+    ]
+    assert goals_in(eng)["enrol-2027"] == ("statewide", "trainees_enrolled", 3500)
+
+    # Rejected: a bad row, and a change to a committed goal (init would write it back). Nothing written.
     bad = tmp_path / "bad.csv"
-    bad.write_text(HEADER + "z,Z,partnership,zzz,placements,10,2025-01,2024-01,\n", encoding="utf-8")
+    bad.write_text(
+        HEADER
+        + "z,Z,partnership,zzz,placements,10,2025-01,2024-01,\n"
+        + committed_row.replace(",2000,", ",2500,")
+        + "\n",
+        encoding="utf-8",
+    )
     rejected = run_cli("import-goals", str(bad), "--url", url)
     assert rejected.returncode == 1
     assert rejected.stderr.splitlines() == [
-        "bad.csv: 2 error(s); nothing was written",
+        "bad.csv: 3 error(s); nothing was written",
         "error: row 2, column rsp_id, value 'zzz': unknown partnership id",
         "error: row 2, column due_month, value '2024-01': the due month is before the start month 2025-01",
+        "error: row 3, column goal_id, value 'good-jobs-challenge': this goal comes from the committed goals.csv: "
+        "change it there (`init` writes it back), or import it under another id",
     ]
-    assert goals_in(eng) == after
+    assert goals_in(eng)[GJC] == ("grant", "placements", 2000)
+    assert goals_in(eng)["enrol-2027"][2] == 3500

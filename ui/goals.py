@@ -21,7 +21,6 @@ from queries.goals import (
     NOT_ENOUGH_DATA,
     PROJECTED,
     REACHED,
-    SCOPE_NOUNS,
     GoalStatus,
     goal_list,
     goal_status,
@@ -58,20 +57,23 @@ def due_text(goal: Goal) -> str:
     return f"{_month(goal.due_month)}{' (assumed)' if goal.due_assumed else ''}"
 
 
+def scope_text(status: GoalStatus) -> str:
+    """'by 10 grant-supported partnerships, Aug 2022 – Oct 2026' (who and when)."""
+    goal, n = status.goal, status.partnerships
+    who = ""
+    if goal.scope == "grant":
+        who = f" by {n} grant-supported partnership{'s' if n != 1 else ''}"
+    elif goal.scope == "statewide":
+        who = f" by {n} partnership{'s' if n != 1 else ''}"
+    return f"{who.strip()}, {_month(goal.start_month)} – {_month(status.through)}".lstrip(", ")
+
+
 def progress_text(status: GoalStatus) -> str:
     """'1,867 of 2,000 placements (93%) by 10 grant-supported partnerships, Aug 2022 – Oct 2026'."""
     goal = status.goal
-    who = ""
-    if goal.scope != "partnership":
-        n = status.partnerships
-        noun = SCOPE_NOUNS[goal.scope]
-        who = f" by {n} {noun if n != 1 else noun.replace('partnerships', 'partnership')}"
-        if goal.scope == "statewide":
-            who = f" by {n} partnership{'s' if n != 1 else ''}"
-    return (
-        f"{status.progress:,} of {goal.target:,} {_noun(goal)} ({status.share:.0%}){who}, "
-        f"{_month(goal.start_month)} – {_month(status.through)}"
-    )
+    head = f"{status.progress:,} of {goal.target:,} {_noun(goal)} ({status.share:.0%})"
+    scope = scope_text(status)
+    return f"{head} {scope}" if scope.startswith("by ") else f"{head}, {scope}"
 
 
 def projection_sentence(status: GoalStatus) -> str:
@@ -242,11 +244,14 @@ def _note(status: GoalStatus, filters: Filters) -> str:
     return note
 
 
-def show_goal(status: GoalStatus, filters: Filters, key: str, *, heading: bool = True) -> None:
-    """One goal: heading, progress bar, projection sentence, chart with its numbers, source, method."""
+def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = False) -> None:
+    """One goal: heading, progress bar, projection sentence, chart with its numbers, source, method.
+    `minor`: a smaller heading, under a section heading of its own."""
     goal = status.goal
-    if heading:
-        badge = " :orange-badge[Illustrative goal]" if goal.illustrative else ""
+    badge = " :orange-badge[Illustrative goal]" if goal.illustrative else ""
+    if minor:
+        st.markdown(f"#### {goal.name}{badge}")
+    else:
         st.subheader(goal.name + badge, anchor=False)
     if status.monthly.empty:
         st.caption(projection_sentence(status))
@@ -296,7 +301,7 @@ def partnership(profile_id: str, name: str, gjc_supported: bool, filters: Filter
     st.subheader("Goals", anchor=False)
     mine = Filters(partnerships=(profile_id,), month_to=filters.month_to)
     for goal in own:
-        show_goal(state.query(goal_status, goal.goal_id, mine), mine, f"{profile_id}_{goal.goal_id}")
+        show_goal(state.query(goal_status, goal.goal_id, mine), mine, f"{profile_id}_{goal.goal_id}", minor=True)
     for goal in grant:
         part = state.query(goal_status, goal.goal_id, mine)
         whole = state.query(goal_status, goal.goal_id, Filters(month_to=filters.month_to))

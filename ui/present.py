@@ -482,7 +482,7 @@ def _slide_kpis(filters: Filters) -> None:
         st.html(f'<div class="rsp-goal-note">{html.escape(goals_ui.projection_sentence(status))}</div>')
         return
     goal = status.goal
-    notes = [f"{goals_ui.progress_text(status)}.", goals_ui.projection_sentence(status)]
+    notes = [f"{METRICS[goal.metric].label} {goals_ui.scope_text(status)}.", goals_ui.projection_sentence(status)]
     if status.narrowed:
         notes.append(f"Within these filters: the goal itself covers {SCOPE_NOUNS[goal.scope]}.")
     if goal.illustrative:

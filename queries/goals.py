@@ -203,6 +203,7 @@ T975 = {
     29: 2.045, 30: 2.042,
 }  # fmt: skip
 HORIZON = 1200  # months: a date further than 100 years out is not given
+CHART_MONTHS = 120  # the projection's chart looks ten years ahead at most
 
 METHOD = (
     "How the projection is made: the monthly counts of the last 12 complete months (a full year, so "
@@ -326,9 +327,13 @@ def projection_path(projection: Projection, months: int | None = None) -> pd.Dat
     if projection.status != PROJECTED or projection.as_of is None:
         return pd.DataFrame(columns=["month", "central", "low", "high"])
     ends = [m for m in (projection.reach, projection.reach_late, projection.reach_early) if m is not None]
-    span = months or max(months_between(projection.as_of, max(ends)), 1)
-    span = max(span, months_between(projection.as_of, projection.due)) if months is None else span
-    span = min(span, 120)  # the chart shows ten years at most
+    if months is None:
+        span = max([months_between(projection.as_of, m) for m in (*ends, projection.due)] + [1])
+        if projection.reach_late is None:  # the slow end never gets there: draw as far as the chart goes
+            span = CHART_MONTHS
+    else:
+        span = months
+    span = min(span, CHART_MONTHS)
     steps = range(span + 1)
     return pd.DataFrame(
         {

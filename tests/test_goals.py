@@ -206,6 +206,12 @@ def test_when_the_slow_end_of_the_band_is_no_progress_no_latest_month_is_given()
     assert p.margin == pytest.approx(11.005)
     assert (p.reach, p.reach_early, p.reach_late) == (date(2027, 4, 1), date(2025, 9, 1), None)
     assert p.late_never and p.low_rate == 0
+    path = projection_path(p)  # no latest month: the fan is drawn ten years ahead
+    assert len(path) == 121 and path["low"].iloc[-1] == 60 and path["high"].iloc[-1] == pytest.approx(60 + 16.005 * 120)
+    # Even the fast end beyond 100 years: no date at all, and the chart still draws.
+    far = project(series("2024-01", [0] * 11 + [1]), 10**6, date(2026, 1, 1), today=TODAY)
+    assert (far.status, far.reach, far.reach_early, far.reach_late) == (PROJECTED, None, None, None)
+    assert len(projection_path(far)) == 121
 
 
 # ---------------------------------------------------------------- progress on the hand-made facts

@@ -128,11 +128,16 @@ def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...]):
 
 
 def _numbers(df: pd.DataFrame) -> pd.DataFrame:
-    """Whole counts as int64 (0 for NULL: a SUM over no rows), wage_dollars as float64."""
-    for c in df.columns:
-        if c in SUMMED or c == "partnerships":
-            values = pd.to_numeric(df[c], errors="coerce").astype("float64").fillna(0.0)
-            df[c] = values if c == "wage_dollars" else values.round().astype("int64")
+    """Whole counts as int64 (0 for NULL: a SUM over no rows), wage_dollars as float64; in one
+    block, not column by column (pandas' per-column overhead dominates these small frames)."""
+    counts = [c for c in df.columns if c in SUMMED and c != "wage_dollars"]
+    other = [c for c in df.columns if c not in counts]
+    block = pd.DataFrame(
+        np.rint(df[counts].to_numpy(dtype="float64", na_value=0.0)).astype("int64"), columns=counts, index=df.index
+    )
+    df = pd.concat([df[other], block], axis=1)[list(df.columns)]
+    if "wage_dollars" in df:
+        df["wage_dollars"] = df["wage_dollars"].to_numpy(dtype="float64", na_value=0.0)
     return df
 
 
@@ -173,6 +178,10 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den > 0 else float("nan")
+
+
 def quality_summary(engine: Engine, filters: Filters) -> dict:
     """The headline figures: avg_starting_wage, no_bachelor_share, placements_no_bachelor,
     no_bachelor_placements, wbl_started, trainees_underrepresented, wage_placements, the *_rows
@@ -195,7 +204,9 @@ def quality_summary(engine: Engine, filters: Filters) -> dict:
         )
         with engine.connect() as conn:
             counts = {k: int(v or 0) for k, v in conn.execute(stmt).one()._mapping.items()}
-    out = add_ratios(pd.DataFrame([sums])).iloc[0].to_dict()
+    out = dict(sums)
+    out["avg_starting_wage"] = _ratio(sums["wage_dollars"], sums["wage_placements"])
+    out["no_bachelor_share"] = _ratio(sums["placements_no_bachelor"], sums["no_bachelor_placements"])
     out["partnerships"] = counts["partnerships"]
     out["reporting"] = {m: counts[m] for m in OPTIONAL_COLUMNS}
     return out
@@ -331,11 +342,7 @@ def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
     else:
         source = rollup_cells
         month = rollup_cells.c.month
-        conds.append(rollup_cells.c.grain == grain(filters))
-        if filters.regions:
-            conds.append(rollup_cells.c.region_id.in_(filters.regions))
-        if filters.sectors:
-            conds.append(rollup_cells.c.sector_id.in_(filters.sectors))
+        conds += cell_conditions(filters, grain(filters), months=False)
         columns = [
             func.sum(rollup_cells.c[c]).label(c)
             for c in ("placements", "wage_dollars", "wage_placements", *OPTIONAL_COUNT_COLUMNS, *ROWS)

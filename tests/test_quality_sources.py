@@ -186,7 +186,8 @@ def test_by_partnership_leaders_and_all_the_others_equal_the_facts(source, metri
             assert_same(got.set_index("group_id"), per)
             continue
         head, rest = per.iloc[: top - 1], per.iloc[top - 1 :]
-        others = ratios(sums(in_filters(facts, f)[lambda d: ~d["rsp_id"].isin(head.index)].assign(k="others"), "k"))
+        rows = in_filters(facts, f)
+        others = ratios(sums(rows[~rows["rsp_id"].isin(head.index)].assign(k="others"), "k"))
         want = pd.concat([head, others])
         assert got["group_id"].tolist() == [*head.index, "others"], (f, metric)
         assert got["group_name"].iloc[-1] == f"All other {len(rest):,} partnerships"

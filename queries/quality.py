@@ -250,6 +250,11 @@ def _measure(sub, metric: str):
 
 
 COLUMNS = ["group_id", "group_name", *SUMMED]
+MEASURE_COLUMNS = {
+    "avg_starting_wage": ("wage_dollars", "wage_placements", "avg_starting_wage_rows"),
+    "no_bachelor_share": ("placements_no_bachelor", "no_bachelor_placements", "placements_no_bachelor_rows"),
+    **{m: (m, f"{m}_rows") for m in OPTIONAL_COUNT_COLUMNS},
+}
 
 
 def partnership_totals(
@@ -264,24 +269,30 @@ def partnership_totals(
     rng = _range(engine, filters)
     if rng is None:
         return pd.DataFrame(columns=columns), 0
-    sub = _per_partnership(filters, rng, SUMMED).subquery()
-    stmt = select(sub, func.count().over().label("_count"))
+    count = None
     if metric is not None:
+        # Rank on the few columns the measure needs, then read the leaders' sums by primary key.
+        sub = _per_partnership(filters, rng, MEASURE_COLUMNS[metric]).subquery()
         value = _measure(sub, metric)
-        stmt = stmt.where(sub.c[REPORTED_BY[metric]] > 0, value.is_not(None)).order_by(value.desc(), sub.c.rsp_id)
-    else:
-        stmt = stmt.order_by(sub.c.rsp_id)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    df = frame(engine, stmt)
+        stmt = (
+            select(sub.c.rsp_id, func.count().over().label("_count"))
+            .where(sub.c[REPORTED_BY[metric]] > 0, value.is_not(None))
+            .order_by(value.desc(), sub.c.rsp_id)
+        )
+        ranked = frame(engine, stmt if limit is None else stmt.limit(limit))
+        if ranked.empty:
+            return pd.DataFrame(columns=columns), 0
+        count = int(ranked["_count"].iloc[0])
+        filters = filters.with_(partnerships=tuple(ranked["rsp_id"]))
+    df = frame(engine, _per_partnership(filters, rng, SUMMED))
     if df.empty:
         return pd.DataFrame(columns=columns), 0
-    count = int(df["_count"].iloc[0])
-    df = _numbers(df.drop(columns="_count").rename(columns={"rsp_id": "group_id"}))
+    df = _numbers(df.rename(columns={"rsp_id": "group_id"}))
     df = df.merge(_names(engine, "partnership", df["group_id"].tolist()), on="group_id", how="left")
     if metric is None:
-        df = df.sort_values("group_name", kind="stable")
-    return df[columns].reset_index(drop=True), count
+        return df[columns].sort_values("group_name", kind="stable").reset_index(drop=True), len(df)
+    df = df.set_index("group_id").loc[ranked["rsp_id"]].reset_index()
+    return df[columns], count
 
 
 def quality_by(

@@ -401,10 +401,12 @@ def _month_totals(engine: Engine, filters: Filters, window: list[date]) -> pd.Da
             .where(*cell_conditions(filters, grain(filters), months=False), month.in_(window))
             .group_by(month)
         )
-    df = frame(engine, stmt)
-    df["month"] = df["month"].map(as_date)
-    df = df.set_index("month").reindex(window)
-    return df.apply(lambda col: pd.to_numeric(col, errors="coerce").fillna(0).round().astype("int64"))
+    found = {}
+    with engine.connect() as conn:
+        for month, count, rows in conn.execute(stmt):
+            found[as_date(month)] = (float(count or 0), float(rows or 0))
+    values = np.rint(np.array([found.get(m, (0.0, 0.0)) for m in window]).reshape(-1, 2)).astype("int64")
+    return pd.DataFrame(values, index=window, columns=["count", "rows"])
 
 
 def underrepresented_by_month(
@@ -470,15 +472,20 @@ def _leader_months(engine: Engine, ids: list[str], wanted: list[date]) -> tuple[
     stmt = select(
         running.c.rsp_id,
         running.c.month,
-        running.c.cum_trainees_underrepresented.label("cum"),
-        running.c.cum_trainees_underrepresented_rows.label("cum_rows"),
+        running.c.cum_trainees_underrepresented,
+        running.c.cum_trainees_underrepresented_rows,
     ).where(running.c.month.in_(wanted), running.c.rsp_id.in_(ids))
-    df = frame(engine, stmt)
-    df["month"] = df["month"].map(as_date)
-    out = []
-    for value in ("cum", "cum_rows"):
-        wide = df.pivot_table(index="rsp_id", columns="month", values=value, aggfunc="sum")
-        wide = wide.reindex(index=ids, columns=wanted).astype("float64")
-        # A partnership's running rows start at its first month: before that, its sums are 0.
-        out.append(wide.ffill(axis=1).fillna(0).diff(axis=1).iloc[:, 1:].round().astype("int64"))
-    return out[0], out[1]
+    row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
+    column_of = {month: j for j, month in enumerate(wanted)}
+    cum = np.full((2, len(ids), len(wanted)), np.nan)
+    with engine.connect() as conn:
+        for rsp_id, month, count, rows in conn.execute(stmt):
+            cum[:, row_of[rsp_id], column_of[as_date(month)]] = (float(count), float(rows))
+    # A partnership's running rows start at its first month: before that, its sums are 0.
+    cum = np.nan_to_num(cum, nan=0.0)
+    per_month = np.rint(np.diff(cum, axis=2)).astype("int64")
+    labels = list(wanted[1:])
+    return (
+        pd.DataFrame(per_month[0], index=ids, columns=labels),
+        pd.DataFrame(per_month[1], index=ids, columns=labels),
+    )

@@ -92,9 +92,13 @@ def _range(engine: Engine, filters: Filters) -> _Range | None:
     return _Range(first, last, before, lo)
 
 
-def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...]):
+def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...], reported: str | None = None):
     """SELECT rsp_id, region_id, sector_id, months and `columns` over the range, one row per
-    partnership with a report in it: running(last) − running(before), two primary-key rows each."""
+    partnership with a report in it: running(last) − running(before), two primary-key rows each.
+
+    `reported` (e.g. "wbl_started_rows"): only partnerships that have reported it by the last
+    month, tested on the last month's row before the month-before row is looked up (a running sum
+    never falls, so this only skips rows whose difference would be 0): fewer lookups."""
     hi = running.alias("hi")
     lo = running.alias("lo")
 
@@ -108,6 +112,8 @@ def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...]):
         source = hi.outerjoin(lo, and_(lo.c.month == rng.before, lo.c.rsp_id == hi.c.rsp_id))
     months = diff("months_reported")
     conds = [hi.c.month == rng.last, months > 0]
+    if reported is not None:
+        conds.append(hi.c[f"cum_{reported}"] > 0)
     if filters.regions:
         conds.append(hi.c.region_id.in_(filters.regions))
     if filters.sectors:
@@ -257,6 +263,25 @@ MEASURE_COLUMNS = {
 }
 
 
+def _ranked(engine: Engine, sub, where: list, order: list, limit: int | None, paired: bool) -> tuple[list[str], int]:
+    """(the first `limit` rsp_ids of a per-partnership subquery in `order`, how many match `where`).
+
+    The count comes from a window over every matching row when each row is a pair of running
+    rows (one pass over the lookups), else from a separate COUNT after the top-N sort (cheaper
+    than materialising every row for the window)."""
+    stmt = select(sub.c.rsp_id, *([func.count().over().label("n")] if paired else [])).where(*where).order_by(*order)
+    rows = frame(engine, stmt if limit is None else stmt.limit(limit))
+    if rows.empty:
+        return [], 0
+    ids = rows["rsp_id"].tolist()
+    if paired:
+        return ids, int(rows["n"].iloc[0])
+    if limit is None or len(rows) < limit:
+        return ids, len(rows)
+    with engine.connect() as conn:
+        return ids, int(conn.execute(select(func.count()).select_from(sub).where(*where)).scalar_one())
+
+
 def partnership_totals(
     engine: Engine, filters: Filters, *, metric: str | None = None, limit: int | None = None
 ) -> tuple[pd.DataFrame, int]:
@@ -272,18 +297,13 @@ def partnership_totals(
     count = None
     if metric is not None:
         # Rank on the few columns the measure needs, then read the leaders' sums by primary key.
-        sub = _per_partnership(filters, rng, MEASURE_COLUMNS[metric]).subquery()
+        sub = _per_partnership(filters, rng, MEASURE_COLUMNS[metric], REPORTED_BY[metric]).subquery()
         value = _measure(sub, metric)
-        stmt = (
-            select(sub.c.rsp_id, func.count().over().label("_count"))
-            .where(sub.c[REPORTED_BY[metric]] > 0, value.is_not(None))
-            .order_by(value.desc(), sub.c.rsp_id)
-        )
-        ranked = frame(engine, stmt if limit is None else stmt.limit(limit))
-        if ranked.empty:
+        where = [sub.c[REPORTED_BY[metric]] > 0, value.is_not(None)]
+        ids, count = _ranked(engine, sub, where, [value.desc(), sub.c.rsp_id], limit, rng.before is not None)
+        if not ids:
             return pd.DataFrame(columns=columns), 0
-        count = int(ranked["_count"].iloc[0])
-        filters = filters.with_(partnerships=tuple(ranked["rsp_id"]))
+        filters = filters.with_(partnerships=tuple(ids))
     df = frame(engine, _per_partnership(filters, rng, SUMMED))
     if df.empty:
         return pd.DataFrame(columns=columns), 0
@@ -291,7 +311,7 @@ def partnership_totals(
     df = df.merge(_names(engine, "partnership", df["group_id"].tolist()), on="group_id", how="left")
     if metric is None:
         return df[columns].sort_values("group_name", kind="stable").reset_index(drop=True), len(df)
-    df = df.set_index("group_id").loc[ranked["rsp_id"]].reset_index()
+    df = df.set_index("group_id").loc[ids].reset_index()
     return df[columns], count
 
 
@@ -439,19 +459,19 @@ def underrepresented_by_month(
     # The leaders over the window (the months cut off above hold no reports: same totals).
     with_window = rng.starting(window[0])
     window, totals = window[first:], totals.iloc[first:]
-    sub = _per_partnership(filters, with_window, ("trainees_underrepresented", "trainees_underrepresented_rows"))
-    sub = sub.subquery()
-    stmt = (
-        select(sub.c.rsp_id, func.count().over().label("_count"))
-        .where(sub.c.trainees_underrepresented_rows > 0)
-        .order_by(sub.c.trainees_underrepresented.desc(), sub.c.rsp_id)
-        .limit(max_rows)
+    sub = _per_partnership(
+        filters,
+        with_window,
+        ("trainees_underrepresented", "trainees_underrepresented_rows"),
+        "trainees_underrepresented_rows",
     )
-    leaders = frame(engine, stmt)
-    if leaders.empty:
+    sub = sub.subquery()
+    order = [sub.c.trainees_underrepresented.desc(), sub.c.rsp_id]
+    where = [sub.c.trainees_underrepresented_rows > 0]
+    ids, count = _ranked(engine, sub, where, order, max_rows, with_window.before is not None)
+    if not ids:
         return empty
-    count = int(leaders["_count"].iloc[0])
-    ids = leaders["rsp_id"].tolist()[: max_rows - 1 if count > max_rows else max_rows]
+    ids = ids[: max_rows - 1 if count > max_rows else max_rows]
     counts, rows = _leader_months(engine, ids, [_month_before(window[0]), *window])
     if count > max_rows:
         label = f"Other partnerships ({count - len(ids)})"

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from queries.goals import goal_progress, grant_placements_by_month, recent_pace
 from queries.metrics import kpi_summary
 from rsp_data.metrics import METRICS
-from ui import state, views
+from ui import goals, state, views
 from ui.format import number, percent
 
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
@@ -47,29 +46,8 @@ for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True
         chart_type="bar" if METRICS[metric].kind == "flow" else "line",
     )
 
-# ---- Good Jobs Challenge goal
-progress = state.query(goal_progress, filters)
-st.subheader("Good Jobs Challenge: 2,000 placements")
-if progress.partnerships == 0:
-    st.caption("No grant-supported partnership is inside the current filters.")
-else:
-    through = state.month_name(progress.through.strftime("%Y-%m")) if progress.through else "—"
-    st.progress(
-        min(progress.share, 1.0),
-        text=f"**{progress.placements:,} of {progress.goal:,} placements ({progress.share:.0%})** by "
-        f"{progress.partnerships} grant-supported partnership{'s' if progress.partnerships != 1 else ''}, "
-        f"{progress.since:%b %Y} – {through}",
-    )
-    pace, reach = recent_pace(progress, state.query(grant_placements_by_month, filters))
-    if progress.placements >= progress.goal:
-        st.success(f"Goal reached: {progress.placements - progress.goal:,} placements beyond it.")
-    elif pace and reach:
-        st.caption(
-            f"At the pace of the last six months ({pace:,.0f} placements a month), "
-            f"the goal is reached by {reach:%b %Y}."
-        )
-    if filters.regions or filters.sectors or filters.partnerships:
-        st.caption("Within the current filters: the goal itself is statewide.")
+# ---- Goals (rsp_data/data/goals.csv): progress, and when each is reached at the recent pace
+goals.overview(filters)
 
 # ---- Breakdowns
 st.subheader("Where it is happening")

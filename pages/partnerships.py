@@ -8,7 +8,7 @@ from queries.metrics import kpi_summary, monthly_totals, partnership_count, part
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
-from ui import charts, state, views
+from ui import charts, goals, state, views
 from ui.brief import brief_html
 from ui.format import number, percent
 
@@ -195,6 +195,8 @@ state.chart(
     pd.DataFrame(quarterly).rename_axis("Quarter").reset_index(),
     f"{profile_id}_quarterly",
 )
+
+goals.partnership(profile_id, p["name"], bool(p["gjc_supported"]), filters)
 
 peers_filter = Filters(sectors=(p["sector_id"],), month_from=filters.month_from, month_to=filters.month_to)
 PEERS = 12

@@ -1,4 +1,18 @@
-"""Progress of the grant-supported partnerships toward the Good Jobs Challenge goal."""
+"""Goals (rsp_data/data/goals.csv, the `goals` table): progress within the filters, and a projection.
+
+Where the figures come from (the fact table may hold millions of rows):
+
+* a statewide or grant goal reads `rollup_cells`: grain "all", or "region" / "sector" / "cell" when
+  the sidebar filters regions and/or sectors (grant goals keep the rows with gjc = true);
+* a partnership goal, or any goal while the sidebar names partnerships, reads the facts by their
+  primary key (rsp_id IN (...), month range).
+
+The filters narrow a goal the way they narrow every figure on the page (regions, sectors,
+partnerships); the pages say so. The month range's start is ignored (a goal counts from its own
+start month); its end is honoured: progress is as of the end of the range.
+
+The projection (`project`, pure) is stated on the pages as `METHOD`.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +21,368 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 
 from queries._base import as_date, conditions, facts_join, frame
 from queries.filters import Filters
+from rsp_data.goals import Goal, goal_from_row
 from rsp_data.registry import registry
+from rsp_data.schema import goals as goals_table
 from rsp_data.schema import monthly_metrics as facts
-from rsp_data.schema import partnerships
+from rsp_data.schema import partnerships, rollup_cells, running_totals
 from rsp_data.store import month_to_date
+
+SCOPE_ORDER = {"grant": 0, "statewide": 1, "partnership": 2}
+SCOPE_NOUNS = {
+    "statewide": "all partnerships",
+    "grant": "grant-supported partnerships",
+    "partnership": "the partnership",
+}
+
+# ------------------------------------------------------------------------------ months
+
+
+def month_index(value: date) -> int:
+    return value.year * 12 + value.month - 1
+
+
+def month_after(month: date, months: int) -> date:
+    y, m = divmod(month_index(month) + months, 12)
+    return date(y, m + 1, 1)
+
+
+def months_between(first: date, last: date) -> int:
+    """Whole months from `first` to `last` (0 for the same month)."""
+    return month_index(last) - month_index(first)
+
+
+# ------------------------------------------------------------------------------ the goals
+
+
+def goal_list(engine: Engine) -> tuple[Goal, ...]:
+    """Every goal in the store: grant goals first, then statewide, then per partnership; by due month."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(goals_table)).mappings().all()
+    goals = [goal_from_row(r) for r in rows]
+    return tuple(sorted(goals, key=lambda g: (SCOPE_ORDER.get(g.scope, 9), g.due_month, g.goal_id)))
+
+
+def goal_by_id(engine: Engine, goal_id: str) -> Goal | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(goals_table).where(goals_table.c.goal_id == goal_id)).mappings().first()
+    return None if row is None else goal_from_row(row)
+
+
+def _end(filters: Filters) -> date | None:
+    return month_to_date(filters.month_to) if filters.month_to else None
+
+
+def _from_facts(goal: Goal, filters: Filters) -> bool:
+    return goal.scope == "partnership" or bool(filters.partnerships)
+
+
+def _partnership_ids(goal: Goal, filters: Filters) -> list[str]:
+    if goal.scope != "partnership":
+        return list(filters.partnerships)
+    if filters.partnerships and goal.rsp_id not in filters.partnerships:
+        return []
+    return [goal.rsp_id]
+
+
+def _monthly_from_facts(engine: Engine, goal: Goal, filters: Filters) -> tuple[pd.DataFrame, int]:
+    ids = _partnership_ids(goal, filters)
+    if not ids:
+        return pd.DataFrame({"month": [], "value": []}), 0
+    # Primary key access: rsp_id IN (...) and a month range; region and sector filters still apply.
+    conds = conditions(filters.with_(partnerships=tuple(ids), month_from=None, month_to=None))
+    conds.append(facts.c.month >= goal.start_month)
+    if _end(filters):
+        conds.append(facts.c.month <= _end(filters))
+    if goal.scope == "grant":
+        conds.append(partnerships.c.gjc_supported.is_(True))
+    stmt = (
+        select(facts.c.rsp_id, facts.c.month, facts.c[goal.metric].label("value"))
+        .select_from(facts_join())
+        .where(*conds)
+    )
+    rows = frame(engine, stmt)
+    if rows.empty:
+        return pd.DataFrame({"month": [], "value": []}), 0
+    rows["month"] = rows["month"].map(as_date)
+    monthly = rows.groupby("month", as_index=False)["value"].sum()
+    return monthly, int(rows["rsp_id"].nunique())
+
+
+def _rollup_grain(filters: Filters) -> str:
+    return {(False, False): "all", (True, False): "region", (False, True): "sector", (True, True): "cell"}[
+        (bool(filters.regions), bool(filters.sectors))
+    ]
+
+
+def _monthly_from_rollups(engine: Engine, goal: Goal, filters: Filters) -> tuple[pd.DataFrame, int]:
+    cells = rollup_cells
+    conds = [cells.c.grain == _rollup_grain(filters), cells.c.month >= goal.start_month]
+    if _end(filters):
+        conds.append(cells.c.month <= _end(filters))
+    if goal.scope == "grant":
+        conds.append(cells.c.gjc.is_(True))
+    if filters.regions:
+        conds.append(cells.c.region_id.in_(filters.regions))
+    if filters.sectors:
+        conds.append(cells.c.sector_id.in_(filters.sectors))
+    stmt = (
+        select(cells.c.month, func.sum(cells.c[goal.metric]).label("value"))
+        .where(*conds)
+        .group_by(cells.c.month)
+        .order_by(cells.c.month)
+    )
+    monthly = frame(engine, stmt)
+    if monthly.empty:
+        return pd.DataFrame({"month": [], "value": []}), 0
+    monthly["month"] = monthly["month"].map(as_date)
+    return monthly, _partnerships_reporting(engine, goal, filters, monthly["month"].max())
+
+
+def _partnerships_reporting(engine: Engine, goal: Goal, filters: Filters, last: date) -> int:
+    """Partnerships in scope with at least one report from the goal's start through `last`: two
+    running_totals rows per partnership (its months reported at `last` and before the start)."""
+    at_end = running_totals.alias("at_end")
+    before = running_totals.alias("before_start")
+    conds = [at_end.c.month == last]
+    if goal.scope == "grant":
+        conds.append(at_end.c.gjc.is_(True))
+    if filters.regions:
+        conds.append(at_end.c.region_id.in_(filters.regions))
+    if filters.sectors:
+        conds.append(at_end.c.sector_id.in_(filters.sectors))
+    earlier = func.coalesce(before.c.cum_months_reported, 0)
+    stmt = (
+        select(func.sum(case((at_end.c.cum_months_reported - earlier > 0, 1), else_=0)))
+        .select_from(
+            at_end.outerjoin(
+                before,
+                (before.c.rsp_id == at_end.c.rsp_id) & (before.c.month == month_after(goal.start_month, -1)),
+            )
+        )
+        .where(*conds)
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(stmt).scalar() or 0)
+
+
+def goal_monthly(engine: Engine, goal: Goal, filters: Filters) -> tuple[pd.DataFrame, int]:
+    """(monthly series, partnerships reporting) of a goal within the filters.
+
+    The series runs from the goal's start month through the last month with figures (no later than
+    the end of the month range), months without figures counted as 0. Columns: month (Timestamp),
+    value, cumulative (since the start month)."""
+    if _from_facts(goal, filters):
+        monthly, count = _monthly_from_facts(engine, goal, filters)
+    else:
+        monthly, count = _monthly_from_rollups(engine, goal, filters)
+    if monthly.empty:
+        return pd.DataFrame({"month": pd.to_datetime([]), "value": [], "cumulative": []}).astype(
+            {"value": "int64", "cumulative": "int64"}
+        ), 0
+    months = pd.date_range(goal.start_month, monthly["month"].max(), freq="MS")
+    values = pd.to_numeric(monthly["value"]).astype("int64").set_axis(pd.to_datetime(monthly["month"]))
+    series = values.reindex(months, fill_value=0)
+    out = pd.DataFrame({"month": months, "value": series.to_numpy(dtype="int64")})
+    out["cumulative"] = out["value"].cumsum()
+    return out, count
+
+
+# ------------------------------------------------------------------------------ projection
+
+WINDOW = 12  # months: a full year, so seasonal cohorts (January and September starts) weigh evenly
+# Student's t, 97.5th percentile, by degrees of freedom (a 95% two-sided interval for the mean).
+T975 = {
+    1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+    11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
+    20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064, 25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048,
+    29: 2.045, 30: 2.042,
+}  # fmt: skip
+HORIZON = 1200  # months: a date further than 100 years out is not given
+CHART_MONTHS = 120  # the projection's chart looks ten years ahead at most
+
+METHOD = (
+    "How the projection is made: the monthly counts of the last 12 complete months (a full year, so "
+    "seasonal cohorts weigh evenly) give the pace, their mean, and a range for it, the mean ± t × s / √12 "
+    "(s: the standard deviation of the 12 monthly counts; t = 2.201, Student's t for a 95% interval). "
+    "From the total at the last complete month, the target is reached in the first month the total "
+    "at that pace reaches it: at the mean (central), at the top of the range (earliest) and at the "
+    "bottom (latest). A month is complete once it has figures and is before the current calendar "
+    "month. The range reflects how much the monthly counts vary, not changes in the programmes; "
+    "fewer than 12 complete months since the goal's start give no projection."
+)
+
+REACHED, PROJECTED, NOT_ENOUGH_DATA, NO_PROGRESS = "reached", "projected", "not_enough_data", "no_progress"
+
+
+@dataclass(frozen=True)
+class Projection:
+    status: str  # REACHED, PROJECTED, NOT_ENOUGH_DATA or NO_PROGRESS
+    target: int
+    due: date
+    window: int
+    months_available: int  # complete months since the goal's start
+    as_of: date | None  # the last complete month
+    cumulative: int  # the total through as_of
+    rate: float | None = None  # mean a month over the window
+    margin: float | None = None  # t * s / sqrt(window)
+    reached_in: date | None = None  # REACHED: the first month the total was at or over the target
+    reach: date | None = None  # at the mean
+    reach_early: date | None = None  # at rate + margin
+    reach_late: date | None = None  # at rate - margin; None when that pace never gets there (see late_never)
+
+    @property
+    def low_rate(self) -> float | None:
+        return None if self.rate is None else max(self.rate - (self.margin or 0.0), 0.0)
+
+    @property
+    def high_rate(self) -> float | None:
+        return None if self.rate is None else self.rate + (self.margin or 0.0)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.target - self.cumulative, 0)
+
+    @property
+    def on_time(self) -> bool | None:
+        """Reached (or projected at the mean) in or before the due month; None without a month."""
+        month = self.reached_in if self.status == REACHED else self.reach
+        return None if month is None else month <= self.due
+
+    @property
+    def late_never(self) -> bool:
+        """At the bottom of the range the target is never reached (the pace there is 0 or the
+        date lies beyond the horizon)."""
+        return self.status == PROJECTED and self.reach_late is None
+
+
+def _months_needed(remaining: int, rate: float) -> int | None:
+    if rate <= 0:
+        return None
+    # A hair below the exact quotient: 80 / 10.0 is 8 months, not 9 through rounding.
+    needed = max(math.ceil(remaining / rate - 1e-9), 1)
+    return needed if needed <= HORIZON else None
+
+
+def project(
+    monthly: pd.DataFrame, target: int, due: date, *, today: date | None = None, window: int = WINDOW
+) -> Projection:
+    """When `target` is reached at the pace of the last `window` complete months (see METHOD).
+
+    `monthly`: columns month and value (counts), one row per month from the goal's start, in
+    order, months without figures as 0 (goal_monthly's output). `today` decides which month is
+    the current, incomplete one (default: the real date)."""
+    if window - 1 not in T975:
+        raise ValueError(f"window must be 2 to {max(T975) + 1} months")
+    today = today or date.today()
+    current = date(today.year, today.month, 1)
+    months = pd.to_datetime(monthly["month"]).dt.date.tolist()
+    values = [int(v) for v in monthly["value"]]
+    cumulative = 0
+    for month, value in zip(months, values, strict=True):
+        cumulative += value
+        if cumulative >= target:  # reached: whatever the month, the figures say so
+            return Projection(REACHED, target, due, window, 0, month, cumulative, reached_in=month)
+    complete = [(m, v) for m, v in zip(months, values, strict=True) if m < current]
+    as_of = complete[-1][0] if complete else None
+    total = sum(v for _, v in complete)
+    base = Projection(NOT_ENOUGH_DATA, target, due, window, len(complete), as_of, total)
+    if len(complete) < window:
+        return base
+    recent = [v for _, v in complete[-window:]]
+    rate = sum(recent) / window
+    if rate == 0:
+        return Projection(NO_PROGRESS, target, due, window, len(complete), as_of, total, rate=0.0, margin=0.0)
+    sd = math.sqrt(sum((v - rate) ** 2 for v in recent) / (window - 1))
+    margin = T975[window - 1] * sd / math.sqrt(window)
+    remaining = target - total
+
+    def reach_at(pace: float) -> date | None:
+        needed = _months_needed(remaining, pace)
+        return None if needed is None else month_after(as_of, needed)
+
+    return Projection(
+        PROJECTED,
+        target,
+        due,
+        window,
+        len(complete),
+        as_of,
+        total,
+        rate=rate,
+        margin=margin,
+        reach=reach_at(rate),
+        reach_early=reach_at(rate + margin),
+        reach_late=reach_at(rate - margin),
+    )
+
+
+def projection_path(projection: Projection, months: int | None = None) -> pd.DataFrame:
+    """The projected totals month by month from as_of at the central, low and high pace, until the
+    latest of the reach months (or `months`). Columns: month (Timestamp), central, low, high."""
+    if projection.status != PROJECTED or projection.as_of is None:
+        return pd.DataFrame(columns=["month", "central", "low", "high"])
+    ends = [m for m in (projection.reach, projection.reach_late, projection.reach_early) if m is not None]
+    if months is None:
+        span = max([months_between(projection.as_of, m) for m in (*ends, projection.due)] + [1])
+        if projection.reach_late is None:  # the slow end never gets there: draw as far as the chart goes
+            span = CHART_MONTHS
+    else:
+        span = months
+    span = min(span, CHART_MONTHS)
+    steps = range(span + 1)
+    return pd.DataFrame(
+        {
+            "month": pd.to_datetime([month_after(projection.as_of, k) for k in steps]),
+            "central": [projection.cumulative + projection.rate * k for k in steps],
+            "low": [projection.cumulative + projection.low_rate * k for k in steps],
+            "high": [projection.cumulative + projection.high_rate * k for k in steps],
+        }
+    )
+
+
+# ------------------------------------------------------------------------------ status
+
+
+@dataclass(frozen=True)
+class GoalStatus:
+    goal: Goal
+    monthly: pd.DataFrame  # goal_monthly's series
+    partnerships: int  # partnerships in scope with figures since the goal's start
+    projection: Projection
+    narrowed: bool  # the filters narrow the goal's scope
+
+    @property
+    def progress(self) -> int:
+        return int(self.monthly["cumulative"].iloc[-1]) if len(self.monthly) else 0
+
+    @property
+    def through(self) -> date | None:
+        return self.monthly["month"].iloc[-1].date() if len(self.monthly) else None
+
+    @property
+    def share(self) -> float:
+        return self.progress / self.goal.target if self.goal.target else 0.0
+
+
+def goal_status(engine: Engine, goal_id: str, filters: Filters, today: date | None = None) -> GoalStatus | None:
+    """A goal's progress within the filters and its projection (None for an unknown goal)."""
+    goal = goal_by_id(engine, goal_id)
+    if goal is None:
+        return None
+    monthly, count = goal_monthly(engine, goal, filters)
+    narrowed = bool(filters.regions or filters.sectors) or (bool(filters.partnerships) and goal.scope != "partnership")
+    projection = project(monthly, goal.target, goal.due_month, today=today)
+    return GoalStatus(goal, monthly, count, projection, narrowed)
+
+
+# ------------------------------------------------------------------------------ the grant, from the registry
+# The Trends page draws grant-supported placements against the registry's goal; these read the
+# same sources as a grant goal.
 
 
 @dataclass(frozen=True)
@@ -34,61 +402,23 @@ def grant_start() -> date:
     return month_to_date(registry().grant.announced)
 
 
-def _grant_conditions(filters: Filters) -> list:
-    # Counted from the grant's announcement whatever the range start: the goal is cumulative.
-    conds = conditions(filters.with_(month_from=None))
-    conds += [partnerships.c.gjc_supported.is_(True), facts.c.month >= grant_start()]
-    return conds
+def _grant_goal() -> Goal:
+    grant = registry().grant
+    return Goal("grant", grant.name, "grant", None, "placements", grant.goal_placements, grant_start(), grant_start())
 
 
 def grant_placements_by_month(engine: Engine, filters: Filters) -> pd.DataFrame:
     """Monthly and cumulative placements of grant-supported partnerships since the grant began,
     through the end of the range. Columns: month (Timestamp), placements, cumulative."""
-    stmt = (
-        select(facts.c.month.label("month"), func.sum(facts.c.placements).label("placements"))
-        .select_from(facts_join())
-        .where(*_grant_conditions(filters))
-        .group_by(facts.c.month)
-        .order_by(facts.c.month)
-    )
-    df = frame(engine, stmt)
-    df["month"] = pd.to_datetime(df["month"].map(as_date))
-    df["placements"] = pd.to_numeric(df["placements"]).astype("int64")
-    df["cumulative"] = df["placements"].cumsum()
-    return df
+    monthly, _ = goal_monthly(engine, _grant_goal(), filters)
+    return monthly.rename(columns={"value": "placements"})
 
 
 def goal_progress(engine: Engine, filters: Filters) -> GoalProgress:
     """Placements by grant-supported partnerships (within the region/sector/partnership filters)
-    from the grant's announcement through the end of the month range, against the 2,000 goal."""
-    conds = _grant_conditions(filters)
-    stmt = (
-        select(
-            func.coalesce(func.sum(facts.c.placements), 0),
-            func.max(facts.c.month),
-            func.count(func.distinct(facts.c.rsp_id)),
-        )
-        .select_from(facts_join())
-        .where(*conds)
-    )
-    with engine.connect() as conn:
-        placed, through, count = conn.execute(stmt).one()
-    return GoalProgress(int(placed), registry().grant.goal_placements, grant_start(), as_date(through), int(count))
-
-
-def month_after(month: date, months: int) -> date:
-    y, m = divmod(month.year * 12 + month.month - 1 + months, 12)
-    return date(y, m + 1, 1)
-
-
-def recent_pace(progress: GoalProgress, grant_monthly: pd.DataFrame) -> tuple[float | None, date | None]:
-    """Placements a month over the last six months, and the month the goal is reached at that pace
-    (None when there are fewer than six months, no placements in them, or the goal is already met)."""
-    recent = grant_monthly.tail(6)
-    if len(recent) < 6 or recent["placements"].sum() <= 0 or progress.through is None:
-        return None, None
-    pace = float(recent["placements"].mean())
-    remaining = progress.goal - progress.placements
-    if remaining <= 0:
-        return pace, None
-    return pace, month_after(progress.through, math.ceil(remaining / pace))
+    from the grant's announcement through the end of the month range, against the registry's goal."""
+    goal = _grant_goal()
+    monthly, count = goal_monthly(engine, goal, filters)
+    placed = int(monthly["cumulative"].iloc[-1]) if len(monthly) else 0
+    through = monthly["month"].iloc[-1].date() if len(monthly) else None
+    return GoalProgress(placed, goal.target, goal.start_month, through, count)

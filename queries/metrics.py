@@ -375,6 +375,13 @@ def grain_for(filters: Filters, by: str | None = None) -> str:
 def cell_conditions(filters: Filters, grain: str, *, months: bool = True, gjc: bool | None = None) -> list:
     """WHERE conditions over rollup_cells (no partnership filter: those read the facts)."""
     conds = [cells.c.grain == grain]
+    # The grains without a region (sector) hold "" there. Saying so lets SQLite seek the primary
+    # key (grain, region_id, sector_id, month) instead of skip-scanning every grain (ANALYZE sees
+    # only four grains): 44 ms -> 0.1 ms for the months of grain "all" on a 1M-row store.
+    if grain in ("all", "sector"):
+        conds.append(cells.c.region_id == "")
+    if grain in ("all", "region"):
+        conds.append(cells.c.sector_id == "")
     if filters.regions:
         conds.append(cells.c.region_id.in_(filters.regions))
     if filters.sectors:

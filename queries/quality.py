@@ -1,13 +1,21 @@
 """Quality of the jobs and reach of the programmes: the optional metrics within the filters.
 
-Read from the rollups, never the whole fact table: range totals per partnership from
-``running_totals`` (running(to) − running(from − 1)), monthly series from ``rollup_cells`` at the
-grain the filters need. Aggregation follows the data dictionary (rsp_data/metrics.py):
+Read from the rollups with SQL aggregates, never the whole fact table and never one row per
+partnership into pandas (issue 4: 10 million monthly rows):
+
+- sums (and the rows that reported each metric) from ``rollup_cells`` at the grain the filters
+  and the grouping need, over the months in range;
+- how many partnerships had data, and reported each metric: one COUNT over ``running_totals``,
+  two rows per partnership (running(to) − running(from − 1) > 0);
+- by partnership: the leaders ordered and limited in SQL, plus one "All other …" row from the
+  totals; a partnership filter reads those partnerships' running rows (or facts) by primary key.
+
+Aggregation follows the data dictionary (rsp_data/metrics.py):
 
 - average starting wage: Σ(wage × placements) ÷ Σ placements over the rows that reported a wage,
   never a mean of means;
 - share of placements without a bachelor's requirement: Σ placements_no_bachelor ÷ Σ placements
-  of the partnership-months that reported it;
+  of the partnership-months that reported it (the rollups' ``no_bachelor_placements``);
 - work-based learning started, under-represented trainees: sums.
 
 A metric no row in the filters reported has 0 in its ``*_rows`` count: the page hides it.
@@ -15,127 +23,154 @@ A metric no row in the filters reported has 0 in its ``*_rows`` count: the page 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 
-from queries._base import as_date, frame, month_label, month_to_date
+from queries._base import as_date, conditions, facts_join, frame, month_label, month_to_date
 from queries.filters import Filters
+from queries.metrics import CELL_KEYS, cell_conditions, grain_for
 from rsp_data.schema import OPTIONAL_COLUMNS, OPTIONAL_COUNT_COLUMNS, partnerships, regions, rollup_cells, sectors
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import running_totals as running
 
-SUMS = ("trainees_enrolled", "placements", *OPTIONAL_COUNT_COLUMNS, "wage_dollars", "wage_placements")
+SUMS = (
+    "trainees_enrolled",
+    "placements",
+    *OPTIONAL_COUNT_COLUMNS,
+    "wage_dollars",
+    "wage_placements",
+    "no_bachelor_placements",
+)
 ROWS = tuple(f"{m}_rows" for m in OPTIONAL_COLUMNS)
-CHUNK = 500  # ids per IN list
+SUMMED = ("months", *SUMS, *ROWS)
+OTHERS = "others"  # group_id of the "All other partnerships" row
 
 
 def grain(filters: Filters) -> str:
     """The rollup_cells grain that covers the region and sector filters."""
-    if filters.regions and filters.sectors:
-        return "cell"
-    if filters.regions:
-        return "region"
-    if filters.sectors:
-        return "sector"
-    return "all"
+    return grain_for(filters)
 
 
 def _month_before(month: date) -> date:
     return date(month.year - (month.month == 1), 12 if month.month == 1 else month.month - 1, 1)
 
 
-def _running_conditions(filters: Filters) -> list:
-    conds = []
-    if filters.regions:
-        conds.append(running.c.region_id.in_(filters.regions))
-    if filters.sectors:
-        conds.append(running.c.sector_id.in_(filters.sectors))
-    if filters.partnerships:
-        conds.append(running.c.rsp_id.in_(filters.partnerships))
-    return conds
+@dataclass(frozen=True)
+class _Range:
+    """The filtered months as running_totals sees them: totals are running(last) − running(before)
+    (before None: nothing to subtract, the range starts at or before the store's first month)."""
+
+    first: date | None
+    last: date
+    before: date | None
+    start: date  # the store's first month
+
+    def starting(self, first: date) -> _Range:
+        """The same range from `first` on."""
+        return _Range(first, self.last, _month_before(first) if first > self.start else None, self.start)
 
 
-def _last_month(engine: Engine, filters: Filters) -> date | None:
-    if filters.month_to:
-        return month_to_date(filters.month_to)
-    with engine.connect() as conn:
-        return as_date(conn.execute(select(func.max(running.c.month))).scalar())
-
-
-def _running_at(engine: Engine, month: date, filters: Filters) -> pd.DataFrame:
-    cols = [f"cum_{c}" for c in (*SUMS, *ROWS, "months_reported")]
-    stmt = select(running.c.rsp_id, running.c.region_id, running.c.sector_id, *[running.c[c] for c in cols]).where(
-        running.c.month == month, *_running_conditions(filters)
+def _range(engine: Engine, filters: Filters) -> _Range | None:
+    """None when no month of the store is in range."""
+    # Two scalar subqueries: each is one index probe (min and max together would scan).
+    stmt = select(
+        select(func.min(running.c.month)).scalar_subquery(), select(func.max(running.c.month)).scalar_subquery()
     )
-    df = frame(engine, stmt)
-    for c in cols:
-        df[c] = pd.to_numeric(df[c]).astype("float64")
+    with engine.connect() as conn:
+        lo, hi = (as_date(v) for v in conn.execute(stmt).one())
+    if hi is None:
+        return None
+    last = min(hi, month_to_date(filters.month_to)) if filters.month_to else hi
+    first = month_to_date(filters.month_from) if filters.month_from else None
+    if last < lo or (first is not None and first > last):
+        return None
+    before = _month_before(first) if first is not None and first > lo else None
+    return _Range(first, last, before, lo)
+
+
+def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...], reported: str | None = None):
+    """SELECT rsp_id, region_id, sector_id, months and `columns` over the range, one row per
+    partnership with a report in it: running(last) − running(before), two primary-key rows each.
+
+    `reported` (e.g. "wbl_started_rows"): only partnerships that have reported it by the last
+    month, tested on the last month's row before the month-before row is looked up (a running sum
+    never falls, so this only skips rows whose difference would be 0): fewer lookups."""
+    hi = running.alias("hi")
+    lo = running.alias("lo")
+
+    def diff(col: str):
+        if rng.before is None:
+            return hi.c[f"cum_{col}"]
+        return hi.c[f"cum_{col}"] - func.coalesce(lo.c[f"cum_{col}"], 0)
+
+    source = hi
+    if rng.before is not None:
+        source = hi.outerjoin(lo, and_(lo.c.month == rng.before, lo.c.rsp_id == hi.c.rsp_id))
+    months = diff("months_reported")
+    conds = [hi.c.month == rng.last, months > 0]
+    if reported is not None:
+        conds.append(hi.c[f"cum_{reported}"] > 0)
+    if filters.regions:
+        conds.append(hi.c.region_id.in_(filters.regions))
+    if filters.sectors:
+        conds.append(hi.c.sector_id.in_(filters.sectors))
+    if filters.partnerships:
+        conds.append(hi.c.rsp_id.in_(filters.partnerships))
+    return (
+        select(
+            hi.c.rsp_id,
+            hi.c.region_id,
+            hi.c.sector_id,
+            months.label("months"),
+            *[diff(c).label(c) for c in columns if c != "months"],
+        )
+        .select_from(source)
+        .where(*conds)
+    )
+
+
+def _numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """Whole counts as int64 (0 for NULL: a SUM over no rows), wage_dollars as float64; in one
+    block, not column by column (pandas' per-column overhead dominates these small frames)."""
+    counts = [c for c in df.columns if c in SUMMED and c != "wage_dollars"]
+    other = [c for c in df.columns if c not in counts]
+    block = pd.DataFrame(
+        np.rint(df[counts].to_numpy(dtype="float64", na_value=0.0)).astype("int64"), columns=counts, index=df.index
+    )
+    df = pd.concat([df[other], block], axis=1)[list(df.columns)]
+    if "wage_dollars" in df:
+        df["wage_dollars"] = df["wage_dollars"].to_numpy(dtype="float64", na_value=0.0)
     return df
 
 
-def _no_bachelor_placements(engine: Engine, ids: list[str], first: date | None, last: date) -> dict[str, int]:
-    """Placements of the months that reported placements_no_bachelor, for partnerships that reported
-    it in only some months of the range (read from the facts by primary key)."""
-    out: dict[str, int] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        conds = [facts.c.rsp_id.in_(chunk), facts.c.month <= last, facts.c.placements_no_bachelor.isnot(None)]
-        if first is not None:
-            conds.append(facts.c.month >= first)
+def _sums(engine: Engine, filters: Filters, rng: _Range, by: str | None = None) -> pd.DataFrame:
+    """SUMMED over the filters (one row, group_id "all") or per sector or region (group_id): from
+    rollup_cells at the grain they need, or from the chosen partnerships' running rows."""
+    if filters.partnerships:
+        sub = _per_partnership(filters, rng, SUMMED).subquery()
+        key = None if by is None else sub.c[f"{by}_id"]
+        stmt = select(
+            *([] if key is None else [key.label("group_id")]), *[func.sum(sub.c[c]).label(c) for c in SUMMED]
+        ).group_by(*([] if key is None else [key]))
+    else:
+        key = None if by is None else CELL_KEYS[by]
         stmt = (
-            select(facts.c.rsp_id, func.sum(facts.c.placements).label("placements"))
-            .where(and_(*conds))
-            .group_by(facts.c.rsp_id)
+            select(
+                *([] if key is None else [key.label("group_id")]),
+                func.sum(rollup_cells.c.reporting).label("months"),
+                *[func.sum(rollup_cells.c[c]).label(c) for c in SUMMED if c != "months"],
+            )
+            .where(*cell_conditions(filters, grain_for(filters, by)))
+            .group_by(*([] if key is None else [key]))
         )
-        for rsp_id, placed in frame(engine, stmt).itertuples(index=False):
-            out[rsp_id] = int(placed)
-    return out
-
-
-def partnership_totals(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """One row per partnership with data in the filtered range: rsp_id, region_id, sector_id,
-    months (reported), trainees_enrolled, placements, the optional counts, wage_dollars,
-    wage_placements, no_bachelor_placements (placements of the months that reported
-    placements_no_bachelor) and each metric's *_rows (months that reported it)."""
-    columns = [
-        "rsp_id",
-        "region_id",
-        "sector_id",
-        "months",
-        *SUMS,
-        "no_bachelor_placements",
-        *ROWS,
-    ]
-    last = _last_month(engine, filters)
-    if last is None:
-        return pd.DataFrame(columns=columns)
-    first = month_to_date(filters.month_from) if filters.month_from else None
-    to_rows = _running_at(engine, last, filters)
-    if first is not None:
-        before = _running_at(engine, _month_before(first), filters).set_index("rsp_id")
-        cum = [c for c in to_rows.columns if c.startswith("cum_")]
-        base = before.reindex(to_rows["rsp_id"])[cum].fillna(0.0).to_numpy()
-        to_rows[cum] = to_rows[cum].to_numpy() - base
-    df = to_rows.rename(columns={f"cum_{c}": c for c in (*SUMS, *ROWS)}).rename(
-        columns={"cum_months_reported": "months"}
-    )
-    df = df[df["months"] > 0].copy()
-    for c in df.columns:
-        if c not in ("rsp_id", "region_id", "sector_id", "wage_dollars"):
-            df[c] = df[c].round().astype("int64")
-    # The share's denominator: placements of the months that reported placements_no_bachelor.
-    full = df["placements_no_bachelor_rows"] == df["months"]
-    df["no_bachelor_placements"] = np.where(full, df["placements"], 0).astype("int64")
-    partial = df.loc[(df["placements_no_bachelor_rows"] > 0) & ~full, "rsp_id"].tolist()
-    if partial:
-        exact = _no_bachelor_placements(engine, partial, first, last)
-        df.loc[df["rsp_id"].isin(partial), "no_bachelor_placements"] = (
-            df.loc[df["rsp_id"].isin(partial), "rsp_id"].map(exact).fillna(0).astype("int64")
-        )
-    return df[columns].sort_values("rsp_id").reset_index(drop=True)
+    df = _numbers(frame(engine, stmt))
+    if by is None:
+        df.insert(0, "group_id", "all")
+    return df[df["months"] > 0].reset_index(drop=True)
 
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
@@ -149,41 +184,168 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-SUMMED = ("months", *SUMS, "no_bachelor_placements", *ROWS)
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den > 0 else float("nan")
 
 
 def quality_summary(engine: Engine, filters: Filters) -> dict:
     """The headline figures: avg_starting_wage, no_bachelor_share, placements_no_bachelor,
     no_bachelor_placements, wbl_started, trainees_underrepresented, wage_placements, the *_rows
     counts, partnerships (with data) and reporting[metric] (partnerships that reported it)."""
-    per = partnership_totals(engine, filters)
-    sums = {c: int(per[c].sum()) if c != "wage_dollars" else float(per[c].sum()) for c in SUMMED}
-    out = add_ratios(pd.DataFrame([sums])).iloc[0].to_dict()
-    out["partnerships"] = len(per)
-    out["reporting"] = {m: int((per[f"{m}_rows"] > 0).sum()) for m in OPTIONAL_COLUMNS}
+    rng = _range(engine, filters)
+    sums = {c: 0 for c in SUMMED} | {"wage_dollars": 0.0}
+    counts = {"partnerships": 0, **{m: 0 for m in OPTIONAL_COLUMNS}}
+    if rng is not None:
+        found = _sums(engine, filters, rng)
+        if len(found):
+            sums = {c: found[c].iloc[0].item() for c in SUMMED}
+        # Who had data, and who reported each metric: one COUNT over two running rows each.
+        sub = _per_partnership(filters, rng, ROWS).subquery()
+        stmt = select(
+            func.count().label("partnerships"),
+            *[
+                func.coalesce(func.sum(case((sub.c[f"{m}_rows"] > 0, 1), else_=0)), 0).label(m)
+                for m in OPTIONAL_COLUMNS
+            ],
+        )
+        with engine.connect() as conn:
+            counts = {k: int(v or 0) for k, v in conn.execute(stmt).one()._mapping.items()}
+    out = dict(sums)
+    out["avg_starting_wage"] = _ratio(sums["wage_dollars"], sums["wage_placements"])
+    out["no_bachelor_share"] = _ratio(sums["placements_no_bachelor"], sums["no_bachelor_placements"])
+    out["partnerships"] = counts["partnerships"]
+    out["reporting"] = {m: counts[m] for m in OPTIONAL_COLUMNS}
     return out
 
 
 GROUP_TABLES = {
-    "sector": ("sector_id", sectors, sectors.c.sector_id),
-    "region": ("region_id", regions, regions.c.region_id),
-    "partnership": ("rsp_id", partnerships, partnerships.c.rsp_id),
+    "sector": (sectors, sectors.c.sector_id),
+    "region": (regions, regions.c.region_id),
+    "partnership": (partnerships, partnerships.c.rsp_id),
+}
+# What a partnership reported a measure by: the rows that reported it.
+REPORTED_BY = {
+    "avg_starting_wage": "avg_starting_wage_rows",
+    "no_bachelor_share": "placements_no_bachelor_rows",
+    **{m: f"{m}_rows" for m in OPTIONAL_COUNT_COLUMNS},
 }
 
 
-def quality_by(engine: Engine, filters: Filters, by: str) -> pd.DataFrame:
+def _names(engine: Engine, by: str, ids: list[str] | None) -> pd.DataFrame:
+    """Group names: of these ids, or all of a (small) sector or region table when None."""
+    table, key = GROUP_TABLES[by]
+    stmt = select(key.label("group_id"), table.c.name.label("group_name"))
+    if ids is not None:
+        stmt = stmt.where(key.in_(ids))
+    return frame(engine, stmt)
+
+
+def _measure(sub, metric: str):
+    """The measure as SQL over a per-partnership subquery (NULL where it has no denominator)."""
+
+    def ratio(num, den):
+        return case((den > 0, num * 1.0 / den), else_=None)
+
+    if metric == "avg_starting_wage":
+        return ratio(sub.c.wage_dollars, sub.c.wage_placements)
+    if metric == "no_bachelor_share":
+        return ratio(sub.c.placements_no_bachelor, sub.c.no_bachelor_placements)
+    if metric in OPTIONAL_COUNT_COLUMNS:
+        return sub.c[metric]
+    raise ValueError(f"cannot rank by {metric!r}")
+
+
+COLUMNS = ["group_id", "group_name", *SUMMED]
+MEASURE_COLUMNS = {
+    "avg_starting_wage": ("wage_dollars", "wage_placements", "avg_starting_wage_rows"),
+    "no_bachelor_share": ("placements_no_bachelor", "no_bachelor_placements", "placements_no_bachelor_rows"),
+    **{m: (m, f"{m}_rows") for m in OPTIONAL_COUNT_COLUMNS},
+}
+
+
+def _ranked(engine: Engine, sub, where: list, order: list, limit: int | None, paired: bool) -> tuple[list[str], int]:
+    """(the first `limit` rsp_ids of a per-partnership subquery in `order`, how many match `where`).
+
+    The count comes from a window over every matching row when each row is a pair of running
+    rows (one pass over the lookups), else from a separate COUNT after the top-N sort (cheaper
+    than materialising every row for the window)."""
+    stmt = select(sub.c.rsp_id, *([func.count().over().label("n")] if paired else [])).where(*where).order_by(*order)
+    rows = frame(engine, stmt if limit is None else stmt.limit(limit))
+    if rows.empty:
+        return [], 0
+    ids = rows["rsp_id"].tolist()
+    if paired:
+        return ids, int(rows["n"].iloc[0])
+    if limit is None or len(rows) < limit:
+        return ids, len(rows)
+    with engine.connect() as conn:
+        return ids, int(conn.execute(select(func.count()).select_from(sub).where(*where)).scalar_one())
+
+
+def partnership_totals(
+    engine: Engine, filters: Filters, *, metric: str | None = None, limit: int | None = None
+) -> tuple[pd.DataFrame, int]:
+    """(rows, count): per partnership over the filtered range, from running_totals (two rows each):
+    group_id, group_name (the registry's, read for these rows only), sector_id, region_id and
+    SUMMED. With `metric`: only the partnerships that reported it (and have a value), the highest
+    first, the first `limit` of them, and `count` all of those; else every partnership with data,
+    by name. Ordered and limited in SQL."""
+    columns = [*COLUMNS, "sector_id", "region_id"]
+    rng = _range(engine, filters)
+    if rng is None:
+        return pd.DataFrame(columns=columns), 0
+    count = None
+    if metric is not None:
+        # Rank on the few columns the measure needs, then read the leaders' sums by primary key.
+        sub = _per_partnership(filters, rng, MEASURE_COLUMNS[metric], REPORTED_BY[metric]).subquery()
+        value = _measure(sub, metric)
+        where = [sub.c[REPORTED_BY[metric]] > 0, value.is_not(None)]
+        ids, count = _ranked(engine, sub, where, [value.desc(), sub.c.rsp_id], limit, rng.before is not None)
+        if not ids:
+            return pd.DataFrame(columns=columns), 0
+        filters = filters.with_(partnerships=tuple(ids))
+    df = frame(engine, _per_partnership(filters, rng, SUMMED))
+    if df.empty:
+        return pd.DataFrame(columns=columns), 0
+    df = _numbers(df.rename(columns={"rsp_id": "group_id"}))
+    df = df.merge(_names(engine, "partnership", df["group_id"].tolist()), on="group_id", how="left")
+    if metric is None:
+        return df[columns].sort_values("group_name", kind="stable").reset_index(drop=True), len(df)
+    df = df.set_index("group_id").loc[ids].reset_index()
+    return df[columns], count
+
+
+def quality_by(
+    engine: Engine, filters: Filters, by: str, metric: str | None = None, top: int | None = None
+) -> pd.DataFrame:
     """One row per sector, region or partnership with data: group_id, group_name, the sums,
-    avg_starting_wage and no_bachelor_share (ratios of the group's sums), *_rows."""
-    key, table, table_key = GROUP_TABLES[by]
-    per = partnership_totals(engine, filters)
-    grouped = per.groupby(key, as_index=False)[list(SUMMED)].sum().rename(columns={key: "group_id"})
-    names = frame(engine, select(table_key.label("group_id"), table.c.name.label("group_name")))
-    df = names.merge(grouped, on="group_id", how="inner")
-    if by == "partnership":
-        df = df.merge(per[["rsp_id", "sector_id", "region_id"]], left_on="group_id", right_on="rsp_id").drop(
-            columns="rsp_id"
-        )
-    return add_ratios(df).sort_values("group_name", kind="stable").reset_index(drop=True)
+    avg_starting_wage and no_bachelor_share (ratios of the group's sums), *_rows (and sector_id,
+    region_id by partnership), sorted by name.
+
+    By partnership with `metric` and `top`: the partnerships that reported `metric`, highest first;
+    beyond `top` of them, the top − 1 leaders (ordered and limited in SQL) and one row "All other
+    N partnerships" (group_id "others") holding the rest: the totals over the filters minus the
+    leaders' sums, its ratios from those sums."""
+    if by != "partnership":
+        rng = _range(engine, filters)
+        if rng is None:
+            return add_ratios(pd.DataFrame(columns=COLUMNS))
+        df = _names(engine, by, None).merge(_sums(engine, filters, rng, by), on="group_id", how="inner")
+        return add_ratios(df[COLUMNS]).sort_values("group_name", kind="stable").reset_index(drop=True)
+    if top is None or metric is None:
+        df, _ = partnership_totals(engine, filters, metric=metric)
+        return add_ratios(df)
+    df, count = partnership_totals(engine, filters, metric=metric, limit=top)
+    if count <= top:
+        return add_ratios(df)
+    head = df.iloc[: top - 1]
+    totals = _sums(engine, filters, _range(engine, filters)).iloc[0]
+    other = {c: totals[c] - head[c].sum() for c in SUMMED}
+    other.update(
+        group_id=OTHERS, group_name=f"All other {count - len(head):,} partnerships", sector_id=None, region_id=None
+    )
+    rest = pd.DataFrame([other])[df.columns]
+    return add_ratios(pd.concat([head, _numbers(rest)], ignore_index=True))
 
 
 def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
@@ -211,11 +373,7 @@ def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
     else:
         source = rollup_cells
         month = rollup_cells.c.month
-        conds.append(rollup_cells.c.grain == grain(filters))
-        if filters.regions:
-            conds.append(rollup_cells.c.region_id.in_(filters.regions))
-        if filters.sectors:
-            conds.append(rollup_cells.c.sector_id.in_(filters.sectors))
+        conds += cell_conditions(filters, grain(filters), months=False)
         columns = [
             func.sum(rollup_cells.c[c]).label(c)
             for c in ("placements", "wage_dollars", "wage_placements", *OPTIONAL_COUNT_COLUMNS, *ROWS)
@@ -236,6 +394,41 @@ def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
     return df
 
 
+def _month_totals(engine: Engine, filters: Filters, window: list[date]) -> pd.DataFrame:
+    """Each month of `window`: under-represented trainees (count) and the rows that reported them
+    (rows), over every partnership in the filters: rollup_cells at the filters' grain, or the chosen
+    partnerships' facts by primary key."""
+    if filters.partnerships:
+        month = facts.c.month
+        stmt = (
+            select(
+                month.label("month"),
+                func.sum(facts.c.trainees_underrepresented).label("count"),
+                func.count(facts.c.trainees_underrepresented).label("rows"),
+            )
+            .select_from(facts_join())
+            .where(*conditions(filters, months=False), month.in_(window))
+            .group_by(month)
+        )
+    else:
+        month = rollup_cells.c.month
+        stmt = (
+            select(
+                month.label("month"),
+                func.sum(rollup_cells.c.trainees_underrepresented).label("count"),
+                func.sum(rollup_cells.c.trainees_underrepresented_rows).label("rows"),
+            )
+            .where(*cell_conditions(filters, grain(filters), months=False), month.in_(window))
+            .group_by(month)
+        )
+    found = {}
+    with engine.connect() as conn:
+        for month, count, rows in conn.execute(stmt):
+            found[as_date(month)] = (float(count or 0), float(rows or 0))
+    values = np.rint(np.array([found.get(m, (0.0, 0.0)) for m in window]).reshape(-1, 2)).astype("int64")
+    return pd.DataFrame(values, index=window, columns=["count", "rows"])
+
+
 def underrepresented_by_month(
     engine: Engine, filters: Filters, months: int = 12, max_rows: int = 40
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -246,56 +439,73 @@ def underrepresented_by_month(
     Returns (counts, reported): exact counts (a month not reported counts 0) and whether each cell
     was reported. Beyond `max_rows` partnerships, the smallest are summed into one row
     "Other partnerships (n)", so the column totals still cover every partnership. Counts this
-    small must be suppressed before they are shown (queries/suppression.py)."""
+    small must be suppressed before they are shown (queries/suppression.py).
+
+    Read in SQL: the leaders by their total over the window (running(last) − running(window start
+    − 1), ordered and limited), their running rows for the window's months and their names only;
+    the "Other" row is each month's total over the filters (rollup_cells) minus the leaders'."""
     empty = pd.DataFrame(), pd.DataFrame()
-    last = _last_month(engine, filters)
-    if last is None:
+    rng = _range(engine, filters)
+    if rng is None:
         return empty
-    first_allowed = month_to_date(filters.month_from) if filters.month_from else None
-    window = [last]
-    while len(window) < months and (first_allowed is None or _month_before(window[0]) >= first_allowed):
+    window = [rng.last]
+    while len(window) < months and (rng.first is None or _month_before(window[0]) >= rng.first):
         window.insert(0, _month_before(window[0]))
-    wanted = [_month_before(window[0]), *window]
-    stmt = (
-        select(
-            running.c.rsp_id,
-            running.c.month,
-            running.c.cum_trainees_underrepresented.label("cum"),
-            running.c.cum_trainees_underrepresented_rows.label("cum_rows"),
-        )
-        .where(running.c.month.in_(wanted), *_running_conditions(filters))
-        .order_by(running.c.rsp_id, running.c.month)
-    )
-    df = frame(engine, stmt)
-    if df.empty:
-        return empty
-    df["month"] = df["month"].map(as_date)
-    wide = df.pivot_table(index="rsp_id", columns="month", values=["cum", "cum_rows"], aggfunc="sum")
-    cum = wide["cum"].reindex(columns=wanted).astype("float64")
-    cum_rows = wide["cum_rows"].reindex(columns=wanted).astype("float64")
-    # A partnership's running rows start at its first month: before that, its sums are 0.
-    counts = cum.ffill(axis=1).fillna(0).diff(axis=1).iloc[:, 1:]
-    reported = cum_rows.ffill(axis=1).fillna(0).diff(axis=1).iloc[:, 1:]
-    counts = counts.round().astype("int64")
-    reported = reported > 0
-    keep = reported.any(axis=1)
-    counts, reported = counts[keep], reported[keep]
-    if counts.empty:
+    totals = _month_totals(engine, filters, window)
+    if not (totals["rows"] > 0).any():
         return empty
     # Start at the first month anybody reported it (the range may begin before reporting did).
-    first = int(np.argmax(reported.any(axis=0).to_numpy()))
-    window = window[first:]
-    counts, reported = counts.iloc[:, first:], reported.iloc[:, first:]
-    names = frame(engine, select(partnerships.c.rsp_id, partnerships.c.name))
-    name_of = dict(zip(names["rsp_id"], names["name"], strict=True))
-    order = counts.sum(axis=1).sort_values(ascending=False, kind="stable").index
-    counts, reported = counts.loc[order], reported.loc[order]
-    if len(counts) > max_rows:
-        head, rest = counts.iloc[: max_rows - 1], counts.iloc[max_rows - 1 :]
-        label = f"Other partnerships ({len(rest)})"
-        counts = pd.concat([head, rest.sum().to_frame(label).T])
-        reported = pd.concat([reported.iloc[: max_rows - 1], reported.iloc[max_rows - 1 :].any().to_frame(label).T])
+    first = int(np.argmax((totals["rows"] > 0).to_numpy()))
+    # The leaders over the window (the months cut off above hold no reports: same totals).
+    with_window = rng.starting(window[0])
+    window, totals = window[first:], totals.iloc[first:]
+    sub = _per_partnership(
+        filters,
+        with_window,
+        ("trainees_underrepresented", "trainees_underrepresented_rows"),
+        "trainees_underrepresented_rows",
+    )
+    sub = sub.subquery()
+    order = [sub.c.trainees_underrepresented.desc(), sub.c.rsp_id]
+    where = [sub.c.trainees_underrepresented_rows > 0]
+    ids, count = _ranked(engine, sub, where, order, max_rows, with_window.before is not None)
+    if not ids:
+        return empty
+    ids = ids[: max_rows - 1 if count > max_rows else max_rows]
+    counts, rows = _leader_months(engine, ids, [_month_before(window[0]), *window])
+    if count > max_rows:
+        label = f"Other partnerships ({count - len(ids)})"
+        counts.loc[label] = (totals["count"].to_numpy() - counts.sum(axis=0).to_numpy()).astype("int64")
+        rows.loc[label] = totals["rows"].to_numpy() - rows.sum(axis=0).to_numpy()
+    reported = rows > 0
+    names = _names(engine, "partnership", ids)
+    name_of = dict(zip(names["group_id"], names["group_name"], strict=True))
     labels = [name_of.get(i, i) for i in counts.index]
     counts.index = reported.index = pd.Index(labels, name="Partnership")
     counts.columns = reported.columns = [month_label(m) for m in window]
     return counts, reported
+
+
+def _leader_months(engine: Engine, ids: list[str], wanted: list[date]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(counts, rows reported) per partnership (in the order of `ids`) and month (wanted[1:]),
+    from their running rows at the `wanted` months, read by primary key."""
+    stmt = select(
+        running.c.rsp_id,
+        running.c.month,
+        running.c.cum_trainees_underrepresented,
+        running.c.cum_trainees_underrepresented_rows,
+    ).where(running.c.month.in_(wanted), running.c.rsp_id.in_(ids))
+    row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
+    column_of = {month: j for j, month in enumerate(wanted)}
+    cum = np.full((2, len(ids), len(wanted)), np.nan)
+    with engine.connect() as conn:
+        for rsp_id, month, count, rows in conn.execute(stmt):
+            cum[:, row_of[rsp_id], column_of[as_date(month)]] = (float(count), float(rows))
+    # A partnership's running rows start at its first month: before that, its sums are 0.
+    cum = np.nan_to_num(cum, nan=0.0)
+    per_month = np.rint(np.diff(cum, axis=2)).astype("int64")
+    labels = list(wanted[1:])
+    return (
+        pd.DataFrame(per_month[0], index=ids, columns=labels),
+        pd.DataFrame(per_month[1], index=ids, columns=labels),
+    )

@@ -2,6 +2,7 @@
 
     python -m rsp_data init [--demo] [--url URL]     create or upgrade schema, fill registry (idempotent)
     python -m rsp_data import FILE [--dry-run] [--by NAME] [--url URL]
+    python -m rsp_data import-goals FILE [--dry-run] [--url URL]   add or update goals (rsp_data/data/goals.csv shape)
     python -m rsp_data history [--url URL]
     python -m rsp_data rollback BATCH_ID [--by NAME] [--url URL]
     python -m rsp_data hash-password                  print a hash for RSP_ADMIN_PASSWORD_HASH
@@ -119,6 +120,35 @@ def _cmd_import(args) -> int:
     return 0
 
 
+def _cmd_import_goals(args) -> int:
+    from rsp_data.goals import committed_goals, keep_committed, partnership_ids, plan_goals, read_goals, write_goals
+
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    engine = make_engine(args.url)
+    init_store(engine)  # schema, registry and the committed goals present
+    with engine.begin() as conn:
+        report = keep_committed(read_goals(content, path.name, partnership_ids(conn)), committed_goals(conn))
+        if not report.ok:
+            print(report.text(), file=sys.stderr)
+            return 1
+        changes = plan_goals(conn, report.goals)
+        for change in changes:
+            print(change)
+        counts = {a: sum(c.action == a for c in changes) for a in ("add", "change", "same")}
+        summary = f"{counts['add']} goal(s) to add, {counts['change']} to change, {counts['same']} unchanged"
+        if args.dry_run:
+            print(f"dry run, nothing written: {summary}")
+            return 0
+        inserted, updated = write_goals(conn, report.goals)
+    print(f"{path.name}: {inserted} goal(s) added, {updated} changed, {counts['same']} unchanged")
+    return 0
+
+
 def _cmd_history(args) -> int:
     from queries.data import load_history
 
@@ -218,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
     imp.add_argument("--by", help="who is importing (default: your user name)")
+    goals = with_url(sub.add_parser("import-goals", help="add or update goals from a CSV file (goals.csv shape)"))
+    goals.add_argument("file")
+    goals.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
     with_url(sub.add_parser("history", help="list the batches loaded into the store"))
     rb = with_url(sub.add_parser("rollback", help="undo an import batch"))
     rb.add_argument("batch_id", type=int)
@@ -241,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         "synth": _cmd_synth,
         "check-rollups": _cmd_check_rollups,
         "import": _cmd_import,
+        "import-goals": _cmd_import_goals,
         "history": _cmd_history,
         "rollback": _cmd_rollback,
         "hash-password": _cmd_hash_password,

@@ -79,6 +79,9 @@ def _cell_select(months: list[date] | None):
             *[func.coalesce(func.sum(facts.c[m]), 0).label(m) for m in OPTIONAL_COUNT_COLUMNS],
             func.coalesce(func.sum(facts.c.avg_starting_wage * facts.c.placements), 0.0).label("wage_dollars"),
             func.sum(case((wage_known, facts.c.placements), else_=0)).label("wage_placements"),
+            func.sum(case((facts.c.placements_no_bachelor.isnot(None), facts.c.placements), else_=0)).label(
+                "no_bachelor_placements"
+            ),
             *[func.count(facts.c[m]).label(f"{m}_rows") for m in OPTIONAL_COLUMNS],
         )
         .select_from(
@@ -176,6 +179,7 @@ def running_rows(
     wage_known = f["avg_starting_wage"].notna()
     f["wage_dollars"] = (f["avg_starting_wage"].astype("float64") * f["placements"]).where(wage_known, 0.0)
     f["wage_placements"] = f["placements"].where(wage_known, 0)
+    f["no_bachelor_placements"] = f["placements"].where(f["placements_no_bachelor"].notna(), 0)
     for m in OPTIONAL_COLUMNS:
         f[f"{m}_rows"] = f[m].notna().astype("int64")
     for m in OPTIONAL_COUNT_COLUMNS:

@@ -28,10 +28,12 @@ OPTIONAL_COUNT_COLUMNS = ("placements_no_bachelor", "wbl_started", "trainees_und
 OPTIONAL_COLUMNS = ("avg_starting_wage", *OPTIONAL_COUNT_COLUMNS)
 FACT_COLUMNS = (*METRIC_COLUMNS, *OPTIONAL_COLUMNS)
 
-# What the rollups sum: the base metrics, the optional counts, and the wage as dollars paid per
+# What the rollups sum: the base metrics, the optional counts, the wage as dollars paid per
 # hour across placements (avg_starting_wage x placements) over the placements it covers, so a
-# wage average is always weighted by placements, never a mean of means.
-SUMMED_OPTIONAL = (*OPTIONAL_COUNT_COLUMNS, "wage_dollars", "wage_placements")
+# wage average is always weighted by placements, never a mean of means, and the placements of the
+# rows that reported placements_no_bachelor (the denominator of the share without a bachelor's
+# requirement).
+SUMMED_OPTIONAL = (*OPTIONAL_COUNT_COLUMNS, "wage_dollars", "wage_placements", "no_bachelor_placements")
 # Rows that reported each optional metric (0 = nobody reported it: the page hides it).
 REPORTED_COLUMNS = tuple(f"{m}_rows" for m in OPTIONAL_COLUMNS)
 
@@ -160,6 +162,7 @@ def _summed_columns() -> list[Column]:
         *[Column(m, BigInteger, nullable=False, default=0) for m in OPTIONAL_COUNT_COLUMNS],
         Column("wage_dollars", Float, nullable=False, default=0.0),
         Column("wage_placements", BigInteger, nullable=False, default=0),
+        Column("no_bachelor_placements", BigInteger, nullable=False, default=0),
         *[Column(m, Integer, nullable=False, default=0) for m in REPORTED_COLUMNS],
     ]
 

@@ -77,9 +77,11 @@ class InitReport:
     registry_inserted: int
     registry_updated: int
     demo_rows: int
+    goals_changed: int = 0  # committed goals (rsp_data/data/goals.csv) inserted or updated
 
     def changed(self) -> bool:
-        return bool(self.created_tables or self.registry_inserted or self.registry_updated or self.demo_rows)
+        registry_changed = self.registry_inserted or self.registry_updated
+        return bool(self.created_tables or registry_changed or self.demo_rows or self.goals_changed)
 
     def __str__(self) -> str:
         if not self.changed():
@@ -89,6 +91,8 @@ class InitReport:
             parts.append(f"created tables: {', '.join(self.created_tables)}")
         parts.append(f"registry rows inserted: {self.registry_inserted}, updated: {self.registry_updated}")
         parts.append(f"illustrative demo rows loaded: {self.demo_rows}")
+        if self.goals_changed:
+            parts.append(f"goals inserted or updated: {self.goals_changed}")
         return "; ".join(parts)
 
 
@@ -96,10 +100,12 @@ def init_store(engine: Engine, demo: bool = False, reg: Registry | None = None) 
     """Create or upgrade the schema (Alembic migrations), fill the registry, and with demo=True
     the illustrative data.
 
-    Idempotent: a second run changes nothing. Registry rows are inserted or updated in
-    place, so a corrected name in registry.toml reaches the store without a code change.
+    Idempotent: a second run changes nothing. Registry rows and the committed goals are
+    inserted or updated in place, so a corrected name in registry.toml or a goal in goals.csv
+    reaches the store without a code change.
     """
     from rsp_data import migrate
+    from rsp_data.goals import sync_goals
 
     reg = reg or registry()
     existing = set(inspect(engine).get_table_names())
@@ -109,12 +115,13 @@ def init_store(engine: Engine, demo: bool = False, reg: Registry | None = None) 
         if conn.execute(select(schema.import_lock.c.lock_id)).first() is None:
             conn.execute(insert(schema.import_lock).values(lock_id=1, holder=""))
         inserted, updated = _upsert_registry(conn, reg)
+        goals_changed = sum(sync_goals(conn))  # like the registry: the committed file, in place
         demo_rows = _load_demo(conn) if demo else 0
         if updated or demo_rows:  # a partnership moved region, sector or grant, or new demo rows
             from rsp_data import rollups
 
             rollups.rebuild_all(conn)
-    return InitReport(created, inserted, updated, demo_rows)
+    return InitReport(created, inserted, updated, demo_rows, goals_changed)
 
 
 def _registry_rows(reg: Registry) -> list[tuple]:

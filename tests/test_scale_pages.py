@@ -130,3 +130,9 @@ def test_the_map_says_which_regions_it_cannot_draw(app):
     at = open_page("pages/map.py")
     regions = len(metrics_by(app, ALL, "region"))
     assert any(f"of the {regions} regions in this store have no outline" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("page", ["pages/quality.py", "pages/trends.py"])
+def test_other_pages_draw_on_a_national_store(app, page):
+    at = open_page(page)
+    assert at.title or at.header

@@ -37,13 +37,14 @@ import streamlit as st
 from queries.compare import sector_region_matrix
 from queries.data import illustrative_share
 from queries.filters import Filters, shown
-from queries.goals import goal_progress, grant_placements_by_month, recent_pace
+from queries.goals import SCOPE_NOUNS, goal_list, goal_progress, goal_status, grant_placements_by_month
 from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from rsp_data.registry import registry
 from ui import charts, state, views
+from ui import goals as goals_ui
 from ui.format import metric_value
 from ui.theme import GOAL, SECTOR_COLOURS
 
@@ -449,9 +450,10 @@ def _slide_kpis(filters: Filters) -> None:
     if kpis["months"] == 0:
         _no_data(filters, kicker)
         return
-    progress = state.query(goal_progress, filters)
-    if progress.partnerships:
-        title = f"{progress.placements:,} of {progress.goal:,} placements: {progress.share:.0%} of the goal"
+    status = _headline_goal(filters)
+    if status is not None and status.progress:
+        goal = status.goal
+        title = f"{status.progress:,} of {goal.target:,} {_noun(goal)}: {status.share:.0%} of the goal"
     else:
         title = f"{kpis['placements']:,} people placed into jobs"
     _header(kicker, title, filters, kpis["as_of_label"])
@@ -462,35 +464,39 @@ def _slide_kpis(filters: Filters) -> None:
             "placement_rate": "of completers placed",
         },
     )
-    if not progress.partnerships:
-        st.html('<div class="rsp-goal-note">No grant-supported partnership is inside these filters.</div>')
+    if status is None:
         return
-    grant_monthly = state.query(grant_placements_by_month, filters)
-    pace, reach = recent_pace(progress, grant_monthly)
-    through = progress.through.strftime("%b %Y") if progress.through else "—"
-    n = progress.partnerships
-    notes = [
-        f"Placements by {n} grant-supported partnership{'s' if n != 1 else ''}, {progress.since:%b %Y} – {through}."
-    ]
-    if progress.placements >= progress.goal:
-        notes.append(f"Goal reached: {progress.placements - progress.goal:,} placements beyond it.")
-    elif pace and reach:
-        notes.append(f"At the pace of the last six months ({pace:,.0f} a month), the goal is reached by {reach:%b %Y}.")
-    if filters.regions or filters.sectors or filters.partnerships:
-        notes.append("Within these filters: the goal itself is statewide.")
-    width = min(progress.share, 1.0) * 100
-    grant = registry().grant
+    if not status.progress:
+        st.html(f'<div class="rsp-goal-note">{html.escape(goals_ui.projection_sentence(status))}</div>')
+        return
+    goal = status.goal
+    notes = [f"{METRICS[goal.metric].label} {goals_ui.scope_text(status)}.", goals_ui.projection_sentence(status)]
+    if status.narrowed:
+        notes.append(f"Within these filters: the goal itself covers {SCOPE_NOUNS[goal.scope]}.")
+    if goal.illustrative:
+        notes.append("An illustrative goal.")
+    width = min(status.share, 1.0) * 100
     st.html(
         '<div class="rsp-goal">'
         '<div class="rsp-goal-head">'
-        f'<span class="rsp-goal-name">{html.escape(grant.name)}: {grant.goal_placements:,} placements</span>'
-        f'<span class="rsp-goal-figure" data-testid="rsp-goal-figure">{progress.placements:,} '
-        f"({progress.share:.0%})</span></div>"
-        f'<div class="rsp-goal-track" role="progressbar" aria-valuemin="0" aria-valuemax="{progress.goal}" '
-        f'aria-valuenow="{progress.placements}"><div class="rsp-goal-fill" style="width:{width:.1f}%"></div></div>'
+        f'<span class="rsp-goal-name">{html.escape(goal.name)}</span>'
+        f'<span class="rsp-goal-figure" data-testid="rsp-goal-figure">{status.progress:,} '
+        f"({status.share:.0%})</span></div>"
+        f'<div class="rsp-goal-track" role="progressbar" aria-valuemin="0" aria-valuemax="{goal.target}" '
+        f'aria-valuenow="{status.progress}"><div class="rsp-goal-fill" style="width:{width:.1f}%"></div></div>'
         f'<div class="rsp-goal-note">{html.escape(" ".join(notes))}</div>'
         "</div>"
     )
+
+
+def _headline_goal(filters: Filters):
+    """The first goal the Overview shows (the grant goal when there is one), within the filters."""
+    shown = goals_ui.overview_goals(state.query(goal_list), filters)
+    return state.query(goal_status, shown[0].goal_id, filters) if shown else None
+
+
+def _noun(goal) -> str:
+    return METRICS[goal.metric].label.lower()
 
 
 def _slide_map(filters: Filters) -> None:
@@ -556,9 +562,12 @@ def _slide_trend(filters: Filters) -> None:
     progress = state.query(goal_progress, filters)
     goal = registry().grant.goal_placements
     grant_monthly = state.query(grant_placements_by_month, filters)
+    status = _headline_goal(filters)
     if progress.partnerships:
         reached = grant_monthly[grant_monthly["cumulative"] >= goal]
-        _, reach = recent_pace(progress, grant_monthly)
+        # The same projection as the Overview and the first slide (queries.goals.project).
+        same_goal = status is not None and status.goal.scope == "grant" and status.goal.target == goal
+        reach = status.projection.reach if same_goal else None
         if not reached.empty:
             title = f"Goal reached in {reached['month'].iloc[0]:%b %Y}: {progress.placements:,} placements"
         elif reach:

@@ -117,12 +117,14 @@ QUALITY_NUMBERS = {
 
 def quality_breakdown(engine: Engine, filters: Filters, metric: str, kind: str, title: str, note: str):
     """(figure, numbers table) of an optional metric by sector, region or partnership; groups
-    where nobody reported it are left out (None, empty table when no group has it)."""
+    where nobody reported it are left out (None, empty table when no group has it). By
+    partnership: the RANKED leaders and one bar for all the others (ranked and limited in SQL)."""
     import pandas as pd
 
     from queries.quality import quality_by
 
-    rows = quality_by(engine, filters, kind)
+    top = RANKED if kind == "partnership" else None
+    rows = quality_by(engine, filters, kind, metric=metric, top=top)
     rows = rows[rows[f"{_reported_column(metric)}_rows"] > 0].dropna(subset=[metric])
     if rows.empty:
         return None, pd.DataFrame()

@@ -1,0 +1,344 @@
+"""Goals: a target for one flow metric over a scope, counted from a start month to a due month.
+
+Goals are data. ``rsp_data/data/goals.csv`` is committed and written into the ``goals`` table by
+``init_store`` (inserted or updated in place, like the registry); a file of the same shape can be
+imported into any store with ``python -m rsp_data import-goals FILE [--dry-run]``.
+
+    report = read_goals(content, file_name, known_ids)   # every problem at once, nothing written
+    changes = plan_goals(conn, report.goals)             # add / change (old -> new) / same
+    write_goals(conn, report.goals)                      # insert or update in place
+
+Goals are never deleted by a sync or an import: a goal that leaves the file stays in the store.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Connection, insert, select, update
+
+from rsp_data import schema
+from rsp_data.imports import Problem
+from rsp_data.metrics import METRICS
+from rsp_data.schema import FLOW_COLUMNS, METRIC_COLUMNS
+from rsp_data.store import as_date
+
+GOALS_FILE = Path(__file__).resolve().parent / "data" / "goals.csv"
+COLUMNS = ("goal_id", "name", "scope", "rsp_id", "metric", "target", "start_month", "due_month", "source")
+SCOPES = ("statewide", "grant", "partnership")
+# Goals count flows cumulatively from the start month; a stock or a rate has no running total.
+GOAL_METRICS = FLOW_COLUMNS
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+MAX_TARGET = 100_000_000
+MAX_PROBLEMS_LISTED = 200
+
+
+@dataclass(frozen=True)
+class Goal:
+    goal_id: str
+    name: str
+    scope: str
+    rsp_id: str | None
+    metric: str
+    target: int
+    start_month: date
+    due_month: date
+    source: str = ""
+
+    @property
+    def illustrative(self) -> bool:
+        """Made up for the demo: the source says so first."""
+        return self.source.strip().lower().startswith("illustrative")
+
+    @property
+    def due_assumed(self) -> bool:
+        """No due date was published: the source says "due month assumed"."""
+        return "due month assumed" in self.source.lower()
+
+    def row(self) -> dict:
+        return asdict(self)
+
+
+def goal_from_row(row) -> Goal:
+    """A Goal from a `goals` table row (dates come back as strings from some drivers)."""
+    return Goal(
+        goal_id=row["goal_id"],
+        name=row["name"],
+        scope=row["scope"],
+        rsp_id=row["rsp_id"] or None,
+        metric=row["metric"],
+        target=int(row["target"]),
+        start_month=as_date(row["start_month"]),
+        due_month=as_date(row["due_month"]),
+        source=row["source"] or "",
+    )
+
+
+@dataclass
+class GoalsReport:
+    file_name: str
+    rows: list[Goal] = field(default_factory=list)  # the rows without a problem
+    problems: list[Problem] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # goal_id -> its line in the file
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def goals(self) -> list[Goal]:
+        """The goals to write: all of them, or none when any row has an error."""
+        return list(self.rows) if self.ok else []
+
+    def add(self, row: int, column: str, value, reason: str, severity: str = "error") -> None:
+        self.problems.append(Problem(row, column, "" if value is None else str(value)[:80], reason, severity))
+
+    def text(self) -> str:
+        errors = sum(p.severity == "error" for p in self.problems)
+        head = f"{self.file_name}: {errors} error(s){'' if self.ok else '; nothing was written'}"
+        return "\n".join([head, *(str(p) for p in self.problems[:MAX_PROBLEMS_LISTED])])
+
+
+class GoalsRejected(ValueError):
+    """The goals file has errors; `report` lists them all."""
+
+    def __init__(self, report: GoalsReport):
+        super().__init__(report.text())
+        self.report = report
+
+
+def _suggest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
+    match = difflib.get_close_matches(word.strip().lower(), list(choices), n=1, cutoff=cutoff)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _month(text: str) -> tuple[date | None, str]:
+    match = MONTH_RE.match(text)
+    if not match:
+        return None, "months are written YYYY-MM, e.g. 2025-08"
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        return None, f"there is no month {month:02d}: months run 01 to 12"
+    if not 2000 <= year <= 2100:
+        return None, "the year is outside 2000-2100"
+    return date(year, month, 1), ""
+
+
+def _lines(content: bytes, file_name: str, report: GoalsReport) -> list[tuple[int, list[str]]] | None:
+    """(file line, cells) of the header and data rows; '#' comment lines and blank lines skipped."""
+    try:
+        text = content.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError:
+        report.add(0, "", "", "the file is not UTF-8 text: save it as CSV UTF-8")
+        return None
+    rows: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text))
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        rows.append((line, cells))
+    if not rows:
+        report.add(0, "", "", "the file is empty")
+        return None
+    return rows
+
+
+def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> GoalsReport:
+    """Read and check a goals file; every problem is in the report, with row, column, value, reason.
+
+    `known_ids` are the partnership ids a goal of scope "partnership" may name."""
+    known = set(known_ids)
+    report = GoalsReport(file_name)
+    rows = _lines(content, file_name, report)
+    if rows is None:
+        return report
+    (header_line, header_cells), data = rows[0], rows[1:]
+    header = [h.strip().lower() for h in header_cells]
+    positions: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if name in COLUMNS:
+            if name in positions:
+                report.add(header_line, name, name, "this column appears twice")
+            positions.setdefault(name, index)
+        elif name:
+            report.add(header_line, name, header_cells[index], "unknown column" + _suggest(name, COLUMNS))
+    for name in COLUMNS:
+        if name not in positions and name != "source":
+            report.add(header_line, name, "", "required column is missing")
+    if not report.ok:
+        return report
+    if not data:
+        report.add(0, "", "", "the file has a header but no goals")
+        return report
+
+    seen: dict[str, int] = {}
+    for line, raw in data:
+
+        def cell(name: str, raw=raw) -> str:
+            index = positions.get(name)
+            return raw[index].strip() if index is not None and index < len(raw) else ""
+
+        before = len(report.problems)
+        goal_id = cell("goal_id")
+        if not goal_id:
+            report.add(line, "goal_id", "", "blank: every goal needs an id")
+        elif not ID_RE.match(goal_id):
+            report.add(line, "goal_id", goal_id, "ids are lower-case letters, digits and hyphens (at most 60)")
+        elif goal_id in seen:
+            report.add(line, "goal_id", goal_id, f"duplicate id: goal {goal_id} is already on row {seen[goal_id]}")
+        else:
+            seen[goal_id] = line
+        name = cell("name")
+        if not name:
+            report.add(line, "name", "", "blank: every goal needs a name people read")
+        elif len(name) > 200:
+            report.add(line, "name", name, "longer than 200 characters")
+        scope = cell("scope").lower()
+        if scope not in SCOPES:
+            report.add(
+                line, "scope", cell("scope"), "unknown scope" + (_suggest(scope, SCOPES) or f" ({', '.join(SCOPES)})")
+            )
+        rsp_id = cell("rsp_id")
+        if scope == "partnership":
+            if not rsp_id:
+                report.add(line, "rsp_id", "", "blank: a goal of scope partnership names its partnership")
+            elif rsp_id not in known:
+                report.add(line, "rsp_id", rsp_id, "unknown partnership id" + _suggest(rsp_id, known, cutoff=0.4))
+        elif rsp_id and scope in SCOPES:
+            report.add(line, "rsp_id", rsp_id, f"only a goal of scope partnership names one; this goal is {scope}")
+        metric = cell("metric").lower()
+        if metric not in GOAL_METRICS:
+            flows = f"goals count flows ({', '.join(GOAL_METRICS)})"
+            if metric in METRIC_COLUMNS:
+                why = f"{metric} is a count at month end, not a flow: {flows}"
+            elif metric in METRICS:
+                why = f"{metric} is a rate, not a flow: {flows}"
+            else:
+                why = "unknown metric" + (_suggest(metric, GOAL_METRICS) or f" ({', '.join(GOAL_METRICS)})")
+            report.add(line, "metric", cell("metric"), why)
+        target = None
+        raw_target = (
+            cell("target").replace(",", "")
+            if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", cell("target"))
+            else cell("target")
+        )
+        if not raw_target:
+            report.add(line, "target", "", "blank: every goal needs a target")
+        elif not re.fullmatch(r"-?[0-9]+", raw_target):
+            report.add(line, "target", cell("target"), "not a whole number")
+        elif int(raw_target) <= 0:
+            report.add(line, "target", cell("target"), "the target must be above 0")
+        elif int(raw_target) > MAX_TARGET:
+            report.add(line, "target", cell("target"), f"too large: more than {MAX_TARGET:,}")
+        else:
+            target = int(raw_target)
+        months: dict[str, date | None] = {}
+        for column in ("start_month", "due_month"):
+            value, why = _month(cell(column)) if cell(column) else (None, "blank: written YYYY-MM, e.g. 2025-08")
+            if why:
+                report.add(line, column, cell(column), why)
+            months[column] = value
+        start, due = months["start_month"], months["due_month"]
+        if start and due and due < start:
+            report.add(line, "due_month", cell("due_month"), f"the due month is before the start month {start:%Y-%m}")
+        extra = [c for i, c in enumerate(raw) if i >= len(header) and c.strip()]
+        if extra:
+            report.add(line, "", extra[0], "more cells than columns in the header (a stray comma?)")
+        if len(report.problems) == before:
+            report.lines[goal_id] = line
+            report.rows.append(
+                Goal(goal_id, name, scope, rsp_id or None, metric, target, start, due, cell("source"))  # type: ignore[arg-type]
+            )
+    return report
+
+
+def keep_committed(report: GoalsReport, committed: Iterable[Goal]) -> GoalsReport:
+    """An imported file may add goals, not change the committed ones: `init` would write those
+    back. Each such change becomes an error on its row."""
+    fixed = {g.goal_id: g for g in committed}
+    for goal in report.rows:
+        if goal.goal_id in fixed and goal != fixed[goal.goal_id]:
+            report.add(
+                report.lines.get(goal.goal_id, 0),
+                "goal_id",
+                goal.goal_id,
+                f"this goal comes from the committed {GOALS_FILE.name}: change it there (`init` writes it "
+                "back), or import it under another id",
+            )
+    return report
+
+
+def partnership_ids(conn: Connection) -> list[str]:
+    return list(conn.execute(select(schema.partnerships.c.rsp_id)).scalars())
+
+
+@dataclass(frozen=True)
+class GoalChange:
+    goal: Goal
+    action: str  # "add", "change" or "same"
+    changed: dict[str, tuple] = field(default_factory=dict)  # column -> (old, new)
+
+    def __str__(self) -> str:
+        if self.action == "change":
+            diffs = ", ".join(f"{c} {_shown(o)} -> {_shown(n)}" for c, (o, n) in self.changed.items())
+            return f"change goal {self.goal.goal_id}: {diffs}"
+        return f"{self.action} goal {self.goal.goal_id}"
+
+
+def _shown(value) -> str:
+    if isinstance(value, date):
+        return f"{value:%Y-%m}"
+    if isinstance(value, int):
+        return f"{value}"
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def plan_goals(conn: Connection, goals: Iterable[Goal]) -> list[GoalChange]:
+    """What writing `goals` would do to the store: add, change (old -> new per column) or nothing."""
+    current = {row["goal_id"]: goal_from_row(row).row() for row in conn.execute(select(schema.goals)).mappings()}
+    changes = []
+    for goal in goals:
+        old = current.get(goal.goal_id)
+        if old is None:
+            changes.append(GoalChange(goal, "add"))
+            continue
+        diff = {c: (old[c], v) for c, v in goal.row().items() if old[c] != v}
+        changes.append(GoalChange(goal, "change" if diff else "same", diff))
+    return changes
+
+
+def write_goals(conn: Connection, goals: Iterable[Goal]) -> tuple[int, int]:
+    """Insert new goals and update changed ones in place; returns (inserted, updated)."""
+    inserted = updated = 0
+    table = schema.goals
+    for change in plan_goals(conn, goals):
+        if change.action == "add":
+            conn.execute(insert(table).values(**change.goal.row()))
+            inserted += 1
+        elif change.action == "change":
+            conn.execute(update(table).where(table.c.goal_id == change.goal.goal_id).values(**change.goal.row()))
+            updated += 1
+    return inserted, updated
+
+
+def committed_goals(conn: Connection, path: Path = GOALS_FILE) -> list[Goal]:
+    """The committed goals file, checked against the store's partnerships; GoalsRejected if bad."""
+    report = read_goals(path.read_bytes(), path.name, partnership_ids(conn))
+    if not report.ok:
+        raise GoalsRejected(report)
+    return report.goals
+
+
+def sync_goals(conn: Connection, path: Path = GOALS_FILE) -> tuple[int, int]:
+    """init_store's step: write the committed goals into the store (inserted, updated)."""
+    return write_goals(conn, committed_goals(conn, path))

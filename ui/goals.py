@@ -1,0 +1,308 @@
+"""Goals on the pages: progress toward each goal, the projection sentence and its chart.
+
+`overview(filters)` and `partnership(profile_id, filters)` are what the pages call;
+`projection_sentence` is the one wording of the projection (Overview, profile and presenter).
+The method is `queries.goals.METHOD`, shown under every projection.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from queries.filters import Filters
+from queries.goals import (
+    METHOD,
+    NO_PROGRESS,
+    NOT_ENOUGH_DATA,
+    PROJECTED,
+    REACHED,
+    GoalStatus,
+    goal_list,
+    goal_status,
+    months_between,
+    projection_path,
+)
+from rsp_data.goals import Goal
+from rsp_data.metrics import METRICS
+from ui import charts, state
+from ui.theme import GOAL, NEUTRAL
+
+ACTUAL = "#0072B2"
+BAND = "rgba(0, 114, 178, 0.15)"
+
+
+# ---------------------------------------------------------------- words
+
+
+def _month(value: date | None) -> str:
+    return value.strftime("%b %Y") if value else "—"
+
+
+def _noun(goal: Goal) -> str:
+    return METRICS[goal.metric].label.lower()
+
+
+def _pace(value: float, like: float | None = None) -> str:
+    """A monthly pace: one decimal under 10 a month (judged on `like` when given, so a rate and its
+    margin read alike), whole numbers above."""
+    return f"{value:,.1f}" if (value if like is None else like) < 10 else f"{value:,.0f}"
+
+
+def due_text(goal: Goal) -> str:
+    return f"{_month(goal.due_month)}{' (assumed)' if goal.due_assumed else ''}"
+
+
+def scope_text(status: GoalStatus) -> str:
+    """'by 10 grant-supported partnerships, Aug 2022 – Oct 2026' (who and when)."""
+    goal, n = status.goal, status.partnerships
+    who = ""
+    if goal.scope == "grant":
+        who = f" by {n} grant-supported partnership{'s' if n != 1 else ''}"
+    elif goal.scope == "statewide":
+        who = f" by {n} partnership{'s' if n != 1 else ''}"
+    return f"{who.strip()}, {_month(goal.start_month)} – {_month(status.through)}".lstrip(", ")
+
+
+def progress_text(status: GoalStatus) -> str:
+    """'1,867 of 2,000 placements (93%) by 10 grant-supported partnerships, Aug 2022 – Oct 2026'."""
+    goal = status.goal
+    head = f"{status.progress:,} of {goal.target:,} {_noun(goal)} ({status.share:.0%})"
+    scope = scope_text(status)
+    return f"{head} {scope}" if scope.startswith("by ") else f"{head}, {scope}"
+
+
+def projection_sentence(status: GoalStatus) -> str:
+    """The projection in one or two sentences: when, the range, and against the due date."""
+    goal, p = status.goal, status.projection
+    due = due_text(goal)
+    if status.monthly.empty:
+        return f"No {_noun(goal)} figures since {_month(goal.start_month)} within these filters."
+    if p.status == REACHED:
+        timing = "before" if p.reached_in < goal.due_month else "in the month of" if p.on_time else "after"
+        return f"Goal reached in {_month(p.reached_in)}, {timing} the due date, {due}."
+    if p.status == NOT_ENOUGH_DATA:
+        return (
+            f"No projection yet: it takes {p.window} complete months since {_month(goal.start_month)}, "
+            f"and there {'is' if p.months_available == 1 else 'are'} {p.months_available}."
+        )
+    if p.status == NO_PROGRESS:
+        return f"No projection: no {_noun(goal)} in the last {p.window} months."
+    assert p.status == PROJECTED
+    pace = f"{_pace(p.rate)} ± {_pace(p.margin, like=p.rate)} a month"
+    if p.reach is None:
+        return (
+            f"At the pace of the last {p.window} months ({pace}), the {goal.target:,} goal is not reached "
+            "within 100 years."
+        )
+    if p.late_never:
+        low = "could be no progress at all" if p.low_rate <= 0 else "does not reach it within 100 years"
+        span = f"earliest {_month(p.reach_early)}; the slow end of the range {low}"
+    elif p.reach_early == p.reach_late:
+        span = "the monthly counts did not vary, so no range"
+    else:
+        span = f"range {_month(p.reach_early)} – {_month(p.reach_late)}"
+    late = months_between(goal.due_month, p.reach)
+    timing = "by the due date" if p.on_time else f"{late} month{'s' if late != 1 else ''} after the due date"
+    text = (
+        f"At the pace of the last {p.window} months ({pace}), the {goal.target:,} goal is reached in "
+        f"{_month(p.reach)} ({span}), {timing}, {due}."
+    )
+    if p.on_time and (p.reach_late is None or p.reach_late > goal.due_month):
+        text += " At the slow end of the range it would be late."
+    elif not p.on_time and p.reach_early is not None and p.reach_early <= goal.due_month:
+        text += " At the fast end of the range it would be in time."
+    return text
+
+
+def chart_title(status: GoalStatus) -> str:
+    """The finding, as the chart's title."""
+    goal, p = status.goal, status.projection
+    head = f"{status.progress:,} of {goal.target:,} {_noun(goal)}"
+    if p.status == REACHED:
+        return f"{goal.target:,} {_noun(goal)} reached in {_month(p.reached_in)}"
+    if p.status == PROJECTED and p.reach is not None:
+        when = "by the due date" if p.on_time else "after the due date"
+        return f"{head}: at the recent pace, {goal.target:,} in {_month(p.reach)}, {when}"
+    return head
+
+
+def contribution_text(name: str, part: GoalStatus, whole: GoalStatus) -> str:
+    """A grant-supported partnership's part in a grant goal."""
+    goal = part.goal
+    share_of_all = part.progress / whole.progress if whole.progress else 0.0
+    return (
+        f"**{goal.name}:** {name} contributed **{part.progress:,}** {_noun(goal)} since "
+        f"{_month(goal.start_month)}, {part.share:.0%} of the {goal.target:,} goal and {share_of_all:.0%} of "
+        f"the {whole.progress:,} by all grant-supported partnerships (through {_month(whole.through)})."
+    )
+
+
+# ---------------------------------------------------------------- the chart
+
+
+def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.DataFrame]:
+    """(figure, numbers): the cumulative total since the start month, the projection's fan (central
+    line, band from the slow to the fast pace), the target line and the due-date marker."""
+    goal, p = status.goal, status.projection
+    monthly = status.monthly
+    path = projection_path(p)
+    label = METRICS[goal.metric].label
+    fig = go.Figure()
+    if not path.empty:
+        fig.add_trace(
+            go.Scatter(
+                x=path["month"], y=path["high"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=path["month"],
+                y=path["low"],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=BAND,
+                name="Range of the projection (95%)",
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=path["month"],
+                y=path["central"],
+                mode="lines",
+                name=f"Projected at {_pace(p.rate)} a month",
+                line={"color": ACTUAL, "width": 2, "dash": "dash"},
+                hovertemplate="Projected: %{y:,.0f}<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=monthly["month"],
+            y=monthly["cumulative"],
+            mode="lines",
+            name=f"{label} since {_month(goal.start_month)}",
+            line={"color": ACTUAL, "width": 3},
+            hovertemplate=f"{html.escape(label)} to date: %{{y:,}}<extra></extra>",
+        )
+    )
+    if p.status == REACHED:
+        fig.add_trace(
+            go.Scatter(
+                x=[pd.Timestamp(p.reached_in)],
+                y=[int(monthly.loc[monthly["month"] == pd.Timestamp(p.reached_in), "cumulative"].iloc[0])],
+                mode="markers",
+                name=f"Reached in {_month(p.reached_in)}",
+                marker={"color": GOAL, "size": 11},
+            )
+        )
+    fig.add_hline(
+        y=goal.target,
+        line={"color": GOAL, "width": 2, "dash": "dot"},
+        annotation_text=f"Target: {goal.target:,}",
+        annotation_position="top left",
+    )
+    # A shape and an annotation, not add_vline: a date axis takes the month as a string here.
+    due = goal.due_month.isoformat()
+    fig.add_shape(type="line", x0=due, x1=due, yref="paper", y0=0, y1=1, line={"color": NEUTRAL, "dash": "dash"})
+    fig.add_annotation(
+        x=due, y=1, yref="paper", text=f"Due {due_text(goal)}", showarrow=False, xanchor="left", yanchor="bottom"
+    )
+    fig.update_xaxes(title_text="Month")
+    fig.update_yaxes(title_text=f"{label}, cumulative", tickformat=",", rangemode="tozero")
+    charts._layout(fig, chart_title(status), height=440, subtitle=subtitle)
+
+    numbers = monthly.assign(Month=monthly["month"].dt.strftime("%Y-%m")).rename(
+        columns={"value": label, "cumulative": f"{label}, cumulative"}
+    )[["Month", label, f"{label}, cumulative"]]
+    if not path.empty:
+        ahead = path.iloc[1:].assign(Month=path["month"].iloc[1:].dt.strftime("%Y-%m"))
+        ahead = ahead.rename(columns={"central": "Projected", "low": "Projected, slow", "high": "Projected, fast"})
+        numbers = pd.concat([numbers, ahead[["Month", "Projected", "Projected, slow", "Projected, fast"]].round(1)])
+    return fig, numbers.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def _note(status: GoalStatus, filters: Filters) -> str:
+    """The chart's subtitle: what it covers, from the goal's start month, and the data's kind."""
+    from queries.data import illustrative_share
+
+    covered = filters.with_(
+        month_from=f"{status.goal.start_month:%Y-%m}",
+        month_to=f"{status.through:%Y-%m}" if status.through else filters.month_to,
+    )
+    note = state.describe(covered)
+    if state.query(illustrative_share, filters) > 0:
+        note += " · illustrative data"
+    return note
+
+
+def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = False) -> None:
+    """One goal: heading, progress bar, projection sentence, chart with its numbers, source, method.
+    `minor`: a smaller heading, under a section heading of its own."""
+    goal = status.goal
+    badge = " :orange-badge[Illustrative goal]" if goal.illustrative else ""
+    if minor:
+        st.markdown(f"#### {goal.name}{badge}")
+    else:
+        st.subheader(goal.name + badge, anchor=False)
+    if status.monthly.empty:
+        st.caption(projection_sentence(status))
+        return
+    st.progress(min(status.share, 1.0), text=f"**{progress_text(status)}**")
+    sentence = projection_sentence(status)
+    if status.projection.status == REACHED:
+        st.success(sentence)
+    else:
+        st.markdown(sentence)
+    if status.narrowed:
+        scope = {"grant": "all grant-supported partnerships", "statewide": "every partnership"}.get(
+            goal.scope, "the partnership"
+        )
+        st.caption(
+            "Within the sidebar's region, sector and partnership filters; the goal itself covers "
+            f"{scope}. Counted from {_month(goal.start_month)} whatever the range's start."
+        )
+    figure, numbers = goal_chart(status, _note(status, filters))
+    state.chart(figure, numbers, f"goal_{key}")
+    st.caption(f"Source: {goal.source}" if goal.source else "Source: not given.")
+    with st.expander("How the projection is made"):
+        st.markdown(METHOD)
+
+
+def overview_goals(goals: tuple[Goal, ...], filters: Filters) -> list[Goal]:
+    """Statewide and grant goals, and the goals of partnerships the sidebar names."""
+    return [g for g in goals if g.scope != "partnership" or g.rsp_id in filters.partnerships]
+
+
+def overview(filters: Filters) -> None:
+    """Every statewide and grant goal (and those of the partnerships in the filter), in order."""
+    shown = overview_goals(state.query(goal_list), filters)
+    if not shown:
+        st.caption("No goals are set. Add them to rsp_data/data/goals.csv or import a goals file.")
+    for goal in shown:
+        show_goal(state.query(goal_status, goal.goal_id, filters), filters, goal.goal_id)
+
+
+def partnership(profile_id: str, name: str, gjc_supported: bool, filters: Filters) -> None:
+    """A profile's goals: its own, and its part in each grant goal when it is grant-supported."""
+    goals = state.query(goal_list)
+    own = [g for g in goals if g.scope == "partnership" and g.rsp_id == profile_id]
+    grant = [g for g in goals if g.scope == "grant"] if gjc_supported else []
+    if not own and not grant:
+        return
+    st.subheader("Goals", anchor=False)
+    mine = Filters(partnerships=(profile_id,), month_to=filters.month_to)
+    for goal in own:
+        show_goal(state.query(goal_status, goal.goal_id, mine), mine, f"{profile_id}_{goal.goal_id}", minor=True)
+    for goal in grant:
+        part = state.query(goal_status, goal.goal_id, mine)
+        whole = state.query(goal_status, goal.goal_id, Filters(month_to=filters.month_to))
+        st.markdown(contribution_text(name, part, whole))

@@ -8,7 +8,9 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
@@ -168,6 +170,44 @@ def memo(fn: Callable[..., T], *args: Any) -> T:
         unavailable(exc)
 
 
+class _Recent:
+    """Small values derived from cached queries, shared by every session of this process.
+
+    A hit is one dict lookup under a lock: Streamlit's own caches hash their arguments and copy
+    their results on every call, which a page run pays several times over (docs/benchmarks.md).
+    Keys carry the store's URL and data version; entries also expire like the query cache (TTL)
+    and the oldest go first beyond `size`. Values are shared: callers only read them."""
+
+    def __init__(self, size: int = 1024, ttl: float = 300.0) -> None:
+        self.size, self.ttl = size, ttl
+        self.items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                self.items.move_to_end(key)
+                return hit[1]
+        value = make()  # outside the lock: a miss may run queries
+        with self.lock:
+            self.items[key] = (now, value)
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+_RECENT = _Recent()
+
+
+def shared(name: str, make: Callable[[], T], *args: Hashable) -> T:
+    """`make()` once per (name, args, store, data version) in this process; see _Recent."""
+    version = st.session_state.get("_data_version") or _data_version(engine())
+    return _RECENT.get((name, configured_url(), version, *args), make)
+
+
 def _data_version(eng: Engine) -> str:
     from queries.data import data_version
 
@@ -191,7 +231,7 @@ def _options() -> dict[str, Any]:
     """Filter choices; read once per script run (the sidebar and every menu link need them)."""
     options = st.session_state.get("_options_this_run")
     if options is None:
-        options = st.session_state["_options_this_run"] = _read_options()
+        options = st.session_state["_options_this_run"] = shared("options", _read_options)
     return options
 
 
@@ -393,14 +433,12 @@ def ensure_routed() -> None:
 
 def page_header(title: str, filters: Filters, as_of_label: str | None = None) -> None:
     """Title, the 'as of' month, what the filters cover, and the illustrative-data label."""
-    from queries.data import illustrative_share
-
     st.title(title)
     bits = []
     if as_of_label:
         bits.append(f"**As of {month_name(as_of_label)}**")
     bits.append(describe(filters))
-    share = query(illustrative_share, filters)
+    share = illustrative(filters)
     badge = ""
     if share > 0:
         badge = ":orange-badge[Illustrative data] " if share >= 1 else f":orange-badge[{share:.0%} illustrative data] "
@@ -449,14 +487,19 @@ def hide_unescaped_downloads() -> None:
     st.html(_HIDE_UNSAFE_DOWNLOAD)
 
 
-def chart_note(kpis: dict, filters: Filters) -> str:
-    """The line under every chart title: what it covers, the 'as of' month, and the data's kind."""
+def illustrative(filters: Filters) -> float:
+    """Share of the filtered figures that are illustrative (the page header and every chart note say so)."""
     from queries.data import illustrative_share
 
+    return shared("illustrative", lambda: query(illustrative_share, filters), filters)
+
+
+def chart_note(kpis: dict, filters: Filters) -> str:
+    """The line under every chart title: what it covers, the 'as of' month, and the data's kind."""
     note = describe(filters)
     if kpis.get("as_of_label"):
         note = f"As of {month_name(kpis['as_of_label'])} · {note}"
-    if query(illustrative_share, filters) > 0:
+    if illustrative(filters) > 0:
         note += " · illustrative data"
     return note
 

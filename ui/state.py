@@ -145,27 +145,34 @@ def query(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     version = st.session_state.get("_data_version")
     if version is None:
         version = _data_version(eng)
-    key = f"{fn.__module__}.{fn.__qualname__}@{version}"
     try:
-        return _cached(key, configured_url(), fn, eng, *args, **kwargs)
+        return _cached(f"{fn.__module__}.{fn.__qualname__}@{version}", configured_url(), fn, eng, *args, **kwargs)
     except SQLAlchemyError as exc:
         unavailable(exc)
 
 
+def _query_raising(fn: Callable[..., T], *args: Any) -> T:
+    """`query` for ui/views.py inside `_memo`: a database error propagates to `memo`, which says
+    the data is unavailable outside the cached function."""
+    version = st.session_state.get("_data_version") or _data_version(engine())
+    return _cached(f"{fn.__module__}.{fn.__qualname__}@{version}", configured_url(), fn, engine(), *args)
+
+
 @st.cache_resource(ttl=300, max_entries=256, show_spinner=False)
-def _memo(name: str, url: str, _fn: Callable[..., Any], _engine: Engine, *args: Any) -> Any:
+def _memo(name: str, url: str, _fn: Callable[..., Any], *args: Any) -> Any:
     del name, url  # part of the cache key only
-    return _fn(_engine, *args)
+    return _fn(_query_raising, *args)
 
 
 def memo(fn: Callable[..., T], *args: Any) -> T:
     """Run a function of ui/views.py once per arguments and data version, shared by all sessions.
 
-    Results are shared objects, not copies: callers only read them."""
+    It runs its queries through the query cache, so it shares their results with the pages (and with
+    other views). Results are shared objects, not copies: callers only read them."""
     eng = engine()
     version = st.session_state.get("_data_version") or _data_version(eng)
     try:
-        return _memo(f"{fn.__module__}.{fn.__qualname__}@{version}", configured_url(), fn, eng, *args)
+        return _memo(f"{fn.__module__}.{fn.__qualname__}@{version}", configured_url(), fn, *args)
     except SQLAlchemyError as exc:
         unavailable(exc)
 
@@ -249,6 +256,14 @@ def _read_options() -> dict[str, Any]:
         "regions": dict(zip(regions["region_id"], regions["name"], strict=True)),
         "sectors": dict(zip(sectors["sector_id"], sectors["name"], strict=True)),
         "partnerships": partnerships,
+        # The sidebar narrows the partnership choices on every run: plain tuples, no pandas there.
+        "partnership_places": [
+            (str(rsp), str(region), str(sector))
+            for rsp, region, sector in zip(
+                partnerships["rsp_id"], partnerships["region_id"], partnerships["sector_id"], strict=True
+            )
+        ],
+        "partnership_names": dict(zip(partnerships["rsp_id"], partnerships["name"], strict=True)),
         "first": first,
         "last": last,
     }
@@ -316,7 +331,7 @@ def sidebar_filters() -> Filters:
     """Draw the shared filters in the sidebar, keep them in the URL, and return them."""
     opts = _options()
     _apply_url_once(opts)
-    regions, sectors, plist = opts["regions"], opts["sectors"], opts["partnerships"]
+    regions, sectors = opts["regions"], opts["sectors"]
     with st.sidebar:
         st.header("Filters")
         chosen_regions = st.multiselect(
@@ -326,13 +341,13 @@ def sidebar_filters() -> Filters:
             "Sectors", list(sectors), format_func=sectors.get, key=KEY_SECTOR, placeholder="All sectors"
         )
         # Offer the partnerships inside the chosen regions and sectors, and keep any already chosen.
-        visible = plist
-        if chosen_regions:
-            visible = visible[visible["region_id"].isin(chosen_regions)]
-        if chosen_sectors:
-            visible = visible[visible["sector_id"].isin(chosen_sectors)]
-        names = dict(zip(plist["rsp_id"], plist["name"], strict=True))
-        rsp_options = list(dict.fromkeys([*visible["rsp_id"], *st.session_state.get(KEY_RSP, [])]))
+        visible = [
+            rsp
+            for rsp, region, sector in opts["partnership_places"]
+            if (not chosen_regions or region in chosen_regions) and (not chosen_sectors or sector in chosen_sectors)
+        ]
+        names = opts["partnership_names"]
+        rsp_options = list(dict.fromkeys([*visible, *st.session_state.get(KEY_RSP, [])]))
         chosen_rsps = st.multiselect(
             "Partnerships", rsp_options, format_func=names.get, key=KEY_RSP, placeholder="All partnerships"
         )

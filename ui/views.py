@@ -1,14 +1,17 @@
 """What a page draws, computed once per filter combination and shared by every session.
 
-Each function takes the engine first and only hashable arguments, calls the queries and the
-chart builders, and returns figures or small values that callers only read. `ui.state.memo`
-caches them as shared resources (no copy, no re-validation of plotly figures), which keeps a
-page run cheap under many sessions (docs/benchmarks.md). No Streamlit here.
+Each function takes a query runner first and only hashable arguments, calls the queries through
+it and the chart builders, and returns figures or small values that callers only read.
+`ui.state.memo` caches them as shared resources (no copy, no re-validation of plotly figures),
+and its runner is the app's query cache (`ui.state.query`), so a page and a view that need the
+same query result share it instead of running it twice. Both keep a page run cheap under many
+sessions (docs/benchmarks.md). No Streamlit here: `q(fn, *args)` is `fn(engine, *args)`, cached.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from collections.abc import Callable
+from typing import Any
 
 from queries.filters import Filters
 from queries.metrics import metrics_by, monthly_totals
@@ -16,10 +19,12 @@ from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from ui import charts
 
+Query = Callable[..., Any]  # q(query_function, *args) -> query_function(engine, *args)
 
-def kpi_sparklines(engine: Engine, filters: Filters, metrics: tuple[str, ...]) -> dict[str, list[float]]:
+
+def kpi_sparklines(q: Query, filters: Filters, metrics: tuple[str, ...]) -> dict[str, list[float]]:
     """The last two years of each KPI: monthly, or by quarter for the noisy rates."""
-    monthly = monthly_totals(engine, filters, None)
+    monthly = q(monthly_totals, filters, None)
     out = {}
     for metric in metrics:
         is_rate = metric.endswith("_rate")
@@ -28,9 +33,9 @@ def kpi_sparklines(engine: Engine, filters: Filters, metrics: tuple[str, ...]) -
     return out
 
 
-def breakdown(engine: Engine, filters: Filters, metric: str, kind: str, note: str):
+def breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):
     """(figure, numbers table) of `metric` by sector or region, the leader named in the title."""
-    rows = metrics_by(engine, filters, kind)
+    rows = q(metrics_by, filters, kind)
     label = METRICS[metric].label
     top = rows.sort_values(metric, ascending=False).iloc[0] if len(rows) else None
     title = f"{label} by {kind}" + (f": {top['group_name']} leads" if top is not None and len(rows) > 1 else "")
@@ -38,13 +43,13 @@ def breakdown(engine: Engine, filters: Filters, metric: str, kind: str, note: st
     return charts.breakdown_bar(rows, metric, kind, title, note), numbers
 
 
-def partnership_map(engine: Engine, filters: Filters, metric: str):
+def partnership_map(q: Query, filters: Filters, metric: str):
     """(deck, region rows, partnership rows with registry columns) for the Map page."""
     from queries.registry import partnership_list
 
-    by_region = metrics_by(engine, filters, "region")
-    registry = partnership_list(engine)
-    markers = metrics_by(engine, filters, "partnership").merge(
+    by_region = q(metrics_by, filters, "region")
+    registry = q(partnership_list)
+    markers = q(metrics_by, filters, "partnership").merge(
         registry[["rsp_id", "sector_id", "region_id", "sector_name", "region_name", "convener"]],
         left_on="group_id",
         right_on="rsp_id",
@@ -52,12 +57,12 @@ def partnership_map(engine: Engine, filters: Filters, metric: str):
     return charts.region_map(by_region, markers, metric), by_region, markers
 
 
-def trend(engine: Engine, filters: Filters, metric: str, view: str, split: str | None, note: str):
+def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None, note: str):
     """(figure, numbers table, series) of one measure over time, with the goal line where it applies."""
     from queries.goals import grant_placements_by_month
     from rsp_data.registry import registry
 
-    series = metric_series(monthly_totals(engine, filters, split), metric, view)
+    series = metric_series(q(monthly_totals, filters, split), metric, view)
     if series.empty:
         return None, None, series
     info = METRICS[metric]
@@ -66,7 +71,7 @@ def trend(engine: Engine, filters: Filters, metric: str, view: str, split: str |
     goal_series = goal = None
     if metric == "placements" and view == "cumulative":
         goal = registry().grant.goal_placements
-        goal_series = grant_placements_by_month(engine, filters)
+        goal_series = q(grant_placements_by_month, filters)
         title = "Cumulative placements against the Good Jobs Challenge goal"
     table = series.pivot_table(index="period_label", columns="group_name", values="value", sort=False).reset_index()
     table = table.rename(columns={"period_label": "Quarter" if view == "quarterly" else "Month"})
@@ -74,13 +79,13 @@ def trend(engine: Engine, filters: Filters, metric: str, view: str, split: str |
     return figure, table, series
 
 
-def compare(engine: Engine, filters: Filters, metric: str, note: str):
+def compare(q: Query, filters: Filters, metric: str, note: str):
     """(heatmap, matrix table, placement-rate ranking, per-employer ranking, ranking table) for peers."""
     from queries.compare import rankings, sector_region_matrix
     from queries.registry import partnership_list
 
-    rows = metrics_by(engine, filters, "partnership").merge(
-        partnership_list(engine)[["rsp_id", "sector_id", "sector_name", "region_name"]],
+    rows = q(metrics_by, filters, "partnership").merge(
+        q(partnership_list)[["rsp_id", "sector_id", "sector_name", "region_name"]],
         left_on="group_id",
         right_on="rsp_id",
     )

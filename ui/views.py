@@ -54,7 +54,12 @@ def partnership_map(q: Query, filters: Filters, metric: str):
         left_on="group_id",
         right_on="rsp_id",
     )
-    return charts.region_map(by_region, markers, metric), by_region, markers
+    deck = charts.region_map(by_region, markers, metric)
+    # The deck is shared and only read: serialise it once here, not on every run of the Map page
+    # (st.pydeck_chart calls to_json each time; 130 KB of JSON, the Map run's largest cost).
+    spec = deck.to_json()
+    deck.to_json = lambda: spec  # type: ignore[method-assign]
+    return deck, by_region, markers
 
 
 def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None, note: str):

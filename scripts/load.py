@@ -14,9 +14,12 @@ A headless browser per session would cost more CPU and memory than the app itsel
 machine, so the load generator would measure mostly itself. Each simulated session is instead a
 real Streamlit client that speaks the app's own wire protocol, the way the 1.67 frontend does:
 
-* it opens the websocket ``ws://HOST/_stcore/stream`` with the subprotocols the frontend sends
-  (``streamlit``, then the XSRF token slot, which holds ``PLACEHOLDER_AUTH_TOKEN`` when there is no
-  cookie), and exchanges the protobuf messages that ship with the package (``streamlit.proto``);
+* like a browser tab it first loads the page (``GET /``, the HTML only) into its own cookie jar,
+  then opens the websocket ``ws://HOST/_stcore/stream`` with those cookies and the subprotocols the
+  frontend sends (``streamlit``, then the XSRF token slot: the ``_streamlit_xsrf`` cookie's value, or
+  ``PLACEHOLDER_AUTH_TOKEN`` when there is no such cookie), and exchanges the protobuf messages that
+  ship with the package (``streamlit.proto``); behind the sticky proxy the jar holds the proxy's
+  replica cookie, so sessions spread over the replicas as browsers would;
 * it asks for the first run with a ``BackMsg.rerun_script`` (``ClientState`` with the URL's query
   string and page name, no widget states) and reads every ``ForwardMsg`` the server sends back:
   ``new_session``, ``navigation`` (the pages), ``page_info_changed`` (the URL's query string, which
@@ -61,10 +64,14 @@ saturated throughput of the server rather than the experience of N people. Sessi
 staggered over ``--ramp`` seconds, each runs ``--duration`` seconds and at most
 ``--max-interactions`` interactions, then closes. Session *i* uses the random seed ``seed + i``.
 
+**Replicas**: ``--replicas 1 2`` runs every N once against one ``streamlit run`` process, then
+against 2 replicas behind nginx with sticky sessions, started by ``scripts/serve_replicas.py``
+(``make serve``): the same setup as in production, on loopback. Each replica is warmed up directly.
+
 **Server memory**: the resident set size (``VmRSS`` from ``/proc/PID/status``) of the server
-process and its children, sampled every second; peak and end (after the sessions closed) are
+process and its children (with replicas: every replica and nginx, summed), sampled every second; peak and end (after the sessions closed) are
 reported, with the RSS just before the sessions start. The server's CPU time over the run comes
-from ``/proc/PID/stat``. Without ``--base-url`` each N gets a fresh server (fresh caches, after a
+from ``/proc/PID/stat`` (summed the same way). Without ``--base-url`` each N gets a fresh server (fresh caches, after a
 warm-up that visits every page once); with ``--base-url`` all N run against the same server, found
 by the port it listens on (or ``--server-pid``). ``--server-option runner.postScriptGC=false`` (any
 Streamlit config option, repeatable) starts the server with other settings, to try a fix.

@@ -71,9 +71,9 @@ against 2 replicas behind nginx with sticky sessions, started by ``scripts/serve
 **Server memory**: the resident set size (``VmRSS`` from ``/proc/PID/status``) of the server
 process and its children (with replicas: every replica and nginx, summed), sampled every
 second; peak and end (after the sessions closed) are reported, with the RSS just before the
-sessions start. The server's CPU time over the run comes
-from ``/proc/PID/stat`` (summed the same way). Without ``--base-url`` each N gets a fresh server (fresh caches, after a
-warm-up that visits every page once); with ``--base-url`` all N run against the same server, found
+sessions start. The server's CPU time over the run comes from ``/proc/PID/stat`` (summed the
+same way). Without ``--base-url`` each N gets a fresh server (fresh caches, after a warm-up that
+visits every page once); with ``--base-url`` all N run against the same server, found
 by the port it listens on (or ``--server-pid``). ``--server-option runner.postScriptGC=false`` (any
 Streamlit config option, repeatable) starts the server with other settings, to try a fix.
 

@@ -64,8 +64,8 @@ saturated throughput of the server rather than the experience of N people. Sessi
 staggered over ``--ramp`` seconds, each runs ``--duration`` seconds and at most
 ``--max-interactions`` interactions, then closes. Session *i* uses the random seed ``seed + i``.
 
-**Replicas**: ``--replicas 1 2`` runs every N once against one ``streamlit run`` process, then
-against 2 replicas behind nginx with sticky sessions, started by ``scripts/serve_replicas.py``
+**Replicas**: ``--replicas 1 2`` runs every N against one ``streamlit run`` process, then
+against 2 replicas behind nginx with sticky sessions (then the next N), started by ``scripts/serve_replicas.py``
 (``make serve``): the same setup as in production, on loopback. Each replica is warmed up directly.
 
 **Server memory**: the resident set size (``VmRSS`` from ``/proc/PID/status``) of the server
@@ -1106,7 +1106,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[LevelResult] = []
     print(TABLE_HEAD)
     print(TABLE_RULE, flush=True)
-    for replicas, n in [(k, n) for k in args.replicas for n in args.sessions]:
+    # Each N against every setup in turn: the setups of one N run minutes apart, under the same other load.
+    for n, replicas in [(n, k) for n in args.sessions for k in args.replicas]:
         if args.base_url:
             pid = args.server_pid or find_listening_pid(urlparse(args.base_url).port or 80)
             warm = [args.base_url] if n == args.sessions[0] else []

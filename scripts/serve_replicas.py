@@ -239,7 +239,8 @@ def running(
             nginx_out = run_dir / "nginx.out"
             with open(nginx_out, "wb") as out:
                 proxy = subprocess.Popen(
-                    [nginx, "-c", str(conf), "-p", str(run_dir), "-g", "daemon off;"],
+                    # -e: the startup error log too, not the packaged path (unwritable when not root)
+                    [nginx, "-c", str(conf), "-p", str(run_dir), "-e", str(nginx_log), "-g", "daemon off;"],
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )

@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+REPLICAS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run test e2e lint format init migrate load bench demo-data regions clean system-packages
+.PHONY: help run serve test e2e lint format init migrate load bench demo-data regions clean system-packages
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +23,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-# Debian's Chromium for the browser tests (Playwright's own browser download does not work here)
-# and Debian's PostgreSQL server, which the tests start themselves on a loopback port.
+# Debian's Chromium for the browser tests (Playwright's own browser download does not work here),
+# Debian's PostgreSQL server, which the tests start themselves on a loopback port, and nginx, the
+# sticky proxy in front of several app processes (`make serve`, `make load`, the load-script tests).
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	PATH="$$PATH:/usr/sbin:/usr/local/sbin" command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing with apt-get:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -36,6 +39,9 @@ system-packages:
 
 run: $(VENV)/.runtime ## set up and start the app on the embedded store (http://localhost:8501)
 	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+
+serve: $(VENV)/.runtime system-packages ## REPLICAS app processes (default 2) behind nginx with sticky sessions, on PORT
+	$(BIN)/python scripts/serve_replicas.py --replicas $(REPLICAS) --port $(PORT)
 
 test: $(VENV)/.dev system-packages ## set up and run every test (queries, pages, browser)
 	$(BIN)/python -m pytest
@@ -61,8 +67,8 @@ demo-data: $(VENV)/.dev ## regenerate rsp_data/data/demo_metrics.csv (seeded: sa
 regions: $(VENV)/.dev ## regenerate rsp_data/data/ct_regions.geojson from the Census county shapes
 	$(BIN)/python scripts/build_regions_geojson.py
 
-load: $(VENV)/.dev ## load test: 10, 25 and 50 concurrent sessions, 60 s each, figures into docs/benchmarks.md
-	$(BIN)/python scripts/load.py --sessions 10 25 50 --duration 60
+load: $(VENV)/.dev system-packages ## load test: 10, 25, 50 sessions, 60 s each, 1 process and 2 replicas; into docs/benchmarks.md
+	$(BIN)/python scripts/load.py --sessions 10 25 50 --duration 60 --replicas 1 2
 
 # SIZES: monthly rows per size (default 1 and 10 million); BENCH_ARGS: more options of scripts/bench.py.
 SIZES ?= 1000000 10000000

@@ -223,7 +223,9 @@ def running_rows(
     return out.astype({"employers_engaged": "Int64"})
 
 
-def _refresh_running(conn: Connection, starts: dict[str, date], last: date | None, log=None) -> None:
+def _refresh_running(
+    conn: Connection, starts: dict[str, date], last: date | None, log=None, emptied: bool = False
+) -> None:
     """Recompute the running rows of each partnership from its start month on."""
     if last is None:
         return
@@ -246,7 +248,8 @@ def _refresh_running(conn: Connection, starts: dict[str, date], last: date | Non
                 )
             )
             before = pd.DataFrame([tuple(r) for r in prior], columns=list(prior.keys()))
-            conn.execute(delete(running).where(running.c.rsp_id.in_(chunk), running.c.month >= start))
+            if not emptied:  # (rebuild_all emptied the table: nothing to delete, no scan per chunk)
+                conn.execute(delete(running).where(running.c.month >= start, running.c.rsp_id.in_(chunk)))
             new = running_rows(fact_rows, before, _partnership_keys(conn, chunk), start_index, month_index(last))
             if not new.empty:
                 bulk_insert(conn, running, new)
@@ -336,7 +339,7 @@ def rebuild_all(conn: Connection, log=None) -> None:
     first = as_date(conn.execute(select(func.min(facts.c.month))).scalar())
     ids = [row[0] for row in conn.execute(select(partnerships.c.rsp_id))]
     starts = {rsp_id: first for rsp_id in ids} if first is not None else {}
-    _refresh_running(conn, starts, _last_month(conn, facts), log)
+    _refresh_running(conn, starts, _last_month(conn, facts), log, emptied=True)
     conn.execute(delete(spans))
     _refresh_spans(conn, list(starts))
     recount_batches(conn, [row[0] for row in conn.execute(select(batches.c.batch_id))])

@@ -66,8 +66,7 @@ LABEL_TOLERANCE = 1e-4
 
 METADATA = {
     "source": (
-        "US Census Bureau cartographic boundary file cb_2016_us_county_500k "
-        "(public domain), via the plotly-geo package"
+        "US Census Bureau cartographic boundary file cb_2016_us_county_500k (public domain), via the plotly-geo package"
     ),
     "approximation": "regions approximated by county",
     "generated_by": "scripts/build_regions_geojson.py",
@@ -159,14 +158,9 @@ def build() -> tuple[dict, dict[str, int]]:
 
     assigned = [c for region in regions for c in region.counties]
     if sorted(assigned) != sorted(counties) or len(set(assigned)) != len(assigned):
-        raise SystemExit(
-            f"registry counties {sorted(assigned)} do not match the shapefile's {sorted(counties)}"
-        )
+        raise SystemExit(f"registry counties {sorted(assigned)} do not match the shapefile's {sorted(counties)}")
 
-    unions = [
-        drop_islands(shapely.union_all([counties[name] for name in region.counties]))
-        for region in regions
-    ]
+    unions = [drop_islands(shapely.union_all([counties[name] for name in region.counties])) for region in regions]
     if not shapely.coverage_is_valid(unions):
         raise SystemExit("region polygons do not form a valid coverage")
     simplified = shapely.coverage_simplify(unions, SIMPLIFY_TOLERANCE)
@@ -177,9 +171,7 @@ def build() -> tuple[dict, dict[str, int]]:
     vertices: dict[str, int] = {}
     for region, geom in zip(regions, shapes, strict=True):
         if not geom.is_valid:
-            raise SystemExit(
-                f"region {region.id}: invalid geometry after simplification"
-            )
+            raise SystemExit(f"region {region.id}: invalid geometry after simplification")
         lon, lat = label_point(geom)
         vertices[region.id] = vertex_count(geom)
         features.append(
@@ -220,9 +212,7 @@ def build() -> tuple[dict, dict[str, int]]:
 
 def main() -> None:
     collection, vertices = build()
-    text = json.dumps(
-        collection, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    text = json.dumps(collection, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     OUTPUT.write_text(text + "\n", encoding="utf-8")
     try:
         shown = OUTPUT.relative_to(Path.cwd())

@@ -1,6 +1,7 @@
 """Load test: N concurrent sessions change filters and switch pages against a running app.
 
     python scripts/load.py --sessions 10 25 50 --duration 60         # starts the app itself, once per N
+    python scripts/load.py --sessions 10 25 50 --replicas 1 2        # one process, then 2 replicas behind nginx
     python scripts/load.py --sessions 10 --base-url http://127.0.0.1:8501 [--server-pid PID]
 
 Writes the figures to the section "## Load: concurrent sessions" of docs/benchmarks.md (``--no-write``
@@ -13,9 +14,12 @@ A headless browser per session would cost more CPU and memory than the app itsel
 machine, so the load generator would measure mostly itself. Each simulated session is instead a
 real Streamlit client that speaks the app's own wire protocol, the way the 1.67 frontend does:
 
-* it opens the websocket ``ws://HOST/_stcore/stream`` with the subprotocols the frontend sends
-  (``streamlit``, then the XSRF token slot, which holds ``PLACEHOLDER_AUTH_TOKEN`` when there is no
-  cookie), and exchanges the protobuf messages that ship with the package (``streamlit.proto``);
+* like a browser tab it first loads the page (``GET /``, the HTML only) into its own cookie jar,
+  then opens the websocket ``ws://HOST/_stcore/stream`` with those cookies and the subprotocols the
+  frontend sends (``streamlit``, then the XSRF token slot: the ``_streamlit_xsrf`` cookie's value, or
+  ``PLACEHOLDER_AUTH_TOKEN`` when there is no such cookie), and exchanges the protobuf messages that
+  ship with the package (``streamlit.proto``); behind the sticky proxy the jar holds the proxy's
+  replica cookie, so sessions spread over the replicas as browsers would;
 * it asks for the first run with a ``BackMsg.rerun_script`` (``ClientState`` with the URL's query
   string and page name, no widget states) and reads every ``ForwardMsg`` the server sends back:
   ``new_session``, ``navigation`` (the pages), ``page_info_changed`` (the URL's query string, which
@@ -60,11 +64,16 @@ saturated throughput of the server rather than the experience of N people. Sessi
 staggered over ``--ramp`` seconds, each runs ``--duration`` seconds and at most
 ``--max-interactions`` interactions, then closes. Session *i* uses the random seed ``seed + i``.
 
+**Replicas**: ``--replicas 1 2`` runs every N against one ``streamlit run`` process, then
+against 2 replicas behind nginx with sticky sessions (then the next N), started by ``scripts/serve_replicas.py``
+(``make serve``): the same setup as in production, on loopback. Each replica is warmed up directly.
+
 **Server memory**: the resident set size (``VmRSS`` from ``/proc/PID/status``) of the server
-process and its children, sampled every second; peak and end (after the sessions closed) are
-reported, with the RSS just before the sessions start. The server's CPU time over the run comes
-from ``/proc/PID/stat``. Without ``--base-url`` each N gets a fresh server (fresh caches, after a
-warm-up that visits every page once); with ``--base-url`` all N run against the same server, found
+process and its children (with replicas: every replica and nginx, summed), sampled every
+second; peak and end (after the sessions closed) are reported, with the RSS just before the
+sessions start. The server's CPU time over the run comes from ``/proc/PID/stat`` (summed the
+same way). Without ``--base-url`` each N gets a fresh server (fresh caches, after a warm-up that
+visits every page once); with ``--base-url`` all N run against the same server, found
 by the port it listens on (or ``--server-pid``). ``--server-option runner.postScriptGC=false`` (any
 Streamlit config option, repeatable) starts the server with other settings, to try a fix.
 
@@ -95,14 +104,17 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+for _folder in (REPO_ROOT, REPO_ROOT / "scripts"):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
 
+import serve_replicas
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -129,6 +141,8 @@ FINISHED_OK = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
 FINISHED_COMPILE_ERROR = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_WITH_COMPILE_ERROR")
 ALERT_ERROR = Alert.Format.Value("ERROR")
 SUBPROTOCOLS = ["streamlit", "PLACEHOLDER_AUTH_TOKEN"]  # what the 1.67 frontend sends without an XSRF cookie
+XSRF_COOKIE = "_streamlit_xsrf"
+USER_AGENT = "rsp-dashboard-load-test"
 
 
 class LoadError(Exception):
@@ -175,7 +189,10 @@ class Session:
         self.ws_url = f"ws://{parsed.netloc}{parsed.path.rstrip('/')}/_stcore/stream"
         self.origin = f"http://{parsed.netloc}"  # same origin, as the page the browser loaded
         self.timeout = timeout
+        self.page_url = f"http://{parsed.netloc}{parsed.path.rstrip('/')}/"
         self.ws: ClientConnection | None = None
+        self.cookies: dict[str, str] = {}  # this tab's own cookie jar (the proxy's replica cookie, ...)
+        self.session_id = ""
         self.main_hash = ""
         self.page_hash = ""
         self.query_string = ""
@@ -184,21 +201,44 @@ class Session:
         self.widgets: dict[str, Widget] = {}  # widget key -> widget
 
     async def connect(self) -> None:
+        """Load the page (its HTML only: keeps the cookies it sets), then open the websocket with them."""
         try:
+            await asyncio.wait_for(asyncio.to_thread(self._get_page), self.timeout)
+            xsrf = self.cookies.get(XSRF_COOKIE)
             self.ws = await asyncio.wait_for(
                 connect(
                     self.ws_url,
-                    subprotocols=SUBPROTOCOLS,
+                    # The frontend sends the XSRF cookie's value in the token slot when it has one.
+                    subprotocols=[SUBPROTOCOLS[0], xsrf] if xsrf else SUBPROTOCOLS,  # type: ignore[list-item]
                     origin=self.origin,  # type: ignore[arg-type]
+                    additional_headers={"Cookie": self.cookie_header()} if self.cookies else None,
                     max_size=None,
                     open_timeout=self.timeout,
                     ping_interval=None,  # browsers send no websocket pings (they answer the server's)
-                    user_agent_header="rsp-dashboard-load-test",
+                    user_agent_header=USER_AGENT,
                 ),
                 self.timeout,
             )
         except (OSError, TimeoutError, WebSocketException) as exc:
             raise LoadError(f"connect: {exc.__class__.__name__}: {exc}") from exc
+
+    def _get_page(self) -> None:
+        request = urllib.request.Request(self.page_url, headers={"User-Agent": USER_AGENT})
+        if self.cookies:
+            request.add_header("Cookie", self.cookie_header())
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            response.read()
+            self.keep_cookies(response.headers.get_all("Set-Cookie") or [])
+
+    def keep_cookies(self, set_cookie_headers: Sequence[str]) -> None:
+        for header in set_cookie_headers:
+            jar = SimpleCookie()
+            jar.load(header)
+            for name, morsel in jar.items():
+                self.cookies[name] = morsel.value
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -281,6 +321,7 @@ class Session:
             if kind == "new_session":
                 # A rerun (st.rerun, or a new run after a script change) starts again: forget the partial run.
                 self.main_hash = fwd.new_session.main_script_hash
+                self.session_id = fwd.new_session.initialize.session_id or self.session_id
                 run.errors.clear()
                 run.warnings.clear()
                 run.metrics.clear()
@@ -478,8 +519,16 @@ def process_tree(pid: int, limit: int = 64) -> list[int]:
     return tree
 
 
-def tree_rss_mb(pid: int) -> float:
-    return sum(_read_rss_kb(p) for p in process_tree(pid)) / 1024
+def _pids(pids: int | Sequence[int]) -> list[int]:
+    """Every process of the app: the given ones (one server, or the replicas and nginx) and their children."""
+    out: list[int] = []
+    for pid in [pids] if isinstance(pids, int) else pids:
+        out += [p for p in process_tree(pid) if p not in out]
+    return out
+
+
+def tree_rss_mb(pids: int | Sequence[int]) -> float:
+    return sum(_read_rss_kb(p) for p in _pids(pids)) / 1024
 
 
 def system_busy_seconds() -> float:
@@ -496,9 +545,9 @@ def load_average() -> float:
     return 0.0
 
 
-def tree_cpu_seconds(pid: int) -> float:
+def tree_cpu_seconds(pids: int | Sequence[int]) -> float:
     total = 0
-    for p in process_tree(pid):
+    for p in _pids(pids):
         with contextlib.suppress(OSError, IndexError, ValueError):
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
@@ -529,9 +578,10 @@ def find_listening_pid(port: int) -> int | None:
 
 
 class MemorySampler:
-    """Samples the server's RSS every `interval` seconds while running (bounded by `max_samples`)."""
+    """Samples the server's RSS (summed over its processes) every `interval` seconds while running
+    (bounded by `max_samples`)."""
 
-    def __init__(self, pid: int | None, interval: float = 1.0, max_samples: int = 7200) -> None:
+    def __init__(self, pid: int | Sequence[int] | None, interval: float = 1.0, max_samples: int = 7200) -> None:
         self.pid = pid
         self.interval = interval
         self.max_samples = max_samples
@@ -572,6 +622,7 @@ class MemorySampler:
 @dataclass
 class LevelResult:
     sessions: int
+    replicas: int  # 1: one `streamlit run`; more: that many behind nginx (scripts/serve_replicas.py)
     duration: float
     wall: float
     latencies: list[float]
@@ -625,14 +676,18 @@ async def run_level(
     sessions: int,
     duration: float,
     *,
-    server_pid: int | None = None,
+    server_pid: int | Sequence[int] | None = None,
+    replicas: int = 1,
     ramp: float = 5.0,
     think: tuple[float, float] = (2.0, 8.0),
     seed: int = 1,
     timeout: float = DEFAULT_TIMEOUT,
     max_interactions: int = 500,
 ) -> LevelResult:
-    """N simulated users against `base_url` for `duration` seconds each, staggered over `ramp` seconds."""
+    """N simulated users against `base_url` for `duration` seconds each, staggered over `ramp` seconds.
+
+    `server_pid`: the server's process, or every process serving the app (replicas and proxy): memory
+    and CPU are summed over them and their children. `replicas` is only reported."""
     sampler = MemorySampler(server_pid)
     rss_before = sampler.sample()
     cpu_before = tree_cpu_seconds(server_pid) if server_pid else None
@@ -668,6 +723,7 @@ async def run_level(
     await sampler.stop()
     return LevelResult(
         sessions=sessions,
+        replicas=replicas,
         duration=duration,
         wall=wall,
         latencies=[x for r in results for x in r.latencies],
@@ -702,15 +758,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def started_app(options: Sequence[str] = (), startup_timeout: float = 90.0) -> Iterator[tuple[str, int]]:
-    """`streamlit run dashboard.py` on a free port of 127.0.0.1 against a fresh demo store in a temporary
-    folder; yields (base URL, pid) once /_stcore/health answers, and stops the server afterwards.
-
-    `options` are extra Streamlit config options as "section.name=value" (e.g. "runner.postScriptGC=false").
-    """
+def demo_store() -> Iterator[tuple[Path, str]]:
+    """A fresh demo store in a temporary folder: yields (folder, DATABASE_URL)."""
     from rsp_data.store import init_store, make_engine
 
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="rsp-load-") as tmp:
         url = f"sqlite:///{tmp}/load.sqlite"
         engine = make_engine(url)
@@ -718,6 +769,33 @@ def started_app(options: Sequence[str] = (), startup_timeout: float = 90.0) -> I
             init_store(engine, demo=True)
         finally:
             engine.dispose()
+        yield Path(tmp), url
+
+
+@contextlib.contextmanager
+def started_replicas(
+    replicas: int, options: Sequence[str] = (), *, access_log: bool = False
+) -> Iterator[tuple[str, list[int], Any]]:
+    """`replicas` Streamlit processes behind nginx with sticky sessions (scripts/serve_replicas.py), on
+    a free port of 127.0.0.1, against a fresh demo store; yields (proxy URL, every pid, the Cluster)."""
+    with (
+        demo_store() as (_, url),
+        serve_replicas.running(
+            replicas, options=options, env={**os.environ, "DATABASE_URL": url}, access_log=access_log
+        ) as cluster,
+    ):
+        yield cluster.base_url, cluster.pids, cluster
+
+
+@contextlib.contextmanager
+def started_app(options: Sequence[str] = (), startup_timeout: float = 90.0) -> Iterator[tuple[str, int]]:
+    """`streamlit run dashboard.py` on a free port of 127.0.0.1 against a fresh demo store in a temporary
+    folder; yields (base URL, pid) once /_stcore/health answers, and stops the server afterwards.
+
+    `options` are extra Streamlit config options as "section.name=value" (e.g. "runner.postScriptGC=false").
+    """
+    port = free_port()
+    with demo_store() as (tmp, url):
         args = [
             sys.executable, "-m", "streamlit", "run", "dashboard.py",
             "--server.port", str(port),
@@ -729,7 +807,7 @@ def started_app(options: Sequence[str] = (), startup_timeout: float = 90.0) -> I
         for option in options:
             name, _, value = option.partition("=")
             args += [f"--{name}", value]
-        log_path = Path(tmp) / "streamlit.log"
+        log_path = tmp / "streamlit.log"
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
                 args,
@@ -779,11 +857,11 @@ def mb(value: float | None) -> str:
 
 
 TABLE_HEAD = (
-    "| sessions | interactions | errors | p50 ms | p95 ms | max ms | interactions/s "
+    "| sessions | processes | interactions | errors | p50 ms | p95 ms | max ms | interactions/s "
     "| first load p50 / p95 ms | server RSS before / peak / end MB | CPU cores: server / generator / others "
     "| load avg at start |"
 )
-TABLE_RULE = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+TABLE_RULE = "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 
 def table_row(r: LevelResult) -> str:
@@ -791,7 +869,8 @@ def table_row(r: LevelResult) -> str:
         return "–" if seconds is None or not r.wall else f"{seconds / r.wall:.2f}"
 
     return (
-        f"| {r.sessions} | {r.interactions} | {len(r.errors)} | {ms(percentile(r.latencies, 50))} "
+        f"| {r.sessions} | {processes(r.replicas)} | {r.interactions} | {len(r.errors)} "
+        f"| {ms(percentile(r.latencies, 50))} "
         f"| {ms(percentile(r.latencies, 95))} | {ms(max(r.latencies, default=None))} | {r.throughput:.1f} "
         f"| {ms(percentile(r.first_loads, 50))} / {ms(percentile(r.first_loads, 95))} "
         f"| {mb(r.rss_before)} / {mb(r.rss_peak)} / {mb(r.rss_end)} "
@@ -799,11 +878,17 @@ def table_row(r: LevelResult) -> str:
     )
 
 
+def processes(replicas: int) -> str:
+    return "1" if replicas == 1 else f"{replicas} + nginx"
+
+
 def detail_rows(r: LevelResult) -> list[str]:
     return [
-        f"| {r.sessions} | page switch | {len(r.page_latencies)} | {ms(percentile(r.page_latencies, 50))} "
+        f"| {r.sessions} | {processes(r.replicas)} | page switch | {len(r.page_latencies)} "
+        f"| {ms(percentile(r.page_latencies, 50))} "
         f"| {ms(percentile(r.page_latencies, 95))} | {ms(max(r.page_latencies, default=None))} |",
-        f"| {r.sessions} | filter change | {len(r.filter_latencies)} | {ms(percentile(r.filter_latencies, 50))} "
+        f"| {r.sessions} | {processes(r.replicas)} | filter change | {len(r.filter_latencies)} "
+        f"| {ms(percentile(r.filter_latencies, 50))} "
         f"| {ms(percentile(r.filter_latencies, 95))} | {ms(max(r.filter_latencies, default=None))} |",
     ]
 
@@ -831,7 +916,8 @@ def machine() -> dict[str, str]:
 
 def section_text(results: list[LevelResult], command: str, options: dict[str, Any], started: datetime) -> str:
     m = machine()
-    goal = results[-1] if results else None
+    # The goal is read at the largest N of each setup (one process, K replicas).
+    goals = {r.replicas: r for r in results if r.sessions == max(x.sessions for x in results)}
     lines = [
         SECTION,
         "",
@@ -849,7 +935,8 @@ def section_text(results: list[LevelResult], command: str, options: dict[str, An
         "month slider, sent as widget states) and a page switch (a sidebar page link); its latency is "
         "from sending the message to the server's `script_finished`. Browser rendering is not included. "
         "Errors: exception elements, error alerts, wrong page, timeouts, connection failures. Server RSS "
-        "is `VmRSS` of the server process, sampled every second; CPU is averaged over the level. The load "
+        "is `VmRSS` of the server process (with replicas: of every replica and nginx, summed), sampled every "
+        "second; CPU is averaged over the level. The load "
         "generator shares the same CPUs.",
         "",
         TABLE_HEAD,
@@ -858,24 +945,28 @@ def section_text(results: list[LevelResult], command: str, options: dict[str, An
         "",
         "By kind of interaction:",
         "",
-        "| sessions | interaction | count | p50 ms | p95 ms | max ms |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| sessions | processes | interaction | count | p50 ms | p95 ms | max ms |",
+        "|---:|---|---|---:|---:|---:|---:|",
         *[row for r in results for row in detail_rows(r)],
         "",
     ]
-    if goal is not None:
+    for goal in goals.values():
         p95 = percentile(goal.latencies, 95)
         met = not goal.errors and p95 is not None and p95 < 1.0 and goal.interactions > 0
+        setup = "one process" if goal.replicas == 1 else f"{goal.replicas} replicas"
         lines.append(
-            f"Goal (the largest N, {goal.sessions} sessions: no errors and p95 under 1 s): "
+            f"Goal (the largest N, {goal.sessions} sessions: no errors and p95 under 1 s), {setup}: "
             f"**{'met' if met else 'not met'}** ({len(goal.errors)} error{'' if len(goal.errors) == 1 else 's'}, "
-            f"p95 {ms(p95)} ms)."
+            f"p95 {ms(p95)} ms).  "
         )
+    if goals:
+        lines[-1] = lines[-1].rstrip()
         lines.append("")
     for r in results:
         if r.errors:
+            setup = "" if r.replicas == 1 else f", {r.replicas} replicas"
             lines += [
-                f"Errors with {r.sessions} sessions (by kind; a timeout or a lost connection ends its session):",
+                f"Errors with {r.sessions} sessions{setup} (by kind; a timeout or a lost connection ends its session):",
                 "",
             ]
             lines += [f"- {count} × `{text[:300]}`" for text, count in error_kinds(r.errors)[:10]]
@@ -938,6 +1029,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 25, 50], help="N values (default 10 25 50)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds each session runs (default 60)")
     parser.add_argument("--base-url", help="an app already running on this machine (default: start one per N)")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="processes serving the app, one setup after the other (default 1): 1 is one `streamlit run`,\n"
+        "K > 1 is K replicas behind nginx with sticky sessions (scripts/serve_replicas.py);\n"
+        "each simulated session keeps its own cookies, so the proxy spreads them as it would browsers",
+    )
     parser.add_argument("--server-pid", type=int, help="with --base-url: the server's pid (default: found by port)")
     parser.add_argument("--ramp", type=float, default=5.0, help="start the sessions over this many seconds")
     parser.add_argument("--think", type=_think, default=(2.0, 8.0), help="think time LOW-HIGH seconds (2-8)")
@@ -963,6 +1063,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--base-url: only an app on this machine (127.0.0.1)")
     if not 0 <= args.ramp <= 120 or not 1 <= args.timeout <= 120:
         parser.error("--ramp: 0 to 120 seconds; --timeout: 1 to 120 seconds")
+    if any(k < 1 or k > serve_replicas.MAX_REPLICAS for k in args.replicas):
+        parser.error(f"--replicas: between 1 and {serve_replicas.MAX_REPLICAS}")
+    if args.base_url and args.replicas != [1]:
+        parser.error("--replicas only applies to servers this script starts (no --base-url)")
     if args.base_url and args.server_option:
         parser.error("--server-option only applies to a server this script starts (no --base-url)")
     if any("=" not in o or not re.fullmatch(r"[a-zA-Z]+\.[a-zA-Z]+", o.partition("=")[0]) for o in args.server_option):
@@ -972,14 +1076,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def _level(args: argparse.Namespace, n: int, base_url: str, pid: int | None, warm: bool) -> LevelResult:
-    if warm:
-        await warm_up(base_url)
+async def _level(
+    args: argparse.Namespace,
+    n: int,
+    base_url: str,
+    pid: int | Sequence[int] | None,
+    warm: Sequence[str],
+    replicas: int = 1,
+) -> LevelResult:
+    for url in warm:  # each replica directly: one session through the proxy would warm one of them
+        await warm_up(url)
     return await run_level(
         base_url,
         n,
         args.duration,
         server_pid=pid,
+        replicas=replicas,
         ramp=args.ramp,
         think=args.think,
         seed=args.seed,
@@ -994,13 +1106,18 @@ def main(argv: list[str] | None = None) -> int:
     results: list[LevelResult] = []
     print(TABLE_HEAD)
     print(TABLE_RULE, flush=True)
-    for n in args.sessions:
+    # Each N against every setup in turn: the setups of one N run minutes apart, under the same other load.
+    for n, replicas in [(n, k) for n in args.sessions for k in args.replicas]:
         if args.base_url:
             pid = args.server_pid or find_listening_pid(urlparse(args.base_url).port or 80)
-            result = asyncio.run(_level(args, n, args.base_url, pid, warm=n == args.sessions[0]))
-        else:
+            warm = [args.base_url] if n == args.sessions[0] else []
+            result = asyncio.run(_level(args, n, args.base_url, pid, warm))
+        elif replicas == 1:
             with started_app(args.server_option) as (base_url, pid):
-                result = asyncio.run(_level(args, n, base_url, pid, warm=True))
+                result = asyncio.run(_level(args, n, base_url, pid, [base_url]))
+        else:
+            with started_replicas(replicas, args.server_option) as (base_url, pids, cluster):
+                result = asyncio.run(_level(args, n, base_url, pids, cluster.replica_urls, replicas))
         results.append(result)
         print(table_row(result), flush=True)
         for error in result.errors[:5]:
@@ -1009,9 +1126,15 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         for row in detail_rows(r):
             print(row)
-    server = (
-        f"against {args.base_url}" if args.base_url else "a fresh server per N (`streamlit run`, temporary demo store)"
-    )
+    if args.base_url:
+        server = f"against {args.base_url}"
+    else:
+        server = "fresh servers per N on a temporary demo store: " + " and ".join(
+            "one `streamlit run` process"
+            if k == 1
+            else f"{k} `streamlit run` replicas behind nginx with sticky sessions (`scripts/serve_replicas.py`)"
+            for k in args.replicas
+        )
     if args.server_option:
         server += ", server options " + ", ".join(f"`{o}`" for o in args.server_option)
     options = {

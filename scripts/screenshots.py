@@ -68,7 +68,7 @@ def shoot_all(base_url: str, out_dir: Path, only: list[str] | None = None) -> li
                 page.goto(base_url.rstrip("/") + path)
                 wait_for_app(page, contents[0])
                 for content in contents[1:]:
-                    page.wait_for_selector(content)
+                    page.wait_for_selector(content, state="attached")  # some sit in closed expanders
                 wait_idle(page)
                 if DECK_CANVAS in contents:
                     wait_map_drawn(page)

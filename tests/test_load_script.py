@@ -2,14 +2,20 @@
 
 One `streamlit run dashboard.py` on a free port (a temporary demo store) for the module; a
 session changes the region filter and switches pages through the Streamlit protocol, and a
-short load level (2 sessions, ~5 s) runs without errors. About 30 s in all.
+short load level (2 sessions, ~5 s) runs without errors. Then two replicas behind nginx
+(scripts/serve_replicas.py): a session goes through the proxy, and every request of one
+browser (page, websocket, upload) reaches one replica. About a minute in all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -132,3 +138,150 @@ def test_the_benchmarks_section_is_replaced_and_the_others_kept(tmp_path):
     fresh = tmp_path / "new.md"
     load.write_section(f"{load.SECTION}\n\nfigures\n", fresh)
     assert fresh.read_text().startswith("# Benchmarks\n\n## Load: concurrent sessions\n")
+
+
+# ---------------------------------------------------------------- replicas behind the sticky proxy
+
+serve_replicas = load.serve_replicas
+LOG_LINE = re.compile(r"replica=(?P<replica>\S+) key=(?P<key>\S+) status=(?P<status>\d+) \"(?P<request>[^\"]*)\"")
+
+
+@pytest.fixture(scope="module")
+def replicated():
+    """Two replicas behind nginx (scripts/serve_replicas.py) on a demo store, logging each request's replica.
+
+    nginx must be installed (`make system-packages`): without it this fails, it does not skip."""
+    with load.started_replicas(2, access_log=True) as (_, _, cluster):
+        yield cluster
+
+
+def _served_by(cluster, wait_for: str = "", timeout: float = 10.0) -> dict[str, set[str]]:
+    """From nginx's access log: routing key (the replica cookie) -> replicas that served it.
+
+    `wait_for`: poll until a request with this text is logged (nginx logs a websocket when it closes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = (cluster.run_dir / "access.log").read_text().splitlines()
+        if not wait_for or any(wait_for in line for line in lines) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    served: dict[str, set[str]] = {}
+    for line in lines:
+        match = LOG_LINE.search(line)
+        assert match, line
+        served.setdefault(match["key"], set()).add(match["replica"])
+    return served
+
+
+def _request(url: str, cookies: dict[str, str], method: str = "GET", body: bytes | None = None, headers=None):
+    """(status, body, Set-Cookie headers) of one HTTP request with a cookie jar's cookies."""
+    request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    if cookies:
+        request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode(errors="replace"), response.headers.get_all("Set-Cookie")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace"), exc.headers.get_all("Set-Cookie")
+
+
+def _upload(base_url: str, cookies: dict[str, str], session_id: str) -> tuple[int, str]:
+    """PUT a small file to the session's upload endpoint, as st.file_uploader does (XSRF double submit)."""
+    boundary = "rsp-load-test-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="figures.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\nrsp_id,month\r\n--{boundary}--\r\n"
+    ).encode()
+    headers = {
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "X-Xsrftoken": cookies["_streamlit_xsrf"],
+        "Origin": base_url,
+    }
+    url = f"{base_url}/_stcore/upload_file/{session_id}/load-test-file"
+    status, text, _ = _request(url, cookies, "PUT", body, headers)
+    return status, text
+
+
+def test_replicas_serve_a_real_session_through_the_proxy_sticky_by_cookie(replicated):
+    cluster = replicated
+    base_url = cluster.base_url
+
+    async def drive():
+        session = load.Session(base_url, timeout=60)
+        await session.connect()
+        try:
+            runs = {"first": await session.load()}
+            capital = next(o for o in session.widgets["f_region"].options if o.startswith("Capital"))
+            runs["capital"] = await session.set_filter("f_region", [capital])
+            runs["map"] = await session.switch_page("Map")
+            # The XSRF cookie, as the browser has it before an upload, from the same replica.
+            _, _, set_cookies = await asyncio.to_thread(_request, f"{base_url}/_stcore/health", session.cookies)
+            session.keep_cookies(set_cookies or [])
+            own = await asyncio.to_thread(_upload, base_url, session.cookies, session.session_id)
+            # The same upload from a browser whose cookie routes it to the other replica.
+            mine = _served_by(cluster)[session.cookies[serve_replicas.COOKIE]]
+            other_cookies = None
+            for _ in range(64):
+                jar: dict[str, str] = {}
+                _, _, set_cookies = await asyncio.to_thread(_request, f"{base_url}/_stcore/health", jar)
+                probe = load.Session(base_url)
+                probe.keep_cookies(set_cookies or [])
+                if _served_by(cluster)[probe.cookies[serve_replicas.COOKIE]] != mine:
+                    other_cookies = {**probe.cookies, "_streamlit_xsrf": session.cookies["_streamlit_xsrf"]}
+                    break
+            assert other_cookies is not None, "64 new browsers all went to one replica"
+            other = await asyncio.to_thread(_upload, base_url, other_cookies, session.session_id)
+            return session, runs, own, other
+        finally:
+            await session.close()
+
+    session, runs, own, other = asyncio.run(drive())
+    for name, run in runs.items():
+        assert run.errors == [], name
+        assert run.status == load.FINISHED_OK, name
+    assert runs["capital"].metrics != runs["first"].metrics
+    assert any("Capital region" in text for text in runs["capital"].markdown)
+    assert runs["map"].title == load.PAGE_TITLES["Map"]
+
+    # Every request of this browser tab went to one replica: the page, the websocket, the upload.
+    key = session.cookies[serve_replicas.COOKIE]
+    served = _served_by(cluster, wait_for=f"key={key} status=101")
+    assert len(served[key]) == 1
+    log = (cluster.run_dir / "access.log").read_text()
+    assert f'key={key} status=200 "GET / HTTP/1.1"' in log
+    assert f'key={key} status=101 "GET /_stcore/stream HTTP/1.1"' in log
+    assert f'key={key} status=204 "PUT /_stcore/upload_file/{session.session_id}/' in log
+    assert own == (204, "")
+    # Routed to the other replica, the upload finds no such session: what stickiness prevents.
+    assert other[0] == 400 and "Invalid session_id" in other[1]
+
+
+def test_the_proxy_spreads_new_browsers_and_keeps_each_on_its_replica(replicated):
+    cluster = replicated
+    keys = []
+    for _ in range(64):
+        status, _, set_cookies = _request(f"{cluster.base_url}/_stcore/health", {})
+        assert status == 200
+        jar = load.Session(cluster.base_url)
+        jar.keep_cookies(set_cookies or [])
+        key = jar.cookies[serve_replicas.COOKIE]
+        keys.append(key)
+        for _ in range(2):
+            status, _, again = _request(f"{cluster.base_url}/_stcore/health", jar.cookies)
+            assert status == 200
+            assert not any(c.startswith(f"{serve_replicas.COOKIE}=") for c in again or []), "cookie set once"
+        served = _served_by(cluster)
+        if len(keys) >= 8 and len({r for k in keys for r in served[k]}) == 2:
+            break
+    served = _served_by(cluster)
+    assert all(len(served[k]) == 1 for k in keys), {k: served[k] for k in keys}
+    assert {r for k in keys for r in served[k]} == {url.removeprefix("http://") for url in cluster.replica_urls}
+
+
+def test_the_nginx_config_lists_every_replica_and_fills_every_slot(tmp_path):
+    text = serve_replicas.nginx_config([9001, 9002, 9003], listen="127.0.0.1:8080", run_dir=tmp_path)
+    assert "@@" not in text
+    assert text.count("server 127.0.0.1:900") == 3
+    assert "hash $rsp_replica_key consistent;" in text
+    assert "listen 127.0.0.1:8080;" in text
+    assert "access_log off;" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime
 
@@ -34,6 +35,10 @@ def metric_value(metric: str, value) -> str:
     return percent(value) if kind == RATE else number(value)
 
 
+@functools.lru_cache(maxsize=2048)
 def month_name(month: str) -> str:
-    """'2025-03' -> 'Mar 2025'; an empty label -> '—'."""
+    """'2025-03' -> 'Mar 2025'; an empty label -> '—'.
+
+    Remembered: the sidebar's month slider formats every month on every run, and strptime made
+    that a tenth of a page run's CPU under load (docs/benchmarks.md)."""
     return datetime.strptime(month, "%Y-%m").strftime("%b %Y") if month else "—"

@@ -8,7 +8,9 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
@@ -144,29 +146,74 @@ def query(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     version = st.session_state.get("_data_version")
     if version is None:
         version = _data_version(eng)
-    key = f"{fn.__module__}.{fn.__qualname__}@{version}"
     try:
-        return _cached(key, configured_url(), fn, eng, *args, **kwargs)
+        return _cached(f"{fn.__module__}.{fn.__qualname__}@{version}", configured_url(), fn, eng, *args, **kwargs)
     except SQLAlchemyError as exc:
         unavailable(exc)
 
 
+def _query_raising(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`query` for ui/views.py inside `_memo`: a database error propagates to `memo`, which says
+    the data is unavailable outside the cached function."""
+    version = st.session_state.get("_data_version") or _data_version(engine())
+    return _cached(f"{fn.__module__}.{fn.__qualname__}@{version}", configured_url(), fn, engine(), *args, **kwargs)
+
+
 @st.cache_resource(ttl=300, max_entries=256, show_spinner=False)
-def _memo(name: str, url: str, _fn: Callable[..., Any], _engine: Engine, *args: Any) -> Any:
+def _memo(name: str, url: str, _fn: Callable[..., Any], *args: Any) -> Any:
     del name, url  # part of the cache key only
-    return _fn(_engine, *args)
+    return _fn(_query_raising, *args)
 
 
 def memo(fn: Callable[..., T], *args: Any) -> T:
     """Run a function of ui/views.py once per arguments and data version, shared by all sessions.
 
-    Results are shared objects, not copies: callers only read them."""
+    It runs its queries through the query cache, so it shares their results with the pages (and with
+    other views). Results are shared objects, not copies: callers only read them."""
     eng = engine()
     version = st.session_state.get("_data_version") or _data_version(eng)
     try:
-        return _memo(f"{fn.__module__}.{fn.__qualname__}@{version}", configured_url(), fn, eng, *args)
+        return _memo(f"{fn.__module__}.{fn.__qualname__}@{version}", configured_url(), fn, *args)
     except SQLAlchemyError as exc:
         unavailable(exc)
+
+
+class _Recent:
+    """Small values derived from cached queries, shared by every session of this process.
+
+    A hit is one dict lookup under a lock: Streamlit's own caches hash their arguments and copy
+    their results on every call, which a page run pays several times over (docs/benchmarks.md).
+    Keys carry the store's URL and data version; entries also expire like the query cache (TTL)
+    and the oldest go first beyond `size`. Values are shared: callers only read them."""
+
+    def __init__(self, size: int = 1024, ttl: float = 300.0) -> None:
+        self.size, self.ttl = size, ttl
+        self.items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                self.items.move_to_end(key)
+                return hit[1]
+        value = make()  # outside the lock: a miss may run queries
+        with self.lock:
+            self.items[key] = (now, value)
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+_RECENT = _Recent()
+
+
+def shared(name: str, make: Callable[[], T], *args: Hashable) -> T:
+    """`make()` once per (name, args, store, data version) in this process; see _Recent."""
+    version = st.session_state.get("_data_version") or _data_version(engine())
+    return _RECENT.get((name, configured_url(), version, *args), make)
 
 
 def _data_version(eng: Engine) -> str:
@@ -192,7 +239,7 @@ def _options() -> dict[str, Any]:
     """Filter choices; read once per script run (the sidebar and every menu link need them)."""
     options = st.session_state.get("_options_this_run")
     if options is None:
-        options = st.session_state["_options_this_run"] = _read_options()
+        options = st.session_state["_options_this_run"] = shared("options", _read_options)
     return options
 
 
@@ -218,6 +265,18 @@ def _read_options() -> dict[str, Any]:
         "sectors": dict(zip(sectors["sector_id"], sectors["name"], strict=True)),
         "partnerships": partnerships,  # None when there are too many to list
         "partnership_count": count,
+        # The sidebar narrows the partnership choices on every run: plain tuples, no pandas there.
+        "partnership_places": []
+        if partnerships is None
+        else [
+            (str(rsp), str(region), str(sector))
+            for rsp, region, sector in zip(
+                partnerships["rsp_id"], partnerships["region_id"], partnerships["sector_id"], strict=True
+            )
+        ],
+        "partnership_names": {}
+        if partnerships is None
+        else dict(zip(partnerships["rsp_id"], partnerships["name"], strict=True)),
         "first": first,
         "last": last,
     }
@@ -310,7 +369,7 @@ def sidebar_filters() -> Filters:
     """Draw the shared filters in the sidebar, keep them in the URL, and return them."""
     opts = _options()
     _apply_url_once(opts)
-    regions, sectors, plist = opts["regions"], opts["sectors"], opts["partnerships"]
+    regions, sectors = opts["regions"], opts["sectors"]
     with st.sidebar:
         st.header("Filters")
         chosen_regions = st.multiselect(
@@ -321,14 +380,14 @@ def sidebar_filters() -> Filters:
         )
         # Offer the partnerships inside the chosen regions and sectors, and keep any already chosen.
         already = st.session_state.get(KEY_RSP, [])
-        if plist is not None:
-            visible = plist
-            if chosen_regions:
-                visible = visible[visible["region_id"].isin(chosen_regions)]
-            if chosen_sectors:
-                visible = visible[visible["sector_id"].isin(chosen_sectors)]
-            names = dict(zip(plist["rsp_id"], plist["name"], strict=True))
-            rsp_options = list(dict.fromkeys([*visible["rsp_id"], *already]))
+        if opts["partnerships"] is not None:
+            visible = [
+                rsp
+                for rsp, region, sector in opts["partnership_places"]
+                if (not chosen_regions or region in chosen_regions) and (not chosen_sectors or sector in chosen_sectors)
+            ]
+            names = opts["partnership_names"]
+            rsp_options = list(dict.fromkeys([*visible, *already]))
             placeholder = "All partnerships"
         else:  # thousands: search first, then pick among the matches
             text = st.text_input(
@@ -443,14 +502,12 @@ def ensure_routed() -> None:
 
 def page_header(title: str, filters: Filters, as_of_label: str | None = None) -> None:
     """Title, the 'as of' month, what the filters cover, and the illustrative-data label."""
-    from queries.data import illustrative_share
-
     st.title(title)
     bits = []
     if as_of_label:
         bits.append(f"**As of {month_name(as_of_label)}**")
     bits.append(describe(filters))
-    share = query(illustrative_share, filters)
+    share = illustrative(filters)
     badge = ""
     if share > 0:
         badge = ":orange-badge[Illustrative data] " if share >= 1 else f":orange-badge[{share:.0%} illustrative data] "
@@ -514,14 +571,19 @@ def hide_unescaped_downloads() -> None:
     st.html(_HIDE_UNSAFE_DOWNLOAD)
 
 
-def chart_note(kpis: dict, filters: Filters) -> str:
-    """The line under every chart title: what it covers, the 'as of' month, and the data's kind."""
+def illustrative(filters: Filters) -> float:
+    """Share of the filtered figures that are illustrative (the page header and every chart note say so)."""
     from queries.data import illustrative_share
 
+    return shared("illustrative", lambda: query(illustrative_share, filters), filters)
+
+
+def chart_note(kpis: dict, filters: Filters) -> str:
+    """The line under every chart title: what it covers, the 'as of' month, and the data's kind."""
     note = describe(filters)
     if kpis.get("as_of_label"):
         note = f"As of {month_name(kpis['as_of_label'])} · {note}"
-    if query(illustrative_share, filters) > 0:
+    if illustrative(filters) > 0:
         note += " · illustrative data"
     return note
 

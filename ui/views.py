@@ -1,14 +1,17 @@
 """What a page draws, computed once per filter combination and shared by every session.
 
-Each function takes the engine first and only hashable arguments, calls the queries and the
-chart builders, and returns figures or small values that callers only read. `ui.state.memo`
-caches them as shared resources (no copy, no re-validation of plotly figures), which keeps a
-page run cheap under many sessions (docs/benchmarks.md). No Streamlit here.
+Each function takes a query runner first and only hashable arguments, calls the queries through
+it and the chart builders, and returns figures or small values that callers only read.
+`ui.state.memo` caches them as shared resources (no copy, no re-validation of plotly figures),
+and its runner is the app's query cache (`ui.state.query`), so a page and a view that need the
+same query result share it instead of running it twice. Both keep a page run cheap under many
+sessions (docs/benchmarks.md). No Streamlit here: `q(fn, *args)` is `fn(engine, *args)`, cached.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from collections.abc import Callable
+from typing import Any
 
 from queries.filters import Filters
 from queries.metrics import metrics_by, metrics_by_cell, monthly_totals, partnership_rows, top_with_others
@@ -16,10 +19,12 @@ from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from ui import charts
 
+Query = Callable[..., Any]  # q(query_function, *args) -> query_function(engine, *args)
 
-def kpi_sparklines(engine: Engine, filters: Filters, metrics: tuple[str, ...]) -> dict[str, list[float]]:
+
+def kpi_sparklines(q: Query, filters: Filters, metrics: tuple[str, ...]) -> dict[str, list[float]]:
     """The last two years of each KPI: monthly, or by quarter for the noisy rates."""
-    monthly = monthly_totals(engine, filters, None)
+    monthly = q(monthly_totals, filters, None)
     out = {}
     for metric in metrics:
         is_rate = metric.endswith("_rate")
@@ -31,9 +36,9 @@ def kpi_sparklines(engine: Engine, filters: Filters, metrics: tuple[str, ...]) -
 BREAKDOWN_BARS = 12  # beyond this many groups, the leaders and one bar for all the others
 
 
-def breakdown(engine: Engine, filters: Filters, metric: str, kind: str, note: str):
+def breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):
     """(figure, numbers table) of `metric` by sector or region, the leader named in the title."""
-    rows = top_with_others(metrics_by(engine, filters, kind), metric, BREAKDOWN_BARS, f"{kind}s")
+    rows = top_with_others(q(metrics_by, filters, kind), metric, BREAKDOWN_BARS, f"{kind}s")
     label = METRICS[metric].label
     named = rows[rows["group_id"] != "others"]
     top = named.sort_values(metric, ascending=False).iloc[0] if len(named) else None
@@ -45,22 +50,27 @@ def breakdown(engine: Engine, filters: Filters, metric: str, kind: str, note: st
 MAP_MARKERS = 300  # at most this many markers: the largest by the measure
 
 
-def partnership_map(engine: Engine, filters: Filters, metric: str):
+def partnership_map(q: Query, filters: Filters, metric: str):
     """(deck, region rows, partnership rows with registry columns) for the Map page.
 
     Markers: the MAP_MARKERS partnerships with the highest value of `metric` (all of them in
     Connecticut's store of 14)."""
-    by_region = metrics_by(engine, filters, "region")
-    markers = partnership_rows(engine, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
-    return charts.region_map(by_region, markers, metric), by_region, markers
+    by_region = q(metrics_by, filters, "region")
+    markers = q(partnership_rows, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
+    deck = charts.region_map(by_region, markers, metric)
+    # The deck is shared and only read: serialise it once here, not on every run of the Map page
+    # (st.pydeck_chart calls to_json each time; 130 KB of JSON, the Map run's largest cost).
+    spec = deck.to_json()
+    deck.to_json = lambda: spec  # type: ignore[method-assign]
+    return deck, by_region, markers
 
 
-def trend(engine: Engine, filters: Filters, metric: str, view: str, split: str | None, note: str):
+def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None, note: str):
     """(figure, numbers table, series) of one measure over time, with the goal line where it applies."""
     from queries.goals import grant_placements_by_month
     from rsp_data.registry import registry
 
-    series = metric_series(monthly_totals(engine, filters, split), metric, view)
+    series = metric_series(q(monthly_totals, filters, split), metric, view)
     if series.empty:
         return None, None, series
     info = METRICS[metric]
@@ -69,7 +79,7 @@ def trend(engine: Engine, filters: Filters, metric: str, view: str, split: str |
     goal_series = goal = None
     if metric == "placements" and view == "cumulative":
         goal = registry().grant.goal_placements
-        goal_series = grant_placements_by_month(engine, filters)
+        goal_series = q(grant_placements_by_month, filters)
         title = "Cumulative placements against the Good Jobs Challenge goal"
     table = series.pivot_table(index="period_label", columns="group_name", values="value", sort=False).reset_index()
     table = table.rename(columns={"period_label": "Quarter" if view == "quarterly" else "Month"})
@@ -80,18 +90,18 @@ def trend(engine: Engine, filters: Filters, metric: str, view: str, split: str |
 RANKED = 15  # partnerships in each ranking chart
 
 
-def compare(engine: Engine, filters: Filters, metric: str, note: str):
+def compare(q: Query, filters: Filters, metric: str, note: str):
     """(heatmap, matrix table, placement-rate ranking, per-employer ranking, ranking table) for peers.
 
     The matrix comes from the sector × region rollup; the rankings are the RANKED best
     partnerships by each measure (sorted in SQL), the table the 100 best by placement rate."""
     from queries.compare import rankings, sector_region_matrix
 
-    table = sector_region_matrix(metrics_by_cell(engine, filters), metric)
+    table = sector_region_matrix(q(metrics_by_cell, filters), metric)
     label = METRICS[metric].label
     heatmap = charts.matrix_heatmap(table, metric, f"{label}: sector × region", note)
-    best_rate = rankings(partnership_rows(engine, filters, order_by="placement_rate", limit=RANKED))
-    best_per_employer = rankings(partnership_rows(engine, filters, order_by="placements_per_employer", limit=RANKED))
+    best_rate = rankings(q(partnership_rows, filters, order_by="placement_rate", limit=RANKED))
+    best_per_employer = rankings(q(partnership_rows, filters, order_by="placements_per_employer", limit=RANKED))
     by_rate = charts.ranking_bar(best_rate, "placement_rate", "Placement rate", "Placement rate by partnership", note)
     per_employer = charts.ranking_bar(
         best_per_employer,
@@ -100,7 +110,7 @@ def compare(engine: Engine, filters: Filters, metric: str, note: str):
         "Placements per employer engaged, by partnership",
         note,
     )
-    ranked = rankings(partnership_rows(engine, filters, order_by="placement_rate", limit=100))
+    ranked = rankings(q(partnership_rows, filters, order_by="placement_rate", limit=100))
     numbers = ranked.rename(
         columns={"group_name": "Partnership", "sector_name": "Sector", "region_name": "Region"}
     ).drop(columns=["group_id", "sector_id"])
@@ -115,7 +125,7 @@ QUALITY_NUMBERS = {
 }
 
 
-def quality_breakdown(engine: Engine, filters: Filters, metric: str, kind: str, title: str, note: str):
+def quality_breakdown(q: Query, filters: Filters, metric: str, kind: str, title: str, note: str):
     """(figure, numbers table) of an optional metric by sector, region or partnership; groups
     where nobody reported it are left out (None, empty table when no group has it). By
     partnership: the RANKED leaders and one bar for all the others (ranked and limited in SQL)."""
@@ -124,7 +134,7 @@ def quality_breakdown(engine: Engine, filters: Filters, metric: str, kind: str, 
     from queries.quality import quality_by
 
     top = RANKED if kind == "partnership" else None
-    rows = quality_by(engine, filters, kind, metric=metric, top=top)
+    rows = q(quality_by, filters, kind, metric=metric, top=top)
     rows = rows[rows[f"{_reported_column(metric)}_rows"] > 0].dropna(subset=[metric])
     if rows.empty:
         return None, pd.DataFrame()
@@ -144,12 +154,12 @@ def _reported_column(metric: str) -> str:
     return "placements_no_bachelor" if metric == "no_bachelor_share" else metric
 
 
-def quality_trend(engine: Engine, filters: Filters, metric: str, title: str, note: str):
+def quality_trend(q: Query, filters: Filters, metric: str, title: str, note: str):
     """(figure, numbers table) of an optional metric over the months that reported it: counts each
     month; the wage each quarter, weighted by placements (Σ wage dollars ÷ Σ placements with a wage)."""
     from queries.quality import quality_monthly
 
-    monthly = quality_monthly(engine, filters)
+    monthly = q(quality_monthly, filters)
     reported = monthly[monthly[f"{metric}_rows"] > 0]
     if reported.empty:
         return None, None
@@ -174,13 +184,13 @@ def quality_trend(engine: Engine, filters: Filters, metric: str, title: str, not
     return charts.monthly_chart(monthly, metric, title, note, colour, quarterly=period == "Quarter"), numbers
 
 
-def underrepresented_table(engine: Engine, filters: Filters, threshold: int):
+def underrepresented_table(q: Query, filters: Filters, threshold: int):
     """(display table with Total row and column, months covered) of under-represented trainees by
     partnership and month, small counts suppressed (queries/suppression.py); (None, []) when none."""
     from queries.quality import underrepresented_by_month
     from queries.suppression import TOTAL, suppress
 
-    counts, reported = underrepresented_by_month(engine, filters)
+    counts, reported = q(underrepresented_by_month, filters)
     if counts.empty:
         return None, []
     shown = suppress(counts, threshold)

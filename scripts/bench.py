@@ -271,9 +271,6 @@ class PgCluster:
             engine.dispose()
 
 
-BUILD_INDEX = "bench_build_running_by_rsp"
-
-
 def pg_store(cluster: PgCluster, directory: Path, partnerships: int, months: int, seed: int, rebuild: bool):
     key = synth_key(partnerships, months, seed)
     database = "bench_" + key.replace("-", "_")
@@ -283,29 +280,7 @@ def pg_store(cluster: PgCluster, directory: Path, partnerships: int, months: int
         marker.unlink(missing_ok=True)
     cluster.ensure_database(database, fresh=not saved)
     url = cluster.url(database)
-    if not saved:
-        # Build-time help only: synth's rollup rebuild deletes running_totals per chunk of partnerships
-        # by rsp_id, and the table's key starts with month, so on PostgreSQL each delete scans the
-        # table (10M rows: over an hour). A temporary (rsp_id, month) index makes it minutes; it is
-        # dropped afterwards, so the store benchmarked has exactly the app's schema.
-        from rsp_data import migrate
-
-        engine = make_engine(url)
-        try:
-            migrate.upgrade(engine)
-            with engine.begin() as conn:
-                conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {BUILD_INDEX} ON running_totals (rsp_id, month)")
-        finally:
-            engine.dispose()
     info = _build(StoreInfo("postgresql", url, partnerships, months, seed), marker, saved)
-    if not saved:
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {BUILD_INDEX}")
-                conn.exec_driver_sql("ANALYZE running_totals")
-        finally:
-            engine.dispose()
     engine = create_engine(info.url)
     try:
         with engine.connect() as conn:

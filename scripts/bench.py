@@ -1014,7 +1014,7 @@ def run_queries(
                 if i:
                     res.times["pandas"].append(ms)
             baseline_on = "pandas" in res.times and not res.stopped_at
-            if baseline_on and i >= MIN_REPEAT and time.perf_counter() - began > budget:
+            if baseline_on and MIN_REPEAT <= i < repeat and time.perf_counter() - began > budget:
                 res.stopped_at = i  # the baseline stops here; the stores go on to `repeat`
             if i == 0:  # warm-up call: the answers must agree
                 canon = {who: query.canon(a) for who, a in answers.items()}

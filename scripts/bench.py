@@ -948,7 +948,7 @@ class QueryResult:
     query: Query
     times: dict[str, list[float]] = field(default_factory=dict)  # store or "pandas" -> ms
     mismatches: list[str] = field(default_factory=list)
-    stopped_at: int | None = None  # repetitions done when the time budget ran out
+    stopped: dict[str, int] = field(default_factory=dict)  # who -> repetitions done when its time ran out
 
     def median(self, who: str) -> float | None:
         values = self.times.get(who) or []
@@ -989,33 +989,39 @@ def run_queries(
     repeat: int,
     seed: int,
     budget: float = float("inf"),
+    store_budget: float = float("inf"),
 ) -> list[QueryResult]:
     """Each query `repeat` times on every store and on the baseline, side by side, each time with a
     fresh click from the mix; the untimed first call of each checks that the answers agree. A query
-    whose calls (all stores and the baseline) took more than `budget` seconds stops calling the
-    baseline once it has MIN_REPEAT repetitions (the table says how many it got); the stores always
-    get `repeat`."""
+    stops calling the baseline once its calls of it took `budget` seconds, and a store once they
+    took `store_budget` seconds (a pathological query), each after MIN_REPEAT repetitions at least;
+    the table says how many each got."""
     results = []
     for number, query in enumerate(workload()):
-        began = time.perf_counter()
         rng = random.Random(seed * 1000 + number)
         calls = [draw(rng, uni, query.mix, deep=query.deep) for _ in range(repeat + 1)]
         res = QueryResult(
             query, {who: [] for who in [*engines, *(["pandas"] if query.pandas and df is not None else [])]}
         )
+        spent = dict.fromkeys(res.times, 0.0)
         for i, call in enumerate(calls):
             answers = {}
             for store, engine in engines.items():
+                if i and store in res.stopped:
+                    continue
                 ms, answers[store] = timed(lambda engine=engine, call=call, query=query: query.sql(engine, call))
                 if i:
                     res.times[store].append(ms)
-            if "pandas" in res.times and (i == 0 or not res.stopped_at):
+                    spent[store] += ms / 1000
+            if "pandas" in res.times and (i == 0 or "pandas" not in res.stopped):
                 ms, answers["pandas"] = timed(lambda call=call, query=query: query.pandas(df, call))
                 if i:
                     res.times["pandas"].append(ms)
-            baseline_on = "pandas" in res.times and not res.stopped_at
-            if baseline_on and MIN_REPEAT <= i < repeat and time.perf_counter() - began > budget:
-                res.stopped_at = i  # the baseline stops here; the stores go on to `repeat`
+                    spent["pandas"] += ms / 1000
+            for who, seconds in spent.items():
+                limit = budget if who == "pandas" else store_budget
+                if who not in res.stopped and MIN_REPEAT <= i < repeat and seconds > limit:
+                    res.stopped[who] = i  # this one stops here; the others go on to `repeat`
             if i == 0:  # warm-up call: the answers must agree
                 canon = {who: query.canon(a) for who, a in answers.items()}
                 if query.with_data and "pandas" in canon:
@@ -1222,7 +1228,12 @@ def query_table(results: list[QueryResult], stores: list[str]) -> list[str]:
     for res in results:
         cells = [
             f"`{res.query.name}`",
-            res.query.pages + (f" (baseline n={res.stopped_at})" if res.stopped_at else ""),
+            res.query.pages
+            + (
+                " (n: " + ", ".join(f"{STORE_NAMES.get(w, 'baseline')} {n}" for w, n in res.stopped.items()) + ")"
+                if res.stopped
+                else ""
+            ),
         ]
         for store in stores:
             cells += [_ms(res.median(store)), _ms(res.p95(store))]
@@ -1292,8 +1303,9 @@ def report(
         + (f", PostgreSQL {info['pg_version']}" if info.get("pg_version") else "")
         + f"; {m['libs']}  ",
         f"Settings: {args.repeat} timed calls per query per store (after one untimed call whose answers are "
-        f"compared; once a query's calls took {args.query_budget:.0f} s in all, the baseline stops at the "
-        f"repetition marked n=, at least {MIN_REPEAT}, the stores go on), seed {args.seed}, synthetic stores of "
+        f"compared; once its calls of a query took {args.query_budget:.0f} s the baseline stops, and a store "
+        f"after {args.store_budget:.0f} s, each after {MIN_REPEAT} calls at least, marked n:), "
+        f"seed {args.seed}, synthetic stores of "
         f"`python -m rsp_data synth --months {args.months} --seed {args.seed}` kept in `var/bench/`; "
         "SQLite: the app's engine (`rsp_data.store.make_engine`), "
         "default pragmas, file in the OS page cache after the first calls"
@@ -1474,6 +1486,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=60.0,
         help=f"seconds a query's calls may take before the baseline stops repeating (at least {MIN_REPEAT}; 60)",
     )
+    parser.add_argument(
+        "--store-budget",
+        type=float,
+        default=300.0,
+        help=f"the same for each store (a pathological query; at least {MIN_REPEAT} calls; 300)",
+    )
     parser.add_argument("--months", type=int, default=240, help="synth --months (240)")
     parser.add_argument("--seed", type=int, default=2026, help="synth --seed and the click mix's seed (2026)")
     parser.add_argument("--rebuild", action="store_true", help="write the stores again even when kept ones match")
@@ -1549,7 +1567,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"memory_usage(deep=True) {baseline['deep_mb']:,.0f} MB, RSS +{baseline['rss_growth_mb']:,.0f} MB",
                     flush=True,
                 )
-            queries = run_queries(engines, df, uni, args.repeat, args.seed, args.query_budget)
+            queries = run_queries(engines, df, uni, args.repeat, args.seed, args.query_budget, args.store_budget)
             for engine in engines.values():
                 engine.dispose()
             del df

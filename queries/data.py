@@ -27,31 +27,41 @@ def monthly_rows(
     there; each page is an index range of the facts' primary key, however deep. Without `limit`,
     every filtered row (the download; callers check monthly_row_count first).
     """
+    # The page first, by the facts' primary key (an index range, however deep), then its names:
+    # joined before the LIMIT, PostgreSQL chose to hash-join and sort the whole table.
     conds = conditions(filters)
     if after is not None:
         rsp_id, month = after
         conds.append(tuple_(facts.c.rsp_id, facts.c.month) > tuple_(literal(rsp_id), literal(month_to_date(month))))
-    stmt = (
-        select(
-            facts.c.rsp_id,
-            partnerships.c.name.label("partnership"),
-            sectors.c.name.label("sector"),
-            regions.c.name.label("region"),
-            facts.c.month,
-            *[facts.c[m] for m in BASE_KEYS],
-            import_batches.c.kind.label("source"),
-        )
-        .select_from(
-            facts_join()
-            .join(sectors, partnerships.c.sector_id == sectors.c.sector_id)
-            .join(regions, partnerships.c.region_id == regions.c.region_id)
-            .join(import_batches, facts.c.batch_id == import_batches.c.batch_id)
-        )
+    # The page first, by the facts' primary key, then its names: joined before the LIMIT,
+    # PostgreSQL hash-joined and sorted the whole table for every page.
+    page = (
+        select(facts.c.rsp_id, facts.c.month, facts.c.batch_id, *[facts.c[m] for m in BASE_KEYS])
+        .select_from(facts_join())
         .where(*conds)
         .order_by(facts.c.rsp_id, facts.c.month)
     )
     if limit is not None:
-        stmt = stmt.limit(limit)
+        page = page.limit(limit)
+    page = page.subquery()
+    stmt = (
+        select(
+            page.c.rsp_id,
+            partnerships.c.name.label("partnership"),
+            sectors.c.name.label("sector"),
+            regions.c.name.label("region"),
+            page.c.month,
+            *[page.c[m] for m in BASE_KEYS],
+            import_batches.c.kind.label("source"),
+        )
+        .select_from(
+            page.join(partnerships, page.c.rsp_id == partnerships.c.rsp_id)
+            .join(sectors, partnerships.c.sector_id == sectors.c.sector_id)
+            .join(regions, partnerships.c.region_id == regions.c.region_id)
+            .join(import_batches, page.c.batch_id == import_batches.c.batch_id)
+        )
+        .order_by(page.c.rsp_id, page.c.month)
+    )
     df = frame(engine, stmt)
     df["month"] = df["month"].map(lambda v: month_label(as_date(v)))
     df["source"] = df["source"].map({"demo": "illustrative", "import": "imported"}).fillna(df["source"])

@@ -952,6 +952,7 @@ class QueryResult:
     query: Query
     times: dict[str, list[float]] = field(default_factory=dict)  # store or "pandas" -> ms
     mismatches: list[str] = field(default_factory=list)
+    slowest: dict[str, tuple[float, str]] = field(default_factory=dict)  # who -> (ms, the call)
     timeouts: dict[str, int] = field(default_factory=dict)  # store -> calls that hit the statement timeout
     stopped: dict[str, int] = field(default_factory=dict)  # who -> repetitions done when its time ran out
 
@@ -1053,6 +1054,8 @@ def run_queries(
                 if i:
                     res.times[store].append(ms)
                     spent[store] += ms / 1000
+                    if ms > res.slowest.get(store, (-1.0, ""))[0]:
+                        res.slowest[store] = (ms, call.describe())
             if "pandas" in res.times and (i == 0 or "pandas" not in res.stopped):
                 ms, answers["pandas"] = timed(lambda call=call, query=query: query.pandas(df, call))
                 if i:
@@ -1396,6 +1399,10 @@ def report(
         for res in size.queries:
             for problem in res.mismatches[:3]:
                 lines.append(f"- `{res.query.name}`: {problem[:400]}")
+            for store in stores:
+                if (res.p95(store) or 0) > BOUND_MS and store in res.slowest:
+                    ms, what = res.slowest[store]
+                    lines.append(f"- `{res.query.name}` on {STORE_NAMES[store]}: slowest call {_ms(ms)} ms ({what})")
         if any(r.mismatches for r in size.queries):
             lines.append("")
     lines += [

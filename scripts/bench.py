@@ -1403,7 +1403,7 @@ def report(
                 if (res.p95(store) or 0) > BOUND_MS and store in res.slowest:
                     ms, what = res.slowest[store]
                     lines.append(f"- `{res.query.name}` on {STORE_NAMES[store]}: slowest call {_ms(ms)} ms ({what})")
-        if any(r.mismatches for r in size.queries):
+        if lines[-1]:
             lines.append("")
     lines += [
         "### Baseline memory",

@@ -65,7 +65,7 @@ if str(REPO_ROOT) not in sys.path:
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from rsp_data.store import make_engine
 
@@ -953,6 +953,8 @@ class QueryResult:
     times: dict[str, list[float]] = field(default_factory=dict)  # store or "pandas" -> ms
     mismatches: list[str] = field(default_factory=list)
     slowest: dict[str, tuple[float, str]] = field(default_factory=dict)  # who -> (ms, the call)
+    failures: dict[str, int] = field(default_factory=dict)  # store -> calls that raised an error
+    failure_text: dict[str, str] = field(default_factory=dict)  # store -> the first error
     timeouts: dict[str, int] = field(default_factory=dict)  # store -> calls that hit the statement timeout
     stopped: dict[str, int] = field(default_factory=dict)  # who -> repetitions done when its time ran out
 
@@ -974,13 +976,13 @@ class QueryResult:
     @property
     def differ(self) -> list[str]:
         """Answers that differed (a compared call that timed out is not one)."""
-        return [m for m in self.mismatches if "timed out" not in m]
+        return [m for m in self.mismatches if "not compared" not in m]
 
     def answers(self) -> str:
         if self.differ:
             return "**DIFFER**"
         if self.mismatches:
-            return "not compared (timed out)"
+            return "not compared (timed out or failed)"
         if self.query.pandas is not None and "pandas" in self.times:
             return "agree"
         return "no baseline" + (", stores agree" if len(self.times) > 1 else "")
@@ -1046,9 +1048,12 @@ def run_queries(
                     continue
                 try:
                     ms, answers[store] = timed(lambda engine=engine, call=call, query=query: query.sql(engine, call))
-                except OperationalError as exc:
-                    if not _is_timeout(exc):
-                        raise
+                except SQLAlchemyError as exc:
+                    if not _is_timeout(exc):  # a query that fails: counted and named, the run goes on
+                        res.failures[store] = res.failures.get(store, 0) + 1
+                        res.failure_text.setdefault(store, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                        answers[store] = TimedOut()
+                        continue
                     ms, answers[store] = max(call_timeout * 1000, 0.0), TimedOut()
                     res.timeouts[store] = res.timeouts.get(store, 0) + 1
                 if i:
@@ -1069,7 +1074,8 @@ def run_queries(
                 canon = {who: query.canon(a) for who, a in answers.items() if not isinstance(a, TimedOut)}
                 for who, a in answers.items():
                     if isinstance(a, TimedOut):
-                        res.mismatches.append(f"{who}: the compared call timed out ({call.describe()})")
+                        what = "failed" if who in res.failures else "timed out"
+                        res.mismatches.append(f"{who}: the compared call {what}, not compared ({call.describe()})")
                 if query.with_data and "pandas" in canon:
                     have = set(uni.registry[query.with_data])
                     canon = {w: [r for r in v if r[0] in have] if w != "pandas" else v for w, v in canon.items()}
@@ -1258,6 +1264,8 @@ def _flags(res: QueryResult, stores: list[str]) -> list[str]:
             flags.append(f"{STORE_NAMES[store]} p95 > {BOUND_MS:.0f} ms")
         if ratio is not None and ratio < BOUND_RATIO:
             flags.append(f"{STORE_NAMES[store]} < {BOUND_RATIO:.0f}×")
+    for store, count in res.failures.items():
+        flags.append(f"{STORE_NAMES[store]}: {count} call(s) FAILED")
     for store, count in res.timeouts.items():
         flags.append(f"{STORE_NAMES[store]}: {count} call(s) hit the {TIMEOUT_NOTE} timeout")
     if res.differ:
@@ -1399,6 +1407,8 @@ def report(
         for res in size.queries:
             for problem in res.mismatches[:3]:
                 lines.append(f"- `{res.query.name}`: {problem[:400]}")
+            for store, text_ in res.failure_text.items():
+                lines.append(f"- `{res.query.name}` on {STORE_NAMES[store]} failed: {text_}")
             for store in stores:
                 if (res.p95(store) or 0) > BOUND_MS and store in res.slowest:
                     ms, what = res.slowest[store]
@@ -1491,6 +1501,9 @@ def summary_lines(sizes: list[SizeResult], stores: list[str]) -> list[str]:
                 f"; ratio under {BOUND_RATIO:.0f}×: " + (", ".join(f"`{q}`" for q in under) if under else "none")
             )
             out.append(line)
+        failed = [f"`{r.query.name}` on {STORE_NAMES[w]}" for r in size.queries for w in r.failures]
+        if failed:
+            out.append(f"- {_label(size.target)}: **queries that failed**: " + ", ".join(failed))
         differ_ = [r.query.name for r in size.queries if r.differ]
         out.append(
             f"- {label}: answers "
@@ -1660,7 +1673,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         write_section(text_)
         print(f"Wrote the section “{SECTION[3:]}” of {BENCHMARKS.relative_to(REPO_ROOT)}")
-    return 1 if any(r.differ for s in sizes for r in s.queries) else 0
+    return 1 if any(r.differ or r.failures for s in sizes for r in s.queries) else 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, Select, func, or_
+from sqlalchemy import Engine, Select, String, func, or_, type_coerce
 
 from queries.filters import Filters
 from rsp_data.schema import monthly_metrics as facts
@@ -48,3 +48,16 @@ def contains(columns, text: str):
     """Case-insensitive "contains `text`" over any of the columns; LIKE wildcards in the text are literal."""
     escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return or_(*[func.lower(c).like(f"%{escaped}%", escape="\\") for c in columns])
+
+
+def raw_month(column, name: str = "month"):
+    """A date column read as the driver gives it (an ISO string on SQLite, a date on PostgreSQL),
+    skipping SQLAlchemy's per-row date parsing: convert the whole column with `to_months`."""
+    return type_coerce(column, String).label(name)
+
+
+def to_months(values: pd.Series) -> pd.Series:
+    """A column of raw_month values (ISO strings or dates) as datetime64, in one vectorised call."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    return pd.to_datetime(values.astype(str).str.slice(0, 10), format="%Y-%m-%d")

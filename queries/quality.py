@@ -231,13 +231,19 @@ REPORTED_BY = {
 }
 
 
+NAMES_BY_ID = 500  # up to this many ids, names are read by key
+
+
 def _names(engine: Engine, by: str, ids: list[str] | None) -> pd.DataFrame:
     """Group names: of these ids, or all of a (small) sector or region table when None."""
     table, key = GROUP_TABLES[by]
     stmt = select(key.label("group_id"), table.c.name.label("group_name"))
-    if ids is not None:
+    if ids is not None and len(ids) <= NAMES_BY_ID:
         stmt = stmt.where(key.in_(ids))
-    return frame(engine, stmt)
+    names = frame(engine, stmt)
+    # Many ids: every name, filtered here (a bound IN list that long overflows PostgreSQL's 65,535
+    # parameters and SQLite's variable limit).
+    return names if ids is None or len(ids) <= NAMES_BY_ID else names[names["group_id"].isin(ids)]
 
 
 def _measure(sub, metric: str):

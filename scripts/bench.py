@@ -917,12 +917,19 @@ def workload() -> list[Query]:
             Query(
                 f"quality_by({by})",
                 "good jobs & reach",
-                lambda e, c, by=by: quality.quality_by(e, c.filters, by),
+                lambda e, c, by=by: quality.quality_by(e, c.filters, by, metric="avg_starting_wage"),
                 None,
                 generic,
             )
-            for by in ("sector", "region", "partnership")
+            for by in ("sector", "region")
         ],
+        Query(  # as the page asks for it (ui/views.quality_breakdown): the leaders and all the others
+            "quality_by(partnership, top 15)",
+            "good jobs & reach",
+            lambda e, c: quality.quality_by(e, c.filters, "partnership", metric="avg_starting_wage", top=15),
+            None,
+            generic,
+        ),
         Query(
             "quality_monthly", "good jobs & reach", lambda e, c: quality.quality_monthly(e, c.filters), None, generic
         ),

@@ -148,6 +148,19 @@ def test_by_sector_and_by_partnership(store):
     assert by_rsp.loc["capital-healthcare", "trainees_underrepresented"] == 4
 
 
+def test_by_partnership_names_more_partnerships_than_are_read_by_key(store, monkeypatch):
+    """Past NAMES_BY_ID partnerships the names are read whole and filtered in pandas (a bound IN
+    list of 89,000 ids overflowed PostgreSQL's 65,535 parameters): the same rows either way."""
+    import queries.quality as quality
+
+    by_key = quality_by(store, Filters(), "partnership")
+    monkeypatch.setattr(quality, "NAMES_BY_ID", 1)
+    read_whole = quality_by(store, Filters(), "partnership")
+    assert len(read_whole) == len(by_key) > 1
+    assert read_whole["group_name"].tolist() == by_key["group_name"].tolist()
+    assert read_whole.set_index("group_id").loc["capital-technology", "avg_starting_wage"] == pytest.approx(28.0)
+
+
 @pytest.mark.parametrize(
     "filters",
     [

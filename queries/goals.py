@@ -113,23 +113,16 @@ def _monthly_from_facts(engine: Engine, goal: Goal, filters: Filters) -> tuple[p
     return monthly, int(rows["rsp_id"].nunique())
 
 
-def _rollup_grain(filters: Filters) -> str:
-    return {(False, False): "all", (True, False): "region", (False, True): "sector", (True, True): "cell"}[
-        (bool(filters.regions), bool(filters.sectors))
-    ]
+def _monthly_from_rollups(engine: Engine, goal: Goal, filters: Filters, count: bool = True) -> tuple[pd.DataFrame, int]:
+    from queries.metrics import cell_conditions, grain_for
 
-
-def _monthly_from_rollups(engine: Engine, goal: Goal, filters: Filters) -> tuple[pd.DataFrame, int]:
     cells = rollup_cells
-    conds = [cells.c.grain == _rollup_grain(filters), cells.c.month >= goal.start_month]
+    # The grain's seek conditions (region_id = '' where it has no region ...), no month range:
+    # the goal counts from its own start month.
+    conds = cell_conditions(filters, grain_for(filters), months=False, gjc=True if goal.scope == "grant" else None)
+    conds.append(cells.c.month >= goal.start_month)
     if _end(filters):
         conds.append(cells.c.month <= _end(filters))
-    if goal.scope == "grant":
-        conds.append(cells.c.gjc.is_(True))
-    if filters.regions:
-        conds.append(cells.c.region_id.in_(filters.regions))
-    if filters.sectors:
-        conds.append(cells.c.sector_id.in_(filters.sectors))
     stmt = (
         select(cells.c.month, func.sum(cells.c[goal.metric]).label("value"))
         .where(*conds)
@@ -140,7 +133,7 @@ def _monthly_from_rollups(engine: Engine, goal: Goal, filters: Filters) -> tuple
     if monthly.empty:
         return pd.DataFrame({"month": [], "value": []}), 0
     monthly["month"] = monthly["month"].map(as_date)
-    return monthly, _partnerships_reporting(engine, goal, filters, monthly["month"].max())
+    return monthly, _partnerships_reporting(engine, goal, filters, monthly["month"].max()) if count else 0
 
 
 def _partnerships_reporting(engine: Engine, goal: Goal, filters: Filters, last: date) -> int:
@@ -170,8 +163,9 @@ def _partnerships_reporting(engine: Engine, goal: Goal, filters: Filters, last: 
         return int(conn.execute(stmt).scalar() or 0)
 
 
-def goal_monthly(engine: Engine, goal: Goal, filters: Filters) -> tuple[pd.DataFrame, int]:
-    """(monthly series, partnerships reporting) of a goal within the filters.
+def goal_monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = True) -> tuple[pd.DataFrame, int]:
+    """(monthly series, partnerships reporting) of a goal within the filters (count=False: the
+    series alone, 0 for the count; counting reads two running rows per partnership).
 
     The series runs from the goal's start month through the last month with figures (no later than
     the end of the month range), months without figures counted as 0. Columns: month (Timestamp),
@@ -179,7 +173,7 @@ def goal_monthly(engine: Engine, goal: Goal, filters: Filters) -> tuple[pd.DataF
     if _from_facts(goal, filters):
         monthly, count = _monthly_from_facts(engine, goal, filters)
     else:
-        monthly, count = _monthly_from_rollups(engine, goal, filters)
+        monthly, count = _monthly_from_rollups(engine, goal, filters, count)
     if monthly.empty:
         return pd.DataFrame({"month": pd.to_datetime([]), "value": [], "cumulative": []}).astype(
             {"value": "int64", "cumulative": "int64"}
@@ -410,7 +404,7 @@ def _grant_goal() -> Goal:
 def grant_placements_by_month(engine: Engine, filters: Filters) -> pd.DataFrame:
     """Monthly and cumulative placements of grant-supported partnerships since the grant began,
     through the end of the range. Columns: month (Timestamp), placements, cumulative."""
-    monthly, _ = goal_monthly(engine, _grant_goal(), filters)
+    monthly, _ = goal_monthly(engine, _grant_goal(), filters, count=False)
     return monthly.rename(columns={"value": "placements"})
 
 

@@ -284,11 +284,15 @@ def _running_select(filters: Filters, as_of, search: str = "", names: bool = Tru
         **{m: diff(f"cum_{m}").label(m) for m in FLOW_KEYS},
     }
     if only is not None:
-        return select(
-            hi.c.rsp_id.label("group_id"),
-            *([partnerships.c.name.label("group_name")] if names else []),
-            *[metrics[m] for m in only],
-        ).select_from(source).where(*conds)
+        return (
+            select(
+                hi.c.rsp_id.label("group_id"),
+                *([partnerships.c.name.label("group_name")] if names else []),
+                *[metrics[m] for m in only],
+            )
+            .select_from(source)
+            .where(*conds)
+        )
     return (
         select(
             hi.c.rsp_id.label("group_id"),

@@ -66,8 +66,9 @@ def search_partnerships(
 
 def month_bounds(engine: Engine) -> tuple[str | None, str | None]:
     """First and last month with any data, as 'YYYY-MM' (None, None for an empty store)."""
+    # Two scalar subqueries in one round trip: each is one index probe (min() and max() in one
+    # SELECT would scan the table on SQLite).
+    stmt = select(select(func.min(facts.c.month)).scalar_subquery(), select(func.max(facts.c.month)).scalar_subquery())
     with engine.connect() as conn:
-        # Two statements: SQLite answers a lone min() or max() from the index, both at once by a scan.
-        first = conn.execute(select(func.min(facts.c.month))).scalar()
-        last = conn.execute(select(func.max(facts.c.month))).scalar()
+        first, last = conn.execute(stmt).one()
     return (month_label(as_date(first)) or None, month_label(as_date(last)) or None)

@@ -55,7 +55,7 @@ def revisions_base_to_head() -> list:
 def schema_differences(engine: Engine) -> list:
     """What Alembic's autogenerate finds between the database and rsp_data.schema.metadata."""
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": schema.include_object})
         return compare_metadata(context, schema.metadata)
 
 
@@ -83,6 +83,19 @@ def test_a_new_store_is_migrated_to_head_and_matches_the_declared_schema(empty):
     assert version_rows(empty) == [migrate.head()]
     assert set(inspect(empty).get_table_names()) == TABLES | {"alembic_version"}
     assert schema_differences(empty) == []
+
+
+def test_search_indexes_exist_on_each_store(empty):
+    """Migration 0003: the name index everywhere; the trigram indexes where PostgreSQL has pg_trgm
+    (Debian's server package ships it, so the test server has it)."""
+    init_store(empty)
+    names = {ix["name"] for ix in inspect(empty).get_indexes("partnerships")}
+    assert "ix_partnerships_name_search" in names
+    if empty.dialect.name == "postgresql":
+        with empty.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'partnerships'")
+            found = {r[0] for r in rows}
+        assert found >= schema.OPTIONAL_INDEXES
 
 
 def test_init_store_twice_is_idempotent(empty):

@@ -74,12 +74,18 @@ def metrics_by(engine: Engine, filters: Filters, by: str | None = None) -> pd.Da
     return _finish(engine, df, by, as_of)
 
 
-def _finish(engine: Engine, df: pd.DataFrame, by: str | None, as_of) -> pd.DataFrame:
-    if by is None:
-        if df.empty:
-            df = pd.DataFrame({"group_id": ["all"]})
-        df["group_name"] = "All partnerships"
-    elif "group_name" not in df:
+FINISHED = ["group_id", "group_name", *BASE_KEYS, "completion_rate", "placement_rate", "months", "reporting", "as_of"]
+
+
+def _finish(engine: Engine, df: pd.DataFrame | dict, by: str | None, as_of) -> pd.DataFrame:
+    if by is None:  # one row, finished in plain Python (pandas' per-column work cost ~10 ms a call)
+        row = {k: int(df.get(k) or 0) for k in (*BASE_KEYS, "months", "reporting")}
+        for metric in DERIVED_METRICS:
+            den = row[metric.denominator]
+            row[metric.key] = row[metric.numerator] / den if den > 0 else float("nan")
+        row.update(group_id="all", group_name="All partnerships", as_of=as_of)
+        return pd.DataFrame([[row[c] for c in FINISHED]], columns=FINISHED)
+    if "group_name" not in df:
         _, name_table, name_key = GROUPINGS[by]
         names = frame(engine, select(name_key.label("group_id"), name_table.c.name.label("group_name")))
         df = names.merge(df, on="group_id", how="inner")
@@ -89,8 +95,7 @@ def _finish(engine: Engine, df: pd.DataFrame, by: str | None, as_of) -> pd.DataF
         df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0).astype("int64")
     df = add_rates(df)
     df["as_of"] = as_of
-    cols = ["group_id", "group_name", *BASE_KEYS, "completion_rate", "placement_rate", "months", "reporting", "as_of"]
-    return df[cols].sort_values("group_name", kind="stable").reset_index(drop=True)
+    return df[FINISHED].sort_values("group_name", kind="stable").reset_index(drop=True)
 
 
 def _from_facts(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.DataFrame, object]:
@@ -153,7 +158,15 @@ def _from_cells(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.Da
     return _merge_stock(engine, flows, stock, key, as_of), as_of
 
 
-def _merge_stock(engine: Engine, flows, stock, key, as_of) -> pd.DataFrame:
+def _merge_stock(engine: Engine, flows, stock, key, as_of) -> pd.DataFrame | dict:
+    """Flows over the range and the stock at `as_of`, per group; ungrouped: one dict (no data: {})."""
+    if key is None:
+        with engine.connect() as conn:
+            found = dict(conn.execute(flows).one()._mapping)
+            if not found.get("months"):
+                return {}  # an ungrouped aggregate over no rows: no data
+            # employers_engaged is a stock: read it at one month, never sum it over months.
+            return found | dict(conn.execute(stock).one()._mapping)
     flows_df = _with_group(frame(engine, flows), key)
     if key is None and flows_df["months"].fillna(0).eq(0).all():
         flows_df = flows_df.iloc[0:0]  # an ungrouped aggregate over no rows: no data

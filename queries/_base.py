@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, Select, String, func, or_, type_coerce
+from sqlalchemy import Engine, Select, String, func, or_, select, type_coerce
 
 from queries.filters import Filters
 from rsp_data.schema import monthly_metrics as facts
@@ -27,6 +27,26 @@ def conditions(filters: Filters, *, months: bool = True) -> list:
     if months and filters.month_to:
         conds.append(facts.c.month <= month_to_date(filters.month_to))
     return conds
+
+
+def registry_conditions(table, filters: Filters) -> list:
+    """The region and sector filters on a table with its own copies of them and of rsp_id
+    (running_totals). With a region filter (and no partnership filter), as "rsp_id IN (the
+    registry's partnerships in those regions and sectors)": the store seeks those partnerships'
+    rows by primary key instead of reading every partnership's row of the month. Otherwise as
+    plain checks on the rows read."""
+    conds = []
+    # A sector alone holds a sixth of the partnerships: seeking them cost more than the scan.
+    if filters.partnerships or not filters.regions:
+        if filters.regions:
+            conds.append(table.c.region_id.in_(filters.regions))
+        if filters.sectors:
+            conds.append(table.c.sector_id.in_(filters.sectors))
+        return conds
+    chosen = select(partnerships.c.rsp_id).where(partnerships.c.region_id.in_(filters.regions))
+    if filters.sectors:
+        chosen = chosen.where(partnerships.c.sector_id.in_(filters.sectors))
+    return [table.c.rsp_id.in_(chosen)]
 
 
 def facts_join():

@@ -23,7 +23,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
-from queries._base import as_date, conditions, facts_join, frame
+from queries._base import as_date, conditions, facts_join, frame, registry_conditions
 from queries.filters import Filters
 from rsp_data.goals import Goal, goal_from_row
 from rsp_data.registry import registry
@@ -144,10 +144,7 @@ def _partnerships_reporting(engine: Engine, goal: Goal, filters: Filters, last: 
     conds = [at_end.c.month == last]
     if goal.scope == "grant":
         conds.append(at_end.c.gjc.is_(True))
-    if filters.regions:
-        conds.append(at_end.c.region_id.in_(filters.regions))
-    if filters.sectors:
-        conds.append(at_end.c.sector_id.in_(filters.sectors))
+    conds += registry_conditions(at_end, filters)
     earlier = func.coalesce(before.c.cum_months_reported, 0)
     stmt = (
         select(func.sum(case((at_end.c.cum_months_reported - earlier > 0, 1), else_=0)))

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 
-from queries._base import as_date, conditions, contains, facts_join, frame, month_label, raw_month, to_months
+from queries._base import (
+    as_date,
+    conditions,
+    contains,
+    facts_join,
+    frame,
+    month_label,
+    raw_month,
+    registry_conditions,
+    to_months,
+)
 from queries.filters import Filters
 from rsp_data.metrics import BASE_KEYS, DERIVED_METRICS
 from rsp_data.schema import monthly_metrics as facts
@@ -214,7 +224,8 @@ def partnership_totals(
             ids = [row[0] for row in conn.execute(ranked)]
         if not ids:
             return pd.DataFrame(columns=columns)
-        filters = filters.with_(partnerships=tuple(ids))
+        # The page's ids already satisfy the region, sector and search filters.
+        filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())
         search = ""
     df = frame(engine, _ordered(_running_select(filters, as_of, search, names=True), order_by, descending))
     if df.empty:
@@ -284,10 +295,7 @@ def _running_select(filters: Filters, as_of, search: str = "", names: bool = Tru
     if before is not None:
         source = source.outerjoin(lo, and_(lo.c.month == before, lo.c.rsp_id == hi.c.rsp_id))
     conds = [hi.c.month == as_of, months > 0]
-    if filters.regions:
-        conds.append(hi.c.region_id.in_(filters.regions))
-    if filters.sectors:
-        conds.append(hi.c.sector_id.in_(filters.sectors))
+    conds += registry_conditions(hi, filters)
     if filters.partnerships:
         conds.append(hi.c.rsp_id.in_(filters.partnerships))
     if search.strip():

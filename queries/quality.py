@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 
-from queries._base import as_date, conditions, facts_join, frame, month_label, month_to_date
+from queries._base import as_date, conditions, facts_join, frame, month_label, month_to_date, registry_conditions
 from queries.filters import Filters
 from queries.metrics import CELL_KEYS, cell_conditions, grain_for
 from rsp_data.schema import OPTIONAL_COLUMNS, OPTIONAL_COUNT_COLUMNS, partnerships, regions, rollup_cells, sectors
@@ -114,10 +114,7 @@ def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...], re
     conds = [hi.c.month == rng.last, months > 0]
     if reported is not None:
         conds.append(hi.c[f"cum_{reported}"] > 0)
-    if filters.regions:
-        conds.append(hi.c.region_id.in_(filters.regions))
-    if filters.sectors:
-        conds.append(hi.c.sector_id.in_(filters.sectors))
+    conds += registry_conditions(hi, filters)
     if filters.partnerships:
         conds.append(hi.c.rsp_id.in_(filters.partnerships))
     return (
@@ -309,7 +306,7 @@ def partnership_totals(
         ids, count = _ranked(engine, sub, where, [value.desc(), sub.c.rsp_id], limit, rng.before is not None)
         if not ids:
             return pd.DataFrame(columns=columns), 0
-        filters = filters.with_(partnerships=tuple(ids))
+        filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())  # the ids satisfy them
     df = frame(engine, _per_partnership(filters, rng, SUMMED))
     if df.empty:
         return pd.DataFrame(columns=columns), 0

@@ -67,7 +67,7 @@ import pandas as pd
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from rsp_data.store import make_engine
+from rsp_data.store import PG_SESSION_OPTIONS, make_engine
 
 BENCH_DIR = REPO_ROOT / "var" / "bench"
 BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
@@ -1000,8 +1000,12 @@ def bench_engine(url: str, call_timeout: float) -> Engine:
     a pathological plan costs the run `call_timeout` seconds a call, not minutes."""
     if not url.startswith("postgresql") or not call_timeout:
         return make_engine(url)
+    from rsp_data.store import pg_options
+
     return create_engine(
-        url, pool_pre_ping=True, connect_args={"options": f"-c statement_timeout={int(call_timeout * 1000)}"}
+        url,
+        pool_pre_ping=True,
+        connect_args={"options": pg_options(f"-c statement_timeout={int(call_timeout * 1000)}")},
     )
 
 
@@ -1375,7 +1379,8 @@ def report(
         + (
             "; PostgreSQL: a server this script starts, "
             + ", ".join(f"{k}={v}" for k, v in info["pg_settings"].items())
-            + f" (fsync off: a read benchmark; C.UTF-8 collation); the query calls run with statement_timeout="
+            + f" (fsync off: a read benchmark; C.UTF-8 collation); the query calls run in the app's sessions "
+            f"(`{PG_SESSION_OPTIONS}`, rsp_data/store.py) with statement_timeout="
             f"{args.call_timeout:.0f} s (a call that hits it counts as {args.call_timeout:.0f} s and is flagged)"
             if info.get("pg_settings")
             else ""

@@ -218,10 +218,7 @@ def partnership_totals(
     if limit is not None:
         # A page: rank on the sort value alone (a narrow sort, however deep the page), then read
         # the page's rows by primary key. Sorting every column of 50,000 rows cost 2x as much.
-        narrow = _running_select(filters, as_of, search, names=order_by == "group_name", only=SORT_NEEDS[order_by])
-        ranked = _ordered(narrow, order_by, descending, ids_only=True).limit(limit).offset(offset)
-        with engine.connect() as conn:
-            ids = [row[0] for row in conn.execute(ranked)]
+        ids = _ranked_ids(engine, filters, as_of, order_by, descending, limit, offset, search)
         if not ids:
             return pd.DataFrame(columns=columns)
         # The page's ids already satisfy the region, sector and search filters.
@@ -231,6 +228,16 @@ def partnership_totals(
     if df.empty:
         return pd.DataFrame(columns=columns)
     return df[columns]
+
+
+def _ranked_ids(
+    engine: Engine, filters: Filters, as_of, order_by: str, descending: bool, limit: int, offset: int = 0, search=""
+) -> list[str]:
+    """The ids of one page of partnerships in the table's order, ranked on the sort value alone."""
+    narrow = _running_select(filters, as_of, search, names=order_by == "group_name", only=SORT_NEEDS[order_by])
+    ranked = _ordered(narrow, order_by, descending, ids_only=True).limit(limit).offset(offset)
+    with engine.connect() as conn:
+        return [row[0] for row in conn.execute(ranked)]
 
 
 def _ordered(stmt, order_by: str, descending: bool, ids_only: bool = False):
@@ -358,12 +365,28 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
         )
         df = _with_group(frame(engine, stmt), key)
     elif split == "partnership":
-        leaders = partnership_totals(engine, filters, order_by="placements", descending=True, limit=top)
-        ids = tuple(leaders["group_id"])
-        df = monthly_totals(engine, filters.with_(partnerships=ids), "partnership") if ids else _empty_monthly()
-        df = df[["month", "group_id", *BASE_KEYS]]
-        total = monthly_totals(engine, filters, None)
-        others = total.set_index("month")[list(BASE_KEYS)].sub(df.groupby("month")[list(BASE_KEYS)].sum(), fill_value=0)
+        # The leaders by placements (ranked on that alone), their own rows by primary key, and the
+        # rest as each month's total (rollup_cells) minus theirs.
+        as_of = as_of_month(engine, filters)
+        ids = _ranked_ids(engine, filters, as_of, "placements", True, top) if as_of is not None else []
+        if not ids:
+            return _empty_monthly()
+        lead_filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())
+        df = frame(
+            engine,
+            select(raw_month(facts.c.month), facts.c.rsp_id.label("group_id"), *[facts.c[m] for m in BASE_KEYS]).where(
+                facts.c.rsp_id.in_(ids), *conditions(lead_filters.with_(partnerships=()))
+            ),
+        )
+        grain = grain_for(filters)
+        total = frame(
+            engine,
+            select(raw_month(cells.c.month), *[func.sum(cells.c[m]).label(m) for m in BASE_KEYS])
+            .where(*cell_conditions(filters, grain))
+            .group_by(cells.c.month),
+        )
+        keys = list(BASE_KEYS)
+        others = total.set_index("month")[keys].sub(df.groupby("month")[keys].sum(), fill_value=0)
         others = others[others.abs().sum(axis=1) > 0].reset_index()
         if not others.empty:
             others["group_id"] = "others"

@@ -52,6 +52,7 @@ table = state.query(
     limit=PAGE,
     offset=(page - 1) * PAGE,
     search=search,
+    total=matching,
 )
 
 where = f"{matching:,} partnership{'s' if matching != 1 else ''}" + (f" match “{search}”" if search else "")

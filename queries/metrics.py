@@ -200,6 +200,7 @@ def partnership_totals(
     limit: int | None = None,
     offset: int = 0,
     search: str = "",
+    total: int | None = None,
 ) -> pd.DataFrame:
     """Per partnership over the filtered range, from running_totals: two rows per partnership,
     total(from..to) = running(as_of) - running(month before from). Sorted, searched and paged in
@@ -218,7 +219,7 @@ def partnership_totals(
     if limit is not None:
         # A page: rank on the sort value alone (a narrow sort, however deep the page), then read
         # the page's rows by primary key. Sorting every column of 50,000 rows cost 2x as much.
-        ids = _ranked_ids(engine, filters, as_of, order_by, descending, limit, offset, search)
+        ids = _ranked_ids(engine, filters, as_of, order_by, descending, limit, offset, search, total)
         if not ids:
             return pd.DataFrame(columns=columns)
         # The page's ids already satisfy the region, sector and search filters.
@@ -231,24 +232,47 @@ def partnership_totals(
 
 
 def _ranked_ids(
-    engine: Engine, filters: Filters, as_of, order_by: str, descending: bool, limit: int, offset: int = 0, search=""
+    engine: Engine,
+    filters: Filters,
+    as_of,
+    order_by: str,
+    descending: bool,
+    limit: int,
+    offset: int = 0,
+    search: str = "",
+    total: int | None = None,
 ) -> list[str]:
-    """The ids of one page of partnerships in the table's order, ranked on the sort value alone."""
+    """The ids of one page of partnerships in the table's order, ranked on the sort value alone.
+
+    `total` (how many partnerships the ranking holds, when the caller counted them): a page in the
+    second half is read from the end, in reverse order, so the database keeps at most half of them
+    while sorting (a deep page of 89,203 partnerships sorted up to all of them)."""
     narrow = _running_select(filters, as_of, search, names=order_by == "group_name", only=SORT_NEEDS[order_by])
-    ranked = _ordered(narrow, order_by, descending, ids_only=True).limit(limit).offset(offset)
+    reverse = total is not None and offset + limit / 2 > total / 2
+    if reverse:
+        start = max(0, total - offset - limit)
+        limit, offset = total - offset - start, start
+        if limit <= 0:
+            return []
+    ranked = _ordered(narrow, order_by, descending, ids_only=True, reverse=reverse).limit(limit).offset(offset)
     with engine.connect() as conn:
-        return [row[0] for row in conn.execute(ranked)]
+        ids = [row[0] for row in conn.execute(ranked)]
+    return ids[::-1] if reverse else ids
 
 
-def _ordered(stmt, order_by: str, descending: bool, ids_only: bool = False):
-    """The per-partnership select in the table's order (ties by id, so pages never overlap)."""
+def _ordered(stmt, order_by: str, descending: bool, ids_only: bool = False, reverse: bool = False):
+    """The per-partnership select in the table's order (ties by id, so pages never overlap);
+    `reverse`: exactly that order backwards (read from the end)."""
     sub = stmt.subquery()
+    down = descending != reverse
     if order_by == "group_name":
-        order = sub.c.group_name.desc() if descending else sub.c.group_name.asc()
+        order = sub.c.group_name.desc() if down else sub.c.group_name.asc()
     else:
         value = _sort_value(sub, order_by)
-        order = (value.desc() if descending else value.asc()).nulls_last()
-    return select(*([sub.c.group_id] if ids_only else [sub])).order_by(order, sub.c.group_id)
+        order = value.desc() if down else value.asc()
+        order = order.nulls_first() if reverse else order.nulls_last()
+    tie = sub.c.group_id.desc() if reverse else sub.c.group_id.asc()
+    return select(*([sub.c.group_id] if ids_only else [sub])).order_by(order, tie)
 
 
 def partnership_count(engine: Engine, filters: Filters, search: str = "") -> int:
@@ -478,16 +502,28 @@ def partnership_rows(
     limit: int | None = 25,
     offset: int = 0,
     search: str = "",
+    total: int | None = None,
 ) -> pd.DataFrame:
     """A page of partnerships with every metric (rates too) and their registry columns: the rows
-    of the Partnerships table, the map's markers, the rankings. Sorted and paged in SQL."""
+    of the Partnerships table, the map's markers, the rankings. Sorted and paged in SQL.
+    `total`: partnership_count(filters, search), when the caller has it (a deep page is then read
+    from the end)."""
     from queries.registry import partnership_list
 
+    as_of = as_of_month(engine, filters)
     rows = partnership_totals(
-        engine, filters, order_by=order_by, descending=descending, limit=limit, offset=offset, search=search
+        engine,
+        filters,
+        as_of=as_of,
+        order_by=order_by,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+        search=search,
+        total=total,
     )
     rows = add_rates(rows.drop(columns=["sector_id", "region_id"]))
-    rows["as_of"] = as_of_month(engine, filters) if len(rows) else None
+    rows["as_of"] = as_of if len(rows) else None
     registry = partnership_list(engine, tuple(rows["group_id"]))
     return rows.merge(registry, left_on="group_id", right_on="rsp_id", how="inner").drop(columns="name")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 
+import pandas as pd
 import pytest
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
@@ -18,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from queries.data import monthly_row_count, monthly_rows
 from queries.filters import Filters
 from queries.metrics import kpi_summary, metrics_by, partnership_count, partnership_totals
-from queries.registry import search_partnerships
+from queries.registry import month_bounds, search_partnerships
 from rsp_data.store import make_engine
 from rsp_data.synth import synthesize
 from tests.test_pages import APP, TIMEOUT, _PagesManagerAfterNavigation, assert_clean, decode
@@ -116,6 +117,36 @@ def test_partnerships_table_sorts_searches_and_pages_in_sql(app):
     assert f"{partnership_count(app, ALL, 'Texas'):,} partnerships match “Texas”" in "\n".join(
         c.value for c in at.caption
     )
+
+
+@pytest.mark.parametrize(
+    ("order_by", "descending", "filters"),
+    [
+        ("placements", True, ALL),
+        ("placement_rate", True, ALL),  # rates have NULLs (no completions): last forward, first backwards
+        ("group_name", False, ALL),
+        ("completion_rate", False, "a range"),
+    ],
+)
+def test_a_page_read_from_the_end_equals_the_page_read_forward(app, order_by, descending, filters):
+    """partnership_totals(total=n) reads pages in the second half backwards: every page, the last
+    partial one included, holds the same partnerships in the same order as read forward."""
+    if filters == "a range":  # from the store's 4th month to its 4th last
+        months = pd.date_range(*(f"{m}-01" for m in month_bounds(app)), freq="MS").strftime("%Y-%m")
+        filters = Filters(month_from=months[3], month_to=months[-4])
+    n = partnership_count(app, filters)
+    assert n > 100
+    whole = partnership_totals(app, filters, order_by=order_by, descending=descending)["group_id"].tolist()
+    assert len(whole) == n
+    pages = []
+    for offset in range(0, n, 25):
+        page = partnership_totals(
+            app, filters, order_by=order_by, descending=descending, limit=25, offset=offset, total=n
+        )
+        forward = partnership_totals(app, filters, order_by=order_by, descending=descending, limit=25, offset=offset)
+        assert page["group_id"].tolist() == forward["group_id"].tolist(), offset
+        pages += page["group_id"].tolist()
+    assert pages == whole
 
 
 def test_data_page_pages_through_a_large_table(app):

@@ -80,4 +80,6 @@ def to_months(values: pd.Series) -> pd.Series:
     """A column of raw_month values (ISO strings or dates) as datetime64, in one vectorised call."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
+    if len(values) and not isinstance(values.iloc[0], str):  # dates (PostgreSQL)
+        return pd.Series(pd.to_datetime(values.to_numpy()), index=values.index, name=values.name)
     return pd.to_datetime(values.astype(str).str.slice(0, 10), format="%Y-%m-%d")

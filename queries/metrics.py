@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import BigInteger, Engine, and_, case, cast, func, select
 
 from queries._base import (
     as_date,
@@ -25,6 +25,13 @@ from rsp_data.schema import running_totals as running
 from rsp_data.store import month_to_date
 
 FLOW_KEYS = tuple(k for k in BASE_KEYS if k != "employers_engaged")
+
+
+def sum_int(column):
+    """SUM of a whole-number column as a BIGINT: PostgreSQL sums BIGINTs into NUMERIC, which the
+    driver hands over as Decimal objects (converting 12,000 rows of them cost ~15 ms a query)."""
+    return cast(func.sum(column), BigInteger)
+
 
 # Which column identifies a group, and where its display name lives.
 GROUPINGS = {
@@ -118,7 +125,7 @@ def _from_facts(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.Da
     flows = (
         select(
             *group_cols,
-            *[func.sum(facts.c[m]).label(m) for m in FLOW_KEYS],
+            *[sum_int(facts.c[m]).label(m) for m in FLOW_KEYS],
             func.count(func.distinct(facts.c.month)).label("months"),
         )
         .select_from(facts_join())
@@ -129,7 +136,7 @@ def _from_facts(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.Da
     stock = (
         select(
             *group_cols,
-            func.sum(facts.c.employers_engaged).label("employers_engaged"),
+            sum_int(facts.c.employers_engaged).label("employers_engaged"),
             func.count(facts.c.rsp_id).label("reporting"),
         )
         .select_from(facts_join())
@@ -149,7 +156,7 @@ def _from_cells(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.Da
     flows = (
         select(
             *group_cols,
-            *[func.sum(cells.c[m]).label(m) for m in FLOW_KEYS],
+            *[sum_int(cells.c[m]).label(m) for m in FLOW_KEYS],
             func.count(func.distinct(cells.c.month)).label("months"),
         )
         .where(*conds)
@@ -159,8 +166,8 @@ def _from_cells(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.Da
     stock = (
         select(
             *group_cols,
-            func.sum(cells.c.employers_engaged).label("employers_engaged"),
-            func.sum(cells.c.reporting).label("reporting"),
+            sum_int(cells.c.employers_engaged).label("employers_engaged"),
+            sum_int(cells.c.reporting).label("reporting"),
         )
         .where(and_(*conds, cells.c.month == as_of))
         .group_by(*group_by)
@@ -381,7 +388,7 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
             select(
                 raw_month(facts.c.month),
                 *([] if key is None else [key.label("group_id")]),
-                *[func.sum(facts.c[m]).label(m) for m in BASE_KEYS],
+                *[sum_int(facts.c[m]).label(m) for m in BASE_KEYS],
             )
             .select_from(facts_join())
             .where(*conditions(filters))
@@ -405,7 +412,7 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
         grain = grain_for(filters)
         total = frame(
             engine,
-            select(raw_month(cells.c.month), *[func.sum(cells.c[m]).label(m) for m in BASE_KEYS])
+            select(raw_month(cells.c.month), *[sum_int(cells.c[m]).label(m) for m in BASE_KEYS])
             .where(*cell_conditions(filters, grain))
             .group_by(cells.c.month),
         )
@@ -422,7 +429,7 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
             select(
                 raw_month(cells.c.month),
                 *([] if key is None else [key.label("group_id")]),
-                *[func.sum(cells.c[m]).label(m) for m in BASE_KEYS],
+                *[sum_int(cells.c[m]).label(m) for m in BASE_KEYS],
             )
             .where(*cell_conditions(filters, grain))
             .group_by(cells.c.month, *([] if key is None else [key]))
@@ -537,20 +544,20 @@ def metrics_by_cell(engine: Engine, filters: Filters) -> pd.DataFrame:
         month = facts.c.month
     else:
         keys = [cells.c.sector_id, cells.c.region_id]
-        source, conds, sums, count_rows = cells, cell_conditions(filters, "cell"), cells.c, func.sum(cells.c.reporting)
+        source, conds, sums, count_rows = cells, cell_conditions(filters, "cell"), cells.c, sum_int(cells.c.reporting)
         month = cells.c.month
     as_of = as_of_month(engine, filters)
     labelled = [keys[0].label("sector_id"), keys[1].label("region_id")]
     flows = frame(
         engine,
-        select(*labelled, *[func.sum(sums[m]).label(m) for m in FLOW_KEYS])
+        select(*labelled, *[sum_int(sums[m]).label(m) for m in FLOW_KEYS])
         .select_from(source)
         .where(*conds)
         .group_by(*keys),
     )
     stock = frame(
         engine,
-        select(*labelled, func.sum(sums.employers_engaged).label("employers_engaged"), count_rows.label("reporting"))
+        select(*labelled, sum_int(sums.employers_engaged).label("employers_engaged"), count_rows.label("reporting"))
         .select_from(source)
         .where(and_(*conds, month == as_of))
         .group_by(*keys),

@@ -397,7 +397,8 @@ def draw(rng: random.Random, uni: Universe, mix: tuple[str, ...], *, deep: str |
 BASELINE_SQL = """
 SELECT f.rsp_id, p.name, p.region_id, r.name AS region_name, p.sector_id, s.name AS sector_name,
        p.gjc_supported AS gjc, f.month, f.employers_engaged, f.trainees_enrolled, f.trainees_completed,
-       f.placements, f.batch_id, b.kind AS source
+       f.placements, f.avg_starting_wage, f.placements_no_bachelor, f.wbl_started, f.trainees_underrepresented,
+       f.batch_id, b.kind AS source
 FROM monthly_metrics f
 JOIN partnerships p ON p.rsp_id = f.rsp_id
 JOIN regions r ON r.region_id = p.region_id
@@ -405,6 +406,8 @@ JOIN sectors s ON s.sector_id = p.sector_id
 JOIN import_batches b ON b.batch_id = f.batch_id
 ORDER BY f.rsp_id, f.month
 """
+# The optional metrics (NULL = not reported): float64 with NaN, as pd.read_sql hands nullable numbers.
+OPTIONAL = ("avg_starting_wage", "placements_no_bachelor", "wbl_started", "trainees_underrepresented")
 
 
 def rss_mb() -> float:
@@ -414,8 +417,9 @@ def rss_mb() -> float:
 
 def load_baseline(engines: dict[str, Engine]) -> tuple[pd.DataFrame, float, str]:
     """The whole fact table, joined, as `pd.read_sql` hands it to `st.cache_data` (strings, int64
-    counts, month as datetime64). Read through PostgreSQL's COPY and pandas' CSV reader when
-    PostgreSQL is there (the same frame, read in a fraction of the time), else with pd.read_sql."""
+    counts, the optional metrics as float64 with NaN where not reported, month as datetime64). Read
+    through PostgreSQL's COPY and pandas' CSV reader when PostgreSQL is there (the same frame, read in
+    a fraction of the time), else with pd.read_sql."""
     import tempfile
 
     started = time.perf_counter()
@@ -432,14 +436,24 @@ def load_baseline(engines: dict[str, Engine]) -> tuple[pd.DataFrame, float, str]
                         tmp.write(chunk)
                 tmp.flush()
                 strings = ("rsp_id", "name", "region_id", "region_name", "sector_id", "sector_name", "source")
-                df = pd.read_csv(tmp.name, parse_dates=["month"], dtype={c: "str" for c in strings})
+                dtypes = {c: "str" for c in strings} | dict.fromkeys(OPTIONAL, "float64")  # empty field = NULL = NaN
+                df = pd.read_csv(tmp.name, parse_dates=["month"], dtype=dtypes)
         finally:
             raw.close()
         df["gjc"] = df["gjc"].map({"t": True, "f": False}).astype(bool)
     else:
         how = "pd.read_sql"
         with next(iter(engines.values())).connect() as conn:
-            chunks = list(pd.read_sql(text(BASELINE_SQL), conn, chunksize=1_000_000, parse_dates=["month"]))
+            # dtype: a chunk where nobody reported a metric would otherwise be all None (object).
+            chunks = list(
+                pd.read_sql(
+                    text(BASELINE_SQL),
+                    conn,
+                    chunksize=1_000_000,
+                    parse_dates=["month"],
+                    dtype=dict.fromkeys(OPTIONAL, "float64"),
+                )
+            )
         df = pd.concat(chunks, ignore_index=True)
         del chunks
         df["gjc"] = df["gjc"].astype(bool)
@@ -665,6 +679,147 @@ def pd_named_list(df: pd.DataFrame, key: str, name: str) -> pd.DataFrame:
     return df[[key, name]].drop_duplicates(key).sort_values(name).rename(columns={name: "name"})
 
 
+# --- the Good jobs & reach page (queries/quality.py) in pandas
+
+QUALITY_COUNTS = OPTIONAL[1:]
+# What quality_by sums per group (queries.quality.SUMMED): "months" = partnership-months with data.
+QUALITY_SUMS = (
+    "months", "trainees_enrolled", "placements", *QUALITY_COUNTS, "wage_dollars", "wage_placements",
+    "no_bachelor_placements", *[f"{m}_rows" for m in OPTIONAL],
+)  # fmt: skip
+
+
+def _quality_terms(sub: pd.DataFrame) -> pd.DataFrame:
+    """Per fact row, the terms quality_by sums: the wage as dollars over the placements it covers,
+    the placements of the rows that reported placements_no_bachelor, and whether each metric was
+    reported (NaN = not)."""
+    placements = sub["placements"].astype("float64")
+    wage = sub["avg_starting_wage"]
+    out = pd.DataFrame(
+        {
+            "months": np.ones(len(sub)),
+            "trainees_enrolled": sub["trainees_enrolled"],
+            "placements": sub["placements"],
+            **{m: sub[m].fillna(0) for m in QUALITY_COUNTS},
+            "wage_dollars": (wage * placements).where(wage.notna(), 0.0),
+            "wage_placements": placements.where(wage.notna(), 0.0),
+            "no_bachelor_placements": placements.where(sub["placements_no_bachelor"].notna(), 0.0),
+            **{f"{m}_rows": sub[m].notna() for m in OPTIONAL},
+        },
+        index=sub.index,
+    )
+    return out
+
+
+def _quality_ints(out: pd.DataFrame) -> pd.DataFrame:
+    """Every sum but wage_dollars as int64 (they are whole counts held as floats)."""
+    for c in QUALITY_SUMS:
+        if c != "wage_dollars" and c in out:
+            out[c] = np.rint(out[c].astype("float64")).astype("int64")
+    return out
+
+
+def _quality_ratios(out: pd.DataFrame) -> pd.DataFrame:
+    """The weighted wage and the no-bachelor share of each row's sums (NaN without a denominator)."""
+    weight = out["wage_placements"].astype("float64")
+    out["avg_starting_wage"] = out["wage_dollars"].astype("float64") / weight.where(weight > 0)
+    den = out["no_bachelor_placements"].astype("float64")
+    out["no_bachelor_share"] = out["placements_no_bachelor"].astype("float64") / den.where(den > 0)
+    return out
+
+
+def pd_quality_summary(df: pd.DataFrame, f) -> dict:
+    sub = df[_mask(df, f)]
+    sums = _quality_terms(sub).sum()
+    out: dict[str, Any] = {c: round(float(sums[c])) for c in QUALITY_SUMS if c != "wage_dollars"}
+    out["wage_dollars"] = float(sums["wage_dollars"])
+    wp, nb = out["wage_placements"], out["no_bachelor_placements"]
+    out["avg_starting_wage"] = out["wage_dollars"] / wp if wp > 0 else float("nan")
+    out["no_bachelor_share"] = out["placements_no_bachelor"] / nb if nb > 0 else float("nan")
+    out["partnerships"] = int(sub["rsp_id"].nunique())
+    out["reporting"] = {m: int(sub.loc[sub[m].notna(), "rsp_id"].nunique()) for m in OPTIONAL}
+    return out
+
+
+def _quality_groups(sub: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The sums per sector, region or partnership with data: group_id, group_name, QUALITY_SUMS
+    (and sector_id, region_id by partnership)."""
+    key, name = GROUP_COLS[by]
+    grouped = _quality_terms(sub).groupby(sub[key], sort=False)
+    out = _quality_ints(grouped.sum())
+    names = sub.groupby(key, sort=False)[[name, *(["sector_id", "region_id"] if by == "partnership" else [])]].first()
+    out = names.rename(columns={name: "group_name"}).join(out)
+    return out.rename_axis("group_id").reset_index()
+
+
+def pd_quality_by(df: pd.DataFrame, f, by: str, metric: str = "avg_starting_wage", top: int | None = None):
+    """quality_by: by sector or region, every group with data, by name; by partnership with `top`,
+    the partnerships that reported `metric` highest first (ties by id), and beyond `top` of them the
+    top − 1 leaders and an "All other N partnerships" row of the totals minus the leaders'."""
+    sub = df[_mask(df, f)]
+    out = _quality_ratios(_quality_groups(sub, by))
+    if by != "partnership":
+        return out.sort_values("group_name", kind="stable").reset_index(drop=True)
+    reported_by = "placements_no_bachelor_rows" if metric == "no_bachelor_share" else f"{metric}_rows"
+    ranked = out[(out[reported_by] > 0) & out[metric].notna()]
+    ranked = ranked.sort_values([metric, "group_id"], ascending=[False, True])
+    if top is None or len(ranked) <= top:
+        return ranked.reset_index(drop=True)
+    head = ranked.iloc[: top - 1]
+    rest = out[list(QUALITY_SUMS)].sum() - head[list(QUALITY_SUMS)].sum()
+    other = pd.DataFrame([{"group_id": "others", "group_name": f"All other {len(ranked) - len(head):,} partnerships",
+                           "sector_id": None, "region_id": None, **rest.to_dict()}])  # fmt: skip
+    return pd.concat([head, _quality_ratios(_quality_ints(other))], ignore_index=True)
+
+
+def pd_quality_monthly(df: pd.DataFrame, f) -> pd.DataFrame:
+    sub = df[_mask(df, f)]
+    out = _quality_ints(_quality_terms(sub).groupby(sub["month"]).sum())
+    return _quality_ratios(out.rename_axis("month").reset_index())
+
+
+def pd_underrepresented_by_month(df: pd.DataFrame, f, months: int = 12, max_rows: int = 40):
+    """Under-represented trainees by partnership (rows: names) and month (columns: 'YYYY-MM') over the
+    last `months` months of the range from the first month anybody reported them: (counts, reported).
+    The partnerships that reported them then, the largest total first (ties by id); beyond `max_rows`,
+    the max_rows − 1 largest and one row "Other partnerships (n)" of the rest."""
+    empty = pd.DataFrame(), pd.DataFrame()
+    if not len(df):
+        return empty
+    lo, hi = df["month"].min(), df["month"].max()
+    last = min(hi, pd.Timestamp(f"{f.month_to}-01")) if f.month_to else hi
+    first = pd.Timestamp(f"{f.month_from}-01") if f.month_from else None
+    if last < lo or (first is not None and first > last):
+        return empty
+    window = pd.date_range(end=last, periods=months, freq="MS")
+    if first is not None:
+        window = window[window >= first]
+    m = _mask(df, f, months=False) & df["month"].isin(window).to_numpy() & df["trainees_underrepresented"].notna()
+    sub = df.loc[m, ["rsp_id", "name", "month", "trainees_underrepresented"]]
+    if sub.empty:
+        return empty
+    window = window[window >= sub["month"].min()]
+    count = sub.groupby("month")["trainees_underrepresented"].agg(["sum", "size"]).reindex(window, fill_value=0)
+    total = sub.groupby("rsp_id", as_index=False)["trainees_underrepresented"].sum()
+    ranked = total.sort_values(["trainees_underrepresented", "rsp_id"], ascending=[False, True])["rsp_id"]
+    ids = ranked.head(max_rows - 1 if len(ranked) > max_rows else max_rows).tolist()
+    mine = sub[sub["rsp_id"].isin(ids)]
+    grid = mine.groupby(["rsp_id", "month"])["trainees_underrepresented"].agg(["sum", "size"])
+    counts = grid["sum"].unstack().reindex(index=ids, columns=window).fillna(0).astype("int64")
+    rows = grid["size"].unstack().reindex(index=ids, columns=window).fillna(0).astype("int64")
+    names = mine.drop_duplicates("rsp_id").set_index("rsp_id")["name"]
+    labels = names.reindex(ids).tolist()
+    if len(ranked) > max_rows:
+        label = f"Other partnerships ({len(ranked) - len(ids)})"
+        counts.loc[label] = np.rint(count["sum"].to_numpy() - counts.sum(axis=0).to_numpy()).astype("int64")
+        rows.loc[label] = count["size"].to_numpy() - rows.sum(axis=0).to_numpy()
+        labels.append(label)
+    reported = rows > 0
+    counts.index = reported.index = pd.Index(labels, name="Partnership")
+    counts.columns = reported.columns = window.strftime("%Y-%m")
+    return counts, reported
+
+
 # --- comparing answers
 
 
@@ -721,6 +876,43 @@ def generic(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return tuple(generic(v) for v in value)
     return _canon(value)
+
+
+# What the Good jobs & reach page shows, as it reads it: the counts exact, the wage to the cent and the
+# share to a hundredth of a percent (wage_dollars, a sum of floats, only through them).
+READABLE = {"avg_starting_wage": 2, "no_bachelor_share": 4}
+QUALITY_SHOWN = [c for c in QUALITY_SUMS if c != "wage_dollars"] + list(READABLE)
+MONTHLY_QUALITY_COLS = ["month", "placements", "wage_placements", *QUALITY_COUNTS, *[f"{m}_rows" for m in OPTIONAL],
+                        "avg_starting_wage"]  # fmt: skip
+
+
+def _readable(key: str, value: Any) -> Any:
+    value = _canon(value)
+    return round(value, READABLE[key]) if key in READABLE and value is not None else value
+
+
+def quality_summary_canon(d: dict) -> tuple:
+    shown = tuple((k, _readable(k, d[k])) for k in QUALITY_SHOWN)
+    return (*shown, ("partnerships", int(d["partnerships"])), *sorted((k, int(v)) for k, v in d["reporting"].items()))
+
+
+def quality_rows(df: pd.DataFrame, cols: list[str]) -> list[tuple]:
+    """The rows in their order (by name, or ranked), the ratios as the page shows them."""
+    if df is None or len(df) == 0:
+        return []
+    return [
+        tuple(_readable(c, v) for c, v in zip(cols, row, strict=True))
+        for row in df[cols].itertuples(index=False, name=None)
+    ]
+
+
+def quality_table_canon(answer: tuple) -> tuple:
+    """(counts, reported) with their row labels and month columns."""
+    return tuple(
+        (tuple(str(c) for c in t.columns), *[(str(i), *(_canon(v) for v in row)) for i, row in t.iterrows()])
+        for t in answer
+        if len(t)
+    )
 
 
 METRIC_COLS = ["group_id", "group_name", *BASE, "completion_rate", "placement_rate", "months", "reporting", "as_of"]
@@ -917,17 +1109,21 @@ def workload() -> list[Query]:
         ),
         Query("load_history", "data", lambda e, c: data.load_history(e), None, lambda r: len(r)),
         Query("goal_list", "overview, profile", lambda e, c: goals.goal_list(e), None, generic),
-        # Good jobs & reach (queries/quality.py): the stores only (no baseline yet), answers compared between stores.
+        # Good jobs & reach (queries/quality.py)
         Query(
-            "quality_summary", "good jobs & reach", lambda e, c: quality.quality_summary(e, c.filters), None, generic
+            "quality_summary",
+            "good jobs & reach",
+            lambda e, c: quality.quality_summary(e, c.filters),
+            lambda df, c: pd_quality_summary(df, c.filters),
+            quality_summary_canon,
         ),
         *[
             Query(
                 f"quality_by({by})",
                 "good jobs & reach",
                 lambda e, c, by=by: quality.quality_by(e, c.filters, by, metric="avg_starting_wage"),
-                None,
-                generic,
+                lambda df, c, by=by: pd_quality_by(df, c.filters, by),
+                lambda r: quality_rows(r, ["group_id", "group_name", *QUALITY_SHOWN]),
             )
             for by in ("sector", "region")
         ],
@@ -935,18 +1131,22 @@ def workload() -> list[Query]:
             "quality_by(partnership, top 15)",
             "good jobs & reach",
             lambda e, c: quality.quality_by(e, c.filters, "partnership", metric="avg_starting_wage", top=15),
-            None,
-            generic,
+            lambda df, c: pd_quality_by(df, c.filters, "partnership", metric="avg_starting_wage", top=15),
+            lambda r: quality_rows(r, ["group_id", "group_name", "sector_id", "region_id", *QUALITY_SHOWN]),
         ),
         Query(
-            "quality_monthly", "good jobs & reach", lambda e, c: quality.quality_monthly(e, c.filters), None, generic
+            "quality_monthly",
+            "good jobs & reach",
+            lambda e, c: quality.quality_monthly(e, c.filters),
+            lambda df, c: pd_quality_monthly(df, c.filters),
+            lambda r: quality_rows(r, MONTHLY_QUALITY_COLS),
         ),
         Query(
             "underrepresented_by_month",
             "good jobs & reach (table)",
             lambda e, c: quality.underrepresented_by_month(e, c.filters),
-            None,
-            generic,
+            lambda df, c: pd_underrepresented_by_month(df, c.filters),
+            quality_table_canon,
         ),
     ]
 

@@ -79,3 +79,62 @@ def test_the_section_is_replaced_and_the_analysis_and_other_sections_kept(tmp_pa
     assert "old figures" not in text and "new figures" in text
     assert text.index("new figures") < text.index("hand-written") < text.index("## Later")
     assert "load figures" in text and "more" in text
+
+
+def test_the_quality_baselines_weigh_the_wage_and_keep_the_other_rows(tmp_path):
+    """The Good jobs & reach baselines on 60 partnerships × 24 months: the wage weighted by placements
+    (not a mean of partnership means), the leaders plus one row for all the others, and the same
+    canonical answers as the store's, for the whole store, a region and a month range."""
+    from queries import quality
+    from queries.filters import Filters
+    from rsp_data.store import make_engine
+    from rsp_data.synth import synthesize
+
+    engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
+    synthesize(engine, 60, 24, seed=7, log=lambda m: None)
+    df, _, _ = bench.load_baseline({"sqlite": engine})
+    assert df["avg_starting_wage"].dtype == "float64" and df["avg_starting_wage"].isna().any()  # NULL = NaN
+    everything = Filters()
+
+    summary = bench.pd_quality_summary(df, everything)
+    wage = df.dropna(subset=["avg_starting_wage"])
+    assert summary["wage_placements"] == wage["placements"].sum() == 535
+    assert round(summary["avg_starting_wage"], 2) == 21.83  # Σ(wage × placements) ÷ Σ placements
+    assert round(wage.groupby("rsp_id")["avg_starting_wage"].mean().mean(), 2) == 22.18  # not this
+    assert summary["partnerships"] == 60
+    assert summary["reporting"] == {
+        "avg_starting_wage": 33, "placements_no_bachelor": 43, "wbl_started": 20, "trainees_underrepresented": 26,
+    }  # fmt: skip
+    assert bench.quality_summary_canon(summary) == bench.quality_summary_canon(
+        quality.quality_summary(engine, everything)
+    )
+    moved = {**summary, "avg_starting_wage": summary["avg_starting_wage"] + 0.01}
+    assert bench.quality_summary_canon(moved) != bench.quality_summary_canon(summary)  # a cent shows
+
+    # By partnership, top 5: the 4 best wages, then the 29 other partnerships that reported one.
+    top = bench.pd_quality_by(df, everything, "partnership", top=5)
+    assert top["group_id"].tolist()[-1] == "others"
+    assert top["group_name"].tolist()[-1] == "All other 29 partnerships"
+    assert top["avg_starting_wage"].iloc[:4].is_monotonic_decreasing
+    assert top["placements"].sum() == summary["placements"]  # the others row holds everybody else
+    cols = ["group_id", "group_name", "sector_id", "region_id", *bench.QUALITY_SHOWN]
+    store = quality.quality_by(engine, everything, "partnership", metric="avg_starting_wage", top=5)
+    assert bench.quality_rows(top, cols) == bench.quality_rows(store, cols)
+
+    # Under-represented trainees, at most 5 rows: 4 leaders and the 22 others, every report counted.
+    counts, reported = bench.pd_underrepresented_by_month(df, everything, max_rows=5)
+    assert counts.index[-1] == "Other partnerships (22)"
+    assert list(counts.columns) == ["2025-11", "2025-12", *[f"2026-{m:02d}" for m in range(1, 11)]]
+    last_year = df[df["month"] >= "2025-11-01"]
+    assert counts.to_numpy().sum() == last_year["trainees_underrepresented"].sum()
+    assert reported.to_numpy().all()  # synth: a partnership reports a metric every month or never
+    answer = quality.underrepresented_by_month(engine, everything, max_rows=5)
+    assert bench.quality_table_canon((counts, reported)) == bench.quality_table_canon(answer)
+
+    for f in (Filters(regions=(df["region_id"].iloc[0],)), Filters(month_from="2025-03", month_to="2025-09")):
+        for q in bench.workload():
+            if q.name.startswith(("quality", "underrepresented")):
+                call = bench.Call("test", f)
+                mine = q.canon(q.pandas(df, call))
+                assert mine and mine == q.canon(q.sql(engine, call)), (q.name, f)
+    engine.dispose()

@@ -35,18 +35,23 @@ def monthly_rows(
     # the filters, in id order from `after`, whose span overlaps the months, then their facts by
     # primary key. Filtering the facts joined to partnerships instead walked the facts' index past
     # every partnership outside the filters (PostgreSQL: over 30 s for one region at 10M rows).
-    frames, cursor, inclusive, wanted = [], after[0] if after else None, True, limit
+    frames, empty, cursor, inclusive, wanted = [], None, after[0] if after else None, True, limit
     while wanted > 0:
         ids, cursor, exhausted = _next_partnerships(engine, filters, cursor, inclusive, after, wanted)
         inclusive = False
         if ids:
             df = _rows_frame(engine, _page_query(filters, after=after, ids=ids, limit=wanted))
-            frames.append(df)
-            wanted -= len(df)
+            # A span may have gaps: partnerships counted on can hold fewer rows (or none) in range.
+            # Empty frames stay out of the concat, which would turn the number columns to object.
+            if df.empty:
+                empty = df
+            else:
+                frames.append(df)
+                wanted -= len(df)
         if exhausted:
             break
     if not frames:
-        return _rows_frame(engine, _page_query(filters, after=after, ids=[], limit=limit))
+        return empty if empty is not None else _rows_frame(engine, _page_query(filters, after=after, ids=[]))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, literal, select, tuple_
+from sqlalchemy import Connection, Engine, case, func, literal, select, tuple_
 
 from queries._base import as_date, conditions, facts_join, frame, month_label
 from queries.filters import Filters
@@ -18,6 +18,7 @@ from rsp_data.schema import rollup_cells as cells
 from rsp_data.store import month_to_date
 
 PAGE_SIZE = 100
+FIRST_CANDIDATES = 8  # partnerships asked for first when filling a page (see _next_partnerships)
 
 
 def monthly_rows(
@@ -29,18 +30,23 @@ def monthly_rows(
     Paged by key (keyset): `after` = (rsp_id, "YYYY-MM") of the last row shown, `limit` rows from
     there. Without `limit`, every filtered row (the download; callers check monthly_row_count first).
     """
-    if limit is None:
-        return _rows_frame(engine, _page_query(filters, after=after))
+    with engine.connect() as conn:  # one connection for the page's statements
+        if limit is None:
+            return _rows_frame(conn, _page_query(filters, after=after))
+        return _keyset_page(conn, filters, after, limit)
+
+
+def _keyset_page(conn: Connection, filters: Filters, after: tuple[str, str] | None, limit: int) -> pd.DataFrame:
     # A page is driven from the registry, not from the fact table: the next partnerships that meet
     # the filters, in id order from `after`, whose span overlaps the months, then their facts by
     # primary key. Filtering the facts joined to partnerships instead walked the facts' index past
     # every partnership outside the filters (PostgreSQL: over 30 s for one region at 10M rows).
     frames, empty, cursor, inclusive, wanted = [], None, after[0] if after else None, True, limit
     while wanted > 0:
-        ids, cursor, exhausted = _next_partnerships(engine, filters, cursor, inclusive, after, wanted)
+        ids, cursor, exhausted = _next_partnerships(conn, filters, cursor, inclusive, after, wanted)
         inclusive = False
         if ids:
-            df = _rows_frame(engine, _page_query(filters, after=after, ids=ids, limit=wanted))
+            df = _rows_frame(conn, _page_query(filters, after=after, ids=ids, limit=wanted))
             # A span may have gaps: partnerships counted on can hold fewer rows (or none) in range.
             # Empty frames stay out of the concat, which would turn the number columns to object.
             if df.empty:
@@ -51,51 +57,56 @@ def monthly_rows(
         if exhausted:
             break
     if not frames:
-        return empty if empty is not None else _rows_frame(engine, _page_query(filters, after=after, ids=[]))
+        return empty if empty is not None else _rows_frame(conn, _page_query(filters, after=after, ids=[]))
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _next_partnerships(
-    engine: Engine, filters: Filters, cursor: str | None, inclusive: bool, after: tuple[str, str] | None, wanted: int
+    conn: Connection, filters: Filters, cursor: str | None, inclusive: bool, after: tuple[str, str] | None, wanted: int
 ) -> tuple[list[str], str | None, bool]:
     """The next partnerships (by id, from `cursor`) that meet the filters and report in the month
     range, just enough to hold `wanted` rows by their spans (an upper bound: a span may have gaps).
     Returns (ids, the cursor after them, whether the registry ran out)."""
     month_from = month_to_date(filters.month_from) if filters.month_from else None
     month_to = month_to_date(filters.month_to) if filters.month_to else None
-    # Every partnership taken but one (the `after` partnership, past its span) has a row in range.
-    batch = wanted + 1
-    stmt = (
+    query = (
         select(spans.c.rsp_id, spans.c.first_month, spans.c.last_month, spans.c.months_reported)
         .select_from(spans.join(partnerships, spans.c.rsp_id == partnerships.c.rsp_id))
         .where(*conditions(filters, months=False))
         .order_by(spans.c.rsp_id)
-        .limit(batch)
     )
     if month_from is not None:
-        stmt = stmt.where(spans.c.last_month >= month_from)
+        query = query.where(spans.c.last_month >= month_from)
     if month_to is not None:
-        stmt = stmt.where(spans.c.first_month <= month_to)
-    if cursor is not None:
-        stmt = stmt.where(spans.c.rsp_id >= cursor if inclusive else spans.c.rsp_id > cursor)
-    with engine.connect() as conn:
-        found = conn.execute(stmt).all()
+        query = query.where(spans.c.first_month <= month_to)
     ids, room = [], 0
-    for rsp_id, first, last, reported in found:
-        first, last = as_date(first), as_date(last)
-        start = max(d for d in (first, month_from) if d is not None)
-        end = min(d for d in (last, month_to) if d is not None)
-        if after is not None and rsp_id == after[0]:
-            start = max(start, _next_month(month_to_date(after[1])))
-        months = _month_number(end) - _month_number(start) + 1
-        cursor = rsp_id
-        if months <= 0:
-            continue
-        ids.append(rsp_id)
-        room += min(months, reported)
-        if room >= wanted:
-            return ids, cursor, False
-    return ids, cursor, len(found) < batch
+    # Few partnerships fill a page unless the month range is short: ask for a few first (reading
+    # a small region's partnerships by id stops sooner), then for at most as many as rows still
+    # wanted (every partnership taken but the `after` one, past its span, has a row in range).
+    batch = min(wanted + 1, FIRST_CANDIDATES)
+    while True:
+        stmt = query.limit(batch)
+        if cursor is not None:
+            stmt = stmt.where(spans.c.rsp_id >= cursor if inclusive else spans.c.rsp_id > cursor)
+        inclusive = False
+        found = conn.execute(stmt).all()
+        for rsp_id, first, last, reported in found:
+            first, last = as_date(first), as_date(last)
+            start = max(d for d in (first, month_from) if d is not None)
+            end = min(d for d in (last, month_to) if d is not None)
+            if after is not None and rsp_id == after[0]:
+                start = max(start, _next_month(month_to_date(after[1])))
+            months = _month_number(end) - _month_number(start) + 1
+            cursor = rsp_id
+            if months <= 0:
+                continue
+            ids.append(rsp_id)
+            room += min(months, reported)
+            if room >= wanted:
+                return ids, cursor, False
+        if len(found) < batch:
+            return ids, cursor, True
+        batch = min(batch * 4, wanted - room + 1)
 
 
 def _month_number(value: date) -> int:
@@ -149,8 +160,10 @@ def _page_query(
     )
 
 
-def _rows_frame(engine: Engine, stmt) -> pd.DataFrame:
-    df = frame(engine, stmt)
+def _rows_frame(conn: Connection, stmt) -> pd.DataFrame:
+    result = conn.execute(stmt)
+    # Plain tuples, as queries._base.frame reads them (pandas reads Row objects slowly).
+    df = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
     df["month"] = df["month"].map(lambda v: month_label(as_date(v)))
     df["source"] = df["source"].map({"demo": "illustrative", "import": "imported"}).fillna(df["source"])
     return df

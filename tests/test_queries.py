@@ -620,7 +620,12 @@ PAGED_FILTERS = {
 
 @pytest.mark.parametrize("name", list(PAGED_FILTERS))
 @pytest.mark.parametrize("limit", [1, 2, 3, 100])
-def test_monthly_rows_pages_walked_to_the_end_equal_the_facts_in_pandas(engine, name, limit):
+@pytest.mark.parametrize("first_candidates", [1, 8])
+def test_monthly_rows_pages_walked_to_the_end_equal_the_facts_in_pandas(
+    engine, monkeypatch, name, limit, first_candidates
+):
+    # first_candidates=1: the partnerships that fill a page are asked for in growing batches
+    monkeypatch.setattr("queries.data.FIRST_CANDIDATES", first_candidates)
     filters = PAGED_FILTERS[name]
     expected = _facts_in_pandas(engine, filters)
     pages, after = [], None

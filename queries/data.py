@@ -71,10 +71,12 @@ def _next_partnerships(
     month_to = month_to_date(filters.month_to) if filters.month_to else None
     query = (
         select(spans.c.rsp_id, spans.c.first_month, spans.c.last_month, spans.c.months_reported)
-        .select_from(spans.join(partnerships, spans.c.rsp_id == partnerships.c.rsp_id))
         .where(*conditions(filters, months=False))
         .order_by(spans.c.rsp_id)
     )
+    registry_filtered = bool(filters.regions or filters.sectors or filters.partnerships)
+    if registry_filtered:
+        query = query.select_from(spans.join(partnerships, spans.c.rsp_id == partnerships.c.rsp_id))
     if month_from is not None:
         query = query.where(spans.c.last_month >= month_from)
     if month_to is not None:
@@ -87,7 +89,10 @@ def _next_partnerships(
     while True:
         stmt = query.limit(batch)
         if cursor is not None:
-            stmt = stmt.where(spans.c.rsp_id >= cursor if inclusive else spans.c.rsp_id > cursor)
+            # On both tables: PostgreSQL does not carry a range across the join's equality, and
+            # merge-joined the spans from the cursor with every partnership from the first id.
+            for key in (spans.c.rsp_id, partnerships.c.rsp_id) if registry_filtered else (spans.c.rsp_id,):
+                stmt = stmt.where(key >= cursor if inclusive else key > cursor)
         inclusive = False
         found = conn.execute(stmt).all()
         for rsp_id, first, last, reported in found:

@@ -573,6 +573,97 @@ def test_monthly_rows_page_by_key_through_every_row_once(engine):
     assert monthly_row_count(engine, one) == len(monthly_rows(engine, one)) > 0
 
 
+def _facts_in_pandas(engine, filters: Filters, after: tuple[str, str] | None = None) -> list[tuple]:
+    """The answer from the hand-made facts in pandas: (rsp_id, month, E, En, C, P), by key."""
+    with engine.connect() as conn:
+        registry_rows = conn.exec_driver_sql("SELECT rsp_id, region_id, sector_id FROM partnerships").all()
+    where = {rsp: (region, sector) for rsp, region, sector in registry_rows}
+    df = pd.DataFrame(FACTS, columns=["rsp_id", "month", *BASE])
+    keep = pd.Series(True, index=df.index)
+    if filters.regions:
+        keep &= df["rsp_id"].map(lambda r: where[r][0] in filters.regions)
+    if filters.sectors:
+        keep &= df["rsp_id"].map(lambda r: where[r][1] in filters.sectors)
+    if filters.partnerships:
+        keep &= df["rsp_id"].isin(filters.partnerships)
+    if filters.month_from:
+        keep &= df["month"] >= filters.month_from
+    if filters.month_to:
+        keep &= df["month"] <= filters.month_to
+    if after is not None:
+        keep &= pd.Series([(r, m) > after for r, m in zip(df["rsp_id"], df["month"], strict=True)], index=df.index)
+    return sorted(df[keep].itertuples(index=False, name=None))
+
+
+def _row_keys(df: pd.DataFrame) -> list[tuple]:
+    return [(r, m, *map(int, v)) for r, m, *v in df[["rsp_id", "month", *BASE]].itertuples(index=False)]
+
+
+PAGED_FILTERS = {
+    "all": ALL,
+    # SM has no row in 2022-10: its span ends before the range
+    "from 2022-10": Filters(month_from="2022-10"),
+    # CH starts in 2022-09 and CL reports in 2022-08 only up to here: both have no row in range
+    "to 2022-07": Filters(month_to="2022-07"),
+    # CL's span (2022-08..2022-10) covers 2022-09 but it has no row there: a gap inside a span
+    "only 2022-09": Filters(month_from="2022-09", month_to="2022-09"),
+    "capital 08-09": Filters(regions=("capital",), month_from="2022-08", month_to="2022-09"),
+    "southwest technology": Filters(regions=("southwest",), sectors=("technology",)),
+    "technology": Filters(sectors=("technology",)),
+    "two partnerships": Filters(partnerships=("capital-logistics", "southwest-manufacturing")),
+    # eastern's partnerships and capital-manufacturing are in the registry with no facts at all
+    "partnerships without facts": Filters(regions=("eastern",)),
+    "capital manufacturing": Filters(regions=("capital",), sectors=("manufacturing",)),
+    "no partnership matches": Filters(regions=("southwest",), sectors=("healthcare",)),
+}
+
+
+@pytest.mark.parametrize("name", list(PAGED_FILTERS))
+@pytest.mark.parametrize("limit", [1, 2, 3, 100])
+@pytest.mark.parametrize("first_candidates", [1, 8])
+def test_monthly_rows_pages_walked_to_the_end_equal_the_facts_in_pandas(
+    engine, monkeypatch, name, limit, first_candidates
+):
+    # first_candidates=1: the partnerships that fill a page are asked for in growing batches
+    monkeypatch.setattr("queries.data.FIRST_CANDIDATES", first_candidates)
+    filters = PAGED_FILTERS[name]
+    expected = _facts_in_pandas(engine, filters)
+    pages, after = [], None
+    while len(pages) <= len(FACTS):  # bounded: a page that repeats itself fails below, not forever
+        page = monthly_rows(engine, filters, after=after, limit=limit)
+        if page.empty:
+            break
+        assert list(page.columns) == ["rsp_id", "partnership", "sector", "region", "month", *BASE, "source"]
+        pages.append(page)
+        after = (page.iloc[-1]["rsp_id"], page.iloc[-1]["month"])
+    # every row exactly once, in key order; every page full but the last
+    assert [_row_keys(p) for p in pages] == [expected[i : i + limit] for i in range(0, len(expected), limit)]
+    everything = monthly_rows(engine, filters)  # the download: no limit
+    assert _row_keys(everything) == expected
+    if pages:
+        assert pd.concat(pages, ignore_index=True).equals(everything)
+
+
+@pytest.mark.parametrize(
+    ("filters", "after", "rows"),
+    [
+        # the key's partnership is outside the region: the page starts at the next one inside it
+        (Filters(regions=("southwest",)), ("capital-technology", "2022-07"), 7),
+        # the key is the last month of its partnership: CT 08-10, SM 08-09, ST 08-10
+        (Filters(month_from="2022-08"), ("capital-logistics", "2022-10"), 8),
+        # mid-partnership, with a month range: CT 2022-09 (not 08, the key), then ST 08-09, SM 08-09
+        (Filters(month_from="2022-08", month_to="2022-09"), ("capital-technology", "2022-08"), 5),
+        # a key past every partnership
+        (ALL, ("zzz", "2022-07"), 0),
+    ],
+)
+def test_monthly_rows_page_after_a_key(engine, filters, after, rows):
+    expected = _facts_in_pandas(engine, filters, after)
+    assert len(expected) == rows
+    assert _row_keys(monthly_rows(engine, filters, after=after, limit=100)) == expected
+    assert _row_keys(monthly_rows(engine, filters, after=after, limit=2)) == expected[:2]
+
+
 def test_load_history(engine, demo_engine):
     hist = load_history(engine)
     assert len(hist) == 1

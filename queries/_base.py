@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, Select, String, func, or_, select, type_coerce
+from sqlalchemy import Connection, Engine, Select, String, func, or_, select, type_coerce
 
 from queries.filters import Filters
 from rsp_data.schema import monthly_metrics as facts
@@ -55,9 +55,14 @@ def facts_join():
 
 def frame(engine: Engine, stmt: Select) -> pd.DataFrame:
     with engine.connect() as conn:
-        result = conn.execute(stmt)
-        # Plain tuples: pandas inspects Row objects one attribute at a time (3x slower).
-        return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+        return frame_on(conn, stmt)
+
+
+def frame_on(conn: Connection, stmt: Select) -> pd.DataFrame:
+    """`frame` on an open connection (several statements on one)."""
+    result = conn.execute(stmt)
+    # Plain tuples: pandas inspects Row objects one attribute at a time (3x slower).
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
 def month_label(value: date | None) -> str:

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, Engine, case, func, literal, select, tuple_
 
-from queries._base import as_date, conditions, facts_join, frame, month_label
+from queries._base import as_date, conditions, facts_join, frame, frame_on, month_label
 from queries.filters import Filters
 from queries.metrics import cell_conditions, grain_for
 from rsp_data.metrics import BASE_KEYS
@@ -166,9 +166,7 @@ def _page_query(
 
 
 def _rows_frame(conn: Connection, stmt) -> pd.DataFrame:
-    result = conn.execute(stmt)
-    # Plain tuples, as queries._base.frame reads them (pandas reads Row objects slowly).
-    df = pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+    df = frame_on(conn, stmt)
     df["month"] = df["month"].map(lambda v: month_label(as_date(v)))
     df["source"] = df["source"].map({"demo": "illustrative", "import": "imported"}).fillna(df["source"])
     return df

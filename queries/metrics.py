@@ -185,8 +185,6 @@ def _merge_stock(engine: Engine, flows, stock, key, as_of) -> pd.DataFrame | dic
             # employers_engaged is a stock: read it at one month, never sum it over months.
             return found | dict(conn.execute(stock).one()._mapping)
     flows_df = _with_group(frame(engine, flows), key)
-    if key is None and flows_df["months"].fillna(0).eq(0).all():
-        flows_df = flows_df.iloc[0:0]  # an ungrouped aggregate over no rows: no data
     stock_df = pd.DataFrame(columns=["group_id", "employers_engaged", "reporting"])
     if as_of is not None:
         # employers_engaged is a stock: read it at one month, never sum it over months.
@@ -402,11 +400,11 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
         ids = _ranked_ids(engine, filters, as_of, "placements", True, top) if as_of is not None else []
         if not ids:
             return _empty_monthly()
-        lead_filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())
+        months_only = Filters(month_from=filters.month_from, month_to=filters.month_to)  # the ids meet the rest
         df = frame(
             engine,
             select(raw_month(facts.c.month), facts.c.rsp_id.label("group_id"), *[facts.c[m] for m in BASE_KEYS]).where(
-                facts.c.rsp_id.in_(ids), *conditions(lead_filters.with_(partnerships=()))
+                facts.c.rsp_id.in_(ids), *conditions(months_only)
             ),
         )
         grain = grain_for(filters)

@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, func, select
 
-from queries._base import as_date, conditions, facts_join, frame, registry_conditions
+from queries._base import HI, as_date, conditions, facts_join, frame, reported_since, running_conditions
 from queries.filters import Filters
 from rsp_data.goals import Goal, goal_from_row
 from rsp_data.registry import registry
 from rsp_data.schema import goals as goals_table
 from rsp_data.schema import monthly_metrics as facts
-from rsp_data.schema import partnerships, rollup_cells, running_totals
+from rsp_data.schema import partnerships, rollup_cells
 from rsp_data.store import month_to_date
 
 SCOPE_ORDER = {"grant": 0, "statewide": 1, "partnership": 2}
@@ -137,25 +137,13 @@ def _monthly_from_rollups(engine: Engine, goal: Goal, filters: Filters, count: b
 
 
 def _partnerships_reporting(engine: Engine, goal: Goal, filters: Filters, last: date) -> int:
-    """Partnerships in scope with at least one report from the goal's start through `last`: two
-    running_totals rows per partnership (its months reported at `last` and before the start)."""
-    at_end = running_totals.alias("at_end")
-    before = running_totals.alias("before_start")
-    conds = [at_end.c.month == last]
+    """Partnerships in scope with at least one report from the goal's start through `last`: their
+    running_totals rows at `last` whose latest report is on or after the start (one month's rows)."""
+    at_end = HI
+    conds = [*running_conditions(at_end, filters, last), reported_since(at_end, goal.start_month)]
     if goal.scope == "grant":
         conds.append(at_end.c.gjc.is_(True))
-    conds += registry_conditions(at_end, filters)
-    earlier = func.coalesce(before.c.cum_months_reported, 0)
-    stmt = (
-        select(func.sum(case((at_end.c.cum_months_reported - earlier > 0, 1), else_=0)))
-        .select_from(
-            at_end.outerjoin(
-                before,
-                (before.c.rsp_id == at_end.c.rsp_id) & (before.c.month == month_after(goal.start_month, -1)),
-            )
-        )
-        .where(*conds)
-    )
+    stmt = select(func.count()).select_from(at_end).where(*conds)
     with engine.connect() as conn:
         return int(conn.execute(stmt).scalar() or 0)
 

@@ -6,6 +6,8 @@ import pandas as pd
 from sqlalchemy import BigInteger, Engine, and_, case, cast, func, select
 
 from queries._base import (
+    HI,
+    LO,
     as_date,
     conditions,
     contains,
@@ -13,15 +15,16 @@ from queries._base import (
     frame,
     month_label,
     raw_month,
-    registry_conditions,
+    reported_since,
+    running_conditions,
+    running_earlier,
     to_months,
 )
 from queries.filters import Filters
 from rsp_data.metrics import BASE_KEYS, DERIVED_METRICS
+from rsp_data.schema import MAX_PARTNERSHIPS, partnerships, regions, sectors
 from rsp_data.schema import monthly_metrics as facts
-from rsp_data.schema import partnerships, regions, sectors
 from rsp_data.schema import rollup_cells as cells
-from rsp_data.schema import running_totals as running
 from rsp_data.store import month_to_date
 
 FLOW_KEYS = tuple(k for k in BASE_KEYS if k != "employers_engaged")
@@ -40,6 +43,7 @@ GROUPINGS = {
     "partnership": (partnerships.c.rsp_id, partnerships, partnerships.c.rsp_id),
 }
 GROUP_NOUNS = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}
+GROUP_PLURALS = {"sector": "sectors", "region": "regions", "partnership": "partnerships"}
 
 
 def add_rates(df: pd.DataFrame) -> pd.DataFrame:
@@ -285,7 +289,9 @@ def partnership_count(engine: Engine, filters: Filters, search: str = "") -> int
     as_of = as_of_month(engine, filters)
     if as_of is None:
         return 0
-    sub = _running_select(filters, as_of, search, names=False).subquery()
+    # Who reported in the range is a column of each partnership's row at the as-of month: one
+    # month's rows, no pairs.
+    sub = _running_select(filters, as_of, search, names=False, only=()).subquery()
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(sub)).scalar_one())
 
@@ -315,25 +321,24 @@ SORT_NEEDS = {
 
 def _running_select(filters: Filters, as_of, search: str = "", names: bool = True, only: tuple[str, ...] | None = None):
     """Per-partnership totals from running_totals; `names`: join the registry for the name (when
-    it is searched or sorted on); `only`: just these metrics besides the id (a ranking's sort)."""
-    hi = running.alias("hi")
-    lo = running.alias("lo")
-    before = None
-    if filters.month_from:
-        before = month_after(month_to_date(filters.month_from), -1)
+    it is searched or sorted on); `only`: just these metrics besides the id (a ranking's sort;
+    () for none: one month's rows, no pairs)."""
+    hi, lo = HI, LO
+    start = month_to_date(filters.month_from) if filters.month_from else None
+    before = None if start is None else month_after(start, -1)
+    metrics_used = ("months", *BASE_KEYS) if only is None else only
+    paired = before is not None and any(m != "employers_engaged" for m in metrics_used)
 
     def diff(col: str):
-        return hi.c[col] - func.coalesce(lo.c[col], 0) if before is not None else hi.c[col]
+        return hi.c[col] - func.coalesce(lo.c[col], 0) if paired else hi.c[col]
 
-    months = diff("cum_months_reported")
     names = names or bool(search.strip())
-    source = hi.join(partnerships, partnerships.c.rsp_id == hi.c.rsp_id) if names else hi
-    if before is not None:
-        source = source.outerjoin(lo, and_(lo.c.month == before, lo.c.rsp_id == hi.c.rsp_id))
-    conds = [hi.c.month == as_of, months > 0]
-    conds += registry_conditions(hi, filters)
-    if filters.partnerships:
-        conds.append(hi.c.rsp_id.in_(filters.partnerships))
+    source = hi.join(partnerships, partnerships.c.number == hi.c.k.op("&")(MAX_PARTNERSHIPS)) if names else hi
+    if paired:
+        source = source.outerjoin(lo, running_earlier(lo, hi, as_of, before))
+    conds = running_conditions(hi, filters, as_of)
+    if start is not None:  # a report in the range (every running row follows a first report)
+        conds.append(reported_since(hi, start))
     if search.strip():
         conds.append(contains((partnerships.c.name, partnerships.c.rsp_id), search))
     metrics = {
@@ -357,7 +362,7 @@ def _running_select(filters: Filters, as_of, search: str = "", names: bool = Tru
             hi.c.sector_id,
             hi.c.region_id,
             *metrics.values(),
-            months.label("months"),
+            diff("cum_months_reported").label("months"),
             case((hi.c.employers_engaged.is_not(None), 1), else_=0).label("reporting"),
         )
         .select_from(source)
@@ -377,8 +382,9 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
 
     Columns: month (date), group_id, group_name, and the four base metrics. Summing the stock
     across partnerships within one month is right; summing it across months is not (see trends).
-    Split by partnership (without a partnership filter): the `top` partnerships by placements in
-    the range, and one group "All other partnerships" (id "others") holding the rest.
+    Split by partnership (without a partnership filter), or by sector or region when more than
+    `top` of them have data: the `top` groups with the most placements in the range, and one group
+    "All other partnerships" ("… regions", "… sectors"; id "others") holding the rest.
     """
     if filters.partnerships:
         key = None if split is None else GROUPINGS[split][0]
@@ -407,32 +413,32 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
                 facts.c.rsp_id.in_(ids), *conditions(months_only)
             ),
         )
-        grain = grain_for(filters)
-        total = frame(
-            engine,
-            select(raw_month(cells.c.month), *[sum_int(cells.c[m]).label(m) for m in BASE_KEYS])
-            .where(*cell_conditions(filters, grain))
-            .group_by(cells.c.month),
-        )
-        keys = list(BASE_KEYS)
-        others = total.set_index("month")[keys].sub(df.groupby("month")[keys].sum(), fill_value=0)
-        others = others[others.abs().sum(axis=1) > 0].reset_index()
-        if not others.empty:
-            others["group_id"] = "others"
-            df = pd.concat([df, others[["month", "group_id", *BASE_KEYS]]], ignore_index=True)
+        df = _with_others(engine, filters, df)
     else:
         grain = grain_for(filters, split)
         key = None if split is None else CELL_KEYS[split]
+        leaders = None
+        if key is not None:
+            # More groups than `top` (51 states by region): the leaders by placements over the
+            # range, and the rest as one group, as by partnership.
+            ranked = select(key, sum_int(cells.c.placements).label("placements"))
+            ranked = ranked.where(*cell_conditions(filters, grain)).group_by(key)
+            with engine.connect() as conn:
+                order = conn.execute(ranked.order_by(ranked.selected_columns.placements.desc(), key)).all()
+            if len(order) > top:
+                leaders = [row[0] for row in order[:top]]
         stmt = (
             select(
                 raw_month(cells.c.month),
                 *([] if key is None else [key.label("group_id")]),
                 *[sum_int(cells.c[m]).label(m) for m in BASE_KEYS],
             )
-            .where(*cell_conditions(filters, grain))
+            .where(*cell_conditions(filters, grain), *([] if leaders is None else [key.in_(leaders)]))
             .group_by(cells.c.month, *([] if key is None else [key]))
         )
         df = _with_group(frame(engine, stmt), key)
+        if leaders is not None:
+            df = _with_others(engine, filters, df)
     if df.empty:
         return _empty_monthly()
     df["month"] = to_months(df["month"])
@@ -447,10 +453,28 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
             select(name_key.label("group_id"), name_table.c.name.label("group_name")).where(name_key.in_(ids)),
         )
         df = df.merge(names, on="group_id", how="left")
-        df.loc[df["group_id"] == "others", "group_name"] = "All other partnerships"
+        df.loc[df["group_id"] == "others", "group_name"] = f"All other {GROUP_PLURALS[split]}"
     return (
         df[["month", "group_id", "group_name", *BASE_KEYS]].sort_values(["month", "group_name"]).reset_index(drop=True)
     )
+
+
+def _with_others(engine: Engine, filters: Filters, df: pd.DataFrame) -> pd.DataFrame:
+    """The leaders' monthly rows in `df`, and one group "others" per month: the month's total over
+    the filters (rollup_cells) minus the leaders' (months where the rest is all zero left out)."""
+    total = frame(
+        engine,
+        select(raw_month(cells.c.month), *[sum_int(cells.c[m]).label(m) for m in BASE_KEYS])
+        .where(*cell_conditions(filters, grain_for(filters)))
+        .group_by(cells.c.month),
+    )
+    keys = list(BASE_KEYS)
+    others = total.set_index("month")[keys].sub(df.groupby("month")[keys].sum(), fill_value=0)
+    others = others[others.abs().sum(axis=1) > 0].reset_index()
+    if others.empty:
+        return df
+    others["group_id"] = "others"
+    return pd.concat([df, others[["month", "group_id", *BASE_KEYS]]], ignore_index=True)
 
 
 def _empty_monthly() -> pd.DataFrame:

@@ -28,12 +28,34 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, case, func, select
 
-from queries._base import as_date, conditions, facts_join, frame, month_label, month_to_date, registry_conditions
+from queries._base import (
+    HI,
+    LO,
+    as_date,
+    conditions,
+    facts_join,
+    frame,
+    month_label,
+    month_to_date,
+    reported_since,
+    running_conditions,
+    running_earlier,
+)
 from queries.filters import Filters
 from queries.metrics import CELL_KEYS, cell_conditions, grain_for
-from rsp_data.schema import OPTIONAL_COLUMNS, OPTIONAL_COUNT_COLUMNS, partnerships, regions, rollup_cells, sectors
+from rsp_data.schema import (
+    KEY_BITS,
+    OPTIONAL_COLUMNS,
+    OPTIONAL_COUNT_COLUMNS,
+    index_month,
+    partnerships,
+    regions,
+    rollup_cells,
+    running_key,
+    sectors,
+)
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import running_totals as running
 
@@ -76,14 +98,14 @@ class _Range:
 
 def _range(engine: Engine, filters: Filters) -> _Range | None:
     """None when no month of the store is in range."""
-    # Two scalar subqueries: each is one index probe (min and max together would scan).
-    stmt = select(
-        select(func.min(running.c.month)).scalar_subquery(), select(func.max(running.c.month)).scalar_subquery()
-    )
+    # Two scalar subqueries: each is one probe of the key, whose high part is the month (min and
+    # max together would scan).
+    stmt = select(select(func.min(running.c.k)).scalar_subquery(), select(func.max(running.c.k)).scalar_subquery())
     with engine.connect() as conn:
-        lo, hi = (as_date(v) for v in conn.execute(stmt).one())
-    if hi is None:
+        low, high = conn.execute(stmt).one()
+    if high is None:
         return None
+    lo, hi = (index_month(int(v) >> KEY_BITS) for v in (low, high))
     last = min(hi, month_to_date(filters.month_to)) if filters.month_to else hi
     first = month_to_date(filters.month_from) if filters.month_from else None
     if last < lo or (first is not None and first > last):
@@ -94,13 +116,12 @@ def _range(engine: Engine, filters: Filters) -> _Range | None:
 
 def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...], reported: str | None = None):
     """SELECT rsp_id, region_id, sector_id, months and `columns` over the range, one row per
-    partnership with a report in it: running(last) − running(before), two primary-key rows each.
+    partnership with a report in it: running(last) − running(before), a pair of rows each, the
+    earlier one found by key.
 
-    `reported` (e.g. "wbl_started_rows"): only partnerships that have reported it by the last
-    month, tested on the last month's row before the month-before row is looked up (a running sum
-    never falls, so this only skips rows whose difference would be 0): fewer lookups."""
-    hi = running.alias("hi")
-    lo = running.alias("lo")
+    `reported` (e.g. "wbl_started_rows"): only partnerships that reported it in the range, tested
+    on the last month's row (its latest report of it) before the earlier row is looked up."""
+    hi, lo = HI, LO
 
     def diff(col: str):
         if rng.before is None:
@@ -108,26 +129,47 @@ def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...], re
         return hi.c[f"cum_{col}"] - func.coalesce(lo.c[f"cum_{col}"], 0)
 
     source = hi
+    conds = running_conditions(hi, filters, rng.last)
     if rng.before is not None:
-        source = hi.outerjoin(lo, and_(lo.c.month == rng.before, lo.c.rsp_id == hi.c.rsp_id))
-    months = diff("months_reported")
-    conds = [hi.c.month == rng.last, months > 0]
-    if reported is not None:
+        source = hi.outerjoin(lo, running_earlier(lo, hi, rng.last, rng.before))
+        conds.append(reported_since(hi, rng.first))
+        if reported is not None:
+            conds.append(reported_since(hi, rng.first, LAST_OF[reported]))
+    elif reported is not None:
         conds.append(hi.c[f"cum_{reported}"] > 0)
-    conds += registry_conditions(hi, filters)
-    if filters.partnerships:
-        conds.append(hi.c.rsp_id.in_(filters.partnerships))
     return (
         select(
             hi.c.rsp_id,
             hi.c.region_id,
             hi.c.sector_id,
-            months.label("months"),
+            diff("months_reported").label("months"),
             *[diff(c).label(c) for c in columns if c != "months"],
         )
         .select_from(source)
         .where(*conds)
     )
+
+
+# The running_totals column holding the latest report of each optional metric, by its *_rows name.
+LAST_OF = {f"{m}_rows": f"last_{m}" for m in OPTIONAL_COLUMNS}
+
+
+def _reporting_counts(engine: Engine, filters: Filters, rng: _Range) -> dict[str, int]:
+    """How many partnerships reported in the range, and how many reported each optional metric:
+    COUNTs over their rows at the last month, whose last_* columns hold their latest reports."""
+    row = HI
+    conds = running_conditions(row, filters, rng.last)
+    first = rng.first if rng.before is not None else None
+
+    def reported(column: str):
+        return row.c[column].is_not(None) if first is None else reported_since(row, first, column)
+
+    stmt = select(
+        func.count().label("partnerships"),
+        *[func.coalesce(func.sum(case((reported(f"last_{m}"), 1), else_=0)), 0).label(m) for m in OPTIONAL_COLUMNS],
+    ).where(*conds, reported("last_report"))
+    with engine.connect() as conn:
+        return {k: int(v or 0) for k, v in conn.execute(stmt).one()._mapping.items()}
 
 
 def _numbers(df: pd.DataFrame) -> pd.DataFrame:
@@ -196,17 +238,8 @@ def quality_summary(engine: Engine, filters: Filters) -> dict:
         found = _sums(engine, filters, rng)
         if len(found):
             sums = {c: found[c].iloc[0].item() for c in SUMMED}
-        # Who had data, and who reported each metric: one COUNT over two running rows each.
-        sub = _per_partnership(filters, rng, ROWS).subquery()
-        stmt = select(
-            func.count().label("partnerships"),
-            *[
-                func.coalesce(func.sum(case((sub.c[f"{m}_rows"] > 0, 1), else_=0)), 0).label(m)
-                for m in OPTIONAL_COLUMNS
-            ],
-        )
-        with engine.connect() as conn:
-            counts = {k: int(v or 0) for k, v in conn.execute(stmt).one()._mapping.items()}
+        # Who had data, and who reported each metric: one month's rows, no pairs.
+        counts = _reporting_counts(engine, filters, rng)
     out = dict(sums)
     out["avg_starting_wage"] = _ratio(sums["wage_dollars"], sums["wage_placements"])
     out["no_bachelor_share"] = _ratio(sums["placements_no_bachelor"], sums["no_bachelor_placements"])
@@ -266,23 +299,41 @@ MEASURE_COLUMNS = {
 }
 
 
-def _ranked(engine: Engine, sub, where: list, order: list, limit: int | None, paired: bool) -> tuple[list[str], int]:
+def _ranked(
+    engine: Engine, sub, where: list, order: list, limit: int | None, paired: bool, counted=None
+) -> tuple[list[str], int]:
     """(the first `limit` rsp_ids of a per-partnership subquery in `order`, how many match `where`).
 
-    The count comes from a window over every matching row when each row is a pair of running
-    rows (one pass over the lookups), else from a separate COUNT after the top-N sort (cheaper
-    than materialising every row for the window)."""
-    stmt = select(sub.c.rsp_id, *([func.count().over().label("n")] if paired else [])).where(*where).order_by(*order)
+    `counted`: a statement that counts them without pairs of rows (when the rows' own columns
+    say who matches), run after the top-N sort. Else the count comes from a window over every
+    matching row when each row is a pair of running rows (one pass over the lookups), or from a
+    separate COUNT after the top-N sort (cheaper than materialising every row for the window)."""
+    windowed = paired and counted is None
+    stmt = select(sub.c.rsp_id, *([func.count().over().label("n")] if windowed else [])).where(*where).order_by(*order)
     rows = frame(engine, stmt if limit is None else stmt.limit(limit))
     if rows.empty:
         return [], 0
     ids = rows["rsp_id"].tolist()
-    if paired:
+    if windowed:
         return ids, int(rows["n"].iloc[0])
     if limit is None or len(rows) < limit:
         return ids, len(rows)
+    if counted is None:
+        counted = select(func.count()).select_from(sub).where(*where)
     with engine.connect() as conn:
-        return ids, int(conn.execute(select(func.count()).select_from(sub).where(*where)).scalar_one())
+        return ids, int(conn.execute(counted).scalar_one())
+
+
+def _reporters(filters: Filters, rng: _Range, reported: str):
+    """COUNT of the partnerships that reported `reported` (a *_rows name) in the range, from their
+    rows at the last month alone (no pairs)."""
+    row = HI
+    conds = running_conditions(row, filters, rng.last)
+    if rng.before is not None:
+        conds.append(reported_since(row, rng.first, LAST_OF[reported]))
+    else:
+        conds.append(row.c[f"cum_{reported}"] > 0)
+    return select(func.count()).select_from(row).where(*conds)
 
 
 def partnership_totals(
@@ -471,7 +522,9 @@ def underrepresented_by_month(
     sub = sub.subquery()
     order = [sub.c.trainees_underrepresented.desc(), sub.c.rsp_id]
     where = [sub.c.trainees_underrepresented_rows > 0]
-    ids, count = _ranked(engine, sub, where, order, max_rows, with_window.before is not None)
+    # (who reported it in the window is a column of their last month's rows: counted without pairs)
+    counted = _reporters(filters, with_window, "trainees_underrepresented_rows")
+    ids, count = _ranked(engine, sub, where, order, max_rows, with_window.before is not None, counted)
     if not ids:
         return empty
     ids = ids[: max_rows - 1 if count > max_rows else max_rows]
@@ -491,17 +544,18 @@ def underrepresented_by_month(
 
 def _leader_months(engine: Engine, ids: list[str], wanted: list[date]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(counts, rows reported) per partnership (in the order of `ids`) and month (wanted[1:]),
-    from their running rows at the `wanted` months, read by primary key."""
-    stmt = select(
-        running.c.rsp_id,
-        running.c.month,
-        running.c.cum_trainees_underrepresented,
-        running.c.cum_trainees_underrepresented_rows,
-    ).where(running.c.month.in_(wanted), running.c.rsp_id.in_(ids))
+    from their running rows at the `wanted` months, read by key (their numbers from the registry)."""
     row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
     column_of = {month: j for j, month in enumerate(wanted)}
     cum = np.full((2, len(ids), len(wanted)), np.nan)
     with engine.connect() as conn:
+        numbers = conn.execute(select(partnerships.c.number).where(partnerships.c.rsp_id.in_(ids))).scalars().all()
+        stmt = select(
+            running.c.rsp_id,
+            running.c.month,
+            running.c.cum_trainees_underrepresented,
+            running.c.cum_trainees_underrepresented_rows,
+        ).where(running.c.k.in_([running_key(m, n) for n in numbers for m in wanted]))
         for rsp_id, month, count, rows in conn.execute(stmt):
             cum[:, row_of[rsp_id], column_of[as_date(month)]] = (float(count), float(rows))
     # A partnership's running rows start at its first month: before that, its sums are 0.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from queries._base import as_date, contains, frame, month_label
+from queries._base import as_date, contains, frame, month_label, raw_month
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import partnership_spans as spans
 from rsp_data.schema import partnerships, regions, sectors
@@ -27,8 +27,8 @@ def partnership_list(engine: Engine, ids: tuple[str, ...] | None = None) -> pd.D
             partnerships,
             sectors.c.name.label("sector_name"),
             regions.c.name.label("region_name"),
-            spans.c.first_month,
-            spans.c.last_month,
+            raw_month(spans.c.first_month, "first_month"),
+            raw_month(spans.c.last_month, "last_month"),
         )
         .join(sectors, partnerships.c.sector_id == sectors.c.sector_id)
         .join(regions, partnerships.c.region_id == regions.c.region_id)
@@ -38,8 +38,8 @@ def partnership_list(engine: Engine, ids: tuple[str, ...] | None = None) -> pd.D
     if ids is not None:
         stmt = stmt.where(partnerships.c.rsp_id.in_(ids))
     df = frame(engine, stmt)
-    for col in ("first_month", "last_month"):
-        df[col] = df[col].map(lambda v: month_label(as_date(v)))
+    for col in ("first_month", "last_month"):  # ISO text or dates, as 'YYYY-MM' ("" for none)
+        df[col] = [("" if pd.isna(v) else str(v)[:7]) for v in df[col]]
     df["gjc_supported"] = df["gjc_supported"].astype(bool)
     return df
 

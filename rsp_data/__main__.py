@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from rsp_data.schema import MAX_PARTNERSHIPS
 from rsp_data.store import database_url, init_store, make_engine
 
 
@@ -62,6 +63,9 @@ def _cmd_synth(args) -> int:
         Path("var").mkdir(exist_ok=True)
     if args.partnerships < 1 or args.months < 1:
         print("--partnerships and --months must be at least 1", file=sys.stderr)
+        return 2
+    if args.partnerships > MAX_PARTNERSHIPS:
+        print(f"--partnerships: at most {MAX_PARTNERSHIPS:,} (the running totals' key)", file=sys.stderr)
         return 2
     print(f"writing to {_redact(url)}")
     report = synthesize(make_engine(url), args.partnerships, args.months, args.seed, args.replace)

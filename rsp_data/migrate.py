@@ -13,6 +13,8 @@ from sqlalchemy import Engine, inspect
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The revision whose schema equals what rsp_data created before migrations existed.
 BASELINE = "0001"
+# Set in a connection's info by a revision whose rollup tables need filling from the facts.
+REBUILD = "rsp_data.rebuild_rollups"
 
 
 def _config(connection=None) -> Config:
@@ -36,7 +38,9 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Upgrade to the newest revision; returns (revision before, revision after).
 
     A store created before migrations existed (tables, no alembic_version) is adopted at the
-    baseline revision first, then upgraded like any other.
+    baseline revision first, then upgraded like any other. A revision that (re)creates a rollup
+    table asks for the rollups to be rebuilt (REBUILD in the connection's info): that happens
+    here, after the last revision, in the same transaction, by the code of the newest schema.
     """
     with engine.begin() as conn:
         before = MigrationContext.configure(conn).get_current_revision()
@@ -44,7 +48,13 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         if before is None and "monthly_metrics" in tables:
             command.stamp(_config(conn), BASELINE)
             before = BASELINE
+        conn.info.pop(REBUILD, None)
         command.upgrade(_config(conn), "head")
+        if conn.info.pop(REBUILD, False):
+            from rsp_data import rollups
+
+            rollups.rebuild_all(conn)
+            rollups.store_in_key_order(conn)
     return before, head()
 
 

@@ -28,10 +28,15 @@ from sqlalchemy import Connection, case, delete, func, insert, literal, select, 
 
 from rsp_data import schema
 from rsp_data.schema import (
+    KEY_BITS,
+    LAST_COLUMNS,
     METRIC_COLUMNS,
     OPTIONAL_COLUMNS,
     OPTIONAL_COUNT_COLUMNS,
     RUNNING_COLUMNS,
+    index_month,
+    month_index,
+    running_key,
 )
 from rsp_data.store import as_date
 
@@ -45,14 +50,6 @@ batches = schema.import_batches
 CHUNK = 500  # partnerships or months per statement: well under every driver's bound-parameter limit
 GRAINS = ("cell", "region", "sector", "all")
 SUMS = tuple(c.name for c in cells.c if c.name not in ("grain", "month", "region_id", "sector_id", "gjc"))
-
-
-def month_index(value: date) -> int:
-    return value.year * 12 + value.month - 1
-
-
-def index_month(index: int) -> date:
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -129,6 +126,9 @@ def _refresh_cells(conn: Connection, months: list[date] | None) -> None:
 
 
 def _last_month(conn: Connection, table) -> date | None:
+    if table is running:  # (its month is the key's high part: the key's maximum is one probe)
+        top = conn.execute(select(func.max(running.c.k))).scalar()
+        return None if top is None else index_month(int(top) >> KEY_BITS)
     return as_date(conn.execute(select(func.max(table.c.month))).scalar())
 
 
@@ -140,28 +140,37 @@ def _extend(conn: Connection, old_last: date | None, new_last: date | None) -> N
     if old_last is None:
         return
     if new_last < old_last:
-        conn.execute(delete(running).where(running.c.month > new_last))
+        conn.execute(delete(running).where(running.c.k >= running_key(month_index(new_last) + 1)))
         return
-    carried = [c.name for c in running.c if c.name not in ("month", "employers_engaged")]
+    carried = [c.name for c in running.c if c.name not in ("k", "month", "employers_engaged")]
     for index in range(month_index(old_last) + 1, month_index(new_last) + 1):
-        month, before = index_month(index), index_month(index - 1)
         conn.execute(
             insert(running).from_select(
-                ["month", "employers_engaged", *carried],
+                ["k", "month", "employers_engaged", *carried],
                 select(
-                    literal(month, type_=running.c.month.type),
+                    running.c.k + (1 << KEY_BITS),
+                    literal(index_month(index), type_=running.c.month.type),
                     literal(None, type_=running.c.employers_engaged.type),
                     *[running.c[c] for c in carried],
-                ).where(running.c.month == before),
+                ).where(*month_rows(running, index - 1)),
             )
         )
 
 
+def month_rows(table, month) -> list:
+    """The conditions that select one month's running rows (one stretch of keys)."""
+    return [table.c.k.between(running_key(month), running_key(month, (1 << KEY_BITS) - 1))]
+
+
 def _partnership_keys(conn: Connection, ids: list[str]) -> pd.DataFrame:
     stmt = select(
-        partnerships.c.rsp_id, partnerships.c.region_id, partnerships.c.sector_id, partnerships.c.gjc_supported
+        partnerships.c.rsp_id,
+        partnerships.c.number,
+        partnerships.c.region_id,
+        partnerships.c.sector_id,
+        partnerships.c.gjc_supported,
     ).where(partnerships.c.rsp_id.in_(ids))
-    return pd.DataFrame(conn.execute(stmt).fetchall(), columns=["rsp_id", "region_id", "sector_id", "gjc"])
+    return pd.DataFrame(conn.execute(stmt).fetchall(), columns=["rsp_id", "number", "region_id", "sector_id", "gjc"])
 
 
 def running_rows(
@@ -170,7 +179,7 @@ def running_rows(
     """Running rows from month index `start` to `last` for the partnerships in `keys`.
 
     fact_rows: their facts from `start` on (rsp_id, month_index, the fact columns);
-    before: their running rows at `start - 1` (rsp_id, cum_*), where they have one.
+    before: their running rows at `start - 1` (rsp_id, cum_*, last_*), where they have one.
     Each partnership's rows begin at `start` when it has a row before, otherwise at its first fact.
     """
     f = fact_rows.copy()
@@ -185,6 +194,9 @@ def running_rows(
     for m in OPTIONAL_COUNT_COLUMNS:
         f[m] = f[m].fillna(0)
     f["months_reported"] = 1
+    f["last_report"] = f["month_index"].astype("float64")
+    for m in OPTIONAL_COLUMNS:
+        f[f"last_{m}"] = f["month_index"].astype("float64").where(f[f"{m}_rows"] > 0)
     begin = f.groupby("rsp_id")["month_index"].min()
     begin = begin.reindex(keys["rsp_id"])
     begin[begin.index.isin(before["rsp_id"])] = start
@@ -202,14 +214,20 @@ def running_rows(
     for c in RUNNING_COLUMNS:
         grid[c] = grid[c].fillna(0)
         grid[f"cum_{c}"] = grid.groupby("rsp_id")[c].cumsum()
+    for c in LAST_COLUMNS:  # the latest report so far: carried forward within each partnership
+        grid[c] = grid.groupby("rsp_id")[c].ffill()
     if not before.empty:
         base = grid[["rsp_id"]].merge(before, on="rsp_id", how="left")
         for c in RUNNING_COLUMNS:
             grid[f"cum_{c}"] = grid[f"cum_{c}"] + base[f"cum_{c}"].fillna(0).to_numpy()
+        for c in LAST_COLUMNS:
+            grid[c] = grid[c].fillna(pd.to_numeric(base[c]).astype("float64").set_axis(grid.index))
     grid = grid.merge(keys, on="rsp_id", how="left")
     grid["month"] = grid["month_index"].map(index_month)
+    grid["k"] = (grid["month_index"].to_numpy(dtype="int64") << KEY_BITS) + grid["number"].to_numpy(dtype="int64")
     out = grid[
         [
+            "k",
             "month",
             "rsp_id",
             "region_id",
@@ -217,10 +235,11 @@ def running_rows(
             "gjc",
             "employers_engaged",
             *[f"cum_{c}" for c in RUNNING_COLUMNS],
+            *LAST_COLUMNS,
         ]
     ]
     out = out.astype({f"cum_{c}": ("float64" if c == "wage_dollars" else "int64") for c in RUNNING_COLUMNS})
-    return out.astype({"employers_engaged": "Int64"})
+    return out.astype({"employers_engaged": "Int64", **{c: "Int64" for c in LAST_COLUMNS}})
 
 
 def _refresh_running(
@@ -233,24 +252,29 @@ def _refresh_running(
     for rsp_id, month in starts.items():
         by_start[month].append(rsp_id)
     fact_cols = [facts.c.rsp_id, facts.c.month, *[facts.c[m] for m in (*METRIC_COLUMNS, *OPTIONAL_COLUMNS)]]
-    cum_cols = [running.c[f"cum_{c}"] for c in RUNNING_COLUMNS]
+    carried = [running.c[f"cum_{c}"] for c in RUNNING_COLUMNS] + [running.c[c] for c in LAST_COLUMNS]
+    last_index = month_index(last)
     done = 0
     for start, ids in sorted(by_start.items()):
         start_index = month_index(start)
         for chunk in _chunks(sorted(ids)):
+            keys = _partnership_keys(conn, chunk)
+            numbers = [int(n) for n in keys["number"]]
             rows = conn.execute(select(*fact_cols).where(facts.c.rsp_id.in_(chunk), facts.c.month >= start))
             fact_rows = pd.DataFrame([tuple(r) for r in rows], columns=list(rows.keys()))
             fact_rows["month_index"] = [month_index(as_date(m)) for m in fact_rows["month"]]
             fact_rows = fact_rows.drop(columns="month")
             prior = conn.execute(
-                select(running.c.rsp_id, *cum_cols).where(
-                    running.c.month == index_month(start_index - 1), running.c.rsp_id.in_(chunk)
+                select(running.c.rsp_id, *carried).where(
+                    running.c.k.in_([running_key(start_index - 1, n) for n in numbers])
                 )
             )
             before = pd.DataFrame([tuple(r) for r in prior], columns=list(prior.keys()))
             if not emptied:  # (rebuild_all emptied the table: nothing to delete, no scan per chunk)
-                conn.execute(delete(running).where(running.c.month >= start, running.c.rsp_id.in_(chunk)))
-            new = running_rows(fact_rows, before, _partnership_keys(conn, chunk), start_index, month_index(last))
+                old = [running_key(i, n) for i in range(start_index, last_index + 1) for n in numbers]
+                for part in _chunks(old, 5000):
+                    conn.execute(delete(running).where(running.c.k.in_(part)))
+            new = running_rows(fact_rows, before, keys, start_index, last_index)
             if not new.empty:
                 bulk_insert(conn, running, new)
             done += len(chunk)
@@ -345,6 +369,18 @@ def rebuild_all(conn: Connection, log=None) -> None:
     recount_batches(conn, [row[0] for row in conn.execute(select(batches.c.batch_id))])
 
 
+def store_in_key_order(conn: Connection) -> None:
+    """After a rebuild: PostgreSQL rewrites the rollup tables in key order (CLUSTER; SQLite keeps
+    them so by itself), so one month's rows sit together on disk, and refreshes the planner's
+    statistics. New months are appended at the end, which keeps that order for later imports."""
+    if conn.dialect.name == "postgresql":
+        for table in (running.name, cells.name):  # fixed names, not input
+            conn.exec_driver_sql(f"CLUSTER {table} USING {table}_pkey")
+            conn.exec_driver_sql(f"ANALYZE {table}")
+    else:
+        conn.exec_driver_sql("ANALYZE")
+
+
 def check(conn: Connection) -> list[str]:
     """Differences between the stored rollups and a fresh computation (empty when in step).
 
@@ -408,7 +444,7 @@ def _check_running(conn: Connection) -> list[str]:
     problems = []
     if (both["_merge"] != "both").any():
         problems.append(f"running_totals: {int((both['_merge'] != 'both').sum())} rows missing or extra")
-    for c in ["employers_engaged", *[f"cum_{c}" for c in RUNNING_COLUMNS]]:
+    for c in ["k", "employers_engaged", *[f"cum_{c}" for c in RUNNING_COLUMNS], *LAST_COLUMNS]:
         a = pd.to_numeric(both[f"{c}_stored"]).astype("float64").fillna(-1)
         b = pd.to_numeric(both[f"{c}_fresh"]).astype("float64").fillna(-1)
         if not np.isclose(a, b).all():

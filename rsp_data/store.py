@@ -174,6 +174,15 @@ def _registry_rows(reg: Registry) -> list[tuple]:
     ]
 
 
+def next_partnership_number(conn) -> int:
+    """The number a new partnership gets (schema.partnerships.number): one past the highest."""
+    top = conn.execute(select(func.max(schema.partnerships.c.number))).scalar()
+    number = (top or 0) + 1
+    if number > schema.MAX_PARTNERSHIPS:
+        raise ValueError(f"the store holds its maximum of {schema.MAX_PARTNERSHIPS:,} partnerships")
+    return number
+
+
 def _upsert_registry(conn, reg: Registry) -> tuple[int, int]:
     inserted = updated = 0
     for table, key, rows in _registry_rows(reg):
@@ -181,6 +190,8 @@ def _upsert_registry(conn, reg: Registry) -> tuple[int, int]:
         for row in rows:
             old = current.get(row[key])
             if old is None:
+                if table is schema.partnerships:
+                    row = {**row, "number": next_partnership_number(conn)}
                 conn.execute(insert(table).values(**row))
                 inserted += 1
             elif any(old[c] != v for c, v in row.items()):

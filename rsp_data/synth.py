@@ -185,6 +185,7 @@ def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026,
                 "launched": [f"{index_month(int(i)):%Y-%m}" for i in part["launch"]],
                 "published_size": "",
                 "gjc_supported": part["gjc"],
+                "number": np.arange(1, len(part) + 1),
             }
         )
         bulk_insert(conn, schema.partnerships, registry_rows)
@@ -215,14 +216,8 @@ def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026,
             schema.import_batches.update().where(schema.import_batches.c.batch_id == batch_id).values(rows_added=rows)
         )
         rollups.rebuild_all(conn, log=log)
+        rollups.store_in_key_order(conn)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            # Store the rollups in key order, as SQLite does without rowids (PostgreSQL keeps
-            # appending new months at the end, which keeps that order for later imports).
-            for table in ("running_totals", "rollup_cells"):
-                conn.exec_driver_sql(f"CLUSTER {table} USING {table}_pkey")
             conn.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
     return SynthReport(partnerships, months, rows, (datetime.now(UTC) - started).total_seconds())

@@ -575,24 +575,24 @@ def pd_monthly_totals(df: pd.DataFrame, f, split: str | None, top: int = 12) -> 
         out = sub.groupby("month", sort=False)[list(BASE)].sum().reset_index()
         out["group_id"] = "all"
         out["group_name"] = "All partnerships"
-    elif split != "partnership" or f.partnerships:
+    elif f.partnerships:
         key, name = GROUP_COLS[split]
         out = sub.groupby(["month", key], sort=False).agg(**{m: (m, "sum") for m in BASE}, group_name=(name, "first"))
         out = out.reset_index().rename(columns={key: "group_id"})
-    else:
-        per = sub.groupby("rsp_id", sort=False)["placements"].sum().reset_index()
-        leaders = per.sort_values(["placements", "rsp_id"], ascending=[False, True], kind="stable")["rsp_id"].head(top)
-        mine = sub[sub["rsp_id"].isin(leaders)]
-        out = mine.groupby(["month", "rsp_id"], sort=False).agg(
-            **{m: (m, "sum") for m in BASE}, group_name=("name", "first")
-        )
-        out = out.reset_index().rename(columns={"rsp_id": "group_id"})
-        total = sub.groupby("month")[list(BASE)].sum()
-        others = total.sub(out.groupby("month")[list(BASE)].sum(), fill_value=0)
-        others = others[others.abs().sum(axis=1) > 0].reset_index()
-        others["group_id"] = "others"
-        others["group_name"] = "All other partnerships"
-        out = pd.concat([out, others], ignore_index=True)
+    else:  # the `top` groups by placements over the range, and the rest as one group (when more)
+        key, name = GROUP_COLS[split]
+        per = sub.groupby(key, sort=False)["placements"].sum().reset_index()
+        leaders = per.sort_values(["placements", key], ascending=[False, True], kind="stable")[key]
+        mine = sub[sub[key].isin(leaders.head(top))]
+        out = mine.groupby(["month", key], sort=False).agg(**{m: (m, "sum") for m in BASE}, group_name=(name, "first"))
+        out = out.reset_index().rename(columns={key: "group_id"})
+        if split == "partnership" or len(leaders) > top:
+            total = sub.groupby("month")[list(BASE)].sum()
+            others = total.sub(out.groupby("month")[list(BASE)].sum(), fill_value=0)
+            others = others[others.abs().sum(axis=1) > 0].reset_index()
+            others["group_id"] = "others"
+            others["group_name"] = f"All other {split}s"
+            out = pd.concat([out, others], ignore_index=True)
     return out.sort_values(["month", "group_name"]).reset_index(drop=True)
 
 
@@ -1060,7 +1060,7 @@ def workload() -> list[Query]:
         ),
         monthly_q(None, "overview, trends, partnerships"),
         monthly_q("sector", "trends"),
-        monthly_q("region", "trends"),
+        monthly_q("region", "trends (top 12 + others)"),
         monthly_q("partnership", "trends (top 12 + others)"),
         Query(
             "goal_progress",

@@ -114,6 +114,29 @@ def test_split_by_partnership_keeps_the_leaders_and_one_group_for_the_rest(demo_
     assert got.groupby("month")["placements"].sum().tolist() == facts.groupby("month")["placements"].sum().tolist()
 
 
+@pytest.mark.parametrize("split", ["region", "sector"])
+def test_split_by_region_or_sector_beyond_top_keeps_the_leaders_and_one_group_for_the_rest(demo_engine, facts, split):
+    """Connecticut has 5 regions and 5 sectors: with top=2 the 2 with the most placements over the
+    range are kept, and "All other regions" ("… sectors") holds the other 3 each month."""
+    f = Filters(month_from="2024-01")
+    got = monthly_totals(demo_engine, f, split, top=2)
+    inside = facts[facts["month"] >= pd.Timestamp("2024-01-01").date()]
+    totals = inside.groupby(f"{split}_id")["placements"].sum()
+    totals = totals.reset_index().sort_values(["placements", f"{split}_id"], ascending=[False, True])
+    leaders = totals[f"{split}_id"].tolist()[:2]
+    assert set(got["group_id"]) == set(leaders) | {"others"}
+    assert got.loc[got["group_id"] == "others", "group_name"].unique().tolist() == [f"All other {split}s"]
+    for leader in leaders:
+        mine = got[got["group_id"] == leader]
+        assert mine["placements"].sum() == inside.loc[inside[f"{split}_id"] == leader, "placements"].sum()
+    assert got["placements"].sum() == inside["placements"].sum()
+    by_month = got.groupby("month")[list(BASE_KEYS)].sum()
+    want = inside.groupby("month")[list(BASE_KEYS)].sum()
+    assert by_month.to_numpy().tolist() == want.to_numpy().tolist()
+    # at the default top (12), all 5 groups, no "others"
+    assert set(monthly_totals(demo_engine, f, split)["group_id"]) == set(totals[f"{split}_id"])
+
+
 def test_partnership_totals_sort_search_and_page_in_sql(demo_engine, facts):
     f = Filters(month_from="2024-01")
     want = reference(facts, f, "partnership")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from rsp_data import rollups, schema
 from rsp_data.imports import apply_import, rollback
-from rsp_data.store import make_engine
+from rsp_data.store import make_engine, read_demo_rows
 from tests.store_helpers import copy_store, drop_store
 
 TODAY = date(2026, 11, 21)
@@ -43,7 +43,8 @@ def running_at(engine, rsp_id: str, month: date) -> dict:
 
 def last_running_month(engine) -> date:
     with engine.connect() as conn:
-        return rollups.as_date(conn.execute(select(func.max(schema.running_totals.c.month))).scalar())
+        top = conn.execute(select(func.max(schema.running_totals.c.k))).scalar()
+    return schema.index_month(top >> schema.KEY_BITS)
 
 
 def test_new_months_corrections_and_rollbacks_keep_every_rollup_in_step(store):
@@ -68,6 +69,18 @@ def test_new_months_corrections_and_rollbacks_keep_every_rollup_in_step(store):
     carried = running_at(store, "eastern-manufacturing", date(2026, 12, 1))
     assert carried["employers_engaged"] is None
     assert carried["cum_placements"] == running_at(store, "eastern-manufacturing", date(2026, 10, 1))["cum_placements"]
+    # The latest report, as a month index, carried in every row: the new month for the partnership
+    # that reported; the demo file's last month for the one that did not; for each optional metric
+    # (which the import did not have), the last demo month that reported it.
+    demo = read_demo_rows()
+    assert after["last_report"] == schema.month_index(date(2026, 12, 1))
+    last_demo = max(r["month"] for r in demo if r["rsp_id"] == "eastern-manufacturing")
+    assert carried["last_report"] == schema.month_index(last_demo)
+    for metric in schema.OPTIONAL_COLUMNS:
+        reported = [r["month"] for r in demo if r["rsp_id"] == "northwest-ace" and r[metric] is not None]
+        expected = schema.month_index(max(reported)) if reported else None
+        assert after[f"last_{metric}"] == before[f"last_{metric}"] == expected, metric
+    assert any(after[f"last_{m}"] is not None for m in schema.OPTIONAL_COLUMNS)  # the demo reports some
 
     with store.connect() as conn:
         held = dict(conn.execute(select(schema.import_batches.c.batch_id, schema.import_batches.c.rows_held)).all())

@@ -14,7 +14,7 @@ import pydeck as pdk
 from rsp_data.metrics import AVERAGE, METRICS, RATE
 from rsp_data.registry import DATA_DIR
 from ui.format import metric_value
-from ui.theme import GOAL, NEUTRAL, colour_for, hex_to_rgb, shade
+from ui.theme import GOAL, NEUTRAL, REGION_COLOURS, SECTOR_COLOURS, colour_for, hex_to_rgb, shade
 
 GEOJSON_FILE = DATA_DIR / "ct_regions.geojson"
 # Connecticut fills a 1280-px-wide view at this zoom; no basemap tiles are drawn.
@@ -109,7 +109,10 @@ def trend_chart(
     is_rate = METRICS[metric].kind == RATE
     fig = go.Figure()
     for (group_id, group_name), part in series.groupby(["group_id", "group_name"], sort=False):
-        colour = colour_for(split, group_id) if split in ("sector", "region") else None
+        # Connecticut's sectors and regions keep their colours; groups without one (a national
+        # store's states) take Plotly's palette; "All other …" is the neutral grey.
+        known = {"sector": SECTOR_COLOURS, "region": REGION_COLOURS}.get(split or "", {})
+        colour = NEUTRAL if group_id == "others" else colour_for(split, group_id) if group_id in known else None
         hover = [
             f"{label}{'' if n == 3 or view != 'quarterly' else f' ({n} of 3 months)'}: {metric_value(metric, v)}"
             for label, n, v in zip(part["period_label"], part["months_in_period"], part["value"], strict=True)

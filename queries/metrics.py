@@ -21,6 +21,7 @@ from queries._base import (
     to_months,
 )
 from queries.filters import Filters
+from queries.registry import registry_columns, registry_frame, with_registry
 from rsp_data.metrics import BASE_KEYS, DERIVED_METRICS
 from rsp_data.schema import MAX_PARTNERSHIPS, partnerships, regions, sectors
 from rsp_data.schema import monthly_metrics as facts
@@ -210,6 +211,7 @@ def partnership_totals(
     offset: int = 0,
     search: str = "",
     total: int | None = None,
+    registry: bool = False,
 ) -> pd.DataFrame:
     """Per partnership over the filtered range, from running_totals: two rows per partnership,
     total(from..to) = running(as_of) - running(month before from). Sorted, searched and paged in
@@ -217,10 +219,14 @@ def partnership_totals(
 
     Columns: group_id, group_name, sector_id, region_id, the base metrics, months, reporting
     (1 when it reported at the as-of month). Partnerships without a report in the range are left out.
+    `registry`: and the partnership_list columns, read in the same statement.
     """
     if as_of is None:
         as_of = as_of_month(engine, filters)
     columns = ["group_id", "group_name", "sector_id", "region_id", *BASE_KEYS, "months", "reporting"]
+    if registry:
+        columns += [c.name for c in partnerships.c if c.name not in columns and c.name != "name"]
+        columns += [c.name for c in registry_columns()]
     if as_of is None:
         return pd.DataFrame(columns=columns)
     if order_by not in SORTABLE:
@@ -234,10 +240,11 @@ def partnership_totals(
         # The page's ids already satisfy the region, sector and search filters.
         filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())
         search = ""
-    df = frame(engine, _ordered(_running_select(filters, as_of, search, names=True), order_by, descending))
+    stmt = _running_select(filters, as_of, search, names=True, registry=registry)
+    df = frame(engine, _ordered(stmt, order_by, descending))
     if df.empty:
         return pd.DataFrame(columns=columns)
-    return df[columns]
+    return registry_frame(df)[columns] if registry else df[columns]
 
 
 def _ranked_ids(
@@ -319,10 +326,17 @@ SORT_NEEDS = {
 }
 
 
-def _running_select(filters: Filters, as_of, search: str = "", names: bool = True, only: tuple[str, ...] | None = None):
+def _running_select(
+    filters: Filters,
+    as_of,
+    search: str = "",
+    names: bool = True,
+    only: tuple[str, ...] | None = None,
+    registry: bool = False,
+):
     """Per-partnership totals from running_totals; `names`: join the registry for the name (when
     it is searched or sorted on); `only`: just these metrics besides the id (a ranking's sort;
-    () for none: one month's rows, no pairs)."""
+    () for none: one month's rows, no pairs); `registry`: and every partnership_list column."""
     hi, lo = HI, LO
     start = month_to_date(filters.month_from) if filters.month_from else None
     before = None if start is None else month_after(start, -1)
@@ -336,6 +350,8 @@ def _running_select(filters: Filters, as_of, search: str = "", names: bool = Tru
     source = hi.join(partnerships, partnerships.c.number == hi.c.k.op("&")(MAX_PARTNERSHIPS)) if names else hi
     if paired:
         source = source.outerjoin(lo, running_earlier(lo, hi, as_of, before))
+    if registry:
+        source = with_registry(source)
     conds = running_conditions(hi, filters, as_of)
     if start is not None:  # a report in the range (every running row follows a first report)
         conds.append(reported_since(hi, start))
@@ -355,12 +371,16 @@ def _running_select(filters: Filters, as_of, search: str = "", names: bool = Tru
             .select_from(source)
             .where(*conds)
         )
+    own = (
+        [c for c in partnerships.c if c.name != "name"] + registry_columns()
+        if registry
+        else [hi.c.sector_id, hi.c.region_id]
+    )
     return (
         select(
             hi.c.rsp_id.label("group_id"),
             *([partnerships.c.name.label("group_name")] if names else []),
-            hi.c.sector_id,
-            hi.c.region_id,
+            *own,
             *metrics.values(),
             diff("cum_months_reported").label("months"),
             case((hi.c.employers_engaged.is_not(None), 1), else_=0).label("reporting"),
@@ -537,8 +557,6 @@ def partnership_rows(
     of the Partnerships table, the map's markers, the rankings. Sorted and paged in SQL.
     `total`: partnership_count(filters, search), when the caller has it (a deep page is then read
     from the end)."""
-    from queries.registry import partnership_list
-
     as_of = as_of_month(engine, filters)
     rows = partnership_totals(
         engine,
@@ -550,11 +568,11 @@ def partnership_rows(
         offset=offset,
         search=search,
         total=total,
+        registry=True,
     )
-    rows = add_rates(rows.drop(columns=["sector_id", "region_id"]))
+    rows = add_rates(rows)
     rows["as_of"] = as_of if len(rows) else None
-    registry = partnership_list(engine, tuple(rows["group_id"]))
-    return rows.merge(registry, left_on="group_id", right_on="rsp_id", how="inner").drop(columns="name")
+    return rows
 
 
 def metrics_by_cell(engine: Engine, filters: Filters) -> pd.DataFrame:

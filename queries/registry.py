@@ -19,29 +19,42 @@ def sector_list(engine: Engine) -> pd.DataFrame:
     return frame(engine, select(sectors).order_by(sectors.c.name))
 
 
-def partnership_list(engine: Engine, ids: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Partnerships (all, or those in `ids`) with their sector and region names, and the months
-    they have data for (partnership_spans, kept in step on every write)."""
-    stmt = (
-        select(
-            partnerships,
-            sectors.c.name.label("sector_name"),
-            regions.c.name.label("region_name"),
-            raw_month(spans.c.first_month, "first_month"),
-            raw_month(spans.c.last_month, "last_month"),
-        )
-        .join(sectors, partnerships.c.sector_id == sectors.c.sector_id)
+def registry_columns() -> list:
+    """The columns partnership_list gives besides the partnership's own: names of its sector and
+    region, its first and last month with data (raw: see registry_frame)."""
+    return [
+        sectors.c.name.label("sector_name"),
+        regions.c.name.label("region_name"),
+        raw_month(spans.c.first_month, "first_month"),
+        raw_month(spans.c.last_month, "last_month"),
+    ]
+
+
+def with_registry(source):
+    """`source` (which holds partnerships) joined to what registry_columns reads."""
+    return (
+        source.join(sectors, partnerships.c.sector_id == sectors.c.sector_id)
         .join(regions, partnerships.c.region_id == regions.c.region_id)
         .outerjoin(spans, spans.c.rsp_id == partnerships.c.rsp_id)
-        .order_by(partnerships.c.name)
     )
-    if ids is not None:
-        stmt = stmt.where(partnerships.c.rsp_id.in_(ids))
-    df = frame(engine, stmt)
-    for col in ("first_month", "last_month"):  # ISO text or dates, as 'YYYY-MM' ("" for none)
+
+
+def registry_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Months as 'YYYY-MM' ("" without data: ISO text or dates from the driver), grant support as bool."""
+    for col in ("first_month", "last_month"):
         df[col] = [("" if pd.isna(v) else str(v)[:7]) for v in df[col]]
     df["gjc_supported"] = df["gjc_supported"].astype(bool)
     return df
+
+
+def partnership_list(engine: Engine, ids: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Partnerships (all, or those in `ids`) with their sector and region names, and the months
+    they have data for (partnership_spans, kept in step on every write)."""
+    stmt = select(partnerships, *registry_columns()).select_from(with_registry(partnerships))
+    stmt = stmt.order_by(partnerships.c.name)
+    if ids is not None:
+        stmt = stmt.where(partnerships.c.rsp_id.in_(ids))
+    return registry_frame(frame(engine, stmt))
 
 
 def partnership_count(engine: Engine) -> int:

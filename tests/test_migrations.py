@@ -240,9 +240,17 @@ def test_a_store_made_before_migrations_is_adopted_without_losing_a_row(empty):
     assert old_columns(empty) == before
     assert schema_differences(empty) == []
 
-    # The upgrade filled what 0002 added from the rows already there: rollups and rows held.
+    # The upgrade filled what 0002 added from the rows already there: rollups and rows held;
+    # 0004 numbered the partnerships in rsp_id order (the running_totals key).
     with empty.connect() as conn:
         assert rollups.check(conn) == []
+        numbered = conn.execute(
+            select(schema.partnerships.c.rsp_id, schema.partnerships.c.number).order_by(schema.partnerships.c.rsp_id)
+        ).all()
+        assert [n for _, n in numbered] == list(range(1, len(numbered) + 1)) and len(numbered) == 14
+        keys = conn.execute(select(schema.running_totals.c.k, schema.running_totals.c.rsp_id)).all()
+        number_of = dict(numbered)
+        assert keys and all(k & schema.MAX_PARTNERSHIPS == number_of[rsp_id] for k, rsp_id in keys)
         held = dict(conn.execute(select(schema.import_batches.c.batch_id, schema.import_batches.c.rows_held)).all())
         placed = conn.execute(
             select(func.sum(schema.rollup_cells.c.placements)).where(schema.rollup_cells.c.grain == "all")

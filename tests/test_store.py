@@ -181,6 +181,30 @@ def test_changed_registry_name_updates_in_place(fresh, tmp_path):
     assert init_store(fresh, reg=reg).changed() is False
 
 
+def test_a_new_partnership_gets_the_next_number_and_the_others_keep_theirs(fresh, tmp_path):
+    """partnerships.number is the partnership's part of the running_totals key: never reused."""
+    init_store(fresh, demo=True)
+
+    def numbers() -> dict[str, int]:
+        with fresh.connect() as conn:
+            return dict(conn.execute(select(schema.partnerships.c.rsp_id, schema.partnerships.c.number)).all())
+
+    before = numbers()
+    assert sorted(before.values()) == list(range(1, 15))
+    text = REGISTRY_FILE.read_text(encoding="utf-8")
+    extra = (
+        '\n[[partnerships]]\nid = "northwest-energy"\nname = "Northwest Energy Partnership"\n'
+        'name_source = "descriptive"\nsector = "manufacturing"\nregion = "northwest"\nconvener = ""\n'
+        'launched = ""\ndemo_start = "2024-01"\npublished_size = ""\ngjc_supported = false\n'
+    )
+    modified = tmp_path / "registry.toml"
+    modified.write_text(text + extra, encoding="utf-8")
+    report = init_store(fresh, reg=load_registry(modified))
+    assert report.registry_inserted == 1
+    after = numbers()
+    assert after == {**before, "northwest-energy": 15}
+
+
 def test_check_ready_on_an_empty_database(fresh):
     with pytest.raises(StoreNotReady) as exc:
         check_ready(fresh)

@@ -5,7 +5,22 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import BigInteger, Connection, Engine, Select, String, and_, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Float,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 
 from queries.filters import Filters
 from rsp_data.schema import MAX_PARTNERSHIPS, month_index, partnerships, running_key, running_totals
@@ -76,6 +91,12 @@ def running_conditions(table, filters: Filters, month) -> list:
     if filters.sectors:
         conds.append(table.c.sector_id.in_(filters.sectors))
     return conds
+
+
+def ratio(num, den):
+    """num / den as a float, NULL where den is not positive. Both cast to floating point: with
+    `num * 1.0` PostgreSQL computed in NUMERIC, 4x slower over 89,203 rows (60 of 80 ms)."""
+    return case((den > 0, cast(num, Float) / cast(den, Float)), else_=None)
 
 
 def facts_join():

@@ -14,6 +14,7 @@ from queries._base import (
     facts_join,
     frame,
     month_label,
+    ratio,
     raw_month,
     reported_since,
     running_conditions,
@@ -304,9 +305,6 @@ def partnership_count(engine: Engine, filters: Filters, search: str = "") -> int
 
 
 def _sort_value(sub, key: str):
-    def ratio(num, den):
-        return case((den > 0, num * 1.0 / den), else_=None)
-
     if key == "completion_rate":
         return ratio(sub.c.trainees_completed, sub.c.trainees_enrolled)
     if key == "placement_rate":

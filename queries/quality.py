@@ -39,6 +39,7 @@ from queries._base import (
     frame,
     month_label,
     month_to_date,
+    ratio,
     reported_since,
     running_conditions,
     running_earlier,
@@ -278,9 +279,6 @@ def _names(engine: Engine, by: str, ids: list[str] | None) -> pd.DataFrame:
 
 def _measure(sub, metric: str):
     """The measure as SQL over a per-partnership subquery (NULL where it has no denominator)."""
-
-    def ratio(num, den):
-        return case((den > 0, num * 1.0 / den), else_=None)
 
     if metric == "avg_starting_wage":
         return ratio(sub.c.wage_dollars, sub.c.wage_placements)

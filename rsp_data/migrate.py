@@ -50,11 +50,14 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             before = BASELINE
         conn.info.pop(REBUILD, None)
         command.upgrade(_config(conn), "head")
-        if conn.info.pop(REBUILD, False):
+        rebuilt = conn.info.pop(REBUILD, False)
+        if rebuilt:
             from rsp_data import rollups
 
             rollups.rebuild_all(conn)
             rollups.store_in_key_order(conn)
+    if rebuilt:
+        rollups.compact(engine)
     return before, head()
 
 

@@ -220,4 +220,5 @@ def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026,
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
+    rollups.compact(engine)
     return SynthReport(partnerships, months, rows, (datetime.now(UTC) - started).total_seconds())

@@ -385,7 +385,7 @@ def compact(engine) -> None:
     """After a bulk build on SQLite: rewrite the file with every table's pages in key order
     (VACUUM; outside any transaction). The build writes running_totals partnership by
     partnership, so one month's rows were spread over the whole file: reading a month that was
-    not in the OS cache took 190-290 ms of scattered reads at 89,203 partnerships, 9-32 ms
+    not in the OS cache took 100-290 ms of scattered reads at 89,203 partnerships, 9-32 ms
     after VACUUM. PostgreSQL: store_in_key_order (CLUSTER) does this."""
     if engine.dialect.name == "sqlite":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

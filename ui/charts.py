@@ -10,11 +10,15 @@ from functools import lru_cache
 import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
+from plotly import colors as px_colors
 
 from rsp_data.metrics import AVERAGE, METRICS, RATE
 from rsp_data.registry import DATA_DIR
 from ui.format import metric_value
 from ui.theme import GOAL, NEUTRAL, REGION_COLOURS, SECTOR_COLOURS, colour_for, hex_to_rgb, shade
+
+# Colours for groups without their own (Plotly's "Dark24": 24 that tell apart on a projector).
+DISTINCT = px_colors.qualitative.Dark24
 
 GEOJSON_FILE = DATA_DIR / "ct_regions.geojson"
 # Connecticut fills a 1280-px-wide view at this zoom; no basemap tiles are drawn.
@@ -108,11 +112,20 @@ def trend_chart(
     """Lines (monthly, cumulative) or bars (quarterly) per group; optional grant series and goal line."""
     is_rate = METRICS[metric].kind == RATE
     fig = go.Figure()
+    known = {"sector": SECTOR_COLOURS, "region": REGION_COLOURS}.get(split or "", {})
+    unknown = 0
     for (group_id, group_name), part in series.groupby(["group_id", "group_name"], sort=False):
         # Connecticut's sectors and regions keep their colours; groups without one (a national
-        # store's states) take Plotly's palette; "All other …" is the neutral grey.
-        known = {"sector": SECTOR_COLOURS, "region": REGION_COLOURS}.get(split or "", {})
-        colour = NEUTRAL if group_id == "others" else colour_for(split, group_id) if group_id in known else None
+        # store's states, partnerships) take distinct colours in turn (12 leaders: no repeats);
+        # "All other …" is the neutral grey, dotted.
+        if group_id == "others":
+            colour = NEUTRAL
+        elif group_id in known:
+            colour = colour_for(split, group_id)
+        elif split is not None:
+            colour, unknown = DISTINCT[unknown % len(DISTINCT)], unknown + 1
+        else:
+            colour = None
         hover = [
             f"{label}{'' if n == 3 or view != 'quarterly' else f' ({n} of 3 months)'}: {metric_value(metric, v)}"
             for label, n, v in zip(part["period_label"], part["months_in_period"], part["value"], strict=True)
@@ -127,7 +140,8 @@ def trend_chart(
         if view == "quarterly":
             fig.add_trace(go.Bar(**common, marker_color=colour))
         else:
-            fig.add_trace(go.Scatter(**common, mode="lines", line={"color": colour, "width": 2.5}))
+            line = {"color": colour, "width": 2.5, **({"dash": "dot"} if group_id == "others" else {})}
+            fig.add_trace(go.Scatter(**common, mode="lines", line=line))
     if goal_series is not None and not goal_series.empty:
         fig.add_trace(
             go.Scatter(

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 from queries.filters import Filters
-from rsp_data.schema import MAX_PARTNERSHIPS, month_index, partnerships, running_key, running_totals
+from rsp_data.schema import month_index, partnerships, running_key, running_month, running_totals
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.store import as_date, month_to_date  # noqa: F401  (as_date: re-exported)
 
@@ -47,11 +47,6 @@ def conditions(filters: Filters, *, months: bool = True) -> list:
     if months and filters.month_to:
         conds.append(facts.c.month <= month_to_date(filters.month_to))
     return conds
-
-
-def running_month(table, month) -> list:
-    """The condition that reads one month's running_totals rows: one stretch of keys."""
-    return [table.c.k.between(running_key(month), running_key(month, MAX_PARTNERSHIPS))]
 
 
 def running_earlier(lo, hi, month, earlier):

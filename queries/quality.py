@@ -133,11 +133,9 @@ def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...], re
     conds = running_conditions(hi, filters, rng.last)
     if rng.before is not None:
         source = hi.outerjoin(lo, running_earlier(lo, hi, rng.last, rng.before))
-        conds.append(reported_since(hi, rng.first))
-        if reported is not None:
-            conds.append(reported_since(hi, rng.first, LAST_OF[reported]))
-    elif reported is not None:
-        conds.append(hi.c[f"cum_{reported}"] > 0)
+        conds.append(_reported_in(hi, rng))
+    if reported is not None:
+        conds.append(_reported_in(hi, rng, LAST_OF[reported]))
     return (
         select(
             hi.c.rsp_id,
@@ -151,6 +149,13 @@ def _per_partnership(filters: Filters, rng: _Range, columns: tuple[str, ...], re
     )
 
 
+def _reported_in(row, rng: _Range, column: str = "last_report"):
+    """The partnership of a running row at the range's last month reported (the metric of the
+    last_* `column`) in the range: its latest report is on or after the range's first month, or,
+    when the range starts at or before the store's first month, it has reported at all."""
+    return row.c[column].is_not(None) if rng.before is None else reported_since(row, rng.first, column)
+
+
 # The running_totals column holding the latest report of each optional metric, by its *_rows name.
 LAST_OF = {f"{m}_rows": f"last_{m}" for m in OPTIONAL_COLUMNS}
 
@@ -159,16 +164,13 @@ def _reporting_counts(engine: Engine, filters: Filters, rng: _Range) -> dict[str
     """How many partnerships reported in the range, and how many reported each optional metric:
     COUNTs over their rows at the last month, whose last_* columns hold their latest reports."""
     row = HI
-    conds = running_conditions(row, filters, rng.last)
-    first = rng.first if rng.before is not None else None
-
-    def reported(column: str):
-        return row.c[column].is_not(None) if first is None else reported_since(row, first, column)
-
     stmt = select(
         func.count().label("partnerships"),
-        *[func.coalesce(func.sum(case((reported(f"last_{m}"), 1), else_=0)), 0).label(m) for m in OPTIONAL_COLUMNS],
-    ).where(*conds, reported("last_report"))
+        *[
+            func.coalesce(func.sum(case((_reported_in(row, rng, f"last_{m}"), 1), else_=0)), 0).label(m)
+            for m in OPTIONAL_COLUMNS
+        ],
+    ).where(*running_conditions(row, filters, rng.last), _reported_in(row, rng))
     with engine.connect() as conn:
         return {k: int(v or 0) for k, v in conn.execute(stmt).one()._mapping.items()}
 
@@ -325,13 +327,8 @@ def _ranked(
 def _reporters(filters: Filters, rng: _Range, reported: str):
     """COUNT of the partnerships that reported `reported` (a *_rows name) in the range, from their
     rows at the last month alone (no pairs)."""
-    row = HI
-    conds = running_conditions(row, filters, rng.last)
-    if rng.before is not None:
-        conds.append(reported_since(row, rng.first, LAST_OF[reported]))
-    else:
-        conds.append(row.c[f"cum_{reported}"] > 0)
-    return select(func.count()).select_from(row).where(*conds)
+    conds = [*running_conditions(HI, filters, rng.last), _reported_in(HI, rng, LAST_OF[reported])]
+    return select(func.count()).select_from(HI).where(*conds)
 
 
 def partnership_totals(

@@ -42,6 +42,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     table asks for the rollups to be rebuilt (REBUILD in the connection's info): that happens
     here, after the last revision, in the same transaction, by the code of the newest schema.
     """
+    from rsp_data import rollups  # (here: rollups imports rsp_data.store, which imports this module)
+
     with engine.begin() as conn:
         before = MigrationContext.configure(conn).get_current_revision()
         tables = set(inspect(conn).get_table_names())
@@ -52,8 +54,6 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         command.upgrade(_config(conn), "head")
         rebuilt = conn.info.pop(REBUILD, False)
         if rebuilt:
-            from rsp_data import rollups
-
             rollups.rebuild_all(conn)
             rollups.store_in_key_order(conn)
     if rebuilt:

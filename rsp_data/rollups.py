@@ -37,6 +37,7 @@ from rsp_data.schema import (
     index_month,
     month_index,
     running_key,
+    running_month,
 )
 from rsp_data.store import as_date
 
@@ -152,14 +153,10 @@ def _extend(conn: Connection, old_last: date | None, new_last: date | None) -> N
                     literal(index_month(index), type_=running.c.month.type),
                     literal(None, type_=running.c.employers_engaged.type),
                     *[running.c[c] for c in carried],
-                ).where(*month_rows(running, index - 1)),
+                ).where(*running_month(running, index - 1)),
             )
         )
 
-
-def month_rows(table, month) -> list:
-    """The conditions that select one month's running rows (one stretch of keys)."""
-    return [table.c.k.between(running_key(month), running_key(month, (1 << KEY_BITS) - 1))]
 
 
 def _partnership_keys(conn: Connection, ids: list[str]) -> pd.DataFrame:

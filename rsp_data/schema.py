@@ -253,6 +253,12 @@ def running_key(month, number: int = 0) -> int:
     return (index << KEY_BITS) + number
 
 
+def running_month(table, month) -> list:
+    """The condition that reads one month's running_totals rows (of `table`, the table or an
+    alias): one stretch of keys."""
+    return [table.c.k.between(running_key(month), running_key(month, MAX_PARTNERSHIPS))]
+
+
 running_totals = Table(
     "running_totals",
     metadata,

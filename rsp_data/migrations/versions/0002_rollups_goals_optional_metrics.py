@@ -10,6 +10,8 @@ The upgrade also fills the new rollup tables and rows_held from the facts alread
 import sqlalchemy as sa
 from alembic import op
 
+from rsp_data.migrate import REBUILD
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -114,7 +116,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     # The rollups are filled from the facts once every migration has run (rsp_data.migrate.upgrade,
     # with the code that matches the newest schema).
-    op.get_bind().info["rsp_data.rebuild_rollups"] = True
+    op.get_bind().info[REBUILD] = True
 
 
 def downgrade() -> None:

@@ -23,6 +23,8 @@ rsp_data.migrate.upgrade once the migrations have run (rollups.rebuild_all).
 import sqlalchemy as sa
 from alembic import op
 
+from rsp_data.migrate import REBUILD
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -90,7 +92,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("k"),
     )
     # Filled from the facts once every migration has run (rsp_data.migrate.upgrade).
-    bind.info["rsp_data.rebuild_rollups"] = True
+    bind.info[REBUILD] = True
 
 
 def downgrade() -> None:

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection, Engine, case, func, literal, select, tuple_
 
-from queries._base import as_date, conditions, facts_join, frame, frame_on, month_label
+from queries._base import as_date, conditions, facts_join, frame, frame_on, month_label, reading
 from queries.filters import Filters
 from queries.metrics import cell_conditions, grain_for
 from rsp_data.metrics import BASE_KEYS
@@ -30,7 +30,7 @@ def monthly_rows(
     Paged by key (keyset): `after` = (rsp_id, "YYYY-MM") of the last row shown, `limit` rows from
     there. Without `limit`, every filtered row (the download; callers check monthly_row_count first).
     """
-    with engine.connect() as conn:  # one connection for the page's statements
+    with reading(engine) as conn:  # one connection for the page's statements
         if limit is None:
             return _rows_frame(conn, _page_query(filters, after=after))
         return _keyset_page(conn, filters, after, limit)
@@ -180,7 +180,7 @@ def monthly_row_count(engine: Engine, filters: Filters) -> int:
         stmt = select(func.coalesce(func.sum(cells.c.reporting), 0)).where(
             *cell_conditions(filters, grain_for(filters))
         )
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return int(conn.execute(stmt).scalar_one())
 
 
@@ -206,7 +206,7 @@ def illustrative_share(engine: Engine, filters: Filters) -> float:
         stmt = select(
             func.coalesce(func.sum(cells.c.reporting), 0), func.coalesce(func.sum(cells.c.demo_rows), 0)
         ).where(*cell_conditions(filters, grain_for(filters)))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         total, demo = conn.execute(stmt).one()
     return (int(demo) / int(total)) if total else 0.0
 
@@ -218,6 +218,6 @@ def data_version(engine: Engine) -> str:
         func.max(import_batches.c.batch_id),
         func.count(import_batches.c.rolled_back_at),
     )
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         count, last, rolled = conn.execute(stmt).one()
     return f"{count}-{last}-{rolled}"

@@ -23,7 +23,7 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from queries._base import HI, as_date, conditions, facts_join, frame, reported_since, running_conditions
+from queries._base import HI, as_date, conditions, facts_join, frame, reading, reported_since, running_conditions
 from queries.filters import Filters
 from rsp_data.goals import Goal, goal_from_row
 from rsp_data.registry import registry
@@ -61,14 +61,14 @@ def months_between(first: date, last: date) -> int:
 
 def goal_list(engine: Engine) -> tuple[Goal, ...]:
     """Every goal in the store: grant goals first, then statewide, then per partnership; by due month."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(select(goals_table)).mappings().all()
     goals = [goal_from_row(r) for r in rows]
     return tuple(sorted(goals, key=lambda g: (SCOPE_ORDER.get(g.scope, 9), g.due_month, g.goal_id)))
 
 
 def goal_by_id(engine: Engine, goal_id: str) -> Goal | None:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(goals_table).where(goals_table.c.goal_id == goal_id)).mappings().first()
     return None if row is None else goal_from_row(row)
 
@@ -144,7 +144,7 @@ def _partnerships_reporting(engine: Engine, goal: Goal, filters: Filters, last: 
     if goal.scope == "grant":
         conds.append(at_end.c.gjc.is_(True))
     stmt = select(func.count()).select_from(at_end).where(*conds)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return int(conn.execute(stmt).scalar() or 0)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import BigInteger, Engine, and_, case, cast, func, select
 
+from queries import ranking
 from queries._base import (
     HI,
     LO,
@@ -16,6 +17,7 @@ from queries._base import (
     month_label,
     ratio,
     raw_month,
+    reading,
     reported_since,
     running_conditions,
     running_earlier,
@@ -70,7 +72,7 @@ def as_of_month(engine: Engine, filters: Filters):
         stmt = select(func.max(facts.c.month)).select_from(facts_join()).where(*conditions(filters))
     else:
         stmt = select(func.max(cells.c.month)).where(*cell_conditions(filters, grain_for(filters)))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return as_date(conn.execute(stmt).scalar())
 
 
@@ -184,7 +186,7 @@ def _from_cells(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.Da
 def _merge_stock(engine: Engine, flows, stock, key, as_of) -> pd.DataFrame | dict:
     """Flows over the range and the stock at `as_of`, per group; ungrouped: one dict (no data: {})."""
     if key is None:
-        with engine.connect() as conn:
+        with reading(engine) as conn:
             found = dict(conn.execute(flows).one()._mapping)
             if not found.get("months"):
                 return {}  # an ungrouped aggregate over no rows: no data
@@ -264,6 +266,20 @@ def _ranked_ids(
     `total` (how many partnerships the ranking holds, when the caller counted them): a page in the
     second half is read from the end, in reverse order, so the database keeps at most half of them
     while sorting (a deep page of 89,203 partnerships sorted up to all of them)."""
+    if order_by != "group_name":  # (names sort in the database's collation: SQL below)
+        ids, _ = ranking.ranked(
+            engine,
+            filters,
+            first=month_to_date(filters.month_from) if filters.month_from else None,
+            last=as_of,
+            value=ARRAY_VALUES[order_by],
+            needs=ARRAY_NEEDS[order_by],
+            limit=limit,
+            offset=offset,
+            descending=descending,
+            search=search,
+        )
+        return ids
     narrow = _running_select(filters, as_of, search, names=order_by == "group_name", only=SORT_NEEDS[order_by])
     reverse = total is not None and offset + limit / 2 > total / 2
     if reverse:
@@ -272,7 +288,7 @@ def _ranked_ids(
         if limit <= 0:
             return []
     ranked = _ordered(narrow, order_by, descending, ids_only=True, reverse=reverse).limit(limit).offset(offset)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         ids = [row[0] for row in conn.execute(ranked)]
     return ids[::-1] if reverse else ids
 
@@ -300,7 +316,7 @@ def partnership_count(engine: Engine, filters: Filters, search: str = "") -> int
     # Who reported in the range is a column of each partnership's row at the as-of month: one
     # month's rows, no pairs.
     sub = _running_select(filters, as_of, search, names=False, only=()).subquery()
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return int(conn.execute(select(func.count()).select_from(sub)).scalar_one())
 
 
@@ -321,6 +337,23 @@ SORT_NEEDS = {
     "placement_rate": ("placements", "trainees_completed"),
     "placements_per_employer": ("placements", "employers_engaged"),
     "group_name": (),
+}
+
+
+# The same sort values from running_arrays (queries/ranking.py), and the arrays they read.
+ARRAY_NEEDS = {
+    "employers_engaged": ("employers_engaged",),
+    **{k: (f"cum_{k}",) for k in FLOW_KEYS},
+    "completion_rate": ("cum_trainees_completed", "cum_trainees_enrolled"),
+    "placement_rate": ("cum_placements", "cum_trainees_completed"),
+    "placements_per_employer": ("cum_placements", "employers_engaged"),
+}
+ARRAY_VALUES = {
+    "employers_engaged": lambda get: get("employers_engaged"),
+    **{k: (lambda get, c=f"cum_{k}": get(c)) for k in FLOW_KEYS},
+    "completion_rate": lambda get: ranking.ratio(get("cum_trainees_completed"), get("cum_trainees_enrolled")),
+    "placement_rate": lambda get: ranking.ratio(get("cum_placements"), get("cum_trainees_completed")),
+    "placements_per_employer": lambda get: ranking.ratio(get("cum_placements"), get("employers_engaged")),
 }
 
 
@@ -441,7 +474,7 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
             # range, and the rest as one group, as by partnership.
             ranked = select(key, sum_int(cells.c.placements).label("placements"))
             ranked = ranked.where(*cell_conditions(filters, grain)).group_by(key)
-            with engine.connect() as conn:
+            with reading(engine) as conn:
                 order = conn.execute(ranked.order_by(ranked.selected_columns.placements.desc(), key)).all()
             if len(order) > top:
                 leaders = [row[0] for row in order[:top]]

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, case, func, select
 
+from queries import ranking
 from queries._base import (
     HI,
     LO,
@@ -40,6 +41,7 @@ from queries._base import (
     month_label,
     month_to_date,
     ratio,
+    reading,
     reported_since,
     running_conditions,
     running_earlier,
@@ -102,7 +104,7 @@ def _range(engine: Engine, filters: Filters) -> _Range | None:
     # Two scalar subqueries: each is one probe of the key, whose high part is the month (min and
     # max together would scan).
     stmt = select(select(func.min(running.c.k)).scalar_subquery(), select(func.max(running.c.k)).scalar_subquery())
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         low, high = conn.execute(stmt).one()
     if high is None:
         return None
@@ -171,7 +173,7 @@ def _reporting_counts(engine: Engine, filters: Filters, rng: _Range) -> dict[str
             for m in OPTIONAL_COLUMNS
         ],
     ).where(*running_conditions(row, filters, rng.last), _reported_in(row, rng))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return {k: int(v or 0) for k, v in conn.execute(stmt).one()._mapping.items()}
 
 
@@ -291,44 +293,26 @@ def _measure(sub, metric: str):
     raise ValueError(f"cannot rank by {metric!r}")
 
 
+# The measures from running_arrays (queries/ranking.py), and the arrays they read.
+ARRAY_NEEDS = {
+    "avg_starting_wage": ("cum_wage_dollars", "cum_wage_placements"),
+    "no_bachelor_share": ("cum_placements_no_bachelor", "cum_no_bachelor_placements"),
+    **{m: (f"cum_{m}",) for m in OPTIONAL_COUNT_COLUMNS},
+}
+ARRAY_MEASURES = {
+    "avg_starting_wage": lambda get: ranking.ratio(get("cum_wage_dollars"), get("cum_wage_placements")),
+    "no_bachelor_share": lambda get: ranking.ratio(
+        get("cum_placements_no_bachelor"), get("cum_no_bachelor_placements")
+    ),
+    **{m: (lambda get, c=f"cum_{m}": get(c)) for m in OPTIONAL_COUNT_COLUMNS},
+}
+
 COLUMNS = ["group_id", "group_name", *SUMMED]
 MEASURE_COLUMNS = {
     "avg_starting_wage": ("wage_dollars", "wage_placements", "avg_starting_wage_rows"),
     "no_bachelor_share": ("placements_no_bachelor", "no_bachelor_placements", "placements_no_bachelor_rows"),
     **{m: (m, f"{m}_rows") for m in OPTIONAL_COUNT_COLUMNS},
 }
-
-
-def _ranked(
-    engine: Engine, sub, where: list, order: list, limit: int | None, paired: bool, counted=None
-) -> tuple[list[str], int]:
-    """(the first `limit` rsp_ids of a per-partnership subquery in `order`, how many match `where`).
-
-    `counted`: a statement that counts them without pairs of rows (when the rows' own columns
-    say who matches), run after the top-N sort. Else the count comes from a window over every
-    matching row when each row is a pair of running rows (one pass over the lookups), or from a
-    separate COUNT after the top-N sort (cheaper than materialising every row for the window)."""
-    windowed = paired and counted is None
-    stmt = select(sub.c.rsp_id, *([func.count().over().label("n")] if windowed else [])).where(*where).order_by(*order)
-    rows = frame(engine, stmt if limit is None else stmt.limit(limit))
-    if rows.empty:
-        return [], 0
-    ids = rows["rsp_id"].tolist()
-    if windowed:
-        return ids, int(rows["n"].iloc[0])
-    if limit is None or len(rows) < limit:
-        return ids, len(rows)
-    if counted is None:
-        counted = select(func.count()).select_from(sub).where(*where)
-    with engine.connect() as conn:
-        return ids, int(conn.execute(counted).scalar_one())
-
-
-def _reporters(filters: Filters, rng: _Range, reported: str):
-    """COUNT of the partnerships that reported `reported` (a *_rows name) in the range, from their
-    rows at the last month alone (no pairs)."""
-    conds = [*running_conditions(HI, filters, rng.last), _reported_in(HI, rng, LAST_OF[reported])]
-    return select(func.count()).select_from(HI).where(*conds)
 
 
 def partnership_totals(
@@ -338,18 +322,38 @@ def partnership_totals(
     group_id, group_name (the registry's, read for these rows only), sector_id, region_id and
     SUMMED. With `metric`: only the partnerships that reported it (and have a value), the highest
     first, the first `limit` of them, and `count` all of those; else every partnership with data,
-    by name. Ordered and limited in SQL."""
+    by name. The top `limit` ranked from running_arrays (queries/ranking.py), all of them in SQL."""
     columns = [*COLUMNS, "sector_id", "region_id"]
     rng = _range(engine, filters)
     if rng is None:
         return pd.DataFrame(columns=columns), 0
     count = None
     if metric is not None:
-        # Rank on the few columns the measure needs, then read the leaders' sums by primary key.
-        sub = _per_partnership(filters, rng, MEASURE_COLUMNS[metric], REPORTED_BY[metric]).subquery()
-        value = _measure(sub, metric)
-        where = [sub.c[REPORTED_BY[metric]] > 0, value.is_not(None)]
-        ids, count = _ranked(engine, sub, where, [value.desc(), sub.c.rsp_id], limit, rng.before is not None)
+        # Rank on the few columns the measure needs (the top `limit` from running_arrays), then
+        # read the leaders' sums by primary key.
+        if limit is not None:
+            ids, count = ranking.ranked(
+                engine,
+                filters,
+                first=rng.first if rng.before is not None else None,
+                last=rng.last,
+                value=ARRAY_MEASURES[metric],
+                needs=ARRAY_NEEDS[metric],
+                limit=limit,
+                reported=LAST_OF[REPORTED_BY[metric]],
+                defined=True,
+            )
+        else:
+            sub = _per_partnership(filters, rng, MEASURE_COLUMNS[metric], REPORTED_BY[metric]).subquery()
+            value = _measure(sub, metric)
+            where = [sub.c[REPORTED_BY[metric]] > 0, value.is_not(None)]
+            with reading(engine) as conn:
+                ids = (
+                    conn.execute(select(sub.c.rsp_id).where(*where).order_by(value.desc(), sub.c.rsp_id))
+                    .scalars()
+                    .all()
+                )
+            count = len(ids)
         if not ids:
             return pd.DataFrame(columns=columns), 0
         filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())  # the ids satisfy them
@@ -471,7 +475,7 @@ def _month_totals(engine: Engine, filters: Filters, window: list[date]) -> pd.Da
             .group_by(month)
         )
     found = {}
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         for month, count, rows in conn.execute(stmt):
             found[as_date(month)] = (float(count or 0), float(rows or 0))
     values = np.rint(np.array([found.get(m, (0.0, 0.0)) for m in window]).reshape(-1, 2)).astype("int64")
@@ -508,18 +512,16 @@ def underrepresented_by_month(
     # The leaders over the window (the months cut off above hold no reports: same totals).
     with_window = rng.starting(window[0])
     window, totals = window[first:], totals.iloc[first:]
-    sub = _per_partnership(
+    ids, count = ranking.ranked(
+        engine,
         filters,
-        with_window,
-        ("trainees_underrepresented", "trainees_underrepresented_rows"),
-        "trainees_underrepresented_rows",
+        first=with_window.first if with_window.before is not None else None,
+        last=with_window.last,
+        value=ARRAY_MEASURES["trainees_underrepresented"],
+        needs=ARRAY_NEEDS["trainees_underrepresented"],
+        limit=max_rows,
+        reported="last_trainees_underrepresented",
     )
-    sub = sub.subquery()
-    order = [sub.c.trainees_underrepresented.desc(), sub.c.rsp_id]
-    where = [sub.c.trainees_underrepresented_rows > 0]
-    # (who reported it in the window is a column of their last month's rows: counted without pairs)
-    counted = _reporters(filters, with_window, "trainees_underrepresented_rows")
-    ids, count = _ranked(engine, sub, where, order, max_rows, with_window.before is not None, counted)
     if not ids:
         return empty
     ids = ids[: max_rows - 1 if count > max_rows else max_rows]
@@ -543,7 +545,7 @@ def _leader_months(engine: Engine, ids: list[str], wanted: list[date]) -> tuple[
     row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
     column_of = {month: j for j, month in enumerate(wanted)}
     cum = np.full((2, len(ids), len(wanted)), np.nan)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         numbers = conn.execute(select(partnerships.c.number).where(partnerships.c.rsp_id.in_(ids))).scalars().all()
         stmt = select(
             running.c.rsp_id,

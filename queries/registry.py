@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from queries._base import as_date, contains, frame, month_label, raw_month
+from queries._base import as_date, contains, frame, month_label, raw_month, reading
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import partnership_spans as spans
 from rsp_data.schema import partnerships, regions, sectors
@@ -58,7 +58,7 @@ def partnership_list(engine: Engine, ids: tuple[str, ...] | None = None) -> pd.D
 
 
 def partnership_count(engine: Engine) -> int:
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return int(conn.execute(select(func.count()).select_from(partnerships)).scalar_one())
 
 
@@ -82,6 +82,6 @@ def month_bounds(engine: Engine) -> tuple[str | None, str | None]:
     # Two scalar subqueries in one round trip: each is one index probe (min() and max() in one
     # SELECT would scan the table on SQLite).
     stmt = select(select(func.min(facts.c.month)).scalar_subquery(), select(func.max(facts.c.month)).scalar_subquery())
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         first, last = conn.execute(stmt).one()
     return (month_label(as_date(first)) or None, month_label(as_date(last)) or None)

@@ -10,6 +10,9 @@ the same transaction, or :func:`rebuild_all`. Three derived tables follow (see r
 * ``running_totals``: per partnership, running sums of every flow from its first month, one row for
   every month up to the store's last month. Recomputed per partnership from the earliest touched
   month onward, starting from the running row of the month before.
+* ``running_arrays``: the running_totals columns a ranking reads, one array per month and column
+  (index = partnership number), and each number's rank in rsp_id order. Rewritten for every month
+  from the earliest one a write touched (one month's rows read, one array per column written).
 * ``partnership_spans``: first and last month with a report, and how many months reported.
 
 ``import_batches.rows_held`` is recounted for the batches a write moved rows between
@@ -28,11 +31,15 @@ from sqlalchemy import Connection, case, delete, func, insert, literal, select, 
 
 from rsp_data import schema
 from rsp_data.schema import (
+    ARRAY_COLUMNS,
+    ID_RANK,
     KEY_BITS,
     LAST_COLUMNS,
+    MAX_PARTNERSHIPS,
     METRIC_COLUMNS,
     OPTIONAL_COLUMNS,
     OPTIONAL_COUNT_COLUMNS,
+    REGISTRY_MONTH,
     RUNNING_COLUMNS,
     index_month,
     month_index,
@@ -46,6 +53,7 @@ partnerships = schema.partnerships
 cells = schema.rollup_cells
 running = schema.running_totals
 spans = schema.partnership_spans
+arrays = schema.running_arrays
 batches = schema.import_batches
 
 CHUNK = 500  # partnerships or months per statement: well under every driver's bound-parameter limit
@@ -156,7 +164,6 @@ def _extend(conn: Connection, old_last: date | None, new_last: date | None) -> N
                 ).where(*running_month(running, index - 1)),
             )
         )
-
 
 
 def _partnership_keys(conn: Connection, ids: list[str]) -> pd.DataFrame:
@@ -306,6 +313,124 @@ def bulk_insert(conn: Connection, table, df: pd.DataFrame) -> None:
     conn.exec_driver_sql(sql, list(df.itertuples(index=False, name=None)))
 
 
+# --- running_arrays -------------------------------------------------------------------------
+
+INTEGER_DTYPES = tuple(np.dtype(t) for t in ("<i1", "<i2", "<i4", "<i8"))
+
+
+def pack(values: np.ndarray, exact_float: bool = False) -> tuple[str, bytes]:
+    """(dtype, bytes) of an array: whole numbers in the smallest signed integer type that holds
+    them (a month index fits 2 bytes, most running sums 4), else 8-byte floats."""
+    if not exact_float and len(values):
+        low, high = values.min(), values.max()
+        for dtype in INTEGER_DTYPES:
+            info = np.iinfo(dtype)
+            if info.min <= low and high <= info.max:
+                return dtype.str, values.astype(dtype).tobytes()
+    return np.dtype("<f8").str, values.astype("<f8").tobytes()
+
+
+def unpack(dtype: str, data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.dtype(dtype))
+
+
+def array_fill(name: str) -> int:
+    """What an array holds for a partnership without a running row that month."""
+    return -1 if name in LAST_COLUMNS or name == ID_RANK else 0
+
+
+def padded(values: np.ndarray, size: int, name: str) -> np.ndarray:
+    """`values` as `size` entries: a month's arrays end at the highest number registered when they
+    were written; later partnerships had no running row then."""
+    if len(values) >= size:
+        return values[:size]
+    return np.concatenate([values, np.full(size - len(values), array_fill(name), dtype=values.dtype)])
+
+
+def month_arrays(conn: Connection, index: int, size: int) -> dict[str, np.ndarray]:
+    """Each ARRAY_COLUMNS column of month `index`'s running rows, as an array of `size` indexed by
+    partnership number: 0 where a partnership has no row (its sums before its first month), -1
+    where a last_* column is NULL or there is no row (no report yet)."""
+    rows = conn.execute(
+        select(running.c.k, *[running.c[c] for c in ARRAY_COLUMNS]).where(*running_month(running, index))
+    )
+    table = np.array(rows.fetchall(), dtype="float64").reshape(-1, len(ARRAY_COLUMNS) + 1)  # NULL -> NaN
+    numbers = table[:, 0].astype("int64") & MAX_PARTNERSHIPS
+    out = {}
+    for j, name in enumerate(ARRAY_COLUMNS, start=1):
+        fill = float(array_fill(name))
+        values = np.full(size, fill)
+        values[numbers] = np.nan_to_num(table[:, j], nan=fill)
+        out[name] = values
+    return out
+
+
+def id_rank(conn: Connection) -> np.ndarray:
+    """Each partnership number's place in rsp_id order, as the database sorts them (its collation:
+    the tie order of the SQL rankings); -1 for unused numbers."""
+    numbers = np.array(conn.execute(select(partnerships.c.number).order_by(partnerships.c.rsp_id)).scalars().all())
+    rank = np.full(int(numbers.max(initial=0)) + 1, -1, dtype="int64")
+    rank[numbers.astype("int64")] = np.arange(len(numbers))
+    return rank
+
+
+def _array_rows(index: int, named: dict[str, np.ndarray]) -> list[dict]:
+    rows = []
+    for name, values in named.items():
+        dtype, data = pack(values, exact_float=name == "cum_wage_dollars")
+        rows.append({"month_index": index, "name": name, "dtype": dtype, "data": data})
+    return rows
+
+
+def _refresh_arrays(conn: Connection, first: int | None, last: int | None, log=None) -> None:
+    """Rewrite the arrays of months `first`..`last` from running_totals (and the id ranks); drop
+    those after `last` (None: the store has no months, no arrays)."""
+    if last is None:
+        conn.execute(delete(arrays))
+        return
+    conn.execute(delete(arrays).where(arrays.c.month_index > last))
+    rank = id_rank(conn)
+    conn.execute(delete(arrays).where(arrays.c.month_index == REGISTRY_MONTH))
+    conn.execute(insert(arrays), _array_rows(REGISTRY_MONTH, {ID_RANK: rank}))
+    if first is None:
+        return
+    for index in range(first, last + 1):
+        conn.execute(delete(arrays).where(arrays.c.month_index == index))
+        conn.execute(insert(arrays), _array_rows(index, month_arrays(conn, index, len(rank))))
+        if log is not None and (index - first) % 60 == 59:
+            log(f"  running arrays: {index - first + 1} of {last - first + 1} months")
+
+
+def _check_arrays(conn: Connection) -> list[str]:
+    stored = {
+        (int(m), name): unpack(dtype, data)
+        for m, name, dtype, data in conn.execute(
+            select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data)
+        )
+    }
+    last = _last_month(conn, running)
+    first = conn.execute(select(func.min(running.c.k))).scalar()
+    expected: dict[tuple[int, str], np.ndarray] = {}
+    if last is not None:
+        rank = id_rank(conn)
+        expected[(REGISTRY_MONTH, ID_RANK)] = rank
+        for index in range(int(first) >> KEY_BITS, month_index(last) + 1):
+            for name, values in month_arrays(conn, index, len(rank)).items():
+                expected[(index, name)] = values
+    problems = []
+    if set(stored) != set(expected):
+        problems.append(f"running_arrays: {len(set(stored) ^ set(expected))} arrays missing or extra")
+    differ = [
+        key
+        for key in set(stored) & set(expected)
+        if len(stored[key]) > len(expected[key])
+        or not np.array_equal(padded(stored[key], len(expected[key]), key[1]), expected[key])
+    ]
+    if differ:
+        problems.append(f"running_arrays: {len(differ)} arrays differ, e.g. {sorted(differ)[0]}")
+    return problems
+
+
 # --- partnership_spans and batches ----------------------------------------------------------
 
 
@@ -346,6 +471,13 @@ def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
     old_last, new_last = _last_month(conn, running), _last_month(conn, facts)
     _extend(conn, old_last, new_last)
     _refresh_running(conn, starts, new_last)
+    # The arrays of every month whose running rows changed: from the earliest touched month, and
+    # the months _extend added.
+    first = min(month_index(m) for m in starts.values())
+    if old_last is not None:
+        first = min(first, month_index(old_last) + 1)
+    last = None if new_last is None else month_index(new_last)
+    _refresh_arrays(conn, None if last is None or first > last else first, last)
     _refresh_spans(conn, list(starts))
 
 
@@ -360,7 +492,11 @@ def rebuild_all(conn: Connection, log=None) -> None:
     first = as_date(conn.execute(select(func.min(facts.c.month))).scalar())
     ids = [row[0] for row in conn.execute(select(partnerships.c.rsp_id))]
     starts = {rsp_id: first for rsp_id in ids} if first is not None else {}
-    _refresh_running(conn, starts, _last_month(conn, facts), log, emptied=True)
+    last = _last_month(conn, facts)
+    _refresh_running(conn, starts, last, log, emptied=True)
+    conn.execute(delete(arrays))
+    if first is not None:
+        _refresh_arrays(conn, month_index(first), month_index(last), log)
     conn.execute(delete(spans))
     _refresh_spans(conn, list(starts))
     recount_batches(conn, [row[0] for row in conn.execute(select(batches.c.batch_id))])
@@ -371,7 +507,7 @@ def store_in_key_order(conn: Connection) -> None:
     them so by itself), so one month's rows sit together on disk, and refreshes the planner's
     statistics. New months are appended at the end, which keeps that order for later imports."""
     if conn.dialect.name == "postgresql":
-        for table in (running.name, cells.name):  # fixed names, not input
+        for table in (running.name, cells.name, arrays.name):  # fixed names, not input
             conn.exec_driver_sql(f"CLUSTER {table} USING {table}_pkey")
             conn.exec_driver_sql(f"ANALYZE {table}")
     else:
@@ -426,6 +562,7 @@ def check(conn: Connection) -> list[str]:
         if not diff.empty:
             problems.append(f"rollup_cells.{c}: {len(diff)} rows differ")
     problems += _check_running(conn)
+    problems += _check_arrays(conn)
     return problems
 
 

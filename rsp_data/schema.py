@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -275,4 +276,29 @@ running_totals = Table(
         for m in RUNNING_COLUMNS
     ],
     *[Column(c, Integer, nullable=True) for c in LAST_COLUMNS],
+)
+
+# running_arrays: the running_totals columns a ranking reads, one array per month and column,
+# indexed by partnership number (0 where a partnership has no row that month, -1 for a NULL
+# last_*): the top 300 of 89,203 partnerships over any range is then numpy on two arrays a
+# column (running(to) - running(from - 1)) instead of pairing 2 x 89,203 rows in SQL.
+# month_index -1 holds "id_rank": each number's place in rsp_id order (ties rank by rsp_id).
+# Kept in step by rsp_data.rollups: the months from the earliest a write touched are rewritten.
+ARRAY_COLUMNS = (
+    "employers_engaged",
+    *[f"cum_{m}" for m in FLOW_COLUMNS],
+    *[f"cum_{m}" for m in SUMMED_OPTIONAL],
+    *LAST_COLUMNS,
+)
+ID_RANK = "id_rank"
+REGISTRY_MONTH = -1
+
+running_arrays = Table(
+    "running_arrays",
+    metadata,
+    Column("month_index", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(40), primary_key=True),
+    Column("dtype", String(8), nullable=False),  # numpy's dtype string, e.g. "<i4"
+    Column("data", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
 )

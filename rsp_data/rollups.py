@@ -320,8 +320,8 @@ INTEGER_DTYPES = tuple(np.dtype(t) for t in ("<i1", "<i2", "<i4", "<i8"))
 
 def pack(values: np.ndarray, exact_float: bool = False) -> tuple[str, bytes]:
     """(dtype, bytes) of an array: whole numbers in the smallest signed integer type that holds
-    them (a month index fits 2 bytes, most running sums 4), else 8-byte floats."""
-    if not exact_float and len(values):
+    them (a month index fits 2 bytes, most running sums 4), else (or `exact_float`) 8-byte floats."""
+    if not exact_float and len(values) and np.array_equal(values, np.trunc(values)):
         low, high = values.min(), values.max()
         for dtype in INTEGER_DTYPES:
             info = np.iinfo(dtype)

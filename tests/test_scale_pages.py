@@ -126,24 +126,35 @@ def test_partnerships_table_sorts_searches_and_pages_in_sql(app):
         ("placement_rate", True, ALL),  # rates have NULLs (no completions): last forward, first backwards
         ("group_name", False, ALL),
         ("completion_rate", False, "a range"),
+        ("placements_per_employer", True, "a sector"),  # numbers chosen from the registry
+        ("employers_engaged", False, "a search"),
     ],
 )
 def test_a_page_read_from_the_end_equals_the_page_read_forward(app, order_by, descending, filters):
-    """partnership_totals(total=n) reads pages in the second half backwards: every page, the last
-    partial one included, holds the same partnerships in the same order as read forward."""
+    """Every page, the last partial one included, holds the same partnerships in the same order
+    as the whole ranking sorted in SQL (no limit): pages ranked with numpy from running_arrays,
+    and by name, pages in the second half read backwards in SQL (total=n)."""
     if filters == "a range":  # from the store's 4th month to its 4th last
         months = pd.date_range(*(f"{m}-01" for m in month_bounds(app)), freq="MS").strftime("%Y-%m")
         filters = Filters(month_from=months[3], month_to=months[-4])
-    n = partnership_count(app, filters)
+    search = ""
+    if filters == "a sector":
+        filters = Filters(sectors=("manufacturing",))
+    elif filters == "a search":
+        filters, search = ALL, "a"
+    n = partnership_count(app, filters, search)
     assert n > 100
-    whole = partnership_totals(app, filters, order_by=order_by, descending=descending)["group_id"].tolist()
+    whole = partnership_totals(app, filters, order_by=order_by, descending=descending, search=search)
+    whole = whole["group_id"].tolist()
     assert len(whole) == n
     pages = []
     for offset in range(0, n, 25):
         page = partnership_totals(
-            app, filters, order_by=order_by, descending=descending, limit=25, offset=offset, total=n
+            app, filters, order_by=order_by, descending=descending, limit=25, offset=offset, total=n, search=search
         )
-        forward = partnership_totals(app, filters, order_by=order_by, descending=descending, limit=25, offset=offset)
+        forward = partnership_totals(
+            app, filters, order_by=order_by, descending=descending, limit=25, offset=offset, search=search
+        )
         assert page["group_id"].tolist() == forward["group_id"].tolist(), offset
         pages += page["group_id"].tolist()
     assert pages == whole

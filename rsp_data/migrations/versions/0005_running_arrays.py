@@ -34,8 +34,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("month_index", "name"),
         sqlite_with_rowid=False,
     )
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Stored as they are, not compressed (TOAST's pglz): a ranking reads a few arrays of a few
+        # hundred KB, and decompressing each would cost more than reading it.
+        op.execute("ALTER TABLE running_arrays ALTER COLUMN data SET STORAGE EXTERNAL")
     # Filled once every migration has run (rsp_data.migrate.upgrade).
-    op.get_bind().info[REBUILD] = True
+    bind.info[REBUILD] = True
 
 
 def downgrade() -> None:

@@ -1,0 +1,93 @@
+"""queries/ranking.py: the order of the numpy rankings, and running_arrays kept honest.
+
+The rankings' answers are compared with the SQL rankings and with pandas in test_scale_pages.py,
+test_query_sources.py and test_quality_sources.py; here the ordering rule itself, on data built
+to have many ties and missing values, and rollups.check catching a wrong array."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import select, update
+
+from queries.ranking import places, ratio
+from rsp_data import rollups, schema
+from rsp_data.store import make_engine
+from tests.store_helpers import copy_store, drop_store
+
+
+def full_order(values: np.ndarray, ties: np.ndarray, descending: bool) -> list[int]:
+    """The rule in plain Python: by value (NaN last either way), ties by `ties` ascending."""
+
+    def key(i):
+        v = values[i]
+        missing = v != v
+        return (missing, 0 if missing else (-v if descending else v), ties[i])
+
+    return sorted(range(len(values)), key=key)
+
+
+@pytest.mark.parametrize("descending", [True, False])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_page_of_places_is_that_stretch_of_the_full_order(descending, seed):
+    rng = np.random.default_rng(seed)
+    n = 500
+    values = rng.integers(0, 12, n).astype("float64")  # many ties
+    values[rng.random(n) < 0.15] = np.nan
+    ties = rng.permutation(n)
+    want = full_order(values, ties, descending)
+    for start, stop in [(0, 1), (0, 25), (25, 50), (480, 505), (0, n), (499, 500), (600, 625)]:
+        got = places(values, ties, descending, start, stop).tolist()
+        assert got == want[start:stop], (start, stop)
+
+
+def test_ratio_is_nan_where_the_denominator_is_not_positive():
+    got = ratio(np.array([3, 1, 5, 0]), np.array([4, 0, -1, 2]))
+    assert got[0] == 0.75 and np.isnan(got[1]) and np.isnan(got[2]) and got[3] == 0.0
+
+
+@pytest.fixture
+def store(demo_template, tmp_path):
+    url, _ = copy_store(demo_template, tmp_path)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    drop_store(url)
+
+
+def test_the_arrays_hold_the_running_rows_and_a_wrong_one_is_caught(store):
+    arrays, running = schema.running_arrays, schema.running_totals
+    with store.begin() as conn:
+        assert rollups.check(conn) == []
+        last = conn.execute(select(running.c.month, running.c.k, running.c.cum_placements, running.c.last_report)
+                            .order_by(running.c.k.desc()).limit(1)).one()  # fmt: skip
+        index = schema.month_index(rollups.as_date(last.month))
+        number = last.k & schema.MAX_PARTNERSHIPS
+        found = conn.execute(select(arrays.c.name, arrays.c.dtype, arrays.c.data).where(arrays.c.month_index == index))
+        stored = {name: rollups.unpack(dtype, data) for name, dtype, data in found}
+        assert stored["cum_placements"][number] == last.cum_placements
+        assert stored["last_report"][number] == last.last_report
+        assert stored["cum_placements"][0] == 0 and stored["last_report"][0] == -1  # number 0 is nobody's
+        wrong = stored["cum_placements"].copy()
+        wrong[number] += 1
+        dtype, data = rollups.pack(wrong)
+        conn.execute(
+            update(arrays)
+            .where(arrays.c.month_index == index, arrays.c.name == "cum_placements")
+            .values(dtype=dtype, data=data)
+        )
+        assert rollups.check(conn) == [f"running_arrays: 1 arrays differ, e.g. ({index}, 'cum_placements')"]
+        conn.rollback()
+
+
+def test_pack_keeps_every_value_in_the_smallest_type():
+    for values, dtype in [
+        (np.array([-1.0, 24300.0]), "<i2"),
+        (np.array([0.0, 3.0e9]), "<i8"),
+        (np.array([0.0, 70000.0]), "<i4"),
+    ]:
+        kind, data = rollups.pack(values)
+        assert kind == dtype and rollups.unpack(kind, data).tolist() == values.tolist()
+    for exact_float in (True, False):  # fractions stay floats, asked or not
+        kind, data = rollups.pack(np.array([0.5, 1.25]), exact_float=exact_float)
+        assert kind == "<f8" and rollups.unpack(kind, data).tolist() == [0.5, 1.25]

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from queries.filters import Filters
-from queries.metrics import metrics_by, monthly_totals, partnership_count, partnership_totals
+from queries.metrics import metrics_by, metrics_by_cell, monthly_totals, partnership_count, partnership_totals
 from rsp_data.metrics import BASE_KEYS
-from rsp_data.schema import monthly_metrics, partnerships
+from rsp_data.schema import monthly_metrics, partnerships, regions, sectors
 from rsp_data.store import as_date
 
 FLOWS = [k for k in BASE_KEYS if k != "employers_engaged"]
@@ -58,7 +58,8 @@ def reference(facts: pd.DataFrame, f: Filters, by: str | None) -> pd.DataFrame:
         df = df[df["month"] >= pd.Timestamp(f.month_from + "-01").date()]
     if f.month_to:
         df = df[df["month"] <= pd.Timestamp(f.month_to + "-01").date()]
-    key = {"sector": "sector_id", "region": "region_id", "partnership": "rsp_id", None: None}[by]
+    key = {"sector": "sector_id", "region": "region_id", "partnership": "rsp_id", None: None}.get(by)
+    key = ["sector_id", "region_id"] if by == "cell" else key
     df = df.assign(all="all")
     key = key or "all"
     flows = df.groupby(key)[FLOWS].sum()
@@ -68,6 +69,30 @@ def reference(facts: pd.DataFrame, f: Filters, by: str | None) -> pd.DataFrame:
     stock = at.groupby(key).agg(employers_engaged=("employers_engaged", "sum"), reporting=("rsp_id", "count"))
     out = flows.join(stock, how="left").fillna(0).astype("int64")
     return out.sort_index()
+
+
+@pytest.mark.parametrize("f", FILTERS)
+def test_metrics_by_cell_equals_the_facts(demo_engine, facts, f):
+    """The sector × region grid of the Partnerships page: every cell with data in range, its
+    flows, the stock and the rows reporting at the as-of month, the names and the rates."""
+    got = metrics_by_cell(demo_engine, f)
+    want = reference(facts, f, "cell")
+    cols = [*FLOWS, "employers_engaged", "reporting"]
+    assert len(got) == len(want)
+    if want.empty:
+        return
+    got = got.set_index(["sector_id", "region_id"]).sort_index()
+    assert got[cols].to_numpy().tolist() == want[cols].to_numpy().tolist()
+    assert got.index.tolist() == want.index.tolist()
+    with demo_engine.connect() as conn:
+        sector_names = dict(conn.execute(select(sectors.c.sector_id, sectors.c.name)).all())
+        region_names = dict(conn.execute(select(regions.c.region_id, regions.c.name)).all())
+    assert got["sector_name"].tolist() == [sector_names[s] for s, _ in want.index]
+    assert got["region_name"].tolist() == [region_names[r] for _, r in want.index]
+    enrolled = want["trainees_enrolled"].where(want["trainees_enrolled"] > 0)
+    assert got["completion_rate"].tolist() == pytest.approx(
+        (want["trainees_completed"] / enrolled).tolist(), nan_ok=True
+    )
 
 
 @pytest.mark.parametrize(("f", "by"), list(itertools.product(FILTERS, [None, "sector", "region", "partnership"])))

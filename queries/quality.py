@@ -164,17 +164,15 @@ LAST_OF = {f"{m}_rows": f"last_{m}" for m in OPTIONAL_COLUMNS}
 
 def _reporting_counts(engine: Engine, filters: Filters, rng: _Range) -> dict[str, int]:
     """How many partnerships reported in the range, and how many reported each optional metric:
-    COUNTs over their rows at the last month, whose last_* columns hold their latest reports."""
-    row = HI
-    stmt = select(
-        func.count().label("partnerships"),
-        *[
-            func.coalesce(func.sum(case((_reported_in(row, rng, f"last_{m}"), 1), else_=0)), 0).label(m)
-            for m in OPTIONAL_COLUMNS
-        ],
-    ).where(*running_conditions(row, filters, rng.last), _reported_in(row, rng))
-    with reading(engine) as conn:
-        return {k: int(v or 0) for k, v in conn.execute(stmt).one()._mapping.items()}
+    counted over running_arrays' last_* arrays at the last month (their latest reports)."""
+    found = ranking.reporting_counts(
+        engine,
+        filters,
+        first=rng.first if rng.before is not None else None,
+        last=rng.last,
+        columns=("last_report", *[f"last_{m}" for m in OPTIONAL_COLUMNS]),
+    )
+    return {"partnerships": found["last_report"], **{m: found[f"last_{m}"] for m in OPTIONAL_COLUMNS}}
 
 
 def _numbers(df: pd.DataFrame) -> pd.DataFrame:

@@ -61,32 +61,21 @@ def ranked(
     if lo is not None:
         wanted += [(lo, name) for name in needs if name.startswith("cum_")]
     with reading(engine) as conn:
-        chosen = _chosen_numbers(conn, filters, search)
-        found = _read(conn, wanted)
-        rank = found.get((REGISTRY_MONTH, ID_RANK))
-        if rank is None:  # no running month yet: nothing to rank
+        found = _Arrays(conn, filters, search, wanted)
+        if found.size is None:  # no running month yet: nothing to rank
             return [], 0
-        size = len(rank)
-
-        def at(month: int | None, name: str) -> np.ndarray:
-            # (no array: the month is before the store's first, where every sum is 0)
-            got = found.get((month, name), np.array([], dtype="int64"))
-            return padded(got, size, name)
 
         def get(name: str) -> np.ndarray:
             if name.startswith("cum_") and lo is not None:
-                return at(hi, name).astype("float64") - at(lo, name)
-            return at(hi, name)
+                return found.at(hi, name).astype("float64") - found.at(lo, name)
+            return found.at(hi, name)
 
-        keep = at(hi, reported) >= (0 if first is None else month_index(first))
-        if chosen is not None:
-            picked = np.zeros(size, dtype=bool)
-            picked[chosen[chosen < size]] = True
-            keep &= picked
+        keep = found.chosen & (found.at(hi, reported) >= _since(first))
         values = np.asarray(value(get), dtype="float64")
         if defined:
             keep &= ~np.isnan(values)
         numbers = np.flatnonzero(keep)
+        rank = found.at(REGISTRY_MONTH, ID_RANK)
         page = numbers[places(values[numbers], rank[numbers], descending, offset, offset + limit)]
         if not len(page):
             return [], len(numbers)
@@ -98,6 +87,44 @@ def ranked(
             ).all()
         )
     return [ids[int(n)] for n in page], len(numbers)
+
+
+def reporting_counts(engine: Engine, filters: Filters, *, first: date | None, last: date, columns: tuple[str, ...]):
+    """{column: how many partnerships within the filters have that last_* column on or after
+    `first` (None: at all) at `last`}: who reported (a metric) in the range, from one array each."""
+    hi = month_index(last)
+    with reading(engine) as conn:
+        found = _Arrays(conn, filters, "", [(hi, c) for c in columns] + [(REGISTRY_MONTH, ID_RANK)])
+        if found.size is None:
+            return {c: 0 for c in columns}
+        return {c: int(np.count_nonzero(found.chosen & (found.at(hi, c) >= _since(first)))) for c in columns}
+
+
+def _since(first: date | None) -> int:
+    """The lowest last_* value of a report in the range (a month index; -1 is "never")."""
+    return 0 if first is None else month_index(first)
+
+
+class _Arrays:
+    """The `wanted` (month index, column) arrays, each padded to every partnership number, and
+    `chosen`: which numbers are within the region, sector and partnership filters and the search."""
+
+    def __init__(self, conn, filters: Filters, search: str, wanted: list[tuple[int, str]]):
+        self.found = _read(conn, wanted)
+        rank = self.found.get((REGISTRY_MONTH, ID_RANK))
+        self.size = None if rank is None else len(rank)
+        if self.size is None:
+            return
+        numbers = _chosen_numbers(conn, filters, search)
+        if numbers is None:
+            self.chosen = np.ones(self.size, dtype=bool)
+        else:
+            self.chosen = np.zeros(self.size, dtype=bool)
+            self.chosen[numbers[numbers < self.size]] = True
+
+    def at(self, month: int, name: str) -> np.ndarray:
+        # (no array: the month is before the store's first, where every sum is 0)
+        return padded(self.found.get((month, name), np.array([], dtype="int64")), self.size, name)
 
 
 def places(values: np.ndarray, ties: np.ndarray, descending: bool, start: int, stop: int) -> np.ndarray:

@@ -175,18 +175,26 @@ def _reporting_counts(engine: Engine, filters: Filters, rng: _Range) -> dict[str
     return {"partnerships": found["last_report"], **{m: found[f"last_{m}"] for m in OPTIONAL_COLUMNS}}
 
 
-def _numbers(df: pd.DataFrame) -> pd.DataFrame:
-    """Whole counts as int64 (0 for NULL: a SUM over no rows), wage_dollars as float64; in one
-    block, not column by column (pandas' per-column overhead dominates these small frames)."""
-    counts = [c for c in df.columns if c in SUMMED and c != "wage_dollars"]
-    other = [c for c in df.columns if c not in counts]
-    block = pd.DataFrame(
-        np.rint(df[counts].to_numpy(dtype="float64", na_value=0.0)).astype("int64"), columns=counts, index=df.index
-    )
-    df = pd.concat([df[other], block], axis=1)[list(df.columns)]
-    if "wage_dollars" in df:
-        df["wage_dollars"] = df["wage_dollars"].to_numpy(dtype="float64", na_value=0.0)
-    return df
+def _numbers(rows: list, names: list[str]) -> pd.DataFrame:
+    """A frame of these rows: whole counts as int64 (0 for NULL: a SUM over no rows), wage_dollars
+    as float64 (PostgreSQL's NUMERIC sums arrive as Decimal), other columns as they came; built
+    from numpy columns in one call (pandas' per-column conversions cost 4 ms a frame)."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    data = {}
+    for name, values in zip(names, columns, strict=True):
+        if name in SUMMED:
+            floats = np.array([0.0 if v is None else float(v) for v in values], dtype="float64")
+            data[name] = floats if name == "wage_dollars" else np.rint(floats).astype("int64")
+        else:
+            data[name] = list(values)
+    return pd.DataFrame(data, columns=names)
+
+
+def _frame_numbers(engine: Engine, stmt) -> pd.DataFrame:
+    with reading(engine) as conn:
+        result = conn.execute(stmt)
+        columns = result.keys()
+        return _numbers(result.all(), ["group_id" if c == "rsp_id" else c for c in columns])
 
 
 def _sums(engine: Engine, filters: Filters, rng: _Range, by: str | None = None) -> pd.DataFrame:
@@ -209,7 +217,7 @@ def _sums(engine: Engine, filters: Filters, rng: _Range, by: str | None = None) 
             .where(*cell_conditions(filters, grain_for(filters, by)))
             .group_by(*([] if key is None else [key]))
         )
-    df = _numbers(frame(engine, stmt))
+    df = _frame_numbers(engine, stmt)
     if by is None:
         df.insert(0, "group_id", "all")
     return df[df["months"] > 0].reset_index(drop=True)
@@ -218,12 +226,12 @@ def _sums(engine: Engine, filters: Filters, rng: _Range, by: str | None = None) 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     """avg_starting_wage (placement-weighted) and no_bachelor_share from the sums of each row;
     NaN where nobody reported them."""
-    df = df.copy()
-    weight = df["wage_placements"].astype("float64")
-    df["avg_starting_wage"] = df["wage_dollars"].astype("float64") / weight.where(weight > 0)
-    den = df["no_bachelor_placements"].astype("float64")
-    df["no_bachelor_share"] = df["placements_no_bachelor"].astype("float64") / den.where(den > 0)
-    return df
+    return df.assign(
+        avg_starting_wage=ranking.ratio(df["wage_dollars"].to_numpy(), df["wage_placements"].to_numpy()),
+        no_bachelor_share=ranking.ratio(
+            df["placements_no_bachelor"].to_numpy(), df["no_bachelor_placements"].to_numpy()
+        ),
+    )
 
 
 def _ratio(num: float, den: float) -> float:
@@ -267,16 +275,17 @@ REPORTED_BY = {
 NAMES_BY_ID = 500  # up to this many ids, names are read by key
 
 
-def _names(engine: Engine, by: str, ids: list[str] | None) -> pd.DataFrame:
-    """Group names: of these ids, or all of a (small) sector or region table when None."""
+def _names(engine: Engine, by: str, ids: list[str] | None) -> dict[str, str]:
+    """{group id: name}: of these ids, or all of a (small) sector or region table when None."""
     table, key = GROUP_TABLES[by]
-    stmt = select(key.label("group_id"), table.c.name.label("group_name"))
+    stmt = select(key, table.c.name)
     if ids is not None and len(ids) <= NAMES_BY_ID:
         stmt = stmt.where(key.in_(ids))
-    names = frame(engine, stmt)
+    with reading(engine) as conn:
+        names = dict(conn.execute(stmt).all())
     # Many ids: every name, filtered here (a bound IN list that long overflows PostgreSQL's 65,535
     # parameters and SQLite's variable limit).
-    return names if ids is None or len(ids) <= NAMES_BY_ID else names[names["group_id"].isin(ids)]
+    return names if ids is None or len(ids) <= NAMES_BY_ID else {i: names[i] for i in ids if i in names}
 
 
 def _measure(sub, metric: str):
@@ -355,15 +364,16 @@ def partnership_totals(
         if not ids:
             return pd.DataFrame(columns=columns), 0
         filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())  # the ids satisfy them
-    df = frame(engine, _per_partnership(filters, rng, SUMMED))
+    df = _frame_numbers(engine, _per_partnership(filters, rng, SUMMED))
     if df.empty:
         return pd.DataFrame(columns=columns), 0
-    df = _numbers(df.rename(columns={"rsp_id": "group_id"}))
-    df = df.merge(_names(engine, "partnership", df["group_id"].tolist()), on="group_id", how="left")
+    name_of = _names(engine, "partnership", df["group_id"].tolist())
+    df.insert(1, "group_name", [name_of.get(i) for i in df["group_id"]])
     if metric is None:
         return df[columns].sort_values("group_name", kind="stable").reset_index(drop=True), len(df)
-    df = df.set_index("group_id").loc[ids].reset_index()
-    return df[columns], count
+    place = {rsp_id: i for i, rsp_id in enumerate(ids)}
+    order = np.argsort([place[i] for i in df["group_id"]], kind="stable")
+    return df[columns].iloc[order].reset_index(drop=True), count
 
 
 def quality_by(
@@ -381,7 +391,10 @@ def quality_by(
         rng = _range(engine, filters)
         if rng is None:
             return add_ratios(pd.DataFrame(columns=COLUMNS))
-        df = _names(engine, by, None).merge(_sums(engine, filters, rng, by), on="group_id", how="inner")
+        df = _sums(engine, filters, rng, by)
+        name_of = _names(engine, by, None)
+        df = df[df["group_id"].isin(list(name_of))]
+        df.insert(1, "group_name", [name_of[i] for i in df["group_id"]])
         return add_ratios(df[COLUMNS]).sort_values("group_name", kind="stable").reset_index(drop=True)
     if top is None or metric is None:
         df, _ = partnership_totals(engine, filters, metric=metric)
@@ -395,8 +408,8 @@ def quality_by(
     other.update(
         group_id=OTHERS, group_name=f"All other {count - len(head):,} partnerships", sector_id=None, region_id=None
     )
-    rest = pd.DataFrame([other])[df.columns]
-    return add_ratios(pd.concat([head, _numbers(rest)], ignore_index=True))
+    rest = _numbers([tuple(other[c] for c in df.columns)], list(df.columns))
+    return add_ratios(pd.concat([head, rest], ignore_index=True))
 
 
 def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
@@ -529,8 +542,7 @@ def underrepresented_by_month(
         counts.loc[label] = (totals["count"].to_numpy() - counts.sum(axis=0).to_numpy()).astype("int64")
         rows.loc[label] = totals["rows"].to_numpy() - rows.sum(axis=0).to_numpy()
     reported = rows > 0
-    names = _names(engine, "partnership", ids)
-    name_of = dict(zip(names["group_id"], names["group_name"], strict=True))
+    name_of = _names(engine, "partnership", ids)
     labels = [name_of.get(i, i) for i in counts.index]
     counts.index = reported.index = pd.Index(labels, name="Partnership")
     counts.columns = reported.columns = [month_label(m) for m in window]

@@ -23,7 +23,8 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from queries._base import HI, as_date, conditions, facts_join, frame, reading, reported_since, running_conditions
+from queries import ranking
+from queries._base import as_date, conditions, facts_join, frame, reading
 from queries.filters import Filters
 from rsp_data.goals import Goal, goal_from_row
 from rsp_data.registry import registry
@@ -138,14 +139,11 @@ def _monthly_from_rollups(engine: Engine, goal: Goal, filters: Filters, count: b
 
 def _partnerships_reporting(engine: Engine, goal: Goal, filters: Filters, last: date) -> int:
     """Partnerships in scope with at least one report from the goal's start through `last`: their
-    running_totals rows at `last` whose latest report is on or after the start (one month's rows)."""
-    at_end = HI
-    conds = [*running_conditions(at_end, filters, last), reported_since(at_end, goal.start_month)]
-    if goal.scope == "grant":
-        conds.append(at_end.c.gjc.is_(True))
-    stmt = select(func.count()).select_from(at_end).where(*conds)
-    with reading(engine) as conn:
-        return int(conn.execute(stmt).scalar() or 0)
+    latest reports at `last` (running_arrays' last_report) on or after the start."""
+    counted = ranking.reporting_counts(
+        engine, filters, first=goal.start_month, last=last, columns=("last_report",), gjc=goal.scope == "grant"
+    )
+    return counted["last_report"]
 
 
 def goal_monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = True) -> tuple[pd.DataFrame, int]:

@@ -57,7 +57,7 @@ def ranked(
     `needs`: the array columns `value` reads."""
     hi = month_index(last)
     lo = None if first is None else month_index(first) - 1
-    wanted = [(hi, name) for name in (*needs, reported)] + [(REGISTRY_MONTH, ID_RANK)]
+    wanted = [(hi, name) for name in (*needs, reported)]
     if lo is not None:
         wanted += [(lo, name) for name in needs if name.startswith("cum_")]
     with reading(engine) as conn:
@@ -89,12 +89,15 @@ def ranked(
     return [ids[int(n)] for n in page], len(numbers)
 
 
-def reporting_counts(engine: Engine, filters: Filters, *, first: date | None, last: date, columns: tuple[str, ...]):
-    """{column: how many partnerships within the filters have that last_* column on or after
-    `first` (None: at all) at `last`}: who reported (a metric) in the range, from one array each."""
+def reporting_counts(
+    engine: Engine, filters: Filters, *, first: date | None, last: date, columns: tuple[str, ...], gjc: bool = False
+) -> dict[str, int]:
+    """{column: how many partnerships within the filters (and with `gjc`, grant-supported) have
+    that last_* column on or after `first` (None: at all) at `last`}: who reported (a metric) in
+    the range, from one array each."""
     hi = month_index(last)
     with reading(engine) as conn:
-        found = _Arrays(conn, filters, "", [(hi, c) for c in columns] + [(REGISTRY_MONTH, ID_RANK)])
+        found = _Arrays(conn, filters, "", [(hi, c) for c in columns], gjc=gjc)
         if found.size is None:
             return {c: 0 for c in columns}
         return {c: int(np.count_nonzero(found.chosen & (found.at(hi, c) >= _since(first)))) for c in columns}
@@ -107,23 +110,32 @@ def _since(first: date | None) -> int:
 
 class _Arrays:
     """The `wanted` (month index, column) arrays, each padded to every partnership number, and
-    `chosen`: which numbers are within the region, sector and partnership filters and the search."""
+    `chosen`: which numbers are within the filters (the registry's region and sector arrays; the
+    partnership filter and the search by their numbers from SQL) and, with `gjc`, grant-supported."""
 
-    def __init__(self, conn, filters: Filters, search: str, wanted: list[tuple[int, str]]):
-        self.found = _read(conn, wanted)
+    def __init__(self, conn, filters: Filters, search: str, wanted: list[tuple[int, str]], gjc: bool = False):
+        masks = [f"region:{r}" for r in filters.regions] + [f"sector:{s}" for s in filters.sectors]
+        masks += ["gjc"] if gjc else []
+        self.found = _read(conn, [*wanted, (REGISTRY_MONTH, ID_RANK), *[(REGISTRY_MONTH, m) for m in masks]])
         rank = self.found.get((REGISTRY_MONTH, ID_RANK))
         self.size = None if rank is None else len(rank)
         if self.size is None:
             return
+        self.chosen = np.ones(self.size, dtype=bool)
+        for prefix, ids in (("region", filters.regions), ("sector", filters.sectors)):
+            if ids:  # any of the chosen regions (sectors)
+                self.chosen &= np.logical_or.reduce([self.at(REGISTRY_MONTH, f"{prefix}:{i}") > 0 for i in ids])
+        if gjc:
+            self.chosen &= self.at(REGISTRY_MONTH, "gjc") > 0
         numbers = _chosen_numbers(conn, filters, search)
-        if numbers is None:
-            self.chosen = np.ones(self.size, dtype=bool)
-        else:
-            self.chosen = np.zeros(self.size, dtype=bool)
-            self.chosen[numbers[numbers < self.size]] = True
+        if numbers is not None:
+            picked = np.zeros(self.size, dtype=bool)
+            picked[numbers[numbers < self.size]] = True
+            self.chosen &= picked
 
     def at(self, month: int, name: str) -> np.ndarray:
-        # (no array: the month is before the store's first, where every sum is 0)
+        # (no array: the month is before the store's first, where every sum is 0; a region or
+        # sector without partnerships)
         return padded(self.found.get((month, name), np.array([], dtype="int64")), self.size, name)
 
 
@@ -145,13 +157,9 @@ def places(values: np.ndarray, ties: np.ndarray, descending: bool, start: int, s
 
 
 def _chosen_numbers(conn, filters: Filters, search: str) -> np.ndarray | None:
-    """The numbers of the partnerships within the region, sector and partnership filters and the
-    search (None: no such filter, every partnership)."""
+    """The numbers of the partnerships chosen by the partnership filter and matching the search
+    (None: neither is set)."""
     conds = []
-    if filters.regions:
-        conds.append(partnerships.c.region_id.in_(filters.regions))
-    if filters.sectors:
-        conds.append(partnerships.c.sector_id.in_(filters.sectors))
     if filters.partnerships:
         conds.append(partnerships.c.rsp_id.in_(filters.partnerships))
     if search.strip():

@@ -282,7 +282,8 @@ running_totals = Table(
 # indexed by partnership number (0 where a partnership has no row that month, -1 for a NULL
 # last_*): the top 300 of 89,203 partnerships over any range is then numpy on two arrays a
 # column (running(to) - running(from - 1)) instead of pairing 2 x 89,203 rows in SQL.
-# month_index -1 holds "id_rank": each number's place in rsp_id order (ties rank by rsp_id).
+# month_index -1 holds the registry's arrays (rollups.registry_arrays): "id_rank", each number's
+# place in rsp_id order (ties rank by rsp_id), and 0/1 arrays "gjc", "region:<id>", "sector:<id>".
 # Kept in step by rsp_data.rollups: the months from the earliest a write touched are rewritten.
 ARRAY_COLUMNS = (
     "employers_engaged",
@@ -297,7 +298,7 @@ running_arrays = Table(
     "running_arrays",
     metadata,
     Column("month_index", Integer, primary_key=True, autoincrement=False),
-    Column("name", String(40), primary_key=True),
+    Column("name", String(100), primary_key=True),
     Column("dtype", String(8), nullable=False),  # numpy's dtype string, e.g. "<i4"
     Column("data", LargeBinary, nullable=False),
     sqlite_with_rowid=False,

@@ -28,7 +28,7 @@ def upgrade() -> None:
     op.create_table(
         "running_arrays",
         sa.Column("month_index", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("dtype", sa.String(length=8), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("month_index", "name"),

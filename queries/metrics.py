@@ -388,11 +388,12 @@ def partnership_count(engine: Engine, filters: Filters, search: str = "") -> int
     as_of = as_of_month(engine, filters)
     if as_of is None:
         return 0
-    # Who reported in the range is a column of each partnership's row at the as-of month: one
-    # month's rows, no pairs.
-    sub = _running_select(filters, as_of, search, names=False, only=()).subquery()
-    with reading(engine) as conn:
-        return int(conn.execute(select(func.count()).select_from(sub)).scalar_one())
+    # Who reported in the range: their latest reports at the as-of month (running_arrays).
+    first = month_to_date(filters.month_from) if filters.month_from else None
+    counted = ranking.reporting_counts(
+        engine, filters, first=first, last=as_of, columns=("last_report",), search=search
+    )
+    return counted["last_report"]
 
 
 def _sort_value(sub, key: str):

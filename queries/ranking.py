@@ -90,14 +90,21 @@ def ranked(
 
 
 def reporting_counts(
-    engine: Engine, filters: Filters, *, first: date | None, last: date, columns: tuple[str, ...], gjc: bool = False
+    engine: Engine,
+    filters: Filters,
+    *,
+    first: date | None,
+    last: date,
+    columns: tuple[str, ...],
+    gjc: bool = False,
+    search: str = "",
 ) -> dict[str, int]:
-    """{column: how many partnerships within the filters (and with `gjc`, grant-supported) have
-    that last_* column on or after `first` (None: at all) at `last`}: who reported (a metric) in
-    the range, from one array each."""
+    """{column: how many partnerships within the filters and the search (and with `gjc`,
+    grant-supported) have that last_* column on or after `first` (None: at all) at `last`}: who
+    reported (a metric) in the range, from one array each."""
     hi = month_index(last)
     with reading(engine) as conn:
-        found = _Arrays(conn, filters, "", [(hi, c) for c in columns], gjc=gjc)
+        found = _Arrays(conn, filters, search, [(hi, c) for c in columns], gjc=gjc)
         if found.size is None:
             return {c: 0 for c in columns}
         return {c: int(np.count_nonzero(found.chosen & (found.at(hi, c) >= _since(first)))) for c in columns}

@@ -184,4 +184,12 @@ def _read(conn, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], np.ndarr
     stmt = select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data).where(
         or_(*[and_(arrays.c.month_index == m, arrays.c.name.in_(sorted(set(n)))) for m, n in by_month.items()])
     )
-    return {(int(m), name): unpack(dtype, data) for m, name, dtype, data in conn.execute(stmt)}
+    if conn.dialect.name == "postgresql":
+        # In binary: psycopg reads results as text by default, bytea as hex (twice the bytes, and
+        # decoded): 1.2 MB of arrays took 12 ms that way, 4.8 ms in binary (median of 20, 10M).
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        with conn.connection.driver_connection.cursor(binary=True) as cursor:
+            rows = cursor.execute(compiled.string, compiled.params).fetchall()
+    else:
+        rows = conn.execute(stmt).all()
+    return {(int(m), name): unpack(dtype, data) for m, name, dtype, data in rows}

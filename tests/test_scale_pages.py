@@ -13,13 +13,16 @@ import os
 
 import pandas as pd
 import pytest
+from sqlalchemy import func, select
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
+from queries import registry as registry_q
 from queries.data import monthly_row_count, monthly_rows
 from queries.filters import Filters
 from queries.metrics import kpi_summary, metrics_by, partnership_count, partnership_totals
 from queries.registry import month_bounds, search_partnerships
+from rsp_data import schema
 from rsp_data.store import make_engine
 from rsp_data.synth import synthesize
 from tests.test_pages import APP, TIMEOUT, _PagesManagerAfterNavigation, assert_clean, decode
@@ -178,3 +181,11 @@ def test_the_map_says_which_regions_it_cannot_draw(app):
 def test_other_pages_draw_on_a_national_store(app, page):
     at = open_page(page)
     assert at.title or at.header
+
+
+def test_the_registry_count_is_every_partnership(app):
+    """queries.registry.partnership_count reads the highest partnership number: the count, since
+    numbers run 1, 2, … and are never reused."""
+    with app.connect() as conn:
+        counted = conn.execute(select(func.count()).select_from(schema.partnerships)).scalar_one()
+    assert registry_q.partnership_count(app) == counted == PARTNERSHIPS

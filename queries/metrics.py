@@ -292,8 +292,9 @@ def partnership_totals(
     registry: bool = False,
 ) -> pd.DataFrame:
     """Per partnership over the filtered range, from running_totals: two rows per partnership,
-    total(from..to) = running(as_of) - running(month before from). Sorted, searched and paged in
-    SQL, so a page of 25 out of 50,000 partnerships costs one pass over two months' rows.
+    total(from..to) = running(as_of) - running(month before from). A page (`limit`) is ranked on
+    the sort value alone, from running_arrays with numpy (queries/ranking.py; by name in SQL), and
+    its rows are then read by key; without a limit every partnership is read and sorted in SQL.
 
     Columns: group_id, group_name, sector_id, region_id, the base metrics, months, reporting
     (1 when it reported at the as-of month). Partnerships without a report in the range are left out.
@@ -672,9 +673,9 @@ def partnership_rows(
     total: int | None = None,
 ) -> pd.DataFrame:
     """A page of partnerships with every metric (rates too) and their registry columns: the rows
-    of the Partnerships table, the map's markers, the rankings. Sorted and paged in SQL.
-    `total`: partnership_count(filters, search), when the caller has it (a deep page is then read
-    from the end)."""
+    of the Partnerships table, the map's markers, the rankings. Ranked from running_arrays (by
+    name: in SQL), the page's rows read by key. `total`: partnership_count(filters, search), when
+    the caller has it (a deep page sorted by name is then read from the end)."""
     as_of = as_of_month(engine, filters)
     rows = partnership_totals(
         engine,

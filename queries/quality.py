@@ -5,10 +5,10 @@ partnership into pandas (issue 4: 10 million monthly rows):
 
 - sums (and the rows that reported each metric) from ``rollup_cells`` at the grain the filters
   and the grouping need, over the months in range;
-- how many partnerships had data, and reported each metric: one COUNT over ``running_totals``,
-  two rows per partnership (running(to) − running(from − 1) > 0);
-- by partnership: the leaders ordered and limited in SQL, plus one "All other …" row from the
-  totals; a partnership filter reads those partnerships' running rows (or facts) by primary key.
+- how many partnerships had data, and reported each metric: counted over ``running_arrays``'
+  last_* arrays at the range's last month (their latest reports on or after its first);
+- by partnership: the leaders ranked from ``running_arrays`` (queries/ranking.py), their sums
+  from their ``running_totals`` rows by primary key, plus one "All other …" row from the totals.
 
 Aggregation follows the data dictionary (rsp_data/metrics.py):
 

@@ -27,7 +27,7 @@ from queries._base import (
 from queries.filters import Filters
 from queries.registry import registry_columns, registry_frame, with_registry
 from rsp_data.metrics import BASE_KEYS, DERIVED_METRICS
-from rsp_data.schema import MAX_PARTNERSHIPS, partnerships, regions, sectors
+from rsp_data.schema import MAX_PARTNERSHIPS, partnerships, regions, running_key, sectors
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import rollup_cells as cells
 from rsp_data.store import month_to_date
@@ -53,11 +53,11 @@ GROUP_PLURALS = {"sector": "sectors", "region": "regions", "partnership": "partn
 
 def add_rates(df: pd.DataFrame) -> pd.DataFrame:
     """Derived rates as ratios of the sums in each row (NaN where the denominator is 0)."""
-    df = df.copy()
+    rates = {}
     for metric in DERIVED_METRICS:
-        den = df[metric.denominator].astype("float64")
-        df[metric.key] = df[metric.numerator].astype("float64") / den.where(den > 0)
-    return df
+        num = df[metric.numerator].to_numpy(dtype="float64", na_value=np.nan)
+        rates[metric.key] = ranking.ratio(num, df[metric.denominator].to_numpy(dtype="float64", na_value=np.nan))
+    return df.assign(**rates)
 
 
 def _with_group(df: pd.DataFrame, key) -> pd.DataFrame:
@@ -310,17 +310,29 @@ def partnership_totals(
         return pd.DataFrame(columns=columns)
     if order_by not in SORTABLE:
         raise ValueError(f"cannot sort by {order_by!r}")
-    if limit is not None:
-        # A page: rank on the sort value alone (a narrow sort, however deep the page), then read
-        # the page's rows by primary key. Sorting every column of 50,000 rows cost 2x as much.
-        ids = _ranked_ids(engine, filters, as_of, order_by, descending, limit, offset, search, total)
-        if not ids:
+    if limit is not None and order_by != "group_name":
+        # A page: ranked on the sort value alone from running_arrays, then the page's rows read
+        # by key (their numbers) and put in the ranking's order.
+        found = _ranked(engine, filters, as_of, order_by, descending, limit, offset, search)
+        if not found.ids:
             return pd.DataFrame(columns=columns)
-        # The page's ids already satisfy the region, sector and search filters.
-        filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())
-        search = ""
-    stmt = _running_select(filters, as_of, search, names=True, registry=registry)
-    df = frame(engine, _ordered(stmt, order_by, descending))
+        months_only = Filters(month_from=filters.month_from, month_to=filters.month_to)  # the page meets the rest
+        stmt = _running_select(months_only, as_of, names=True, registry=registry, numbers=found.numbers)
+        df = frame(engine, stmt)
+        place = {rsp_id: i for i, rsp_id in enumerate(found.ids)}
+        df = df.iloc[np.argsort([place[i] for i in df["group_id"]], kind="stable")].reset_index(drop=True)
+    else:
+        if limit is not None:
+            # A page by name: ranked on the name alone in SQL (the database's collation), then
+            # the page's rows by primary key.
+            ids = _ranked_ids(engine, filters, as_of, order_by, descending, limit, offset, search, total)
+            if not ids:
+                return pd.DataFrame(columns=columns)
+            # The page's ids already satisfy the region, sector and search filters.
+            filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())
+            search = ""
+        stmt = _running_select(filters, as_of, search, names=True, registry=registry)
+        df = frame(engine, _ordered(stmt, order_by, descending))
     if df.empty:
         return pd.DataFrame(columns=columns)
     return registry_frame(df)[columns] if registry else df[columns]
@@ -343,19 +355,7 @@ def _ranked_ids(
     second half is read from the end, in reverse order, so the database keeps at most half of them
     while sorting (a deep page of 89,203 partnerships sorted up to all of them)."""
     if order_by != "group_name":  # (names sort in the database's collation: SQL below)
-        ids, _ = ranking.ranked(
-            engine,
-            filters,
-            first=month_to_date(filters.month_from) if filters.month_from else None,
-            last=as_of,
-            value=ARRAY_VALUES[order_by],
-            needs=ARRAY_NEEDS[order_by],
-            limit=limit,
-            offset=offset,
-            descending=descending,
-            search=search,
-        )
-        return ids
+        return _ranked(engine, filters, as_of, order_by, descending, limit, offset, search).ids
     narrow = _running_select(filters, as_of, search, names=order_by == "group_name", only=SORT_NEEDS[order_by])
     reverse = total is not None and offset + limit / 2 > total / 2
     if reverse:
@@ -367,6 +367,24 @@ def _ranked_ids(
     with reading(engine) as conn:
         ids = [row[0] for row in conn.execute(ranked)]
     return ids[::-1] if reverse else ids
+
+
+def _ranked(
+    engine: Engine, filters: Filters, as_of, order_by: str, descending: bool, limit: int, offset: int, search: str
+) -> ranking.Ranked:
+    """One page of partnerships ranked on a metric or rate, from running_arrays."""
+    return ranking.ranked(
+        engine,
+        filters,
+        first=month_to_date(filters.month_from) if filters.month_from else None,
+        last=as_of,
+        value=ARRAY_VALUES[order_by],
+        needs=ARRAY_NEEDS[order_by],
+        limit=limit,
+        offset=offset,
+        descending=descending,
+        search=search,
+    )
 
 
 def _ordered(stmt, order_by: str, descending: bool, ids_only: bool = False, reverse: bool = False):
@@ -441,10 +459,12 @@ def _running_select(
     names: bool = True,
     only: tuple[str, ...] | None = None,
     registry: bool = False,
+    numbers: list[int] | None = None,
 ):
     """Per-partnership totals from running_totals; `names`: join the registry for the name (when
     it is searched or sorted on); `only`: just these metrics besides the id (a ranking's sort;
-    () for none: one month's rows, no pairs); `registry`: and every partnership_list column."""
+    () for none: one month's rows, no pairs); `registry`: and every partnership_list column;
+    `numbers`: the rows of these partnerships (by key) instead of the filters' (but the months)."""
     hi, lo = HI, LO
     start = month_to_date(filters.month_from) if filters.month_from else None
     before = None if start is None else month_after(start, -1)
@@ -460,7 +480,10 @@ def _running_select(
         source = source.outerjoin(lo, running_earlier(lo, hi, as_of, before))
     if registry:
         source = with_registry(source)
-    conds = running_conditions(hi, filters, as_of)
+    if numbers is not None:  # these partnerships' rows, by key
+        conds = [hi.c.k.in_([running_key(as_of, n) for n in numbers])]
+    else:
+        conds = running_conditions(hi, filters, as_of)
     if start is not None:  # a report in the range (every running row follows a first report)
         conds.append(reported_since(hi, start))
     if search.strip():

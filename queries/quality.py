@@ -50,9 +50,11 @@ from queries.filters import Filters
 from queries.metrics import CELL_KEYS, cell_conditions, grain_for
 from rsp_data.schema import (
     KEY_BITS,
+    MAX_PARTNERSHIPS,
     OPTIONAL_COLUMNS,
     OPTIONAL_COUNT_COLUMNS,
     index_month,
+    month_index,
     partnerships,
     regions,
     rollup_cells,
@@ -339,7 +341,7 @@ def partnership_totals(
         # Rank on the few columns the measure needs (the top `limit` from running_arrays), then
         # read the leaders' sums by primary key.
         if limit is not None:
-            ids, count = ranking.ranked(
+            ids, count, _ = ranking.ranked(
                 engine,
                 filters,
                 first=rng.first if rng.before is not None else None,
@@ -523,7 +525,7 @@ def underrepresented_by_month(
     # The leaders over the window (the months cut off above hold no reports: same totals).
     with_window = rng.starting(window[0])
     window, totals = window[first:], totals.iloc[first:]
-    ids, count = ranking.ranked(
+    ids, count, numbers = ranking.ranked(
         engine,
         filters,
         first=with_window.first if with_window.before is not None else None,
@@ -535,41 +537,30 @@ def underrepresented_by_month(
     )
     if not ids:
         return empty
-    ids = ids[: max_rows - 1 if count > max_rows else max_rows]
-    counts, rows = _leader_months(engine, ids, [_month_before(window[0]), *window])
-    if count > max_rows:
-        label = f"Other partnerships ({count - len(ids)})"
-        counts.loc[label] = (totals["count"].to_numpy() - counts.sum(axis=0).to_numpy()).astype("int64")
-        rows.loc[label] = totals["rows"].to_numpy() - rows.sum(axis=0).to_numpy()
-    reported = rows > 0
+    keep = max_rows - 1 if count > max_rows else max_rows
+    ids, numbers = ids[:keep], numbers[:keep]
+    counts, rows = _leader_months(engine, numbers, [_month_before(window[0]), *window])
     name_of = _names(engine, "partnership", ids)
-    labels = [name_of.get(i, i) for i in counts.index]
-    counts.index = reported.index = pd.Index(labels, name="Partnership")
-    counts.columns = reported.columns = [month_label(m) for m in window]
-    return counts, reported
+    labels = [name_of.get(i, i) for i in ids]
+    if count > max_rows:  # the rest: the months' totals minus the leaders'
+        labels.append(f"Other partnerships ({count - len(ids)})")
+        counts = np.vstack([counts, totals["count"].to_numpy() - counts.sum(axis=0)]).astype("int64")
+        rows = np.vstack([rows, totals["rows"].to_numpy() - rows.sum(axis=0)])
+    index = pd.Index(labels, name="Partnership")
+    columns = [month_label(m) for m in window]
+    return pd.DataFrame(counts, index=index, columns=columns), pd.DataFrame(rows > 0, index=index, columns=columns)
 
 
-def _leader_months(engine: Engine, ids: list[str], wanted: list[date]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(counts, rows reported) per partnership (in the order of `ids`) and month (wanted[1:]),
-    from their running rows at the `wanted` months, read by key (their numbers from the registry)."""
-    row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
-    column_of = {month: j for j, month in enumerate(wanted)}
-    cum = np.full((2, len(ids), len(wanted)), np.nan)
+def _leader_months(engine: Engine, numbers: list[int], wanted: list[date]) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, rows reported) per partnership (in the order of `numbers`) and month (wanted[1:]),
+    from their running rows at the `wanted` months, read by key."""
+    row_of = {n: i for i, n in enumerate(numbers)}
+    column_of = {month_index(month): j for j, month in enumerate(wanted)}
+    cum = np.zeros((2, len(numbers), len(wanted)))  # before its first month a partnership's sums are 0
+    stmt = select(running.c.k, running.c.cum_trainees_underrepresented, running.c.cum_trainees_underrepresented_rows)
+    stmt = stmt.where(running.c.k.in_([running_key(m, n) for n in numbers for m in wanted]))
     with reading(engine) as conn:
-        numbers = conn.execute(select(partnerships.c.number).where(partnerships.c.rsp_id.in_(ids))).scalars().all()
-        stmt = select(
-            running.c.rsp_id,
-            running.c.month,
-            running.c.cum_trainees_underrepresented,
-            running.c.cum_trainees_underrepresented_rows,
-        ).where(running.c.k.in_([running_key(m, n) for n in numbers for m in wanted]))
-        for rsp_id, month, count, rows in conn.execute(stmt):
-            cum[:, row_of[rsp_id], column_of[as_date(month)]] = (float(count), float(rows))
-    # A partnership's running rows start at its first month: before that, its sums are 0.
-    cum = np.nan_to_num(cum, nan=0.0)
+        for k, count, rows in conn.execute(stmt):
+            cum[:, row_of[k & MAX_PARTNERSHIPS], column_of[k >> KEY_BITS]] = (float(count), float(rows))
     per_month = np.rint(np.diff(cum, axis=2)).astype("int64")
-    labels = list(wanted[1:])
-    return (
-        pd.DataFrame(per_month[0], index=ids, columns=labels),
-        pd.DataFrame(per_month[1], index=ids, columns=labels),
-    )
+    return per_month[0], per_month[1]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy import Engine, and_, or_, select
@@ -35,6 +36,12 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
 
 
+class Ranked(NamedTuple):
+    ids: list[str]  # the page's rsp_ids, in order
+    count: int  # how many partnerships the ranking holds
+    numbers: list[int]  # the page's partnership numbers, in the same order
+
+
 def ranked(
     engine: Engine,
     filters: Filters,
@@ -49,8 +56,8 @@ def ranked(
     reported: str = "last_report",
     search: str = "",
     defined: bool = False,
-) -> tuple[list[str], int]:
-    """(rsp_ids of places offset..offset+limit, how many partnerships are ranked).
+) -> Ranked:
+    """The rsp_ids (and numbers) of places offset..offset+limit, and how many are ranked.
 
     Ranked: the partnerships within the filters (and `search`) that reported (the `reported`
     last_* column) in first..last (first None: up to last), and with `defined`, have a value.
@@ -63,7 +70,7 @@ def ranked(
     with reading(engine) as conn:
         found = _Arrays(conn, filters, search, wanted)
         if found.size is None:  # no running month yet: nothing to rank
-            return [], 0
+            return Ranked([], 0, [])
 
         def get(name: str) -> np.ndarray:
             if name.startswith("cum_") and lo is not None:
@@ -78,7 +85,7 @@ def ranked(
         rank = found.at(REGISTRY_MONTH, ID_RANK)
         page = numbers[places(values[numbers], rank[numbers], descending, offset, offset + limit)]
         if not len(page):
-            return [], len(numbers)
+            return Ranked([], len(numbers), [])
         ids = dict(
             conn.execute(
                 select(partnerships.c.number, partnerships.c.rsp_id).where(
@@ -86,7 +93,7 @@ def ranked(
                 )
             ).all()
         )
-    return [ids[int(n)] for n in page], len(numbers)
+    return Ranked([ids[int(n)] for n in page], len(numbers), [int(n) for n in page])
 
 
 def reporting_counts(

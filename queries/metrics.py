@@ -627,16 +627,21 @@ def _others(conn, filters: Filters, rows: list) -> list[tuple]:
         .group_by(cells.c.month)
     )
     leaders: dict = {}
-    for month, _, *values in rows:
-        sums = leaders.setdefault(month, [0] * len(BASE_KEYS))
-        for i, v in enumerate(values):
-            sums[i] += v or 0
-    out = []
-    for month, *totals in conn.execute(stmt):
-        rest = [(t or 0) - s for t, s in zip(totals, leaders.get(month, [0] * len(BASE_KEYS)), strict=True)]
-        if any(rest):
-            out.append((month, "others", *rest))
-    return out
+    if rows:  # the leaders' sums per month, with numpy (a loop over 2,880 rows cost 10 ms)
+        months = [row[0] for row in rows]
+        values = np.nan_to_num(np.array([row[2:] for row in rows], dtype="float64"))
+        index = {m: i for i, m in enumerate(dict.fromkeys(months))}
+        sums = np.zeros((len(index), len(BASE_KEYS)))
+        np.add.at(sums, [index[m] for m in months], values)
+        leaders = {m: sums[i] for m, i in index.items()}
+    found = conn.execute(stmt).all()
+    if not found:
+        return []
+    totals = np.nan_to_num(np.array([row[1:] for row in found], dtype="float64"))
+    none = np.zeros(len(BASE_KEYS))
+    rest = np.rint(totals - np.array([leaders.get(row[0], none) for row in found])).astype("int64")
+    keep = rest.any(axis=1)
+    return [(row[0], "others", *values) for row, values, k in zip(found, rest.tolist(), keep, strict=True) if k]
 
 
 def _empty_monthly() -> pd.DataFrame:

@@ -170,7 +170,7 @@ def metrics_by(engine: Engine, filters: Filters, by: str | None = None) -> pd.Da
         as_of = as_of_month(engine, filters)
         df = partnership_totals(engine, filters, as_of=as_of)
     else:
-        df, as_of = _from_cells(engine, filters, by)
+        df, as_of = _from_cells(engine, filters)
     return _finish(engine, df, by, as_of)
 
 
@@ -229,33 +229,20 @@ def _from_facts(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.Da
     return _merge_stock(engine, flows, stock, key, as_of), as_of
 
 
-def _from_cells(engine: Engine, filters: Filters, by: str | None) -> tuple[pd.DataFrame, object]:
-    """rollup_cells at the smallest grain that covers the filters and the grouping."""
-    grain = grain_for(filters, by)
-    conds = cell_conditions(filters, grain)
-    key = None if by is None else CELL_KEYS[by]
-    group_cols = [] if key is None else [key.label("group_id")]
-    group_by = [] if key is None else [key]
-    flows = (
-        select(
-            *group_cols,
-            *[sum_int(cells.c[m]).label(m) for m in FLOW_KEYS],
-            func.count(func.distinct(cells.c.month)).label("months"),
-        )
-        .where(*conds)
-        .group_by(*group_by)
-    )
+def _from_cells(engine: Engine, filters: Filters) -> tuple[dict, object]:
+    """The ungrouped figures from rollup_cells at the smallest grain that covers the filters
+    (breakdowns by sector or region: _by_group)."""
+    conds = cell_conditions(filters, grain_for(filters))
+    flows = select(
+        *[sum_int(cells.c[m]).label(m) for m in FLOW_KEYS],
+        func.count(func.distinct(cells.c.month)).label("months"),
+    ).where(*conds)
     as_of = as_of_month(engine, filters)
-    stock = (
-        select(
-            *group_cols,
-            sum_int(cells.c.employers_engaged).label("employers_engaged"),
-            sum_int(cells.c.reporting).label("reporting"),
-        )
-        .where(and_(*conds, cells.c.month == as_of))
-        .group_by(*group_by)
-    )
-    return _merge_stock(engine, flows, stock, key, as_of), as_of
+    stock = select(
+        sum_int(cells.c.employers_engaged).label("employers_engaged"),
+        sum_int(cells.c.reporting).label("reporting"),
+    ).where(and_(*conds, cells.c.month == as_of))
+    return _merge_stock(engine, flows, stock, None, as_of), as_of
 
 
 def _merge_stock(engine: Engine, flows, stock, key, as_of) -> pd.DataFrame | dict:

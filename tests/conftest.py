@@ -156,6 +156,18 @@ def demo_template(stores) -> str:
     return url
 
 
+@pytest.fixture
+def demo_copy(demo_template, tmp_path):
+    """An engine on a fresh copy of the demo template, for a test that writes; dropped after."""
+    from tests.store_helpers import copy_store, drop_store
+
+    url, _ = copy_store(demo_template, tmp_path)
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
+    drop_store(url)
+
+
 @pytest.fixture(scope="module")
 def engine(stores):
     """A real store (SQLite, then PostgreSQL): schema + committed registry (no demo) + the facts above."""

@@ -12,8 +12,6 @@ from sqlalchemy import select, update
 
 from queries.ranking import places, ratio
 from rsp_data import rollups, schema
-from rsp_data.store import make_engine
-from tests.store_helpers import copy_store, drop_store
 
 
 def full_order(values: np.ndarray, ties: np.ndarray, descending: bool) -> list[int]:
@@ -46,18 +44,9 @@ def test_ratio_is_nan_where_the_denominator_is_not_positive():
     assert got[0] == 0.75 and np.isnan(got[1]) and np.isnan(got[2]) and got[3] == 0.0
 
 
-@pytest.fixture
-def store(demo_template, tmp_path):
-    url, _ = copy_store(demo_template, tmp_path)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    drop_store(url)
-
-
-def test_the_arrays_hold_the_running_rows_and_a_wrong_one_is_caught(store):
+def test_the_arrays_hold_the_running_rows_and_a_wrong_one_is_caught(demo_copy):
     arrays, running = schema.running_arrays, schema.running_totals
-    with store.begin() as conn:
+    with demo_copy.begin() as conn:
         assert rollups.check(conn) == []
         last = conn.execute(select(running.c.month, running.c.k, running.c.cum_placements, running.c.last_report)
                             .order_by(running.c.k.desc()).limit(1)).one()  # fmt: skip

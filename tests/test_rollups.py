@@ -13,20 +13,15 @@ from sqlalchemy import func, select
 
 from rsp_data import rollups, schema
 from rsp_data.imports import apply_import, rollback
-from rsp_data.store import make_engine, read_demo_rows
-from tests.store_helpers import copy_store, drop_store
+from rsp_data.store import read_demo_rows
 
 TODAY = date(2026, 11, 21)
 HEADER = b"rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements\r\n"
 
 
 @pytest.fixture
-def store(demo_template, tmp_path):
-    url, _ = copy_store(demo_template, tmp_path)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    drop_store(url)
+def store(demo_copy):
+    return demo_copy
 
 
 def in_step(engine) -> list[str]:

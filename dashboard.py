@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import routes, state
+from ui import process, routes, state
 
 st.set_page_config(page_title="CT RSP Metrics Dashboard", page_icon=str(routes.FAVICON), layout="wide")
 
@@ -14,6 +14,7 @@ navigation = st.navigation(PAGES, position="hidden")
 state.begin_run()
 state.hide_unescaped_downloads()
 state.engine()  # a plain message instead of a page when the store is unavailable
+process.settle_heap()  # once per process: long-lived objects out of the garbage collector's passes
 state.refresh_data_version()
 
 if state.presenting():

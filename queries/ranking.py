@@ -16,7 +16,7 @@ from datetime import date
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, select, union_all
 
 from queries._base import contains, reading
 from queries.filters import Filters
@@ -188,8 +188,16 @@ def _read(conn, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], np.ndarr
     by_month: dict[int, list[str]] = {}
     for month, name in wanted:
         by_month.setdefault(month, []).append(name)
-    stmt = select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data).where(
-        or_(*[and_(arrays.c.month_index == m, arrays.c.name.in_(sorted(set(n)))) for m, n in by_month.items()])
+    # One SELECT per month, joined by UNION ALL. (m1 AND name IN …) OR (m2 AND name IN …) is what
+    # this asks, but SQLite 3.40's multi-index OR plan returned only the first month's arrays once
+    # the second list held ten names or so: the registry's region masks went missing.
+    stmt = union_all(
+        *[
+            select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data).where(
+                arrays.c.month_index == m, arrays.c.name.in_(sorted(set(n)))
+            )
+            for m, n in by_month.items()
+        ]
     )
     if conn.dialect.name == "postgresql":
         # In binary: psycopg reads results as text by default, bytea as hex (twice the bytes, and

@@ -540,3 +540,43 @@ def test_data_rows_page_download_and_dictionary(server):
     assert filtered.reset_index(drop=True).equals(capital.iloc[:100].reset_index(drop=True))
     assert set(filtered["region"]) == {"Capital"}
     assert f"{len(capital):,} rows" in "\n".join(c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------- the server process
+
+
+def test_the_first_run_freezes_the_process_heap_once(server, monkeypatch):
+    """dashboard.py moves the process's long-lived objects out of the garbage collector's passes
+    (ui/process.py) on the first run only."""
+    import gc
+
+    from ui import process
+
+    frozen = []
+    monkeypatch.setattr(process, "_settled", False)
+    monkeypatch.setattr(process, "freeze_heap", lambda: frozen.append(gc.get_count()))
+    at = open_app()
+    assert_clean(at)
+    assert len(frozen) == 1
+    at.switch_page("pages/trends.py").run()
+    open_app()  # another session in the same process
+    assert len(frozen) == 1
+
+
+def test_objects_made_after_the_freeze_are_still_collected():
+    import gc
+    import weakref
+
+    from ui import process
+
+    class Node:
+        pass
+
+    process.freeze_heap()
+    assert gc.get_freeze_count() > 0
+    node = Node()
+    node.me = node  # a reference cycle: only the collector frees it
+    gone = weakref.ref(node)
+    del node
+    gc.collect()
+    assert gone() is None

@@ -80,3 +80,36 @@ def test_pack_keeps_every_value_in_the_smallest_type():
     for exact_float in (True, False):  # fractions stay floats, asked or not
         kind, data = rollups.pack(np.array([0.5, 1.25]), exact_float=exact_float)
         assert kind == "<f8" and rollups.unpack(kind, data).tolist() == [0.5, 1.25]
+
+
+def test_arrays_of_several_months_are_all_read_at_once(demo_copy):
+    """One read of a month's arrays and every registry array: all of them come back (an OR of
+    (month AND name IN …) lost the second month's on SQLite once it listed ten names or so, with
+    the statistics ANALYZE keeps, as every bulk-built store has)."""
+    from queries._base import reading
+    from queries.ranking import _read
+
+    arrays = schema.running_arrays
+    with demo_copy.begin() as conn:
+        rollups.store_in_key_order(conn)  # ANALYZE
+    with reading(demo_copy) as conn:
+        last = conn.execute(select(arrays.c.month_index).order_by(arrays.c.month_index.desc()).limit(1)).scalar()
+        names = {m: conn.execute(select(arrays.c.name).where(arrays.c.month_index == m)).scalars().all()
+                 for m in (last, last - 1, schema.REGISTRY_MONTH)}  # fmt: skip
+        wanted = [(m, name) for m, listed in names.items() for name in listed]
+        assert len(names[schema.REGISTRY_MONTH]) >= 10
+        assert sorted(_read(conn, wanted)) == sorted(wanted)
+
+
+def test_a_ranking_over_every_region_is_the_ranking_over_all(demo_engine):
+    from queries.filters import Filters
+    from queries.metrics import partnership_rows
+    from queries.registry import region_list
+
+    every = Filters(regions=tuple(region_list(demo_engine)["region_id"]))
+    assert len(every.regions) >= 5
+    want = partnership_rows(demo_engine, Filters(), limit=None)
+    got = partnership_rows(demo_engine, every, limit=None)
+    assert len(want) == 14
+    assert got["rsp_id"].tolist() == want["rsp_id"].tolist()
+    assert got["placements"].tolist() == want["placements"].tolist()

@@ -710,31 +710,63 @@ def partnership_rows(
 
 
 def metrics_by_cell(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """Every metric per sector × region cell (rollup_cells' cell grain, or the chosen partnerships'
-    facts). Columns: sector_id, region_id, base metrics, reporting, sector_name, region_name, rates.
-    One statement (flows, the stock at the as-of month and both names), as _by_group."""
+    """Every metric per sector × region cell with data in range. Columns: sector_id, region_id,
+    base metrics, reporting, sector_name, region_name, rates; rows in region, then sector order.
+    The chosen partnerships' facts (a partnership filter), else running_arrays (ranking.cell_totals)."""
     if filters.partnerships:
-        source, conds, sums, reporting = facts_join(), conditions(filters), facts.c, literal(1)
-        keys, month = [partnerships.c.sector_id, partnerships.c.region_id], facts.c.month
-    else:
-        source, conds, sums, reporting = cells, cell_conditions(filters, "cell"), cells.c, cells.c.reporting
-        keys, month = [cells.c.sector_id, cells.c.region_id], cells.c.month
+        return _cells_from_facts(engine, filters)
+    with reading(engine) as conn:
+        as_of = as_of_on(conn, filters)
+        region_names = dict(conn.execute(select(regions.c.region_id, regions.c.name)).all())
+        sector_names = dict(conn.execute(select(sectors.c.sector_id, sectors.c.name)).all())
+    rows = []
+    if as_of is not None:
+        flows = {m: f"cum_{m}" for m in FLOW_KEYS}
+        found = ranking.cell_totals(
+            engine,
+            filters,
+            first=month_to_date(filters.month_from) if filters.month_from else None,
+            last=as_of,
+            columns=(*flows.values(), "employers_engaged"),
+        )
+        sums = {**{m: found.sums[c] for m, c in flows.items()}, "employers_engaged": found.sums["employers_engaged"]}
+        for i, j in zip(*np.nonzero(found.present), strict=True):
+            region_id, sector_id = found.region_ids[i], found.sector_ids[j]
+            rows.append(
+                (
+                    sector_id,
+                    region_id,
+                    *[int(sums[m][i, j]) for m in BASE_KEYS],
+                    int(found.sums["reporting"][i, j]),
+                    sector_names[sector_id],
+                    region_names[region_id],
+                )
+            )
+    columns = ["sector_id", "region_id", *BASE_KEYS, "reporting", "sector_name", "region_name"]
+    df = _frame_of(rows, columns, as_of)
+    return df[[*columns, *(m.key for m in DERIVED_METRICS)]]
+
+
+def _cells_from_facts(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """metrics_by_cell for a partnership filter: those partnerships' facts, one statement (flows,
+    the stock at the as-of month and both names), as _by_group."""
+    keys = [partnerships.c.sector_id, partnerships.c.region_id]
     columns = ["sector_id", "region_id", *BASE_KEYS, "reporting", "sector_name", "region_name"]
     rows, names = [], columns
     with reading(engine) as conn:
         as_of = as_of_on(conn, filters)
-        # Summed first (grouped in rollup_cells' key order, region then sector: no sort), the
-        # names joined to the cells after (joined before, every row looked them up: 5x slower).
+        # Summed first, the names joined to the cells after (joined before, every row looked them
+        # up: 5x slower).
         sub = (
             select(
                 keys[0].label("sector_id"),
                 keys[1].label("region_id"),
-                *[sum_int(sums[m]).label(m) for m in FLOW_KEYS],
-                _at(month, as_of, sums.employers_engaged).label("employers_engaged"),
-                _at(month, as_of, reporting).label("reporting"),
+                *[sum_int(facts.c[m]).label(m) for m in FLOW_KEYS],
+                _at(facts.c.month, as_of, facts.c.employers_engaged).label("employers_engaged"),
+                _at(facts.c.month, as_of, literal(1)).label("reporting"),
             )
-            .select_from(source)
-            .where(*conds)
+            .select_from(facts_join())
+            .where(*conditions(filters))
             .group_by(keys[1], keys[0])
             .subquery()
         )

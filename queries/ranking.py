@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select, union_all
 from queries._base import contains, reading
 from queries.filters import Filters
 from rsp_data.rollups import padded, unpack
-from rsp_data.schema import ID_RANK, REGISTRY_MONTH, month_index, partnerships
+from rsp_data.schema import GROUP_CODES, ID_RANK, REGISTRY_MONTH, month_index, partnerships
 from rsp_data.schema import running_arrays as arrays
 
 # value(get): the ranked value per partnership number (NaN: none); get(column) gives a column's
@@ -115,6 +115,58 @@ def reporting_counts(
         if found.size is None:
             return {c: 0 for c in columns}
         return {c: int(np.count_nonzero(found.chosen & (found.at(hi, c) >= _since(first)))) for c in columns}
+
+
+class CellTotals(NamedTuple):
+    region_ids: list[str]
+    sector_ids: list[str]
+    present: np.ndarray  # (regions, sectors): a partnership of the cell reported in the range
+    sums: dict[str, np.ndarray]  # column -> (regions, sectors) totals; "reporting" too
+
+
+def cell_totals(
+    engine: Engine, filters: Filters, *, first: date | None, last: date, columns: tuple[str, ...]
+) -> CellTotals:
+    """Per region × sector cell, over the partnerships within the filters that reported in
+    first..last (first None: up to last): each column's total (a cum_* column over the range,
+    employers_engaged at `last`), and "reporting", how many reported at `last` itself.
+
+    Each partnership's cell comes from the registry's code arrays (schema.GROUP_CODES), so a
+    sector × region grid over every month is a few arrays and np.bincount: summing rollup_cells'
+    147,000 cell rows (612 cells × 240 months) for it took 75-140 ms at 10 million rows."""
+    hi = month_index(last)
+    lo = None if first is None else month_index(first) - 1
+    wanted = [(hi, name) for name in (*columns, "last_report")]
+    if lo is not None:
+        wanted += [(lo, name) for name in columns if name.startswith("cum_")]
+    wanted += [(REGISTRY_MONTH, code) for code in GROUP_CODES.values()]
+    with reading(engine) as conn:
+        found = _Arrays(conn, filters, "", wanted)
+        registered = conn.execute(select(arrays.c.name).where(arrays.c.month_index == REGISTRY_MONTH)).scalars()
+        registered = list(registered)
+    # The codes are places among the sorted ids of the region (sector) masks written with them.
+    ids = {p: sorted(n.split(":", 1)[1] for n in registered if n.startswith(f"{p}:")) for p in GROUP_CODES}
+    shape = (len(ids["region"]), len(ids["sector"]))
+    if found.size is None:
+        return CellTotals(ids["region"], ids["sector"], np.zeros(shape, dtype=bool), {})
+    region, sector = (found.at(REGISTRY_MONTH, GROUP_CODES[p]).astype("int64") for p in ("region", "sector"))
+    reported = found.at(hi, "last_report")
+    keep = np.flatnonzero(found.chosen & (reported >= _since(first)) & (region >= 0) & (sector >= 0))
+    cells = region[keep] * shape[1] + sector[keep]
+    size = shape[0] * shape[1]
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(cells, weights=values, minlength=size).round().astype("int64").reshape(shape)
+
+    sums = {}
+    for name in columns:
+        values = found.at(hi, name)[keep].astype("float64")
+        if name.startswith("cum_") and lo is not None:
+            values -= found.at(lo, name)[keep]
+        sums[name] = total(values)
+    sums["reporting"] = total((reported[keep] == hi).astype("float64"))
+    present = np.bincount(cells, minlength=size).reshape(shape) > 0
+    return CellTotals(ids["region"], ids["sector"], present, sums)
 
 
 def _since(first: date | None) -> int:

@@ -15,6 +15,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
 # Set in a connection's info by a revision whose rollup tables need filling from the facts.
 REBUILD = "rsp_data.rebuild_rollups"
+# Set by a revision that adds arrays of the registry (rollups.registry_arrays): only those are
+# rewritten, not every rollup (a rebuild takes minutes on a national store).
+REFRESH_REGISTRY = "rsp_data.refresh_registry_arrays"
 
 
 def _config(connection=None) -> Config:
@@ -51,11 +54,15 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             command.stamp(_config(conn), BASELINE)
             before = BASELINE
         conn.info.pop(REBUILD, None)
+        conn.info.pop(REFRESH_REGISTRY, None)
         command.upgrade(_config(conn), "head")
         rebuilt = conn.info.pop(REBUILD, False)
+        registry = conn.info.pop(REFRESH_REGISTRY, False)
         if rebuilt:
             rollups.rebuild_all(conn)
             rollups.store_in_key_order(conn)
+        elif registry:
+            rollups.refresh_registry_arrays(conn)
     if rebuilt:
         rollups.compact(engine)
     return before, head()

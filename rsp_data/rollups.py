@@ -32,6 +32,7 @@ from sqlalchemy import Connection, case, delete, func, insert, literal, select, 
 from rsp_data import schema
 from rsp_data.schema import (
     ARRAY_COLUMNS,
+    GROUP_CODES,
     ID_RANK,
     KEY_BITS,
     LAST_COLUMNS,
@@ -336,7 +337,7 @@ def unpack(dtype: str, data: bytes) -> np.ndarray:
 
 def array_fill(name: str) -> int:
     """What an array holds for a partnership without a running row that month."""
-    return -1 if name in LAST_COLUMNS or name == ID_RANK else 0
+    return -1 if name in LAST_COLUMNS or name in (ID_RANK, *GROUP_CODES.values()) else 0
 
 
 def padded(values: np.ndarray, size: int, name: str) -> np.ndarray:
@@ -380,18 +381,28 @@ def registry_arrays(conn: Connection) -> dict[str, np.ndarray]:
     """The registry as arrays over partnership numbers: id_rank, and 1 where a partnership is
     grant-supported ("gjc"), in a region ("region:<id>") or a sector ("sector:<id>"), so that a
     ranking's filters are masks (choosing 15,000 of 89,203 partnerships' numbers by a sector in
-    SQL cost more than ranking them)."""
+    SQL cost more than ranking them). "region_code" and "sector_code": each number's region
+    (sector) as its place among the ids of those masks, sorted (-1: unused numbers), so that
+    sums by region or sector × region are one np.bincount (schema.GROUP_CODES)."""
     rank = id_rank(conn)
     out = {ID_RANK: rank, "gjc": np.zeros(len(rank), dtype="int64")}
     stmt = select(
         partnerships.c.number, partnerships.c.region_id, partnerships.c.sector_id, partnerships.c.gjc_supported
     )
+    groups: dict[str, dict[int, str]] = {"region": {}, "sector": {}}
     for number, region_id, sector_id, gjc in conn.execute(stmt):
         out["gjc"][number] = 1 if gjc else 0
+        groups["region"][number], groups["sector"][number] = region_id, sector_id
         for name in (f"region:{region_id}", f"sector:{sector_id}"):
             if name not in out:
                 out[name] = np.zeros(len(rank), dtype="int64")
             out[name][number] = 1
+    for prefix, of_number in groups.items():
+        place = {group_id: i for i, group_id in enumerate(sorted(set(of_number.values())))}
+        codes = np.full(len(rank), -1, dtype="int64")
+        for number, group_id in of_number.items():
+            codes[number] = place[group_id]
+        out[GROUP_CODES[prefix]] = codes
     return out
 
 
@@ -410,10 +421,7 @@ def _refresh_arrays(conn: Connection, first: int | None, last: int | None, log=N
         conn.execute(delete(arrays))
         return
     conn.execute(delete(arrays).where(arrays.c.month_index > last))
-    registered = registry_arrays(conn)
-    size = len(registered[ID_RANK])
-    conn.execute(delete(arrays).where(arrays.c.month_index == REGISTRY_MONTH))
-    conn.execute(insert(arrays), _array_rows(REGISTRY_MONTH, registered))
+    size = refresh_registry_arrays(conn)
     if first is None:
         return
     for index in range(first, last + 1):
@@ -421,6 +429,15 @@ def _refresh_arrays(conn: Connection, first: int | None, last: int | None, log=N
         conn.execute(insert(arrays), _array_rows(index, month_arrays(conn, index, size)))
         if log is not None and (index - first) % 60 == 59:
             log(f"  running arrays: {index - first + 1} of {last - first + 1} months")
+
+
+def refresh_registry_arrays(conn: Connection) -> int:
+    """Rewrite the registry's arrays (a store with no months has none); returns their length."""
+    registered = registry_arrays(conn)
+    conn.execute(delete(arrays).where(arrays.c.month_index == REGISTRY_MONTH))
+    if _last_month(conn, running) is not None:
+        conn.execute(insert(arrays), _array_rows(REGISTRY_MONTH, registered))
+    return len(registered[ID_RANK])
 
 
 def _check_arrays(conn: Connection) -> list[str]:

@@ -292,6 +292,9 @@ ARRAY_COLUMNS = (
     *LAST_COLUMNS,
 )
 ID_RANK = "id_rank"
+# and each number's region (sector) as its place among the sorted ids of the "region:<id>"
+# ("sector:<id>") arrays written with it, -1 for unused numbers:
+GROUP_CODES = {"region": "region_code", "sector": "sector_code"}
 REGISTRY_MONTH = -1
 
 running_arrays = Table(

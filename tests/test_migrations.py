@@ -336,3 +336,31 @@ def test_upgrade_then_downgrade_to_base_then_upgrade_again(empty):
     assert report.created_tables == []
     assert report.registry_inserted == 25
     assert schema_differences(empty) == []
+
+
+def test_0006_writes_the_registry_code_arrays_into_a_store_with_data(demo_copy):
+    """A store at 0005 (the registry arrays without the codes) gets them from migrate.upgrade,
+    and only them: the months' arrays are left as they were."""
+    arrays = schema.running_arrays
+    codes = sorted(schema.GROUP_CODES.values())
+
+    def stored(conn):
+        found = conn.execute(select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data)).all()
+        return {(m, name): (dtype, data) for m, name, dtype, data in found}
+
+    with demo_copy.begin() as conn:
+        command.downgrade(alembic_config(conn), "0005")
+    with demo_copy.connect() as conn:
+        before = stored(conn)
+    assert not [key for key in before if key[1] in codes]
+    assert migrate.upgrade(demo_copy) == ("0005", migrate.head())
+    with demo_copy.connect() as conn:
+        after = stored(conn)
+        assert rollups.check(conn) == []
+        sectors = conn.execute(select(schema.partnerships.c.number, schema.partnerships.c.sector_id)).all()
+    assert sorted(set(after) - set(before)) == [(schema.REGISTRY_MONTH, c) for c in codes]
+    assert {k: v for k, v in after.items() if k[1] not in codes} == before
+    sector_ids = sorted({s for _, s in sectors})
+    code = rollups.unpack(*after[(schema.REGISTRY_MONTH, "sector_code")])
+    assert [sector_ids[code[n]] for n, _ in sectors] == [s for _, s in sectors]
+    assert code[0] == -1  # number 0 is nobody's

@@ -40,6 +40,7 @@ class Ranked(NamedTuple):
     ids: list[str]  # the page's rsp_ids, in order
     count: int  # how many partnerships the ranking holds
     numbers: list[int]  # the page's partnership numbers, in the same order
+    names: list[str]  # the page's partnership names, in the same order
 
 
 def ranked(
@@ -70,7 +71,7 @@ def ranked(
     with reading(engine) as conn:
         found = _Arrays(conn, filters, search, wanted)
         if found.size is None:  # no running month yet: nothing to rank
-            return Ranked([], 0, [])
+            return Ranked([], 0, [], [])
 
         def get(name: str) -> np.ndarray:
             if name.startswith("cum_") and lo is not None:
@@ -85,15 +86,11 @@ def ranked(
         rank = found.at(REGISTRY_MONTH, ID_RANK)
         page = numbers[places(values[numbers], rank[numbers], descending, offset, offset + limit)]
         if not len(page):
-            return Ranked([], len(numbers), [])
-        ids = dict(
-            conn.execute(
-                select(partnerships.c.number, partnerships.c.rsp_id).where(
-                    partnerships.c.number.in_([int(n) for n in page])
-                )
-            ).all()
-        )
-    return Ranked([ids[int(n)] for n in page], len(numbers), [int(n) for n in page])
+            return Ranked([], len(numbers), [], [])
+        stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name)
+        found = {n: (i, name) for n, i, name in conn.execute(stmt.where(partnerships.c.number.in_(page.tolist())))}
+    ids, names = zip(*[found[int(n)] for n in page], strict=True)
+    return Ranked(list(ids), len(numbers), page.tolist(), list(names))
 
 
 def reporting_counts(

@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, func, insert, inspect, select, update
+from sqlalchemy import Engine, create_engine, delete, event, exc, func, insert, inspect, select, update
 from sqlalchemy.engine import make_url
 
 from rsp_data import schema
@@ -54,7 +55,32 @@ def make_engine(url: str | None = None) -> Engine:
         connect_args["timeout"] = 120
     elif parsed.get_backend_name() == "postgresql":
         connect_args["options"] = pg_options(parsed.query.get("options"))
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(url, connect_args=connect_args)
+    _ping_after_idle(engine)
+    return engine
+
+
+# A pooled connection is tested before use only when it sat idle in the pool this long. A
+# connection a page used moments ago is alive; one idle for minutes may have been dropped (a
+# server restart, a firewall's idle timeout). SQLAlchemy's pool_pre_ping tests on every checkout:
+# one more round trip per query, 0.3 ms of a 0.6-0.9 ms registry query on PostgreSQL.
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, proxy) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # new, or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: the pool discards it and connects again
+            raise exc.DisconnectionError(f"a pooled connection idle since {since:.0f} failed its ping") from error
 
 
 # PostgreSQL's JIT compiler starts on queries it expects to be costly, and the per-partnership

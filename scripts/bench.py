@@ -1209,13 +1209,11 @@ def bench_engine(url: str, call_timeout: float) -> Engine:
     a pathological plan costs the run `call_timeout` seconds a call, not minutes."""
     if not url.startswith("postgresql") or not call_timeout:
         return make_engine(url)
-    from rsp_data.store import pg_options
+    from sqlalchemy.engine import make_url
 
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        connect_args={"options": pg_options(f"-c statement_timeout={int(call_timeout * 1000)}")},
-    )
+    # The URL's own options come first in the app's sessions (rsp_data.store.pg_options).
+    timeout = f"-c statement_timeout={int(call_timeout * 1000)}"
+    return make_engine(make_url(url).update_query_dict({"options": timeout}).render_as_string(hide_password=False))
 
 
 class TimedOut:

@@ -315,3 +315,51 @@ def test_app_sessions_on_postgresql_run_without_jit_and_keep_the_urls_options(st
                     assert conn.exec_driver_sql("SHOW search_path").scalar() == path
         finally:
             engine.dispose()
+
+
+def test_pooled_connections_are_pinged_only_after_sitting_idle(stores, monkeypatch):
+    """A connection used moments ago goes straight to its query; one idle for IDLE_PING_SECONDS
+    is pinged first."""
+    from rsp_data import store
+
+    engine = make_engine(stores.url("ping"))
+    pings = []
+    real = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(1) or real(c))
+    clock = [1000.0]
+    monkeypatch.setattr(store.time, "monotonic", lambda: clock[0])
+    try:
+        for _ in range(3):
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+            clock[0] += store.IDLE_PING_SECONDS / 2
+        assert pings == []
+        clock[0] += store.IDLE_PING_SECONDS
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 2").scalar() == 2
+        assert pings == [1]
+    finally:
+        engine.dispose()
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_without_an_error(stores, monkeypatch):
+    """The server ends the pooled connection's session while it sits idle (a restart, an idle
+    timeout): the next query still answers, on a new connection."""
+    from rsp_data import store
+
+    if stores.backend != "postgresql":
+        pytest.skip("a SQLite connection is a file handle: nothing can drop it")
+    engine = make_engine(stores.url("dropped"))
+    try:
+        with engine.connect() as conn:
+            first = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        killer = make_engine(engine.url.render_as_string(hide_password=False))
+        with killer.connect() as conn:
+            assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(first)})").scalar()
+        killer.dispose()
+        monkeypatch.setattr(store, "IDLE_PING_SECONDS", 0.0)
+        with engine.connect() as conn:
+            second = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        assert second != first
+    finally:
+        engine.dispose()

@@ -13,6 +13,8 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    any_,
+    bindparam,
     case,
     cast,
     func,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from queries.filters import Filters
 from rsp_data.schema import month_index, partnerships, running_key, running_month, running_totals
@@ -142,3 +145,14 @@ def to_months(values: pd.Series) -> pd.Series:
     if len(values) and not isinstance(values.iloc[0], str):  # dates (PostgreSQL)
         return pd.Series(pd.to_datetime(values.to_numpy()), index=values.index, name=values.name)
     return pd.to_datetime(values.astype(str).str.slice(0, 10), format="%Y-%m-%d")
+
+
+def among(column, values: list, dialect: str):
+    """`column` IN `values` as one bound parameter, for a few hundred keys: on PostgreSQL an array
+    (= ANY(%(values)s)), elsewhere an expanding IN. A list given to in_() is a parameter per value:
+    SQLAlchemy coerced and cast each, and psycopg parsed a statement of 600 placeholders, 10-12 ms
+    of the map's 300 rows at 10 million rows."""
+    values = [int(v) if hasattr(v, "__index__") else v for v in values]
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(bindparam(None, values, expanding=True))

@@ -10,6 +10,7 @@ from queries import ranking
 from queries._base import (
     HI,
     LO,
+    among,
     as_date,
     conditions,
     contains,
@@ -304,7 +305,9 @@ def partnership_totals(
         if not found.ids:
             return pd.DataFrame(columns=columns)
         months_only = Filters(month_from=filters.month_from, month_to=filters.month_to)  # the page meets the rest
-        stmt = _running_select(months_only, as_of, names=True, registry=registry, numbers=found.numbers)
+        stmt = _running_select(
+            months_only, as_of, names=True, registry=registry, numbers=found.numbers, dialect=engine.dialect.name
+        )
         df = frame(engine, stmt)
         place = {rsp_id: i for i, rsp_id in enumerate(found.ids)}
         df = df.iloc[np.argsort([place[i] for i in df["group_id"]], kind="stable")].reset_index(drop=True)
@@ -447,6 +450,7 @@ def _running_select(
     only: tuple[str, ...] | None = None,
     registry: bool = False,
     numbers: list[int] | None = None,
+    dialect: str = "",
 ):
     """Per-partnership totals from running_totals; `names`: join the registry for the name (when
     it is searched or sorted on); `only`: just these metrics besides the id (a ranking's sort;
@@ -468,7 +472,7 @@ def _running_select(
     if registry:
         source = with_registry(source)
     if numbers is not None:  # these partnerships' rows, by key
-        conds = [hi.c.k.in_([running_key(as_of, n) for n in numbers])]
+        conds = [among(hi.c.k, [running_key(as_of, n) for n in numbers], dialect)]
     else:
         conds = running_conditions(hi, filters, as_of)
     if start is not None:  # a report in the range (every running row follows a first report)

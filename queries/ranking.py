@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from sqlalchemy import Engine, select, union_all
 
-from queries._base import contains, reading
+from queries._base import among, contains, reading
 from queries.filters import Filters
 from rsp_data.rollups import padded, unpack
 from rsp_data.schema import GROUP_CODES, ID_RANK, REGISTRY_MONTH, month_index, partnerships
@@ -88,7 +88,8 @@ def ranked(
         if not len(page):
             return Ranked([], len(numbers), [], [])
         stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name)
-        found = {n: (i, name) for n, i, name in conn.execute(stmt.where(partnerships.c.number.in_(page.tolist())))}
+        stmt = stmt.where(among(partnerships.c.number, page.tolist(), conn.dialect.name))
+        found = {n: (i, name) for n, i, name in conn.execute(stmt)}
     ids, names = zip(*[found[int(n)] for n in page], strict=True)
     return Ranked(list(ids), len(numbers), page.tolist(), list(names))
 

@@ -728,3 +728,16 @@ def test_demo_store_groups_add_up_to_the_kpis(demo_engine, by):
     for key in BASE:
         assert int(df[key].sum()) == int(kpi[key]), key
     assert set(df["as_of"]) == {kpi["as_of"]}
+
+
+def test_search_ignores_case_and_takes_wildcards_literally(demo_engine):
+    from queries.metrics import partnership_count
+    from queries.registry import search_partnerships
+
+    lower = search_partnerships(demo_engine, "northwest")
+    assert len(lower) >= 1 and all("northwest" in f"{n} {i}".lower() for i, n in lower.itertuples(index=False))
+    for text in ("NORTHWEST", "NorthWest", "  northWEST "):
+        assert search_partnerships(demo_engine, text)["rsp_id"].tolist() == lower["rsp_id"].tolist()
+        assert partnership_count(demo_engine, Filters(), search=text) == len(lower)
+    assert search_partnerships(demo_engine, "north%west").empty  # % is a character, not "anything"
+    assert search_partnerships(demo_engine, "north_est").empty

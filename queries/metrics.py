@@ -590,8 +590,11 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
             ids = sorted({row[1] for row in rows} - {"others"})
             name_of = dict(conn.execute(select(name_key, name_table.c.name).where(name_key.in_(ids))).all())
             name_of["others"] = f"All other {GROUP_PLURALS[split]}"
+    # In (month, name) order before the frame is built: sorting the frame's arrow strings cost
+    # 5 ms for the 3,120 rows by partnership.
+    rows.sort(key=lambda row: (row[0], name_of.get(row[1]) is None, name_of.get(row[1]) or ""))
     months, groups, *sums = zip(*rows, strict=True)
-    df = pd.DataFrame(
+    return pd.DataFrame(
         {
             "month": to_months(pd.Series(months)),
             "group_id": groups,
@@ -599,7 +602,6 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
             **{k: np.array([v or 0 for v in column], dtype="int64") for k, column in zip(keys, sums, strict=True)},
         }
     )
-    return df.sort_values(["month", "group_name"]).reset_index(drop=True)
 
 
 def _groups_by_placements(engine: Engine, filters: Filters, by: str, as_of) -> list[str]:

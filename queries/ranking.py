@@ -83,8 +83,11 @@ def ranked(
         if defined:
             keep &= ~np.isnan(values)
         numbers = np.flatnonzero(keep)
-        rank = found.at(REGISTRY_MONTH, ID_RANK)
-        page = numbers[places(values[numbers], rank[numbers], descending, offset, offset + limit)]
+        spots = places(values[numbers], None, descending, offset, offset + limit)
+        if spots is None:  # equal values among the leaders: their order is rsp_id's (id_rank)
+            rank = padded(_read(conn, [(REGISTRY_MONTH, ID_RANK)])[(REGISTRY_MONTH, ID_RANK)], found.size, ID_RANK)
+            spots = places(values[numbers], rank[numbers], descending, offset, offset + limit)
+        page = numbers[spots]
         if not len(page):
             return Ranked([], len(numbers), [], [])
         stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name)
@@ -180,9 +183,10 @@ class _Arrays:
     def __init__(self, conn, filters: Filters, search: str, wanted: list[tuple[int, str]], gjc: bool = False):
         masks = [f"region:{r}" for r in filters.regions] + [f"sector:{s}" for s in filters.sectors]
         masks += ["gjc"] if gjc else []
-        self.found = _read(conn, [*wanted, (REGISTRY_MONTH, ID_RANK), *[(REGISTRY_MONTH, m) for m in masks]])
-        rank = self.found.get((REGISTRY_MONTH, ID_RANK))
-        self.size = None if rank is None else len(rank)
+        # "gjc" (one byte a partnership) gives the registry's size.
+        self.found = _read(conn, [*wanted, (REGISTRY_MONTH, "gjc"), *[(REGISTRY_MONTH, m) for m in masks]])
+        grant = self.found.get((REGISTRY_MONTH, "gjc"))
+        self.size = None if grant is None else len(grant)
         if self.size is None:
             return
         self.chosen = np.ones(self.size, dtype=bool)
@@ -203,9 +207,11 @@ class _Arrays:
         return padded(self.found.get((month, name), np.array([], dtype="int64")), self.size, name)
 
 
-def places(values: np.ndarray, ties: np.ndarray, descending: bool, start: int, stop: int) -> np.ndarray:
+def places(values: np.ndarray, ties: np.ndarray | None, descending: bool, start: int, stop: int) -> np.ndarray | None:
     """Positions (into `values`) of places start..stop in order: by value (NaN last, either way),
-    ties by `ties` ascending. Only the candidates up to place `stop` are sorted."""
+    ties by `ties` ascending. Only the candidates up to place `stop` are sorted. `ties` None: None
+    when two candidates share a value (the caller reads the tie order then: id_rank is the largest
+    array a ranking would read, and the top of a ranking seldom ties)."""
     key = -values if descending else values.copy()
     key[np.isnan(key)] = np.inf
     stop = min(stop, len(key))
@@ -216,7 +222,13 @@ def places(values: np.ndarray, ties: np.ndarray, descending: bool, start: int, s
         candidates = np.flatnonzero(key <= kth)
     else:
         candidates = np.arange(len(key))
-    order = candidates[np.lexsort((ties[candidates], key[candidates]))]
+    if ties is None:
+        order = candidates[np.argsort(key[candidates], kind="stable")]
+        ordered = key[order]
+        if (ordered[1:] == ordered[:-1]).any():  # (NaN is inf here: two of them tie too)
+            return None
+    else:
+        order = candidates[np.lexsort((ties[candidates], key[candidates]))]
     return order[start:stop]
 
 

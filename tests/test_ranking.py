@@ -39,6 +39,24 @@ def test_every_page_of_places_is_that_stretch_of_the_full_order(descending, seed
         assert got == want[start:stop], (start, stop)
 
 
+@pytest.mark.parametrize("descending", [True, False])
+def test_without_a_tie_order_places_needs_one_only_when_candidates_tie(descending):
+    rng = np.random.default_rng(7)
+    values = rng.permutation(400).astype("float64")  # all different
+    ties = rng.permutation(400)
+    want = full_order(values, ties, descending)
+    for start, stop in [(0, 12), (100, 125), (380, 420)]:
+        assert places(values, None, descending, start, stop).tolist() == want[start:stop]
+    values[[3, 7]] = values[5]  # three equal values
+    values[11] = np.nan
+    values[13] = np.nan
+    want = full_order(values, ties, descending)
+    assert places(values, None, descending, 0, 400) is None
+    assert places(values, ties, descending, 0, 400).tolist() == want
+    values[[3, 7]] = [1000.0, 1001.0]  # only the two NaNs are equal now
+    assert places(values, None, descending, 0, 400) is None
+
+
 def test_ratio_is_nan_where_the_denominator_is_not_positive():
     got = ratio(np.array([3, 1, 5, 0]), np.array([4, 0, -1, 2]))
     assert got[0] == 0.75 and np.isnan(got[1]) and np.isnan(got[2]) and got[3] == 0.0

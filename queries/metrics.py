@@ -592,16 +592,23 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
             ids = sorted({row[1] for row in rows} - {"others"})
             name_of = dict(conn.execute(select(name_key, name_table.c.name).where(name_key.in_(ids))).all())
             name_of["others"] = f"All other {GROUP_PLURALS[split]}"
-    # In (month, name) order before the frame is built: sorting the frame's arrow strings cost
-    # 5 ms for the 3,120 rows by partnership.
-    rows.sort(key=lambda row: (row[0], name_of.get(row[1]) is None, name_of.get(row[1]) or ""))
+    # In (month, name) order before the frame is built, with numpy: sorting the frame's arrow
+    # strings, or the rows in Python, cost 4-5 ms for the 3,120 rows by partnership.
     months, groups, *sums = zip(*rows, strict=True)
+    month_values = to_months(pd.Series(months)).to_numpy()
+    by_name = sorted(set(groups), key=lambda g: (name_of.get(g) is None, name_of.get(g) or ""))
+    place = {g: i for i, g in enumerate(by_name)}
+    order = np.lexsort((np.array([place[g] for g in groups]), month_values))
+    group_ids = np.array(groups, dtype=object)[order]
     return pd.DataFrame(
         {
-            "month": to_months(pd.Series(months)),
-            "group_id": groups,
-            "group_name": [name_of.get(g) for g in groups],
-            **{k: np.array([v or 0 for v in column], dtype="int64") for k, column in zip(keys, sums, strict=True)},
+            "month": month_values[order],
+            "group_id": group_ids,
+            "group_name": [name_of.get(g) for g in group_ids],
+            **{
+                k: np.array([v or 0 for v in column], dtype="int64")[order]
+                for k, column in zip(keys, sums, strict=True)
+            },
         }
     )
 

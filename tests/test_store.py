@@ -363,3 +363,12 @@ def test_an_idle_connection_the_server_dropped_is_replaced_without_an_error(stor
         assert second != first
     finally:
         engine.dispose()
+
+
+def test_sqlite_connections_read_the_file_memory_mapped(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'mapped.sqlite'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() >= 1 << 30
+    finally:
+        engine.dispose()

@@ -414,9 +414,19 @@ def _array_rows(index: int, named: dict[str, np.ndarray]) -> list[dict]:
     return rows
 
 
-def _refresh_arrays(conn: Connection, first: int | None, last: int | None, log=None) -> None:
+# Up to this many changed partnerships, a month's arrays are patched (their entries only);
+# beyond it the month's arrays are built again from all its running rows.
+PATCH_LIMIT = 2000
+
+
+def _refresh_arrays(
+    conn: Connection, first: int | None, last: int | None, log=None, *, patch: tuple[int, list[int]] | None = None
+) -> None:
     """Rewrite the arrays of months `first`..`last` from running_totals (and the registry's); drop
-    those after `last` (None: the store has no months, no arrays)."""
+    those after `last` (None: the store has no months, no arrays). `patch` (up to month, numbers):
+    the months up to that one changed only for these partnership numbers, whose entries are
+    rewritten in the stored arrays: a correction of a month six years back rewrote 72 months of
+    arrays from every partnership's running rows (7 s at 9,056 partnerships, about 70 s at 89,203)."""
     if last is None:
         conn.execute(delete(arrays))
         return
@@ -425,10 +435,40 @@ def _refresh_arrays(conn: Connection, first: int | None, last: int | None, log=N
     if first is None:
         return
     for index in range(first, last + 1):
+        if patch is not None and index <= patch[0] and _patch_month(conn, index, patch[1], size):
+            continue
         conn.execute(delete(arrays).where(arrays.c.month_index == index))
         conn.execute(insert(arrays), _array_rows(index, month_arrays(conn, index, size)))
         if log is not None and (index - first) % 60 == 59:
             log(f"  running arrays: {index - first + 1} of {last - first + 1} months")
+
+
+def _patch_month(conn: Connection, index: int, numbers: list[int], size: int) -> bool:
+    """Rewrite these partnerships' entries of month `index`'s stored arrays from their running rows
+    (False, nothing written, when the month does not have every array: it is built whole then)."""
+    found = conn.execute(
+        select(arrays.c.name, arrays.c.dtype, arrays.c.data).where(arrays.c.month_index == index)
+    ).all()
+    stored = {name: unpack(dtype, data) for name, dtype, data in found}
+    if set(stored) != set(ARRAY_COLUMNS):
+        return False
+    rows = conn.execute(
+        select(running.c.k, *[running.c[c] for c in ARRAY_COLUMNS]).where(
+            running.c.k.in_([running_key(index, n) for n in numbers])
+        )
+    )
+    table = np.array([tuple(r) for r in rows], dtype="float64").reshape(-1, len(ARRAY_COLUMNS) + 1)  # NULL -> NaN
+    with_rows = table[:, 0].astype("int64") & MAX_PARTNERSHIPS
+    changed = {}
+    for j, name in enumerate(ARRAY_COLUMNS, start=1):
+        fill = float(array_fill(name))
+        values = padded(stored[name], size, name).astype("float64")
+        values[numbers] = fill  # no running row that month: as month_arrays leaves it
+        values[with_rows] = np.nan_to_num(table[:, j], nan=fill)
+        changed[name] = values
+    conn.execute(delete(arrays).where(arrays.c.month_index == index))
+    conn.execute(insert(arrays), _array_rows(index, changed))
+    return True
 
 
 def refresh_registry_arrays(conn: Connection) -> int:
@@ -516,7 +556,12 @@ def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
     if old_last is not None:
         first = min(first, month_index(old_last) + 1)
     last = None if new_last is None else month_index(new_last)
-    _refresh_arrays(conn, None if last is None or first > last else first, last)
+    # The months that existed before changed only for the written partnerships: those are patched.
+    patch = None
+    if old_last is not None and len(starts) <= PATCH_LIMIT:
+        numbers = [int(n) for n in _partnership_keys(conn, sorted(starts))["number"]]
+        patch = (month_index(old_last), numbers)
+    _refresh_arrays(conn, None if last is None or first > last else first, last, patch=patch)
     _refresh_spans(conn, list(starts))
 
 

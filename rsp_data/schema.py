@@ -284,7 +284,8 @@ running_totals = Table(
 # column (running(to) - running(from - 1)) instead of pairing 2 x 89,203 rows in SQL.
 # month_index -1 holds the registry's arrays (rollups.registry_arrays): "id_rank", each number's
 # place in rsp_id order (ties rank by rsp_id), and 0/1 arrays "gjc", "region:<id>", "sector:<id>".
-# Kept in step by rsp_data.rollups: the months from the earliest a write touched are rewritten.
+# Kept in step by rsp_data.rollups: the months from the earliest a write touched are rewritten (the
+# written partnerships' entries only, in the months that already had arrays).
 ARRAY_COLUMNS = (
     "employers_engaged",
     *[f"cum_{m}" for m in FLOW_COLUMNS],

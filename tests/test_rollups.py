@@ -101,3 +101,34 @@ def test_a_month_before_a_partnerships_first_report_starts_its_running_rows_earl
     apply_import(store, content, "early.csv", "tests", today=TODAY)
     assert in_step(store) == []
     assert running_at(store, "northwest-ace", date(2019, 1, 1))["cum_placements"] == 1
+
+
+def test_a_correction_of_an_old_month_patches_the_later_months_arrays(store, monkeypatch):
+    """Only the corrected partnership's entries of the months after it are rewritten (not every
+    partnership's running rows read again), and the arrays equal a fresh build."""
+    patched, built = [], []
+    patch_month, month_arrays = rollups._patch_month, rollups.month_arrays
+    monkeypatch.setattr(
+        rollups, "_patch_month", lambda c, i, n, s: patched.append((i, list(n))) or patch_month(c, i, n, s)
+    )
+    monkeypatch.setattr(rollups, "month_arrays", lambda c, i, s: built.append(i) or month_arrays(c, i, s))
+    apply_import(store, HEADER + b"capital-technology,2024-03,40,12,9,6\r\n", "fix.csv", "tests", today=TODAY)
+    months = schema.month_index(date(2026, 10, 1)) - schema.month_index(date(2024, 3, 1)) + 1
+    with store.connect() as conn:
+        number = conn.execute(
+            select(schema.partnerships.c.number).where(schema.partnerships.c.rsp_id == "capital-technology")
+        ).scalar_one()
+    assert [i for i, _ in patched] == list(
+        range(schema.month_index(date(2024, 3, 1)), schema.month_index(date(2026, 10, 1)) + 1)
+    )
+    assert len(patched) == months and all(n == [number] for _, n in patched)
+    assert built == []  # (check() below builds every month afresh to compare)
+    monkeypatch.undo()
+    assert in_step(store) == []
+
+
+def test_many_partnerships_written_at_once_build_the_months_whole(store, monkeypatch):
+    monkeypatch.setattr(rollups, "PATCH_LIMIT", 1)
+    content = HEADER + b"capital-technology,2024-03,40,12,9,6\r\nnorthwest-ace,2025-01,9,3,2,1\r\n"
+    apply_import(store, content, "two.csv", "tests", today=TODAY)
+    assert in_step(store) == []

@@ -28,12 +28,13 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, bindparam, case, func, select
+from sqlalchemy import Engine, case, func, select
 
 from queries import ranking
 from queries._base import (
     HI,
     LO,
+    among,
     as_date,
     conditions,
     facts_join,
@@ -557,11 +558,11 @@ def _leader_months(engine: Engine, ids: list[str], months: list[date]) -> tuple[
     column_of = {month: j for j, month in enumerate(months)}
     counts = np.zeros((len(ids), len(months)), dtype="int64")
     rows = np.zeros((len(ids), len(months)), dtype="int64")
-    stmt = select(facts.c.rsp_id, facts.c.month, facts.c.trainees_underrepresented).where(
-        facts.c.rsp_id.in_(bindparam("ids", expanding=True)), facts.c.month.between(months[0], months[-1])
-    )
     with reading(engine) as conn:
-        for rsp_id, month, count in conn.execute(stmt, {"ids": list(ids)}):
+        stmt = select(facts.c.rsp_id, facts.c.month, facts.c.trainees_underrepresented).where(
+            among(facts.c.rsp_id, list(ids), conn.dialect.name), facts.c.month.between(months[0], months[-1])
+        )
+        for rsp_id, month, count in conn.execute(stmt):
             if count is not None:
                 i, j = row_of[rsp_id], column_of[as_date(month)]
                 counts[i, j], rows[i, j] = count, 1

@@ -355,17 +355,19 @@ def month_arrays(conn: Connection, index: int, size: int) -> dict[str, np.ndarra
     rows = conn.execute(
         select(running.c.k, *[running.c[c] for c in ARRAY_COLUMNS]).where(*running_month(running, index))
     )
+    return _with_rows({name: np.full(size, float(array_fill(name))) for name in ARRAY_COLUMNS}, rows)
+
+
+def _with_rows(arrays_: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
+    """`arrays_` (float arrays per ARRAY_COLUMNS column) with the entries of these running rows
+    (k and the ARRAY_COLUMNS columns) written in; a NULL as the column's fill."""
     # (plain tuples: numpy probes Row objects for array attributes, one failed key lookup per row:
     # 10x slower)
     table = np.array([tuple(r) for r in rows], dtype="float64").reshape(-1, len(ARRAY_COLUMNS) + 1)  # NULL -> NaN
     numbers = table[:, 0].astype("int64") & MAX_PARTNERSHIPS
-    out = {}
     for j, name in enumerate(ARRAY_COLUMNS, start=1):
-        fill = float(array_fill(name))
-        values = np.full(size, fill)
-        values[numbers] = np.nan_to_num(table[:, j], nan=fill)
-        out[name] = values
-    return out
+        arrays_[name][numbers] = np.nan_to_num(table[:, j], nan=float(array_fill(name)))
+    return arrays_
 
 
 def id_rank(conn: Connection) -> np.ndarray:
@@ -457,15 +459,11 @@ def _patch_month(conn: Connection, index: int, numbers: list[int], size: int) ->
             running.c.k.in_([running_key(index, n) for n in numbers])
         )
     )
-    table = np.array([tuple(r) for r in rows], dtype="float64").reshape(-1, len(ARRAY_COLUMNS) + 1)  # NULL -> NaN
-    with_rows = table[:, 0].astype("int64") & MAX_PARTNERSHIPS
     changed = {}
-    for j, name in enumerate(ARRAY_COLUMNS, start=1):
-        fill = float(array_fill(name))
-        values = padded(stored[name], size, name).astype("float64")
-        values[numbers] = fill  # no running row that month: as month_arrays leaves it
-        values[with_rows] = np.nan_to_num(table[:, j], nan=fill)
-        changed[name] = values
+    for name in ARRAY_COLUMNS:
+        changed[name] = padded(stored[name], size, name).astype("float64")
+        changed[name][numbers] = float(array_fill(name))  # no running row that month: as month_arrays leaves it
+    changed = _with_rows(changed, rows)
     conn.execute(delete(arrays).where(arrays.c.month_index == index))
     conn.execute(insert(arrays), _array_rows(index, changed))
     return True

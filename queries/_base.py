@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     BigInteger,
@@ -161,12 +162,17 @@ def raw_month(column, name: str = "month"):
 
 
 def to_months(values: pd.Series) -> pd.Series:
-    """A column of raw_month values (ISO strings or dates) as datetime64, in one vectorised call."""
+    """A column of raw_month values (ISO strings or dates) as datetime64[us]."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
-    if len(values) and not isinstance(values.iloc[0], str):  # dates (PostgreSQL)
-        return pd.Series(pd.to_datetime(values.to_numpy()), index=values.index, name=values.name)
-    return pd.to_datetime(values.astype(str).str.slice(0, 10), format="%Y-%m-%d")
+    # Each distinct month parsed once, by numpy: a few hundred months among the 3,120 rows of a
+    # trend by partnership, where pandas' parser took 1.3-1.8 ms.
+    raw = values.tolist()
+    distinct = list(dict.fromkeys(raw))
+    days = np.array(["NaT" if v is None else str(v)[:10] for v in distinct], dtype="datetime64[D]")
+    place = {v: i for i, v in enumerate(distinct)}
+    months = days.astype("datetime64[us]")[np.fromiter((place[v] for v in raw), dtype="int64", count=len(raw))]
+    return pd.Series(months, index=values.index, name=values.name)
 
 
 def among(column, values: list, dialect: str):

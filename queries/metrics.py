@@ -533,6 +533,7 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
     # Rows as plain tuples (month as the driver gives it, group id, the four sums) and the frame
     # built once at the end: pandas merges and group-bys on a few hundred rows cost more than the
     # statements (two thirds of a call by partnership at 10 million rows).
+    name_of = None  # group id -> name, when the ranking gave them
     with reading(engine) as conn:
         if filters.partnerships:
             stmt = (
@@ -550,13 +551,15 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
             # The leaders by placements (ranked from running_arrays), their own rows by primary
             # key, and the rest as each month's total (rollup_cells) minus theirs.
             as_of = as_of_on(conn, filters)
-            ids = _ranked_ids(engine, filters, as_of, "placements", True, top) if as_of is not None else []
-            if not ids:
+            if as_of is None:
                 return _empty_monthly()
+            leaders = _ranked(engine, filters, as_of, "placements", True, top, 0, "")
+            if not leaders.ids:
+                return _empty_monthly()
+            ids, name_of = leaders.ids, dict(zip(leaders.ids, leaders.names, strict=True))
             months_only = Filters(month_from=filters.month_from, month_to=filters.month_to)  # the ids meet the rest
-            stmt = select(raw_month(facts.c.month), facts.c.rsp_id, *[facts.c[m] for m in BASE_KEYS]).where(
-                facts.c.rsp_id.in_(ids), *conditions(months_only)
-            )
+            mine = [facts.c.rsp_id.in_(ids), *conditions(months_only)]
+            stmt = select(raw_month(facts.c.month), facts.c.rsp_id, *[facts.c[m] for m in BASE_KEYS]).where(*mine)
             rows = conn.execute(stmt).all()
             rows += _others(conn, filters, rows)
         else:
@@ -588,9 +591,10 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
         if split is None:
             name_of = {"all": "All partnerships"}
         else:
-            _, name_table, name_key = GROUPINGS[split]
-            ids = sorted({row[1] for row in rows} - {"others"})
-            name_of = dict(conn.execute(select(name_key, name_table.c.name).where(name_key.in_(ids))).all())
+            if name_of is None:
+                _, name_table, name_key = GROUPINGS[split]
+                ids = sorted({row[1] for row in rows} - {"others"})
+                name_of = dict(conn.execute(select(name_key, name_table.c.name).where(name_key.in_(ids))).all())
             name_of["others"] = f"All other {GROUP_PLURALS[split]}"
     # In (month, name) order before the frame is built, with numpy: sorting the frame's arrow
     # strings, or the rows in Python, cost 4-5 ms for the 3,120 rows by partnership.
@@ -620,26 +624,26 @@ def _grouped_rows(rows: list, key) -> list[tuple]:
 
 def _others(conn, filters: Filters, rows: list) -> list[tuple]:
     """One row "others" per month: the month's total over the filters (rollup_cells) minus the
-    leaders' `rows` (months where the rest is all zero left out)."""
+    leaders' `rows` (month, group id, the BASE_KEYS values; months where the rest is all zero
+    left out)."""
     stmt = (
         select(raw_month(cells.c.month), *[sum_int(cells.c[m]).label(m) for m in BASE_KEYS])
         .where(*cell_conditions(filters, grain_for(filters)))
         .group_by(cells.c.month)
     )
-    leaders: dict = {}
-    if rows:  # the leaders' sums per month, with numpy (a loop over 2,880 rows cost 10 ms)
-        months = [row[0] for row in rows]
-        values = np.nan_to_num(np.array([row[2:] for row in rows], dtype="float64"))
-        index = {m: i for i, m in enumerate(dict.fromkeys(months))}
-        sums = np.zeros((len(index), len(BASE_KEYS)))
-        np.add.at(sums, [index[m] for m in months], values)
-        leaders = {m: sums[i] for m, i in index.items()}
     found = conn.execute(stmt).all()
     if not found:
         return []
+    index = {row[0]: i for i, row in enumerate(found)}
     totals = np.nan_to_num(np.array([row[1:] for row in found], dtype="float64"))
-    none = np.zeros(len(BASE_KEYS))
-    rest = np.rint(totals - np.array([leaders.get(row[0], none) for row in found])).astype("int64")
+    if rows:  # the leaders' sums per month: a bincount per column (np.add.at over rows: 4-5 ms)
+        months, _, *columns = zip(*rows, strict=True)
+        at = np.fromiter((index.get(m, -1) for m in months), dtype="int64", count=len(months))
+        inside = at >= 0  # (a leader's month is always one of the totals')
+        for j, column in enumerate(columns):
+            values = np.nan_to_num(np.array(column, dtype="float64"))[inside]
+            totals[:, j] -= np.bincount(at[inside], weights=values, minlength=len(found))
+    rest = np.rint(totals).astype("int64")
     keep = rest.any(axis=1)
     return [(row[0], "others", *values) for row, values, k in zip(found, rest.tolist(), keep, strict=True) if k]
 

@@ -29,6 +29,9 @@ from rsp_data.schema import running_arrays as arrays
 # at `to` for employers_engaged (a stock).
 Value = Callable[[Callable[[str], np.ndarray]], np.ndarray]
 
+# How many tied candidates a ranking orders by reading their rsp_ids (beyond: the id_rank array).
+TIE_ROWS = 2000
+
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den as floats, NaN where den is not positive (queries._base.ratio in SQL)."""
@@ -83,18 +86,48 @@ def ranked(
         if defined:
             keep &= ~np.isnan(values)
         numbers = np.flatnonzero(keep)
-        spots = places(values[numbers], None, descending, offset, offset + limit)
-        if spots is None:  # equal values among the leaders: their order is rsp_id's (id_rank)
-            rank = padded(_read(conn, [(REGISTRY_MONTH, ID_RANK)])[(REGISTRY_MONTH, ID_RANK)], found.size, ID_RANK)
-            spots = places(values[numbers], rank[numbers], descending, offset, offset + limit)
+        values = values[numbers]
+        stop = offset + limit
+        rows = None
+        spots = places(values, None, descending, offset, stop)
+        if spots is None:  # equal values among the leaders: their order is rsp_id's
+            ties, rows = _tie_order(conn, values, numbers, found.size, descending, stop)
+            spots = places(values, ties, descending, offset, stop)
         page = numbers[spots]
         if not len(page):
             return Ranked([], len(numbers), [], [])
-        stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name)
-        stmt = stmt.where(among(partnerships.c.number, page.tolist(), conn.dialect.name))
-        found = {n: (i, name) for n, i, name in conn.execute(stmt)}
-    ids, names = zip(*[found[int(n)] for n in page], strict=True)
+        if rows is None:
+            rows = _registry_rows(conn, page)
+    ids, names = zip(*[rows[int(n)] for n in page], strict=True)
     return Ranked(list(ids), len(numbers), page.tolist(), list(names))
+
+
+def _registry_rows(conn, numbers: np.ndarray, ordered: bool = False) -> dict[int, tuple[str, str]]:
+    """{number: (rsp_id, name)} of these partnership numbers; `ordered`: in rsp_id order (the
+    database's collation)."""
+    stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name)
+    stmt = stmt.where(among(partnerships.c.number, numbers.tolist(), conn.dialect.name))
+    if ordered:
+        stmt = stmt.order_by(partnerships.c.rsp_id)
+    return {int(n): (i, name) for n, i, name in conn.execute(stmt)}
+
+
+def _tie_order(conn, values: np.ndarray, numbers: np.ndarray, size: int, descending: bool, stop: int):
+    """(ties, rows): the rsp_id order of the candidates for places up to `stop` (positions into
+    `values`), and {number: (rsp_id, name)} of those candidates when read with it (else None).
+
+    Up to TIE_ROWS candidates: their registry rows in rsp_id order, one statement that also gives
+    the page its names. More (a deep page among equal values): the registry's id_rank array, each
+    number's place in rsp_id order (357 KB at 89,203 partnerships, read only then)."""
+    chosen = candidates(values, descending, stop)
+    if len(chosen) <= TIE_ROWS:
+        rows = _registry_rows(conn, numbers[chosen], ordered=True)
+        place = {n: i for i, n in enumerate(rows)}
+        ties = np.full(len(values), len(rows), dtype="int64")
+        ties[chosen] = [place[int(n)] for n in numbers[chosen]]
+        return ties, rows
+    rank = padded(_read(conn, [(REGISTRY_MONTH, ID_RANK)])[(REGISTRY_MONTH, ID_RANK)], size, ID_RANK)
+    return rank[numbers], None
 
 
 def reporting_counts(
@@ -210,26 +243,39 @@ class _Arrays:
 def places(values: np.ndarray, ties: np.ndarray | None, descending: bool, start: int, stop: int) -> np.ndarray | None:
     """Positions (into `values`) of places start..stop in order: by value (NaN last, either way),
     ties by `ties` ascending. Only the candidates up to place `stop` are sorted. `ties` None: None
-    when two candidates share a value (the caller reads the tie order then: id_rank is the largest
-    array a ranking would read, and the top of a ranking seldom ties)."""
-    key = -values if descending else values.copy()
-    key[np.isnan(key)] = np.inf
-    stop = min(stop, len(key))
-    if start >= stop:
+    when two candidates share a value (the caller reads the tie order then, _tie_order)."""
+    key = _sort_key(values, descending)
+    if start >= min(stop, len(key)):
         return np.array([], dtype="int64")
-    if stop < len(key):
-        kth = np.partition(key, stop - 1)[stop - 1]
-        candidates = np.flatnonzero(key <= kth)
-    else:
-        candidates = np.arange(len(key))
+    chosen = _candidates(key, stop)
     if ties is None:
-        order = candidates[np.argsort(key[candidates], kind="stable")]
+        order = chosen[np.argsort(key[chosen], kind="stable")]
         ordered = key[order]
         if (ordered[1:] == ordered[:-1]).any():  # (NaN is inf here: two of them tie too)
             return None
     else:
-        order = candidates[np.lexsort((ties[candidates], key[candidates]))]
+        order = chosen[np.lexsort((ties[chosen], key[chosen]))]
     return order[start:stop]
+
+
+def candidates(values: np.ndarray, descending: bool, stop: int) -> np.ndarray:
+    """Positions (into `values`) of every value that can hold one of places 0..stop, ties
+    included: what places sorts."""
+    return _candidates(_sort_key(values, descending), stop)
+
+
+def _sort_key(values: np.ndarray, descending: bool) -> np.ndarray:
+    """Ascending sort keys: the values (negated when descending), NaN as inf (last either way)."""
+    key = -values if descending else values.copy()
+    key[np.isnan(key)] = np.inf
+    return key
+
+
+def _candidates(key: np.ndarray, stop: int) -> np.ndarray:
+    if stop >= len(key):
+        return np.arange(len(key))
+    kth = np.partition(key, stop - 1)[stop - 1]
+    return np.flatnonzero(key <= kth)
 
 
 def _chosen_numbers(conn, filters: Filters, search: str) -> np.ndarray | None:

@@ -55,7 +55,8 @@ def make_engine(url: str | None = None) -> Engine:
         connect_args["timeout"] = 120
     elif parsed.get_backend_name() == "postgresql":
         connect_args["options"] = pg_options(parsed.query.get("options"))
-    engine = create_engine(url, connect_args=connect_args)
+    options = {"module": sqlite_driver()} if parsed.get_backend_name() == "sqlite" else {}
+    engine = create_engine(url, connect_args=connect_args, **options)
     _ping_after_idle(engine)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _map_sqlite_file)
@@ -63,12 +64,27 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 # SQLite reads the file through memory-mapped I/O (up to this many bytes; SQLite caps it at its
-# compile-time limit, 2 GB in common builds) instead of one read() call per 4 KB page. A ranking
-# reads arrays of a few hundred KB, each a chain of overflow pages: with pages not in the OS cache,
-# read() fetched them one by one (a map of 300 partnerships over a month range: 150-360 ms), the
-# mapping faults them in with the kernel's read-ahead (50-90 ms). SQLite's documented trade-off: an
-# I/O error on a mapped page ends the process (SIGBUS) instead of failing one query.
+# compile-time limit) instead of one read() call per 4 KB page. A ranking reads arrays of a few
+# hundred KB, each a chain of overflow pages: with pages not in the OS cache, read() fetched them
+# one by one (a map of 300 partnerships over a month range: 150-360 ms), the mapping faults them in
+# with the kernel's read-ahead (50-90 ms). SQLite's documented trade-off: an I/O error on a mapped
+# page ends the process (SIGBUS) instead of failing one query.
 SQLITE_MMAP_BYTES = 8 << 30
+
+
+def sqlite_driver():
+    """The DB-API module the SQLite engines use: pysqlite3 (the pysqlite3-binary wheel: SQLite
+    3.51, which maps files up to 1 TB) where it is installed, else the standard library's sqlite3.
+
+    Python's sqlite3 uses the system's SQLite: Debian 12's is 3.40, built to map at most the first
+    2 GB of a file. The 10-million-row store is 2.7 GB and its running_arrays, written last, lie
+    beyond 2 GB: each of their 4 KB pages was a read() call, 0.7 ms for one 178 KB array that
+    takes 0.16 ms mapped (median of 30, both in the OS cache)."""
+    try:
+        from pysqlite3 import dbapi2
+    except ImportError:
+        import sqlite3 as dbapi2
+    return dbapi2
 
 
 def _map_sqlite_file(dbapi_connection, record) -> None:

@@ -131,3 +131,40 @@ def test_a_ranking_over_every_region_is_the_ranking_over_all(demo_engine):
     assert len(want) == 14
     assert got["rsp_id"].tolist() == want["rsp_id"].tolist()
     assert got["placements"].tolist() == want["placements"].tolist()
+
+
+@pytest.mark.parametrize("tie_rows", [2000, 0])  # the candidates' rows; the id_rank array
+def test_equal_values_rank_in_rsp_id_order_either_way(demo_engine, monkeypatch, tie_rows):
+    """Ties are ordered by rsp_id in the database's collation, whether the candidates' rsp_ids are
+    read (a few tied candidates) or the id_rank array (many): every page is that stretch."""
+    from queries import ranking
+    from queries.filters import Filters
+    from queries.metrics import as_of_month
+
+    monkeypatch.setattr(ranking, "TIE_ROWS", tie_rows)
+    with demo_engine.connect() as conn:
+        by_id = conn.execute(select(schema.partnerships.c.rsp_id).order_by(schema.partnerships.c.rsp_id)).scalars()
+        by_id = list(by_id)
+    last = as_of_month(demo_engine, Filters())
+
+    def page(value, offset, limit, descending=True):
+        return ranking.ranked(demo_engine, Filters(), first=None, last=last, value=value, needs=("cum_placements",),
+                              limit=limit, offset=offset, descending=descending)  # fmt: skip
+
+    everyone_equal = lambda get: np.zeros(len(get("cum_placements")))  # noqa: E731
+    for offset, limit in [(0, 5), (3, 4), (10, 10)]:
+        got = page(everyone_equal, offset, limit)
+        assert got.ids == by_id[offset : offset + limit]
+        assert got.count == 14
+    # Two groups of equal values: the larger first, each in rsp_id order.
+    with demo_engine.connect() as conn:
+        number_of = dict(conn.execute(select(schema.partnerships.c.rsp_id, schema.partnerships.c.number)).all())
+    big = set(by_id[::3])
+
+    def two_groups(get):
+        return np.isin(np.arange(len(get("cum_placements"))), [number_of[i] for i in big]).astype("float64")
+
+    want = [i for i in by_id if i in big] + [i for i in by_id if i not in big]
+    assert page(two_groups, 0, 14).ids == want
+    assert page(two_groups, 2, 6).ids == want[2:8]
+    assert page(two_groups, 0, 14, descending=False).ids == want[len(big) :] + want[: len(big)]

@@ -28,7 +28,7 @@ from queries._base import (
 from queries.filters import Filters
 from queries.registry import registry_columns, registry_frame, with_registry
 from rsp_data.metrics import BASE_KEYS, DERIVED_METRICS
-from rsp_data.schema import MAX_PARTNERSHIPS, partnerships, regions, running_key, sectors
+from rsp_data.schema import MAX_PARTNERSHIPS, month_index, partnerships, regions, running_key, sectors
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import rollup_cells as cells
 from rsp_data.store import month_to_date
@@ -299,18 +299,26 @@ def partnership_totals(
     if order_by not in SORTABLE:
         raise ValueError(f"cannot sort by {order_by!r}")
     if limit is not None and order_by != "group_name":
-        # A page: ranked on the sort value alone from running_arrays, then the page's rows read
-        # by key (their numbers) and put in the ranking's order.
-        found = _ranked(engine, filters, as_of, order_by, descending, limit, offset, search)
+        # A page: ranked on the sort value alone from running_arrays, its figures from the same
+        # arrays and its registry columns read with its names (by number).
+        own = [c for c in partnerships.c if c.name not in ("number", "rsp_id", "name")]
+        extra = (*own, *registry_columns()) if registry else (partnerships.c.sector_id, partnerships.c.region_id)
+        found = _ranked(
+            engine,
+            filters,
+            as_of,
+            order_by,
+            descending,
+            limit,
+            offset,
+            search,
+            totals=PAGE_ARRAYS,
+            registry=extra,
+            source=with_registry(partnerships) if registry else None,
+        )
         if not found.ids:
             return pd.DataFrame(columns=columns)
-        months_only = Filters(month_from=filters.month_from, month_to=filters.month_to)  # the page meets the rest
-        stmt = _running_select(
-            months_only, as_of, names=True, registry=registry, numbers=found.numbers, dialect=engine.dialect.name
-        )
-        df = frame(engine, stmt)
-        place = {rsp_id: i for i, rsp_id in enumerate(found.ids)}
-        df = df.iloc[np.argsort([place[i] for i in df["group_id"]], kind="stable")].reset_index(drop=True)
+        df = _page_frame(found, [c.name for c in extra], month_index(as_of))
     else:
         if limit is not None:
             # A page by name: ranked on the name alone in SQL (the database's collation), then
@@ -359,10 +367,42 @@ def _ranked_ids(
     return ids[::-1] if reverse else ids
 
 
+# The arrays a ranked page's figures come from (their totals over the range; last_report at the
+# as-of month: whether it reported then).
+PAGE_ARRAYS = ("employers_engaged", *[f"cum_{m}" for m in FLOW_KEYS], "cum_months_reported", "last_report")
+
+
+def _page_frame(found: ranking.Ranked, extra: list[str], as_of: int) -> pd.DataFrame:
+    """A ranked page as partnership_totals' rows: the figures from Ranked.totals (whole numbers,
+    as SQL's sums are), the registry columns from Ranked.registry."""
+    whole = {name: np.rint(values).astype("int64") for name, values in found.totals.items()}
+    data = {
+        "group_id": found.ids,
+        "group_name": found.names,
+        "rsp_id": found.ids,
+        "number": found.numbers,
+        **{name: list(values) for name, values in zip(extra, zip(*found.registry, strict=True), strict=True)},
+        "employers_engaged": whole["employers_engaged"],
+        **{m: whole[f"cum_{m}"] for m in FLOW_KEYS},
+        "months": whole["cum_months_reported"],
+        "reporting": (whole["last_report"] == as_of).astype("int64"),
+    }
+    return pd.DataFrame(data)
+
+
 def _ranked(
-    engine: Engine, filters: Filters, as_of, order_by: str, descending: bool, limit: int, offset: int, search: str
+    engine: Engine,
+    filters: Filters,
+    as_of,
+    order_by: str,
+    descending: bool,
+    limit: int,
+    offset: int,
+    search: str,
+    **page,
 ) -> ranking.Ranked:
-    """One page of partnerships ranked on a metric or rate, from running_arrays."""
+    """One page of partnerships ranked on a metric or rate, from running_arrays (`page`: what
+    else ranking.ranked reads for it)."""
     return ranking.ranked(
         engine,
         filters,
@@ -374,6 +414,7 @@ def _ranked(
         offset=offset,
         descending=descending,
         search=search,
+        **page,
     )
 
 

@@ -323,23 +323,30 @@ MEASURE_COLUMNS = {
 
 
 def partnership_totals(
-    engine: Engine, filters: Filters, *, metric: str | None = None, limit: int | None = None
+    engine: Engine,
+    filters: Filters,
+    *,
+    metric: str | None = None,
+    limit: int | None = None,
+    rng: _Range | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """(rows, count): per partnership over the filtered range, from running_totals (two rows each):
     group_id, group_name (the registry's, read for these rows only), sector_id, region_id and
     SUMMED. With `metric`: only the partnerships that reported it (and have a value), the highest
     first, the first `limit` of them, and `count` all of those; else every partnership with data,
-    by name. The top `limit` ranked from running_arrays (queries/ranking.py), all of them in SQL."""
+    by name. The top `limit` ranked from running_arrays (queries/ranking.py), all of them in SQL.
+    `rng`: _range(engine, filters), when the caller has it."""
     columns = [*COLUMNS, "sector_id", "region_id"]
-    rng = _range(engine, filters)
+    rng = rng or _range(engine, filters)
     if rng is None:
         return pd.DataFrame(columns=columns), 0
     count = None
+    name_of = None  # the ranking's names of its page
     if metric is not None:
         # Rank on the few columns the measure needs (the top `limit` from running_arrays), then
         # read the leaders' sums by primary key.
         if limit is not None:
-            ids, count, *_ = ranking.ranked(
+            found = ranking.ranked(
                 engine,
                 filters,
                 first=rng.first if rng.before is not None else None,
@@ -350,6 +357,7 @@ def partnership_totals(
                 reported=LAST_OF[REPORTED_BY[metric]],
                 defined=True,
             )
+            ids, count, name_of = found.ids, found.count, dict(zip(found.ids, found.names, strict=True))
         else:
             sub = _per_partnership(filters, rng, MEASURE_COLUMNS[metric], REPORTED_BY[metric]).subquery()
             value = _measure(sub, metric)
@@ -367,7 +375,8 @@ def partnership_totals(
     df = _frame_numbers(engine, _per_partnership(filters, rng, SUMMED))
     if df.empty:
         return pd.DataFrame(columns=columns), 0
-    name_of = _names(engine, "partnership", df["group_id"].tolist())
+    if name_of is None:
+        name_of = _names(engine, "partnership", df["group_id"].tolist())
     df.insert(1, "group_name", [name_of.get(i) for i in df["group_id"]])
     if metric is None:
         return df[columns].sort_values("group_name", kind="stable").reset_index(drop=True), len(df)
@@ -399,11 +408,12 @@ def quality_by(
     if top is None or metric is None:
         df, _ = partnership_totals(engine, filters, metric=metric)
         return add_ratios(df)
-    df, count = partnership_totals(engine, filters, metric=metric, limit=top)
+    rng = _range(engine, filters)
+    df, count = partnership_totals(engine, filters, metric=metric, limit=top, rng=rng)
     if count <= top:
         return add_ratios(df)
     head = df.iloc[: top - 1]
-    totals = _sums(engine, filters, _range(engine, filters)).iloc[0]
+    totals = _sums(engine, filters, rng).iloc[0]
     other = {c: totals[c] - head[c].sum() for c in SUMMED}
     other.update(
         group_id=OTHERS, group_name=f"All other {count - len(head):,} partnerships", sector_id=None, region_id=None
@@ -523,7 +533,7 @@ def underrepresented_by_month(
     # The leaders over the window (the months cut off above hold no reports: same totals).
     with_window = rng.starting(window[0])
     window, totals = window[first:], totals.iloc[first:]
-    ids, count, _, names = ranking.ranked(
+    found = ranking.ranked(
         engine,
         filters,
         first=with_window.first if with_window.before is not None else None,
@@ -533,6 +543,7 @@ def underrepresented_by_month(
         limit=max_rows,
         reported="last_trainees_underrepresented",
     )
+    ids, count, names = found.ids, found.count, found.names
     if not ids:
         return empty
     keep = max_rows - 1 if count > max_rows else max_rows

@@ -44,6 +44,8 @@ class Ranked(NamedTuple):
     count: int  # how many partnerships the ranking holds
     numbers: list[int]  # the page's partnership numbers, in the same order
     names: list[str]  # the page's partnership names, in the same order
+    totals: dict[str, np.ndarray] | None = None  # the `totals` columns over the range, page order
+    registry: list[tuple] | None = None  # the page's `registry` columns, page order
 
 
 def ranked(
@@ -60,21 +62,26 @@ def ranked(
     reported: str = "last_report",
     search: str = "",
     defined: bool = False,
+    totals: tuple[str, ...] = (),
+    registry: tuple = (),
+    source=None,
 ) -> Ranked:
     """The rsp_ids (and numbers) of places offset..offset+limit, and how many are ranked.
 
     Ranked: the partnerships within the filters (and `search`) that reported (the `reported`
     last_* column) in first..last (first None: up to last), and with `defined`, have a value.
-    `needs`: the array columns `value` reads."""
+    `needs`: the array columns `value` reads. `totals`: array columns whose totals over the range
+    the page's partnerships get too (Ranked.totals), read with the rest; `registry`: columns of
+    `source` (the partnerships table joined to others) read with the page's names."""
     hi = month_index(last)
     lo = None if first is None else month_index(first) - 1
-    wanted = [(hi, name) for name in (*needs, reported)]
+    wanted = [(hi, name) for name in (*needs, *totals, reported)]
     if lo is not None:
-        wanted += [(lo, name) for name in needs if name.startswith("cum_")]
+        wanted += [(lo, name) for name in (*needs, *totals) if name.startswith("cum_")]
     with reading(engine) as conn:
         found = _Arrays(conn, filters, search, wanted)
         if found.size is None:  # no running month yet: nothing to rank
-            return Ranked([], 0, [], [])
+            return Ranked([], 0, [], [], {name: np.array([]) for name in totals}, [])
 
         def get(name: str) -> np.ndarray:
             if name.startswith("cum_") and lo is not None:
@@ -89,39 +96,52 @@ def ranked(
         values = values[numbers]
         stop = offset + limit
         rows = None
+        read = _RegistryRead(registry, source)
         spots = places(values, None, descending, offset, stop)
         if spots is None:  # equal values among the leaders: their order is rsp_id's
-            ties, rows = _tie_order(conn, values, numbers, found.size, descending, stop)
+            ties, rows = _tie_order(conn, values, numbers, found.size, descending, stop, read)
             spots = places(values, ties, descending, offset, stop)
         page = numbers[spots]
         if not len(page):
-            return Ranked([], len(numbers), [], [])
+            return Ranked([], len(numbers), [], [], {name: np.array([]) for name in totals}, [])
         if rows is None:
-            rows = _registry_rows(conn, page)
-    ids, names = zip(*[rows[int(n)] for n in page], strict=True)
-    return Ranked(list(ids), len(numbers), page.tolist(), list(names))
+            rows = read(conn, page)
+        sums = {name: get(name)[page] for name in totals}
+    ids, names = zip(*[rows[int(n)][:2] for n in page], strict=True)
+    extra = [rows[int(n)][2:] for n in page]
+    return Ranked(list(ids), len(numbers), page.tolist(), list(names), sums, extra)
 
 
-def _registry_rows(conn, numbers: np.ndarray, ordered: bool = False) -> dict[int, tuple[str, str]]:
-    """{number: (rsp_id, name)} of these partnership numbers; `ordered`: in rsp_id order (the
-    database's collation)."""
-    stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name)
-    stmt = stmt.where(among(partnerships.c.number, numbers.tolist(), conn.dialect.name))
-    if ordered:
-        stmt = stmt.order_by(partnerships.c.rsp_id)
-    return {int(n): (i, name) for n, i, name in conn.execute(stmt)}
+class _RegistryRead:
+    """Reads {number: (rsp_id, name, *columns)} of partnership numbers from `source` (the
+    partnerships table, or it joined to others); `ordered`: in rsp_id order (the database's
+    collation)."""
+
+    def __init__(self, columns: tuple = (), source=None):
+        self.columns, self.source = columns, source
+
+    def __call__(self, conn, numbers: np.ndarray, ordered: bool = False) -> dict[int, tuple]:
+        stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name, *self.columns)
+        if self.source is not None:
+            stmt = stmt.select_from(self.source)
+        stmt = stmt.where(among(partnerships.c.number, numbers.tolist(), conn.dialect.name))
+        if ordered:
+            stmt = stmt.order_by(partnerships.c.rsp_id)
+        return {int(row[0]): tuple(row[1:]) for row in conn.execute(stmt)}
 
 
-def _tie_order(conn, values: np.ndarray, numbers: np.ndarray, size: int, descending: bool, stop: int):
+def _tie_order(
+    conn, values: np.ndarray, numbers: np.ndarray, size: int, descending: bool, stop: int, read: _RegistryRead
+):
     """(ties, rows): the rsp_id order of the candidates for places up to `stop` (positions into
-    `values`), and {number: (rsp_id, name)} of those candidates when read with it (else None).
+    `values`), and their registry rows (`read`) when read with it (else None).
 
     Up to TIE_ROWS candidates: their registry rows in rsp_id order, one statement that also gives
     the page its names. More (a deep page among equal values): the registry's id_rank array, each
     number's place in rsp_id order (357 KB at 89,203 partnerships, read only then)."""
     chosen = candidates(values, descending, stop)
     if len(chosen) <= TIE_ROWS:
-        rows = _registry_rows(conn, numbers[chosen], ordered=True)
+        rows = read(conn, numbers[chosen], ordered=True)
         place = {n: i for i, n in enumerate(rows)}
         ties = np.full(len(values), len(rows), dtype="int64")
         ties[chosen] = [place[int(n)] for n in numbers[chosen]]

@@ -18,6 +18,9 @@ REBUILD = "rsp_data.rebuild_rollups"
 # Set by a revision that adds arrays of the registry (rollups.registry_arrays): only those are
 # rewritten, not every rollup (a rebuild takes minutes on a national store).
 REFRESH_REGISTRY = "rsp_data.refresh_registry_arrays"
+# Set by a revision that adds an array column of the months (schema.ARRAY_COLUMNS): every month's
+# arrays are rewritten from running_totals, which stays as it is.
+REFRESH_ARRAYS = "rsp_data.refresh_arrays"
 
 
 def _config(connection=None) -> Config:
@@ -55,12 +58,16 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             before = BASELINE
         conn.info.pop(REBUILD, None)
         conn.info.pop(REFRESH_REGISTRY, None)
+        conn.info.pop(REFRESH_ARRAYS, None)
         command.upgrade(_config(conn), "head")
         rebuilt = conn.info.pop(REBUILD, False)
         registry = conn.info.pop(REFRESH_REGISTRY, False)
+        every_array = conn.info.pop(REFRESH_ARRAYS, False)
         if rebuilt:
             rollups.rebuild_all(conn)
             rollups.store_in_key_order(conn)
+        elif every_array:
+            rollups.refresh_all_arrays(conn)
         elif registry:
             rollups.refresh_registry_arrays(conn)
     if rebuilt:

@@ -469,6 +469,15 @@ def _patch_month(conn: Connection, index: int, numbers: list[int], size: int) ->
     return True
 
 
+def refresh_all_arrays(conn: Connection, log=None) -> None:
+    """Rewrite every month's arrays and the registry's from running_totals (a migration that adds
+    an array column: the running rows stay as they are)."""
+    low = conn.execute(select(func.min(running.c.k))).scalar()
+    conn.execute(delete(arrays))
+    if low is not None:
+        _refresh_arrays(conn, int(low) >> KEY_BITS, month_index(_last_month(conn, running)), log)
+
+
 def refresh_registry_arrays(conn: Connection) -> int:
     """Rewrite the registry's arrays (a store with no months has none); returns their length."""
     registered = registry_arrays(conn)

@@ -291,6 +291,7 @@ ARRAY_COLUMNS = (
     *[f"cum_{m}" for m in FLOW_COLUMNS],
     *[f"cum_{m}" for m in SUMMED_OPTIONAL],
     *LAST_COLUMNS,
+    "cum_months_reported",  # (migration 0007): a ranked page's rows then come from arrays alone
 )
 ID_RANK = "id_rank"
 # and each number's region (sector) as its place among the sorted ids of the "region:<id>"

@@ -358,9 +358,39 @@ def test_0006_writes_the_registry_code_arrays_into_a_store_with_data(demo_copy):
         after = stored(conn)
         assert rollups.check(conn) == []
         sectors = conn.execute(select(schema.partnerships.c.number, schema.partnerships.c.sector_id)).all()
-    assert sorted(set(after) - set(before)) == [(schema.REGISTRY_MONTH, c) for c in codes]
-    assert {k: v for k, v in after.items() if k[1] not in codes} == before
+    later = "cum_months_reported"  # (0007 adds it to every month: see the next test)
+    assert sorted(k for k in set(after) - set(before) if k[1] != later) == [(schema.REGISTRY_MONTH, c) for c in codes]
+    assert {k: v for k, v in after.items() if k[1] not in (*codes, later)} == before
     sector_ids = sorted({s for _, s in sectors})
     code = rollups.unpack(*after[(schema.REGISTRY_MONTH, "sector_code")])
     assert [sector_ids[code[n]] for n, _ in sectors] == [s for _, s in sectors]
     assert code[0] == -1  # number 0 is nobody's
+
+
+def test_0007_writes_every_months_reported_array_and_leaves_the_rest(demo_copy):
+    """A store at 0006 (the months' arrays without cum_months_reported) gets one per month from
+    migrate.upgrade, equal to its running rows (rollups.check); every other array is as it was."""
+    arrays, running = schema.running_arrays, schema.running_totals
+    name = "cum_months_reported"
+
+    def stored(conn):
+        found = conn.execute(select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data)).all()
+        return {(m, n): (dtype, data) for m, n, dtype, data in found}
+
+    with demo_copy.begin() as conn:
+        command.downgrade(alembic_config(conn), "0006")
+    with demo_copy.connect() as conn:
+        before = stored(conn)
+        months = sorted({m for m, _ in before} - {schema.REGISTRY_MONTH})
+        last = conn.execute(
+            select(running.c.k, running.c.cum_months_reported).order_by(running.c.k.desc()).limit(1)
+        ).one()
+    assert len(months) >= 12 and not [key for key in before if key[1] == name]
+    assert migrate.upgrade(demo_copy) == ("0006", migrate.head())
+    with demo_copy.connect() as conn:
+        after = stored(conn)
+        assert rollups.check(conn) == []
+    assert sorted(set(after) - set(before)) == [(m, name) for m in months]
+    assert {k: v for k, v in after.items() if k[1] != name} == before
+    values = rollups.unpack(*after[(last.k >> schema.KEY_BITS, name)])
+    assert values[last.k & schema.MAX_PARTNERSHIPS] == last.cum_months_reported > 0

@@ -10,7 +10,6 @@ from queries import ranking
 from queries._base import (
     HI,
     LO,
-    among,
     as_date,
     conditions,
     contains,
@@ -28,7 +27,7 @@ from queries._base import (
 from queries.filters import Filters
 from queries.registry import registry_columns, registry_frame, with_registry
 from rsp_data.metrics import BASE_KEYS, DERIVED_METRICS
-from rsp_data.schema import MAX_PARTNERSHIPS, month_index, partnerships, regions, running_key, sectors
+from rsp_data.schema import MAX_PARTNERSHIPS, month_index, partnerships, regions, sectors
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import rollup_cells as cells
 from rsp_data.store import month_to_date
@@ -281,8 +280,9 @@ def partnership_totals(
 ) -> pd.DataFrame:
     """Per partnership over the filtered range, from running_totals: two rows per partnership,
     total(from..to) = running(as_of) - running(month before from). A page (`limit`) is ranked on
-    the sort value alone, from running_arrays with numpy (queries/ranking.py; by name in SQL), and
-    its rows are then read by key; without a limit every partnership is read and sorted in SQL.
+    the sort value alone, from running_arrays with numpy (queries/ranking.py), its figures from the
+    same arrays; by name, ranked in SQL and its rows read by key; without a limit every partnership
+    is read and sorted in SQL.
 
     Columns: group_id, group_name, sector_id, region_id, the base metrics, months, reporting
     (1 when it reported at the as-of month). Partnerships without a report in the range are left out.
@@ -490,13 +490,10 @@ def _running_select(
     names: bool = True,
     only: tuple[str, ...] | None = None,
     registry: bool = False,
-    numbers: list[int] | None = None,
-    dialect: str = "",
 ):
     """Per-partnership totals from running_totals; `names`: join the registry for the name (when
     it is searched or sorted on); `only`: just these metrics besides the id (a ranking's sort;
-    () for none: one month's rows, no pairs); `registry`: and every partnership_list column;
-    `numbers`: the rows of these partnerships (by key) instead of the filters' (but the months)."""
+    () for none: one month's rows, no pairs); `registry`: and every partnership_list column."""
     hi, lo = HI, LO
     start = month_to_date(filters.month_from) if filters.month_from else None
     before = None if start is None else month_after(start, -1)
@@ -512,10 +509,7 @@ def _running_select(
         source = source.outerjoin(lo, running_earlier(lo, hi, as_of, before))
     if registry:
         source = with_registry(source)
-    if numbers is not None:  # these partnerships' rows, by key
-        conds = [among(hi.c.k, [running_key(as_of, n) for n in numbers], dialect)]
-    else:
-        conds = running_conditions(hi, filters, as_of)
+    conds = running_conditions(hi, filters, as_of)
     if start is not None:  # a report in the range (every running row follows a first report)
         conds.append(reported_since(hi, start))
     if search.strip():
@@ -746,8 +740,8 @@ def partnership_rows(
     total: int | None = None,
 ) -> pd.DataFrame:
     """A page of partnerships with every metric (rates too) and their registry columns: the rows
-    of the Partnerships table, the map's markers, the rankings. Ranked from running_arrays (by
-    name: in SQL), the page's rows read by key. `total`: partnership_count(filters, search), when
+    of the Partnerships table, the map's markers, the rankings. Ranked, and its figures, from
+    running_arrays (by name: in SQL, the page's rows read by key). `total`: partnership_count(filters, search), when
     the caller has it (a deep page sorted by name is then read from the end)."""
     as_of = as_of_month(engine, filters)
     rows = partnership_totals(

@@ -4,10 +4,11 @@ A partnership's total over from..to is running(to) − running(from − 1). In S
 running_totals rows per partnership: 35-90 ms at 89,203 partnerships. running_arrays holds each
 month's column of running sums for every partnership as one array indexed by partnership number,
 so a ranking reads two arrays per column it needs (a few hundred KB each) and ranks with numpy.
-The filters narrow the numbers (the registry, in SQL); the page's own rows are then read by key.
+The filters narrow the numbers (the registry's arrays; a search or chosen partnerships in SQL); a
+page's figures can come from the same read (`totals`) and its registry rows with its names.
 
 The order is the SQL rankings' order: the value (NULL, here NaN, last), ties by rsp_id in the
-database's collation (the id_rank array)."""
+database's collation (the candidates' rsp_ids, or the id_rank array)."""
 
 from __future__ import annotations
 

@@ -301,8 +301,11 @@ def partnership_totals(
     if limit is not None and order_by != "group_name":
         # A page: ranked on the sort value alone from running_arrays, its figures from the same
         # arrays and its registry columns read with its names (by number).
-        own = [c for c in partnerships.c if c.name not in ("number", "rsp_id", "name")]
-        extra = (*own, *registry_columns()) if registry else (partnerships.c.sector_id, partnerships.c.region_id)
+        if registry:
+            own = [c for c in partnerships.c if c.name not in ("number", "rsp_id", "name")]
+            extra, source = (*own, *registry_columns(few=True)), with_registry(partnerships, few=True)
+        else:
+            extra, source = (partnerships.c.sector_id, partnerships.c.region_id), None
         found = _ranked(
             engine,
             filters,
@@ -314,7 +317,7 @@ def partnership_totals(
             search,
             totals=PAGE_ARRAYS,
             registry=extra,
-            source=with_registry(partnerships) if registry else None,
+            source=source,
         )
         if not found.ids:
             return pd.DataFrame(columns=columns)

@@ -19,24 +19,34 @@ def sector_list(engine: Engine) -> pd.DataFrame:
     return frame(engine, select(sectors).order_by(sectors.c.name))
 
 
-def registry_columns() -> list:
+def registry_columns(few: bool = False) -> list:
     """The columns partnership_list gives besides the partnership's own: names of its sector and
-    region, its first and last month with data (raw: see registry_frame)."""
+    region, its first and last month with data (raw: see registry_frame).
+
+    `few` (a page of partnerships, with with_registry(…, few=True)): the months by a lookup per
+    partnership. PostgreSQL joined the 300 rows of a map to partnership_spans by hashing all of it,
+    a scan of 89,203 rows (11 ms of a 37 ms map at 10 million rows)."""
+    if few:
+        first, last = (
+            select(column).where(spans.c.rsp_id == partnerships.c.rsp_id).scalar_subquery()
+            for column in (spans.c.first_month, spans.c.last_month)
+        )
+    else:
+        first, last = spans.c.first_month, spans.c.last_month
     return [
         sectors.c.name.label("sector_name"),
         regions.c.name.label("region_name"),
-        raw_month(spans.c.first_month, "first_month"),
-        raw_month(spans.c.last_month, "last_month"),
+        raw_month(first, "first_month"),
+        raw_month(last, "last_month"),
     ]
 
 
-def with_registry(source):
-    """`source` (which holds partnerships) joined to what registry_columns reads."""
-    return (
-        source.join(sectors, partnerships.c.sector_id == sectors.c.sector_id)
-        .join(regions, partnerships.c.region_id == regions.c.region_id)
-        .outerjoin(spans, spans.c.rsp_id == partnerships.c.rsp_id)
+def with_registry(source, few: bool = False):
+    """`source` (which holds partnerships) joined to what registry_columns(few) reads."""
+    joined = source.join(sectors, partnerships.c.sector_id == sectors.c.sector_id).join(
+        regions, partnerships.c.region_id == regions.c.region_id
     )
+    return joined if few else joined.outerjoin(spans, spans.c.rsp_id == partnerships.c.rsp_id)
 
 
 def registry_frame(df: pd.DataFrame) -> pd.DataFrame:

@@ -524,6 +524,21 @@ def test_partnership_list(engine):
     assert not bool(rows.loc["capital-logistics", "gjc_supported"])
 
 
+@pytest.mark.parametrize("order_by", ["placements", "group_name"])  # from arrays; by name in SQL
+def test_a_ranked_page_has_the_registry_columns_of_partnership_list(engine, order_by):
+    """A page of partnership_rows (the map, the table) carries each partnership's registry columns:
+    the same values partnership_list gives, read per partnership for the page."""
+    from queries.metrics import partnership_rows
+
+    listed = partnership_list(engine).set_index("rsp_id")
+    page = partnership_rows(engine, Filters(month_from="2022-08"), order_by=order_by, limit=4, offset=1)
+    assert len(page) == 4  # of the 5 that reported from 2022-08
+    assert page["group_name"].tolist() == listed.loc[page["rsp_id"], "name"].tolist()
+    for column in ("sector_name", "region_name", "first_month", "last_month", "gjc_supported", "region_id"):
+        assert page[column].tolist() == listed.loc[page["rsp_id"], column].tolist(), column
+    assert {m for m in page["first_month"]} <= {"2022-07", "2022-08", "2022-09"}
+
+
 # --------------------------------------------------------------------------- data
 
 

@@ -414,12 +414,13 @@ def quality_by(
         return add_ratios(df)
     head = df.iloc[: top - 1]
     totals = _sums(engine, filters, rng).iloc[0]
-    other = {c: totals[c] - head[c].sum() for c in SUMMED}
+    other = {c: totals[c] - head[c].to_numpy().sum() for c in SUMMED}
     other.update(
         group_id=OTHERS, group_name=f"All other {count - len(head):,} partnerships", sector_id=None, region_id=None
     )
-    rest = _numbers([tuple(other[c] for c in df.columns)], list(df.columns))
-    return add_ratios(pd.concat([head, rest], ignore_index=True))
+    # One frame of the leaders' rows and the rest's (pandas' concat and Series sums: 3 ms a call).
+    rows = [*head.itertuples(index=False, name=None), tuple(other[c] for c in df.columns)]
+    return add_ratios(_numbers(rows, list(df.columns)))
 
 
 def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
@@ -495,10 +496,9 @@ def _month_totals(engine: Engine, filters: Filters, window: list[date]) -> pd.Da
             .where(*cell_conditions(filters, grain(filters), months=False), month.in_(window))
             .group_by(month)
         )
-    found = {}
     with reading(engine) as conn:
-        for month, count, rows in conn.execute(stmt):
-            found[as_date(month)] = (float(count or 0), float(rows or 0))
+        found = conn.execute(stmt).all()
+    found = {as_date(month): (float(count or 0), float(rows or 0)) for month, count, rows in found}
     values = np.rint(np.array([found.get(m, (0.0, 0.0)) for m in window]).reshape(-1, 2)).astype("int64")
     return pd.DataFrame(values, index=window, columns=["count", "rows"])
 
@@ -571,10 +571,13 @@ def _leader_months(engine: Engine, ids: list[str], months: list[date]) -> tuple[
     rows = np.zeros((len(ids), len(months)), dtype="int64")
     with reading(engine) as conn:
         stmt = select(facts.c.rsp_id, facts.c.month, facts.c.trainees_underrepresented).where(
-            among(facts.c.rsp_id, list(ids), conn.dialect.name), facts.c.month.between(months[0], months[-1])
+            among(facts.c.rsp_id, list(ids), conn.dialect.name),
+            facts.c.month.between(months[0], months[-1]),
+            facts.c.trainees_underrepresented.is_not(None),  # (not reported: 0 and not a row)
         )
-        for rsp_id, month, count in conn.execute(stmt):
-            if count is not None:
-                i, j = row_of[rsp_id], column_of[as_date(month)]
-                counts[i, j], rows[i, j] = count, 1
+        found = conn.execute(stmt).all()
+    if found:
+        ids_, months_, values = zip(*found, strict=True)
+        at = ([row_of[i] for i in ids_], [column_of[as_date(m)] for m in months_])
+        counts[at], rows[at] = values, 1
     return counts, rows

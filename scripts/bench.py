@@ -5,6 +5,7 @@ in one pandas DataFrame, filtered and grouped per interaction).
     python scripts/bench.py                                  # 1M and 10M rows, both stores, all steps
     python scripts/bench.py --sizes 1000000 --repeat 10      # a quicker run
     python scripts/bench.py --sizes 2000 --stores sqlite --no-pages --no-memory --no-write
+    python scripts/bench.py --sizes 10000000 --no-pages --no-memory --only map underrep   # some queries
 
 Writes the section "## Scale: 1 million and 10 million rows" of docs/benchmarks.md (``--no-write``
 to only print). Exit status 1 when a store's answer and the pandas answer differed.
@@ -1244,14 +1245,18 @@ def run_queries(
     budget: float = float("inf"),
     store_budget: float = float("inf"),
     call_timeout: float = 0.0,
+    only: tuple[str, ...] = (),
 ) -> list[QueryResult]:
     """Each query `repeat` times on every store and on the baseline, side by side, each time with a
     fresh click from the mix; the untimed first call of each checks that the answers agree. A query
     stops calling the baseline once its calls of it took `budget` seconds, and a store once they
     took `store_budget` seconds (a pathological query), each after MIN_REPEAT repetitions at least;
-    the table says how many each got."""
+    the table says how many each got. `only`: just the queries whose names contain one of these
+    (a developer's quicker run; each keeps its own click sequence)."""
     results = []
     for number, query in enumerate(workload()):
+        if only and not any(part in query.name for part in only):
+            continue
         rng = random.Random(seed * 1000 + number)
         calls = [draw(rng, uni, query.mix, deep=query.deep) for _ in range(repeat + 1)]
         if query.deep == "table":  # the page passes the count it shows (timed as partnership_count), untimed here
@@ -1810,6 +1815,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="write the stores again even when kept ones match")
     parser.add_argument("--store-dir", type=Path, default=BENCH_DIR, help="where stores are kept (var/bench)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
+    parser.add_argument(
+        "--only", nargs="+", default=[], help="only the queries whose names contain one of these (implies --no-write)"
+    )
     parser.add_argument("--no-pages", action="store_true", help="skip the AppTest page render times")
     parser.add_argument("--page-runs", type=int, default=3, help="cold+warm runs per page (3)")
     parser.add_argument("--page-timeout", type=float, default=180.0, help="seconds per AppTest run (180)")
@@ -1884,7 +1892,15 @@ def main(argv: list[str] | None = None) -> int:
             # collector's passes, as the server does on its first run (ui/process.py).
             freeze_heap()
             queries = run_queries(
-                engines, df, uni, args.repeat, args.seed, args.query_budget, args.store_budget, args.call_timeout
+                engines,
+                df,
+                uni,
+                args.repeat,
+                args.seed,
+                args.query_budget,
+                args.store_budget,
+                args.call_timeout,
+                tuple(args.only),
             )
             for engine in engines.values():
                 engine.dispose()
@@ -1914,7 +1930,7 @@ def main(argv: list[str] | None = None) -> int:
     text_ = report(sizes, stores, args, command.strip(), started, info)
     print()
     print(text_)
-    if not args.no_write:
+    if not args.no_write and not args.only:  # (a partial run never replaces the committed figures)
         write_section(text_)
         print(f"Wrote the section “{SECTION[3:]}” of {BENCHMARKS.relative_to(REPO_ROOT)}")
     return 1 if any(r.differ or r.failures for s in sizes for r in s.queries) else 0

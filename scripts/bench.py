@@ -294,6 +294,29 @@ def pg_store(cluster: PgCluster, directory: Path, partnerships: int, months: int
     return info
 
 
+def store_files(engine: Engine, cluster: PgCluster | None) -> list[Path]:
+    """The files that hold a store: the SQLite file (and its WAL), or the PostgreSQL database's
+    directory under the cluster's data directory."""
+    if engine.dialect.name == "sqlite":
+        path = Path(engine.url.database)
+        return [p for p in (path, Path(f"{path}-wal")) if p.exists()]
+    assert cluster is not None
+    with engine.connect() as conn:
+        oid = conn.execute(text("SELECT oid FROM pg_database WHERE datname = current_database()")).scalar()
+    return sorted(p for p in (cluster.base / "data" / "base" / str(oid)).iterdir() if p.is_file())
+
+
+def warm_os_cache(paths: list[Path]) -> tuple[float, float]:
+    """Read these files once, in order, so that they start in the OS page cache, as a store's files
+    are on a server that has answered for a while; (MB read, seconds)."""
+    started, read = time.perf_counter(), 0
+    for path in paths:
+        with open(path, "rb", buffering=0) as f:
+            while chunk := f.read(8 << 20):
+                read += len(chunk)
+    return read / 2**20, time.perf_counter() - started
+
+
 # ---------------------------------------------------------------- the workload
 
 
@@ -1604,8 +1627,13 @@ def report(
         f"after {args.store_budget:.0f} s, each after {MIN_REPEAT} calls at least, marked n:), "
         f"seed {args.seed}, synthetic stores of "
         f"`python -m rsp_data synth --months {args.months} --seed {args.seed}` kept in `var/bench/`; "
-        "SQLite: the app's engine (`rsp_data.store.make_engine`), "
-        "default pragmas, file in the OS page cache after the first calls"
+        "SQLite: the app's engine (`rsp_data.store.make_engine`), default pragmas; "
+        + (
+            "each store's files in the OS page cache as the timed calls start (read once, sequentially, "
+            "before them: a store that has answered for a while; `--cold` skips it)"
+            if not args.cold
+            else "the stores' files not read before the timed calls (`--cold`)"
+        )
         + (
             "; PostgreSQL: a server this script starts, "
             + ", ".join(f"{k}={v}" for k, v in info["pg_settings"].items())
@@ -1816,6 +1844,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--store-dir", type=Path, default=BENCH_DIR, help="where stores are kept (var/bench)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
     parser.add_argument(
+        "--cold", action="store_true", help="do not read the stores' files into the OS cache before the timed calls"
+    )
+    parser.add_argument(
         "--only", nargs="+", default=[], help="only the queries whose names contain one of these (implies --no-write)"
     )
     parser.add_argument("--no-pages", action="store_true", help="skip the AppTest page render times")
@@ -1888,6 +1919,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"memory_usage(deep=True) {baseline['deep_mb']:,.0f} MB, RSS +{baseline['rss_growth_mb']:,.0f} MB",
                     flush=True,
                 )
+            if not args.cold:
+                for store, engine in engines.items():
+                    mb, seconds = warm_os_cache(store_files(engine, cluster))
+                    print(f"  {STORE_NAMES[store]}: {mb:,.0f} MB of files read into the OS cache in {seconds:.1f} s")
             # What is alive now lives on, as the app server's startup objects do: out of the
             # collector's passes, as the server does on its first run (ui/process.py).
             freeze_heap()

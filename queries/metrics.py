@@ -350,14 +350,13 @@ def _ranked_ids(
     search: str = "",
     total: int | None = None,
 ) -> list[str]:
-    """The ids of one page of partnerships in the table's order, ranked on the sort value alone.
+    """The ids of one page of partnerships in the table's order by name, ranked in SQL (the
+    database's collation; pages sorted on a figure are ranked from running_arrays: _ranked).
 
     `total` (how many partnerships the ranking holds, when the caller counted them): a page in the
     second half is read from the end, in reverse order, so the database keeps at most half of them
     while sorting (a deep page of 89,203 partnerships sorted up to all of them)."""
-    if order_by != "group_name":  # (names sort in the database's collation: SQL below)
-        return _ranked(engine, filters, as_of, order_by, descending, limit, offset, search).ids
-    narrow = _running_select(filters, as_of, search, names=order_by == "group_name", only=SORT_NEEDS[order_by])
+    narrow = _running_select(filters, as_of, search, names=True, only=SORT_NEEDS[order_by])
     reverse = total is not None and offset + limit / 2 > total / 2
     if reverse:
         start = max(0, total - offset - limit)

@@ -79,10 +79,14 @@ def ranked(
     wanted = [(hi, name) for name in (*needs, *totals, reported)]
     if lo is not None:
         wanted += [(lo, name) for name in (*needs, *totals) if name.startswith("cum_")]
+
+    def nobody(count: int) -> Ranked:
+        return Ranked([], count, [], [], {name: np.array([]) for name in totals}, [])
+
     with reading(engine) as conn:
         found = _Arrays(conn, filters, search, wanted)
         if found.size is None:  # no running month yet: nothing to rank
-            return Ranked([], 0, [], [], {name: np.array([]) for name in totals}, [])
+            return nobody(0)
 
         def get(name: str) -> np.ndarray:
             if name.startswith("cum_") and lo is not None:
@@ -104,7 +108,7 @@ def ranked(
             spots = places(values, ties, descending, offset, stop)
         page = numbers[spots]
         if not len(page):
-            return Ranked([], len(numbers), [], [], {name: np.array([]) for name in totals}, [])
+            return nobody(len(numbers))
         if rows is None:
             rows = read(conn, page)
         sums = {name: get(name)[page] for name in totals}

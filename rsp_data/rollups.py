@@ -470,8 +470,8 @@ def _patch_month(conn: Connection, index: int, numbers: list[int], size: int) ->
 
 
 def refresh_all_arrays(conn: Connection, log=None) -> None:
-    """Rewrite every month's arrays and the registry's from running_totals (a migration that adds
-    an array column: the running rows stay as they are)."""
+    """Rewrite every month's arrays and the registry's from running_totals (after a rebuild of
+    it, or a migration that adds an array column: the running rows stay as they are)."""
     low = conn.execute(select(func.min(running.c.k))).scalar()
     conn.execute(delete(arrays))
     if low is not None:
@@ -585,9 +585,7 @@ def rebuild_all(conn: Connection, log=None) -> None:
     starts = {rsp_id: first for rsp_id in ids} if first is not None else {}
     last = _last_month(conn, facts)
     _refresh_running(conn, starts, last, log, emptied=True)
-    conn.execute(delete(arrays))
-    if first is not None:
-        _refresh_arrays(conn, month_index(first), month_index(last), log)
+    refresh_all_arrays(conn, log)
     conn.execute(delete(spans))
     _refresh_spans(conn, list(starts))
     recount_batches(conn, [row[0] for row in conn.execute(select(batches.c.batch_id))])

@@ -1595,12 +1595,13 @@ def machine() -> dict[str, str]:
             if line.startswith("MemTotal")
         )
         mem = f"{kb / 2**20:.1f} GiB"
+    driver = sqlite_driver()
     return {
         "cpu": f"{os.cpu_count()} CPUs ({cpu})",
         "ram": mem,
         "os": platform.platform(),
         "python": platform.python_version(),
-        "sqlite": f"{sqlite_driver().sqlite_version} ({sqlite_driver().__name__.split('.')[0]})",
+        "sqlite": f"{driver.sqlite_version} ({driver.__name__.split('.')[0]})",
         "libs": f"pandas {pd.__version__}, SQLAlchemy {sqlalchemy.__version__}, Streamlit {streamlit.__version__}",
     }
 

@@ -338,24 +338,26 @@ def test_upgrade_then_downgrade_to_base_then_upgrade_again(empty):
     assert schema_differences(empty) == []
 
 
+def stored_arrays(conn) -> dict[tuple[int, str], tuple[str, bytes]]:
+    """Every running_arrays row: {(month_index, name): (dtype, data)}."""
+    arrays = schema.running_arrays
+    found = conn.execute(select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data)).all()
+    return {(m, name): (dtype, data) for m, name, dtype, data in found}
+
+
 def test_0006_writes_the_registry_code_arrays_into_a_store_with_data(demo_copy):
     """A store at 0005 (the registry arrays without the codes) gets them from migrate.upgrade,
     and only them: the months' arrays are left as they were."""
-    arrays = schema.running_arrays
     codes = sorted(schema.GROUP_CODES.values())
-
-    def stored(conn):
-        found = conn.execute(select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data)).all()
-        return {(m, name): (dtype, data) for m, name, dtype, data in found}
 
     with demo_copy.begin() as conn:
         command.downgrade(alembic_config(conn), "0005")
     with demo_copy.connect() as conn:
-        before = stored(conn)
+        before = stored_arrays(conn)
     assert not [key for key in before if key[1] in codes]
     assert migrate.upgrade(demo_copy) == ("0005", migrate.head())
     with demo_copy.connect() as conn:
-        after = stored(conn)
+        after = stored_arrays(conn)
         assert rollups.check(conn) == []
         sectors = conn.execute(select(schema.partnerships.c.number, schema.partnerships.c.sector_id)).all()
     later = "cum_months_reported"  # (0007 adds it to every month: see the next test)
@@ -370,17 +372,13 @@ def test_0006_writes_the_registry_code_arrays_into_a_store_with_data(demo_copy):
 def test_0007_writes_every_months_reported_array_and_leaves_the_rest(demo_copy):
     """A store at 0006 (the months' arrays without cum_months_reported) gets one per month from
     migrate.upgrade, equal to its running rows (rollups.check); every other array is as it was."""
-    arrays, running = schema.running_arrays, schema.running_totals
+    running = schema.running_totals
     name = "cum_months_reported"
-
-    def stored(conn):
-        found = conn.execute(select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data)).all()
-        return {(m, n): (dtype, data) for m, n, dtype, data in found}
 
     with demo_copy.begin() as conn:
         command.downgrade(alembic_config(conn), "0006")
     with demo_copy.connect() as conn:
-        before = stored(conn)
+        before = stored_arrays(conn)
         months = sorted({m for m, _ in before} - {schema.REGISTRY_MONTH})
         last = conn.execute(
             select(running.c.k, running.c.cum_months_reported).order_by(running.c.k.desc()).limit(1)
@@ -388,7 +386,7 @@ def test_0007_writes_every_months_reported_array_and_leaves_the_rest(demo_copy):
     assert len(months) >= 12 and not [key for key in before if key[1] == name]
     assert migrate.upgrade(demo_copy) == ("0006", migrate.head())
     with demo_copy.connect() as conn:
-        after = stored(conn)
+        after = stored_arrays(conn)
         assert rollups.check(conn) == []
     assert sorted(set(after) - set(before)) == [(m, name) for m in months]
     assert {k: v for k, v in after.items() if k[1] != name} == before

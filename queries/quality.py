@@ -197,27 +197,31 @@ def _frame_numbers(engine: Engine, stmt) -> pd.DataFrame:
         return _numbers(result.all(), ["group_id" if c == "rsp_id" else c for c in columns])
 
 
-def _sums(engine: Engine, filters: Filters, rng: _Range, by: str | None = None) -> pd.DataFrame:
-    """SUMMED over the filters (one row, group_id "all") or per sector or region (group_id): from
+def _sums_stmt(filters: Filters, rng: _Range, by: str | None = None):
+    """SELECT [group_id,] SUMMED over the filters (one row) or per sector or region: from
     rollup_cells at the grain they need, or from the chosen partnerships' running rows."""
     if filters.partnerships:
         sub = _per_partnership(filters, rng, SUMMED).subquery()
         key = None if by is None else sub.c[f"{by}_id"]
-        stmt = select(
+        return select(
             *([] if key is None else [key.label("group_id")]), *[func.sum(sub.c[c]).label(c) for c in SUMMED]
         ).group_by(*([] if key is None else [key]))
-    else:
-        key = None if by is None else CELL_KEYS[by]
-        stmt = (
-            select(
-                *([] if key is None else [key.label("group_id")]),
-                func.sum(rollup_cells.c.reporting).label("months"),
-                *[func.sum(rollup_cells.c[c]).label(c) for c in SUMMED if c != "months"],
-            )
-            .where(*cell_conditions(filters, grain_for(filters, by)))
-            .group_by(*([] if key is None else [key]))
+    key = None if by is None else CELL_KEYS[by]
+    return (
+        select(
+            *([] if key is None else [key.label("group_id")]),
+            func.sum(rollup_cells.c.reporting).label("months"),
+            *[func.sum(rollup_cells.c[c]).label(c) for c in SUMMED if c != "months"],
         )
-    df = _frame_numbers(engine, stmt)
+        .where(*cell_conditions(filters, grain_for(filters, by)))
+        .group_by(*([] if key is None else [key]))
+    )
+
+
+def _sums(engine: Engine, filters: Filters, rng: _Range, by: str | None = None) -> pd.DataFrame:
+    """SUMMED over the filters (one row, group_id "all") or per sector or region (group_id), groups
+    with data only (_sums_stmt)."""
+    df = _frame_numbers(engine, _sums_stmt(filters, rng, by))
     if by is None:
         df.insert(0, "group_id", "all")
     return df[df["months"] > 0].reset_index(drop=True)
@@ -322,29 +326,20 @@ MEASURE_COLUMNS = {
 }
 
 
-def partnership_totals(
-    engine: Engine,
-    filters: Filters,
-    *,
-    metric: str | None = None,
-    limit: int | None = None,
-    rng: _Range | None = None,
-) -> tuple[pd.DataFrame, int]:
-    """(rows, count): per partnership over the filtered range, from running_totals (two rows each):
-    group_id, group_name (the registry's, read for these rows only), sector_id, region_id and
-    SUMMED. With `metric`: only the partnerships that reported it (and have a value), the highest
-    first, the first `limit` of them, and `count` all of those; else every partnership with data,
-    by name. The top `limit` ranked from running_arrays (queries/ranking.py), all of them in SQL.
-    `rng`: _range(engine, filters), when the caller has it."""
-    columns = [*COLUMNS, "sector_id", "region_id"]
-    rng = rng or _range(engine, filters)
-    if rng is None:
-        return pd.DataFrame(columns=columns), 0
-    count = None
-    name_of = None  # the ranking's names of its page
+PARTNERSHIP_COLUMNS = [*COLUMNS, "sector_id", "region_id"]
+
+
+def _partnership_rows(
+    engine: Engine, filters: Filters, rng: _Range, metric: str | None, limit: int | None
+) -> tuple[list[tuple], int, dict[str, str] | None]:
+    """(rows, count, names): per partnership over the range, from running_totals (two rows each),
+    as tuples (rsp_id, region_id, sector_id, *SUMMED). With `metric`: only the partnerships that
+    reported it (and have a value), the highest first, the first `limit` of them, `count` all of
+    those, `names` the ranking's; else every partnership with data (names None: not read yet). The
+    top `limit` ranked from running_arrays (queries/ranking.py), all of them in SQL."""
+    count, name_of, ids = None, None, None
     if metric is not None:
-        # Rank on the few columns the measure needs (the top `limit` from running_arrays), then
-        # read the leaders' sums by primary key.
+        # Rank on the few columns the measure needs, then read the leaders' sums by primary key.
         if limit is not None:
             found = ranking.ranked(
                 engine,
@@ -363,26 +358,35 @@ def partnership_totals(
             value = _measure(sub, metric)
             where = [sub.c[REPORTED_BY[metric]] > 0, value.is_not(None)]
             with reading(engine) as conn:
-                ids = (
-                    conn.execute(select(sub.c.rsp_id).where(*where).order_by(value.desc(), sub.c.rsp_id))
-                    .scalars()
-                    .all()
-                )
+                stmt = select(sub.c.rsp_id).where(*where).order_by(value.desc(), sub.c.rsp_id)
+                ids = conn.execute(stmt).scalars().all()
             count = len(ids)
         if not ids:
-            return pd.DataFrame(columns=columns), 0
+            return [], 0, name_of
         filters = filters.with_(partnerships=tuple(ids), regions=(), sectors=())  # the ids satisfy them
-    df = _frame_numbers(engine, _per_partnership(filters, rng, SUMMED))
-    if df.empty:
-        return pd.DataFrame(columns=columns), 0
-    if name_of is None:
-        name_of = _names(engine, "partnership", df["group_id"].tolist())
-    df.insert(1, "group_name", [name_of.get(i) for i in df["group_id"]])
-    if metric is None:
-        return df[columns].sort_values("group_name", kind="stable").reset_index(drop=True), len(df)
+    stmt = _per_partnership(filters, rng, SUMMED)
+    with reading(engine) as conn:
+        rows = conn.execute(stmt).all()
+    if ids is None:
+        return rows, len(rows), None
     place = {rsp_id: i for i, rsp_id in enumerate(ids)}
-    order = np.argsort([place[i] for i in df["group_id"]], kind="stable")
-    return df[columns].iloc[order].reset_index(drop=True), count
+    return sorted(rows, key=lambda row: place[row[0]]), count, name_of
+
+
+def _partnership_frame(rows: list[tuple], name_of: dict[str, str]) -> pd.DataFrame:
+    """PARTNERSHIP_COLUMNS and the ratios of rows (group id, region_id, sector_id, *SUMMED), in
+    their order: one frame built from numpy columns (frames merged, sliced and summed row by row
+    were half of a call by partnership at 10 million rows)."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(3 + len(SUMMED))]
+    ids, region_ids, sector_ids, *sums = columns
+    data: dict[str, object] = {"group_id": list(ids), "group_name": [name_of.get(i) for i in ids]}
+    for name, values in zip(SUMMED, sums, strict=True):
+        floats = np.array([0.0 if v is None else float(v) for v in values], dtype="float64")
+        data[name] = floats if name == "wage_dollars" else np.rint(floats).astype("int64")
+    data["sector_id"], data["region_id"] = list(sector_ids), list(region_ids)
+    data["avg_starting_wage"] = ranking.ratio(data["wage_dollars"], data["wage_placements"])
+    data["no_bachelor_share"] = ranking.ratio(data["placements_no_bachelor"], data["no_bachelor_placements"])
+    return pd.DataFrame(data)
 
 
 def quality_by(
@@ -392,12 +396,12 @@ def quality_by(
     avg_starting_wage and no_bachelor_share (ratios of the group's sums), *_rows (and sector_id,
     region_id by partnership), sorted by name.
 
-    By partnership with `metric` and `top`: the partnerships that reported `metric`, highest first;
-    beyond `top` of them, the top − 1 leaders (ordered and limited in SQL) and one row "All other
-    N partnerships" (group_id "others") holding the rest: the totals over the filters minus the
-    leaders' sums, its ratios from those sums."""
+    By partnership with `metric`: only the partnerships that reported it, highest first; with
+    `top`, beyond `top` of them, the top − 1 leaders (ranked from running_arrays) and one row "All
+    other N partnerships" (group_id "others") holding the rest: the totals over the filters minus
+    the leaders' sums, its ratios from those sums."""
+    rng = _range(engine, filters)
     if by != "partnership":
-        rng = _range(engine, filters)
         if rng is None:
             return add_ratios(pd.DataFrame(columns=COLUMNS))
         df = _sums(engine, filters, rng, by)
@@ -405,22 +409,25 @@ def quality_by(
         df = df[df["group_id"].isin(list(name_of))]
         df.insert(1, "group_name", [name_of[i] for i in df["group_id"]])
         return add_ratios(df[COLUMNS]).sort_values("group_name", kind="stable").reset_index(drop=True)
-    if top is None or metric is None:
-        df, _ = partnership_totals(engine, filters, metric=metric)
-        return add_ratios(df)
-    rng = _range(engine, filters)
-    df, count = partnership_totals(engine, filters, metric=metric, limit=top, rng=rng)
-    if count <= top:
-        return add_ratios(df)
-    head = df.iloc[: top - 1]
-    totals = _sums(engine, filters, rng).iloc[0]
-    other = {c: totals[c] - head[c].to_numpy().sum() for c in SUMMED}
-    other.update(
-        group_id=OTHERS, group_name=f"All other {count - len(head):,} partnerships", sector_id=None, region_id=None
-    )
-    # One frame of the leaders' rows and the rest's (pandas' concat and Series sums: 3 ms a call).
-    rows = [*head.itertuples(index=False, name=None), tuple(other[c] for c in df.columns)]
-    return add_ratios(_numbers(rows, list(df.columns)))
+    if rng is None:
+        return add_ratios(pd.DataFrame(columns=PARTNERSHIP_COLUMNS))
+    rows, count, name_of = _partnership_rows(engine, filters, rng, metric, top if metric is not None else None)
+    if not rows:
+        return add_ratios(pd.DataFrame(columns=PARTNERSHIP_COLUMNS))
+    if name_of is None:
+        name_of = _names(engine, "partnership", [row[0] for row in rows])
+    if metric is None:  # by name (no name last)
+        rows = sorted(rows, key=lambda row: (name_of.get(row[0]) is None, name_of.get(row[0]) or ""))
+    if top is None or metric is None or count <= top:
+        return _partnership_frame(rows, name_of)
+    head = rows[: top - 1]
+    with reading(engine) as conn:
+        totals = conn.execute(_sums_stmt(filters, rng)).one()
+    # The rest: the range's totals minus the leaders' (each column summed in numpy).
+    leaders = np.array([[0.0 if v is None else float(v) for v in row[3:]] for row in head], dtype="float64")
+    rest = np.array([0.0 if v is None else float(v) for v in totals], dtype="float64") - leaders.sum(axis=0)
+    name_of = {**name_of, OTHERS: f"All other {count - len(head):,} partnerships"}
+    return _partnership_frame([*head, (OTHERS, None, None, *rest.tolist())], name_of)
 
 
 def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:

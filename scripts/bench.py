@@ -7,8 +7,10 @@ in one pandas DataFrame, filtered and grouped per interaction).
     python scripts/bench.py --sizes 2000 --stores sqlite --no-pages --no-memory --no-write
     python scripts/bench.py --sizes 10000000 --no-pages --no-memory --only map underrep   # some queries
 
-Writes the section "## Scale: 1 million and 10 million rows" of docs/benchmarks.md (``--no-write``
-to only print). Exit status 1 when a store's answer and the pandas answer differed.
+Writes the section "## Scale: 1 million and 10 million rows" of docs/benchmarks.md after a complete
+run (both sizes, both stores, the baseline, pages and memory); a partial run only prints, unless
+``--write``, and ``--no-write`` never writes. Exit status 1 when a store's answer and the pandas
+answer differed.
 
 Steps, per size:
 
@@ -1848,7 +1850,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--cold", action="store_true", help="do not read the stores' files into the OS cache before the timed calls"
     )
     parser.add_argument(
-        "--only", nargs="+", default=[], help="only the queries whose names contain one of these (implies --no-write)"
+        "--only", nargs="+", default=[], help="only the queries whose names contain one of these (never written)"
     )
     parser.add_argument("--no-pages", action="store_true", help="skip the AppTest page render times")
     parser.add_argument("--page-runs", type=int, default=3, help="cold+warm runs per page (3)")
@@ -1864,10 +1866,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="stores for the memory step at the largest size (default: --stores)",
     )
     parser.add_argument("--no-write", action="store_true", help=f"do not write {BENCHMARKS.relative_to(REPO_ROOT)}")
+    parser.add_argument("--write", action="store_true", help="write it after a partial run too (not after --only)")
     args = parser.parse_args(argv)
     if any(s < 100 for s in args.sizes) or not 1 <= args.repeat <= 1000:
         parser.error("--sizes: at least 100 rows; --repeat: 1 to 1000")
     return args
+
+
+def partial(args: argparse.Namespace) -> list[str]:
+    """What a run leaves out of the complete one the committed figures come from."""
+    complete = parse_args([])
+    missing = [f"--{name.replace('_', '-')}" for name in ("no_baseline", "no_pages", "no_memory") if getattr(args, name)]
+    missing += [f"--{name}" for name in ("sizes", "stores") if sorted(getattr(args, name)) != sorted(getattr(complete, name))]
+    missing += ["--only"] if args.only else []
+    return missing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1966,7 +1978,11 @@ def main(argv: list[str] | None = None) -> int:
     text_ = report(sizes, stores, args, command.strip(), started, info)
     print()
     print(text_)
-    if not args.no_write and not args.only:  # (a partial run never replaces the committed figures)
+    missing = partial(args)
+    if args.no_write or args.only or (missing and not args.write):
+        if not args.no_write:
+            print(f"Not written to {BENCHMARKS.relative_to(REPO_ROOT)}: a partial run ({', '.join(missing)})")
+    else:
         write_section(text_)
         print(f"Wrote the section “{SECTION[3:]}” of {BENCHMARKS.relative_to(REPO_ROOT)}")
     return 1 if any(r.differ or r.failures for s in sizes for r in s.queries) else 0

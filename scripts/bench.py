@@ -1876,8 +1876,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def partial(args: argparse.Namespace) -> list[str]:
     """What a run leaves out of the complete one the committed figures come from."""
     complete = parse_args([])
-    missing = [f"--{name.replace('_', '-')}" for name in ("no_baseline", "no_pages", "no_memory") if getattr(args, name)]
-    missing += [f"--{name}" for name in ("sizes", "stores") if sorted(getattr(args, name)) != sorted(getattr(complete, name))]
+    missing = [
+        f"--{name.replace('_', '-')}" for name in ("no_baseline", "no_pages", "no_memory") if getattr(args, name)
+    ]
+    missing += [
+        f"--{name}" for name in ("sizes", "stores") if sorted(getattr(args, name)) != sorted(getattr(complete, name))
+    ]
     missing += ["--only"] if args.only else []
     return missing
 

@@ -138,3 +138,9 @@ def test_the_quality_baselines_weigh_the_wage_and_keep_the_other_rows(tmp_path):
                 mine = q.canon(q.pandas(df, call))
                 assert mine and mine == q.canon(q.sql(engine, call)), (q.name, f)
     engine.dispose()
+
+
+def test_only_a_complete_run_replaces_the_committed_figures():
+    assert bench.partial(bench.parse_args([])) == []
+    assert bench.partial(bench.parse_args(["--sizes", "10000000", "--no-baseline"])) == ["--no-baseline", "--sizes"]
+    assert bench.partial(bench.parse_args(["--stores", "sqlite", "--only", "map"])) == ["--stores", "--only"]

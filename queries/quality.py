@@ -42,6 +42,7 @@ from queries._base import (
     month_label,
     month_to_date,
     ratio,
+    raw_month,
     reading,
     reported_since,
     running_conditions,
@@ -476,15 +477,15 @@ def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
     return df
 
 
-def _month_totals(engine: Engine, filters: Filters, window: list[date]) -> pd.DataFrame:
+def _month_totals(engine: Engine, filters: Filters, window: list[date]) -> np.ndarray:
     """Each month of `window`: under-represented trainees (count) and the rows that reported them
-    (rows), over every partnership in the filters: rollup_cells at the filters' grain, or the chosen
-    partnerships' facts by primary key."""
+    (rows), over every partnership in the filters, as an array (2, months): rollup_cells at the
+    filters' grain, or the chosen partnerships' facts by primary key."""
     if filters.partnerships:
         month = facts.c.month
         stmt = (
             select(
-                month.label("month"),
+                raw_month(month),
                 func.sum(facts.c.trainees_underrepresented).label("count"),
                 func.count(facts.c.trainees_underrepresented).label("rows"),
             )
@@ -496,7 +497,7 @@ def _month_totals(engine: Engine, filters: Filters, window: list[date]) -> pd.Da
         month = rollup_cells.c.month
         stmt = (
             select(
-                month.label("month"),
+                raw_month(month),
                 func.sum(rollup_cells.c.trainees_underrepresented).label("count"),
                 func.sum(rollup_cells.c.trainees_underrepresented_rows).label("rows"),
             )
@@ -505,9 +506,17 @@ def _month_totals(engine: Engine, filters: Filters, window: list[date]) -> pd.Da
         )
     with reading(engine) as conn:
         found = conn.execute(stmt).all()
-    found = {as_date(month): (float(count or 0), float(rows or 0)) for month, count, rows in found}
-    values = np.rint(np.array([found.get(m, (0.0, 0.0)) for m in window]).reshape(-1, 2)).astype("int64")
-    return pd.DataFrame(values, index=window, columns=["count", "rows"])
+    column_of = _columns(window)
+    totals = np.zeros((2, len(window)), dtype="float64")
+    for month, count, rows in found:
+        totals[:, column_of[str(month)[:10]]] = (float(count or 0), float(rows or 0))
+    return np.rint(totals).astype("int64")
+
+
+def _columns(months: list[date]) -> dict[str, int]:
+    """{ISO date: place} of `months`: the key of a raw_month value (str(value)[:10]) on either store
+    (SQLAlchemy's date parsing of SQLite's strings was a third of reading the leaders' months)."""
+    return {month.isoformat(): j for j, month in enumerate(months)}
 
 
 def underrepresented_by_month(
@@ -533,13 +542,13 @@ def underrepresented_by_month(
     while len(window) < months and (rng.first is None or _month_before(window[0]) >= rng.first):
         window.insert(0, _month_before(window[0]))
     totals = _month_totals(engine, filters, window)
-    if not (totals["rows"] > 0).any():
+    if not (totals[1] > 0).any():
         return empty
     # Start at the first month anybody reported it (the range may begin before reporting did).
-    first = int(np.argmax((totals["rows"] > 0).to_numpy()))
+    first = int(np.argmax(totals[1] > 0))
     # The leaders over the window (the months cut off above hold no reports: same totals).
     with_window = rng.starting(window[0])
-    window, totals = window[first:], totals.iloc[first:]
+    window, totals = window[first:], totals[:, first:]
     found = ranking.ranked(
         engine,
         filters,
@@ -559,8 +568,8 @@ def underrepresented_by_month(
     labels = names[:keep]
     if count > max_rows:  # the rest: the months' totals minus the leaders'
         labels.append(f"Other partnerships ({count - len(ids)})")
-        counts = np.vstack([counts, totals["count"].to_numpy() - counts.sum(axis=0)]).astype("int64")
-        rows = np.vstack([rows, totals["rows"].to_numpy() - rows.sum(axis=0)])
+        counts = np.vstack([counts, totals[0] - counts.sum(axis=0)])
+        rows = np.vstack([rows, totals[1] - rows.sum(axis=0)])
     index = pd.Index(labels, name="Partnership")
     columns = [month_label(m) for m in window]
     return pd.DataFrame(counts, index=index, columns=columns), pd.DataFrame(rows > 0, index=index, columns=columns)
@@ -573,11 +582,11 @@ def _leader_months(engine: Engine, ids: list[str], months: list[date]) -> tuple[
     520 keys of 40 partnerships x 13 months were 520 scattered pages: 100-260 ms when they were
     not in the OS cache, at 10 million rows."""
     row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
-    column_of = {month: j for j, month in enumerate(months)}
+    column_of = _columns(months)
     counts = np.zeros((len(ids), len(months)), dtype="int64")
     rows = np.zeros((len(ids), len(months)), dtype="int64")
     with reading(engine) as conn:
-        stmt = select(facts.c.rsp_id, facts.c.month, facts.c.trainees_underrepresented).where(
+        stmt = select(facts.c.rsp_id, raw_month(facts.c.month), facts.c.trainees_underrepresented).where(
             among(facts.c.rsp_id, list(ids), conn.dialect.name),
             facts.c.month.between(months[0], months[-1]),
             facts.c.trainees_underrepresented.is_not(None),  # (not reported: 0 and not a row)
@@ -585,6 +594,6 @@ def _leader_months(engine: Engine, ids: list[str], months: list[date]) -> tuple[
         found = conn.execute(stmt).all()
     if found:
         ids_, months_, values = zip(*found, strict=True)
-        at = ([row_of[i] for i in ids_], [column_of[as_date(m)] for m in months_])
+        at = ([row_of[i] for i in ids_], [column_of[str(m)[:10]] for m in months_])
         counts[at], rows[at] = values, 1
     return counts, rows

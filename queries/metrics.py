@@ -10,6 +10,7 @@ from queries import ranking
 from queries._base import (
     HI,
     LO,
+    Bind,
     as_date,
     conditions,
     contains,
@@ -266,7 +267,7 @@ SORTABLE = (*BASE_KEYS, "completion_rate", "placement_rate", "placements_per_emp
 
 
 def partnership_totals(
-    engine: Engine,
+    engine: Bind,
     filters: Filters,
     *,
     as_of=None,
@@ -340,7 +341,7 @@ def partnership_totals(
 
 
 def _ranked_ids(
-    engine: Engine,
+    engine: Bind,
     filters: Filters,
     as_of,
     order_by: str,
@@ -393,7 +394,7 @@ def _page_frame(found: ranking.Ranked, extra: list[str], as_of: int) -> pd.DataF
 
 
 def _ranked(
-    engine: Engine,
+    engine: Bind,
     filters: Filters,
     as_of,
     order_by: str,
@@ -565,11 +566,11 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
     `top` of them have data: the `top` groups with the most placements in the range, and one group
     "All other partnerships" ("… regions", "… sectors"; id "others") holding the rest.
     """
-    keys = list(BASE_KEYS)
     key = None if split is None else GROUPINGS[split][0]
-    # Rows as plain tuples (month as the driver gives it, group id, the four sums) and the frame
-    # built once at the end: pandas merges and group-bys on a few hundred rows cost more than the
-    # statements (two thirds of a call by partnership at 10 million rows).
+    # Rows as columns (months as the driver gives them, group ids, the four sums as one float
+    # array) and the frame built once at the end: pandas merges and group-bys on a few hundred rows
+    # cost more than the statements, and so did walking the 2,880 rows of a trend by partnership
+    # once per step (two thirds of a call at 10 million rows).
     name_of = None  # group id -> name, when the ranking gave them
     with reading(engine) as conn:
         if filters.partnerships:
@@ -583,22 +584,22 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
                 .where(*conditions(filters))
                 .group_by(facts.c.month, *([] if key is None else [key]))
             )
-            rows = _grouped_rows(conn.execute(stmt).all(), key)
+            parts = [_columns(conn.execute(stmt).all(), key is not None)]
         elif split == "partnership":
             # The leaders by placements (ranked from running_arrays), their own rows by primary
             # key, and the rest as each month's total (rollup_cells) minus theirs.
             as_of = as_of_on(conn, filters)
             if as_of is None:
                 return _empty_monthly()
-            leaders = _ranked(engine, filters, as_of, "placements", True, top, 0, "")
+            leaders = _ranked(conn, filters, as_of, "placements", True, top, 0, "")
             if not leaders.ids:
                 return _empty_monthly()
             ids, name_of = leaders.ids, dict(zip(leaders.ids, leaders.names, strict=True))
             months_only = Filters(month_from=filters.month_from, month_to=filters.month_to)  # the ids meet the rest
             mine = [facts.c.rsp_id.in_(ids), *conditions(months_only)]
             stmt = select(raw_month(facts.c.month), facts.c.rsp_id, *[facts.c[m] for m in BASE_KEYS]).where(*mine)
-            rows = conn.execute(stmt).all()
-            rows += _others(conn, filters, rows)
+            parts = [_columns(conn.execute(stmt).all(), True)]
+            parts.append(_others(conn, filters, parts[0]))
         else:
             grain = grain_for(filters, split)
             key = None if split is None else CELL_KEYS[split]
@@ -620,69 +621,74 @@ def monthly_totals(engine: Engine, filters: Filters, split: str | None = None, t
                 .where(*cell_conditions(filters, grain), *([] if leaders is None else [key.in_(leaders)]))
                 .group_by(cells.c.month, *([] if key is None else [key]))
             )
-            rows = _grouped_rows(conn.execute(stmt).all(), key)
+            parts = [_columns(conn.execute(stmt).all(), key is not None)]
             if leaders is not None:
-                rows += _others(conn, filters, rows)
-        if not rows:
+                parts.append(_others(conn, filters, parts[0]))
+        months = [m for part in parts for m in part[0]]
+        if not months:
             return _empty_monthly()
+        groups = [g for part in parts for g in part[1]]
+        values = np.vstack([part[2] for part in parts])
         if split is None:
             name_of = {"all": "All partnerships"}
         else:
             if name_of is None:
                 _, name_table, name_key = GROUPINGS[split]
-                ids = sorted({row[1] for row in rows} - {"others"})
+                ids = sorted(set(groups) - {"others"})
                 name_of = dict(conn.execute(select(name_key, name_table.c.name).where(name_key.in_(ids))).all())
             name_of["others"] = f"All other {GROUP_PLURALS[split]}"
     # In (month, name) order before the frame is built, with numpy: sorting the frame's arrow
     # strings, or the rows in Python, cost 4-5 ms for the 3,120 rows by partnership.
-    months, groups, *sums = zip(*rows, strict=True)
     month_values = to_months(pd.Series(months)).to_numpy()
     by_name = sorted(set(groups), key=lambda g: (name_of.get(g) is None, name_of.get(g) or ""))
     place = {g: i for i, g in enumerate(by_name)}
     order = np.lexsort((np.array([place[g] for g in groups]), month_values))
     group_ids = np.array(groups, dtype=object)[order]
+    counts = np.rint(np.nan_to_num(values[order])).astype("int64")
     return pd.DataFrame(
         {
             "month": month_values[order],
             "group_id": group_ids,
             "group_name": [name_of.get(g) for g in group_ids],
-            **{
-                k: np.array([v or 0 for v in column], dtype="int64")[order]
-                for k, column in zip(keys, sums, strict=True)
-            },
+            **{k: counts[:, j] for j, k in enumerate(BASE_KEYS)},
         }
     )
 
 
-def _grouped_rows(rows: list, key) -> list[tuple]:
-    """Rows of (month, sums…) get the single group id 'all' when not split."""
-    return [(row[0], "all", *row[1:]) for row in rows] if key is None else [tuple(row) for row in rows]
+Columns = tuple[list, list, np.ndarray]  # months (raw), group ids, the BASE_KEYS sums (rows x 4, NaN: NULL)
 
 
-def _others(conn, filters: Filters, rows: list) -> list[tuple]:
+def _columns(rows: list, grouped: bool) -> Columns:
+    """Rows of (month, [group id,] the BASE_KEYS sums) as Columns; group id 'all' when not
+    `grouped`."""
+    if not rows:
+        return [], [], np.zeros((0, len(BASE_KEYS)))
+    months, *rest = zip(*rows, strict=True)
+    groups = list(rest.pop(0)) if grouped else ["all"] * len(months)
+    return list(months), groups, np.array(rest, dtype="float64").T
+
+
+def _others(conn, filters: Filters, leaders: Columns) -> Columns:
     """One row "others" per month: the month's total over the filters (rollup_cells) minus the
-    leaders' `rows` (month, group id, the BASE_KEYS values; months where the rest is all zero
-    left out)."""
+    leaders' (months where the rest is all zero left out)."""
     stmt = (
         select(raw_month(cells.c.month), *[sum_int(cells.c[m]).label(m) for m in BASE_KEYS])
         .where(*cell_conditions(filters, grain_for(filters)))
         .group_by(cells.c.month)
     )
-    found = conn.execute(stmt).all()
-    if not found:
-        return []
-    index = {row[0]: i for i, row in enumerate(found)}
-    totals = np.nan_to_num(np.array([row[1:] for row in found], dtype="float64"))
-    if rows:  # the leaders' sums per month: a bincount per column (np.add.at over rows: 4-5 ms)
-        months, _, *columns = zip(*rows, strict=True)
-        at = np.fromiter((index.get(m, -1) for m in months), dtype="int64", count=len(months))
+    months, _, totals = _columns(conn.execute(stmt).all(), False)
+    if not months:
+        return [], [], totals
+    totals = np.nan_to_num(totals)
+    if leaders[0]:  # the leaders' sums per month: a bincount per column (np.add.at over rows: 4-5 ms)
+        index = {m: i for i, m in enumerate(months)}
+        at = np.fromiter((index.get(m, -1) for m in leaders[0]), dtype="int64", count=len(leaders[0]))
         inside = at >= 0  # (a leader's month is always one of the totals')
-        for j, column in enumerate(columns):
-            values = np.nan_to_num(np.array(column, dtype="float64"))[inside]
-            totals[:, j] -= np.bincount(at[inside], weights=values, minlength=len(found))
-    rest = np.rint(totals).astype("int64")
-    keep = rest.any(axis=1)
-    return [(row[0], "others", *values) for row, values, k in zip(found, rest.tolist(), keep, strict=True) if k]
+        values = np.nan_to_num(leaders[2][inside])
+        for j in range(totals.shape[1]):
+            totals[:, j] -= np.bincount(at[inside], weights=values[:, j], minlength=len(months))
+    keep = np.flatnonzero(np.rint(totals).any(axis=1))
+    return [months[i] for i in keep], ["others"] * len(keep), totals[keep]
 
 
 def _empty_monthly() -> pd.DataFrame:
@@ -745,19 +751,20 @@ def partnership_rows(
     of the Partnerships table, the map's markers, the rankings. Ranked, and its figures, from
     running_arrays (by name: in SQL, the page's rows read by key). `total`: partnership_count(filters, search), when
     the caller has it (a deep page sorted by name is then read from the end)."""
-    as_of = as_of_month(engine, filters)
-    rows = partnership_totals(
-        engine,
-        filters,
-        as_of=as_of,
-        order_by=order_by,
-        descending=descending,
-        limit=limit,
-        offset=offset,
-        search=search,
-        total=total,
-        registry=True,
-    )
+    with reading(engine) as conn:  # one connection for its statements
+        as_of = as_of_on(conn, filters)
+        rows = partnership_totals(
+            conn,
+            filters,
+            as_of=as_of,
+            order_by=order_by,
+            descending=descending,
+            limit=limit,
+            offset=offset,
+            search=search,
+            total=total,
+            registry=True,
+        )
     rows = add_rates(rows)
     rows["as_of"] = as_of if len(rows) else None
     return rows

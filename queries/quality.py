@@ -34,6 +34,7 @@ from queries import ranking
 from queries._base import (
     HI,
     LO,
+    Bind,
     among,
     as_date,
     conditions,
@@ -100,7 +101,7 @@ class _Range:
         return _Range(first, self.last, _month_before(first) if first > self.start else None, self.start)
 
 
-def _range(engine: Engine, filters: Filters) -> _Range | None:
+def _range(engine: Bind, filters: Filters) -> _Range | None:
     """None when no month of the store is in range."""
     # Two scalar subqueries: each is one probe of the key, whose high part is the month (min and
     # max together would scan).
@@ -163,7 +164,7 @@ def _reported_in(row, rng: _Range, column: str = "last_report"):
 LAST_OF = {f"{m}_rows": f"last_{m}" for m in OPTIONAL_COLUMNS}
 
 
-def _reporting_counts(engine: Engine, filters: Filters, rng: _Range) -> dict[str, int]:
+def _reporting_counts(engine: Bind, filters: Filters, rng: _Range) -> dict[str, int]:
     """How many partnerships reported in the range, and how many reported each optional metric:
     counted over running_arrays' last_* arrays at the last month (their latest reports)."""
     found = ranking.reporting_counts(
@@ -191,7 +192,7 @@ def _numbers(rows: list, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=names)
 
 
-def _frame_numbers(engine: Engine, stmt) -> pd.DataFrame:
+def _frame_numbers(engine: Bind, stmt) -> pd.DataFrame:
     with reading(engine) as conn:
         result = conn.execute(stmt)
         columns = result.keys()
@@ -219,7 +220,7 @@ def _sums_stmt(filters: Filters, rng: _Range, by: str | None = None):
     )
 
 
-def _sums(engine: Engine, filters: Filters, rng: _Range, by: str | None = None) -> pd.DataFrame:
+def _sums(engine: Bind, filters: Filters, rng: _Range, by: str | None = None) -> pd.DataFrame:
     """SUMMED over the filters (one row, group_id "all") or per sector or region (group_id), groups
     with data only (_sums_stmt)."""
     df = _frame_numbers(engine, _sums_stmt(filters, rng, by))
@@ -247,6 +248,11 @@ def quality_summary(engine: Engine, filters: Filters) -> dict:
     """The headline figures: avg_starting_wage, no_bachelor_share, placements_no_bachelor,
     no_bachelor_placements, wbl_started, trainees_underrepresented, wage_placements, the *_rows
     counts, partnerships (with data) and reporting[metric] (partnerships that reported it)."""
+    with reading(engine) as conn:  # one connection for its statements
+        return _quality_summary(conn, filters)
+
+
+def _quality_summary(engine: Bind, filters: Filters) -> dict:
     rng = _range(engine, filters)
     sums = {c: 0 for c in SUMMED} | {"wage_dollars": 0.0}
     counts = {"partnerships": 0, **{m: 0 for m in OPTIONAL_COLUMNS}}
@@ -280,7 +286,7 @@ REPORTED_BY = {
 NAMES_BY_ID = 500  # up to this many ids, names are read by key
 
 
-def _names(engine: Engine, by: str, ids: list[str] | None) -> dict[str, str]:
+def _names(engine: Bind, by: str, ids: list[str] | None) -> dict[str, str]:
     """{group id: name}: of these ids, or all of a (small) sector or region table when None."""
     table, key = GROUP_TABLES[by]
     stmt = select(key, table.c.name)
@@ -331,7 +337,7 @@ PARTNERSHIP_COLUMNS = [*COLUMNS, "sector_id", "region_id"]
 
 
 def _partnership_rows(
-    engine: Engine, filters: Filters, rng: _Range, metric: str | None, limit: int | None
+    engine: Bind, filters: Filters, rng: _Range, metric: str | None, limit: int | None
 ) -> tuple[list[tuple], int, dict[str, str] | None]:
     """(rows, count, names): per partnership over the range, from running_totals (two rows each),
     as tuples (rsp_id, region_id, sector_id, *SUMMED). With `metric`: only the partnerships that
@@ -401,6 +407,11 @@ def quality_by(
     `top`, beyond `top` of them, the top − 1 leaders (ranked from running_arrays) and one row "All
     other N partnerships" (group_id "others") holding the rest: the totals over the filters minus
     the leaders' sums, its ratios from those sums."""
+    with reading(engine) as conn:  # one connection for all its statements
+        return _quality_by(conn, filters, by, metric, top)
+
+
+def _quality_by(engine: Bind, filters: Filters, by: str, metric: str | None, top: int | None) -> pd.DataFrame:
     rng = _range(engine, filters)
     if by != "partnership":
         if rng is None:
@@ -477,7 +488,7 @@ def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
     return df
 
 
-def _month_totals(engine: Engine, filters: Filters, window: list[date]) -> np.ndarray:
+def _month_totals(engine: Bind, filters: Filters, window: list[date]) -> np.ndarray:
     """Each month of `window`: under-represented trainees (count) and the rows that reported them
     (rows), over every partnership in the filters, as an array (2, months): rollup_cells at the
     filters' grain, or the chosen partnerships' facts by primary key."""
@@ -534,6 +545,11 @@ def underrepresented_by_month(
     Read in SQL: the leaders by their total over the window (running(last) − running(window start
     − 1), ordered and limited), their facts for the window's months (by primary key) and their names;
     the "Other" row is each month's total over the filters (rollup_cells) minus the leaders'."""
+    with reading(engine) as conn:  # one connection for its five statements
+        return _underrepresented(conn, filters, months, max_rows)
+
+
+def _underrepresented(engine: Bind, filters: Filters, months: int, max_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     empty = pd.DataFrame(), pd.DataFrame()
     rng = _range(engine, filters)
     if rng is None:
@@ -575,7 +591,7 @@ def underrepresented_by_month(
     return pd.DataFrame(counts, index=index, columns=columns), pd.DataFrame(rows > 0, index=index, columns=columns)
 
 
-def _leader_months(engine: Engine, ids: list[str], months: list[date]) -> tuple[np.ndarray, np.ndarray]:
+def _leader_months(engine: Bind, ids: list[str], months: list[date]) -> tuple[np.ndarray, np.ndarray]:
     """(counts, rows reported) per partnership (in the order of `ids`) and month of `months` (a
     run of consecutive months), from their facts by primary key (rsp_id, month): one stretch of
     rows per partnership. Read from running_totals instead (two rows a month apart per cell), the

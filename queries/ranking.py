@@ -17,9 +17,9 @@ from datetime import date
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import Engine, select, union_all
+from sqlalchemy import select, union_all
 
-from queries._base import among, contains, reading
+from queries._base import Bind, among, contains, reading
 from queries.filters import Filters
 from rsp_data.rollups import padded, unpack
 from rsp_data.schema import GROUP_CODES, ID_RANK, REGISTRY_MONTH, month_index, partnerships
@@ -50,7 +50,7 @@ class Ranked(NamedTuple):
 
 
 def ranked(
-    engine: Engine,
+    engine: Bind,
     filters: Filters,
     *,
     first: date | None,
@@ -156,7 +156,7 @@ def _tie_order(
 
 
 def reporting_counts(
-    engine: Engine,
+    engine: Bind,
     filters: Filters,
     *,
     first: date | None,
@@ -184,7 +184,7 @@ class CellTotals(NamedTuple):
 
 
 def cell_totals(
-    engine: Engine, filters: Filters, *, first: date | None, last: date, columns: tuple[str, ...]
+    engine: Bind, filters: Filters, *, first: date | None, last: date, columns: tuple[str, ...]
 ) -> CellTotals:
     """Per region × sector cell, over the partnerships within the filters that reported in
     first..last (first None: up to last): each column's total (a cum_* column over the range,

@@ -42,9 +42,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import gc
 import json
 import math
+import mmap
 import os
 import platform
 import random
@@ -308,15 +310,43 @@ def store_files(engine: Engine, cluster: PgCluster | None) -> list[Path]:
     return sorted(p for p in (cluster.base / "data" / "base" / str(oid)).iterdir() if p.is_file())
 
 
-def warm_os_cache(paths: list[Path]) -> tuple[float, float]:
-    """Read these files once, in order, so that they start in the OS page cache, as a store's files
-    are on a server that has answered for a while; (MB read, seconds)."""
-    started, read = time.perf_counter(), 0
-    for path in paths:
-        with open(path, "rb", buffering=0) as f:
-            while chunk := f.read(8 << 20):
-                read += len(chunk)
-    return read / 2**20, time.perf_counter() - started
+class Resident:
+    """The files of the stores kept in the OS page cache while the timed calls run: each file
+    mapped and locked in memory (mlock), as on a server with memory to spare, where a store that
+    has answered for a while stays cached. These VMs page out file pages that went unused for about
+    a minute even with most memory free (DAMON's paddr "pageout" scheme: age ≥ 12 × 5 s, 128 MB/s),
+    so a store's pages were read back from disk in the middle of the run, while the baseline's
+    DataFrame (anonymous memory, no swap) could not be paged out. Where locking is refused, the
+    files are read once instead (`how` says which)."""
+
+    def __init__(self) -> None:
+        self.maps: list[mmap.mmap] = []
+        self.how = "locked"
+
+    def hold(self, paths: list[Path]) -> tuple[float, float]:
+        """Map, read and lock these files; (MB, seconds)."""
+        started, size = time.perf_counter(), 0
+        libc = ctypes.CDLL(None, use_errno=True)
+        for path in paths:
+            with open(path, "rb") as f:
+                length = os.fstat(f.fileno()).st_size
+                if not length:
+                    continue
+                mapped = mmap.mmap(f.fileno(), length, prot=mmap.PROT_READ)
+            view = np.frombuffer(mapped, dtype=np.uint8)
+            if self.how == "locked" and libc.mlock(ctypes.c_void_p(view.ctypes.data), ctypes.c_size_t(length)) != 0:
+                self.how = f"read once (mlock refused: {os.strerror(ctypes.get_errno())})"
+            if self.how != "locked":
+                int(view[:: mmap.PAGESIZE].sum())  # every page read once
+            del view  # (the mapping stays, and with it the lock)
+            self.maps.append(mapped)
+            size += length
+        return size / 2**20, time.perf_counter() - started
+
+    def release(self) -> None:
+        for mapped in self.maps:
+            mapped.close()  # (munmap unlocks)
+        self.maps = []
 
 
 # ---------------------------------------------------------------- the workload
@@ -1632,8 +1662,14 @@ def report(
         f"`python -m rsp_data synth --months {args.months} --seed {args.seed}` kept in `var/bench/`; "
         "SQLite: the app's engine (`rsp_data.store.make_engine`), default pragmas; "
         + (
-            "each store's files in the OS page cache as the timed calls start (read once, sequentially, "
-            "before them: a store that has answered for a while; `--cold` skips it)"
+            "each store's files kept in the OS page cache while the timed calls, pages and memory steps run ("
+            + (
+                "mapped and locked with mlock"
+                if info.get("resident", "locked") == "locked"
+                else f"{info['resident']}: they may be paged out during the run"
+            )
+            + ", as on a server with memory to spare: this VM pages out file pages unused for about a minute, "
+            "see `Resident` in the script; `--cold` skips it)"
             if not args.cold
             else "the stores' files not read before the timed calls (`--cold`)"
         )
@@ -1847,7 +1883,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--store-dir", type=Path, default=BENCH_DIR, help="where stores are kept (var/bench)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
     parser.add_argument(
-        "--cold", action="store_true", help="do not read the stores' files into the OS cache before the timed calls"
+        "--cold", action="store_true", help="do not hold the stores' files in the OS cache during the timed calls"
     )
     parser.add_argument(
         "--only", nargs="+", default=[], help="only the queries whose names contain one of these (never written)"
@@ -1895,6 +1931,7 @@ def main(argv: list[str] | None = None) -> int:
     info: dict[str, Any] = {"machine": machine()}
     cluster = PgCluster(args.store_dir) if "postgresql" in stores else None
     sizes: list[SizeResult] = []
+    resident = Resident()
     try:
         if cluster:
             cluster.start()
@@ -1938,8 +1975,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if not args.cold:
                 for store, engine in engines.items():
-                    mb, seconds = warm_os_cache(store_files(engine, cluster))
-                    print(f"  {STORE_NAMES[store]}: {mb:,.0f} MB of files read into the OS cache in {seconds:.1f} s")
+                    mb, seconds = resident.hold(store_files(engine, cluster))
+                    where = f"in the OS cache ({resident.how})"
+                    print(f"  {STORE_NAMES[store]}: {mb:,.0f} MB of files {where} in {seconds:.1f} s")
+                info["resident"] = resident.how
             # What is alive now lives on, as the app server's startup objects do: out of the
             # collector's passes, as the server does on its first run (ui/process.py).
             freeze_heap()
@@ -1974,7 +2013,9 @@ def main(argv: list[str] | None = None) -> int:
                     if store in built:
                         log(f"app memory on {STORE_NAMES[store]} at {_label(target)} …")
                         result.memory[store] = app_memory(built[store].url, args.memory_sessions, args.memory_duration)
+            resident.release()
     finally:
+        resident.release()
         if cluster:
             cluster.stop()
     info["minutes"] = (time.perf_counter() - clock) / 60

@@ -40,6 +40,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from queries.filters import Filters
+from queries.metrics import monthly_totals, partnership_rows
 from queries.quality import quality_by, quality_monthly, quality_summary, underrepresented_by_month
 from queries.suppression import COMPLEMENT, TOTAL, pinned, suppress, suppression_mask, threshold_from
 from rsp_data.imports import apply_import
@@ -187,6 +188,35 @@ def test_underrepresented_by_partnership_and_month(store):
         "Capital Area Healthcare Partnership": {"2024-01": 4, "2024-02": 0},
     }
     assert reported.all().all()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda e: underrepresented_by_month(e, Filters()),
+        lambda e: quality_by(e, Filters(), "partnership", metric="avg_starting_wage", top=2),
+        lambda e: quality_summary(e, Filters()),
+        lambda e: monthly_totals(e, Filters(), "partnership", top=2),
+        lambda e: partnership_rows(e, Filters(), limit=2),
+    ],
+    ids=["underrepresented", "quality leaders", "summary", "trend by partnership", "ranked page"],
+)
+def test_a_query_reads_through_one_connection(store, call):
+    # Each checkout from the pool costs a round of pool bookkeeping (0.3 ms on PostgreSQL): the
+    # query functions open one connection and pass it to their helpers (queries._base.reading).
+    from sqlalchemy import event
+
+    checkouts = []
+
+    def counted(*_):
+        checkouts.append(1)
+
+    event.listen(store, "checkout", counted)
+    try:
+        call(store)
+    finally:
+        event.remove(store, "checkout", counted)
+    assert len(checkouts) == 1
 
 
 def test_underrepresented_table_suppressed_by_hand(store):

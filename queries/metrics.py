@@ -17,6 +17,7 @@ from queries._base import (
     facts_join,
     frame,
     month_label,
+    one_connection,
     ratio,
     raw_month,
     reading,
@@ -68,7 +69,7 @@ def _with_group(df: pd.DataFrame, key) -> pd.DataFrame:
     return df
 
 
-def as_of_month(engine: Engine, filters: Filters):
+def as_of_month(engine: Bind, filters: Filters):
     """The latest month with data inside the filters: the month a stock is read at."""
     with reading(engine) as conn:
         return as_of_on(conn, filters)
@@ -736,8 +737,9 @@ def month_after(month, months: int):
     return type(month)(y, m + 1, 1)
 
 
+@one_connection
 def partnership_rows(
-    engine: Engine,
+    engine: Bind,
     filters: Filters,
     *,
     order_by: str = "placements",
@@ -751,20 +753,19 @@ def partnership_rows(
     of the Partnerships table, the map's markers, the rankings. Ranked, and its figures, from
     running_arrays (by name: in SQL, the page's rows read by key). `total`: partnership_count(filters, search), when
     the caller has it (a deep page sorted by name is then read from the end)."""
-    with reading(engine) as conn:  # one connection for its statements
-        as_of = as_of_on(conn, filters)
-        rows = partnership_totals(
-            conn,
-            filters,
-            as_of=as_of,
-            order_by=order_by,
-            descending=descending,
-            limit=limit,
-            offset=offset,
-            search=search,
-            total=total,
-            registry=True,
-        )
+    as_of = as_of_month(engine, filters)
+    rows = partnership_totals(
+        engine,
+        filters,
+        as_of=as_of,
+        order_by=order_by,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+        search=search,
+        total=total,
+        registry=True,
+    )
     rows = add_rates(rows)
     rows["as_of"] = as_of if len(rows) else None
     return rows

@@ -40,8 +40,10 @@ from queries._base import (
     conditions,
     facts_join,
     frame,
+    month_key,
     month_label,
     month_to_date,
+    one_connection,
     ratio,
     raw_month,
     reading,
@@ -182,14 +184,22 @@ def _numbers(rows: list, names: list[str]) -> pd.DataFrame:
     as float64 (PostgreSQL's NUMERIC sums arrive as Decimal), other columns as they came; built
     from numpy columns in one call (pandas' per-column conversions cost 4 ms a frame)."""
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    data = {}
-    for name, values in zip(names, columns, strict=True):
-        if name in SUMMED:
-            floats = np.array([0.0 if v is None else float(v) for v in values], dtype="float64")
-            data[name] = floats if name == "wage_dollars" else np.rint(floats).astype("int64")
-        else:
-            data[name] = list(values)
+    data = {
+        name: _summed(name, values) if name in SUMMED else list(values)
+        for name, values in zip(names, columns, strict=True)
+    }
     return pd.DataFrame(data, columns=names)
+
+
+def _floats(values) -> np.ndarray:
+    """Sums as float64, 0 for NULL (a SUM over no rows); Decimal (PostgreSQL's NUMERIC) too."""
+    return np.nan_to_num(np.array(values, dtype="float64"))
+
+
+def _summed(name: str, values) -> np.ndarray:
+    """A SUMMED column: whole counts as int64, wage_dollars as float64."""
+    floats = _floats(values)
+    return floats if name == "wage_dollars" else np.rint(floats).astype("int64")
 
 
 def _frame_numbers(engine: Bind, stmt) -> pd.DataFrame:
@@ -244,15 +254,11 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")
 
 
-def quality_summary(engine: Engine, filters: Filters) -> dict:
+@one_connection
+def quality_summary(engine: Bind, filters: Filters) -> dict:
     """The headline figures: avg_starting_wage, no_bachelor_share, placements_no_bachelor,
     no_bachelor_placements, wbl_started, trainees_underrepresented, wage_placements, the *_rows
     counts, partnerships (with data) and reporting[metric] (partnerships that reported it)."""
-    with reading(engine) as conn:  # one connection for its statements
-        return _quality_summary(conn, filters)
-
-
-def _quality_summary(engine: Bind, filters: Filters) -> dict:
     rng = _range(engine, filters)
     sums = {c: 0 for c in SUMMED} | {"wage_dollars": 0.0}
     counts = {"partnerships": 0, **{m: 0 for m in OPTIONAL_COLUMNS}}
@@ -388,16 +394,16 @@ def _partnership_frame(rows: list[tuple], name_of: dict[str, str]) -> pd.DataFra
     ids, region_ids, sector_ids, *sums = columns
     data: dict[str, object] = {"group_id": list(ids), "group_name": [name_of.get(i) for i in ids]}
     for name, values in zip(SUMMED, sums, strict=True):
-        floats = np.array([0.0 if v is None else float(v) for v in values], dtype="float64")
-        data[name] = floats if name == "wage_dollars" else np.rint(floats).astype("int64")
+        data[name] = _summed(name, values)
     data["sector_id"], data["region_id"] = list(sector_ids), list(region_ids)
     data["avg_starting_wage"] = ranking.ratio(data["wage_dollars"], data["wage_placements"])
     data["no_bachelor_share"] = ranking.ratio(data["placements_no_bachelor"], data["no_bachelor_placements"])
     return pd.DataFrame(data)
 
 
+@one_connection
 def quality_by(
-    engine: Engine, filters: Filters, by: str, metric: str | None = None, top: int | None = None
+    engine: Bind, filters: Filters, by: str, metric: str | None = None, top: int | None = None
 ) -> pd.DataFrame:
     """One row per sector, region or partnership with data: group_id, group_name, the sums,
     avg_starting_wage and no_bachelor_share (ratios of the group's sums), *_rows (and sector_id,
@@ -407,11 +413,6 @@ def quality_by(
     `top`, beyond `top` of them, the top − 1 leaders (ranked from running_arrays) and one row "All
     other N partnerships" (group_id "others") holding the rest: the totals over the filters minus
     the leaders' sums, its ratios from those sums."""
-    with reading(engine) as conn:  # one connection for all its statements
-        return _quality_by(conn, filters, by, metric, top)
-
-
-def _quality_by(engine: Bind, filters: Filters, by: str, metric: str | None, top: int | None) -> pd.DataFrame:
     rng = _range(engine, filters)
     if by != "partnership":
         if rng is None:
@@ -436,8 +437,7 @@ def _quality_by(engine: Bind, filters: Filters, by: str, metric: str | None, top
     with reading(engine) as conn:
         totals = conn.execute(_sums_stmt(filters, rng)).one()
     # The rest: the range's totals minus the leaders' (each column summed in numpy).
-    leaders = np.array([[0.0 if v is None else float(v) for v in row[3:]] for row in head], dtype="float64")
-    rest = np.array([0.0 if v is None else float(v) for v in totals], dtype="float64") - leaders.sum(axis=0)
+    rest = _floats(tuple(totals)) - _floats([row[3:] for row in head]).sum(axis=0)
     name_of = {**name_of, OTHERS: f"All other {count - len(head):,} partnerships"}
     return _partnership_frame([*head, (OTHERS, None, None, *rest.tolist())], name_of)
 
@@ -517,21 +517,22 @@ def _month_totals(engine: Bind, filters: Filters, window: list[date]) -> np.ndar
         )
     with reading(engine) as conn:
         found = conn.execute(stmt).all()
-    column_of = _columns(window)
+    column_of = _month_places(window)
     totals = np.zeros((2, len(window)), dtype="float64")
     for month, count, rows in found:
-        totals[:, column_of[str(month)[:10]]] = (float(count or 0), float(rows or 0))
+        totals[:, column_of[month_key(month)]] = (float(count or 0), float(rows or 0))
     return np.rint(totals).astype("int64")
 
 
-def _columns(months: list[date]) -> dict[str, int]:
-    """{ISO date: place} of `months`: the key of a raw_month value (str(value)[:10]) on either store
+def _month_places(months: list[date]) -> dict[str, int]:
+    """{ISO date: place} of `months`, looked up by month_key of a raw_month value on either store
     (SQLAlchemy's date parsing of SQLite's strings was a third of reading the leaders' months)."""
     return {month.isoformat(): j for j, month in enumerate(months)}
 
 
+@one_connection
 def underrepresented_by_month(
-    engine: Engine, filters: Filters, months: int = 12, max_rows: int = 40
+    engine: Bind, filters: Filters, months: int = 12, max_rows: int = 40
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Under-represented trainees per partnership (rows, by name) and month (columns, 'YYYY-MM'),
     over the last `months` months of the range (from the first month anybody reported it), for the
@@ -545,11 +546,6 @@ def underrepresented_by_month(
     Read in SQL: the leaders by their total over the window (running(last) − running(window start
     − 1), ordered and limited), their facts for the window's months (by primary key) and their names;
     the "Other" row is each month's total over the filters (rollup_cells) minus the leaders'."""
-    with reading(engine) as conn:  # one connection for its five statements
-        return _underrepresented(conn, filters, months, max_rows)
-
-
-def _underrepresented(engine: Bind, filters: Filters, months: int, max_rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     empty = pd.DataFrame(), pd.DataFrame()
     rng = _range(engine, filters)
     if rng is None:
@@ -598,7 +594,7 @@ def _leader_months(engine: Bind, ids: list[str], months: list[date]) -> tuple[np
     520 keys of 40 partnerships x 13 months were 520 scattered pages: 100-260 ms when they were
     not in the OS cache, at 10 million rows."""
     row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
-    column_of = _columns(months)
+    column_of = _month_places(months)
     counts = np.zeros((len(ids), len(months)), dtype="int64")
     rows = np.zeros((len(ids), len(months)), dtype="int64")
     with reading(engine) as conn:
@@ -610,6 +606,6 @@ def _leader_months(engine: Bind, ids: list[str], months: list[date]) -> tuple[np
         found = conn.execute(stmt).all()
     if found:
         ids_, months_, values = zip(*found, strict=True)
-        at = ([row_of[i] for i in ids_], [column_of[str(m)[:10]] for m in months_])
+        at = ([row_of[i] for i in ids_], [column_of[month_key(m)] for m in months_])
         counts[at], rows[at] = values, 1
     return counts, rows

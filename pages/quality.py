@@ -43,7 +43,7 @@ if wage_reported:
             "Average starting wage (hourly)",
             dollars(summary["avg_starting_wage"]),
             "Weighted by placements: Σ(wage × placements) ÷ Σ placements over the "
-            f"{number(summary['wage_placements'])} placements with a wage (not a mean of averages). "
+            f"{number(summary['avg_starting_wage_weight'])} placements with a wage (not a mean of averages). "
             + reported_by("avg_starting_wage"),
         )
     )
@@ -52,7 +52,7 @@ if no_bachelor_reported:
         (
             "No bachelor's required",
             percent(summary["no_bachelor_share"]),
-            f"{number(summary['placements_no_bachelor'])} of the {number(summary['no_bachelor_placements'])} "
+            f"{number(summary['placements_no_bachelor'])} of the {number(summary['no_bachelor_share_base'])} "
             "placements of the months that reported it went into roles that do not require a bachelor's degree. "
             + reported_by("placements_no_bachelor"),
         )

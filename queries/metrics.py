@@ -28,13 +28,14 @@ from queries._base import (
 )
 from queries.filters import Filters
 from queries.registry import registry_columns, registry_frame, with_registry
-from rsp_data.metrics import BASE_KEYS, DERIVED_METRICS
+from rsp_data.metrics import BASE_KEYS, BASE_RATES
 from rsp_data.schema import MAX_PARTNERSHIPS, month_index, partnerships, regions, sectors
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import rollup_cells as cells
 from rsp_data.store import month_to_date
 
 FLOW_KEYS = tuple(k for k in BASE_KEYS if k != "employers_engaged")
+DERIVED_METRICS = tuple(m for m in BASE_RATES if m.key != "placements_per_employer")
 
 
 def sum_int(column):

@@ -15,7 +15,7 @@ Aggregation follows the data dictionary (rsp_data/metrics.py):
 - average starting wage: Σ(wage × placements) ÷ Σ placements over the rows that reported a wage,
   never a mean of means;
 - share of placements without a bachelor's requirement: Σ placements_no_bachelor ÷ Σ placements
-  of the partnership-months that reported it (the rollups' ``no_bachelor_placements``);
+  of the partnership-months that reported it (the rollups' ``no_bachelor_share_base``);
 - work-based learning started, under-represented trainees: sums.
 
 A metric no row in the filters reported has 0 in its ``*_rows`` count: the page hides it.
@@ -53,10 +53,10 @@ from queries._base import (
 )
 from queries.filters import Filters
 from queries.metrics import CELL_KEYS, cell_conditions, grain_for
+from rsp_data.metrics import FLOW, METRICS
 from rsp_data.schema import (
     KEY_BITS,
     OPTIONAL_COLUMNS,
-    OPTIONAL_COUNT_COLUMNS,
     index_month,
     partnerships,
     regions,
@@ -66,13 +66,14 @@ from rsp_data.schema import (
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import running_totals as running
 
+OPTIONAL_COUNT_COLUMNS = tuple(m for m in OPTIONAL_COLUMNS if METRICS[m].kind == FLOW)
 SUMS = (
     "trainees_enrolled",
     "placements",
     *OPTIONAL_COUNT_COLUMNS,
-    "wage_dollars",
-    "wage_placements",
-    "no_bachelor_placements",
+    "avg_starting_wage_weighted",
+    "avg_starting_wage_weight",
+    "no_bachelor_share_base",
 )
 ROWS = tuple(f"{m}_rows" for m in OPTIONAL_COLUMNS)
 SUMMED = ("months", *SUMS, *ROWS)
@@ -180,7 +181,7 @@ def _reporting_counts(engine: Bind, filters: Filters, rng: _Range) -> dict[str, 
 
 
 def _numbers(rows: list, names: list[str]) -> pd.DataFrame:
-    """A frame of these rows: whole counts as int64 (0 for NULL: a SUM over no rows), wage_dollars
+    """A frame of these rows: whole counts as int64 (0 for NULL: a SUM over no rows), avg_starting_wage_weighted
     as float64 (PostgreSQL's NUMERIC sums arrive as Decimal), other columns as they came; built
     from numpy columns in one call (pandas' per-column conversions cost 4 ms a frame)."""
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
@@ -197,9 +198,9 @@ def _floats(values) -> np.ndarray:
 
 
 def _summed(name: str, values) -> np.ndarray:
-    """A SUMMED column: whole counts as int64, wage_dollars as float64."""
+    """A SUMMED column: whole counts as int64, avg_starting_wage_weighted as float64."""
     floats = _floats(values)
-    return floats if name == "wage_dollars" else np.rint(floats).astype("int64")
+    return floats if name == "avg_starting_wage_weighted" else np.rint(floats).astype("int64")
 
 
 def _frame_numbers(engine: Bind, stmt) -> pd.DataFrame:
@@ -243,9 +244,11 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     """avg_starting_wage (placement-weighted) and no_bachelor_share from the sums of each row;
     NaN where nobody reported them."""
     return df.assign(
-        avg_starting_wage=ranking.ratio(df["wage_dollars"].to_numpy(), df["wage_placements"].to_numpy()),
+        avg_starting_wage=ranking.ratio(
+            df["avg_starting_wage_weighted"].to_numpy(), df["avg_starting_wage_weight"].to_numpy()
+        ),
         no_bachelor_share=ranking.ratio(
-            df["placements_no_bachelor"].to_numpy(), df["no_bachelor_placements"].to_numpy()
+            df["placements_no_bachelor"].to_numpy(), df["no_bachelor_share_base"].to_numpy()
         ),
     )
 
@@ -257,10 +260,10 @@ def _ratio(num: float, den: float) -> float:
 @one_connection
 def quality_summary(engine: Bind, filters: Filters) -> dict:
     """The headline figures: avg_starting_wage, no_bachelor_share, placements_no_bachelor,
-    no_bachelor_placements, wbl_started, trainees_underrepresented, wage_placements, the *_rows
+    no_bachelor_share_base, wbl_started, trainees_underrepresented, avg_starting_wage_weight, the *_rows
     counts, partnerships (with data) and reporting[metric] (partnerships that reported it)."""
     rng = _range(engine, filters)
-    sums = {c: 0 for c in SUMMED} | {"wage_dollars": 0.0}
+    sums = {c: 0 for c in SUMMED} | {"avg_starting_wage_weighted": 0.0}
     counts = {"partnerships": 0, **{m: 0 for m in OPTIONAL_COLUMNS}}
     if rng is not None:
         found = _sums(engine, filters, rng)
@@ -269,8 +272,8 @@ def quality_summary(engine: Bind, filters: Filters) -> dict:
         # Who had data, and who reported each metric: one month's rows, no pairs.
         counts = _reporting_counts(engine, filters, rng)
     out = dict(sums)
-    out["avg_starting_wage"] = _ratio(sums["wage_dollars"], sums["wage_placements"])
-    out["no_bachelor_share"] = _ratio(sums["placements_no_bachelor"], sums["no_bachelor_placements"])
+    out["avg_starting_wage"] = _ratio(sums["avg_starting_wage_weighted"], sums["avg_starting_wage_weight"])
+    out["no_bachelor_share"] = _ratio(sums["placements_no_bachelor"], sums["no_bachelor_share_base"])
     out["partnerships"] = counts["partnerships"]
     out["reporting"] = {m: counts[m] for m in OPTIONAL_COLUMNS}
     return out
@@ -309,9 +312,9 @@ def _measure(sub, metric: str):
     """The measure as SQL over a per-partnership subquery (NULL where it has no denominator)."""
 
     if metric == "avg_starting_wage":
-        return ratio(sub.c.wage_dollars, sub.c.wage_placements)
+        return ratio(sub.c.avg_starting_wage_weighted, sub.c.avg_starting_wage_weight)
     if metric == "no_bachelor_share":
-        return ratio(sub.c.placements_no_bachelor, sub.c.no_bachelor_placements)
+        return ratio(sub.c.placements_no_bachelor, sub.c.no_bachelor_share_base)
     if metric in OPTIONAL_COUNT_COLUMNS:
         return sub.c[metric]
     raise ValueError(f"cannot rank by {metric!r}")
@@ -319,22 +322,24 @@ def _measure(sub, metric: str):
 
 # The measures from running_arrays (queries/ranking.py), and the arrays they read.
 ARRAY_NEEDS = {
-    "avg_starting_wage": ("cum_wage_dollars", "cum_wage_placements"),
-    "no_bachelor_share": ("cum_placements_no_bachelor", "cum_no_bachelor_placements"),
+    "avg_starting_wage": ("cum_avg_starting_wage_weighted", "cum_avg_starting_wage_weight"),
+    "no_bachelor_share": ("cum_placements_no_bachelor", "cum_no_bachelor_share_base"),
     **{m: (f"cum_{m}",) for m in OPTIONAL_COUNT_COLUMNS},
 }
 ARRAY_MEASURES = {
-    "avg_starting_wage": lambda get: ranking.ratio(get("cum_wage_dollars"), get("cum_wage_placements")),
+    "avg_starting_wage": lambda get: ranking.ratio(
+        get("cum_avg_starting_wage_weighted"), get("cum_avg_starting_wage_weight")
+    ),
     "no_bachelor_share": lambda get: ranking.ratio(
-        get("cum_placements_no_bachelor"), get("cum_no_bachelor_placements")
+        get("cum_placements_no_bachelor"), get("cum_no_bachelor_share_base")
     ),
     **{m: (lambda get, c=f"cum_{m}": get(c)) for m in OPTIONAL_COUNT_COLUMNS},
 }
 
 COLUMNS = ["group_id", "group_name", *SUMMED]
 MEASURE_COLUMNS = {
-    "avg_starting_wage": ("wage_dollars", "wage_placements", "avg_starting_wage_rows"),
-    "no_bachelor_share": ("placements_no_bachelor", "no_bachelor_placements", "placements_no_bachelor_rows"),
+    "avg_starting_wage": ("avg_starting_wage_weighted", "avg_starting_wage_weight", "avg_starting_wage_rows"),
+    "no_bachelor_share": ("placements_no_bachelor", "no_bachelor_share_base", "placements_no_bachelor_rows"),
     **{m: (m, f"{m}_rows") for m in OPTIONAL_COUNT_COLUMNS},
 }
 
@@ -396,8 +401,8 @@ def _partnership_frame(rows: list[tuple], name_of: dict[str, str]) -> pd.DataFra
     for name, values in zip(SUMMED, sums, strict=True):
         data[name] = _summed(name, values)
     data["sector_id"], data["region_id"] = list(sector_ids), list(region_ids)
-    data["avg_starting_wage"] = ranking.ratio(data["wage_dollars"], data["wage_placements"])
-    data["no_bachelor_share"] = ranking.ratio(data["placements_no_bachelor"], data["no_bachelor_placements"])
+    data["avg_starting_wage"] = ranking.ratio(data["avg_starting_wage_weighted"], data["avg_starting_wage_weight"])
+    data["no_bachelor_share"] = ranking.ratio(data["placements_no_bachelor"], data["no_bachelor_share_base"])
     return pd.DataFrame(data)
 
 
@@ -443,7 +448,7 @@ def quality_by(
 
 
 def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
-    """Each month in range: month (Timestamp), placements, wage_dollars, wage_placements,
+    """Each month in range: month (Timestamp), placements, avg_starting_wage_weighted, avg_starting_wage_weight,
     avg_starting_wage (weighted), wbl_started, trainees_underrepresented, placements_no_bachelor,
     *_rows. From rollup_cells at the filters' grain; from the facts (by primary key) when
     partnerships are chosen."""
@@ -459,8 +464,10 @@ def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
         wage_known = facts.c.avg_starting_wage.isnot(None)
         columns = [
             func.sum(facts.c.placements).label("placements"),
-            func.coalesce(func.sum(facts.c.avg_starting_wage * facts.c.placements), 0.0).label("wage_dollars"),
-            func.sum(case((wage_known, facts.c.placements), else_=0)).label("wage_placements"),
+            func.coalesce(func.sum(facts.c.avg_starting_wage * facts.c.placements), 0.0).label(
+                "avg_starting_wage_weighted"
+            ),
+            func.sum(case((wage_known, facts.c.placements), else_=0)).label("avg_starting_wage_weight"),
             *[func.coalesce(func.sum(facts.c[m]), 0).label(m) for m in OPTIONAL_COUNT_COLUMNS],
             *[func.count(facts.c[m]).label(f"{m}_rows") for m in OPTIONAL_COLUMNS],
         ]
@@ -470,7 +477,13 @@ def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
         conds += cell_conditions(filters, grain(filters), months=False)
         columns = [
             func.sum(rollup_cells.c[c]).label(c)
-            for c in ("placements", "wage_dollars", "wage_placements", *OPTIONAL_COUNT_COLUMNS, *ROWS)
+            for c in (
+                "placements",
+                "avg_starting_wage_weighted",
+                "avg_starting_wage_weight",
+                *OPTIONAL_COUNT_COLUMNS,
+                *ROWS,
+            )
         ]
     if filters.month_from:
         conds.append(month >= month_to_date(filters.month_from))
@@ -480,11 +493,11 @@ def quality_monthly(engine: Engine, filters: Filters) -> pd.DataFrame:
     df = frame(engine, stmt)
     df["month"] = pd.to_datetime(df["month"].map(as_date))
     for c in df.columns:
-        if c not in ("month", "wage_dollars"):
+        if c not in ("month", "avg_starting_wage_weighted"):
             df[c] = pd.to_numeric(df[c]).fillna(0).astype("int64")
-    df["wage_dollars"] = pd.to_numeric(df["wage_dollars"]).astype("float64")
-    weight = df["wage_placements"].astype("float64")
-    df["avg_starting_wage"] = df["wage_dollars"] / weight.where(weight > 0)
+    df["avg_starting_wage_weighted"] = pd.to_numeric(df["avg_starting_wage_weighted"]).astype("float64")
+    weight = df["avg_starting_wage_weight"].astype("float64")
+    df["avg_starting_wage"] = df["avg_starting_wage_weighted"] / weight.where(weight > 0)
     return df
 
 

@@ -26,15 +26,15 @@ from sqlalchemy import Connection, insert, select, update
 
 from rsp_data import schema
 from rsp_data.imports import Problem
-from rsp_data.metrics import METRICS
-from rsp_data.schema import FLOW_COLUMNS, METRIC_COLUMNS
+from rsp_data.metrics import FLOW_KEYS, METRICS
+from rsp_data.schema import METRIC_COLUMNS
 from rsp_data.store import as_date
 
 GOALS_FILE = Path(__file__).resolve().parent / "data" / "goals.csv"
 COLUMNS = ("goal_id", "name", "scope", "rsp_id", "metric", "target", "start_month", "due_month", "source")
 SCOPES = ("statewide", "grant", "partnership")
 # Goals count flows cumulatively from the start month; a stock or a rate has no running total.
-GOAL_METRICS = FLOW_COLUMNS
+GOAL_METRICS = FLOW_KEYS
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 MAX_TARGET = 100_000_000

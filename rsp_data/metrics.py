@@ -1,17 +1,38 @@
-"""The data dictionary: every metric the dashboard shows, and how it aggregates.
+"""Every metric the dashboard shows, declared once.
 
-This is the single source of the metric semantics. The Data page renders it and
-tests/test_docs.py checks the README's data dictionary against it.
+A metric's declaration says what it is (label, unit, format, description), how it aggregates
+(its kind) and whether partnerships must report it. Everything else is read from this list: the
+store's columns (rsp_data/schema.py), import validation and templates, the rollups' sums, the SQL
+aggregates and ratios, the data dictionary, chart labels and CSV headers. Adding a metric is one
+declaration here and one Alembic migration.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-STOCK = "stock"
-FLOW = "flow"
-RATE = "rate"
-AVERAGE = "average"  # a weighted average: numerator and denominator are summed, then divided
+import numpy as np
+
+STOCK = "stock"  # a count at the month's end: read at the latest month, never summed over months
+FLOW = "flow"  # new in the month: summed over months and partnerships
+RATE = "rate"  # a ratio of two sums (never a mean of ratios)
+AVERAGE = "average"  # a mean weighted by another metric: Σ(value × weight) ÷ Σ weight
+
+OVER_TIME = {
+    STOCK: "Latest month in the range (a stock: never summed over months).",
+    FLOW: "Sum over the months in the range.",
+    RATE: "Ratio of the sums over the range (not a mean of monthly rates).",
+    AVERAGE: "Weighted by {weight}: Σ(value × {weight}) ÷ Σ {weight} over the months that reported it "
+    "(never a mean of monthly averages).",
+}
+ACROSS = {
+    STOCK: "Sum.",
+    FLOW: "Sum.",
+    RATE: "Ratio of the sums (not a mean of partnership rates).",
+    AVERAGE: "Weighted by {weight} over the partnerships that reported it (never a mean of partnership averages).",
+}
+FORMATS = {STOCK: "count", FLOW: "count", RATE: "percent", AVERAGE: "dollars"}
 
 
 @dataclass(frozen=True)
@@ -20,22 +41,48 @@ class Metric:
     label: str
     unit: str
     kind: str
-    meaning: str
-    over_time: str
-    across_partnerships: str
-    numerator: str = ""
-    denominator: str = ""
+    description: str
+    numerator: str = ""  # RATE: the metric divided
+    denominator: str = ""  # RATE: the metric it is divided by
+    weight: str = ""  # AVERAGE: the metric each value is weighted by
+    optional: bool = False  # NULL where a partnership did not report it; shown only where reported
+    suppressed: bool = False  # small counts by partnership and month are shown as "<n"
+    at_most: str = ""  # import check: never more than this metric in the same row
+    note: str = ""  # added to "across partnerships" in the data dictionary
+    section: str = ""  # optional metrics: the question the Good jobs & reach page answers with it
+    number_format: str = ""  # "count", "percent", "dollars" or "decimal"; by kind when empty
+
+    @property
+    def stored(self) -> bool:
+        """A column of the fact table (rates are computed from other metrics)."""
+        return self.kind != RATE
+
+    @property
+    def whole(self) -> bool:
+        """Stored as a whole number (an average is a decimal)."""
+        return self.kind in (STOCK, FLOW)
+
+    @property
+    def format(self) -> str:
+        return self.number_format or FORMATS[self.kind]
+
+    @property
+    def over_time(self) -> str:
+        return OVER_TIME[self.kind].format(weight=self.weight)
+
+    @property
+    def across_partnerships(self) -> str:
+        return " ".join(filter(None, [ACROSS[self.kind].format(weight=self.weight), self.note]))
 
 
-BASE_METRICS: tuple[Metric, ...] = (
+DECLARED: tuple[Metric, ...] = (
     Metric(
         "employers_engaged",
         "Employers engaged",
         "employers",
         STOCK,
         "Employers actively engaged with the partnership at the end of the month.",
-        "Latest month in the range (a stock: never summed over months).",
-        "Sum. An employer engaged with two partnerships counts twice.",
+        note="An employer engaged with two partnerships counts twice.",
     ),
     Metric(
         "trainees_enrolled",
@@ -43,8 +90,6 @@ BASE_METRICS: tuple[Metric, ...] = (
         "people",
         FLOW,
         "People newly enrolled in a partnership's training during the month.",
-        "Sum over the months in the range.",
-        "Sum.",
     ),
     Metric(
         "trainees_completed",
@@ -52,31 +97,16 @@ BASE_METRICS: tuple[Metric, ...] = (
         "people",
         FLOW,
         "People who completed a partnership's training during the month.",
-        "Sum over the months in the range.",
-        "Sum.",
     ),
-    Metric(
-        "placements",
-        "Placements",
-        "people",
-        FLOW,
-        "Completers placed into jobs during the month.",
-        "Sum over the months in the range.",
-        "Sum.",
-    ),
-)
-
-DERIVED_METRICS: tuple[Metric, ...] = (
+    Metric("placements", "Placements", "people", FLOW, "Completers placed into jobs during the month."),
     Metric(
         "completion_rate",
         "Completion rate",
         "% of enrolled",
         RATE,
         "Trainees completed divided by trainees enrolled over the same range.",
-        "Ratio of the sums over the range (not a mean of monthly rates).",
-        "Ratio of the sums (not a mean of partnership rates).",
-        "trainees_completed",
-        "trainees_enrolled",
+        numerator="trainees_completed",
+        denominator="trainees_enrolled",
     ),
     Metric(
         "placement_rate",
@@ -84,27 +114,28 @@ DERIVED_METRICS: tuple[Metric, ...] = (
         "% of completed",
         RATE,
         "Placements divided by trainees completed over the same range.",
-        "Ratio of the sums over the range (not a mean of monthly rates).",
-        "Ratio of the sums (not a mean of partnership rates).",
-        "placements",
-        "trainees_completed",
+        numerator="placements",
+        denominator="trainees_completed",
     ),
-)
-
-# Optional quality and reach metrics: accepted by the import format when present, NULL where a
-# partnership did not report them, and shown only when some row in the filters reported them.
-OPTIONAL_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "placements_per_employer",
+        "Placements per employer engaged",
+        "placements per employer",
+        RATE,
+        "Placements over the range divided by employers engaged at its latest month.",
+        numerator="placements",
+        denominator="employers_engaged",
+        number_format="decimal",
+    ),
     Metric(
         "avg_starting_wage",
         "Average starting wage",
         "$ per hour",
         AVERAGE,
         "Optional. Average hourly wage at placement of the month's placements, in dollars and cents.",
-        "Weighted by placements: Σ(wage × placements) ÷ Σ placements over the months that reported a wage "
-        "(never a mean of monthly averages).",
-        "Weighted by placements over the partnerships that reported a wage (never a mean of partnership averages).",
-        "wage_dollars",
-        "wage_placements",
+        weight="placements",
+        optional=True,
+        section="Are these good jobs?",
     ),
     Metric(
         "placements_no_bachelor",
@@ -113,31 +144,10 @@ OPTIONAL_METRICS: tuple[Metric, ...] = (
         FLOW,
         "Optional. Of the month's placements, those into roles that do not require a bachelor's degree "
         "(never more than placements).",
-        "Sum over the months in the range.",
-        "Sum. Its share of placements counts only the placements of months that reported it.",
+        optional=True,
+        at_most="placements",
+        section="Are these good jobs?",
     ),
-    Metric(
-        "wbl_started",
-        "Work-based learning started",
-        "people",
-        FLOW,
-        "Optional. Internships and apprenticeships that started during the month (e.g. the SPRINT summer internships).",
-        "Sum over the months in the range.",
-        "Sum.",
-    ),
-    Metric(
-        "trainees_underrepresented",
-        "Under-represented trainees",
-        "people",
-        FLOW,
-        "Optional. Trainees enrolled during the month who are from under-represented groups, as a count.",
-        "Sum over the months in the range.",
-        'Sum. By partnership and month, counts from 1 to 4 are shown as "<5" (threshold configurable); '
-        "totals are exact.",
-    ),
-)
-
-OPTIONAL_DERIVED: tuple[Metric, ...] = (
     Metric(
         "no_bachelor_share",
         "Share without a bachelor's requirement",
@@ -145,22 +155,120 @@ OPTIONAL_DERIVED: tuple[Metric, ...] = (
         RATE,
         "Optional. Placements without a bachelor's requirement divided by the placements of the same "
         "partnership-months (those that reported it).",
-        "Ratio of the sums over the months that reported it.",
-        "Ratio of the sums (not a mean of partnership shares).",
-        "placements_no_bachelor",
-        "no_bachelor_placements",
+        numerator="placements_no_bachelor",
+        denominator="placements",
+        optional=True,
+        section="Are these good jobs?",
+    ),
+    Metric(
+        "wbl_started",
+        "Work-based learning started",
+        "people",
+        FLOW,
+        "Optional. Internships and apprenticeships that started during the month (e.g. the SPRINT summer internships).",
+        optional=True,
+        section="How much work-based learning?",
+    ),
+    Metric(
+        "trainees_underrepresented",
+        "Under-represented trainees",
+        "people",
+        FLOW,
+        "Optional. Trainees enrolled during the month who are from under-represented groups, as a count.",
+        optional=True,
+        suppressed=True,
+        note='By partnership and month, counts from 1 to 4 are shown as "<5" (threshold configurable); '
+        "totals are exact.",
+        section="Who is being reached?",
     ),
 )
 
-METRICS: dict[str, Metric] = {m.key: m for m in BASE_METRICS + DERIVED_METRICS + OPTIONAL_METRICS + OPTIONAL_DERIVED}
-OPTIONAL_KEYS: tuple[str, ...] = tuple(m.key for m in OPTIONAL_METRICS)
-BASE_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS)
-FLOW_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS if m.kind == FLOW)
-STOCK_KEYS: tuple[str, ...] = tuple(m.key for m in BASE_METRICS if m.kind == STOCK)
+METRICS: dict[str, Metric] = {m.key: m for m in DECLARED}
+STORED: tuple[Metric, ...] = tuple(m for m in DECLARED if m.stored)
+REQUIRED_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if not m.optional)
+OPTIONAL_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.optional)
+STORED_KEYS: tuple[str, ...] = (*REQUIRED_KEYS, *OPTIONAL_KEYS)
+BASE_KEYS = REQUIRED_KEYS  # the four every partnership reports every month
+FLOW_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.kind == FLOW and not m.optional)
+STOCK_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.kind == STOCK)
+BASE_RATES: tuple[Metric, ...] = tuple(m for m in DECLARED if m.kind == RATE and not m.optional)
 
 
 def label(key: str) -> str:
     return METRICS[key].label
+
+
+# --- sums: what the rollups hold, and every figure is computed from --------------------------
+
+
+@dataclass(frozen=True)
+class Sum:
+    """A summable column of the rollups: Σ over fact rows of `source` (1 when `count`), times
+    `weight` when given, over the rows where `when` was reported (every row when empty)."""
+
+    name: str
+    source: str = ""
+    weight: str = ""
+    when: str = ""
+    count: bool = False
+
+    @property
+    def whole(self) -> bool:
+        return not (self.source and METRICS[self.source].kind == AVERAGE)
+
+    @property
+    def stock(self) -> bool:
+        return bool(self.source) and METRICS[self.source].kind == STOCK
+
+
+def reported(key: str) -> str:
+    """The sum that counts the rows reporting an optional stored metric."""
+    return f"{key}_rows"
+
+
+def parts(key: str) -> tuple[str, str]:
+    """(numerator sum, denominator sum) of a RATE or AVERAGE metric. A rate over an optional
+    numerator divides by the denominator of the rows that reported it (its own `_base` sum)."""
+    m = METRICS[key]
+    if m.kind == AVERAGE:
+        return f"{key}_weighted", f"{key}_weight"
+    if m.kind == RATE:
+        return m.numerator, (f"{key}_base" if METRICS[m.numerator].optional else m.denominator)
+    raise ValueError(f"{key} is a {m.kind}, not a ratio")
+
+
+def _sums() -> tuple[Sum, ...]:
+    out = [Sum(m.key, source=m.key) for m in STORED if m.kind != AVERAGE]
+    for m in STORED:
+        if m.kind == AVERAGE:
+            weighted, weight = parts(m.key)
+            out += [Sum(weighted, source=m.key, weight=m.weight), Sum(weight, source=m.weight, when=m.key)]
+    for m in DECLARED:
+        if m.kind == RATE and METRICS[m.numerator].optional:
+            out.append(Sum(parts(m.key)[1], source=m.denominator, when=m.numerator))
+    out += [Sum(reported(m.key), when=m.key, count=True) for m in STORED if m.optional]
+    return tuple(out)
+
+
+SUMS: tuple[Sum, ...] = _sums()
+SUM_NAMES: tuple[str, ...] = tuple(s.name for s in SUMS)
+FLOW_SUMS: tuple[str, ...] = tuple(s.name for s in SUMS if not s.stock)  # what may be summed over months
+
+
+def reported_by(key: str) -> str:
+    """The `_rows` sum that says whether (and by how many rows) an optional metric was reported."""
+    m = METRICS[key]
+    return reported(m.numerator if m.kind == RATE else key)
+
+
+def value(key: str, sums: Mapping[str, object]) -> np.ndarray:
+    """A metric's values from its sums (arrays or scalars, one per row): a stock or flow is its
+    sum; a rate or average is the ratio of its two sums, NaN where the denominator is not positive."""
+    if METRICS[key].kind in (STOCK, FLOW):
+        return np.asarray(sums[key], dtype="float64")
+    num, den = (np.asarray(sums[p], dtype="float64") for p in parts(key))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
 def data_dictionary_markdown() -> str:
@@ -169,8 +277,9 @@ def data_dictionary_markdown() -> str:
         "| Metric | Column | Kind | Unit | Meaning | Over a range of months | Across partnerships |",
         "|---|---|---|---|---|---|---|",
     ]
-    for m in METRICS.values():
+    for m in DECLARED:
         lines.append(
-            f"| {m.label} | `{m.key}` | {m.kind} | {m.unit} | {m.meaning} | {m.over_time} | {m.across_partnerships} |"
+            f"| {m.label} | `{m.key}` | {m.kind} | {m.unit} | {m.description} | {m.over_time} | "
+            f"{m.across_partnerships} |"
         )
     return "\n".join(lines)

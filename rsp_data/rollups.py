@@ -30,16 +30,17 @@ import pandas as pd
 from sqlalchemy import Connection, case, delete, func, insert, literal, select, update
 
 from rsp_data import schema
+from rsp_data.metrics import SUMS, Sum
 from rsp_data.schema import (
     ARRAY_COLUMNS,
+    FACT_COLUMNS,
+    FLOAT_RUNNING,
     GROUP_CODES,
     ID_RANK,
     KEY_BITS,
     LAST_COLUMNS,
     MAX_PARTNERSHIPS,
-    METRIC_COLUMNS,
     OPTIONAL_COLUMNS,
-    OPTIONAL_COUNT_COLUMNS,
     REGISTRY_MONTH,
     RUNNING_COLUMNS,
     index_month,
@@ -59,7 +60,7 @@ batches = schema.import_batches
 
 CHUNK = 500  # partnerships or months per statement: well under every driver's bound-parameter limit
 GRAINS = ("cell", "region", "sector", "all")
-SUMS = tuple(c.name for c in cells.c if c.name not in ("grain", "month", "region_id", "sector_id", "gjc"))
+CELL_SUMS = tuple(c.name for c in cells.c if c.name not in ("grain", "month", "region_id", "sector_id", "gjc"))
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -70,9 +71,28 @@ def _chunks(items: list, size: int = CHUNK):
 # --- rollup_cells ---------------------------------------------------------------------------
 
 
+def sum_sql(spec: Sum, table):
+    """A Sum as a SQL aggregate over fact rows of `table` (0 over no reported rows)."""
+    value = 1 if spec.count else table.c[spec.source]
+    if spec.weight:
+        value = value * table.c[spec.weight]
+    if spec.when:
+        value = case((table.c[spec.when].isnot(None), value), else_=0)
+    return func.coalesce(func.sum(value), 0)
+
+
+def sum_frame(f: pd.DataFrame, spec: Sum) -> pd.Series:
+    """A Sum's per-row values over a frame of fact rows (NULLs as NaN), to be summed."""
+    value = pd.Series(1.0, index=f.index) if spec.count else f[spec.source]
+    if spec.weight:
+        value = value * f[spec.weight]
+    if spec.when:
+        value = value.where(f[spec.when].notna(), 0.0)
+    return value.fillna(0.0)
+
+
 def _cell_select(months: list[date] | None):
     """The cell grain aggregated from the facts (of `months`, or of every month when None)."""
-    wage_known = facts.c.avg_starting_wage.isnot(None)
     stmt = (
         select(
             literal("cell").label("grain"),
@@ -82,14 +102,7 @@ def _cell_select(months: list[date] | None):
             partnerships.c.gjc_supported.label("gjc"),
             func.count().label("reporting"),
             func.sum(case((batches.c.kind == "demo", 1), else_=0)).label("demo_rows"),
-            *[func.sum(facts.c[m]).label(m) for m in METRIC_COLUMNS],
-            *[func.coalesce(func.sum(facts.c[m]), 0).label(m) for m in OPTIONAL_COUNT_COLUMNS],
-            func.coalesce(func.sum(facts.c.avg_starting_wage * facts.c.placements), 0.0).label("wage_dollars"),
-            func.sum(case((wage_known, facts.c.placements), else_=0)).label("wage_placements"),
-            func.sum(case((facts.c.placements_no_bachelor.isnot(None), facts.c.placements), else_=0)).label(
-                "no_bachelor_placements"
-            ),
-            *[func.count(facts.c[m]).label(f"{m}_rows") for m in OPTIONAL_COLUMNS],
+            *[sum_sql(spec, facts).label(spec.name) for spec in SUMS],
         )
         .select_from(
             facts.join(partnerships, facts.c.rsp_id == partnerships.c.rsp_id).join(
@@ -114,7 +127,7 @@ def _coarser_select(grain: str, months: list[date] | None):
             region.label("region_id"),
             sector.label("sector_id"),
             cells.c.gjc,
-            *[func.sum(cells.c[c]).label(c) for c in SUMS],
+            *[func.sum(cells.c[c]).label(c) for c in CELL_SUMS],
         )
         .where(cells.c.grain == "cell")
         .group_by(*keys)
@@ -123,7 +136,7 @@ def _coarser_select(grain: str, months: list[date] | None):
 
 
 def _refresh_cells(conn: Connection, months: list[date] | None) -> None:
-    columns = ["grain", "month", "region_id", "sector_id", "gjc", *SUMS]
+    columns = ["grain", "month", "region_id", "sector_id", "gjc", *CELL_SUMS]
     groups = [None] if months is None else list(_chunks(sorted(months)))
     for chunk in groups:
         conn.execute(delete(cells) if chunk is None else delete(cells).where(cells.c.month.in_(chunk)))
@@ -188,20 +201,13 @@ def running_rows(
     Each partnership's rows begin at `start` when it has a row before, otherwise at its first fact.
     """
     f = fact_rows.copy()
-    for c in (*METRIC_COLUMNS, *OPTIONAL_COLUMNS):
+    for c in FACT_COLUMNS:
         f[c] = pd.to_numeric(f[c]).astype("float64")  # NULLs as NaN, whatever the driver returned
-    wage_known = f["avg_starting_wage"].notna()
-    f["wage_dollars"] = (f["avg_starting_wage"].astype("float64") * f["placements"]).where(wage_known, 0.0)
-    f["wage_placements"] = f["placements"].where(wage_known, 0)
-    f["no_bachelor_placements"] = f["placements"].where(f["placements_no_bachelor"].notna(), 0)
-    for m in OPTIONAL_COLUMNS:
-        f[f"{m}_rows"] = f[m].notna().astype("int64")
-    for m in OPTIONAL_COUNT_COLUMNS:
-        f[m] = f[m].fillna(0)
     f["months_reported"] = 1
     f["last_report"] = f["month_index"].astype("float64")
     for m in OPTIONAL_COLUMNS:
-        f[f"last_{m}"] = f["month_index"].astype("float64").where(f[f"{m}_rows"] > 0)
+        f[f"last_{m}"] = f["month_index"].astype("float64").where(f[m].notna())
+    f = f.assign(**{spec.name: sum_frame(f, spec) for spec in SUMS if not spec.stock})
     begin = f.groupby("rsp_id")["month_index"].min()
     begin = begin.reindex(keys["rsp_id"])
     begin[begin.index.isin(before["rsp_id"])] = start
@@ -243,7 +249,7 @@ def running_rows(
             *LAST_COLUMNS,
         ]
     ]
-    out = out.astype({f"cum_{c}": ("float64" if c == "wage_dollars" else "int64") for c in RUNNING_COLUMNS})
+    out = out.astype({f"cum_{c}": ("float64" if c in FLOAT_RUNNING else "int64") for c in RUNNING_COLUMNS})
     return out.astype({"employers_engaged": "Int64", **{c: "Int64" for c in LAST_COLUMNS}})
 
 
@@ -256,7 +262,7 @@ def _refresh_running(
     by_start: dict[date, list[str]] = defaultdict(list)
     for rsp_id, month in starts.items():
         by_start[month].append(rsp_id)
-    fact_cols = [facts.c.rsp_id, facts.c.month, *[facts.c[m] for m in (*METRIC_COLUMNS, *OPTIONAL_COLUMNS)]]
+    fact_cols = [facts.c.rsp_id, facts.c.month, *[facts.c[m] for m in FACT_COLUMNS]]
     carried = [running.c[f"cum_{c}"] for c in RUNNING_COLUMNS] + [running.c[c] for c in LAST_COLUMNS]
     last_index = month_index(last)
     done = 0
@@ -411,7 +417,7 @@ def registry_arrays(conn: Connection) -> dict[str, np.ndarray]:
 def _array_rows(index: int, named: dict[str, np.ndarray]) -> list[dict]:
     rows = []
     for name, values in named.items():
-        dtype, data = pack(values, exact_float=name == "cum_wage_dollars")
+        dtype, data = pack(values, exact_float=name.removeprefix("cum_") in FLOAT_RUNNING)
         rows.append({"month_index": index, "name": name, "dtype": dtype, "data": data})
     return rows
 
@@ -621,7 +627,7 @@ def check(conn: Connection) -> list[str]:
 
     Used by the tests and by `python -m rsp_data check-rollups`."""
     problems = []
-    columns = ["grain", "month", "region_id", "sector_id", "gjc", *SUMS]
+    columns = ["grain", "month", "region_id", "sector_id", "gjc", *CELL_SUMS]
     stored = pd.DataFrame(conn.execute(select(*[cells.c[c] for c in columns])).fetchall(), columns=columns)
     fresh_parts = [pd.DataFrame(conn.execute(_cell_select(None)).fetchall(), columns=columns)]
     fresh = fresh_parts[0]
@@ -632,7 +638,7 @@ def check(conn: Connection) -> list[str]:
             + (["region_id"] if grain == "region" else [])
             + (["sector_id"] if grain == "sector" else [])
         )
-        agg = sums.groupby(key, as_index=False)[list(SUMS)].sum()
+        agg = sums.groupby(key, as_index=False)[list(CELL_SUMS)].sum()
         agg["grain"] = grain
         agg["region_id"] = agg["region_id"] if grain == "region" else ""
         agg["sector_id"] = agg["sector_id"] if grain == "sector" else ""
@@ -645,7 +651,7 @@ def check(conn: Connection) -> list[str]:
     both = stored.merge(fresh, on=key, how="outer", suffixes=("_stored", "_fresh"), indicator=True)
     if (both["_merge"] != "both").any():
         problems.append(f"rollup_cells: {int((both['_merge'] != 'both').sum())} rows missing or extra")
-    for c in SUMS:
+    for c in CELL_SUMS:
         diff = both[
             (both["_merge"] == "both")
             & ~np.isclose(both[f"{c}_stored"].astype(float), both[f"{c}_fresh"].astype(float))
@@ -658,7 +664,7 @@ def check(conn: Connection) -> list[str]:
 
 
 def _check_running(conn: Connection) -> list[str]:
-    result = conn.execute(select(*[facts.c[c] for c in ("rsp_id", "month", *METRIC_COLUMNS, *OPTIONAL_COLUMNS)]))
+    result = conn.execute(select(*[facts.c[c] for c in ("rsp_id", "month", *FACT_COLUMNS)]))
     fact_rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     stored_result = conn.execute(select(running))
     stored = pd.DataFrame(stored_result.fetchall(), columns=list(stored_result.keys()))

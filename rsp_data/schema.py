@@ -23,23 +23,19 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from rsp_data.metrics import FLOW_SUMS, METRICS, OPTIONAL_KEYS, REQUIRED_KEYS, STORED_KEYS, SUMS
+
 metadata = MetaData()
 
-METRIC_COLUMNS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
-FLOW_COLUMNS = ("trainees_enrolled", "trainees_completed", "placements")
-# Optional quality and reach metrics: NULL where a partnership did not report them.
-OPTIONAL_COUNT_COLUMNS = ("placements_no_bachelor", "wbl_started", "trainees_underrepresented")
-OPTIONAL_COLUMNS = ("avg_starting_wage", *OPTIONAL_COUNT_COLUMNS)
-FACT_COLUMNS = (*METRIC_COLUMNS, *OPTIONAL_COLUMNS)
+# The fact columns, the rollups' sums and the running columns all follow rsp_data/metrics.py.
+METRIC_COLUMNS = REQUIRED_KEYS
+OPTIONAL_COLUMNS = OPTIONAL_KEYS
+FACT_COLUMNS = STORED_KEYS
 
-# What the rollups sum: the base metrics, the optional counts, the wage as dollars paid per
-# hour across placements (avg_starting_wage x placements) over the placements it covers, so a
-# wage average is always weighted by placements, never a mean of means, and the placements of the
-# rows that reported placements_no_bachelor (the denominator of the share without a bachelor's
-# requirement).
-SUMMED_OPTIONAL = (*OPTIONAL_COUNT_COLUMNS, "wage_dollars", "wage_placements", "no_bachelor_placements")
-# Rows that reported each optional metric (0 = nobody reported it: the page hides it).
-REPORTED_COLUMNS = tuple(f"{m}_rows" for m in OPTIONAL_COLUMNS)
+
+def _fact_type(key: str):
+    return Integer if METRICS[key].whole else Float
+
 
 regions = Table(
     "regions",
@@ -115,13 +111,9 @@ monthly_metrics = Table(
     metadata,
     Column("rsp_id", String(60), ForeignKey("partnerships.rsp_id"), primary_key=True),
     Column("month", Date, primary_key=True),
-    Column("employers_engaged", Integer, nullable=False),
-    Column("trainees_enrolled", Integer, nullable=False),
-    Column("trainees_completed", Integer, nullable=False),
-    Column("placements", Integer, nullable=False),
+    *[Column(m, _fact_type(m), nullable=False) for m in REQUIRED_KEYS],
     Column("batch_id", Integer, ForeignKey("import_batches.batch_id"), nullable=False, index=True),
-    Column("avg_starting_wage", Float, nullable=True),
-    *[Column(m, Integer, nullable=True) for m in OPTIONAL_COUNT_COLUMNS],
+    *[Column(m, _fact_type(m), nullable=True) for m in OPTIONAL_KEYS],
     CheckConstraint(
         "employers_engaged >= 0 AND trainees_enrolled >= 0 AND trainees_completed >= 0 AND placements >= 0",
         name="ck_monthly_metrics_non_negative",
@@ -140,12 +132,9 @@ fact_history = Table(
     Column("month", Date, primary_key=True),
     Column("action", String(10), nullable=False),
     Column("old_batch_id", Integer, nullable=True),
-    *[Column(f"old_{m}", Integer, nullable=True) for m in METRIC_COLUMNS],
-    *[Column(f"new_{m}", Integer, nullable=False) for m in METRIC_COLUMNS],
-    Column("old_avg_starting_wage", Float, nullable=True),
-    *[Column(f"old_{m}", Integer, nullable=True) for m in OPTIONAL_COUNT_COLUMNS],
-    Column("new_avg_starting_wage", Float, nullable=True),
-    *[Column(f"new_{m}", Integer, nullable=True) for m in OPTIONAL_COUNT_COLUMNS],
+    *[Column(f"old_{m}", _fact_type(m), nullable=True) for m in REQUIRED_KEYS],
+    *[Column(f"new_{m}", _fact_type(m), nullable=False) for m in REQUIRED_KEYS],
+    *[Column(f"{side}_{m}", _fact_type(m), nullable=True) for side in ("old", "new") for m in OPTIONAL_KEYS],
 )
 
 # A single row every import and rollback updates first: writers queue behind each other
@@ -177,14 +166,8 @@ goals = Table(
 
 
 def _summed_columns() -> list[Column]:
-    return [
-        *[Column(m, BigInteger, nullable=False, default=0) for m in METRIC_COLUMNS],
-        *[Column(m, BigInteger, nullable=False, default=0) for m in OPTIONAL_COUNT_COLUMNS],
-        Column("wage_dollars", Float, nullable=False, default=0.0),
-        Column("wage_placements", BigInteger, nullable=False, default=0),
-        Column("no_bachelor_placements", BigInteger, nullable=False, default=0),
-        *[Column(m, Integer, nullable=False, default=0) for m in REPORTED_COLUMNS],
-    ]
+    types = {s.name: Float if not s.whole else Integer if s.count else BigInteger for s in SUMS}
+    return [Column(name, kind, nullable=False, default=0) for name, kind in types.items()]
 
 
 # Rollups, kept in step with monthly_metrics by rsp_data.rollups on every write, so that no page
@@ -231,8 +214,9 @@ partnership_spans = Table(
 # partnerships' rows by integer key took half the time of pairing them by (month, rsp_id) text keys.
 # last_report and last_<metric>: the month index of the partnership's latest report (of that
 # metric) up to this month, NULL before the first, so "reported in from..to" reads one row.
-RUNNING_COLUMNS = (*FLOW_COLUMNS, *SUMMED_OPTIONAL, *REPORTED_COLUMNS, "months_reported")
-LAST_COLUMNS = ("last_report", *[f"last_{m}" for m in OPTIONAL_COLUMNS])
+RUNNING_COLUMNS = (*FLOW_SUMS, "months_reported")
+FLOAT_RUNNING = frozenset(s.name for s in SUMS if not s.whole)
+LAST_COLUMNS = ("last_report", *[f"last_{m}" for m in OPTIONAL_KEYS])
 KEY_BITS = 20
 MAX_PARTNERSHIPS = 2**KEY_BITS - 1
 
@@ -272,7 +256,7 @@ running_totals = Table(
     # The month's own employers engaged (a stock, not summed), NULL when it did not report.
     Column("employers_engaged", Integer, nullable=True),
     *[
-        Column(f"cum_{m}", BigInteger if m != "wage_dollars" else Float, nullable=False, default=0)
+        Column(f"cum_{m}", Float if m in FLOAT_RUNNING else BigInteger, nullable=False, default=0)
         for m in RUNNING_COLUMNS
     ],
     *[Column(c, Integer, nullable=True) for c in LAST_COLUMNS],
@@ -288,8 +272,7 @@ running_totals = Table(
 # written partnerships' entries only, in the months that already had arrays).
 ARRAY_COLUMNS = (
     "employers_engaged",
-    *[f"cum_{m}" for m in FLOW_COLUMNS],
-    *[f"cum_{m}" for m in SUMMED_OPTIONAL],
+    *[f"cum_{s.name}" for s in SUMS if not (s.stock or s.count)],
     *LAST_COLUMNS,
     "cum_months_reported",  # (migration 0007): a ranked page's rows then come from arrays alone
 )

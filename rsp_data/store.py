@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, delete, event, exc, func, insert, 
 from sqlalchemy.engine import make_url
 
 from rsp_data import schema
+from rsp_data.metrics import METRICS
 from rsp_data.registry import Registry, registry
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -277,8 +278,7 @@ def read_demo_rows(path: Path = DEMO_FILE) -> list[dict]:
                 "rsp_id": r["rsp_id"],
                 "month": month_to_date(r["month"]),
                 **{m: int(r[m]) for m in schema.METRIC_COLUMNS},
-                "avg_starting_wage": optional(r.get("avg_starting_wage"), float),
-                **{m: optional(r.get(m), int) for m in schema.OPTIONAL_COUNT_COLUMNS},
+                **{m: optional(r.get(m), int if METRICS[m].whole else float) for m in schema.OPTIONAL_COLUMNS},
             }
             for r in csv.DictReader(fh)
         ]

@@ -84,8 +84,8 @@ def store(stores):
 
 def test_weighted_wage_is_sum_of_wage_times_placements_over_placements(store):
     summary = quality_summary(store, Filters())
-    assert summary["wage_dollars"] == pytest.approx(386.0)
-    assert summary["wage_placements"] == 16
+    assert summary["avg_starting_wage_weighted"] == pytest.approx(386.0)
+    assert summary["avg_starting_wage_weight"] == 16
     assert summary["avg_starting_wage"] == pytest.approx(24.125)
     # Not a mean of means, of months or of partnerships.
     assert summary["avg_starting_wage"] != pytest.approx(112.5 / 5)
@@ -95,7 +95,7 @@ def test_weighted_wage_is_sum_of_wage_times_placements_over_placements(store):
 def test_no_bachelor_share_counts_only_the_placements_of_months_that_reported_it(store):
     summary = quality_summary(store, Filters())
     assert summary["placements_no_bachelor"] == 11
-    assert summary["no_bachelor_placements"] == 13
+    assert summary["no_bachelor_share_base"] == 13
     assert summary["no_bachelor_share"] == pytest.approx(11 / 13)
     assert summary["placements"] == 19
 

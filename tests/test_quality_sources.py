@@ -20,8 +20,14 @@ import pytest
 from sqlalchemy import select
 
 from queries.filters import Filters
-from queries.quality import quality_by, quality_monthly, quality_summary, underrepresented_by_month
-from rsp_data.schema import OPTIONAL_COLUMNS, OPTIONAL_COUNT_COLUMNS, monthly_metrics, partnerships
+from queries.quality import (
+    OPTIONAL_COUNT_COLUMNS,
+    quality_by,
+    quality_monthly,
+    quality_summary,
+    underrepresented_by_month,
+)
+from rsp_data.schema import OPTIONAL_COLUMNS, monthly_metrics, partnerships
 from rsp_data.store import as_date, make_engine
 from rsp_data.synth import synthesize
 
@@ -30,9 +36,9 @@ SUMMED = [
     "trainees_enrolled",
     "placements",
     *OPTIONAL_COUNT_COLUMNS,
-    "wage_dollars",
-    "wage_placements",
-    "no_bachelor_placements",
+    "avg_starting_wage_weighted",
+    "avg_starting_wage_weight",
+    "no_bachelor_share_base",
     *[f"{m}_rows" for m in OPTIONAL_COLUMNS],
 ]
 MEASURES = ("avg_starting_wage", "no_bachelor_share", "wbl_started", "trainees_underrepresented")
@@ -106,23 +112,25 @@ def sums(df: pd.DataFrame, key: str) -> pd.DataFrame:
     wage = df["avg_starting_wage"].notna()
     rows = df.assign(
         months=1,
-        wage_dollars=(df["avg_starting_wage"] * df["placements"]).where(wage, 0.0),
-        wage_placements=df["placements"].where(wage, 0),
-        no_bachelor_placements=df["placements"].where(df["placements_no_bachelor"].notna(), 0),
+        avg_starting_wage_weighted=(df["avg_starting_wage"] * df["placements"]).where(wage, 0.0),
+        avg_starting_wage_weight=df["placements"].where(wage, 0),
+        no_bachelor_share_base=df["placements"].where(df["placements_no_bachelor"].notna(), 0),
         **{f"{m}_rows": df[m].notna().astype("int64") for m in OPTIONAL_COLUMNS},
         **{m: df[m].fillna(0) for m in OPTIONAL_COUNT_COLUMNS},
     )
     out = rows.groupby(key)[SUMMED].sum()
     for c in SUMMED:
-        if c != "wage_dollars":
+        if c != "avg_starting_wage_weighted":
             out[c] = out[c].round().astype("int64")
     return out
 
 
 def ratios(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
-    df["avg_starting_wage"] = df["wage_dollars"] / df["wage_placements"].where(df["wage_placements"] > 0)
-    den = df["no_bachelor_placements"].where(df["no_bachelor_placements"] > 0)
+    df["avg_starting_wage"] = df["avg_starting_wage_weighted"] / df["avg_starting_wage_weight"].where(
+        df["avg_starting_wage_weight"] > 0
+    )
+    den = df["no_bachelor_share_base"].where(df["no_bachelor_share_base"] > 0)
     df["no_bachelor_share"] = df["placements_no_bachelor"] / den
     return df
 
@@ -202,7 +210,12 @@ def test_monthly_equals_the_facts(source):
         got = quality_monthly(engine, f)
         want = ratios(sums(in_filters(facts, f), "month"))
         assert [m.date() for m in got["month"]] == want.index.tolist()
-        for c in ["placements", "wage_placements", *OPTIONAL_COUNT_COLUMNS, *[f"{m}_rows" for m in OPTIONAL_COLUMNS]]:
+        for c in [
+            "placements",
+            "avg_starting_wage_weight",
+            *OPTIONAL_COUNT_COLUMNS,
+            *[f"{m}_rows" for m in OPTIONAL_COLUMNS],
+        ]:
             assert got[c].tolist() == want[c].tolist(), (f, c)
         np.testing.assert_allclose(got["avg_starting_wage"], want["avg_starting_wage"], rtol=1e-9)
 

@@ -120,8 +120,8 @@ def compare(q: Query, filters: Filters, metric: str, note: str):
 # ---------------------------------------------------------------- good jobs & reach
 
 QUALITY_NUMBERS = {
-    "avg_starting_wage": ("wage_placements", "Placements with a wage"),
-    "no_bachelor_share": ("no_bachelor_placements", "Placements of the months reporting it"),
+    "avg_starting_wage": ("avg_starting_wage_weight", "Placements with a wage"),
+    "no_bachelor_share": ("no_bachelor_share_base", "Placements of the months reporting it"),
 }
 
 
@@ -168,10 +168,12 @@ def quality_trend(q: Query, filters: Filters, metric: str, title: str, note: str
     label = METRICS[metric].label
     if metric == "avg_starting_wage":
         quarters = monthly.assign(month=monthly["month"].dt.to_period("Q").dt.start_time)
-        monthly = quarters.groupby("month", as_index=False)[["wage_dollars", "wage_placements"]].sum()
-        weight = monthly["wage_placements"].astype("float64")
-        monthly[metric] = monthly["wage_dollars"] / weight.where(weight > 0)
-        numbers = monthly[["month", metric, "wage_placements"]].copy()
+        monthly = quarters.groupby("month", as_index=False)[
+            ["avg_starting_wage_weighted", "avg_starting_wage_weight"]
+        ].sum()
+        weight = monthly["avg_starting_wage_weight"].astype("float64")
+        monthly[metric] = monthly["avg_starting_wage_weighted"] / weight.where(weight > 0)
+        numbers = monthly[["month", metric, "avg_starting_wage_weight"]].copy()
         numbers[metric] = numbers[metric].round(2)
         numbers["month"] = numbers["month"].dt.year.astype(str) + " Q" + numbers["month"].dt.quarter.astype(str)
         period = "Quarter"
@@ -179,7 +181,9 @@ def quality_trend(q: Query, filters: Filters, metric: str, title: str, note: str
         numbers = monthly[["month", metric]].copy()
         numbers["month"] = numbers["month"].dt.strftime("%Y-%m")
         period = "Month"
-    numbers = numbers.rename(columns={"month": period, metric: label, "wage_placements": "Placements with a wage"})
+    numbers = numbers.rename(
+        columns={"month": period, metric: label, "avg_starting_wage_weight": "Placements with a wage"}
+    )
     colour = "#0072B2" if metric == "avg_starting_wage" else "#009E73"
     return charts.monthly_chart(monthly, metric, title, note, colour, quarterly=period == "Quarter"), numbers
 

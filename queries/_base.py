@@ -1,11 +1,20 @@
-"""Shared pieces of the queries: the filter conditions and month conversions."""
+"""The query builder: every figure is read through here.
+
+- `where(filters, table)`: the sidebar's filters as conditions on any table, in one place.
+- `source(filters, by)`: where a figure over the filters is summed from: the chosen partnerships'
+  facts (by primary key), or rollup_cells at the smallest grain that covers the filters and the
+  grouping. Every sum of rsp_data/metrics.py reads the same way from either.
+- `sums_select`: every metric's sums over a source, by group, stocks at the as-of month.
+- `figures`: rows of sums as a frame, with every rate and average computed from them
+  (rsp_data.metrics.value, the one place a ratio is computed).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -17,11 +26,11 @@ from sqlalchemy import (
     Float,
     Select,
     String,
-    and_,
     any_,
     bindparam,
     case,
     cast,
+    func,
     literal,
     or_,
     select,
@@ -32,102 +41,176 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from queries.filters import Filters
-from rsp_data.schema import month_index, partnerships, running_key, running_month, running_totals
+from rsp_data.metrics import DECLARED, FLOW, METRICS, STOCK, SUM_NAMES, SUMS, parts, value
+from rsp_data.rollups import sum_value
 from rsp_data.schema import monthly_metrics as facts
-from rsp_data.store import as_date, month_to_date  # noqa: F401  (as_date: re-exported)
+from rsp_data.schema import partnerships, regions, sectors
+from rsp_data.schema import rollup_cells as cells
 
-# The two running_totals rows of a pair (HI at the range's last month, LO before its first). Made
-# once: an alias builds its column collection (30 columns) on first use, ~3 ms a query per call.
-HI = running_totals.alias("hi")
-LO = running_totals.alias("lo")
+SUM_OF = {s.name: s for s in SUMS}
+FACTS = facts.join(partnerships, facts.c.rsp_id == partnerships.c.rsp_id)
+
+# Which column identifies a group, and where its display name lives.
+GROUPINGS = {
+    "sector": (partnerships.c.sector_id, sectors, sectors.c.sector_id),
+    "region": (partnerships.c.region_id, regions, regions.c.region_id),
+    "partnership": (partnerships.c.rsp_id, partnerships, partnerships.c.rsp_id),
+}
+GROUP_NOUNS = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}
+GROUP_PLURALS = {"sector": "sectors", "region": "regions", "partnership": "partnerships"}
 
 
-def conditions(filters: Filters, *, months: bool = True) -> list:
-    """WHERE conditions for a select over facts joined to partnerships; values are bound."""
-    conds = []
-    if filters.regions:
-        conds.append(partnerships.c.region_id.in_(filters.regions))
-    if filters.sectors:
-        conds.append(partnerships.c.sector_id.in_(filters.sectors))
-    if filters.partnerships:
-        conds.append(partnerships.c.rsp_id.in_(filters.partnerships))
-    if months and filters.month_from:
-        conds.append(facts.c.month >= month_to_date(filters.month_from))
-    if months and filters.month_to:
-        conds.append(facts.c.month <= month_to_date(filters.month_to))
+def where(filters: Filters, table, *, months: bool = True) -> list:
+    """The filters as conditions on `table` (the fact table's region and sector are its
+    partnership's); every value bound."""
+
+    def column(name: str):
+        return table.c[name] if name in table.c else partnerships.c[name]
+
+    chosen = (("region_id", filters.regions), ("sector_id", filters.sectors), ("rsp_id", filters.partnerships))
+    conds = [column(name).in_(ids) for name, ids in chosen if ids]
+    if months and filters.first:
+        conds.append(table.c.month >= filters.first)
+    if months and filters.last:
+        conds.append(table.c.month <= filters.last)
     return conds
 
 
-def running_earlier(lo, hi, month, earlier):
-    """Join condition: `lo` is the running row of `hi`'s partnership at the `earlier` month
-    (`hi` being at `month`): the same partnership number, a whole number of months lower. The
-    earlier month's stretch of keys is stated too, so that PostgreSQL reads that month alone
-    (for a hash join) rather than the table."""
-    return and_(lo.c.k == hi.c.k - (running_key(month) - running_key(earlier)), *running_month(lo, earlier))
+# --- where the figures come from --------------------------------------------------------------
+
+GRAINS = {(False, False): "all", (True, False): "region", (False, True): "sector", (True, True): "cell"}
+CELL_KEYS = {"sector": cells.c.sector_id, "region": cells.c.region_id}
 
 
-def reported_since(table, month, column: str = "last_report"):
-    """The running row's partnership reported (the metric of `column`) in `month` or later, up to
-    the row's month: one column of the row, no pair of rows."""
-    return table.c[column] >= month_index(month)
+def grain_for(filters: Filters, by: str | None = None) -> str:
+    """The smallest rollup grain that has the filters' and the grouping's columns."""
+    region = bool(filters.regions) or by in ("region", "cell")
+    sector = bool(filters.sectors) or by in ("sector", "cell")
+    return GRAINS[(region, sector)]
 
 
-def running_conditions(table, filters: Filters, month) -> list:
-    """One month's running_totals rows within the filters. A partnership or region filter reads
-    the chosen partnerships' rows by key (their numbers from the registry); a sector alone (a
-    sixth of the partnerships: seeking them cost more than reading the month) is a check on
-    the rows of the month."""
-    conds = []
-    chosen = select(partnerships.c.number + literal(running_key(month), BigInteger))
+def cell_conditions(filters: Filters, grain: str, *, months: bool = True, gjc: bool | None = None) -> list:
+    """WHERE conditions over rollup_cells at `grain` (no partnership filter: those read the facts)."""
+    conds = [cells.c.grain == grain]
+    # A grain without a region (sector) holds "" there: saying so lets SQLite seek the primary key.
+    if grain in ("all", "sector"):
+        conds.append(cells.c.region_id == "")
+    if grain in ("all", "region"):
+        conds.append(cells.c.sector_id == "")
+    if gjc is not None:
+        conds.append(cells.c.gjc.is_(gjc))
+    return conds + where(filters, cells, months=months)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A table to sum figures from, its conditions, its month column and its group keys."""
+
+    table: object
+    conds: list
+    month: object
+    keys: dict
+    of_facts: bool
+
+    def value(self, name: str):
+        """The row-level value of sum `name` (or "reporting": partnership-months with figures)."""
+        if self.of_facts:
+            return literal(1) if name == "reporting" else sum_value(SUM_OF[name], facts)
+        return cells.c[name]
+
+
+def source(filters: Filters, by: str | None = None, *, months: bool = True, gjc: bool | None = None) -> Source:
+    """The chosen partnerships' facts, or rollup_cells at the grain the filters and `by` need."""
     if filters.partnerships:
-        conds.append(table.c.k.in_(chosen.where(partnerships.c.rsp_id.in_(filters.partnerships))))
-        if filters.regions:
-            conds.append(table.c.region_id.in_(filters.regions))
-        if filters.sectors:
-            conds.append(table.c.sector_id.in_(filters.sectors))
-        return conds
-    if filters.regions:
-        chosen = chosen.where(partnerships.c.region_id.in_(filters.regions))
-        if filters.sectors:
-            chosen = chosen.where(partnerships.c.sector_id.in_(filters.sectors))
-        return [table.c.k.in_(chosen)]
-    conds += running_month(table, month)
-    if filters.sectors:
-        conds.append(table.c.sector_id.in_(filters.sectors))
-    return conds
+        conds = where(filters, facts, months=months)
+        if gjc is not None:
+            conds.append(partnerships.c.gjc_supported.is_(gjc))
+        keys = {k: GROUPINGS[k][0] for k in GROUPINGS}
+        return Source(FACTS, conds, facts.c.month, keys, True)
+    conds = cell_conditions(filters, grain_for(filters, by), months=months, gjc=gjc)
+    return Source(cells, conds, cells.c.month, dict(CELL_KEYS), False)
 
 
-def ratio(num, den):
-    """num / den as a float, NULL where den is not positive. Both cast to floating point: with
-    `num * 1.0` PostgreSQL computed in NUMERIC, 4x slower over 89,203 rows (60 of 80 ms)."""
+def summed(expression, name: str):
+    """SUM as the sum's own type, 0 over no rows (PostgreSQL would hand BIGINT sums over as Decimal)."""
+    whole = name not in SUM_OF or SUM_OF[name].whole
+    return cast(func.coalesce(func.sum(expression), 0), BigInteger if whole else Float)
+
+
+def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names=SUM_NAMES) -> Select:
+    """Per group of `keys` ({label: column}; none: one row): every sum over the source's rows, a
+    stock's at the as-of month only, `months` with figures and `reporting` at the as-of month."""
+    keys = keys or {}
+
+    def at_as_of(expression):
+        return case((src.month == as_of, expression), else_=0)
+
+    columns = [summed(at_as_of(src.value(n)) if SUM_OF[n].stock else src.value(n), n).label(n) for n in names]
+    return (
+        select(
+            *[column.label(label) for label, column in keys.items()],
+            *columns,
+            func.count(func.distinct(src.month)).label("months"),
+            summed(at_as_of(src.value("reporting")), "reporting").label("reporting"),
+        )
+        .select_from(src.table)
+        .where(*src.conds)
+        .group_by(*keys.values())
+    )
+
+
+def figures(columns: dict[str, list], as_of=None) -> pd.DataFrame:
+    """Columns of ids, names and sums (NULL as 0) as a frame with every metric's value: a stock or
+    flow is its sum; a rate or average is the ratio of its two sums (NaN without a denominator).
+    Column order: ids and names, sums, rates and averages, months, reporting, as_of."""
+    data: dict[str, object] = {}
+    for name, values in columns.items():
+        if name in SUM_OF or name in ("months", "reporting"):
+            floats = np.nan_to_num(np.array(values, dtype="float64"))
+            data[name] = floats if name in SUM_OF and not SUM_OF[name].whole else np.rint(floats).astype("int64")
+        else:
+            data[name] = list(values)
+    size = len(next(iter(columns.values()))) if columns else 0
+    for metric in DECLARED:
+        if metric.kind not in (STOCK, FLOW) and all(p in data for p in parts(metric.key)):
+            data[metric.key] = value(metric.key, data)
+    for name in ("months", "reporting"):
+        data[name] = data.pop(name, np.zeros(size, dtype="int64"))
+    if as_of is not False:
+        data["as_of"] = [as_of] * size
+    first = [c for c in data if c not in SUM_OF and c not in METRICS and c not in ("months", "reporting", "as_of")]
+    return pd.DataFrame({c: data[c] for c in (*first, *[c for c in data if c not in first])})
+
+
+def sql_value(metric: str, columns):
+    """A metric's value in SQL over `columns` holding its sums (the order of a ranking in SQL)."""
+    if METRICS[metric].kind in (STOCK, FLOW):
+        return columns[metric]
+    num, den = (columns[p] for p in parts(metric))
     return case((den > 0, cast(num, Float) / cast(den, Float)), else_=None)
 
 
-def facts_join():
-    return facts.join(partnerships, facts.c.rsp_id == partnerships.c.rsp_id)
+def needs(metric: str) -> tuple[str, ...]:
+    """The sums a metric's value is computed from (a sum's name: that sum)."""
+    return (metric,) if metric not in METRICS or METRICS[metric].kind in (STOCK, FLOW) else parts(metric)
 
 
-Bind = Engine | Connection  # what the query helpers read through (see reading)
+# --- reading ---------------------------------------------------------------------------------
+
+Bind = Engine | Connection
 T = TypeVar("T")
 
 
 def reading(bind: Bind) -> Connection | contextlib.nullcontext[Connection]:
-    """A pooled connection for the queries, which only read: in autocommit mode. Each statement
-    of a default (READ COMMITTED) PostgreSQL transaction sees its own snapshot anyway, and SQLite's
-    driver opens no transaction for a SELECT, so the answers are the same; PostgreSQL is spared
-    the BEGIN and the ROLLBACK round trips: SELECT 1 through the app's engine took 2.6 ms, 0.66 ms
-    this way (median of 300, 10M bench server). Writers (rsp_data) keep their transactions.
-
-    Given a Connection (one that a query function opened for all of its statements), that one,
-    left open: a checkout per statement cost 0.29 ms on PostgreSQL, 0.1 ms on SQLite."""
+    """A pooled connection in autocommit mode (the queries only read; PostgreSQL is spared BEGIN
+    and ROLLBACK); given an open Connection, that one, left open."""
     if isinstance(bind, Connection):
         return contextlib.nullcontext(bind)
     return bind.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def one_connection(query: Callable[..., T]) -> Callable[..., T]:
-    """A query function (engine first) whose helpers' statements all run on one pooled connection:
-    it is called with that connection in place of the engine (reading passes it through)."""
+    """A query function (engine first) whose statements all run on one pooled connection."""
 
     @functools.wraps(query)
     def on_one(engine: Bind, *args, **kwargs) -> T:
@@ -137,20 +220,17 @@ def one_connection(query: Callable[..., T]) -> Callable[..., T]:
     return on_one
 
 
-def frame(engine: Engine, stmt: Select) -> pd.DataFrame:
+def frame(engine: Bind, stmt: Select) -> pd.DataFrame:
     with reading(engine) as conn:
-        return frame_on(conn, stmt)
+        result = conn.execute(stmt)
+        # Plain tuples: pandas inspects Row objects one attribute at a time.
+        return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
-def frame_on(conn: Connection, stmt: Select) -> pd.DataFrame:
-    """`frame` on an open connection (several statements on one)."""
-    result = conn.execute(stmt)
-    # Plain tuples: pandas inspects Row objects one attribute at a time (3x slower).
-    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
-
-
-def month_label(value: date | None) -> str:
-    return value.strftime("%Y-%m") if value else ""
+def raw_month(column, name: str = "month"):
+    """A date column as the driver gives it (ISO text on SQLite): rsp_data.months.to_datetimes
+    converts a whole column at once."""
+    return type_coerce(column, String).label(name)
 
 
 def contains(columns, text: str):
@@ -160,10 +240,8 @@ def contains(columns, text: str):
 
 
 class _folded(FunctionElement):
-    """A text column as a case-insensitive LIKE compares it: lower(column), but on SQLite the
-    column itself. SQLite's LIKE already ignores case, as far as its lower() goes (ASCII letters),
-    and calling lower() on every name doubled the scan a search does: 97 -> 44 ms over 89,203
-    partnerships. PostgreSQL's trigram indexes (migration 0003) are on lower(name)."""
+    """A text column as a case-insensitive LIKE compares it: lower(column); SQLite's LIKE already
+    ignores case, and PostgreSQL's trigram indexes (migration 0003) are on lower(name)."""
 
     type = String()
     name = "folded"
@@ -180,36 +258,8 @@ def _folded_sqlite(element, compiler, **kw):
     return compiler.process(element.clauses, **kw)
 
 
-def raw_month(column, name: str = "month"):
-    """A date column read as the driver gives it (an ISO string on SQLite, a date on PostgreSQL),
-    skipping SQLAlchemy's per-row date parsing: convert the whole column with `to_months`."""
-    return type_coerce(column, String).label(name)
-
-
-def month_key(value) -> str:
-    """A raw_month value (an ISO string on SQLite, a date on PostgreSQL) as its ISO date text."""
-    return str(value)[:10]
-
-
-def to_months(values: pd.Series) -> pd.Series:
-    """A column of raw_month values (ISO strings or dates) as datetime64[us]."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
-    # Each distinct month parsed once, by numpy: a few hundred months among the 3,120 rows of a
-    # trend by partnership, where pandas' parser took 1.3-1.8 ms.
-    raw = values.tolist()
-    distinct = list(dict.fromkeys(raw))
-    days = np.array(["NaT" if v is None else month_key(v) for v in distinct], dtype="datetime64[D]")
-    place = {v: i for i, v in enumerate(distinct)}
-    months = days.astype("datetime64[us]")[np.fromiter((place[v] for v in raw), dtype="int64", count=len(raw))]
-    return pd.Series(months, index=values.index, name=values.name)
-
-
 def among(column, values: list, dialect: str):
-    """`column` IN `values` as one bound parameter, for a few hundred keys: on PostgreSQL an array
-    (= ANY(%(values)s)), elsewhere an expanding IN. A list given to in_() is a parameter per value:
-    SQLAlchemy coerced and cast each, and psycopg parsed a statement of 600 placeholders, 10-12 ms
-    of the map's 300 rows at 10 million rows."""
+    """`column` IN `values` as one bound parameter (an array on PostgreSQL), for a few hundred keys."""
     if dialect == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(bindparam(None, values, expanding=True))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rsp_data.metrics import METRICS, RATE
+from queries._base import needs
+from rsp_data.metrics import value
 
 
 def sector_region_matrix(partnerships: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -19,14 +20,8 @@ def sector_region_matrix(partnerships: pd.DataFrame, metric: str) -> pd.DataFram
     """
     if partnerships.empty:
         return pd.DataFrame()
-    info = METRICS[metric]
-    columns = [info.numerator, info.denominator] if info.kind == RATE else [metric]
-    sums = partnerships.groupby(["sector_name", "region_name"])[columns].sum()
-    if info.kind == RATE:
-        den = sums[info.denominator].astype("float64")
-        cells = sums[info.numerator].astype("float64") / den.where(den > 0)
-    else:
-        cells = sums[metric].astype("float64")
+    sums = partnerships.groupby(["sector_name", "region_name"])[list(needs(metric))].sum()
+    cells = pd.Series(value(metric, sums), index=sums.index)
     table = cells.unstack("region_name")
     order_rows = partnerships.groupby("sector_name")["placements"].sum().sort_values(ascending=False).index
     order_cols = partnerships.groupby("region_name")["placements"].sum().sort_values(ascending=False).index
@@ -34,11 +29,7 @@ def sector_region_matrix(partnerships: pd.DataFrame, metric: str) -> pd.DataFram
 
 
 def rankings(partnerships: pd.DataFrame) -> pd.DataFrame:
-    """Per partnership: placement rate and placements per employer engaged, best first by rate.
-
-    placements_per_employer = placements over the range ÷ employers engaged at the as-of month;
-    NaN when a partnership had no employers then (a ratio of nothing is not zero).
-    """
+    """Per partnership: placement rate and placements per employer engaged, best first by rate."""
     out = partnerships[
         [
             "group_id",
@@ -50,8 +41,7 @@ def rankings(partnerships: pd.DataFrame) -> pd.DataFrame:
             "trainees_completed",
             "employers_engaged",
             "placement_rate",
+            "placements_per_employer",
         ]
     ].copy()
-    employers = out["employers_engaged"].astype("float64")
-    out["placements_per_employer"] = out["placements"].astype("float64") / employers.where(employers > 0)
     return out.sort_values(["placement_rate", "placements"], ascending=False, na_position="last").reset_index(drop=True)

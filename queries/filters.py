@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
+
+from rsp_data.months import month_to_date
 
 MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
@@ -38,6 +41,16 @@ class Filters:
 
     def is_default(self) -> bool:
         return self == Filters()
+
+    @property
+    def first(self) -> date | None:
+        """The range's first month as a date (None: from the store's first)."""
+        return month_to_date(self.month_from) if self.month_from else None
+
+    @property
+    def last(self) -> date | None:
+        """The range's last month as a date (None: to the store's last)."""
+        return month_to_date(self.month_to) if self.month_to else None
 
 
 def valid_month(text: str) -> bool:

@@ -21,17 +21,15 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from queries import ranking
-from queries._base import as_date, conditions, facts_join, frame, reading
+from queries._base import frame, reading, source, summed
 from queries.filters import Filters
 from rsp_data.goals import Goal, goal_from_row
+from rsp_data.months import as_date, month_index, month_to_date, shift
 from rsp_data.registry import registry
 from rsp_data.schema import goals as goals_table
-from rsp_data.schema import monthly_metrics as facts
-from rsp_data.schema import partnerships, rollup_cells
-from rsp_data.store import month_to_date
 
 SCOPE_ORDER = {"grant": 0, "statewide": 1, "partnership": 2}
 SCOPE_NOUNS = {
@@ -41,20 +39,6 @@ SCOPE_NOUNS = {
 }
 
 # ------------------------------------------------------------------------------ months
-
-
-def month_index(value: date) -> int:
-    return value.year * 12 + value.month - 1
-
-
-def month_after(month: date, months: int) -> date:
-    y, m = divmod(month_index(month) + months, 12)
-    return date(y, m + 1, 1)
-
-
-def months_between(first: date, last: date) -> int:
-    """Whole months from `first` to `last` (0 for the same month)."""
-    return month_index(last) - month_index(first)
 
 
 # ------------------------------------------------------------------------------ the goals
@@ -74,76 +58,32 @@ def goal_by_id(engine: Engine, goal_id: str) -> Goal | None:
     return None if row is None else goal_from_row(row)
 
 
-def _end(filters: Filters) -> date | None:
-    return month_to_date(filters.month_to) if filters.month_to else None
-
-
-def _from_facts(goal: Goal, filters: Filters) -> bool:
-    return goal.scope == "partnership" or bool(filters.partnerships)
-
-
-def _partnership_ids(goal: Goal, filters: Filters) -> list[str]:
-    if goal.scope != "partnership":
-        return list(filters.partnerships)
-    if filters.partnerships and goal.rsp_id not in filters.partnerships:
-        return []
-    return [goal.rsp_id]
-
-
-def _monthly_from_facts(engine: Engine, goal: Goal, filters: Filters) -> tuple[pd.DataFrame, int]:
-    ids = _partnership_ids(goal, filters)
-    if not ids:
-        return pd.DataFrame({"month": [], "value": []}), 0
-    # Primary key access: rsp_id IN (...) and a month range; region and sector filters still apply.
-    conds = conditions(filters.with_(partnerships=tuple(ids), month_from=None, month_to=None))
-    conds.append(facts.c.month >= goal.start_month)
-    if _end(filters):
-        conds.append(facts.c.month <= _end(filters))
-    if goal.scope == "grant":
-        conds.append(partnerships.c.gjc_supported.is_(True))
+def _monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = True) -> tuple[pd.DataFrame, int]:
+    """The goal's metric each month from its start month (the range's start is the goal's own)."""
+    scoped = filters.with_(month_from=None)
+    if goal.scope == "partnership":
+        ids = [] if filters.partnerships and goal.rsp_id not in filters.partnerships else [goal.rsp_id]
+        scoped = scoped.with_(partnerships=tuple(ids) or ("",))
+    src = source(scoped, gjc=True if goal.scope == "grant" else None)
     stmt = (
-        select(facts.c.rsp_id, facts.c.month, facts.c[goal.metric].label("value"))
-        .select_from(facts_join())
-        .where(*conds)
-    )
-    rows = frame(engine, stmt)
-    if rows.empty:
-        return pd.DataFrame({"month": [], "value": []}), 0
-    rows["month"] = rows["month"].map(as_date)
-    monthly = rows.groupby("month", as_index=False)["value"].sum()
-    return monthly, int(rows["rsp_id"].nunique())
-
-
-def _monthly_from_rollups(engine: Engine, goal: Goal, filters: Filters, count: bool = True) -> tuple[pd.DataFrame, int]:
-    from queries.metrics import cell_conditions, grain_for
-
-    cells = rollup_cells
-    # The grain's seek conditions (region_id = '' where it has no region ...), no month range:
-    # the goal counts from its own start month.
-    conds = cell_conditions(filters, grain_for(filters), months=False, gjc=True if goal.scope == "grant" else None)
-    conds.append(cells.c.month >= goal.start_month)
-    if _end(filters):
-        conds.append(cells.c.month <= _end(filters))
-    stmt = (
-        select(cells.c.month, func.sum(cells.c[goal.metric]).label("value"))
-        .where(*conds)
-        .group_by(cells.c.month)
-        .order_by(cells.c.month)
+        select(src.month.label("month"), summed(src.value(goal.metric), goal.metric).label("value"))
+        .select_from(src.table)
+        .where(*src.conds, src.month >= goal.start_month)
+        .group_by(src.month)
+        .order_by(src.month)
     )
     monthly = frame(engine, stmt)
     if monthly.empty:
         return pd.DataFrame({"month": [], "value": []}), 0
     monthly["month"] = monthly["month"].map(as_date)
-    return monthly, _partnerships_reporting(engine, goal, filters, monthly["month"].max()) if count else 0
+    return monthly, _partnerships_reporting(engine, goal, scoped, monthly["month"].max()) if count else 0
 
 
 def _partnerships_reporting(engine: Engine, goal: Goal, filters: Filters, last: date) -> int:
     """Partnerships in scope with at least one report from the goal's start through `last`: their
     latest reports at `last` (running_arrays' last_report) on or after the start."""
-    counted = ranking.reporting_counts(
-        engine, filters, first=goal.start_month, last=last, columns=("last_report",), gjc=goal.scope == "grant"
-    )
-    return counted["last_report"]
+    counted = ranking.reporting_counts(engine, filters, first=goal.start_month, last=last, gjc=goal.scope == "grant")
+    return counted["partnerships"]
 
 
 def goal_monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = True) -> tuple[pd.DataFrame, int]:
@@ -153,10 +93,7 @@ def goal_monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = Tru
     The series runs from the goal's start month through the last month with figures (no later than
     the end of the month range), months without figures counted as 0. Columns: month (Timestamp),
     value, cumulative (since the start month)."""
-    if _from_facts(goal, filters):
-        monthly, count = _monthly_from_facts(engine, goal, filters)
-    else:
-        monthly, count = _monthly_from_rollups(engine, goal, filters, count)
+    monthly, count = _monthly(engine, goal, filters, count)
     if monthly.empty:
         return pd.DataFrame({"month": pd.to_datetime([]), "value": [], "cumulative": []}).astype(
             {"value": "int64", "cumulative": "int64"}
@@ -280,7 +217,7 @@ def project(
 
     def reach_at(pace: float) -> date | None:
         needed = _months_needed(remaining, pace)
-        return None if needed is None else month_after(as_of, needed)
+        return None if needed is None else shift(as_of, needed)
 
     return Projection(
         PROJECTED,
@@ -305,7 +242,7 @@ def projection_path(projection: Projection, months: int | None = None) -> pd.Dat
         return pd.DataFrame(columns=["month", "central", "low", "high"])
     ends = [m for m in (projection.reach, projection.reach_late, projection.reach_early) if m is not None]
     if months is None:
-        span = max([months_between(projection.as_of, m) for m in (*ends, projection.due)] + [1])
+        span = max([month_index(m) - month_index(projection.as_of) for m in (*ends, projection.due)] + [1])
         if projection.reach_late is None:  # the slow end never gets there: draw as far as the chart goes
             span = CHART_MONTHS
     else:
@@ -314,7 +251,7 @@ def projection_path(projection: Projection, months: int | None = None) -> pd.Dat
     steps = range(span + 1)
     return pd.DataFrame(
         {
-            "month": pd.to_datetime([month_after(projection.as_of, k) for k in steps]),
+            "month": pd.to_datetime([shift(projection.as_of, k) for k in steps]),
             "central": [projection.cumulative + projection.rate * k for k in steps],
             "low": [projection.cumulative + projection.low_rate * k for k in steps],
             "high": [projection.cumulative + projection.high_rate * k for k in steps],

@@ -12,32 +12,39 @@ database's collation (the candidates' rsp_ids, or the id_rank array)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import select, union_all
+from sqlalchemy import BigInteger, and_, literal, select, union_all
 
-from queries._base import Bind, among, contains, reading
+from queries._base import SUM_OF, Bind, among, contains, needs, reading
 from queries.filters import Filters
+from rsp_data.metrics import METRICS, RATE, value
+from rsp_data.months import month_index
 from rsp_data.rollups import padded, unpack
-from rsp_data.schema import GROUP_CODES, ID_RANK, REGISTRY_MONTH, month_index, partnerships
+from rsp_data.schema import GROUP_CODES, ID_RANK, REGISTRY_MONTH, partnerships, running_key, running_month
 from rsp_data.schema import running_arrays as arrays
-
-# value(get): the ranked value per partnership number (NaN: none); get(column) gives a column's
-# total over the range per number: running(to) − running(from − 1) for a cum_* column, the value
-# at `to` for employers_engaged (a stock).
-Value = Callable[[Callable[[str], np.ndarray]], np.ndarray]
 
 # How many tied candidates a ranking orders by reading their rsp_ids (beyond: the id_rank array).
 TIE_ROWS = 2000
 
 
-def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den as floats, NaN where den is not positive (queries._base.ratio in SQL)."""
-    num, den = num.astype("float64"), den.astype("float64")
-    return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+def array_of(name: str) -> str:
+    """The array holding sum `name` (or "months": months reported): a stock's own value at each
+    month, a flow's running sum."""
+    if name == "months":
+        return "cum_months_reported"
+    return name if SUM_OF[name].stock else f"cum_{name}"
+
+
+def last_of(metric: str | None) -> str:
+    """The last_* array of a metric's latest report (None: any report)."""
+    if metric is None:
+        return "last_report"
+    info = METRICS[metric]
+    key = info.numerator if info.kind == RATE else metric
+    return f"last_{key}" if METRICS[key].optional else "last_report"
 
 
 class Ranked(NamedTuple):
@@ -45,8 +52,9 @@ class Ranked(NamedTuple):
     count: int  # how many partnerships the ranking holds
     numbers: list[int]  # the page's partnership numbers, in the same order
     names: list[str]  # the page's partnership names, in the same order
-    totals: dict[str, np.ndarray] | None = None  # the `totals` columns over the range, page order
+    totals: dict[str, np.ndarray] | None = None  # the `sums` over the range, page order
     registry: list[tuple] | None = None  # the page's `registry` columns, page order
+    reporting: np.ndarray | None = None  # 1 where the partnership reported at the range's last month
 
 
 def ranked(
@@ -54,34 +62,34 @@ def ranked(
     filters: Filters,
     *,
     first: date | None,
-    last: date,
-    value: Value,
-    needs: tuple[str, ...],
+    last: date | None,
+    order_by: str,
     limit: int,
     offset: int = 0,
     descending: bool = True,
-    reported: str = "last_report",
+    reported: str | None = None,
     search: str = "",
     defined: bool = False,
-    totals: tuple[str, ...] = (),
+    sums: tuple[str, ...] = (),
     registry: tuple = (),
     source=None,
 ) -> Ranked:
-    """The rsp_ids (and numbers) of places offset..offset+limit, and how many are ranked.
-
-    Ranked: the partnerships within the filters (and `search`) that reported (the `reported`
-    last_* column) in first..last (first None: up to last), and with `defined`, have a value.
-    `needs`: the array columns `value` reads. `totals`: array columns whose totals over the range
-    the page's partnerships get too (Ranked.totals), read with the rest; `registry`: columns of
-    `source` (the partnerships table joined to others) read with the page's names."""
+    """Places offset..offset+limit of the partnerships within the filters (and `search`) that
+    reported (`reported`: that metric; None: anything) in first..last (first None: up to last),
+    ranked on metric `order_by` over that range; with `defined`, only those with a value. The
+    page gets its `sums` over the range (Ranked.totals) and `registry` columns of `source` (the
+    partnerships table joined to others) read with its names."""
+    if last is None:
+        return Ranked([], 0, [], [], {name: np.array([]) for name in sums}, [], np.array([]))
     hi = month_index(last)
     lo = None if first is None else month_index(first) - 1
-    wanted = [(hi, name) for name in (*needs, *totals, reported)]
+    wanted_sums = tuple(dict.fromkeys((*needs(order_by), *sums)))
+    wanted = [(hi, array_of(n)) for n in wanted_sums] + [(hi, last_of(reported)), (hi, "last_report")]
     if lo is not None:
-        wanted += [(lo, name) for name in (*needs, *totals) if name.startswith("cum_")]
+        wanted += [(lo, array_of(n)) for n in wanted_sums if array_of(n).startswith("cum_")]
 
     def nobody(count: int) -> Ranked:
-        return Ranked([], count, [], [], {name: np.array([]) for name in totals}, [])
+        return Ranked([], count, [], [], {name: np.array([]) for name in sums}, [], np.array([]))
 
     with reading(engine) as conn:
         found = _Arrays(conn, filters, search, wanted)
@@ -89,12 +97,13 @@ def ranked(
             return nobody(0)
 
         def get(name: str) -> np.ndarray:
-            if name.startswith("cum_") and lo is not None:
-                return found.at(hi, name).astype("float64") - found.at(lo, name)
-            return found.at(hi, name)
+            array = array_of(name)
+            if array.startswith("cum_") and lo is not None:
+                return found.at(hi, array).astype("float64") - found.at(lo, array)
+            return found.at(hi, array).astype("float64")
 
-        keep = found.chosen & (found.at(hi, reported) >= _since(first))
-        values = np.asarray(value(get), dtype="float64")
+        keep = found.chosen & (found.at(hi, last_of(reported)) >= _since(first))
+        values = value(order_by, {n: get(n) for n in needs(order_by)})
         if defined:
             keep &= ~np.isnan(values)
         numbers = np.flatnonzero(keep)
@@ -111,10 +120,11 @@ def ranked(
             return nobody(len(numbers))
         if rows is None:
             rows = read(conn, page)
-        sums = {name: get(name)[page] for name in totals}
+        totals = {name: get(name)[page] for name in sums}
+        reporting = (found.at(hi, "last_report")[page] == hi).astype("int64")
     ids, names = zip(*[rows[int(n)][:2] for n in page], strict=True)
     extra = [rows[int(n)][2:] for n in page]
-    return Ranked(list(ids), len(numbers), page.tolist(), list(names), sums, extra)
+    return Ranked(list(ids), len(numbers), page.tolist(), list(names), totals, extra, reporting)
 
 
 class _RegistryRead:
@@ -161,71 +171,84 @@ def reporting_counts(
     *,
     first: date | None,
     last: date,
-    columns: tuple[str, ...],
+    metrics: tuple[str, ...] = (),
     gjc: bool = False,
     search: str = "",
 ) -> dict[str, int]:
-    """{column: how many partnerships within the filters and the search (and with `gjc`,
-    grant-supported) have that last_* column on or after `first` (None: at all) at `last`}: who
-    reported (a metric) in the range, from one array each."""
+    """How many partnerships within the filters and the search (and with `gjc`, grant-supported)
+    reported in first..last ("partnerships"), and reported each of `metrics`: their latest reports
+    at `last` on or after `first` (None: at all)."""
     hi = month_index(last)
+    wanted = {"partnerships": "last_report", **{m: last_of(m) for m in metrics}}
     with reading(engine) as conn:
-        found = _Arrays(conn, filters, search, [(hi, c) for c in columns], gjc=gjc)
+        found = _Arrays(conn, filters, search, [(hi, c) for c in wanted.values()], gjc=gjc)
         if found.size is None:
-            return {c: 0 for c in columns}
-        return {c: int(np.count_nonzero(found.chosen & (found.at(hi, c) >= _since(first)))) for c in columns}
+            return dict.fromkeys(wanted, 0)
+        return {k: int(np.count_nonzero(found.chosen & (found.at(hi, c) >= _since(first)))) for k, c in wanted.items()}
 
 
-class CellTotals(NamedTuple):
-    region_ids: list[str]
-    sector_ids: list[str]
-    present: np.ndarray  # (regions, sectors): a partnership of the cell reported in the range
-    sums: dict[str, np.ndarray]  # column -> (regions, sectors) totals; "reporting" too
-
-
-def cell_totals(
-    engine: Bind, filters: Filters, *, first: date | None, last: date, columns: tuple[str, ...]
-) -> CellTotals:
-    """Per region × sector cell, over the partnerships within the filters that reported in
-    first..last (first None: up to last): each column's total (a cum_* column over the range,
-    employers_engaged at `last`), and "reporting", how many reported at `last` itself.
-
-    Each partnership's cell comes from the registry's code arrays (schema.GROUP_CODES), so a
-    sector × region grid over every month is a few arrays and np.bincount: summing rollup_cells'
-    147,000 cell rows (612 cells × 240 months) for it took 75-140 ms at 10 million rows."""
+def cell_totals(engine: Bind, filters: Filters, *, last: date, names: tuple[str, ...]) -> dict[str, list]:
+    """Per region × sector cell with a partnership that reported in the filtered range: sector_id,
+    region_id, each sum over the range and "reporting" (how many reported at `last` itself),
+    summed with np.bincount over the registry's code arrays (schema.GROUP_CODES)."""
+    first = filters.first
     hi = month_index(last)
     lo = None if first is None else month_index(first) - 1
-    wanted = [(hi, name) for name in (*columns, "last_report")]
+    wanted = [(hi, array_of(n)) for n in names] + [(hi, "last_report")]
     if lo is not None:
-        wanted += [(lo, name) for name in columns if name.startswith("cum_")]
+        wanted += [(lo, array_of(n)) for n in names if array_of(n).startswith("cum_")]
     wanted += [(REGISTRY_MONTH, code) for code in GROUP_CODES.values()]
     with reading(engine) as conn:
         found = _Arrays(conn, filters, "", wanted)
         registered = conn.execute(select(arrays.c.name).where(arrays.c.month_index == REGISTRY_MONTH)).scalars()
         registered = list(registered)
+    if found.size is None:
+        return {}
     # The codes are places among the sorted ids of the region (sector) masks written with them.
     ids = {p: sorted(n.split(":", 1)[1] for n in registered if n.startswith(f"{p}:")) for p in GROUP_CODES}
-    shape = (len(ids["region"]), len(ids["sector"]))
-    if found.size is None:
-        return CellTotals(ids["region"], ids["sector"], np.zeros(shape, dtype=bool), {})
+    width = len(ids["sector"])
     region, sector = (found.at(REGISTRY_MONTH, GROUP_CODES[p]).astype("int64") for p in ("region", "sector"))
     reported = found.at(hi, "last_report")
     keep = np.flatnonzero(found.chosen & (reported >= _since(first)) & (region >= 0) & (sector >= 0))
-    cells = region[keep] * shape[1] + sector[keep]
-    size = shape[0] * shape[1]
+    cell = region[keep] * width + sector[keep]
+    size = len(ids["region"]) * width
+    present = np.flatnonzero(np.bincount(cell, minlength=size))
 
-    def total(values: np.ndarray) -> np.ndarray:
-        return np.bincount(cells, weights=values, minlength=size).round().astype("int64").reshape(shape)
+    def total(values: np.ndarray) -> list:
+        return np.bincount(cell, weights=values, minlength=size)[present].tolist()
 
-    sums = {}
-    for name in columns:
-        values = found.at(hi, name)[keep].astype("float64")
-        if name.startswith("cum_") and lo is not None:
-            values -= found.at(lo, name)[keep]
-        sums[name] = total(values)
-    sums["reporting"] = total((reported[keep] == hi).astype("float64"))
-    present = np.bincount(cells, minlength=size).reshape(shape) > 0
-    return CellTotals(ids["region"], ids["sector"], present, sums)
+    columns = {"sector_id": [ids["sector"][c % width] for c in present]}
+    columns["region_id"] = [ids["region"][c // width] for c in present]
+    for name in names:
+        values = found.at(hi, array_of(name))[keep].astype("float64")
+        if array_of(name).startswith("cum_") and lo is not None:
+            values -= found.at(lo, array_of(name))[keep]
+        columns[name] = total(values)
+    columns["reporting"] = total((reported[keep] == hi).astype("float64"))
+    return columns
+
+
+def running_earlier(lo, hi, month, earlier):
+    """Join condition: `lo` is the running row of `hi`'s partnership (`hi` at `month`) at the
+    `earlier` month, found by key; the earlier month's stretch of keys is stated too, so
+    PostgreSQL reads that month alone."""
+    return and_(lo.c.k == hi.c.k - (running_key(month) - running_key(earlier)), *running_month(lo, earlier))
+
+
+def running_conditions(table, filters: Filters, month) -> list:
+    """One month's running_totals rows within the filters: chosen partnerships or regions by key
+    (their numbers from the registry), a sector alone by a check on the month's rows."""
+    chosen = select(partnerships.c.number + literal(running_key(month), BigInteger))
+    if filters.partnerships:
+        conds = [table.c.k.in_(chosen.where(partnerships.c.rsp_id.in_(filters.partnerships)))]
+        conds += [table.c.region_id.in_(filters.regions)] if filters.regions else []
+        return conds + ([table.c.sector_id.in_(filters.sectors)] if filters.sectors else [])
+    if filters.regions:
+        chosen = chosen.where(partnerships.c.region_id.in_(filters.regions))
+        if filters.sectors:
+            chosen = chosen.where(partnerships.c.sector_id.in_(filters.sectors))
+        return [table.c.k.in_(chosen)]
+    return running_month(table, month) + ([table.c.sector_id.in_(filters.sectors)] if filters.sectors else [])
 
 
 def _since(first: date | None) -> int:

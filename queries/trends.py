@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rsp_data.metrics import METRICS, RATE, STOCK
+from queries._base import needs
+from rsp_data.metrics import METRICS, STOCK, value
 
 VIEWS = ("monthly", "quarterly", "cumulative")
 
@@ -19,7 +20,7 @@ def metric_series(monthly: pd.DataFrame, metric: str, view: str = "monthly") -> 
     - flows: summed per quarter, running total when cumulative;
     - employers_engaged (stock): the quarter's last month, and never accumulated (the
       cumulative view shows month-end counts unchanged);
-    - rates: ratio of the sums over the quarter, or of the running sums when cumulative.
+    - rates and averages: ratio of the sums over the quarter, or of the running sums when cumulative.
     """
     if view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
@@ -28,7 +29,7 @@ def metric_series(monthly: pd.DataFrame, metric: str, view: str = "monthly") -> 
     if monthly.empty:
         return pd.DataFrame(columns=cols)
     df = monthly.sort_values("month").copy()
-    needed = [info.numerator, info.denominator] if info.kind == RATE else [metric]
+    needed = list(needs(metric))
 
     if view == "quarterly":
         df["period"] = df["month"].dt.to_period("Q").dt.start_time
@@ -56,9 +57,5 @@ def metric_series(monthly: pd.DataFrame, metric: str, view: str = "monthly") -> 
             for c in needed:
                 df[c] = df.groupby("group_id")[c].cumsum()
 
-    if info.kind == RATE:
-        den = df[info.denominator].astype("float64")
-        df["value"] = df[info.numerator].astype("float64") / den.where(den > 0)
-    else:
-        df["value"] = df[metric].astype("float64")
+    df["value"] = value(metric, df)
     return df[cols].sort_values(["period", "group_name"]).reset_index(drop=True)

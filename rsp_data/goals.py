@@ -27,8 +27,8 @@ from sqlalchemy import Connection, insert, select, update
 from rsp_data import schema
 from rsp_data.imports import Problem
 from rsp_data.metrics import FLOW_KEYS, METRICS
+from rsp_data.months import as_date
 from rsp_data.schema import METRIC_COLUMNS
-from rsp_data.store import as_date
 
 GOALS_FILE = Path(__file__).resolve().parent / "data" / "goals.csv"
 COLUMNS = ("goal_id", "name", "scope", "rsp_id", "metric", "target", "start_month", "due_month", "source")

@@ -36,9 +36,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, and_, delete, insert, select, tuple_, update
 
 from rsp_data import rollups, schema
+from rsp_data.months import as_date
 from rsp_data.registry import registry
 from rsp_data.schema import FACT_COLUMNS, METRIC_COLUMNS, OPTIONAL_COLUMNS
-from rsp_data.store import as_date
 
 COLUMNS = ("rsp_id", "month", *METRIC_COLUMNS)  # required in every file
 ALL_COLUMNS = (*COLUMNS, *OPTIONAL_COLUMNS)  # what the templates carry; the optional ones may be left out

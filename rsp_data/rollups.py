@@ -31,6 +31,7 @@ from sqlalchemy import Connection, case, delete, func, insert, literal, select, 
 
 from rsp_data import schema
 from rsp_data.metrics import SUMS, Sum
+from rsp_data.months import as_date
 from rsp_data.schema import (
     ARRAY_COLUMNS,
     FACT_COLUMNS,
@@ -48,7 +49,6 @@ from rsp_data.schema import (
     running_key,
     running_month,
 )
-from rsp_data.store import as_date
 
 facts = schema.monthly_metrics
 partnerships = schema.partnerships
@@ -71,14 +71,14 @@ def _chunks(items: list, size: int = CHUNK):
 # --- rollup_cells ---------------------------------------------------------------------------
 
 
-def sum_sql(spec: Sum, table):
-    """A Sum as a SQL aggregate over fact rows of `table` (0 over no reported rows)."""
-    value = 1 if spec.count else table.c[spec.source]
+def sum_value(spec: Sum, table):
+    """A Sum's value in one fact row of `table`, to be summed (0 where it was not reported)."""
+    value = literal(1) if spec.count else table.c[spec.source]
     if spec.weight:
         value = value * table.c[spec.weight]
     if spec.when:
         value = case((table.c[spec.when].isnot(None), value), else_=0)
-    return func.coalesce(func.sum(value), 0)
+    return value
 
 
 def sum_frame(f: pd.DataFrame, spec: Sum) -> pd.Series:
@@ -102,7 +102,7 @@ def _cell_select(months: list[date] | None):
             partnerships.c.gjc_supported.label("gjc"),
             func.count().label("reporting"),
             func.sum(case((batches.c.kind == "demo", 1), else_=0)).label("demo_rows"),
-            *[sum_sql(spec, facts).label(spec.name) for spec in SUMS],
+            *[func.coalesce(func.sum(sum_value(spec, facts)), 0).label(spec.name) for spec in SUMS],
         )
         .select_from(
             facts.join(partnerships, facts.c.rsp_id == partnerships.c.rsp_id).join(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -24,6 +22,7 @@ from sqlalchemy import (
 )
 
 from rsp_data.metrics import FLOW_SUMS, METRICS, OPTIONAL_KEYS, REQUIRED_KEYS, STORED_KEYS, SUMS
+from rsp_data.months import index_month, month_index  # noqa: F401  (running_key; rollups)
 
 metadata = MetaData()
 
@@ -219,16 +218,6 @@ FLOAT_RUNNING = frozenset(s.name for s in SUMS if not s.whole)
 LAST_COLUMNS = ("last_report", *[f"last_{m}" for m in OPTIONAL_KEYS])
 KEY_BITS = 20
 MAX_PARTNERSHIPS = 2**KEY_BITS - 1
-
-
-def month_index(value) -> int:
-    """A month (any date in it) as a whole number: year x 12 + month - 1."""
-    return value.year * 12 + value.month - 1
-
-
-def index_month(index: int):
-    """The first day of the month with this month_index."""
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def running_key(month, number: int = 0) -> int:

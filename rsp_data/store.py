@@ -12,7 +12,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, event, exc, func, insert, inspect, select, update
@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from rsp_data import schema
 from rsp_data.metrics import METRICS
+from rsp_data.months import month_to_date
 from rsp_data.registry import Registry, registry
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -130,23 +131,6 @@ def pg_options(given: str | tuple | None = None) -> str:
     """The libpq `options` for the app's PostgreSQL sessions: the URL's own (?options=...) first."""
     given = " ".join(given) if isinstance(given, tuple) else (given or "")
     return f"{given} {PG_SESSION_OPTIONS}".strip()
-
-
-def as_date(value) -> date | None:
-    """Dates come back as date objects (PostgreSQL) or ISO strings (some drivers); normalise."""
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def month_to_date(month: str) -> date:
-    """'2025-03' -> date(2025, 3, 1)."""
-    year, mon = month.split("-")
-    return date(int(year), int(mon), 1)
 
 
 @dataclass

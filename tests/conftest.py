@@ -37,8 +37,9 @@ import pytest
 from sqlalchemy import create_engine, insert, text
 
 from rsp_data import rollups
+from rsp_data.months import month_to_date
 from rsp_data.schema import import_batches, monthly_metrics
-from rsp_data.store import init_store, make_engine, month_to_date
+from rsp_data.store import init_store, make_engine
 
 # (rsp_id, month, employers_engaged, trainees_enrolled, trainees_completed, placements)
 FACTS: list[tuple[str, str, int, int, int, int]] = [

@@ -28,12 +28,14 @@ from queries.goals import goal_progress, grant_placements_by_month
 from queries.metrics import kpi_summary, metrics_by, monthly_totals
 from queries.registry import month_bounds, partnership_list
 from queries.trends import metric_series
+from rsp_data.metrics import STORED_KEYS
 from rsp_data.registry import registry
 from rsp_data.store import DEMO_FILE
 from tests.conftest import FACTS
 
 ALL = Filters()
 BASE = ["employers_engaged", "trainees_enrolled", "trainees_completed", "placements"]
+RATES = ["completion_rate", "placement_rate", "placements_per_employer"]
 
 
 def values(row) -> dict:
@@ -181,6 +183,7 @@ def test_metrics_by_empty_grouped_result(engine):
         *BASE,
         "completion_rate",
         "placement_rate",
+        "placements_per_employer",
         "months",
         "reporting",
         "as_of",
@@ -289,7 +292,7 @@ def test_metrics_by_partnership_rate_with_zero_denominator(engine):
 
 def test_monthly_totals_without_split(engine):
     df = monthly_totals(engine, ALL)
-    assert list(df.columns) == ["month", "group_id", "group_name", *BASE]
+    assert list(df.columns) == ["month", "group_id", "group_name", *BASE, *RATES]
     assert list(df["month"]) == list(pd.to_datetime(["2022-07-01", "2022-08-01", "2022-09-01", "2022-10-01"]))
     assert set(df["group_id"]) == {"all"}
     assert set(df["group_name"]) == {"All partnerships"}
@@ -551,7 +554,7 @@ def test_monthly_rows(engine):
         "sector",
         "region",
         "month",
-        *BASE,
+        *STORED_KEYS,
         "source",
     ]
     assert set(df["source"]) == {"imported"}
@@ -648,7 +651,7 @@ def test_monthly_rows_pages_walked_to_the_end_equal_the_facts_in_pandas(
         page = monthly_rows(engine, filters, after=after, limit=limit)
         if page.empty:
             break
-        assert list(page.columns) == ["rsp_id", "partnership", "sector", "region", "month", *BASE, "source"]
+        assert list(page.columns) == ["rsp_id", "partnership", "sector", "region", "month", *STORED_KEYS, "source"]
         pages.append(page)
         after = (page.iloc[-1]["rsp_id"], page.iloc[-1]["month"])
     # every row exactly once, in key order; every page full but the last

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from queries.filters import Filters
 from queries.metrics import metrics_by, metrics_by_cell, monthly_totals, partnership_count, partnership_totals
 from rsp_data.metrics import BASE_KEYS
+from rsp_data.months import as_date
 from rsp_data.schema import monthly_metrics, partnerships, regions, sectors
-from rsp_data.store import as_date
 
 FLOWS = [k for k in BASE_KEYS if k != "employers_engaged"]
 

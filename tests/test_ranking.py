@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from sqlalchemy import select, update
 
-from queries.ranking import places, ratio
+from queries.ranking import places
+from rsp_data.metrics import value
 from rsp_data import rollups, schema
 
 
@@ -58,7 +59,7 @@ def test_without_a_tie_order_places_needs_one_only_when_candidates_tie(descendin
 
 
 def test_ratio_is_nan_where_the_denominator_is_not_positive():
-    got = ratio(np.array([3, 1, 5, 0]), np.array([4, 0, -1, 2]))
+    got = value("placement_rate", {"placements": np.array([3, 1, 5, 0]), "trainees_completed": np.array([4, 0, -1, 2])})
     assert got[0] == 0.75 and np.isnan(got[1]) and np.isnan(got[2]) and got[3] == 0.0
 
 
@@ -148,7 +149,9 @@ def test_equal_values_rank_in_rsp_id_order_either_way(demo_engine, monkeypatch, 
     last = as_of_month(demo_engine, Filters())
 
     def page(value, offset, limit, descending=True):
-        return ranking.ranked(demo_engine, Filters(), first=None, last=last, value=value, needs=("cum_placements",),
+        # The ranked values are `value`'s (of the placements by partnership number).
+        monkeypatch.setattr(ranking, "value", lambda metric, sums: value(lambda _: sums["placements"]))
+        return ranking.ranked(demo_engine, Filters(), first=None, last=last, order_by="placements",
                               limit=limit, offset=offset, descending=descending)  # fmt: skip
 
     everyone_equal = lambda get: np.zeros(len(get("cum_placements")))  # noqa: E731

@@ -24,11 +24,11 @@ from queries.goals import (
     GoalStatus,
     goal_list,
     goal_status,
-    months_between,
     projection_path,
 )
 from rsp_data.goals import Goal
 from rsp_data.metrics import METRICS
+from rsp_data.months import month_index
 from ui import charts, state
 from ui.theme import GOAL, NEUTRAL
 
@@ -106,7 +106,7 @@ def projection_sentence(status: GoalStatus) -> str:
         span = "the monthly counts did not vary, so no range"
     else:
         span = f"range {_month(p.reach_early)} – {_month(p.reach_late)}"
-    late = months_between(goal.due_month, p.reach)
+    late = month_index(p.reach) - month_index(goal.due_month)
     timing = "by the due date" if p.on_time else f"{late} month{'s' if late != 1 else ''} after the due date"
     text = (
         f"At the pace of the last {p.window} months ({pace}), the {goal.target:,} goal is reached in "

@@ -52,20 +52,17 @@ class Plan:
     changes: list[Change]
     already_imported: int | None = None  # batch id holding this exact file
 
-    def _with(self, action: str) -> list[Change]:
-        return [c for c in self.changes if c.action == action]
-
     @property
     def added(self) -> list[Change]:
-        return self._with("add")
+        return [c for c in self.changes if c.action == "add"]
 
     @property
     def changed(self) -> list[Change]:
-        return self._with("change")
+        return [c for c in self.changes if c.action == "change"]
 
     @property
     def unchanged(self) -> list[Change]:
-        return self._with("same")
+        return [c for c in self.changes if c.action == "same"]
 
     def summary(self) -> str:
         if self.already_imported is not None:

@@ -95,10 +95,6 @@ class ImportRejected(Exception):
         self.report = report
 
 
-def checksum(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
 # ------------------------------------------------------------------ reading
 
 
@@ -230,10 +226,6 @@ def _parse_month(text: str, today: date) -> tuple[date | None, str]:
     return value, ""
 
 
-def _amount(metric: Metric, value: float) -> str:
-    return f"${value:,.2f}" if metric.format == "dollars" else f"{value:,g}"
-
-
 def _parse_value(text: str, metric: Metric) -> tuple[int | float | None, str]:
     """A metric's cell as its value: a whole number, or a decimal to two places; (None, why) when
     wrong, (None, "") for a formula cell (already reported)."""
@@ -248,10 +240,7 @@ def _parse_value(text: str, metric: Metric) -> tuple[int | float | None, str]:
     if THOUSANDS_RE.fullmatch(cleaned):
         cleaned = cleaned.replace(",", "")
     if not NUMBER_RE.fullmatch(cleaned):
-        return (
-            None,
-            "not a number" if metric.whole else f"not a number: write the {metric.label.lower()} in digits, e.g. 18.50",
-        )
+        return None, "not a number" + ("" if metric.whole else " (write digits, e.g. 18.50)")
     value = float(cleaned)
     if value < 0:
         return None, f"negative: {'counts' if metric.whole else metric.label.lower()} cannot be below 0"
@@ -260,7 +249,7 @@ def _parse_value(text: str, metric: Metric) -> tuple[int | float | None, str]:
     if not metric.whole and len(cleaned.partition(".")[2]) > 2:
         return None, "more than two decimals: round to two places, e.g. 18.50"
     if metric.bounds and not metric.bounds[0] <= value <= metric.bounds[1]:
-        low, high = (_amount(metric, b) for b in metric.bounds)
+        low, high = (f"${b:,.2f}" if metric.format == "dollars" else f"{b:,g}" for b in metric.bounds)
         return None, f"outside {low}–{high}: is it in {metric.unit}, without a typo?"
     if value > MAX_COUNT:
         return None, f"too large: more than {MAX_COUNT:,} in one month for one partnership"
@@ -291,9 +280,9 @@ def _values(line: int, cell, report: ValidationReport) -> dict[str, int | float]
             report.add(line, key, cell(key), f"more than the row's {bound} {label}: these are some of them")
             ok = False
         if metric.weight and values.get(metric.weight) == 0:
-            # A mean weighted by a zero would carry no weight.
             weight = METRICS[metric.weight].label.lower()
-            report.add(line, key, cell(key), f"a value with 0 {weight}: leave it blank when there were none")
+            reason = f"{metric.label.lower()} with 0 {weight}: it would carry no weight, leave it blank"
+            report.add(line, key, cell(key), reason)
             ok = False
     return values if ok else None
 
@@ -327,7 +316,7 @@ def validate(content: bytes, file_name: str, *, today: date | None = None, known
     """Read and check a whole file; every problem is in the report, with row, column, value, reason."""
     today = today or date.today()
     known = set(known_ids) if known_ids is not None else {p.id for p in registry().partnerships}
-    report = ValidationReport(file_name=file_name, checksum=checksum(content))
+    report = ValidationReport(file_name=file_name, checksum=hashlib.sha256(content).hexdigest())
     cells = _read_cells(content, file_name, report)
     if cells is None:
         return report

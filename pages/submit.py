@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from rsp_data import imports
+from rsp_data.imports import apply, read, templates
 from ui import auth, state
 from ui.export import safe_csv
 
@@ -31,11 +31,11 @@ st.markdown(
 TEMPLATES = (
     (
         "Template (Excel)",
-        imports.template_xlsx,
+        templates.template_xlsx,
         "xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
-    ("Template (CSV)", imports.template_csv, "csv", "text/csv"),
+    ("Template (CSV)", templates.template_csv, "csv", "text/csv"),
 )
 for column, (label, make, suffix, mime) in zip(st.columns(2), TEMPLATES, strict=True):
     column.download_button(
@@ -49,7 +49,7 @@ for column, (label, make, suffix, mime) in zip(st.columns(2), TEMPLATES, strict=
 
 st.subheader("2. Upload it")
 upload = st.file_uploader(
-    f"CSV or Excel (.xlsx), up to {imports.MAX_BYTES // (1024 * 1024)} MB",
+    f"CSV or Excel (.xlsx), up to {read.MAX_BYTES // (1024 * 1024)} MB",
     type=["csv", "xlsx"],
     key="upload",
 )
@@ -64,7 +64,7 @@ def show_progress(fraction: float, message: str) -> None:
     bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
 
-def problem_table(found: list[imports.Problem]) -> pd.DataFrame:
+def problem_table(found: list[read.Problem]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {"row": str(p.row) if p.row else "whole file", "column": p.column, "value": p.value, "reason": p.reason}
@@ -74,7 +74,7 @@ def problem_table(found: list[imports.Problem]) -> pd.DataFrame:
     )
 
 
-report = imports.validate(content, upload.name)
+report = read.validate(content, upload.name)
 show_progress(0.5, "Comparing with the store")
 if not report.ok:
     problems = problem_table(report.problems)
@@ -93,7 +93,7 @@ if not report.ok:
     st.stop()
 
 engine = state.engine()
-plan = imports.plan_import(engine, report, show_progress)
+plan = apply.plan_import(engine, report, show_progress)
 bar.empty()
 
 st.subheader("3. Check what will change")
@@ -135,8 +135,8 @@ st.subheader("4. Confirm")
 if st.button(f"Import {len(plan.added) + len(plan.changed)} row(s)", type="primary"):
     bar = st.progress(0.0, text="Importing")
     try:
-        result = imports.apply_import(engine, content, upload.name, user, progress=show_progress)
-    except imports.ImportRejected as exc:  # the store or the file changed since the preview
+        result = apply.apply_import(engine, content, upload.name, user, progress=show_progress)
+    except read.ImportRejected as exc:  # the store or the file changed since the preview
         st.error(exc.report.text())
         st.stop()
     bar.empty()

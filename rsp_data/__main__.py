@@ -86,7 +86,8 @@ def _cmd_check_rollups(args) -> int:
 
 
 def _cmd_import(args) -> int:
-    from rsp_data.imports import ImportRejected, apply_import, plan_import, validate
+    from rsp_data.imports.apply import apply_import, plan_import
+    from rsp_data.imports.read import ImportRejected, validate
 
     path = Path(args.file)
     try:
@@ -173,7 +174,7 @@ def _cmd_history(args) -> int:
 
 
 def _cmd_rollback(args) -> int:
-    from rsp_data.imports import RollbackRefused, rollback
+    from rsp_data.imports.apply import RollbackRefused, rollback
 
     engine = make_engine(args.url)
     try:

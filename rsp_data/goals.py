@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import Connection, insert, select, update
 
 from rsp_data import schema
-from rsp_data.imports import Problem
+from rsp_data.imports.read import Problem
 from rsp_data.metrics import FLOW_KEYS, METRICS
 from rsp_data.months import as_date
 from rsp_data.schema import METRIC_COLUMNS

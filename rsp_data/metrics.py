@@ -48,6 +48,7 @@ class Metric:
     optional: bool = False  # NULL where a partnership did not report it; shown only where reported
     suppressed: bool = False  # small counts by partnership and month are shown as "<n"
     at_most: str = ""  # import check: never more than this metric in the same row
+    bounds: tuple[float, float] = ()  # import check: a value outside is a typo or the wrong unit
     note: str = ""  # added to "across partnerships" in the data dictionary
     section: str = ""  # optional metrics: the question the Good jobs & reach page answers with it
     number_format: str = ""  # "count", "percent", "dollars" or "decimal"; by kind when empty
@@ -135,6 +136,7 @@ DECLARED: tuple[Metric, ...] = (
         "Optional. Average hourly wage at placement of the month's placements, in dollars and cents.",
         weight="placements",
         optional=True,
+        bounds=(7.25, 500.0),  # dollars an hour: the federal minimum wage; far above any starting wage
         section="Are these good jobs?",
     ),
     Metric(

@@ -50,7 +50,7 @@ def drop_store(url: str) -> None:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Settings the command line would otherwise pick up from the test run's environment.
-_CLI_ENV_DROP = ("DATABASE_URL", "RSP_IMPORT_TEST_PAUSE_AFTER", "RSP_VIEWER_PASSWORD")
+_CLI_ENV_DROP = ("DATABASE_URL", "RSP_VIEWER_PASSWORD")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

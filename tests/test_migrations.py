@@ -25,7 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select, text
 
 from rsp_data import migrate, rollups, schema
-from rsp_data.imports import apply_import
+from rsp_data.imports.apply import apply_import
 from rsp_data.registry import registry
 from rsp_data.store import _registry_rows, init_store, make_engine, read_demo_rows
 from tests.store_helpers import plain, snapshot

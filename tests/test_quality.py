@@ -40,11 +40,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from queries.filters import Filters
-from queries.metrics import kpi_summary
-from queries.metrics import monthly_totals, partnership_rows
+from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.quality import quality_by, quality_monthly, quality_summary, underrepresented_by_month
 from queries.suppression import COMPLEMENT, TOTAL, pinned, suppress, suppression_mask, threshold_from
-from rsp_data.imports import apply_import
+from rsp_data.imports.apply import apply_import
 from rsp_data.schema import OPTIONAL_COLUMNS
 
 HEADER = [

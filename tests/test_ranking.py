@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from queries.ranking import places
-from rsp_data.metrics import value
 from rsp_data import rollups, schema
+from rsp_data.metrics import value
 
 
 def full_order(values: np.ndarray, ties: np.ndarray, descending: bool) -> list[int]:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rsp_data import rollups, schema
-from rsp_data.imports import apply_import, rollback
+from rsp_data.imports.apply import apply_import, rollback
 from rsp_data.store import read_demo_rows
 
 TODAY = date(2026, 11, 21)

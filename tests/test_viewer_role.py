@@ -26,7 +26,7 @@ from queries import data, goals, metrics, quality
 from queries import registry as registry_q
 from queries.filters import Filters
 from rsp_data import schema
-from rsp_data.imports import apply_import, rollback
+from rsp_data.imports.apply import apply_import, rollback
 from rsp_data.registry import REGISTRY_FILE, load_registry
 from rsp_data.roles import create_viewer_role, viewer_role_sql, viewer_write_privileges
 from rsp_data.store import DEMO_FILE, check_ready, init_store, make_engine, open_store

@@ -26,7 +26,7 @@ from rsp_data import schema
 from rsp_data.store import make_engine
 from rsp_data.synth import synthesize
 from tests.test_pages import APP, TIMEOUT, _PagesManagerAfterNavigation, assert_clean, decode
-from ui import state
+from ui import sidebar
 
 ALL = Filters()
 PARTNERSHIPS = 400  # above ui.state.MANY_PARTNERSHIPS: the sidebar switches to search
@@ -63,7 +63,7 @@ def open_page(page: str | None = None) -> AppTest:
 
 
 def test_the_store_is_national(national):
-    assert PARTNERSHIPS > state.MANY_PARTNERSHIPS
+    assert PARTNERSHIPS > sidebar.MANY_PARTNERSHIPS
     assert len(metrics_by(national, ALL, "region")) > 40
 
 
@@ -85,15 +85,15 @@ def test_overview_breakdown_shows_the_leaders_and_all_the_others(app):
 
 def test_the_partnership_filter_searches(app):
     at = open_page()
-    search = at.text_input(key=state.KEY_RSP_SEARCH)
+    search = at.text_input(key=sidebar.KEY_RSP_SEARCH)
     search.set_value("Ohio").run()
     assert_clean(at)
-    options = at.multiselect(key=state.KEY_RSP).options
-    assert 0 < len(options) <= state.SEARCH_LIMIT
+    options = at.multiselect(key=sidebar.KEY_RSP).options
+    assert 0 < len(options) <= sidebar.SEARCH_LIMIT
     assert all("Ohio" in o for o in options)
-    found = search_partnerships(app, "Ohio", (), (), state.SEARCH_LIMIT)
+    found = search_partnerships(app, "Ohio", (), (), sidebar.SEARCH_LIMIT)
     assert options == found["name"].tolist()
-    at.multiselect(key=state.KEY_RSP).set_value([found["rsp_id"].iloc[0]]).run()
+    at.multiselect(key=sidebar.KEY_RSP).set_value([found["rsp_id"].iloc[0]]).run()
     assert_clean(at)
     assert at.query_params["rsp"] == found["rsp_id"].iloc[0]
     shown = {m.label: m.value for m in at.metric}

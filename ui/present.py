@@ -34,13 +34,10 @@ import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
 
-from queries.compare import sector_region_matrix
-from queries.data import illustrative_share
 from queries.filters import Filters, shown
 from queries.goals import SCOPE_NOUNS, goal_list, goal_progress, goal_status, grant_placements_by_month
 from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.registry import partnership_list
-from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from rsp_data.registry import registry
 from ui import cache, charts, views, widgets
@@ -399,7 +396,7 @@ def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, 
     if as_of_label:
         bits.append(f"As of <b>{html.escape(month_name(as_of_label))}</b>")
     bits.append(html.escape(extra or widgets.describe(filters)))
-    share = cache.query(illustrative_share, filters)
+    share = widgets.illustrative(filters)
     badge = ""
     if share > 0:
         label = "Illustrative data" if share >= 1 else f"{share:.0%} illustrative data"
@@ -557,8 +554,6 @@ def _slide_trend(filters: Filters) -> None:
     if kpis["months"] == 0:
         _no_data(filters, kicker)
         return
-    monthly = cache.query(monthly_totals, filters, None)
-    series = metric_series(monthly, "placements", "cumulative")
     progress = cache.query(goal_progress, filters)
     goal = registry().grant.goal_placements
     grant_monthly = cache.query(grant_placements_by_month, filters)
@@ -578,9 +573,12 @@ def _slide_trend(filters: Filters) -> None:
             title = f"{progress.placements:,} placed since {progress.since:%b %Y}, against a goal of {goal:,}"
     else:
         title = f"{kpis['placements']:,} placements in the chosen months"
-        grant_monthly = None
     lost = _header(kicker, title, filters, kpis["as_of_label"])
-    fig = charts.trend_chart(series, "placements", "cumulative", None, "Cumulative placements", grant_monthly, goal)
+    # The Trends page's view of cumulative placements, copied: the shared figure is only read.
+    note = widgets.chart_note(kpis, filters)
+    fig = go.Figure(cache.memo(views.trend, filters, "placements", "cumulative", None, note)[0])
+    if not progress.partnerships:  # no grant-supported partnership in view: no grant line
+        fig.data = [trace for trace in fig.data if trace.name == "All partnerships"]
     for trace in fig.data:  # the grant line is the story: bold; every partnership in view: quieter
         if trace.name == "All partnerships":
             trace.name = "All partnerships in view, from the start of the range"
@@ -602,11 +600,12 @@ def _slide_matrix(filters: Filters) -> None:
     if kpis["months"] == 0:
         _no_data(filters, kicker)
         return
-    _, _, rows = cache.memo(views.partnership_map, filters, "placements")
-    table = sector_region_matrix(rows, "placements")
-    total = int(rows["placements"].sum())
+    # The Partnerships page's matrix (every partnership in view, not the map's largest markers).
+    _, matrix, _, _, _ = cache.memo(views.compare, filters, "placements", widgets.chart_note(kpis, filters))
+    table = matrix.set_index("sector_name")
     sector_totals = table.sum(axis=1)
     region_totals = table.sum(axis=0)
+    total = int(sector_totals.sum())
     if len(sector_totals) > 1:
         title = f"{sector_totals.index[0]} places the most people: {int(sector_totals.iloc[0]):,} of {total:,}"
     elif len(region_totals) > 1:

@@ -26,15 +26,16 @@ else:
     menu = st.sidebar.container()
     filters = sidebar.sidebar_filters()
     st.session_state["_filters"] = filters
+    params = sidebar.filter_params(filters)
     with menu:
         st.markdown("**CT RSP Metrics**")
         for page in PAGES:
-            st.page_link(page, icon=routes.icon_for(page), query_params=sidebar.filter_params(filters), width="stretch")
+            st.page_link(page, icon=routes.icon_for(page), query_params=params, width="stretch")
         st.page_link(
             navigation,
             label="Present this view",
             icon=":material/slideshow:",
-            query_params={**sidebar.filter_params(filters), "present": "1"},
+            query_params={**params, "present": "1"},
             width="stretch",
         )
         st.divider()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import process, routes, state
+from ui import process, routes, sidebar, store, widgets
 
 st.set_page_config(page_title="CT RSP Metrics Dashboard", page_icon=str(routes.FAVICON), layout="wide")
 
@@ -11,33 +11,33 @@ PAGES = routes.pages()
 # own menu clears the URL's query string on a page switch.
 navigation = st.navigation(PAGES, position="hidden")
 
-state.begin_run()
-state.hide_unescaped_downloads()
-state.engine()  # a plain message instead of a page when the store is unavailable
+widgets.hide_unescaped_downloads()
+store.engine()  # a plain message instead of a page when the store is unavailable
 process.settle_heap()  # once per process: long-lived objects out of the garbage collector's passes
-state.refresh_data_version()
+store.refresh_data_version()
 
-if state.presenting():
+if sidebar.presenting():
     from ui import present
 
-    filters, notices = state.url_filters()
+    filters, notices = sidebar.url_filters()
     st.session_state["_filters"] = filters
     present.show(filters, notices)
 else:
     menu = st.sidebar.container()
-    filters = state.sidebar_filters()
+    filters = sidebar.sidebar_filters()
     st.session_state["_filters"] = filters
+    params = sidebar.filter_params(filters)
     with menu:
         st.markdown("**CT RSP Metrics**")
         for page in PAGES:
-            st.page_link(page, icon=routes.icon_for(page), query_params=state.filter_params(filters), width="stretch")
+            st.page_link(page, icon=routes.icon_for(page), query_params=params, width="stretch")
         st.page_link(
             navigation,
             label="Present this view",
             icon=":material/slideshow:",
-            query_params={**state.filter_params(filters), "present": "1"},
+            query_params={**params, "present": "1"},
             width="stretch",
         )
         st.divider()
-    state.show_url_notices()
+    sidebar.show_url_notices()
     navigation.run()

@@ -6,22 +6,22 @@ import streamlit as st
 from queries.data import PAGE_SIZE, load_history, monthly_row_count, monthly_rows
 from queries.metrics import kpi_summary
 from rsp_data.metrics import data_dictionary_markdown
-from ui import state
+from ui import cache, sidebar, store, widgets
 
-filters = state.filters()
-kpis = state.query(kpi_summary, filters)
-state.page_header("Data", filters, kpis["as_of_label"])
+filters = sidebar.filters()
+kpis = cache.query(kpi_summary, filters)
+widgets.page_header("Data", filters, kpis["as_of_label"])
 
 PAGE = PAGE_SIZE
 DOWNLOAD_LIMIT = 200_000  # rows in one CSV download; narrow the filters beyond it
 
-count = state.query(monthly_row_count, filters)
+count = cache.query(monthly_row_count, filters)
 # Pages by key: the stack of "after" keys of the pages before this one, reset when the filters change.
 if st.session_state.get("_data_pages_for") != filters:
     st.session_state["_data_pages_for"] = filters
     st.session_state["_data_pages"] = [None]
 stack = st.session_state["_data_pages"]
-rows = state.query(monthly_rows, filters, after=stack[-1], limit=PAGE)
+rows = cache.query(monthly_rows, filters, after=stack[-1], limit=PAGE)
 first_row = (len(stack) - 1) * PAGE + 1
 
 st.subheader("Monthly figures")
@@ -59,7 +59,7 @@ if count > PAGE:
         width="stretch",
     )
 if count <= DOWNLOAD_LIMIT:
-    state.download_csv(lambda: monthly_rows(state.engine(), filters), "rsp_monthly_metrics", "Download all as CSV")
+    widgets.download_csv(lambda: monthly_rows(store.engine(), filters), "rsp_monthly_metrics", "Download all as CSV")
 else:
     st.caption(f"Downloads hold at most {DOWNLOAD_LIMIT:,} rows: narrow the filters to download these.")
 st.dataframe(
@@ -85,7 +85,7 @@ st.subheader("Data dictionary")
 st.markdown(data_dictionary_markdown())
 
 st.subheader("Where the data comes from")
-history = state.query(load_history)
+history = cache.query(load_history)
 demo = history[history["kind"] == "demo"]
 if not demo.empty:
     st.markdown(

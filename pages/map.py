@@ -6,7 +6,7 @@ import streamlit as st
 
 from queries.metrics import kpi_summary
 from rsp_data.metrics import METRICS
-from ui import state, views
+from ui import cache, sidebar, views, widgets
 from ui.format import metric_value
 from ui.theme import NEUTRAL, SECTOR_COLOURS
 
@@ -21,12 +21,12 @@ MAP_METRICS = (
 
 LEGEND_ROWS = 15
 
-filters = state.filters()
-kpis = state.query(kpi_summary, filters)
-state.page_header("Map of the partnerships", filters, kpis["as_of_label"])
-state.stop_if_empty(kpis)
+filters = sidebar.filters()
+kpis = cache.query(kpi_summary, filters)
+widgets.page_header("Map of the partnerships", filters, kpis["as_of_label"])
+widgets.stop_if_empty(kpis)
 
-metric = state.url_choice(
+metric = sidebar.url_choice(
     st.columns([1, 2])[0].selectbox,
     "Shade regions and size markers by",
     MAP_METRICS,
@@ -34,13 +34,17 @@ metric = state.url_choice(
     default="placements",
     format_func=lambda m: METRICS[m].label,
 )
-deck, by_region, markers = state.memo(views.partnership_map, filters, metric)
+deck, by_region, markers = cache.memo(views.partnership_map, filters, metric)
 
-state.active_filter_chips(filters)
+sidebar.active_filter_chips(filters)
 map_column, legend_column = st.columns([3, 1])
 with map_column:
     st.pydeck_chart(
-        deck, height=560, key="map_click", on_select=state.filter_from_map("map_click"), selection_mode="single-object"
+        deck,
+        height=560,
+        key="map_click",
+        on_select=sidebar.filter_from_map("map_click"),
+        selection_mode="single-object",
     )
     st.caption(
         "Region boundaries are approximate, by county (US Census cartographic boundaries). "
@@ -51,7 +55,7 @@ with map_column:
             else ""
         )
     )
-    outlined = state.outlined_regions()
+    outlined = widgets.outlined_regions()
     missing = [r for r in by_region["group_id"] if r not in outlined]
     if missing:
         st.info(
@@ -81,7 +85,7 @@ with st.expander("The numbers behind this map"):
         columns={"group_name": "Region", metric: METRICS[metric].label}
     )
     st.dataframe(regions_table, hide_index=True, width="stretch")
-    state.download_csv(regions_table, f"{metric}_by_region", "Download regions as CSV")
+    widgets.download_csv(regions_table, f"{metric}_by_region", "Download regions as CSV")
     numbers = markers[["group_name", "sector_name", "region_name", metric]].rename(
         columns={
             "group_name": "Partnership",
@@ -91,4 +95,4 @@ with st.expander("The numbers behind this map"):
         }
     )
     st.dataframe(numbers, hide_index=True, width="stretch")
-    state.download_csv(numbers, f"{metric}_by_partnership")
+    widgets.download_csv(numbers, f"{metric}_by_partnership")

@@ -4,8 +4,8 @@ import streamlit as st
 
 from queries.metrics import kpi_summary
 from rsp_data.metrics import METRICS
-from ui import goals, state, views
-from ui.format import number, percent
+from ui import cache, goals, sidebar, views, widgets
+from ui.format import month_name, number, percent
 
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
 BREAKDOWN_METRICS = (
@@ -17,15 +17,15 @@ BREAKDOWN_METRICS = (
     "completion_rate",
 )
 
-filters = state.filters()
-kpis = state.query(kpi_summary, filters)
-state.page_header("Connecticut Regional Sector Partnerships", filters, kpis["as_of_label"])
+filters = sidebar.filters()
+kpis = cache.query(kpi_summary, filters)
+widgets.page_header("Connecticut Regional Sector Partnerships", filters, kpis["as_of_label"])
 
-state.stop_if_empty(kpis)
+widgets.stop_if_empty(kpis)
 
 help_text = {
     "employers_engaged": (
-        f"Employers engaged at the end of {state.month_name(kpis['as_of_label'])}, the latest month in range "
+        f"Employers engaged at the end of {month_name(kpis['as_of_label'])}, the latest month in range "
         "(a count at month end, not a sum over months). An employer working with two partnerships counts twice."
     ),
     "trainees_enrolled": "New enrolments, summed over the months in range.",
@@ -33,7 +33,7 @@ help_text = {
     "placements": "Completers placed into jobs, summed over the months in range.",
     "placement_rate": "Placements ÷ trainees completed over the same range (a ratio of sums).",
 }
-sparklines = state.memo(views.kpi_sparklines, filters, KPI_METRICS)
+sparklines = cache.memo(views.kpi_sparklines, filters, KPI_METRICS)
 for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
     value = kpis[metric]
     shown = percent(value) if metric.endswith("_rate") else number(value)
@@ -51,7 +51,7 @@ goals.overview(filters)
 
 # ---- Breakdowns
 st.subheader("Where it is happening")
-metric = state.url_choice(
+metric = sidebar.url_choice(
     st.columns([1, 2])[0].selectbox,
     "Measure",
     BREAKDOWN_METRICS,
@@ -59,11 +59,11 @@ metric = state.url_choice(
     default="placements",
     format_func=lambda m: METRICS[m].label,
 )
-state.active_filter_chips(filters)
+sidebar.active_filter_chips(filters)
 left, right = st.columns(2)
-note = state.chart_note(kpis, filters)
+note = widgets.chart_note(kpis, filters)
 for where, kind in ((left, "sector"), (right, "region")):
-    figure, numbers = state.memo(views.breakdown, filters, metric, kind, note)
-    state.chart(figure, numbers, f"{metric}_by_{kind}", where, filter_kind=kind)
+    figure, numbers = cache.memo(views.breakdown, filters, metric, kind, note)
+    widgets.chart(figure, numbers, f"{metric}_by_{kind}", where, filter_kind=kind)
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")

@@ -8,14 +8,14 @@ from queries.metrics import kpi_summary, monthly_totals, partnership_count, part
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
-from ui import charts, goals, state, views
+from ui import cache, charts, goals, sidebar, views, widgets
 from ui.brief import brief_html
-from ui.format import number, percent
+from ui.format import month_name, number, percent
 
-filters = state.filters()
-kpis = state.query(kpi_summary, filters)
-state.page_header("Partnerships", filters, kpis["as_of_label"])
-state.stop_if_empty(kpis)
+filters = sidebar.filters()
+kpis = cache.query(kpi_summary, filters)
+widgets.page_header("Partnerships", filters, kpis["as_of_label"])
+widgets.stop_if_empty(kpis)
 
 PAGE = 25
 SORTS = {
@@ -26,12 +26,12 @@ SORTS = {
     "placement_rate": "Placement rate",
     "group_name": "Name",
 }
-total = state.query(partnership_count, filters)
+total = cache.query(partnership_count, filters)
 controls = st.columns([2, 1.2, 0.8]) if total > PAGE else [st.container()]
 search = ""
 if total > PAGE:
     search = controls[0].text_input("Find a partnership", key="table_search", placeholder="Name or id")
-sort = state.url_choice(
+sort = sidebar.url_choice(
     controls[1].selectbox if total > PAGE else st.columns([1, 2])[0].selectbox,
     "Sort by",
     tuple(SORTS),
@@ -39,12 +39,12 @@ sort = state.url_choice(
     default="placements",
     format_func=SORTS.get,
 )
-matching = state.query(partnership_count, filters, search) if search else total
+matching = cache.query(partnership_count, filters, search) if search else total
 pages = max(1, -(-matching // PAGE))
 page = 1
 if pages > 1:
     page = int(controls[2].number_input(f"Page (of {pages:,})", 1, pages, 1, key="table_page"))
-table = state.query(
+table = cache.query(
     partnership_rows,
     filters,
     order_by=sort,
@@ -59,7 +59,7 @@ where = f"{matching:,} partnership{'s' if matching != 1 else ''}" + (f" match �
 st.caption(
     (f"{where}; showing {(page - 1) * PAGE + 1:,}–{(page - 1) * PAGE + len(table):,}. " if pages > 1 else "")
     + "Select a row to open its profile. Employers engaged: "
-    f"at {state.month_name(kpis['as_of_label']) if kpis['as_of_label'] else 'the latest month'}; "
+    f"at {month_name(kpis['as_of_label']) if kpis['as_of_label'] else 'the latest month'}; "
     "other figures: summed over the months in range."
 )
 shown = table.assign(
@@ -105,7 +105,7 @@ event = st.dataframe(
 )
 
 # The download holds what the table shows, plus the registry id and the exact rate.
-state.download_csv(shown[["rsp_id", *TABLE_COLUMNS, "placement_rate"]], "rsp_partnerships")
+widgets.download_csv(shown[["rsp_id", *TABLE_COLUMNS, "placement_rate"]], "rsp_partnerships")
 
 COMPARE_METRICS = ("placements", "placement_rate", "trainees_enrolled", "trainees_completed", "employers_engaged")
 with st.expander("Compare peers: sector × region, placement rate and placements per employer"):
@@ -115,10 +115,10 @@ with st.expander("Compare peers: sector × region, placement rate and placements
         format_func=lambda m: METRICS[m].label,
         key="compare_metric",
     )
-    heatmap, matrix, by_rate, per_employer, ranked = state.memo(
-        views.compare, filters, compare_metric, state.chart_note(kpis, filters)
+    heatmap, matrix, by_rate, per_employer, ranked = cache.memo(
+        views.compare, filters, compare_metric, widgets.chart_note(kpis, filters)
     )
-    state.chart(heatmap, matrix, f"{compare_metric}_sector_by_region")
+    widgets.chart(heatmap, matrix, f"{compare_metric}_sector_by_region")
     left, right = st.columns(2)
     left.plotly_chart(by_rate, config=charts.plotly_config("placement_rate_ranking"))
     right.plotly_chart(per_employer, config=charts.plotly_config("placements_per_employer_ranking"))
@@ -127,7 +127,7 @@ with st.expander("Compare peers: sector × region, placement rate and placements
         "placements over the range ÷ employers engaged at the as-of month. Bars are coloured by sector."
     )
     st.dataframe(ranked, hide_index=True, width="stretch")
-    state.download_csv(ranked, "rsp_partnership_rankings")
+    widgets.download_csv(ranked, "rsp_partnership_rankings")
 
 selected_rows = event.selection.rows if event is not None else []
 if selected_rows:
@@ -139,8 +139,8 @@ if selected_rows:
 # The profile offers this page's partnerships, and keeps one opened from a link or a selection.
 wanted = st.session_state.get("p_profile") or st.query_params.get("profile") or ""
 offered = list(dict.fromkeys([*table["rsp_id"], *([wanted] if wanted else [])]))
-names = state.partnership_names(tuple(offered))
-profile_id = state.url_choice(
+names = sidebar.partnership_names(tuple(offered))
+profile_id = sidebar.url_choice(
     st.selectbox,
     "Partnership profile",
     ["", *sorted(names, key=names.get)],
@@ -151,7 +151,7 @@ profile_id = state.url_choice(
 if not profile_id:
     st.stop()
 
-registry = state.query(partnership_list, (profile_id,))
+registry = cache.query(partnership_list, (profile_id,))
 p = registry.set_index("rsp_id").loc[profile_id]
 st.header(p["name"])
 facts = {
@@ -165,7 +165,7 @@ facts = {
 st.markdown("  \n".join(f"**{k}:** {v}" for k, v in facts.items()), help=None)
 st.download_button(
     "Download a one-page brief (HTML, opens offline)",
-    state.query(brief_html, profile_id, filters.month_from, filters.month_to),
+    cache.query(brief_html, profile_id, filters.month_from, filters.month_to),
     file_name=f"{profile_id}-brief.html",
     mime="text/html",
     icon=":material/description:",
@@ -174,7 +174,7 @@ if p["name_source"] == "descriptive":
     st.caption("No public name was found for this partnership: the name describes its sector and region.")
 
 mine = Filters(partnerships=(profile_id,), month_from=filters.month_from, month_to=filters.month_to)
-own = state.query(kpi_summary, mine)
+own = cache.query(kpi_summary, mine)
 if own["months"] == 0:
     st.info("This partnership has no figures in the chosen months.")
     st.stop()
@@ -185,13 +185,13 @@ for col, metric in zip(
     value = own[metric]
     col.metric(METRICS[metric].label, percent(value) if metric.endswith("_rate") else number(value), border=True)
 
-monthly = state.query(monthly_totals, mine, None)
-note = state.chart_note(own, mine)
+monthly = cache.query(monthly_totals, mine, None)
+note = widgets.chart_note(own, mine)
 quarterly = {
     METRICS[m].label: metric_series(monthly, m, "quarterly").set_index("period_label")["value"]
     for m in ("trainees_enrolled", "trainees_completed", "placements")
 }
-state.chart(
+widgets.chart(
     charts.profile_trend(monthly, f"{p['name']}: people trained and placed each quarter", note),
     pd.DataFrame(quarterly).rename_axis("Quarter").reset_index(),
     f"{profile_id}_quarterly",
@@ -201,11 +201,11 @@ goals.partnership(profile_id, p["name"], bool(p["gjc_supported"]), filters)
 
 peers_filter = Filters(sectors=(p["sector_id"],), month_from=filters.month_from, month_to=filters.month_to)
 PEERS = 12
-peers = state.query(partnership_rows, peers_filter, order_by="placements", limit=PEERS)
+peers = cache.query(partnership_rows, peers_filter, order_by="placements", limit=PEERS)
 if profile_id not in set(peers["rsp_id"]):  # always compare with the partnership itself
-    own_row = state.query(partnership_rows, peers_filter.with_(partnerships=(profile_id,)), limit=1)
+    own_row = cache.query(partnership_rows, peers_filter.with_(partnerships=(profile_id,)), limit=1)
     peers = pd.concat([peers, own_row], ignore_index=True)
-peer_count = state.query(partnership_count, peers_filter)
+peer_count = cache.query(partnership_count, peers_filter)
 st.subheader(f"Compared with {p['sector_name'].lower()} peers")
 if peer_count > len(peers):
     st.caption(f"The {PEERS} {p['sector_name'].lower()} partnerships with most placements, of {peer_count:,}.")
@@ -213,12 +213,12 @@ if len(peers) < 2:
     st.caption(f"{p['name']} is the only {p['sector_name'].lower()} partnership in the registry.")
 else:
     left, right = st.columns(2)
-    peer_note = state.chart_note(own, peers_filter)
+    peer_note = widgets.chart_note(own, peers_filter)
     for where, metric in ((left, "placements"), (right, "placement_rate")):
         numbers = peers[["group_name", metric]].rename(
             columns={"group_name": "Partnership", metric: METRICS[metric].label}
         )
-        state.chart(
+        widgets.chart(
             charts.peer_bar(
                 peers, metric, profile_id, f"{METRICS[metric].label}, {p['sector_name']} partnerships", peer_note
             ),

@@ -7,15 +7,15 @@ import streamlit as st
 from queries.metrics import kpi_summary
 from queries.quality import quality_summary
 from rsp_data.metrics import METRICS
-from ui import state, views
-from ui.format import dollars, number, percent
+from ui import cache, sidebar, views, widgets
+from ui.format import dollars, month_name, number, percent
 
-filters = state.filters()
-kpis = state.query(kpi_summary, filters)
-state.page_header("Good jobs & reach", filters, kpis["as_of_label"])
-state.stop_if_empty(kpis)
+filters = sidebar.filters()
+kpis = cache.query(kpi_summary, filters)
+widgets.page_header("Good jobs & reach", filters, kpis["as_of_label"])
+widgets.stop_if_empty(kpis)
 
-summary = state.query(quality_summary, filters)
+summary = cache.query(quality_summary, filters)
 reporting = summary["reporting"]
 partnerships = summary["partnerships"]
 if not any(reporting.values()):
@@ -77,7 +77,7 @@ if reach_reported:
 for column, (label, value, help_text) in zip(st.columns(len(tiles)), tiles, strict=True):
     column.metric(label, value, help=help_text, border=True)
 
-note = state.chart_note(kpis, filters)
+note = widgets.chart_note(kpis, filters)
 # By sector, unless the filters hold a single sector or chosen partnerships: then by partnership.
 by = "partnership" if len(filters.sectors) == 1 or filters.partnerships else "sector"
 missing = [METRICS[m].label.lower() for m, n in reporting.items() if n == 0]
@@ -89,7 +89,7 @@ if wage_reported or no_bachelor_reported:
     st.subheader("Are these good jobs?")
     left, right = st.columns(2)
     if wage_reported:
-        figure, numbers = state.memo(
+        figure, numbers = cache.memo(
             views.quality_breakdown,
             filters,
             "avg_starting_wage",
@@ -98,9 +98,9 @@ if wage_reported or no_bachelor_reported:
             note,
         )
         if figure is not None:
-            state.chart(figure, numbers, f"avg_starting_wage_by_{by}", left)
+            widgets.chart(figure, numbers, f"avg_starting_wage_by_{by}", left)
     if no_bachelor_reported:
-        figure, numbers = state.memo(
+        figure, numbers = cache.memo(
             views.quality_breakdown,
             filters,
             "no_bachelor_share",
@@ -109,19 +109,19 @@ if wage_reported or no_bachelor_reported:
             note,
         )
         if figure is not None:
-            state.chart(figure, numbers, f"no_bachelor_share_by_{by}", right)
+            widgets.chart(figure, numbers, f"no_bachelor_share_by_{by}", right)
     if wage_reported:
-        figure, numbers = state.memo(
+        figure, numbers = cache.memo(
             views.quality_trend, filters, "avg_starting_wage", "Average starting wage, each quarter", note
         )
         if figure is not None:
-            state.chart(figure, numbers, "avg_starting_wage_quarterly")
+            widgets.chart(figure, numbers, "avg_starting_wage_quarterly")
     st.caption("For context: 93% of Connecticut state positions are open to candidates without a bachelor's degree.")
 
 # ---- Who is being reached?
 if reach_reported:
     st.subheader("Who is being reached?")
-    figure, numbers = state.memo(
+    figure, numbers = cache.memo(
         views.quality_breakdown,
         filters,
         "trainees_underrepresented",
@@ -130,13 +130,13 @@ if reach_reported:
         note,
     )
     if figure is not None:
-        state.chart(figure, numbers, f"trainees_underrepresented_by_{by}")
-    threshold = state.suppress_below()
-    table, months = state.memo(views.underrepresented_table, filters, threshold)
+        widgets.chart(figure, numbers, f"trainees_underrepresented_by_{by}")
+    threshold = widgets.suppress_below()
+    table, months = cache.memo(views.underrepresented_table, filters, threshold)
     if table is not None:
         st.markdown(
-            f"**Under-represented trainees by partnership and month**, {state.month_name(months[0])} – "
-            f"{state.month_name(months[-1])}"
+            f"**Under-represented trainees by partnership and month**, {month_name(months[0])} – "
+            f"{month_name(months[-1])}"
         )
         st.dataframe(table, hide_index=True, width="stretch")
         st.caption(
@@ -144,18 +144,18 @@ if reach_reported:
             f"cells marked “x” are hidden too so that no “<{threshold}” cell can be worked out from the totals "
             "beside it. Totals are exact. “–”: not reported that month. " + note
         )
-        state.download_csv(table, "trainees_underrepresented_by_partnership_month")
+        widgets.download_csv(table, "trainees_underrepresented_by_partnership_month")
 
 # ---- How much work-based learning?
 if wbl_reported:
     st.subheader("How much work-based learning?")
     left, right = st.columns(2)
-    figure, numbers = state.memo(
+    figure, numbers = cache.memo(
         views.quality_trend, filters, "wbl_started", "Internships and apprenticeships started, each month", note
     )
     if figure is not None:
-        state.chart(figure, numbers, "wbl_started_monthly", left)
-    figure, numbers = state.memo(
+        widgets.chart(figure, numbers, "wbl_started_monthly", left)
+    figure, numbers = cache.memo(
         views.quality_breakdown,
         filters,
         "wbl_started",
@@ -164,4 +164,4 @@ if wbl_reported:
         note,
     )
     if figure is not None:
-        state.chart(figure, numbers, "wbl_started_by_partnership", right)
+        widgets.chart(figure, numbers, "wbl_started_by_partnership", right)

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from rsp_data.imports import apply, read, templates
-from ui import auth, state
+from ui import auth, sidebar, store
 from ui.export import safe_csv
 
-state.ensure_routed()
+sidebar.ensure_routed()
 st.title("Submit monthly figures")
 user = auth.signed_in_user()
 if user is None:
@@ -92,7 +92,7 @@ if not report.ok:
     )
     st.stop()
 
-engine = state.engine()
+engine = store.engine()
 plan = apply.plan_import(engine, report, show_progress)
 bar.empty()
 
@@ -140,5 +140,5 @@ if st.button(f"Import {len(plan.added) + len(plan.changed)} row(s)", type="prima
         st.error(exc.report.text())
         st.stop()
     bar.empty()
-    state.refresh_data_version()  # every page shows the new figures on its next run
+    store.refresh_data_version()  # every page shows the new figures on its next run
     st.success(f"{result.message} The dashboard now shows the new figures; the Data page lists the batch.")

@@ -6,7 +6,7 @@ from queries.metrics import GROUP_NOUNS, kpi_summary
 from queries.trends import VIEWS
 from rsp_data.metrics import METRICS, STOCK
 from rsp_data.registry import registry
-from ui import state, views
+from ui import cache, sidebar, views, widgets
 
 TREND_METRICS = (
     "placements",
@@ -18,13 +18,13 @@ TREND_METRICS = (
 )
 SPLITS = ("none", "sector", "region", "partnership")
 
-filters = state.filters()
-kpis = state.query(kpi_summary, filters)
-state.page_header("Trends", filters, kpis["as_of_label"])
+filters = sidebar.filters()
+kpis = cache.query(kpi_summary, filters)
+widgets.page_header("Trends", filters, kpis["as_of_label"])
 
 c1, c2, c3 = st.columns([1.1, 1.1, 1.5])
 with c1:
-    metric = state.url_choice(
+    metric = sidebar.url_choice(
         st.selectbox,
         "Measure",
         TREND_METRICS,
@@ -33,7 +33,7 @@ with c1:
         format_func=lambda m: METRICS[m].label,
     )
 with c2:
-    view = state.url_choice(
+    view = sidebar.url_choice(
         st.segmented_control,
         "View",
         VIEWS,
@@ -43,7 +43,7 @@ with c2:
         required=True,
     )
 with c3:
-    split = state.url_choice(
+    split = sidebar.url_choice(
         st.segmented_control,
         "Split by",
         SPLITS,
@@ -54,11 +54,11 @@ with c3:
     )
 
 group = None if split == "none" else split
-figure, table, series = state.memo(views.trend, filters, metric, view, group, state.chart_note(kpis, filters))
+figure, table, series = cache.memo(views.trend, filters, metric, view, group, widgets.chart_note(kpis, filters))
 if figure is None:
     st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
     st.stop()
-state.chart(figure, table, f"{metric}_{view}" + (f"_by_{split}" if group else ""))
+widgets.chart(figure, table, f"{metric}_{view}" + (f"_by_{split}" if group else ""))
 info = METRICS[metric]
 goal = registry().grant.goal_placements if metric == "placements" and view == "cumulative" else None
 

@@ -387,7 +387,7 @@ class Universe:
     @classmethod
     def read(cls, engine: Engine) -> Universe:
         from queries.registry import month_bounds
-        from ui.state import _months_between
+        from ui.sidebar import _months_between
 
         with engine.connect() as conn:
             registry = pd.DataFrame(
@@ -1382,7 +1382,7 @@ def run_queries(
 def page_render_times(url: str, runs: int, timeout: float) -> dict[str, dict[str, Any]]:
     """Median cold and warm run time of every page (ui/routes.py) through AppTest on `url`.
 
-    cold = st.cache_data and the views memo (ui.state._memo) cleared, the engine (a cached
+    cold = st.cache_data and the views memo (ui.cache._memo) cleared, the engine (a cached
     resource, with its connection pool) kept; warm = the same page run again at once."""
     import streamlit as st
     from streamlit.runtime.scriptrunner import script_runner
@@ -1401,7 +1401,7 @@ def page_render_times(url: str, runs: int, timeout: float) -> dict[str, dict[str
     try:
         at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=timeout)
         at.run()  # opens the engine; the first page
-        from ui import state
+        from ui import cache, store
 
         for path, title, _ in routes.ROUTES:
             cold: list[float] = []
@@ -1409,7 +1409,7 @@ def page_render_times(url: str, runs: int, timeout: float) -> dict[str, dict[str
             problems: list[str] = []
             for _ in range(runs):
                 st.cache_data.clear()
-                state._memo.clear()
+                cache._memo.clear()
                 try:
                     ms, _ = timed(lambda path=path: at.switch_page(path).run())
                     cold.append(ms)
@@ -1429,7 +1429,7 @@ def page_render_times(url: str, runs: int, timeout: float) -> dict[str, dict[str
                 f"  page {title}: cold {_ms(out[title]['cold'])}, warm {_ms(out[title]['warm'])} ms"
                 + (f" ({'; '.join(out[title]['problems'])})" if problems else "")
             )
-        state._engine_for.clear()
+        store._engine_for.clear()
     finally:
         script_runner.PagesManager = previous_pm
         if previous_url is None:
@@ -1745,7 +1745,7 @@ def report(
             "",
             "Each page of `ui/routes.py` run through `streamlit.testing.v1.AppTest` (the whole script: "
             "`dashboard.py`, the sidebar and the page; no browser). **Cold** = Streamlit's data caches cleared "
-            "(`st.cache_data.clear()` and the views memo `ui.state._memo`), the engine and its connection pool "
+            "(`st.cache_data.clear()` and the views memo `ui.cache._memo`), the engine and its connection pool "
             f"kept; **warm** = the same page run again at once. Median of {args.page_runs} runs, ms.",
             "",
         ]

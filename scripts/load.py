@@ -125,7 +125,7 @@ from websockets.exceptions import WebSocketException
 BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Load: concurrent sessions"
 
-# The sidebar filters the sessions change (ui/state.py) and the pages they visit (ui/routes.py).
+# The sidebar filters the sessions change (ui/sidebar.py) and the pages they visit (ui/routes.py).
 FILTER_KEYS = ("f_region", "f_sector", "f_months")
 PAGES = ("Overview", "Map", "Trends", "Partnerships", "Data")
 PAGE_TITLES = {

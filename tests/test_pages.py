@@ -333,7 +333,7 @@ def test_deep_link_as_first_request_to_a_fresh_server(store):
     Without the `server` fixture this run behaves like a fresh process: Streamlit's legacy
     `pages/`-folder detection is still on until st.navigation has been called once, so the
     requested page file runs alone, without dashboard.py (once: KeyError on "_filters" from
-    state.filters(), and the auto-generated page list dashboard, data, map, overview, …).
+    sidebar.filters(), and the auto-generated page list dashboard, data, map, overview, …).
     """
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["region"] = "capital"

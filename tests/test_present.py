@@ -207,6 +207,31 @@ def test_heatmap_cells_are_placements_per_sector_and_region(engine):
     assert shown == {k: int(v) for k, v in expected.items()}
 
 
+def kicker(at: AppTest) -> str:
+    """The small line above a slide's title, as the audience reads it."""
+    (text,) = re.findall(r'<div class="rsp-kicker">([^<]*)</div>', html_text(at))
+    return text
+
+
+def test_spotlights_are_numbered_one_to_their_count(engine):
+    """The first spotlight (slide 5) reads "Spotlight 1 of 14", the last (slide 18) "14 of 14",
+    each on its own partnership; Next from the matrix slide reaches the first."""
+    order = expected_order(engine, ALL)
+    names = partnership_list(engine).set_index("rsp_id")["name"]
+    assert len(order) == 14
+    at = open_present(slide="4")
+    assert kicker(at) == "Sector × region"
+    click(at, "present_next")
+    assert kicker(at) == "Spotlight 1 of 14"
+    assert title(at).startswith(f"{names[order[0]]} placed ")
+    click(at, "present_next")
+    assert kicker(at) == "Spotlight 2 of 14"
+    assert title(at).startswith(f"{names[order[1]]} placed ")
+    at = open_present(slide="18")
+    assert kicker(at) == "Spotlight 14 of 14"
+    assert title(at).startswith(f"{names[order[-1]]} placed ")
+
+
 # ---------------------------------------------------------------- the URL
 
 

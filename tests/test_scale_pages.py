@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pandas as pd
 import pytest
@@ -26,10 +27,10 @@ from rsp_data import schema
 from rsp_data.store import make_engine
 from rsp_data.synth import synthesize
 from tests.test_pages import APP, TIMEOUT, _PagesManagerAfterNavigation, assert_clean, decode
-from ui import state
+from ui import sidebar, views
 
 ALL = Filters()
-PARTNERSHIPS = 400  # above ui.state.MANY_PARTNERSHIPS: the sidebar switches to search
+PARTNERSHIPS = 400  # above ui.sidebar.MANY_PARTNERSHIPS: the sidebar switches to search
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def open_page(page: str | None = None) -> AppTest:
 
 
 def test_the_store_is_national(national):
-    assert PARTNERSHIPS > state.MANY_PARTNERSHIPS
+    assert PARTNERSHIPS > sidebar.MANY_PARTNERSHIPS
     assert len(metrics_by(national, ALL, "region")) > 40
 
 
@@ -85,15 +86,15 @@ def test_overview_breakdown_shows_the_leaders_and_all_the_others(app):
 
 def test_the_partnership_filter_searches(app):
     at = open_page()
-    search = at.text_input(key=state.KEY_RSP_SEARCH)
+    search = at.text_input(key=sidebar.KEY_RSP_SEARCH)
     search.set_value("Ohio").run()
     assert_clean(at)
-    options = at.multiselect(key=state.KEY_RSP).options
-    assert 0 < len(options) <= state.SEARCH_LIMIT
+    options = at.multiselect(key=sidebar.KEY_RSP).options
+    assert 0 < len(options) <= sidebar.SEARCH_LIMIT
     assert all("Ohio" in o for o in options)
-    found = search_partnerships(app, "Ohio", (), (), state.SEARCH_LIMIT)
+    found = search_partnerships(app, "Ohio", (), (), sidebar.SEARCH_LIMIT)
     assert options == found["name"].tolist()
-    at.multiselect(key=state.KEY_RSP).set_value([found["rsp_id"].iloc[0]]).run()
+    at.multiselect(key=sidebar.KEY_RSP).set_value([found["rsp_id"].iloc[0]]).run()
     assert_clean(at)
     assert at.query_params["rsp"] == found["rsp_id"].iloc[0]
     shown = {m.label: m.value for m in at.metric}
@@ -189,3 +190,57 @@ def test_the_registry_count_is_every_partnership(app):
     with app.connect() as conn:
         counted = conn.execute(select(func.count()).select_from(schema.partnerships)).scalar_one()
     assert registry_q.partnership_count(app) == counted == PARTNERSHIPS
+
+
+def test_the_presenters_sector_by_region_slide_is_the_partnerships_pages_matrix(app):
+    """Slide 4 shows, cell for cell, the matrix the Partnerships page shows (placements), on a
+    store with more partnerships than the map draws markers for: every partnership counts."""
+    assert PARTNERSHIPS > views.MAP_MARKERS
+    page = open_page("pages/partnerships.py")
+    (matrix,) = [d.value for d in page.dataframe if d.value.columns[0] == "sector_name"]
+    matrix = matrix.set_index("sector_name")
+    expected = {
+        (sector, region): int(value) for (sector, region), value in matrix.stack().items() if not pd.isna(value)
+    }
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["present"] = "1"
+    at.query_params["slide"] = "4"
+    at.run()
+    assert_clean(at)
+    (spec,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    heatmap = spec["data"][0]
+    shown, sector_totals, region_totals = {}, {}, {}
+    for y, row in zip(heatmap["y"], heatmap["text"], strict=True):
+        sector, total = y.rsplit(" (", 1)
+        sector_totals[sector] = int(total.rstrip(")").replace(",", ""))
+        for x, cell in zip(heatmap["x"], row, strict=True):
+            region, total = x.split("<br>")
+            region_totals[region] = int(total.strip("()").replace(",", ""))
+            if cell:
+                shown[(sector, region)] = int(cell.replace(",", ""))
+
+    assert shown == expected
+    assert len(region_totals) == len(matrix.columns) > 40
+    assert sector_totals == {s: int(matrix.loc[s].sum()) for s in matrix.index}
+    assert region_totals == {r: int(matrix[r].sum()) for r in matrix.columns}
+    placements = kpi_summary(app, ALL)["placements"]
+    assert sum(shown.values()) == placements
+    top = max(sector_totals, key=sector_totals.get)
+    assert [t.value for t in at.title] == [f"{top} places the most people: {sector_totals[top]:,} of {placements:,}"]
+
+
+def spotlight_kicker(at: AppTest) -> str:
+    (kicker,) = re.findall(r'<div class="rsp-kicker">([^<]*)</div>', "\n".join(h.value for h in at.html))
+    return kicker
+
+
+@pytest.mark.parametrize(("slide", "kicker"), [("5", "Spotlight 1 of 20"), ("24", "Spotlight 20 of 20")])
+def test_spotlights_are_numbered_from_one_to_their_count_at_scale(app, slide, kicker):
+    """A national store: the spotlights stop at the 20 partnerships with the most placements."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["present"] = "1"
+    at.query_params["slide"] = slide
+    at.run()
+    assert_clean(at)
+    assert spotlight_kicker(at) == kicker

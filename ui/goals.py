@@ -29,7 +29,7 @@ from queries.goals import (
 from rsp_data.goals import Goal
 from rsp_data.metrics import METRICS
 from rsp_data.months import month_index
-from ui import charts, state
+from ui import cache, charts, widgets
 from ui.theme import GOAL, NEUTRAL
 
 ACTUAL = "#0072B2"
@@ -238,8 +238,8 @@ def _note(status: GoalStatus, filters: Filters) -> str:
         month_from=f"{status.goal.start_month:%Y-%m}",
         month_to=f"{status.through:%Y-%m}" if status.through else filters.month_to,
     )
-    note = state.describe(covered)
-    if state.query(illustrative_share, filters) > 0:
+    note = widgets.describe(covered)
+    if cache.query(illustrative_share, filters) > 0:
         note += " · illustrative data"
     return note
 
@@ -271,7 +271,7 @@ def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = F
             f"{scope}. Counted from {_month(goal.start_month)} whatever the range's start."
         )
     figure, numbers = goal_chart(status, _note(status, filters))
-    state.chart(figure, numbers, f"goal_{key}")
+    widgets.chart(figure, numbers, f"goal_{key}")
     st.caption(f"Source: {goal.source}" if goal.source else "Source: not given.")
     with st.expander("How the projection is made"):
         st.markdown(METHOD)
@@ -284,16 +284,16 @@ def overview_goals(goals: tuple[Goal, ...], filters: Filters) -> list[Goal]:
 
 def overview(filters: Filters) -> None:
     """Every statewide and grant goal (and those of the partnerships in the filter), in order."""
-    shown = overview_goals(state.query(goal_list), filters)
+    shown = overview_goals(cache.query(goal_list), filters)
     if not shown:
         st.caption("No goals are set. Add them to rsp_data/data/goals.csv or import a goals file.")
     for goal in shown:
-        show_goal(state.query(goal_status, goal.goal_id, filters), filters, goal.goal_id)
+        show_goal(cache.query(goal_status, goal.goal_id, filters), filters, goal.goal_id)
 
 
 def partnership(profile_id: str, name: str, gjc_supported: bool, filters: Filters) -> None:
     """A profile's goals: its own, and its part in each grant goal when it is grant-supported."""
-    goals = state.query(goal_list)
+    goals = cache.query(goal_list)
     own = [g for g in goals if g.scope == "partnership" and g.rsp_id == profile_id]
     grant = [g for g in goals if g.scope == "grant"] if gjc_supported else []
     if not own and not grant:
@@ -301,8 +301,8 @@ def partnership(profile_id: str, name: str, gjc_supported: bool, filters: Filter
     st.subheader("Goals", anchor=False)
     mine = Filters(partnerships=(profile_id,), month_to=filters.month_to)
     for goal in own:
-        show_goal(state.query(goal_status, goal.goal_id, mine), mine, f"{profile_id}_{goal.goal_id}", minor=True)
+        show_goal(cache.query(goal_status, goal.goal_id, mine), mine, f"{profile_id}_{goal.goal_id}", minor=True)
     for goal in grant:
-        part = state.query(goal_status, goal.goal_id, mine)
-        whole = state.query(goal_status, goal.goal_id, Filters(month_to=filters.month_to))
+        part = cache.query(goal_status, goal.goal_id, mine)
+        whole = cache.query(goal_status, goal.goal_id, Filters(month_to=filters.month_to))
         st.markdown(contribution_text(name, part, whole))

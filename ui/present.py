@@ -34,18 +34,15 @@ import plotly.graph_objects as go
 import pydeck as pdk
 import streamlit as st
 
-from queries.compare import sector_region_matrix
-from queries.data import illustrative_share
 from queries.filters import Filters, shown
 from queries.goals import SCOPE_NOUNS, goal_list, goal_progress, goal_status, grant_placements_by_month
 from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.registry import partnership_list
-from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from rsp_data.registry import registry
-from ui import charts, state, views
+from ui import cache, charts, views, widgets
 from ui import goals as goals_ui
-from ui.format import metric_value
+from ui.format import metric_value, month_name
 from ui.theme import GOAL, SECTOR_COLOURS
 
 INTERVALS = (10, 20, 30, 60)
@@ -237,7 +234,7 @@ def slide_plan(filters: Filters) -> list[str]:
 
     A partnership with no figures in the chosen months (not launched yet) gets no spotlight.
     """
-    top = state.query(partnership_rows, filters, order_by="placements", limit=SPOTLIGHTS)
+    top = cache.query(partnership_rows, filters, order_by="placements", limit=SPOTLIGHTS)
     ordered = top.sort_values(["placements", "group_name"], ascending=[False, True], kind="stable")
     return [*FIXED_SLIDES, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
 
@@ -397,9 +394,9 @@ def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, 
     st.title(title, anchor=False)
     bits = []
     if as_of_label:
-        bits.append(f"As of <b>{html.escape(state.month_name(as_of_label))}</b>")
-    bits.append(html.escape(extra or state.describe(filters)))
-    share = state.query(illustrative_share, filters)
+        bits.append(f"As of <b>{html.escape(month_name(as_of_label))}</b>")
+    bits.append(html.escape(extra or widgets.describe(filters)))
+    share = widgets.illustrative(filters)
     badge = ""
     if share > 0:
         label = "Illustrative data" if share >= 1 else f"{share:.0%} illustrative data"
@@ -446,7 +443,7 @@ def _big(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
 
 def _slide_kpis(filters: Filters) -> None:
     kicker = "Are we on track?"
-    kpis = state.query(kpi_summary, filters)
+    kpis = cache.query(kpi_summary, filters)
     if kpis["months"] == 0:
         _no_data(filters, kicker)
         return
@@ -460,7 +457,7 @@ def _slide_kpis(filters: Filters) -> None:
     _kpi_tiles(
         kpis,
         notes={
-            "employers_engaged": f"at the end of {state.month_name(kpis['as_of_label'])}",
+            "employers_engaged": f"at the end of {month_name(kpis['as_of_label'])}",
             "placement_rate": "of completers placed",
         },
     )
@@ -491,8 +488,8 @@ def _slide_kpis(filters: Filters) -> None:
 
 def _headline_goal(filters: Filters):
     """The first goal the Overview shows (the grant goal when there is one), within the filters."""
-    shown = goals_ui.overview_goals(state.query(goal_list), filters)
-    return state.query(goal_status, shown[0].goal_id, filters) if shown else None
+    shown = goals_ui.overview_goals(cache.query(goal_list), filters)
+    return cache.query(goal_status, shown[0].goal_id, filters) if shown else None
 
 
 def _noun(goal) -> str:
@@ -501,11 +498,11 @@ def _noun(goal) -> str:
 
 def _slide_map(filters: Filters) -> None:
     kicker = "Where it is happening"
-    kpis = state.query(kpi_summary, filters)
+    kpis = cache.query(kpi_summary, filters)
     if kpis["months"] == 0:
         _no_data(filters, kicker)
         return
-    _, by_region, markers = state.memo(views.partnership_map, filters, "placements")
+    _, by_region, markers = cache.memo(views.partnership_map, filters, "placements")
     ranked = by_region.sort_values(["placements", "group_name"], ascending=[False, True])
     top = ranked.iloc[0]
     if len(ranked) > 1:
@@ -553,15 +550,13 @@ def _slide_map(filters: Filters) -> None:
 
 def _slide_trend(filters: Filters) -> None:
     kicker = "The trend"
-    kpis = state.query(kpi_summary, filters)
+    kpis = cache.query(kpi_summary, filters)
     if kpis["months"] == 0:
         _no_data(filters, kicker)
         return
-    monthly = state.query(monthly_totals, filters, None)
-    series = metric_series(monthly, "placements", "cumulative")
-    progress = state.query(goal_progress, filters)
+    progress = cache.query(goal_progress, filters)
     goal = registry().grant.goal_placements
-    grant_monthly = state.query(grant_placements_by_month, filters)
+    grant_monthly = cache.query(grant_placements_by_month, filters)
     status = _headline_goal(filters)
     if progress.partnerships:
         reached = grant_monthly[grant_monthly["cumulative"] >= goal]
@@ -578,9 +573,12 @@ def _slide_trend(filters: Filters) -> None:
             title = f"{progress.placements:,} placed since {progress.since:%b %Y}, against a goal of {goal:,}"
     else:
         title = f"{kpis['placements']:,} placements in the chosen months"
-        grant_monthly = None
     lost = _header(kicker, title, filters, kpis["as_of_label"])
-    fig = charts.trend_chart(series, "placements", "cumulative", None, "Cumulative placements", grant_monthly, goal)
+    # The Trends page's view of cumulative placements, copied: the shared figure is only read.
+    note = widgets.chart_note(kpis, filters)
+    fig = go.Figure(cache.memo(views.trend, filters, "placements", "cumulative", None, note)[0])
+    if not progress.partnerships:  # no grant-supported partnership in view: no grant line
+        fig.data = [trace for trace in fig.data if trace.name == "All partnerships"]
     for trace in fig.data:  # the grant line is the story: bold; every partnership in view: quieter
         if trace.name == "All partnerships":
             trace.name = "All partnerships in view, from the start of the range"
@@ -598,15 +596,16 @@ def _slide_trend(filters: Filters) -> None:
 
 def _slide_matrix(filters: Filters) -> None:
     kicker = "Sector × region"
-    kpis = state.query(kpi_summary, filters)
+    kpis = cache.query(kpi_summary, filters)
     if kpis["months"] == 0:
         _no_data(filters, kicker)
         return
-    _, _, rows = state.memo(views.partnership_map, filters, "placements")
-    table = sector_region_matrix(rows, "placements")
-    total = int(rows["placements"].sum())
+    # The Partnerships page's matrix (every partnership in view, not the map's largest markers).
+    _, matrix, _, _, _ = cache.memo(views.compare, filters, "placements", widgets.chart_note(kpis, filters))
+    table = matrix.set_index("sector_name")
     sector_totals = table.sum(axis=1)
     region_totals = table.sum(axis=0)
+    total = int(sector_totals.sum())
     if len(sector_totals) > 1:
         title = f"{sector_totals.index[0]} places the most people: {int(sector_totals.iloc[0]):,} of {total:,}"
     elif len(region_totals) > 1:
@@ -649,11 +648,11 @@ def _slide_matrix(filters: Filters) -> None:
 
 
 def _slide_spotlight(filters: Filters, rsp_id: str, number: int, count: int) -> None:
-    registry_df = state.query(partnership_list, (rsp_id,)).set_index("rsp_id")
+    registry_df = cache.query(partnership_list, (rsp_id,)).set_index("rsp_id")
     p = registry_df.loc[rsp_id]
     mine = Filters(partnerships=(rsp_id,), month_from=filters.month_from, month_to=filters.month_to)
     kicker = f"Spotlight {number} of {count}"
-    own = state.query(kpi_summary, mine)
+    own = cache.query(kpi_summary, mine)
     facts = [p["sector_name"], f"{p['region_name']} region", f"Convener: {p['convener'] or 'not published'}"]
     if p["launched"]:
         facts.append(f"Launched {p['launched']}")
@@ -667,7 +666,7 @@ def _slide_spotlight(filters: Filters, rsp_id: str, number: int, count: int) -> 
     title = f"{p['name']} placed {n:,} {'person' if n == 1 else 'people'}"
     lost = _header(kicker, title, mine, own["as_of_label"], extra=" · ".join(facts))
     _kpi_tiles(own, compact=True)
-    monthly = state.query(monthly_totals, mine, None)
+    monthly = cache.query(monthly_totals, mine, None)
     fig = charts.profile_trend(monthly, "People trained and placed each quarter")
     fig = _big(fig, SPOTLIGHT_CHART_HEIGHT - lost, "People trained and placed each quarter")
     fig.update_layout(legend={"y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"})

@@ -1,11 +1,10 @@
 """What a page draws, computed once per filter combination and shared by every session.
 
 Each function takes a query runner first and only hashable arguments, calls the queries through
-it and the chart builders, and returns figures or small values that callers only read.
-`ui.state.memo` caches them as shared resources (no copy, no re-validation of plotly figures),
-and its runner is the app's query cache (`ui.state.query`), so a page and a view that need the
-same query result share it instead of running it twice. Both keep a page run cheap under many
-sessions (docs/benchmarks.md). No Streamlit here: `q(fn, *args)` is `fn(engine, *args)`, cached.
+it and the chart builders, and returns figures or small values that callers only read. Pages and
+presenter slides call them through `ui.cache.memo`, whose runner is the app's query cache
+(`ui.cache.query`), so a page, a slide and a view that need the same query result share it.
+No Streamlit here: `q(fn, *args)` is `fn(engine, *args)`, cached.
 """
 
 from __future__ import annotations
@@ -57,12 +56,7 @@ def partnership_map(q: Query, filters: Filters, metric: str):
     Connecticut's store of 14)."""
     by_region = q(metrics_by, filters, "region")
     markers = q(partnership_rows, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
-    deck = charts.region_map(by_region, markers, metric)
-    # The deck is shared and only read: serialise it once here, not on every run of the Map page
-    # (st.pydeck_chart calls to_json each time; 130 KB of JSON, the Map run's largest cost).
-    spec = deck.to_json()
-    deck.to_json = lambda: spec  # type: ignore[method-assign]
-    return deck, by_region, markers
+    return charts.region_map(by_region, markers, metric), by_region, markers
 
 
 def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None, note: str):

@@ -1,0 +1,331 @@
+"""The shared filters: drawn in the sidebar, kept in the URL (so a view is a shareable link), and
+read from the URL alone in presenter mode; page choices that also live in the URL; filter chips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from queries import registry as registry_q
+from queries.filters import FILTER_PARAMS, Filters, parse_filters, shown, to_params
+from ui.cache import memo, query
+from ui.format import month_name
+
+T = TypeVar("T")
+
+_INITIALISED = "_filters_from_url_applied"
+_NOTICES = "_url_notices"
+KEY_REGION, KEY_SECTOR, KEY_RSP, KEY_MONTHS = "f_region", "f_sector", "f_rsp", "f_months"
+KEY_RSP_SEARCH = "f_rsp_search"
+
+
+def options() -> dict[str, Any]:
+    """The filter choices (shared, read only), once per data version."""
+    return memo(_read_options)
+
+
+# Up to this many partnerships the sidebar lists them all; beyond it (a national store) it
+# offers a search box and lists only the matches, and nothing loads the whole registry.
+MANY_PARTNERSHIPS = 300
+SEARCH_LIMIT = 50
+
+
+def _read_options(q: Callable[..., Any]) -> dict[str, Any]:
+    regions = q(registry_q.region_list)
+    sectors = q(registry_q.sector_list)
+    count = q(registry_q.partnership_count)
+    partnerships = q(registry_q.partnership_list) if count <= MANY_PARTNERSHIPS else None
+    first, last = q(registry_q.month_bounds)
+    return {
+        "regions": dict(zip(regions["region_id"], regions["name"], strict=True)),
+        "sectors": dict(zip(sectors["sector_id"], sectors["name"], strict=True)),
+        "partnerships": partnerships,  # None when there are too many to list
+        "partnership_count": count,
+        # The sidebar narrows the partnership choices on every run: plain tuples, no pandas there.
+        "partnership_places": []
+        if partnerships is None
+        else [
+            (str(rsp), str(region), str(sector))
+            for rsp, region, sector in zip(
+                partnerships["rsp_id"], partnerships["region_id"], partnerships["sector_id"], strict=True
+            )
+        ],
+        "partnership_names": {}
+        if partnerships is None
+        else dict(zip(partnerships["rsp_id"], partnerships["name"], strict=True)),
+        "first": first,
+        "last": last,
+    }
+
+
+def known_partnerships(opts: dict[str, Any], requested: list[str]) -> list[str]:
+    """Which of the requested ids are partnerships (a lookup of those ids alone at scale)."""
+    if opts["partnerships"] is not None:
+        return list(opts["partnerships"]["rsp_id"])
+    wanted = tuple(sorted({r for r in requested if isinstance(r, str) and len(r) <= 60}))
+    return list(query(registry_q.partnership_list, wanted)["rsp_id"]) if wanted else []
+
+
+def partnership_names(ids) -> dict[str, str]:
+    """Display names of these partnerships."""
+    opts = options()
+    plist = opts["partnerships"]
+    if plist is None:
+        plist = query(registry_q.partnership_list, tuple(sorted(ids)))
+    return dict(zip(plist["rsp_id"], plist["name"], strict=True))
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    y, m = map(int, first.split("-"))
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _apply_url_once(opts: dict[str, Any]) -> None:
+    """On a session's first run, the link's parameters set the filters; afterwards the widgets rule."""
+    if st.session_state.get(_INITIALISED):
+        return
+    params = {name: st.query_params.get_all(name) for name in FILTER_PARAMS}
+    filters, notices = parse_filters(
+        params,
+        regions=opts["regions"],
+        sectors=opts["sectors"],
+        partnerships=known_partnerships(opts, params.get("rsp", [])),
+        first_month=opts["first"],
+        last_month=opts["last"],
+    )
+    st.session_state[KEY_REGION] = list(filters.regions)
+    st.session_state[KEY_SECTOR] = list(filters.sectors)
+    st.session_state[KEY_RSP] = list(filters.partnerships)
+    if opts["first"]:
+        st.session_state[KEY_MONTHS] = (filters.month_from or opts["first"], filters.month_to or opts["last"])
+    st.session_state[_NOTICES] = notices
+    st.session_state[_INITIALISED] = True
+
+
+def url_filters() -> tuple[Filters, list[str]]:
+    """Filters read from the URL alone (presenter mode draws no sidebar), with notices for bad values."""
+    opts = options()
+    params = {name: st.query_params.get_all(name) for name in FILTER_PARAMS}
+    return parse_filters(
+        params,
+        regions=opts["regions"],
+        sectors=opts["sectors"],
+        partnerships=known_partnerships(opts, params.get("rsp", [])),
+        first_month=opts["first"],
+        last_month=opts["last"],
+    )
+
+
+def presenting() -> bool:
+    """`?present=1` opens the chrome-free presenter view, on any page, keeping the filters."""
+    return st.query_params.get("present") == "1"
+
+
+def _reset() -> None:
+    st.session_state[KEY_REGION] = []
+    st.session_state[KEY_SECTOR] = []
+    st.session_state[KEY_RSP] = []
+    st.session_state.pop(KEY_MONTHS, None)
+    st.session_state[_NOTICES] = []
+    st.session_state[KEY_RSP_SEARCH] = ""
+
+
+def sidebar_filters() -> Filters:
+    """Draw the shared filters in the sidebar, keep them in the URL, and return them."""
+    opts = options()
+    _apply_url_once(opts)
+    regions, sectors = opts["regions"], opts["sectors"]
+    with st.sidebar:
+        st.header("Filters")
+        chosen_regions = st.multiselect(
+            "Regions", list(regions), format_func=regions.get, key=KEY_REGION, placeholder="All regions"
+        )
+        chosen_sectors = st.multiselect(
+            "Sectors", list(sectors), format_func=sectors.get, key=KEY_SECTOR, placeholder="All sectors"
+        )
+        # Offer the partnerships inside the chosen regions and sectors, and keep any already chosen.
+        already = st.session_state.get(KEY_RSP, [])
+        if opts["partnerships"] is not None:
+            visible = [
+                rsp
+                for rsp, region, sector in opts["partnership_places"]
+                if (not chosen_regions or region in chosen_regions) and (not chosen_sectors or sector in chosen_sectors)
+            ]
+            names = opts["partnership_names"]
+            rsp_options = list(dict.fromkeys([*visible, *already]))
+            placeholder = "All partnerships"
+        else:  # thousands: search first, then pick among the matches
+            text = st.text_input(
+                "Find partnerships",
+                key=KEY_RSP_SEARCH,
+                placeholder=f"Search {opts['partnership_count']:,} by name or id",
+                help=f"The list below offers the first {SEARCH_LIMIT} matches by name.",
+            )
+            found = query(
+                registry_q.search_partnerships, text, tuple(chosen_regions), tuple(chosen_sectors), SEARCH_LIMIT
+            )
+            names = {**partnership_names(tuple(already)), **dict(zip(found["rsp_id"], found["name"], strict=True))}
+            rsp_options = list(dict.fromkeys([*already, *found["rsp_id"]]))
+            placeholder = "All partnerships" if found.empty or not text.strip() else f"Pick from {len(found)} matches"
+        chosen_rsps = st.multiselect(
+            "Partnerships", rsp_options, format_func=names.get, key=KEY_RSP, placeholder=placeholder
+        )
+        month_from = month_to = None
+        if opts["first"]:
+            months = _months_between(opts["first"], opts["last"])
+            if KEY_MONTHS not in st.session_state:
+                st.session_state[KEY_MONTHS] = (months[0], months[-1])
+            # `value` must be a pair: it tells Streamlit this is a range slider even when the
+            # frontend re-sends the widget's default on page switches. The URL's months, set in
+            # session state on the first run, take precedence over it.
+            month_from, month_to = st.select_slider(
+                "Months", options=months, value=(months[0], months[-1]), key=KEY_MONTHS, format_func=month_name
+            )
+        st.button("Reset filters", on_click=_reset, width="stretch")
+        st.caption("The address bar keeps these filters: copy the link to share exactly this view.")
+
+    filters = Filters(
+        regions=tuple(chosen_regions),
+        sectors=tuple(chosen_sectors),
+        partnerships=tuple(chosen_rsps),
+        month_from=month_from,
+        month_to=month_to,
+    )
+    _write_url(filters, opts["first"], opts["last"])
+    return filters
+
+
+def filter_params(filters: Filters) -> dict[str, list[str]]:
+    """The URL parameters that reproduce `filters` (defaults left out)."""
+    opts = options()
+    return to_params(filters, first_month=opts["first"], last_month=opts["last"])
+
+
+def _write_url(filters: Filters, first: str | None, last: str | None) -> None:
+    wanted = to_params(filters, first_month=first, last_month=last)
+    for name in FILTER_PARAMS:
+        if name in wanted:
+            if st.query_params.get_all(name) != wanted[name]:
+                st.query_params[name] = wanted[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+def show_url_notices() -> None:
+    """Say once, on the page the link opened, which of its parameters were ignored."""
+    for notice in st.session_state.pop(_NOTICES, []):
+        st.warning(notice, icon="⚠️")
+
+
+# ---------------------------------------------------------------- page parameters
+
+
+def url_choice(
+    widget: Callable[..., T],
+    label: str,
+    options: Sequence[T],
+    *,
+    param: str,
+    default: T,
+    format_func: Callable[[T], str] = str,
+    **kwargs: Any,
+) -> T:
+    """A single-choice widget whose value also lives in the URL as `param` (absent = default)."""
+    key = f"p_{param}"
+    if key not in st.session_state:
+        raw = st.query_params.get(param)
+        if raw is not None and raw not in options:
+            st.warning(f"Ignored “{param}={shown(raw)}” in the link: not one of the choices here.", icon="⚠️")
+        st.session_state[key] = raw if raw in options else default
+    value = widget(label, options, key=key, format_func=format_func, **kwargs)
+    if value != default:
+        if st.query_params.get(param) != value:
+            st.query_params[param] = value
+    elif param in st.query_params:
+        del st.query_params[param]
+    return value
+
+
+def filters() -> Filters:
+    """The filters the sidebar set in this run (dashboard.py draws the sidebar before the page)."""
+    ensure_routed()
+    return st.session_state["_filters"]
+
+
+def ensure_routed() -> None:
+    """Every page calls this first (via filters()) so it never runs without dashboard.py."""
+    if "_filters" not in st.session_state:
+        # The page was run without dashboard.py: a server's very first request was a page URL
+        # (e.g. a shared /map link), and Streamlit, seeing a pages/ folder, ran the page alone in
+        # its legacy mode. Declaring the navigation switches the process to dashboard.py's
+        # routing; the rerun then draws this same page with the sidebar and filters.
+        from ui import routes
+
+        st.navigation(routes.pages(), position="hidden")
+        st.rerun()
+
+
+FILTER_KEYS = {"sector": KEY_SECTOR, "region": KEY_REGION}
+
+
+def set_filter(kind: str, ids: list[str]) -> None:
+    """Set the sidebar's sector or region filter, as picking it in the sidebar would."""
+    known = options()["sectors" if kind == "sector" else "regions"]
+    chosen = [i for i in dict.fromkeys(ids) if i in known]
+    if chosen:
+        st.session_state[FILTER_KEYS[kind]] = chosen
+
+
+def filter_from_chart(key: str, kind: str) -> Callable[[], None]:
+    """on_select callback of a plotly chart whose points carry sector or region ids as customdata."""
+
+    def apply() -> None:
+        state = st.session_state.get(key)
+        points = state.selection.points if state is not None else []
+        set_filter(kind, [str(p.get("customdata")) for p in points if p.get("customdata") is not None])
+
+    return apply
+
+
+def filter_from_map(key: str) -> Callable[[], None]:
+    """on_select callback of the map: a clicked region becomes the region filter."""
+
+    def apply() -> None:
+        state = st.session_state.get(key)
+        objects = state.selection.objects.get("regions", []) if state is not None else []
+        set_filter("region", [str(o.get("properties", {}).get("region_id", "")) for o in objects])
+
+    return apply
+
+
+def active_filter_chips(filters: Filters) -> None:
+    """What the sector and region filters hold, each as a chip that clears it."""
+    opts = options()
+    chips = [("region", r, opts["regions"].get(r, r)) for r in filters.regions]
+    chips += [("sector", s, opts["sectors"].get(s, s)) for s in filters.sectors]
+    if not chips:
+        st.caption("Click a bar or a region to filter the whole dashboard by it.")
+        return
+    columns = st.columns(len(chips) + 1)
+    columns[0].markdown("**Filtered to:**")
+    for column, (kind, value, name) in zip(columns[1:], chips, strict=True):
+        column.button(
+            f"{kind.capitalize()}: {name}",
+            icon=":material/close:",
+            key=f"chip_{kind}_{value}",
+            on_click=_clear_one,
+            args=(kind, value),
+            help="Remove this filter",
+        )
+
+
+def _clear_one(kind: str, value: str) -> None:
+    key = FILTER_KEYS[kind]
+    st.session_state[key] = [v for v in st.session_state.get(key, []) if v != value]

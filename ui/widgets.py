@@ -1,0 +1,139 @@
+"""Page widgets: the header, charts with their numbers, CSV downloads, the notes under charts."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from queries.data import illustrative_share
+from queries.filters import Filters
+from queries.suppression import DEFAULT_THRESHOLD, threshold_from
+from ui.cache import query
+from ui.charts import plotly_config, region_shapes
+from ui.export import safe_csv
+from ui.format import month_name
+from ui.sidebar import filter_from_chart, options
+
+
+def outlined_regions() -> set[str]:
+    """Regions the map can draw (the committed GeoJSON has Connecticut's five)."""
+    return {f["properties"]["region_id"] for f in region_shapes()["features"] if f["properties"]["kind"] == "region"}
+
+
+def page_header(title: str, filters: Filters, as_of_label: str | None = None) -> None:
+    """Title, the 'as of' month, what the filters cover, and the illustrative-data label."""
+    st.title(title)
+    bits = []
+    if as_of_label:
+        bits.append(f"**As of {month_name(as_of_label)}**")
+    bits.append(describe(filters))
+    share = illustrative(filters)
+    badge = ""
+    if share > 0:
+        badge = ":orange-badge[Illustrative data] " if share >= 1 else f":orange-badge[{share:.0%} illustrative data] "
+    st.markdown(badge + " · ".join(bits))
+
+
+def describe(filters: Filters) -> str:
+    """Plain words for what the filters cover, e.g. 'Capital region · Healthcare · Jan 2024 – Oct 2026'."""
+    opts = options()
+    parts = []
+    if filters.regions:
+        parts.append(
+            ", ".join(opts["regions"][r] for r in filters.regions)
+            + (" region" if len(filters.regions) == 1 else " regions")
+        )
+    if filters.sectors:
+        parts.append(", ".join(opts["sectors"][s] for s in filters.sectors))
+    if filters.partnerships:
+        n = len(filters.partnerships)
+        parts.append(f"{n} partnership{'s' if n > 1 else ''}")
+    if not parts:
+        count = opts["partnership_count"]
+        parts.append("All 14 partnerships, statewide" if count == 14 else f"All {count:,} partnerships")
+    first, last = filters.month_from or opts["first"], filters.month_to or opts["last"]
+    if first and last:
+        parts.append(f"{month_name(first)} – {month_name(last)}")
+    return " · ".join(parts)
+
+
+def suppress_below() -> int:
+    """Counts below this are shown as "<n" in breakdowns that could identify people:
+    RSP_SUPPRESS_BELOW (environment), else `suppress_below` in the app's secrets, else 5."""
+    configured = os.environ.get("RSP_SUPPRESS_BELOW")
+    if configured is None:
+        try:
+            configured = st.secrets.get("suppress_below")
+        except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+            configured = None
+    return DEFAULT_THRESHOLD if configured is None else threshold_from(configured)
+
+
+def stop_if_empty(kpis: dict) -> None:
+    """A plain sentence instead of empty charts when nothing matches the filters."""
+    if kpis["months"] == 0:
+        st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
+        st.stop()
+
+
+# ---------------------------------------------------------------- charts and tables
+
+# Streamlit's own table toolbar offers a CSV download that does not escape formula text;
+# every table here gets an escaped download button instead (ui.export.safe_csv).
+_HIDE_UNSAFE_DOWNLOAD = """<style>
+[data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
+</style>"""
+
+
+def hide_unescaped_downloads() -> None:
+    st.html(_HIDE_UNSAFE_DOWNLOAD)
+
+
+def illustrative(filters: Filters) -> float:
+    """Share of the filtered figures that are illustrative (the page header and every chart note say so)."""
+    return query(illustrative_share, filters)
+
+
+def chart_note(kpis: dict, filters: Filters) -> str:
+    """The line under every chart title: what it covers, the 'as of' month, and the data's kind."""
+    note = describe(filters)
+    if kpis.get("as_of_label"):
+        note = f"As of {month_name(kpis['as_of_label'])} · {note}"
+    if illustrative(filters) > 0:
+        note += " · illustrative data"
+    return note
+
+
+def download_csv(df, file_stem: str, label: str = "Download CSV", where=None) -> None:
+    """A CSV download of `df` (or of what the callable `df` returns) with formula-like text escaped."""
+    # Built only when clicked: most downloads are never used, and every run would pay for them.
+    (where or st).download_button(
+        label,
+        lambda: safe_csv(df() if callable(df) else df),
+        file_name=f"{file_stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+
+
+def chart(fig, numbers, file_stem: str, where=None, filter_kind: str | None = None) -> None:
+    """A plotly chart (PNG download in its toolbar) and, under it, its numbers as a table and a CSV.
+
+    With filter_kind ("sector" or "region"), clicking a bar sets that sidebar filter (and the URL);
+    the bars carry their ids as customdata."""
+    target = where or st
+    if filter_kind:
+        key = f"click_{file_stem}"
+        target.plotly_chart(
+            fig,
+            config=plotly_config(file_stem),
+            key=key,
+            on_select=filter_from_chart(key, filter_kind),
+            selection_mode="points",
+        )
+    else:
+        target.plotly_chart(fig, config=plotly_config(file_stem))
+    with target.expander("The numbers behind this chart"):
+        st.dataframe(numbers, hide_index=True, width="stretch")
+        download_csv(numbers, file_stem)

@@ -6,7 +6,7 @@ PORT   ?= 8501
 REPLICAS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test e2e lint format init migrate load bench demo-data regions clean system-packages
+.PHONY: help run serve test e2e lint format init migrate load bench mutate demo-data regions clean system-packages
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -72,8 +72,14 @@ load: $(VENV)/.dev system-packages ## load test: 10, 25, 50 sessions, 60 s each,
 
 # SIZES: monthly rows per size (default 1 and 10 million); BENCH_ARGS: more options of scripts/bench.py.
 SIZES ?= 1000000 10000000
-bench: $(VENV)/.dev system-packages ## scale benchmark: queries at 1M and 10M rows, SQLite + PostgreSQL vs pandas, into docs/benchmarks.md
+bench: $(VENV)/.dev system-packages ## scale benchmark: queries at 1M and 10M rows, SQLite + PostgreSQL vs pandas and DuckDB, into docs/benchmarks.md
 	$(BIN)/python scripts/bench.py --sizes $(SIZES) $(BENCH_ARGS)
+
+# The files mutated are pyproject.toml's [tool.mutmut] only_mutate; MUTANTS: mutmut name patterns to test
+# alone (e.g. MUTANTS='queries.suppression*'), default every mutant of those files (hours on 2 cores).
+MUTANTS ?=
+mutate: $(VENV)/.dev ## mutation testing (mutmut) of the query and rollup code on SQLite: prints the score, survivors
+	$(BIN)/python scripts/mutate.py $(MUTANTS)
 
 clean: ## remove the virtual environment and the embedded store
 	rm -rf $(VENV) var

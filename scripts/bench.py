@@ -1,6 +1,6 @@
 """Scale benchmark (issue 4): every query behind the pages at 1 and 10 million monthly rows, on the
 embedded SQLite store and on PostgreSQL, beside the usual Streamlit pattern (the whole fact table
-in one pandas DataFrame, filtered and grouped per interaction).
+in one pandas DataFrame, filtered and grouped per interaction) and an in-memory DuckDB copy of it.
 
     python scripts/bench.py                                  # 1M and 10M rows, both stores, all steps
     python scripts/bench.py --sizes 1000000 --repeat 10      # a quicker run
@@ -30,7 +30,11 @@ Steps, per size:
 3. **Baseline.** The fact table joined with the partnerships, regions, sectors and batches, read
    whole into one DataFrame as ``pd.read_sql`` under ``st.cache_data`` would hold it (read time
    printed, not counted), month parsed to datetime64; every query is the same filter + groupby in
-   pandas. Its memory: ``memory_usage(deep=True)`` and the growth of this process's RSS.
+   pandas. Its memory: ``memory_usage(deep=True)`` and the growth of this process's RSS. Beside it the
+   **DuckDB baseline** (``--no-duckdb`` skips it): the same frame copied into an in-memory DuckDB
+   database (copy time printed, not counted), every query one SQL statement over that table, as tools
+   like Evidence do; timed and compared with the pandas answers as the stores are, and no bound applies
+   to it. The table gives each store's ratio to both.
 4. **Pages.** Every page of ui/routes.py rendered through Streamlit's AppTest on each store:
    *cold* = Streamlit's data caches cleared (``st.cache_data`` and the views memo), the engine kept
    (a connection pool is open); *warm* = the same page run again at once. Median of ``--page-runs``.
@@ -80,8 +84,15 @@ SECTION = "## Scale: 1 million and 10 million rows"
 KEPT = "### Analysis"
 BOUND_MS = 100.0
 TIMEOUT_NOTE = "statement"
-BOUND_RATIO = 20.0
+BOUND_RATIO = 10.0  # a store's median at least 10× faster than the pandas baseline's (issue 17)
 MEMORY_BOUND_MB = 1024.0
+# The optional metrics (NULL = not reported; float64 with NaN in the baseline, as pd.read_sql hands
+# nullable numbers) and the names queries/quality.py gives its sums and ratios: named here alone (a rename
+# of the schema's or quality_by's names is a change of these lines).
+OPTIONAL = ("avg_starting_wage", "placements_no_bachelor", "wbl_started", "trainees_underrepresented")
+WAGE, NO_BACHELOR, WBL, UNDERREP = OPTIONAL
+WAGE_DOLLARS, WAGE_PLACEMENTS, NO_BACHELOR_PLACEMENTS = "wage_dollars", "wage_placements", "no_bachelor_placements"
+NO_BACHELOR_SHARE = "no_bachelor_share"
 # PostgreSQL settings beyond the defaults (printed with the figures). fsync etc. off: a read benchmark.
 PG_SETTINGS = {
     "fsync": "off",
@@ -450,10 +461,10 @@ def draw(rng: random.Random, uni: Universe, mix: tuple[str, ...], *, deep: str |
 
 # --- the pandas baseline: one DataFrame of every fact row, filtered and grouped per interaction
 
-BASELINE_SQL = """
+BASELINE_SQL = f"""
 SELECT f.rsp_id, p.name, p.region_id, r.name AS region_name, p.sector_id, s.name AS sector_name,
        p.gjc_supported AS gjc, f.month, f.employers_engaged, f.trainees_enrolled, f.trainees_completed,
-       f.placements, f.avg_starting_wage, f.placements_no_bachelor, f.wbl_started, f.trainees_underrepresented,
+       f.placements, {", ".join(f"f.{m}" for m in OPTIONAL)},
        f.batch_id, b.kind AS source
 FROM monthly_metrics f
 JOIN partnerships p ON p.rsp_id = f.rsp_id
@@ -462,8 +473,6 @@ JOIN sectors s ON s.sector_id = p.sector_id
 JOIN import_batches b ON b.batch_id = f.batch_id
 ORDER BY f.rsp_id, f.month
 """
-# The optional metrics (NULL = not reported): float64 with NaN, as pd.read_sql hands nullable numbers.
-OPTIONAL = ("avg_starting_wage", "placements_no_bachelor", "wbl_started", "trainees_underrepresented")
 
 
 def rss_mb() -> float:
@@ -740,8 +749,8 @@ def pd_named_list(df: pd.DataFrame, key: str, name: str) -> pd.DataFrame:
 QUALITY_COUNTS = OPTIONAL[1:]
 # What quality_by sums per group (queries.quality.SUMMED): "months" = partnership-months with data.
 QUALITY_SUMS = (
-    "months", "trainees_enrolled", "placements", *QUALITY_COUNTS, "wage_dollars", "wage_placements",
-    "no_bachelor_placements", *[f"{m}_rows" for m in OPTIONAL],
+    "months", "trainees_enrolled", "placements", *QUALITY_COUNTS, WAGE_DOLLARS, WAGE_PLACEMENTS,
+    NO_BACHELOR_PLACEMENTS, *[f"{m}_rows" for m in OPTIONAL],
 )  # fmt: skip
 
 
@@ -750,16 +759,16 @@ def _quality_terms(sub: pd.DataFrame) -> pd.DataFrame:
     the placements of the rows that reported placements_no_bachelor, and whether each metric was
     reported (NaN = not)."""
     placements = sub["placements"].astype("float64")
-    wage = sub["avg_starting_wage"]
+    wage = sub[WAGE]
     out = pd.DataFrame(
         {
             "months": np.ones(len(sub)),
             "trainees_enrolled": sub["trainees_enrolled"],
             "placements": sub["placements"],
             **{m: sub[m].fillna(0) for m in QUALITY_COUNTS},
-            "wage_dollars": (wage * placements).where(wage.notna(), 0.0),
-            "wage_placements": placements.where(wage.notna(), 0.0),
-            "no_bachelor_placements": placements.where(sub["placements_no_bachelor"].notna(), 0.0),
+            WAGE_DOLLARS: (wage * placements).where(wage.notna(), 0.0),
+            WAGE_PLACEMENTS: placements.where(wage.notna(), 0.0),
+            NO_BACHELOR_PLACEMENTS: placements.where(sub[NO_BACHELOR].notna(), 0.0),
             **{f"{m}_rows": sub[m].notna() for m in OPTIONAL},
         },
         index=sub.index,
@@ -770,28 +779,28 @@ def _quality_terms(sub: pd.DataFrame) -> pd.DataFrame:
 def _quality_ints(out: pd.DataFrame) -> pd.DataFrame:
     """Every sum but wage_dollars as int64 (they are whole counts held as floats)."""
     for c in QUALITY_SUMS:
-        if c != "wage_dollars" and c in out:
+        if c != WAGE_DOLLARS and c in out:
             out[c] = np.rint(out[c].astype("float64")).astype("int64")
     return out
 
 
 def _quality_ratios(out: pd.DataFrame) -> pd.DataFrame:
     """The weighted wage and the no-bachelor share of each row's sums (NaN without a denominator)."""
-    weight = out["wage_placements"].astype("float64")
-    out["avg_starting_wage"] = out["wage_dollars"].astype("float64") / weight.where(weight > 0)
-    den = out["no_bachelor_placements"].astype("float64")
-    out["no_bachelor_share"] = out["placements_no_bachelor"].astype("float64") / den.where(den > 0)
+    weight = out[WAGE_PLACEMENTS].astype("float64")
+    out[WAGE] = out[WAGE_DOLLARS].astype("float64") / weight.where(weight > 0)
+    den = out[NO_BACHELOR_PLACEMENTS].astype("float64")
+    out[NO_BACHELOR_SHARE] = out[NO_BACHELOR].astype("float64") / den.where(den > 0)
     return out
 
 
 def pd_quality_summary(df: pd.DataFrame, f) -> dict:
     sub = df[_mask(df, f)]
     sums = _quality_terms(sub).sum()
-    out: dict[str, Any] = {c: round(float(sums[c])) for c in QUALITY_SUMS if c != "wage_dollars"}
-    out["wage_dollars"] = float(sums["wage_dollars"])
-    wp, nb = out["wage_placements"], out["no_bachelor_placements"]
-    out["avg_starting_wage"] = out["wage_dollars"] / wp if wp > 0 else float("nan")
-    out["no_bachelor_share"] = out["placements_no_bachelor"] / nb if nb > 0 else float("nan")
+    out: dict[str, Any] = {c: round(float(sums[c])) for c in QUALITY_SUMS if c != WAGE_DOLLARS}
+    out[WAGE_DOLLARS] = float(sums[WAGE_DOLLARS])
+    wp, nb = out[WAGE_PLACEMENTS], out[NO_BACHELOR_PLACEMENTS]
+    out[WAGE] = out[WAGE_DOLLARS] / wp if wp > 0 else float("nan")
+    out[NO_BACHELOR_SHARE] = out[NO_BACHELOR] / nb if nb > 0 else float("nan")
     out["partnerships"] = int(sub["rsp_id"].nunique())
     out["reporting"] = {m: int(sub.loc[sub[m].notna(), "rsp_id"].nunique()) for m in OPTIONAL}
     return out
@@ -808,7 +817,7 @@ def _quality_groups(sub: pd.DataFrame, by: str) -> pd.DataFrame:
     return out.rename_axis("group_id").reset_index()
 
 
-def pd_quality_by(df: pd.DataFrame, f, by: str, metric: str = "avg_starting_wage", top: int | None = None):
+def pd_quality_by(df: pd.DataFrame, f, by: str, metric: str = WAGE, top: int | None = None):
     """quality_by: by sector or region, every group with data, by name; by partnership with `top`,
     the partnerships that reported `metric` highest first (ties by id), and beyond `top` of them the
     top − 1 leaders and an "All other N partnerships" row of the totals minus the leaders'."""
@@ -816,7 +825,7 @@ def pd_quality_by(df: pd.DataFrame, f, by: str, metric: str = "avg_starting_wage
     out = _quality_ratios(_quality_groups(sub, by))
     if by != "partnership":
         return out.sort_values("group_name", kind="stable").reset_index(drop=True)
-    reported_by = "placements_no_bachelor_rows" if metric == "no_bachelor_share" else f"{metric}_rows"
+    reported_by = f"{NO_BACHELOR}_rows" if metric == NO_BACHELOR_SHARE else f"{metric}_rows"
     ranked = out[(out[reported_by] > 0) & out[metric].notna()]
     ranked = ranked.sort_values([metric, "group_id"], ascending=[False, True])
     if top is None or len(ranked) <= top:
@@ -850,17 +859,17 @@ def pd_underrepresented_by_month(df: pd.DataFrame, f, months: int = 12, max_rows
     window = pd.date_range(end=last, periods=months, freq="MS")
     if first is not None:
         window = window[window >= first]
-    m = _mask(df, f, months=False) & df["month"].isin(window).to_numpy() & df["trainees_underrepresented"].notna()
-    sub = df.loc[m, ["rsp_id", "name", "month", "trainees_underrepresented"]]
+    m = _mask(df, f, months=False) & df["month"].isin(window).to_numpy() & df[UNDERREP].notna()
+    sub = df.loc[m, ["rsp_id", "name", "month", UNDERREP]]
     if sub.empty:
         return empty
     window = window[window >= sub["month"].min()]
-    count = sub.groupby("month")["trainees_underrepresented"].agg(["sum", "size"]).reindex(window, fill_value=0)
-    total = sub.groupby("rsp_id", as_index=False)["trainees_underrepresented"].sum()
-    ranked = total.sort_values(["trainees_underrepresented", "rsp_id"], ascending=[False, True])["rsp_id"]
+    count = sub.groupby("month")[UNDERREP].agg(["sum", "size"]).reindex(window, fill_value=0)
+    total = sub.groupby("rsp_id", as_index=False)[UNDERREP].sum()
+    ranked = total.sort_values([UNDERREP, "rsp_id"], ascending=[False, True])["rsp_id"]
     ids = ranked.head(max_rows - 1 if len(ranked) > max_rows else max_rows).tolist()
     mine = sub[sub["rsp_id"].isin(ids)]
-    grid = mine.groupby(["rsp_id", "month"])["trainees_underrepresented"].agg(["sum", "size"])
+    grid = mine.groupby(["rsp_id", "month"])[UNDERREP].agg(["sum", "size"])
     counts = grid["sum"].unstack().reindex(index=ids, columns=window).fillna(0).astype("int64")
     rows = grid["size"].unstack().reindex(index=ids, columns=window).fillna(0).astype("int64")
     names = mine.drop_duplicates("rsp_id").set_index("rsp_id")["name"]
@@ -871,6 +880,411 @@ def pd_underrepresented_by_month(df: pd.DataFrame, f, months: int = 12, max_rows
         rows.loc[label] = count["size"].to_numpy() - rows.sum(axis=0).to_numpy()
         labels.append(label)
     reported = rows > 0
+    counts.index = reported.index = pd.Index(labels, name="Partnership")
+    counts.columns = reported.columns = window.strftime("%Y-%m")
+    return counts, reported
+
+
+# --- the DuckDB baseline: the same joined fact table in an in-memory DuckDB database, one SQL statement a query
+# (what Evidence-like tools do: an embedded analytical engine over a copy of the data).
+
+
+def load_duckdb(df: pd.DataFrame) -> tuple[Any, float, float]:
+    """The baseline's frame copied into a table `facts` of an in-memory DuckDB database (NaN = NULL, month as a
+    DATE, rows in (rsp_id, month) order): (connection, seconds, MB DuckDB holds)."""
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect(":memory:")
+    con.register("frame", df)
+    nulls = ", ".join(f"CASE WHEN isnan({m}) THEN NULL ELSE {m} END AS {m}" for m in OPTIONAL)
+    con.execute(
+        f"CREATE TABLE facts AS SELECT * EXCLUDE (month, {', '.join(OPTIONAL)}), CAST(month AS DATE) AS month, "
+        f"{nulls} FROM frame ORDER BY rsp_id, month"
+    )
+    con.unregister("frame")
+    mb = float(con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()[0]) / 2**20
+    return con, time.perf_counter() - started, mb
+
+
+def duckdb_version(con) -> str:
+    version, threads = con.execute("SELECT version(), current_setting('threads')").fetchone()
+    return f"{version}, {threads} threads"
+
+
+def _month(value: str) -> date:
+    return date.fromisoformat(f"{value}-01")
+
+
+def _where(f, *, months: bool = True, extra: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+    """The filters as a WHERE clause with named parameters."""
+    clauses, params = list(extra), {}
+    for col, values in (("region_id", f.regions), ("sector_id", f.sectors), ("rsp_id", f.partnerships)):
+        if values:
+            names = [f"{col}_{i}" for i in range(len(values))]
+            clauses.append(f"{col} IN ({', '.join('$' + n for n in names)})")
+            params |= dict(zip(names, values, strict=True))
+    if months and f.month_from:
+        clauses.append("month >= $month_from")
+        params["month_from"] = _month(f.month_from)
+    if months and f.month_to:
+        clauses.append("month <= $month_to")
+        params["month_to"] = _month(f.month_to)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _searched(search: str, params: dict[str, Any], name: str = "name", key: str = "rsp_id") -> tuple[str, ...]:
+    if not search.strip():
+        return ()
+    params["needle"] = search.strip().lower()
+    return (f"(contains(lower({name}), $needle) OR contains(lower({key}), $needle))",)
+
+
+def _df(con, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+    return con.execute(sql, params).df()
+
+
+def _sums(cols, prefix: str = "") -> str:
+    return ", ".join(f"CAST(sum({prefix}{c}) AS BIGINT) AS {c}" for c in cols)
+
+
+RATES_SQL = (
+    "CASE WHEN trainees_enrolled > 0 THEN trainees_completed / trainees_enrolled END AS completion_rate, "
+    "CASE WHEN trainees_completed > 0 THEN placements / trainees_completed END AS placement_rate"
+)
+
+
+def _at_as_of() -> str:
+    """employers_engaged and the partnerships reporting in the last month of the filtered rows (`sub`)."""
+    return (
+        "coalesce(CAST(sum(employers_engaged) FILTER (WHERE month = (SELECT max(month) FROM sub)) AS BIGINT), 0) "
+        "AS employers_engaged, count(*) FILTER (WHERE month = (SELECT max(month) FROM sub)) AS reporting"
+    )
+
+
+def duck_metrics_by(con, f, by: str | None) -> pd.DataFrame:
+    where, params = _where(f)
+    key, name = GROUP_COLS[by] if by else ("'all'", "'All partnerships'")
+    group = f"GROUP BY {key}" if by else ""
+    return _df(
+        con,
+        f"""WITH sub AS (SELECT * FROM facts {where})
+        SELECT *, {RATES_SQL}, (SELECT max(month) FROM sub) AS as_of FROM (
+            SELECT {key} AS group_id, any_value({name}) AS group_name, {_sums(FLOWS)}, count(DISTINCT month) AS months,
+                   {_at_as_of()}
+            FROM sub {group}) ORDER BY group_name""",
+        params,
+    )
+
+
+def duck_kpi(con, f) -> dict:
+    out = duck_metrics_by(con, f, None).iloc[0].to_dict()
+    return {k: (0 if k in FLOWS and pd.isna(v) else v) for k, v in out.items()}  # SUM over no rows
+
+
+def duck_metrics_by_cell(con, f) -> pd.DataFrame:
+    where, params = _where(f)
+    return _df(
+        con,
+        f"""WITH sub AS (SELECT * FROM facts {where})
+        SELECT *, {RATES_SQL} FROM (
+            SELECT sector_id, region_id, {_sums(FLOWS)}, {_at_as_of()}, any_value(sector_name) AS sector_name,
+                   any_value(region_name) AS region_name
+            FROM sub GROUP BY sector_id, region_id)""",
+        params,
+    )
+
+
+def duck_monthly_totals(con, f, split: str | None, top: int = 12) -> pd.DataFrame:
+    where, params = _where(f)
+    if split is None:
+        sql = f"""SELECT month, 'all' AS group_id, 'All partnerships' AS group_name, {_sums(BASE)}
+                  FROM facts {where} GROUP BY month ORDER BY month"""
+    elif f.partnerships:
+        key, name = GROUP_COLS[split]
+        sql = f"""SELECT month, {key} AS group_id, any_value({name}) AS group_name, {_sums(BASE)}
+                  FROM facts {where} GROUP BY month, {key} ORDER BY month, group_name"""
+    else:  # the `top` groups by placements over the range, and the rest as one group (when more)
+        key, name = GROUP_COLS[split]
+        params |= {"top": top, "others": f"All other {split}s"}
+        nonzero = " OR ".join(f"sum({m}) <> 0" for m in BASE)
+        sql = f"""WITH sub AS (SELECT * FROM facts {where}),
+            per AS (SELECT {key} AS k, sum(placements) AS p FROM sub GROUP BY k),
+            leaders AS (SELECT k FROM per ORDER BY p DESC, k LIMIT $top),
+            tagged AS (SELECT *, {key} IN (SELECT k FROM leaders) AS leads FROM sub)
+            SELECT month, {key} AS group_id, any_value({name}) AS group_name, {_sums(BASE)}
+            FROM tagged WHERE leads GROUP BY month, {key}
+            UNION ALL
+            SELECT month, 'others', $others, {_sums(BASE)} FROM tagged
+            WHERE NOT leads AND {"true" if split == "partnership" else "(SELECT count(*) FROM per) > $top"}
+            GROUP BY month HAVING {nonzero}
+            ORDER BY month, group_name"""
+    return _df(con, sql, params)
+
+
+def _grant_where(f) -> tuple[str, dict[str, Any]]:
+    from queries.goals import grant_start
+
+    where, params = _where(f.with_(month_from=None), extra=("gjc", "month >= $grant"))
+    params["grant"] = pd.Timestamp(grant_start()).date()
+    return where, params
+
+
+def duck_goal_progress(con, f) -> tuple:
+    where, params = _grant_where(f)
+    placements, through, partnerships = con.execute(
+        f"SELECT coalesce(sum(placements), 0), max(month), count(DISTINCT rsp_id) FROM facts {where}", params
+    ).fetchone()
+    return int(placements), through, int(partnerships)
+
+
+def duck_grant_by_month(con, f) -> pd.DataFrame:
+    where, params = _grant_where(f)
+    return _df(
+        con,
+        f"""WITH per AS (SELECT month, sum(placements) AS placements FROM facts {where} GROUP BY month),
+        months AS (SELECT CAST(generate_series AS DATE) AS month
+                   FROM generate_series(CAST($grant AS TIMESTAMP), CAST((SELECT max(month) FROM per) AS TIMESTAMP),
+                                        INTERVAL 1 MONTH))
+        SELECT month, CAST(coalesce(placements, 0) AS BIGINT) AS placements,
+               CAST(sum(coalesce(placements, 0)) OVER (ORDER BY month) AS BIGINT) AS cumulative
+        FROM months LEFT JOIN per USING (month) ORDER BY month""",
+        params,
+    )
+
+
+def _partnership_table(f, search: str) -> tuple[str, dict[str, Any]]:
+    """CTEs `sub` (the filtered rows) and `t` (per partnership over the range, searched, with rates)."""
+    where, params = _where(f)
+    hit = _searched(search, params, "group_name", "group_id")
+    return (
+        f"""WITH sub AS (SELECT * FROM facts {where}),
+        t AS (SELECT *, {RATES_SQL} FROM (
+            SELECT rsp_id AS group_id, any_value(name) AS group_name, any_value(sector_id) AS sector_id,
+                   any_value(region_id) AS region_id, {_sums(FLOWS)}, count(DISTINCT month) AS months,
+                   coalesce(CAST(sum(employers_engaged) FILTER (WHERE month = (SELECT max(month) FROM sub)) AS BIGINT),
+                            0) AS employers_engaged,
+                   CAST(count(*) FILTER (WHERE month = (SELECT max(month) FROM sub)) > 0 AS BIGINT) AS reporting
+            FROM sub GROUP BY rsp_id) {"WHERE " + hit[0] if hit else ""})""",
+        params,
+    )
+
+
+def duck_partnership_rows(con, f, order_by: str, limit: int, offset: int, search: str) -> pd.DataFrame:
+    ctes, params = _partnership_table(f, search)
+    value = (
+        "CASE WHEN employers_engaged > 0 THEN placements / employers_engaged END"
+        if order_by == "placements_per_employer"
+        else order_by
+    )
+    params |= {"limit": limit, "offset": offset}
+    return _df(
+        con,
+        f"""{ctes} SELECT *, (SELECT max(month) FROM sub) AS as_of FROM t
+        ORDER BY {value} DESC NULLS LAST, group_id LIMIT $limit OFFSET $offset""",
+        params,
+    )
+
+
+def duck_partnership_count(con, f, search: str) -> int:
+    params: dict[str, Any] = {}
+    where, more = _where(f, extra=_searched(search, params))
+    return int(duck_scalar(con, f"SELECT count(DISTINCT rsp_id) FROM facts {where}", params | more))
+
+
+def duck_monthly_rows(con, f, after, limit: int = 100) -> pd.DataFrame:
+    extra: tuple[str, ...] = ()
+    if after is not None:
+        extra = ("(rsp_id > $after_id OR (rsp_id = $after_id AND month > $after_month))",)
+    where, params = _where(f, extra=extra)
+    if after is not None:
+        params |= {"after_id": after[0], "after_month": _month(after[1])}
+    params["limit"] = limit
+    return _df(
+        con,
+        f"""SELECT rsp_id, name AS partnership, sector_name AS sector, region_name AS region,
+               strftime(month, '%Y-%m') AS month, {", ".join(BASE)},
+               CASE source WHEN 'demo' THEN 'illustrative' WHEN 'import' THEN 'imported' END AS source
+        FROM facts {where} ORDER BY rsp_id, month LIMIT $limit""",
+        params,
+    )
+
+
+def duck_scalar(con, sql: str, params: dict[str, Any] | None = None) -> Any:
+    return con.execute(sql, params or {}).fetchone()[0]
+
+
+def duck_row_count(con, f) -> int:
+    where, params = _where(f)
+    return int(duck_scalar(con, f"SELECT count(*) FROM facts {where}", params))
+
+
+def duck_partnership_list(con, ids) -> pd.DataFrame:
+    from queries.filters import Filters
+
+    where, params = _where(Filters(partnerships=tuple(ids)))
+    return _df(
+        con,
+        f"""SELECT rsp_id, any_value(name) AS name, any_value(sector_name) AS sector_name,
+               any_value(region_name) AS region_name, strftime(min(month), '%Y-%m') AS first_month,
+               strftime(max(month), '%Y-%m') AS last_month
+        FROM facts {where} GROUP BY rsp_id ORDER BY name, rsp_id""",
+        params,
+    )
+
+
+def duck_search(con, text_: str, regions, sectors, limit: int = 50) -> pd.DataFrame:
+    from queries.filters import Filters
+
+    params: dict[str, Any] = {}
+    hit = _searched(text_, params)
+    where, more = _where(Filters(regions=tuple(regions), sectors=tuple(sectors)), extra=hit)
+    return _df(
+        con,
+        f"""SELECT rsp_id, any_value(name) AS name FROM facts {where}
+        GROUP BY rsp_id ORDER BY name, rsp_id LIMIT {int(limit)}""",
+        params | more,
+    )
+
+
+def duck_share(con, f) -> float:
+    where, params = _where(f)
+    return float(
+        duck_scalar(con, f"SELECT coalesce(avg(CAST(source = 'demo' AS DOUBLE)), 0) FROM facts {where}", params)
+    )
+
+
+def duck_named_list(con, key: str, name: str) -> pd.DataFrame:
+    return _df(con, f"SELECT {key}, any_value({name}) AS name FROM facts GROUP BY {key} ORDER BY name, {key}", {})
+
+
+# What quality_by sums, as SQL over the fact rows (the terms of _quality_terms).
+QUALITY_TERMS_SQL = {
+    "months": "count(*)",
+    "trainees_enrolled": "sum(trainees_enrolled)",
+    "placements": "sum(placements)",
+    **{m: f"coalesce(sum({m}), 0)" for m in QUALITY_COUNTS},
+    WAGE_DOLLARS: f"coalesce(sum({WAGE} * placements), 0)",
+    WAGE_PLACEMENTS: f"coalesce(sum(placements) FILTER (WHERE {WAGE} IS NOT NULL), 0)",
+    NO_BACHELOR_PLACEMENTS: f"coalesce(sum(placements) FILTER (WHERE {NO_BACHELOR} IS NOT NULL), 0)",
+    **{f"{m}_rows": f"count({m})" for m in OPTIONAL},
+}
+QUALITY_RATIOS_SQL = {
+    WAGE: f"CASE WHEN {WAGE_PLACEMENTS} > 0 THEN {WAGE_DOLLARS} / {WAGE_PLACEMENTS} END",
+    NO_BACHELOR_SHARE: f"CASE WHEN {NO_BACHELOR_PLACEMENTS} > 0 THEN {NO_BACHELOR} / {NO_BACHELOR_PLACEMENTS} END",
+}
+
+
+def _quality_sums_sql() -> str:
+    return ", ".join(
+        f"coalesce({sql}, 0) AS {c}" if c == WAGE_DOLLARS else f"CAST(round(coalesce({sql}, 0)) AS BIGINT) AS {c}"
+        for c, sql in QUALITY_TERMS_SQL.items()
+    )
+
+
+def _quality_ratios_sql() -> str:
+    return ", ".join(f"{sql} AS {c}" for c, sql in QUALITY_RATIOS_SQL.items())
+
+
+def duck_quality_summary(con, f) -> dict:
+    where, params = _where(f)
+    reporting = ", ".join(f"count(DISTINCT rsp_id) FILTER (WHERE {m} IS NOT NULL) AS {m}_reporting" for m in OPTIONAL)
+    row = _df(
+        con,
+        f"""SELECT *, {_quality_ratios_sql()} FROM (
+            SELECT {_quality_sums_sql()}, count(DISTINCT rsp_id) AS partnerships, {reporting} FROM facts {where})""",
+        params,
+    ).iloc[0]
+    out: dict[str, Any] = {c: (float(row[c]) if c == WAGE_DOLLARS else int(row[c])) for c in QUALITY_SUMS}
+    out |= {c: float("nan") if pd.isna(row[c]) else float(row[c]) for c in QUALITY_RATIOS_SQL}
+    out["partnerships"] = int(row["partnerships"])
+    out["reporting"] = {m: int(row[f"{m}_reporting"]) for m in OPTIONAL}
+    return out
+
+
+def duck_quality_by(con, f, by: str, metric: str = WAGE, top: int | None = None) -> pd.DataFrame:
+    """quality_by as duckdb answers it: the groups by name; by partnership the ranked ones, and beyond `top`
+    the top − 1 leaders and one row of every other partnership's sums."""
+    where, params = _where(f)
+    key, name = GROUP_COLS[by]
+    ids = ", any_value(sector_id) AS sector_id, any_value(region_id) AS region_id" if by == "partnership" else ""
+    groups = f"""WITH g AS (SELECT *, {_quality_ratios_sql()} FROM (
+        SELECT {key} AS group_id, any_value({name}) AS group_name{ids}, {_quality_sums_sql()}
+        FROM facts {where} GROUP BY {key}))"""
+    if by != "partnership":
+        return _df(con, f"{groups} SELECT * FROM g ORDER BY group_name, group_id", params)
+    reported_by = f"{NO_BACHELOR}_rows" if metric == NO_BACHELOR_SHARE else f"{metric}_rows"
+    cap = top if top is not None else 2**62
+    sums = ", ".join(c for c in QUALITY_TERMS_SQL)
+    other_sums = ", ".join(f"{'' if c == WAGE_DOLLARS else 'CAST('}sum({c}){'' if c == WAGE_DOLLARS else ' AS BIGINT)'}"
+                           f" AS {c}" for c in QUALITY_TERMS_SQL)  # fmt: skip
+    params["cap"] = cap
+    return _df(
+        con,
+        f"""{groups},
+        ranked AS (SELECT *, row_number() OVER (ORDER BY {metric} DESC, group_id) AS rank, count(*) OVER () AS n
+                   FROM g WHERE {reported_by} > 0 AND {metric} IS NOT NULL),
+        head AS (SELECT * FROM ranked WHERE n <= $cap OR rank < $cap),
+        picked AS (
+            SELECT group_id, group_name, sector_id, region_id, {sums}, rank FROM head
+            UNION ALL
+            SELECT 'others', 'All other ' || format('{{:,}}', any_value(n) - ($cap - 1)) || ' partnerships',
+                   NULL, NULL, {other_sums}, $cap
+            FROM g, (SELECT max(n) AS n FROM ranked) WHERE group_id NOT IN (SELECT group_id FROM head)
+            HAVING any_value(n) > $cap)
+        SELECT * EXCLUDE (rank), {_quality_ratios_sql()} FROM picked ORDER BY rank""",
+        params,
+    )
+
+
+def duck_quality_monthly(con, f) -> pd.DataFrame:
+    where, params = _where(f)
+    return _df(
+        con,
+        f"""SELECT *, {_quality_ratios_sql()} FROM (
+            SELECT month, {_quality_sums_sql()} FROM facts {where} GROUP BY month) ORDER BY month""",
+        params,
+    )
+
+
+def duck_underrepresented_by_month(con, f, months: int = 12, max_rows: int = 40):
+    """One statement for the cells (the leaders' and one row of the others', per month of the window); the grid
+    of the page (every month of the window, 0 where nobody reported) shaped from them in pandas."""
+    empty = pd.DataFrame(), pd.DataFrame()
+    where, params = _where(f, months=False, extra=(f"{UNDERREP} IS NOT NULL",))
+    params |= {"to": _month(f.month_to) if f.month_to else None, "from": _month(f.month_from) if f.month_from else None}
+    params |= {"span": months - 1, "max_rows": max_rows}
+    cells = _df(
+        con,
+        f"""WITH b AS (SELECT least(max(month), coalesce($to, max(month))) AS last FROM facts),
+        w AS (SELECT greatest(CAST(last - to_months($span) AS DATE), coalesce($from, DATE '0001-01-01')) AS start,
+                     last FROM b),
+        sub AS (SELECT rsp_id, name, month, {UNDERREP} AS v FROM facts {where}
+                AND month BETWEEN (SELECT start FROM w) AND (SELECT last FROM w)),
+        ranked AS (SELECT rsp_id, any_value(name) AS name,
+                          row_number() OVER (ORDER BY sum(v) DESC, rsp_id) AS rank, count(*) OVER () AS n
+                   FROM sub GROUP BY rsp_id),
+        tagged AS (SELECT sub.*, CASE WHEN n <= $max_rows OR rank < $max_rows THEN rank ELSE $max_rows END AS row,
+                          CASE WHEN n <= $max_rows OR rank < $max_rows THEN ranked.name
+                               ELSE 'Other partnerships (' || (n - $max_rows + 1) || ')' END AS label
+                   FROM sub JOIN ranked USING (rsp_id))
+        SELECT row, label, month, CAST(round(sum(v)) AS BIGINT) AS count, count(*) AS reported,
+               (SELECT min(month) FROM sub) AS first, (SELECT last FROM w) AS last
+        FROM tagged GROUP BY row, label, month ORDER BY row, month""",
+        params,
+    )
+    if cells.empty:
+        return empty
+    window = pd.date_range(cells["first"].iloc[0], cells["last"].iloc[0], freq="MS")
+    labels = cells.drop_duplicates("row").sort_values("row")["label"].tolist()
+    grid = {
+        col: cells.pivot(index="label", columns="month", values=col)
+        .reindex(index=labels, columns=window)
+        .fillna(0)
+        .astype("int64")
+        for col in ("count", "reported")
+    }
+    counts, reported = grid["count"], grid["reported"] > 0
     counts.index = reported.index = pd.Index(labels, name="Partnership")
     counts.columns = reported.columns = window.strftime("%Y-%m")
     return counts, reported
@@ -936,10 +1350,10 @@ def generic(value: Any) -> Any:
 
 # What the Good jobs & reach page shows, as it reads it: the counts exact, the wage to the cent and the
 # share to a hundredth of a percent (wage_dollars, a sum of floats, only through them).
-READABLE = {"avg_starting_wage": 2, "no_bachelor_share": 4}
-QUALITY_SHOWN = [c for c in QUALITY_SUMS if c != "wage_dollars"] + list(READABLE)
-MONTHLY_QUALITY_COLS = ["month", "placements", "wage_placements", *QUALITY_COUNTS, *[f"{m}_rows" for m in OPTIONAL],
-                        "avg_starting_wage"]  # fmt: skip
+READABLE = {WAGE: 2, NO_BACHELOR_SHARE: 4}
+QUALITY_SHOWN = [c for c in QUALITY_SUMS if c != WAGE_DOLLARS] + list(READABLE)
+MONTHLY_QUALITY_COLS = ["month", "placements", WAGE_PLACEMENTS, *QUALITY_COUNTS, *[f"{m}_rows" for m in OPTIONAL],
+                        WAGE]  # fmt: skip
 
 
 def _readable(key: str, value: Any) -> Any:
@@ -994,6 +1408,8 @@ class Query:
     # The registry lists: the baseline can only list what has facts, so the store's answer is compared
     # on the ids (this column of the partnerships) that have partnerships with facts.
     with_data: str | None = None
+    # The DuckDB baseline: the same answer from one SQL statement over the joined table (None: no baseline).
+    duckdb: Callable[[Any, Call], Any] | None = None
 
 
 def _kpi_canon(d: dict) -> tuple:
@@ -1013,6 +1429,7 @@ def workload() -> list[Query]:
             lambda e, c: metrics.metrics_by(e, c.filters, by),
             lambda df, c: pd_metrics_by(df, c.filters, by),
             lambda r: rows_of(r, METRIC_COLS, ["group_id"]),
+            duckdb=lambda con, c: duck_metrics_by(con, c.filters, by),
         )
 
     def monthly_q(split, pages):
@@ -1022,6 +1439,7 @@ def workload() -> list[Query]:
             lambda e, c: metrics.monthly_totals(e, c.filters, split),
             lambda df, c: pd_monthly_totals(df, c.filters, split),
             lambda r: rows_of(r, MONTHLY_COLS, ["month", "group_id"]),
+            duckdb=lambda con, c: duck_monthly_totals(con, c.filters, split),
         )
 
     def rows_q(name, pages, order_by, limit, deep):
@@ -1042,6 +1460,7 @@ def workload() -> list[Query]:
             lambda r: rows_of(r, PAGE_COLS),
             SEARCH_MIX if deep else FILTER_MIX,
             deep,
+            duckdb=lambda con, c: duck_partnership_rows(con, c.filters, order_by, limit, c.offset, c.search),
         )
 
     return [
@@ -1052,6 +1471,7 @@ def workload() -> list[Query]:
             lambda e, c: registry.partnership_count(e),
             lambda df, c: int(df["rsp_id"].nunique()),
             int,
+            duckdb=lambda con, c: int(duck_scalar(con, "SELECT count(DISTINCT rsp_id) FROM facts")),
         ),
         Query(
             "month_bounds",
@@ -1059,6 +1479,9 @@ def workload() -> list[Query]:
             lambda e, c: registry.month_bounds(e),
             lambda df, c: tuple(df["month"].agg(["min", "max"]).dt.strftime("%Y-%m")),
             tuple,
+            duckdb=lambda con, c: con.execute(
+                "SELECT strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m') FROM facts"
+            ).fetchone(),
         ),
         Query(
             "region_list",
@@ -1067,6 +1490,7 @@ def workload() -> list[Query]:
             lambda df, c: pd_named_list(df, "region_id", "region_name"),
             lambda r: rows_of(r, ["region_id", "name"]),
             with_data="region_id",
+            duckdb=lambda con, c: duck_named_list(con, "region_id", "region_name"),
         ),
         Query(
             "sector_list",
@@ -1075,6 +1499,7 @@ def workload() -> list[Query]:
             lambda df, c: pd_named_list(df, "sector_id", "sector_name"),
             lambda r: rows_of(r, ["sector_id", "name"]),
             with_data="sector_id",
+            duckdb=lambda con, c: duck_named_list(con, "sector_id", "sector_name"),
         ),
         Query(
             "search_partnerships",
@@ -1083,6 +1508,7 @@ def workload() -> list[Query]:
             lambda df, c: pd_search(df, c.search, c.filters.regions, c.filters.sectors),
             lambda r: rows_of(r, ["rsp_id", "name"]),
             SEARCH_MIX,
+            duckdb=lambda con, c: duck_search(con, c.search, c.filters.regions, c.filters.sectors),
         ),
         Query(
             "partnership_list(25 ids)",
@@ -1090,6 +1516,7 @@ def workload() -> list[Query]:
             lambda e, c: registry.partnership_list(e, c.ids),
             lambda df, c: pd_partnership_list(df, c.ids),
             lambda r: rows_of(r, ["rsp_id", "name", "sector_name", "region_name", "first_month", "last_month"]),
+            duckdb=lambda con, c: duck_partnership_list(con, c.ids),
         ),
         Query(
             "illustrative_share",
@@ -1097,6 +1524,7 @@ def workload() -> list[Query]:
             lambda e, c: data.illustrative_share(e, c.filters),
             lambda df, c: pd_share(df, c.filters),
             lambda r: round(float(r), 9),
+            duckdb=lambda con, c: duck_share(con, c.filters),
         ),
         Query(
             "kpi_summary",
@@ -1104,6 +1532,7 @@ def workload() -> list[Query]:
             lambda e, c: metrics.kpi_summary(e, c.filters),
             kpi_pd,
             _kpi_canon,
+            duckdb=lambda con, c: duck_kpi(con, c.filters),
         ),
         metrics_q("sector", "overview"),
         metrics_q("region", "overview, map"),
@@ -1113,6 +1542,7 @@ def workload() -> list[Query]:
             lambda e, c: metrics.metrics_by_cell(e, c.filters),
             lambda df, c: pd_metrics_by_cell(df, c.filters),
             lambda r: rows_of(r, CELL_COLS, ["sector_id", "region_id"]),
+            duckdb=lambda con, c: duck_metrics_by_cell(con, c.filters),
         ),
         monthly_q(None, "overview, trends, partnerships"),
         monthly_q("sector", "trends"),
@@ -1128,6 +1558,7 @@ def workload() -> list[Query]:
                 if isinstance(r, tuple)
                 else (r.placements, _canon(r.through), r.partnerships)
             ),
+            duckdb=lambda con, c: duck_goal_progress(con, c.filters),
         ),
         Query(
             "grant_placements_by_month",
@@ -1135,6 +1566,7 @@ def workload() -> list[Query]:
             lambda e, c: goals.grant_placements_by_month(e, c.filters),
             lambda df, c: pd_grant_by_month(df, c.filters),
             lambda r: rows_of(r, ["month", "placements", "cumulative"]),
+            duckdb=lambda con, c: duck_grant_by_month(con, c.filters),
         ),
         rows_q("partnership_rows(table page)", "partnerships table (25, deep page)", "placements", 25, "table"),
         rows_q("partnership_rows(map 300)", "map markers", "placements", 300, None),
@@ -1146,6 +1578,7 @@ def workload() -> list[Query]:
             lambda df, c: len(pd_partnership_table(df, c.filters, c.search)),
             int,
             SEARCH_MIX,
+            duckdb=lambda con, c: duck_partnership_count(con, c.filters, c.search),
         ),
         Query(
             "monthly_rows(page)",
@@ -1155,6 +1588,7 @@ def workload() -> list[Query]:
             lambda r: rows_of(r, ROW_COLS),
             FILTER_MIX,
             "data",
+            duckdb=lambda con, c: duck_monthly_rows(con, c.filters, c.after),
         ),
         Query(
             "monthly_row_count",
@@ -1162,6 +1596,7 @@ def workload() -> list[Query]:
             lambda e, c: data.monthly_row_count(e, c.filters),
             lambda df, c: int(_mask(df, c.filters).sum()),
             int,
+            duckdb=lambda con, c: duck_row_count(con, c.filters),
         ),
         Query("load_history", "data", lambda e, c: data.load_history(e), None, lambda r: len(r)),
         Query("goal_list", "overview, profile", lambda e, c: goals.goal_list(e), None, generic),
@@ -1172,23 +1607,26 @@ def workload() -> list[Query]:
             lambda e, c: quality.quality_summary(e, c.filters),
             lambda df, c: pd_quality_summary(df, c.filters),
             quality_summary_canon,
+            duckdb=lambda con, c: duck_quality_summary(con, c.filters),
         ),
         *[
             Query(
                 f"quality_by({by})",
                 "good jobs & reach",
-                lambda e, c, by=by: quality.quality_by(e, c.filters, by, metric="avg_starting_wage"),
+                lambda e, c, by=by: quality.quality_by(e, c.filters, by, metric=WAGE),
                 lambda df, c, by=by: pd_quality_by(df, c.filters, by),
                 lambda r: quality_rows(r, ["group_id", "group_name", *QUALITY_SHOWN]),
+                duckdb=lambda con, c, by=by: duck_quality_by(con, c.filters, by),
             )
             for by in ("sector", "region")
         ],
         Query(  # as the page asks for it (ui/views.quality_breakdown): the leaders and all the others
             "quality_by(partnership, top 15)",
             "good jobs & reach",
-            lambda e, c: quality.quality_by(e, c.filters, "partnership", metric="avg_starting_wage", top=15),
-            lambda df, c: pd_quality_by(df, c.filters, "partnership", metric="avg_starting_wage", top=15),
+            lambda e, c: quality.quality_by(e, c.filters, "partnership", metric=WAGE, top=15),
+            lambda df, c: pd_quality_by(df, c.filters, "partnership", metric=WAGE, top=15),
             lambda r: quality_rows(r, ["group_id", "group_name", "sector_id", "region_id", *QUALITY_SHOWN]),
+            duckdb=lambda con, c: duck_quality_by(con, c.filters, "partnership", metric=WAGE, top=15),
         ),
         Query(
             "quality_monthly",
@@ -1196,6 +1634,7 @@ def workload() -> list[Query]:
             lambda e, c: quality.quality_monthly(e, c.filters),
             lambda df, c: pd_quality_monthly(df, c.filters),
             lambda r: quality_rows(r, MONTHLY_QUALITY_COLS),
+            duckdb=lambda con, c: duck_quality_monthly(con, c.filters),
         ),
         Query(
             "underrepresented_by_month",
@@ -1203,6 +1642,7 @@ def workload() -> list[Query]:
             lambda e, c: quality.underrepresented_by_month(e, c.filters),
             lambda df, c: pd_underrepresented_by_month(df, c.filters),
             quality_table_canon,
+            duckdb=lambda con, c: duck_underrepresented_by_month(con, c.filters),
         ),
     ]
 
@@ -1221,7 +1661,7 @@ def percentile(values: list[float], q: float) -> float | None:
 @dataclass
 class QueryResult:
     query: Query
-    times: dict[str, list[float]] = field(default_factory=dict)  # store or "pandas" -> ms
+    times: dict[str, list[float]] = field(default_factory=dict)  # store, "pandas" or "duckdb" -> ms
     mismatches: list[str] = field(default_factory=list)
     slowest: dict[str, tuple[float, str]] = field(default_factory=dict)  # who -> (ms, the call)
     failures: dict[str, int] = field(default_factory=dict)  # store -> calls that raised an error
@@ -1236,8 +1676,8 @@ class QueryResult:
     def p95(self, who: str) -> float | None:
         return percentile(self.times.get(who) or [], 95)
 
-    def ratio(self, store: str) -> float | None:
-        base, mine = self.median("pandas"), self.median(store)
+    def ratio(self, store: str, baseline: str = "pandas") -> float | None:
+        base, mine = self.median(baseline), self.median(store)
         return base / mine if base is not None and mine else None
 
     @property
@@ -1301,13 +1741,15 @@ def run_queries(
     store_budget: float = float("inf"),
     call_timeout: float = 0.0,
     only: tuple[str, ...] = (),
+    duck: Any = None,
 ) -> list[QueryResult]:
     """Each query `repeat` times on every store and on the baseline, side by side, each time with a
     fresh click from the mix; the untimed first call of each checks that the answers agree. A query
     stops calling the baseline once its calls of it took `budget` seconds, and a store once they
     took `store_budget` seconds (a pathological query), each after MIN_REPEAT repetitions at least;
     the table says how many each got. `only`: just the queries whose names contain one of these
-    (a developer's quicker run; each keeps its own click sequence)."""
+    (a developer's quicker run; each keeps its own click sequence). `duck`: the DuckDB baseline's connection
+    (timed and compared as the pandas baseline is, after it)."""
     results = []
     for number, query in enumerate(workload()):
         if only and not any(part in query.name for part in only):
@@ -1321,9 +1763,11 @@ def run_queries(
 
             first = next(iter(engines.values()))
             calls = [replace(c, total=partnership_count(first, c.filters, c.search)) for c in calls]
-        res = QueryResult(
-            query, {who: [] for who in [*engines, *(["pandas"] if query.pandas and df is not None else [])]}
-        )
+        baselines = [
+            *(["pandas"] if query.pandas and df is not None else []),
+            *(["duckdb"] if query.duckdb and duck is not None else []),
+        ]
+        res = QueryResult(query, {who: [] for who in [*engines, *baselines]})
         spent = dict.fromkeys(res.times, 0.0)
         for i, call in enumerate(calls):
             answers = {}
@@ -1345,13 +1789,15 @@ def run_queries(
                     spent[store] += ms / 1000
                     if ms > res.slowest.get(store, (-1.0, ""))[0]:
                         res.slowest[store] = (ms, call.describe())
-            if "pandas" in res.times and (i == 0 or "pandas" not in res.stopped):
-                ms, answers["pandas"] = timed(lambda call=call, query=query: query.pandas(df, call))
-                if i:
-                    res.times["pandas"].append(ms)
-                    spent["pandas"] += ms / 1000
+            for who, answer in (("pandas", query.pandas), ("duckdb", query.duckdb)):
+                if who in res.times and (i == 0 or who not in res.stopped):
+                    data = df if who == "pandas" else duck
+                    ms, answers[who] = timed(lambda answer=answer, data=data, call=call: answer(data, call))
+                    if i:
+                        res.times[who].append(ms)
+                        spent[who] += ms / 1000
             for who, seconds in spent.items():
-                limit = budget if who == "pandas" else store_budget
+                limit = budget if who in BASELINES else store_budget
                 if who not in res.stopped and MIN_REPEAT <= i < repeat and seconds > limit:
                     res.stopped[who] = i  # this one stops here; the others go on to `repeat`
             if i == 0:  # warm-up call: the answers must agree
@@ -1546,6 +1992,7 @@ def _ratio(value: float | None) -> str:
 
 
 STORE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+BASELINES = {"pandas": "pandas", "duckdb": "DuckDB"}
 
 
 def _label(rows: int) -> str:
@@ -1573,8 +2020,9 @@ def query_table(results: list[QueryResult], stores: list[str]) -> list[str]:
     head = ["query", "page"]
     for store in stores:
         head += [f"{STORE_NAMES[store]} p50", "p95"]
-    head += ["pandas p50", "p95"]
+    head += ["pandas p50", "p95", "DuckDB p50", "p95"]
     head += [f"ratio {STORE_NAMES[s]}" for s in stores]
+    head += [f"ratio {STORE_NAMES[s]} to DuckDB" for s in stores]
     head += ["answers", "flags"]
     lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 4) + "---|---|"]
     for res in results:
@@ -1582,15 +2030,17 @@ def query_table(results: list[QueryResult], stores: list[str]) -> list[str]:
             f"`{res.query.name}`",
             res.query.pages
             + (
-                " (n: " + ", ".join(f"{STORE_NAMES.get(w, 'baseline')} {n}" for w, n in res.stopped.items()) + ")"
+                " (n: " + ", ".join(f"{(STORE_NAMES | BASELINES)[w]} {n}" for w, n in res.stopped.items()) + ")"
                 if res.stopped
                 else ""
             ),
         ]
         for store in stores:
             cells += [_ms(res.median(store)), _ms(res.p95(store))]
-        cells += [_ms(res.median("pandas")), _ms(res.p95("pandas"))]
+        for baseline in BASELINES:
+            cells += [_ms(res.median(baseline)), _ms(res.p95(baseline))]
         cells += [_ratio(res.ratio(s)) for s in stores]
+        cells += [_ratio(res.ratio(s, "duckdb")) for s in stores]
         cells.append(res.answers())
         flags = _flags(res, stores)
         cells.append("**" + "; ".join(flags) + "**" if flags else "ok")
@@ -1654,6 +2104,7 @@ def report(
         f"Run: {started:%Y-%m-%d %H:%M} UTC ({info['minutes']:.0f} min)  ",
         f"Machine: {m['cpu']}, {m['ram']} RAM, {m['os']}, Python {m['python']}, SQLite {m['sqlite']}"
         + (f", PostgreSQL {info['pg_version']}" if info.get("pg_version") else "")
+        + (f", DuckDB {info['duckdb']}" if info.get("duckdb") else "")
         + f"; {m['libs']}  ",
         f"Settings: {args.repeat} timed calls per query per store (after one untimed call whose answers are "
         f"compared; once its calls of a query took {args.query_budget:.0f} s the baseline stops, and a store "
@@ -1693,8 +2144,11 @@ def report(
         "pattern most Streamlit dashboards use, the whole fact table joined with its partnership, region, sector "
         "and batch names in one pandas DataFrame (as `pd.read_sql` + `st.cache_data` hold it; reading it is not "
         "counted), filtered with boolean masks and grouped with pandas per call, the registry lists derived from "
-        "the same frame. Ratio = baseline median / store median. Times in ms, wall clock, including building the "
-        "result DataFrame. p95 is nearest-rank.",
+        "the same frame. **DuckDB baseline** (no bound applies to it): the same joined table copied into an "
+        "in-memory DuckDB database (copying it is not counted), each query answered by one SQL statement over it, "
+        "as tools like Evidence do; its answers are compared with the pandas baseline's as the stores' are. "
+        "Ratio = pandas median / store median; ratio to DuckDB = DuckDB median / store median. Times in ms, wall "
+        "clock, including building the result DataFrame. p95 is nearest-rank.",
         "",
         "### Stores",
         "",
@@ -1728,15 +2182,21 @@ def report(
     lines += [
         "### Baseline memory",
         "",
-        "| rows | read into pandas (not counted) | read with | `memory_usage(deep=True)` | process RSS growth |",
-        "|---:|---:|---|---:|---:|",
+        "| rows | read into pandas (not counted) | read with | `memory_usage(deep=True)` | process RSS growth | "
+        "copied into DuckDB (not counted) | DuckDB memory | its RSS growth |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         b = size.baseline
         if b:
             lines.append(
                 f"| {_label(size.target)} | {b['load_seconds']:,.0f} s | {b['how']} | {b['deep_mb']:,.0f} MB | "
-                f"{b['rss_growth_mb']:,.0f} MB |"
+                f"{b['rss_growth_mb']:,.0f} MB | "
+                + (
+                    f"{b['duckdb_seconds']:,.1f} s | {b['duckdb_mb']:,.0f} MB | {b['duckdb_rss_mb']:,.0f} MB |"
+                    if "duckdb_seconds" in b
+                    else "— | — | — |"
+                )
             )
     if any(size.pages for size in sizes):
         lines += [
@@ -1808,6 +2268,10 @@ def summary_lines(sizes: list[SizeResult], stores: list[str]) -> list[str]:
             line = f"- {label}, {STORE_NAMES[store]}: worst p95 {_ms(worst.p95(store))} ms (`{worst.query.name}`)"
             if low:
                 line += f"; lowest ratio {_ratio(low[0])} (`{low[1].query.name}`)"
+            to_duck = [(r.ratio(store, "duckdb"), r) for r in size.queries if r.ratio(store, "duckdb") is not None]
+            if to_duck:
+                worst_duck = min(to_duck, key=lambda x: x[0])
+                line += f"; lowest ratio to DuckDB {_ratio(worst_duck[0])} (`{worst_duck[1].query.name}`, no bound)"
             over = [r.query.name for r in size.queries if (r.p95(store) or 0) > BOUND_MS]
             under = [r.query.name for r in size.queries if r.ratio(store) is not None and r.ratio(store) < BOUND_RATIO]
             line += (f"; p95 over {BOUND_MS:.0f} ms: " + (", ".join(f"`{q}`" for q in over) if over else "none")) + (
@@ -1883,7 +2347,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026, help="synth --seed and the click mix's seed (2026)")
     parser.add_argument("--rebuild", action="store_true", help="write the stores again even when kept ones match")
     parser.add_argument("--store-dir", type=Path, default=BENCH_DIR, help="where stores are kept (var/bench)")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the pandas baseline (and the DuckDB one)")
+    parser.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB baseline")
     parser.add_argument(
         "--cold", action="store_true", help="do not hold the stores' files in the OS cache during the timed calls"
     )
@@ -1915,7 +2380,9 @@ def partial(args: argparse.Namespace) -> list[str]:
     """What a run leaves out of the complete one the committed figures come from."""
     complete = parse_args([])
     missing = [
-        f"--{name.replace('_', '-')}" for name in ("no_baseline", "no_pages", "no_memory") if getattr(args, name)
+        f"--{name.replace('_', '-')}"
+        for name in ("no_baseline", "no_duckdb", "no_pages", "no_memory")
+        if getattr(args, name)
     ]
     missing += [
         f"--{name}" for name in ("sizes", "stores") if sorted(getattr(args, name)) != sorted(getattr(complete, name))
@@ -1957,7 +2424,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             engines = {store: bench_engine(si.url, args.call_timeout) for store, si in built.items()}
             uni = Universe.read(engines[stores[0]])
-            df, baseline = None, {}
+            df, baseline, duck = None, {}, None
             if not args.no_baseline:
                 gc.collect()
                 before = rss_mb()
@@ -1975,6 +2442,16 @@ def main(argv: list[str] | None = None) -> int:
                     f"memory_usage(deep=True) {baseline['deep_mb']:,.0f} MB, RSS +{baseline['rss_growth_mb']:,.0f} MB",
                     flush=True,
                 )
+                if not args.no_duckdb:
+                    before = rss_mb()
+                    duck, seconds, mb = load_duckdb(df)
+                    baseline |= {"duckdb_seconds": seconds, "duckdb_mb": mb, "duckdb_rss_mb": rss_mb() - before}
+                    info["duckdb"] = duckdb_version(duck)
+                    print(
+                        f"{_label(target)} DuckDB baseline: copied in {seconds:,.1f} s (not counted); "
+                        f"{mb:,.0f} MB in DuckDB, RSS +{baseline['duckdb_rss_mb']:,.0f} MB",
+                        flush=True,
+                    )
             if not args.cold:
                 for store, engine in engines.items():
                     mb, seconds = resident.hold(store_files(engine, cluster))
@@ -1994,9 +2471,12 @@ def main(argv: list[str] | None = None) -> int:
                 args.store_budget,
                 args.call_timeout,
                 tuple(args.only),
+                duck,
             )
             for engine in engines.values():
                 engine.dispose()
+            if duck is not None:
+                duck.close()
             del df
             gc.collect()
             result = SizeResult(target, built, baseline, queries)
@@ -2020,6 +2500,7 @@ def main(argv: list[str] | None = None) -> int:
         resident.release()
         if cluster:
             cluster.stop()
+        gc.unfreeze()  # frozen objects are never freed at exit: DuckDB's bindings would report them as leaks
     info["minutes"] = (time.perf_counter() - clock) / 60
     command = "python scripts/bench.py " + " ".join(sys.argv[1:] if argv is None else argv)
     text_ = report(sizes, stores, args, command.strip(), started, info)

@@ -144,3 +144,59 @@ def test_only_a_complete_run_replaces_the_committed_figures():
     assert bench.partial(bench.parse_args([])) == []
     assert bench.partial(bench.parse_args(["--sizes", "10000000", "--no-baseline"])) == ["--no-baseline", "--sizes"]
     assert bench.partial(bench.parse_args(["--stores", "sqlite", "--only", "map"])) == ["--stores", "--only"]
+
+
+def test_the_duckdb_baseline_answers_as_the_pandas_one(tmp_path):
+    """Every query of the DuckDB baseline (one SQL statement over the joined table) gives the pandas baseline's
+    canonical answer, for 12 clicks of the query's own mix each (the bench compares only the first)."""
+    import random
+
+    from queries.filters import Filters
+    from rsp_data.store import make_engine
+    from rsp_data.synth import synthesize
+
+    engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
+    synthesize(engine, 60, 24, seed=7, log=lambda m: None)
+    df, _, _ = bench.load_baseline({"sqlite": engine})
+    uni = bench.Universe.read(engine)
+    con, _, _ = bench.load_duckdb(df)
+    with_duckdb = [q for q in bench.workload() if q.duckdb is not None]
+    assert {q.name for q in with_duckdb} == {q.name for q in bench.workload() if q.pandas is not None}
+    for number, q in enumerate(with_duckdb):
+        rng = random.Random(number)
+        for _ in range(12):
+            call = bench.draw(rng, uni, q.mix, deep=q.deep)
+            assert q.canon(q.duckdb(con, call)) == q.canon(q.pandas(df, call)), (q.name, call.describe())
+    # the rows of all the others (of 26 partnerships that reported under-represented trainees, 33 a wage)
+    everything = Filters()
+    counts, reported = bench.duck_underrepresented_by_month(con, everything, max_rows=5)
+    assert counts.index[-1] == "Other partnerships (22)"
+    assert bench.quality_table_canon((counts, reported)) == bench.quality_table_canon(
+        bench.pd_underrepresented_by_month(df, everything, max_rows=5)
+    )
+    top = bench.duck_quality_by(con, everything, "partnership", top=5)
+    assert top["group_name"].tolist()[-1] == "All other 29 partnerships"
+    cols = ["group_id", "group_name", "sector_id", "region_id", *bench.QUALITY_SHOWN]
+    assert bench.quality_rows(top, cols) == bench.quality_rows(
+        bench.pd_quality_by(df, everything, "partnership", top=5), cols
+    )
+    con.close()
+    engine.dispose()
+
+
+def test_a_store_is_flagged_under_10x_the_pandas_median_and_never_against_duckdb():
+    query = next(q for q in bench.workload() if q.name == "kpi_summary")
+
+    def result(store_ms: float) -> bench.QueryResult:
+        # pandas 100 ms, DuckDB 1 ms (a store far slower than DuckDB: no bound applies to it)
+        return bench.QueryResult(query, {"sqlite": [store_ms] * 3, "pandas": [100.0] * 3, "duckdb": [1.0] * 3})
+
+    assert bench.BOUND_RATIO == 10.0
+    assert bench._flags(result(9.0), ["sqlite"]) == []  # 11×
+    assert bench._flags(result(11.0), ["sqlite"]) == ["SQLite < 10×"]  # 9.1×
+    size = bench.SizeResult(2000, {}, {}, [result(11.0)])
+    (line, _) = bench.summary_lines([size], ["sqlite"])
+    assert "ratio under 10×: `kpi_summary`" in line
+    assert "lowest ratio to DuckDB 0.1× (`kpi_summary`, no bound)" in line
+    row = bench.query_table([result(9.0)], ["sqlite"])[-1]
+    assert "| 1.0 | 1.0 | 11× | 0.1× |" in row  # DuckDB p50 and p95, the ratios to pandas and to DuckDB

@@ -91,7 +91,9 @@ MEMORY_BOUND_MB = 1024.0
 # of the schema's or quality_by's names is a change of these lines).
 OPTIONAL = ("avg_starting_wage", "placements_no_bachelor", "wbl_started", "trainees_underrepresented")
 WAGE, NO_BACHELOR, WBL, UNDERREP = OPTIONAL
-WAGE_DOLLARS, WAGE_PLACEMENTS, NO_BACHELOR_PLACEMENTS = "wage_dollars", "wage_placements", "no_bachelor_placements"
+# The sums rsp_data/metrics.py names for the average wage and the share (metrics.parts).
+WAGE_DOLLARS, WAGE_PLACEMENTS = "avg_starting_wage_weighted", "avg_starting_wage_weight"
+NO_BACHELOR_PLACEMENTS = "no_bachelor_share_base"
 NO_BACHELOR_SHARE = "no_bachelor_share"
 # PostgreSQL settings beyond the defaults (printed with the figures). fsync etc. off: a read benchmark.
 PG_SETTINGS = {
@@ -777,7 +779,7 @@ def _quality_terms(sub: pd.DataFrame) -> pd.DataFrame:
 
 
 def _quality_ints(out: pd.DataFrame) -> pd.DataFrame:
-    """Every sum but wage_dollars as int64 (they are whole counts held as floats)."""
+    """Every sum but the weighted wage as int64 (they are whole counts held as floats)."""
     for c in QUALITY_SUMS:
         if c != WAGE_DOLLARS and c in out:
             out[c] = np.rint(out[c].astype("float64")).astype("int64")
@@ -1349,10 +1351,12 @@ def generic(value: Any) -> Any:
 
 
 # What the Good jobs & reach page shows, as it reads it: the counts exact, the wage to the cent and the
-# share to a hundredth of a percent (wage_dollars, a sum of floats, only through them).
+# share to a hundredth of a percent (the weighted wage, a sum of floats, only through them).
 READABLE = {WAGE: 2, NO_BACHELOR_SHARE: 4}
-QUALITY_SHOWN = [c for c in QUALITY_SUMS if c != WAGE_DOLLARS] + list(READABLE)
-MONTHLY_QUALITY_COLS = ["month", "placements", WAGE_PLACEMENTS, *QUALITY_COUNTS, *[f"{m}_rows" for m in OPTIONAL],
+# The quality queries give the optional metrics' own sums (not the months, enrolments or placements).
+QUALITY_SHOWN = [c for c in QUALITY_SUMS if c not in (WAGE_DOLLARS, "months", "trainees_enrolled", "placements")]
+QUALITY_SHOWN += list(READABLE)
+MONTHLY_QUALITY_COLS = ["month", WAGE_PLACEMENTS, *QUALITY_COUNTS, *[f"{m}_rows" for m in OPTIONAL],
                         WAGE]  # fmt: skip
 
 
@@ -1391,7 +1395,7 @@ TABLE_COLS = ["group_id", "group_name", "sector_id", "region_id", *BASE, "months
 PAGE_COLS = ["group_id", "group_name", *BASE, "completion_rate", "placement_rate", "months", "reporting", "as_of"]
 CELL_COLS = ["sector_id", "region_id", "sector_name", "region_name", *BASE, "reporting", "completion_rate",
              "placement_rate"]  # fmt: skip
-ROW_COLS = ["rsp_id", "partnership", "sector", "region", "month", *BASE, "source"]
+ROW_COLS = ["rsp_id", "partnership", "sector", "region", "month", *BASE, "source"]  # (the required metrics)
 
 
 @dataclass(frozen=True)

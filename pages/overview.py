@@ -5,7 +5,7 @@ import streamlit as st
 from queries.metrics import kpi_summary
 from rsp_data.metrics import METRICS
 from ui import cache, goals, sidebar, views, widgets
-from ui.format import month_name, number, percent
+from ui.format import metric_value, month_name
 
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
 BREAKDOWN_METRICS = (
@@ -36,7 +36,7 @@ help_text = {
 sparklines = cache.memo(views.kpi_sparklines, filters, KPI_METRICS)
 for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
     value = kpis[metric]
-    shown = percent(value) if metric.endswith("_rate") else number(value)
+    shown = metric_value(metric, value)
     column.metric(
         METRICS[metric].label,
         shown,

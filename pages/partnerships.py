@@ -10,7 +10,7 @@ from queries.trends import metric_series
 from rsp_data.metrics import METRICS
 from ui import cache, charts, goals, sidebar, views, widgets
 from ui.brief import brief_html
-from ui.format import month_name, number, percent
+from ui.format import metric_value, month_name
 
 filters = sidebar.filters()
 kpis = cache.query(kpi_summary, filters)
@@ -183,7 +183,7 @@ for col, metric in zip(
     cols, ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate"), strict=True
 ):
     value = own[metric]
-    col.metric(METRICS[metric].label, percent(value) if metric.endswith("_rate") else number(value), border=True)
+    col.metric(METRICS[metric].label, metric_value(metric, value), border=True)
 
 monthly = cache.query(monthly_totals, mine, None)
 note = widgets.chart_note(own, mine)

@@ -84,8 +84,8 @@ def quality_monthly(engine: Bind, filters: Filters) -> pd.DataFrame:
 
 
 @one_connection
-def underrepresented_by_month(
-    conn: Bind, filters: Filters, months: int = 12, max_rows: int = 40, metric: str = "trainees_underrepresented"
+def suppressed_by_month(
+    conn: Bind, filters: Filters, metric: str, months: int = 12, max_rows: int = 40
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A suppressed metric per partnership (rows, by its total) and month (columns, 'YYYY-MM'),
     over the last `months` months of the range (from the first month anybody reported it), for the

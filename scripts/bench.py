@@ -1641,9 +1641,9 @@ def workload() -> list[Query]:
             duckdb=lambda con, c: duck_quality_monthly(con, c.filters),
         ),
         Query(
-            "underrepresented_by_month",
+            "suppressed_by_month",
             "good jobs & reach (table)",
-            lambda e, c: quality.underrepresented_by_month(e, c.filters),
+            lambda e, c: quality.suppressed_by_month(e, c.filters, "trainees_underrepresented"),
             lambda df, c: pd_underrepresented_by_month(df, c.filters),
             quality_table_canon,
             duckdb=lambda con, c: duck_underrepresented_by_month(con, c.filters),

@@ -98,7 +98,7 @@ def test_the_quality_baselines_weigh_the_wage_and_keep_the_other_rows(tmp_path):
 
     summary = bench.pd_quality_summary(df, everything)
     wage = df.dropna(subset=["avg_starting_wage"])
-    assert summary["wage_placements"] == wage["placements"].sum() == 535
+    assert summary[bench.WAGE_PLACEMENTS] == wage["placements"].sum() == 535
     assert round(summary["avg_starting_wage"], 2) == 21.83  # Σ(wage × placements) ÷ Σ placements
     assert round(wage.groupby("rsp_id")["avg_starting_wage"].mean().mean(), 2) == 22.18  # not this
     assert summary["partnerships"] == 60
@@ -128,7 +128,7 @@ def test_the_quality_baselines_weigh_the_wage_and_keep_the_other_rows(tmp_path):
     last_year = df[df["month"] >= "2025-11-01"]
     assert counts.to_numpy().sum() == last_year["trainees_underrepresented"].sum()
     assert reported.to_numpy().all()  # synth: a partnership reports a metric every month or never
-    answer = quality.underrepresented_by_month(engine, everything, max_rows=5)
+    answer = quality.suppressed_by_month(engine, everything, "trainees_underrepresented", max_rows=5)
     assert bench.quality_table_canon((counts, reported)) == bench.quality_table_canon(answer)
 
     for f in (Filters(regions=(df["region_id"].iloc[0],)), Filters(month_from="2025-03", month_to="2025-09")):

@@ -8,7 +8,7 @@ import streamlit as st
 
 from queries.filters import Filters
 from queries.metrics import kpi_summary
-from rsp_data.imports import apply_import
+from rsp_data.imports.apply import apply_import
 from rsp_data.store import init_store, make_engine
 from ui import cache, store
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from queries._base import conditions, facts_join
+from queries._base import FACTS, where
 from queries.filters import FILTER_PARAMS, Filters, parse_filters, to_params
 from rsp_data.registry import registry
 from rsp_data.schema import monthly_metrics
@@ -308,7 +308,7 @@ def test_full_range_round_trips_to_the_default():
 
 
 def _stmt(filters: Filters):
-    return select(monthly_metrics.c.rsp_id).select_from(facts_join()).where(*conditions(filters))
+    return select(monthly_metrics.c.rsp_id).select_from(FACTS).where(*where(filters, monthly_metrics))
 
 
 def _all_param_values(compiled) -> list:

@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from queries.filters import Filters
 from queries.metrics import kpi_summary, monthly_totals, partnership_rows
-from queries.quality import quality_by, quality_monthly, quality_summary, underrepresented_by_month
+from queries.quality import quality_by, quality_monthly, quality_summary, suppressed_by_month
 from queries.suppression import COMPLEMENT, TOTAL, pinned, suppress, suppression_mask, threshold_from
 from rsp_data.imports.apply import apply_import
 from rsp_data.schema import OPTIONAL_COLUMNS
@@ -166,7 +166,7 @@ def test_monthly_series_from_the_rollups_and_from_the_facts(store, filters):
 
 
 def test_underrepresented_by_partnership_and_month(store):
-    counts, reported = underrepresented_by_month(store, Filters())
+    counts, reported = suppressed_by_month(store, Filters(), "trainees_underrepresented")
     assert list(counts.columns) == ["2024-01", "2024-02"]
     # Largest total first; northwest-ace never reported it: not a row.
     assert counts.to_dict("index") == {
@@ -180,7 +180,7 @@ def test_underrepresented_by_partnership_and_month(store):
 @pytest.mark.parametrize(
     "call",
     [
-        lambda e: underrepresented_by_month(e, Filters()),
+        lambda e: suppressed_by_month(e, Filters(), "trainees_underrepresented"),
         lambda e: quality_by(e, Filters(), "partnership", metric="avg_starting_wage", top=2),
         lambda e: quality_summary(e, Filters()),
         lambda e: monthly_totals(e, Filters(), "partnership", top=2),
@@ -207,7 +207,7 @@ def test_a_query_reads_through_one_connection(store, call):
 
 
 def test_underrepresented_table_suppressed_by_hand(store):
-    counts, _ = underrepresented_by_month(store, Filters())
+    counts, _ = suppressed_by_month(store, Filters(), "trainees_underrepresented")
     shown = suppress(counts, 5)
     # Rows: 7 and 1 -> the 1 is "<5", the 7 must go too ("x"); 3 and 2 -> both "<5";
     # 4 and 0 -> the 4 is "<5" and, no non-zero cell being left, the 0 is hidden.
@@ -412,15 +412,18 @@ def test_page_shows_the_weighted_wage_and_the_counts_of_the_demo_file(demo_app, 
     share = sum(int(r["placements_no_bachelor"]) for r in no_bachelor) / sum(int(r["placements"]) for r in no_bachelor)
     wbl = sum(int(r["wbl_started"] or 0) for r in rows)
     reach = sum(int(r["trainees_underrepresented"] or 0) for r in rows)
+    no_bachelor_count = sum(int(r["placements_no_bachelor"]) for r in no_bachelor)
     assert tiles(at) == {
-        "Average starting wage (hourly)": f"${wage:,.2f}",
-        "No bachelor's required": f"{share:.0%}",
+        "Average starting wage": f"${wage:,.2f}",
+        "Placements without a bachelor's requirement": f"{no_bachelor_count:,}",
+        "Share without a bachelor's requirement": f"{share:.0%}",
         "Work-based learning started": f"{wbl:,}",
         "Under-represented trainees": f"{reach:,}",
     }
-    assert tiles(at)["Average starting wage (hourly)"] == "$23.32"
+    assert tiles(at)["Average starting wage"] == "$23.32"
     headers = [h.value for h in at.subheader]
-    assert headers == ["Are these good jobs?", "Who is being reached?", "How much work-based learning?"]
+    # Each question the optional metrics answer, in the order rsp_data/metrics.py declares them.
+    assert headers == ["Are these good jobs?", "How much work-based learning?", "Who is being reached?"]
 
 
 def test_page_wage_by_sector_chart_equals_the_query(demo_app, as_server):
@@ -429,18 +432,20 @@ def test_page_wage_by_sector_chart_equals_the_query(demo_app, as_server):
     at = open_quality()
     figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     by_title = {f["layout"]["title"]["text"].split("<br>")[0]: f for f in figures}
-    wage_fig = by_title["Average starting wage by sector (weighted by placements)"]
+    wage_fig = by_title["Average starting wage by sector"]
     (trace,) = wage_fig["data"]
     expected = quality_by(demo_app, Filters(), "sector").dropna(subset=["avg_starting_wage"])
     # The bar labels read as the page formats wages: dollars and cents.
     assert sorted(trace["text"]) == sorted(f"${v:,.2f}" for v in expected["avg_starting_wage"])
-    assert len(figures) == 6
+    # By sector and over time: the wage, the share without a bachelor's requirement, work-based
+    # learning and under-represented trainees (the count the share divides is shown through it).
+    assert len(figures) == 8
 
 
 def test_page_suppressed_table_and_its_download_hide_small_counts(demo_app, as_server):
     at = open_quality()
     (table,) = [df.value for df in at.dataframe if "Partnership" in df.value.columns and TOTAL in df.value.columns]
-    counts, reported = underrepresented_by_month(demo_app, Filters())
+    counts, reported = suppressed_by_month(demo_app, Filters(), "trainees_underrepresented")
     months = list(counts.columns)
     assert list(table.columns) == ["Partnership", TOTAL, *months]
     body = table[table["Partnership"] != TOTAL].set_index("Partnership")
@@ -481,7 +486,7 @@ def test_page_hides_what_nobody_in_the_filters_reported(demo_app, as_server):
     wage = sum(float(r["avg_starting_wage"]) * int(r["placements"]) for r in with_wage) / sum(
         int(r["placements"]) for r in with_wage
     )
-    assert tiles(at)["Average starting wage (hourly)"] == f"${wage:,.2f}"
+    assert tiles(at)["Average starting wage"] == f"${wage:,.2f}"
 
 
 def test_page_before_anybody_reported_says_so(demo_app, as_server):

@@ -26,7 +26,7 @@ from queries.quality import (
     quality_by,
     quality_monthly,
     quality_summary,
-    underrepresented_by_month,
+    suppressed_by_month,
 )
 from rsp_data.months import as_date
 from rsp_data.schema import OPTIONAL_COLUMNS, monthly_metrics, partnerships
@@ -215,7 +215,7 @@ def test_monthly_equals_the_facts(source):
 
 
 def reference_table(facts: pd.DataFrame, f: Filters, months: int, max_rows: int):
-    """underrepresented_by_month from the fact rows: the last `months` months of the range up to
+    """suppressed_by_month from the fact rows: the last `months` months of the range up to
     the store's last month, from the first month anybody in the filters reported it."""
     last = facts["month"].max()
     if f.month_to:
@@ -249,7 +249,7 @@ def reference_table(facts: pd.DataFrame, f: Filters, months: int, max_rows: int)
 def test_underrepresented_table_equals_the_facts(source, months, max_rows):
     engine, facts = source
     for f in filter_cases(facts):
-        counts, reported = underrepresented_by_month(engine, f, months=months, max_rows=max_rows)
+        counts, reported = suppressed_by_month(engine, f, "trainees_underrepresented", months=months, max_rows=max_rows)
         want_counts, want_reported = reference_table(facts, f, months, max_rows)
         if want_counts.empty:
             assert counts.empty, f
@@ -265,7 +265,7 @@ def test_the_synthetic_store_exercises_the_leaders_and_the_others(source):
     engine, facts = source
     if facts["rsp_id"].nunique() < 100:
         pytest.skip("the demo store is small: the cases with max_rows=5 cover it")
-    counts, _ = underrepresented_by_month(engine, Filters())
+    counts, _ = suppressed_by_month(engine, Filters(), "trainees_underrepresented")
     assert len(counts) == 40 and counts.index[-1].startswith("Other partnerships (")
     rows = quality_by(engine, Filters(), "partnership", metric="avg_starting_wage", top=15)
     assert len(rows) == 15 and rows["group_id"].iloc[-1] == "others"

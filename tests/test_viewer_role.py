@@ -187,7 +187,7 @@ def test_the_viewer_reads_every_page_query_with_the_owners_numbers(cluster, filt
         "quality by sector": lambda e: quality.quality_by(e, filters, "sector"),
         "quality by partnership": lambda e: quality.quality_by(e, filters, "partnership"),
         "quality monthly": lambda e: quality.quality_monthly(e, filters),
-        "under-represented by month": lambda e: quality.underrepresented_by_month(e, filters)[0],
+        "under-represented by month": lambda e: quality.suppressed_by_month(e, filters, "trainees_underrepresented")[0],
     }
     for name, query in frames.items():
         got = query(viewer)

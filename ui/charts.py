@@ -30,9 +30,11 @@ def _axis_title(metric: str) -> str:
     return f"{info.label} ({info.unit})"
 
 
+TICKS = {"percent": ".0%", "dollars": "$,.2f", "decimal": ",.2f", "count": ","}
+
+
 def _tickformat(metric: str) -> str:
-    kind = METRICS[metric].kind
-    return ".0%" if kind == RATE else ("$,.0f" if kind == AVERAGE else ",")
+    return TICKS[METRICS[metric].format]
 
 
 def plotly_config(file_stem: str) -> dict:
@@ -110,7 +112,6 @@ def trend_chart(
     subtitle: str = "",
 ) -> go.Figure:
     """Lines (monthly, cumulative) or bars (quarterly) per group; optional grant series and goal line."""
-    is_rate = METRICS[metric].kind == RATE
     fig = go.Figure()
     known = {"sector": SECTOR_COLOURS, "region": REGION_COLOURS}.get(split or "", {})
     unknown = 0
@@ -163,7 +164,7 @@ def trend_chart(
     if view == "quarterly" and split:
         fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="Quarter" if view == "quarterly" else "Month")
-    fig.update_yaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",", rangemode="tozero")
+    fig.update_yaxes(title_text=_axis_title(metric), tickformat=_tickformat(metric), rangemode="tozero")
     return _layout(fig, title, height=500, subtitle=subtitle)
 
 
@@ -174,7 +175,6 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
         colour_for("sector", s) if g == highlight else "#BBBBBB"
         for g, s in zip(data["group_id"], data["sector_id"], strict=True)
     ]
-    is_rate = METRICS[metric].kind == RATE
     fig = go.Figure(
         go.Bar(
             x=data[metric],
@@ -187,7 +187,7 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
-    fig.update_xaxes(title_text=_axis_title(metric), tickformat=".0%" if is_rate else ",")
+    fig.update_xaxes(title_text=_axis_title(metric), tickformat=_tickformat(metric))
     fig.update_yaxes(automargin=True)
     return _layout(fig, title, height=max(220, 90 + 46 * len(data)), subtitle=subtitle)
 
@@ -443,7 +443,7 @@ def monthly_chart(
     # Counts from zero; an average wage reads better on its own range.
     fig.update_yaxes(
         title_text=_axis_title(metric),
-        tickformat="$,.2f" if kind == AVERAGE else _tickformat(metric),
+        tickformat=_tickformat(metric),
         rangemode="normal" if kind == AVERAGE else "tozero",
     )
     return _layout(fig, title, height=380, subtitle=subtitle)

@@ -6,7 +6,7 @@ import functools
 import math
 from datetime import datetime
 
-from rsp_data.metrics import AVERAGE, METRICS, RATE
+from rsp_data.metrics import METRICS
 
 
 def number(value) -> str:
@@ -28,11 +28,18 @@ def dollars(value) -> str:
     return f"${value:,.2f}"
 
 
+def decimal(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:,.2f}"
+
+
+FORMATTERS = {"count": number, "percent": percent, "dollars": dollars, "decimal": decimal}
+
+
 def metric_value(metric: str, value) -> str:
-    kind = METRICS[metric].kind
-    if kind == AVERAGE:
-        return dollars(value)
-    return percent(value) if kind == RATE else number(value)
+    """A metric's value as its declaration formats it."""
+    return FORMATTERS[METRICS[metric].format](value)
 
 
 @functools.lru_cache(maxsize=2048)

@@ -13,20 +13,25 @@ from collections.abc import Callable
 from typing import Any
 
 from queries.filters import Filters
-from queries.metrics import metrics_by, metrics_by_cell, monthly_totals, partnership_rows, top_with_others
+from queries.metrics import DEFAULT, metrics_by, metrics_by_cell, monthly_totals, partnership_rows, top_with_others
 from queries.trends import metric_series
-from rsp_data.metrics import METRICS
+from rsp_data.metrics import AVERAGE, METRICS, RATE, parts, reported_by
 from ui import charts
 
 Query = Callable[..., Any]  # q(query_function, *args) -> query_function(engine, *args)
 
 
+def with_metric(metric: str) -> tuple[str, ...]:
+    """The metrics a view computes: the ones every page shows, and the one chosen."""
+    return tuple(dict.fromkeys((*DEFAULT, metric)))
+
+
 def kpi_sparklines(q: Query, filters: Filters, metrics: tuple[str, ...]) -> dict[str, list[float]]:
-    """The last two years of each KPI: monthly, or by quarter for the noisy rates."""
-    monthly = q(monthly_totals, filters, None)
+    """The last two years of each KPI: monthly, or by quarter for the noisy rates and averages."""
+    monthly = q(monthly_totals, filters, None, metrics=metrics)
     out = {}
     for metric in metrics:
-        is_rate = metric.endswith("_rate")
+        is_rate = METRICS[metric].kind in (RATE, AVERAGE)
         series = metric_series(monthly, metric, "quarterly" if is_rate else "monthly")
         out[metric] = series["value"].tail(8 if is_rate else 24).fillna(0).tolist()
     return out
@@ -37,7 +42,7 @@ BREAKDOWN_BARS = 12  # beyond this many groups, the leaders and one bar for all 
 
 def breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):
     """(figure, numbers table) of `metric` by sector or region, the leader named in the title."""
-    rows = top_with_others(q(metrics_by, filters, kind), metric, BREAKDOWN_BARS, f"{kind}s")
+    rows = top_with_others(q(metrics_by, filters, kind, with_metric(metric)), metric, BREAKDOWN_BARS, f"{kind}s")
     label = METRICS[metric].label
     named = rows[rows["group_id"] != "others"]
     top = named.sort_values(metric, ascending=False).iloc[0] if len(named) else None
@@ -54,7 +59,7 @@ def partnership_map(q: Query, filters: Filters, metric: str):
 
     Markers: the MAP_MARKERS partnerships with the highest value of `metric` (all of them in
     Connecticut's store of 14)."""
-    by_region = q(metrics_by, filters, "region")
+    by_region = q(metrics_by, filters, "region", with_metric(metric))
     markers = q(partnership_rows, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
     return charts.region_map(by_region, markers, metric), by_region, markers
 
@@ -64,7 +69,7 @@ def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None,
     from queries.goals import grant_placements_by_month
     from rsp_data.registry import registry
 
-    series = metric_series(q(monthly_totals, filters, split), metric, view)
+    series = metric_series(q(monthly_totals, filters, split, metrics=with_metric(metric)), metric, view)
     if series.empty:
         return None, None, series
     info = METRICS[metric]
@@ -91,7 +96,7 @@ def compare(q: Query, filters: Filters, metric: str, note: str):
     partnerships by each measure (sorted in SQL), the table the 100 best by placement rate."""
     from queries.compare import rankings, sector_region_matrix
 
-    table = sector_region_matrix(q(metrics_by_cell, filters), metric)
+    table = sector_region_matrix(q(metrics_by_cell, filters, with_metric(metric)), metric)
     label = METRICS[metric].label
     heatmap = charts.matrix_heatmap(table, metric, f"{label}: sector × region", note)
     best_rate = rankings(q(partnership_rows, filters, order_by="placement_rate", limit=RANKED))
@@ -113,82 +118,66 @@ def compare(q: Query, filters: Filters, metric: str, note: str):
 
 # ---------------------------------------------------------------- good jobs & reach
 
-QUALITY_NUMBERS = {
-    "avg_starting_wage": ("avg_starting_wage_weight", "Placements with a wage"),
-    "no_bachelor_share": ("no_bachelor_share_base", "Placements of the months reporting it"),
-}
-
 
 def quality_breakdown(q: Query, filters: Filters, metric: str, kind: str, title: str, note: str):
     """(figure, numbers table) of an optional metric by sector, region or partnership; groups
     where nobody reported it are left out (None, empty table when no group has it). By
-    partnership: the RANKED leaders and one bar for all the others (ranked and limited in SQL)."""
+    partnership: the RANKED leaders and one bar for all the others."""
     import pandas as pd
 
     from queries.quality import quality_by
 
     top = RANKED if kind == "partnership" else None
     rows = q(quality_by, filters, kind, metric=metric, top=top)
-    rows = rows[rows[f"{_reported_column(metric)}_rows"] > 0].dropna(subset=[metric])
+    rows = rows[rows[reported_by(metric)] > 0].dropna(subset=[metric])
     if rows.empty:
         return None, pd.DataFrame()
-    label = METRICS[metric].label
-    noun = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}[kind]
-    columns = {"group_name": noun, metric: label}
-    if metric in QUALITY_NUMBERS:
-        weight, weight_label = QUALITY_NUMBERS[metric]
-        columns[weight] = weight_label
+    info = METRICS[metric]
+    columns = {"group_name": kind.capitalize(), metric: info.label}
+    if info.kind in (RATE, AVERAGE):  # the figure it is a ratio over, beside it
+        columns[parts(metric)[1]] = f"{_base_label(metric)} (rows reporting it)"
     numbers = rows[list(columns)].rename(columns=columns)
-    if metric == "avg_starting_wage":
-        numbers[label] = numbers[label].round(2)
+    if info.format == "dollars":
+        numbers[info.label] = numbers[info.label].round(2)
     return charts.breakdown_bar(rows, metric, kind, title, note), numbers
 
 
-def _reported_column(metric: str) -> str:
-    return "placements_no_bachelor" if metric == "no_bachelor_share" else metric
+def _base_label(metric: str) -> str:
+    info = METRICS[metric]
+    return METRICS[info.weight or info.denominator].label
 
 
 def quality_trend(q: Query, filters: Filters, metric: str, title: str, note: str):
     """(figure, numbers table) of an optional metric over the months that reported it: counts each
-    month; the wage each quarter, weighted by placements (Σ wage dollars ÷ Σ placements with a wage)."""
+    month; rates and averages each quarter, as ratios of the quarter's sums."""
     from queries.quality import quality_monthly
 
     monthly = q(quality_monthly, filters)
-    reported = monthly[monthly[f"{metric}_rows"] > 0]
+    reported = monthly[monthly[reported_by(metric)] > 0]
     if reported.empty:
         return None, None
     # From the first to the last month anybody reported it: no empty years before collection began.
     monthly = monthly[monthly["month"].between(reported["month"].min(), reported["month"].max())]
-    label = METRICS[metric].label
-    if metric == "avg_starting_wage":
-        quarters = monthly.assign(month=monthly["month"].dt.to_period("Q").dt.start_time)
-        monthly = quarters.groupby("month", as_index=False)[
-            ["avg_starting_wage_weighted", "avg_starting_wage_weight"]
-        ].sum()
-        weight = monthly["avg_starting_wage_weight"].astype("float64")
-        monthly[metric] = monthly["avg_starting_wage_weighted"] / weight.where(weight > 0)
-        numbers = monthly[["month", metric, "avg_starting_wage_weight"]].copy()
-        numbers[metric] = numbers[metric].round(2)
-        numbers["month"] = numbers["month"].dt.year.astype(str) + " Q" + numbers["month"].dt.quarter.astype(str)
-        period = "Quarter"
-    else:
-        numbers = monthly[["month", metric]].copy()
-        numbers["month"] = numbers["month"].dt.strftime("%Y-%m")
-        period = "Month"
-    numbers = numbers.rename(
-        columns={"month": period, metric: label, "avg_starting_wage_weight": "Placements with a wage"}
+    info = METRICS[metric]
+    quarterly = info.kind in (RATE, AVERAGE)
+    series = metric_series(monthly, metric, "quarterly" if quarterly else "monthly")
+    chart_rows = series.rename(columns={"period": "month", "value": metric})
+    numbers = series[["period_label", "value"]].rename(
+        columns={"period_label": "Quarter" if quarterly else "Month", "value": info.label}
     )
-    colour = "#0072B2" if metric == "avg_starting_wage" else "#009E73"
-    return charts.monthly_chart(monthly, metric, title, note, colour, quarterly=period == "Quarter"), numbers
+    if info.format == "dollars":
+        numbers[info.label] = numbers[info.label].round(2)
+    colour = "#0072B2" if quarterly else "#009E73"
+    return charts.monthly_chart(chart_rows, metric, title, note, colour, quarterly=quarterly), numbers
 
 
-def underrepresented_table(q: Query, filters: Filters, threshold: int):
-    """(display table with Total row and column, months covered) of under-represented trainees by
+def suppressed_table(q: Query, filters: Filters, metric: str, threshold: int):
+    """(display table with Total row and column, months covered) of a suppressed metric by
     partnership and month, small counts suppressed (queries/suppression.py); (None, []) when none."""
-    from queries.quality import underrepresented_by_month
+    from queries.quality import suppressed_by_month
     from queries.suppression import TOTAL, suppress
 
-    counts, reported = q(underrepresented_by_month, filters)
+    counts, reported = q(suppressed_by_month, filters, metric)
     if counts.empty:
         return None, []
     shown = suppress(counts, threshold)

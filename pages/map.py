@@ -5,19 +5,11 @@ import html
 import streamlit as st
 
 from queries.metrics import kpi_summary
-from rsp_data.metrics import METRICS
+from rsp_data.metrics import MEASURES, METRICS
 from ui import cache, sidebar, views, widgets
 from ui.format import metric_value
 from ui.theme import NEUTRAL, SECTOR_COLOURS
 
-MAP_METRICS = (
-    "placements",
-    "employers_engaged",
-    "trainees_enrolled",
-    "trainees_completed",
-    "placement_rate",
-    "completion_rate",
-)
 
 LEGEND_ROWS = 15
 
@@ -29,7 +21,7 @@ widgets.stop_if_empty(kpis)
 metric = sidebar.url_choice(
     st.columns([1, 2])[0].selectbox,
     "Shade regions and size markers by",
-    MAP_METRICS,
+    MEASURES,
     param="metric",
     default="placements",
     format_func=lambda m: METRICS[m].label,

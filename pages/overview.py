@@ -3,19 +3,11 @@
 import streamlit as st
 
 from queries.metrics import kpi_summary
-from rsp_data.metrics import METRICS
+from rsp_data.metrics import MEASURES, METRICS
 from ui import cache, goals, sidebar, views, widgets
 from ui.format import metric_value, month_name
 
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
-BREAKDOWN_METRICS = (
-    "placements",
-    "employers_engaged",
-    "trainees_enrolled",
-    "trainees_completed",
-    "placement_rate",
-    "completion_rate",
-)
 
 filters = sidebar.filters()
 kpis = cache.query(kpi_summary, filters)
@@ -54,7 +46,7 @@ st.subheader("Where it is happening")
 metric = sidebar.url_choice(
     st.columns([1, 2])[0].selectbox,
     "Measure",
-    BREAKDOWN_METRICS,
+    MEASURES,
     param="metric",
     default="placements",
     format_func=lambda m: METRICS[m].label,

@@ -7,7 +7,7 @@ from queries.filters import Filters
 from queries.metrics import kpi_summary, monthly_totals, partnership_count, partnership_rows
 from queries.registry import partnership_list
 from queries.trends import metric_series
-from rsp_data.metrics import METRICS
+from rsp_data.metrics import MEASURES, METRICS
 from ui import cache, charts, goals, sidebar, views, widgets
 from ui.brief import brief_html
 from ui.format import metric_value, month_name
@@ -107,11 +107,10 @@ event = st.dataframe(
 # The download holds what the table shows, plus the registry id and the exact rate.
 widgets.download_csv(shown[["rsp_id", *TABLE_COLUMNS, "placement_rate"]], "rsp_partnerships")
 
-COMPARE_METRICS = ("placements", "placement_rate", "trainees_enrolled", "trainees_completed", "employers_engaged")
 with st.expander("Compare peers: sector × region, placement rate and placements per employer"):
     compare_metric = st.selectbox(
         "Measure for the sector × region matrix",
-        COMPARE_METRICS,
+        MEASURES,
         format_func=lambda m: METRICS[m].label,
         key="compare_metric",
     )

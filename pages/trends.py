@@ -4,18 +4,10 @@ import streamlit as st
 
 from queries.metrics import GROUP_NOUNS, kpi_summary
 from queries.trends import VIEWS
-from rsp_data.metrics import METRICS, STOCK
+from rsp_data.metrics import MEASURES, METRICS, STOCK
 from rsp_data.registry import registry
 from ui import cache, sidebar, views, widgets
 
-TREND_METRICS = (
-    "placements",
-    "trainees_enrolled",
-    "trainees_completed",
-    "employers_engaged",
-    "placement_rate",
-    "completion_rate",
-)
 SPLITS = ("none", "sector", "region", "partnership")
 
 filters = sidebar.filters()
@@ -27,7 +19,7 @@ with c1:
     metric = sidebar.url_choice(
         st.selectbox,
         "Measure",
-        TREND_METRICS,
+        MEASURES,
         param="metric",
         default="placements",
         format_func=lambda m: METRICS[m].label,

@@ -10,7 +10,6 @@ from ui import cache, sidebar, views, widgets
 from ui.format import metric_value
 from ui.theme import NEUTRAL, SECTOR_COLOURS
 
-
 LEGEND_ROWS = 15
 
 filters = sidebar.filters()

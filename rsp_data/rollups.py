@@ -13,7 +13,6 @@ the same transaction, or :func:`rebuild_all`. Three derived tables follow (see r
 * ``running_arrays``: the running_totals columns a ranking reads, one array per month and column
   (index = partnership number), and each number's rank in rsp_id order. Rewritten for every month
   from the earliest one a write touched (one month's rows read, one array per column written).
-* ``partnership_spans``: first and last month with a report, and how many months reported.
 
 ``import_batches.rows_held`` is recounted for the batches a write moved rows between
 (:func:`recount_batches`).
@@ -54,7 +53,6 @@ facts = schema.monthly_metrics
 partnerships = schema.partnerships
 cells = schema.rollup_cells
 running = schema.running_totals
-spans = schema.partnership_spans
 arrays = schema.running_arrays
 batches = schema.import_batches
 
@@ -523,20 +521,7 @@ def _check_arrays(conn: Connection) -> list[str]:
     return problems
 
 
-# --- partnership_spans and batches ----------------------------------------------------------
-
-
-def _refresh_spans(conn: Connection, ids: list[str]) -> None:
-    for chunk in _chunks(sorted(ids)):
-        conn.execute(delete(spans).where(spans.c.rsp_id.in_(chunk)))
-        conn.execute(
-            insert(spans).from_select(
-                ["rsp_id", "first_month", "last_month", "months_reported"],
-                select(facts.c.rsp_id, func.min(facts.c.month), func.max(facts.c.month), func.count())
-                .where(facts.c.rsp_id.in_(chunk))
-                .group_by(facts.c.rsp_id),
-            )
-        )
+# --- batches ----------------------------------------------------------------------------------
 
 
 def recount_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
@@ -575,7 +560,6 @@ def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
         numbers = [int(n) for n in _partnership_keys(conn, sorted(starts))["number"]]
         patch = (month_index(old_last), numbers)
     _refresh_arrays(conn, None if last is None or first > last else first, last, patch=patch)
-    _refresh_spans(conn, list(starts))
 
 
 def rebuild_all(conn: Connection, log=None) -> None:
@@ -592,8 +576,6 @@ def rebuild_all(conn: Connection, log=None) -> None:
     last = _last_month(conn, facts)
     _refresh_running(conn, starts, last, log, emptied=True)
     refresh_all_arrays(conn, log)
-    conn.execute(delete(spans))
-    _refresh_spans(conn, list(starts))
     recount_batches(conn, [row[0] for row in conn.execute(select(batches.c.batch_id))])
 
 

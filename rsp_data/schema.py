@@ -192,16 +192,6 @@ rollup_cells = Table(
     sqlite_with_rowid=False,
 )
 
-# Each partnership's first and last month with a report, and how many months it reported.
-partnership_spans = Table(
-    "partnership_spans",
-    metadata,
-    Column("rsp_id", String(60), primary_key=True),
-    Column("first_month", Date, nullable=False),
-    Column("last_month", Date, nullable=False),
-    Column("months_reported", Integer, nullable=False),
-)
-
 # running_totals: per partnership and month, running sums since its first month, one row for
 # every month from that first month to the store's last month (months without a report carry the
 # sums forward). Any range's per-partnership totals are then two rows per partnership, both read

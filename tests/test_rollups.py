@@ -95,7 +95,7 @@ def test_a_month_before_a_partnerships_first_report_starts_its_running_rows_earl
     content = HEADER + b"northwest-ace,2019-01,3,2,1,1\r\n"
     with store.connect() as conn:
         first_before = conn.execute(
-            select(schema.partnership_spans.c.first_month).where(schema.partnership_spans.c.rsp_id == "northwest-ace")
+            select(func.min(schema.monthly_metrics.c.month)).where(schema.monthly_metrics.c.rsp_id == "northwest-ace")
         ).scalar_one()
     assert rollups.as_date(first_before) > date(2019, 1, 1)
     apply_import(store, content, "early.csv", "tests", today=TODAY)

@@ -29,7 +29,7 @@ from tests.store_helpers import run_cli
 
 TABLES = {
     *("regions", "sectors", "partnerships", "import_batches", "monthly_metrics", "fact_history", "import_lock"),
-    *("goals", "rollup_cells", "running_totals", "running_arrays", "partnership_spans"),
+    *("goals", "rollup_cells", "running_totals", "running_arrays"),
 }
 
 

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from rsp_data.imports import apply, read, templates
+from rsp_data.metrics import METRICS, OPTIONAL_KEYS, REQUIRED_KEYS
 from ui import auth, sidebar, store
 from ui.export import safe_csv
 
@@ -20,13 +21,12 @@ top[1].button("Sign out", on_click=auth.sign_out, width="stretch")
 
 st.subheader("1. Fill in the template")
 st.markdown(
-    "One row per partnership per month: `rsp_id, month (YYYY-MM), employers_engaged, trainees_enrolled, "
-    "trainees_completed, placements`. Counts are whole numbers; enter 0 where there were none. "
-    "Optional, where you track them: `avg_starting_wage` (dollars an hour, e.g. 18.50), "
-    "`placements_no_bachelor`, `wbl_started` (internships and apprenticeships started) and "
-    "`trainees_underrepresented`; a blank cell there is not reported and keeps what the store has. "
-    "A row for a month already in the store is a correction: the new values replace the old ones, "
-    "which stay in the history so the import can be undone."
+    f"One row per partnership per month: `rsp_id, month (YYYY-MM), {', '.join(REQUIRED_KEYS)}`. Counts are "
+    "whole numbers; enter 0 where there were none. Optional, where you track them: "
+    + ", ".join(f"`{m}` ({METRICS[m].label.lower()}, {METRICS[m].unit})" for m in OPTIONAL_KEYS)
+    + "; a blank cell there is not reported and keeps what the store has. A row for a month already in the "
+    "store is a correction: the new values replace the old ones, which stay in the history so the import "
+    "can be undone."
 )
 TEMPLATES = (
     (

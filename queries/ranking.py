@@ -1,11 +1,11 @@
-"""Every partnership ranked over a month range, from running_arrays (rsp_data/schema.py).
+"""Per partnership over a month range: the one module that reads running_totals and running_arrays.
 
-A partnership's total over from..to is running(to) − running(from − 1). In SQL that pairs two
-running_totals rows per partnership: 35-90 ms at 89,203 partnerships. running_arrays holds each
+A partnership's total over from..to is running(to) − running(from − 1). running_arrays holds each
 month's column of running sums for every partnership as one array indexed by partnership number,
-so a ranking reads two arrays per column it needs (a few hundred KB each) and ranks with numpy.
-The filters narrow the numbers (the registry's arrays; a search or chosen partnerships in SQL); a
-page's figures can come from the same read (`totals`) and its registry rows with its names.
+so a ranking reads two arrays per sum it needs and ranks with numpy; in SQL it pairs two
+running_totals rows per partnership, which a national store's pages cannot afford
+(docs/benchmarks.md). The filters narrow the numbers (the registry's arrays; a search or chosen
+partnerships in SQL); a page's sums come from the same read and its registry rows with its names.
 
 The order is the SQL rankings' order: the value (NULL, here NaN, last), ties by rsp_id in the
 database's collation (the candidates' rsp_ids, or the id_rank array)."""
@@ -153,7 +153,7 @@ def _tie_order(
 
     Up to TIE_ROWS candidates: their registry rows in rsp_id order, one statement that also gives
     the page its names. More (a deep page among equal values): the registry's id_rank array, each
-    number's place in rsp_id order (357 KB at 89,203 partnerships, read only then)."""
+    number's place in rsp_id order, read only then)."""
     chosen = candidates(values, descending, stop)
     if len(chosen) <= TIE_ROWS:
         rows = read(conn, numbers[chosen], ordered=True)
@@ -340,8 +340,7 @@ def _chosen_numbers(conn, filters: Filters, search: str) -> np.ndarray | None:
     return np.array(numbers, dtype="int64")
 
 
-# PostgreSQL: one statement whatever is wanted, the (month, name) pairs as two array parameters
-# (compiling the UNION below for each call, with its IN lists rendered, was 1.5 ms of a call).
+# PostgreSQL: one fixed statement whatever is wanted, the (month, name) pairs as two array parameters.
 PG_READ = (
     "SELECT a.month_index, a.name, a.dtype, a.data FROM unnest(%s::integer[], %s::text[]) AS w(m, n) "
     f"JOIN {arrays.name} AS a ON a.month_index = w.m AND a.name = w.n"
@@ -351,8 +350,7 @@ PG_READ = (
 def _read(conn, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], np.ndarray]:
     pairs = list(dict.fromkeys(wanted))
     if conn.dialect.name == "postgresql":
-        # In binary: psycopg reads results as text by default, bytea as hex (twice the bytes, and
-        # decoded): 1.2 MB of arrays took 12 ms that way, 4.8 ms in binary (median of 20, 10M).
+        # In binary: as text, psycopg would send bytea as hex, twice the bytes, and decode it.
         months, names = [int(m) for m, _ in pairs], [n for _, n in pairs]
         with conn.connection.driver_connection.cursor(binary=True) as cursor:
             rows = cursor.execute(PG_READ, (months, names)).fetchall()

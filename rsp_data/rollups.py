@@ -365,8 +365,7 @@ def month_arrays(conn: Connection, index: int, size: int) -> dict[str, np.ndarra
 def _with_rows(arrays_: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
     """`arrays_` (float arrays per ARRAY_COLUMNS column) with the entries of these running rows
     (k and the ARRAY_COLUMNS columns) written in; a NULL as the column's fill."""
-    # (plain tuples: numpy probes Row objects for array attributes, one failed key lookup per row:
-    # 10x slower)
+    # (plain tuples: numpy probes Row objects for array attributes)
     table = np.array([tuple(r) for r in rows], dtype="float64").reshape(-1, len(ARRAY_COLUMNS) + 1)  # NULL -> NaN
     numbers = table[:, 0].astype("int64") & MAX_PARTNERSHIPS
     for j, name in enumerate(ARRAY_COLUMNS, start=1):
@@ -431,8 +430,7 @@ def _refresh_arrays(
     """Rewrite the arrays of months `first`..`last` from running_totals (and the registry's); drop
     those after `last` (None: the store has no months, no arrays). `patch` (up to month, numbers):
     the months up to that one changed only for these partnership numbers, whose entries are
-    rewritten in the stored arrays: a correction of a month six years back rewrote 72 months of
-    arrays from every partnership's running rows (7 s at 9,056 partnerships, about 70 s at 89,203)."""
+    rewritten in the stored arrays, so an old correction does not rebuild every later month."""
     if last is None:
         conn.execute(delete(arrays))
         return
@@ -593,10 +591,8 @@ def store_in_key_order(conn: Connection) -> None:
 
 def compact(engine) -> None:
     """After a bulk build, outside any transaction. SQLite: rewrite the file with every table's
-    pages in key order (VACUUM). The build writes running_totals partnership by partnership, so
-    one month's rows were spread over the whole file: reading a month that was not in the OS
-    cache took 100-290 ms of scattered reads at 89,203 partnerships, 9-32 ms after VACUUM
-    (PostgreSQL: store_in_key_order's CLUSTER does this). PostgreSQL: VACUUM ANALYZE, which marks
+    pages in key order (VACUUM): the build writes running_totals partnership by partnership, which
+    spreads one month's rows over the whole file (PostgreSQL: store_in_key_order's CLUSTER). PostgreSQL: VACUUM ANALYZE, which marks
     the freshly written pages all-visible, so counting the registry is an index-only scan."""
     statement = {"sqlite": "VACUUM", "postgresql": "VACUUM ANALYZE"}.get(engine.dialect.name)
     if statement is not None:

@@ -65,12 +65,9 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
-# SQLite reads the file through memory-mapped I/O (up to this many bytes; SQLite caps it at its
-# compile-time limit) instead of one read() call per 4 KB page. A ranking reads arrays of a few
-# hundred KB, each a chain of overflow pages: with pages not in the OS cache, read() fetched them
-# one by one (a map of 300 partnerships over a month range: 150-360 ms), the mapping faults them in
-# with the kernel's read-ahead (50-90 ms). SQLite's documented trade-off: an I/O error on a mapped
-# page ends the process (SIGBUS) instead of failing one query.
+# SQLite reads the file through memory-mapped I/O (up to this many bytes) so a ranking's arrays,
+# chains of overflow pages, come in with the kernel's read-ahead rather than a read() a page.
+# SQLite's documented trade-off: an I/O error on a mapped page ends the process (SIGBUS).
 SQLITE_MMAP_BYTES = 8 << 30
 
 
@@ -78,10 +75,8 @@ def sqlite_driver():
     """The DB-API module the SQLite engines use: pysqlite3 (the pysqlite3-binary wheel: SQLite
     3.51, which maps files up to 1 TB) where it is installed, else the standard library's sqlite3.
 
-    Python's sqlite3 uses the system's SQLite: Debian 12's is 3.40, built to map at most the first
-    2 GB of a file. The 10-million-row store is 2.7 GB and its running_arrays, written last, lie
-    beyond 2 GB: each of their 4 KB pages was a read() call, 0.7 ms for one 178 KB array that
-    takes 0.16 ms mapped (median of 30, both in the OS cache)."""
+    Python's sqlite3 uses the system's SQLite: Debian 12's 3.40 maps at most the first 2 GB of a
+    file, and a national store's arrays lie beyond it."""
     try:
         from pysqlite3 import dbapi2
     except ImportError:
@@ -99,8 +94,8 @@ def _map_sqlite_file(dbapi_connection, record) -> None:
 
 # A pooled connection is tested before use only when it sat idle in the pool this long. A
 # connection a page used moments ago is alive; one idle for minutes may have been dropped (a
-# server restart, a firewall's idle timeout). SQLAlchemy's pool_pre_ping tests on every checkout:
-# one more round trip per query, 0.3 ms of a 0.6-0.9 ms registry query on PostgreSQL.
+# server restart, a firewall's idle timeout). SQLAlchemy's pool_pre_ping would test on every
+# checkout: one more round trip per query.
 IDLE_PING_SECONDS = 10.0
 
 
@@ -120,10 +115,8 @@ def _ping_after_idle(engine: Engine) -> None:
             raise exc.DisconnectionError(f"a pooled connection idle since {since:.0f} failed its ping") from error
 
 
-# PostgreSQL's JIT compiler starts on queries it expects to be costly, and the per-partnership
-# queries of a national store are: compiling one took 60-80 ms of a 115 ms run at 89,203
-# partnerships (EXPLAIN ANALYZE, "JIT: Timing ... Total 78.5 ms"), for queries that run 30-50 ms
-# without it. A dashboard's queries are short and many: the app's sessions turn it off.
+# PostgreSQL's JIT compiler starts on queries it expects to be costly, and compiling costs more
+# than a dashboard's short queries take (docs/benchmarks.md): the app's sessions turn it off.
 PG_SESSION_OPTIONS = "-c jit=off"
 
 

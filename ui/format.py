@@ -46,6 +46,5 @@ def metric_value(metric: str, value) -> str:
 def month_name(month: str) -> str:
     """'2025-03' -> 'Mar 2025'; an empty label -> '—'.
 
-    Remembered: the sidebar's month slider formats every month on every run, and strptime made
-    that a tenth of a page run's CPU under load (docs/benchmarks.md)."""
+    Remembered: the sidebar's month slider formats every month on every run."""
     return datetime.strptime(month, "%Y-%m").strftime("%b %Y") if month else "—"

@@ -4,11 +4,9 @@ The cyclic garbage collector. Python's collector walks every container object it
 oldest generation's passes, and a Streamlit server holds a few hundred thousand of them that live
 as long as the process: modules, classes, functions, Streamlit's and Tornado's objects, plotly's
 validators, SQLAlchemy's compiled caches. A query that reads tens of thousands of rows allocates
-enough tuples to set off such a pass now and then, and each pass cost 80-240 ms, measured at 10
-million rows (a full `gc.collect()` in the benchmark process, 140,000 objects); a few calls in a
-hundred took that much longer for it, which is what the 95th percentiles of the wide queries were
-made of. `gc.freeze()` moves the objects alive at that moment to a permanent generation the
-collector no longer walks (the full pass then took 0.07 ms). Objects created later are collected
+enough tuples to set off such a pass now and then, which made the slowest few calls in a hundred
+(docs/benchmarks.md). `gc.freeze()` moves the objects alive at that moment to a permanent
+generation the collector no longer walks. Objects created later are collected
 as before, and a frozen object is still freed when its last reference goes; only a reference cycle
 among frozen objects would stay, which is why garbage is collected first.
 """

@@ -75,6 +75,7 @@ import pandas as pd
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from rsp_data.metrics import OPTIONAL_KEYS
 from rsp_data.store import PG_SESSION_OPTIONS, make_engine, sqlite_driver
 from ui.process import freeze_heap
 
@@ -89,8 +90,8 @@ MEMORY_BOUND_MB = 1024.0
 # The optional metrics (NULL = not reported; float64 with NaN in the baseline, as pd.read_sql hands
 # nullable numbers) and the names queries/quality.py gives its sums and ratios: named here alone (a rename
 # of the schema's or quality_by's names is a change of these lines).
-OPTIONAL = ("avg_starting_wage", "placements_no_bachelor", "wbl_started", "trainees_underrepresented")
-WAGE, NO_BACHELOR, WBL, UNDERREP = OPTIONAL
+OPTIONAL = OPTIONAL_KEYS  # every optional column of the facts (rsp_data/metrics.py)
+WAGE, NO_BACHELOR, UNDERREP = "avg_starting_wage", "placements_no_bachelor", "trainees_underrepresented"
 # The sums rsp_data/metrics.py names for the average wage and the share (metrics.parts).
 WAGE_DOLLARS, WAGE_PLACEMENTS = "avg_starting_wage_weighted", "avg_starting_wage_weight"
 NO_BACHELOR_PLACEMENTS = "no_bachelor_share_base"

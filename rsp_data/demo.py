@@ -73,6 +73,7 @@ COLUMNS = (
     "placements_no_bachelor",
     "wbl_started",
     "trainees_underrepresented",
+    "credentials_earned",
 )
 OPTIONAL = COLUMNS[6:]
 
@@ -257,7 +258,10 @@ NOT_REPORTED: dict[str, frozenset[str]] = {
         | {"capital-logistics"}
     ),
     "trainees_underrepresented": frozenset({"capital-logistics", "eastern-manufacturing"}),
+    "credentials_earned": frozenset({"capital-logistics", "northwest-healthcare", "south-central-bioscience"}),
 }
+# Credentials earned per completer (some earn none, a few earn two), by sector.
+CREDENTIALS = {"healthcare": 0.85, "manufacturing": 0.7, "technology": 0.55, "logistics": 0.9, "ace": 0.6}
 
 
 # --------------------------------------------------------------------------------------------
@@ -359,7 +363,7 @@ def _work_based_learning(p: Partnership, rng: random.Random, calendar_month: int
     return _binomial(rng, 2, 0.2)
 
 
-def _optional(p: Partnership, month: str, enrolled: int, placed: int) -> dict:
+def _optional(p: Partnership, month: str, enrolled: int, completed: int, placed: int) -> dict:
     """The optional metrics of one partnership-month ("" where not reported)."""
     row = dict.fromkeys(OPTIONAL, "")
     if month < OPTIONAL_FROM:
@@ -375,6 +379,9 @@ def _optional(p: Partnership, month: str, enrolled: int, placed: int) -> dict:
         row["wbl_started"] = _work_based_learning(p, rng, int(month[5:]), enrolled)
     if p.id not in NOT_REPORTED["trainees_underrepresented"]:
         row["trainees_underrepresented"] = _binomial(rng, enrolled, UNDERREPRESENTED.get(p.sector, 0.35))
+    if p.id not in NOT_REPORTED["credentials_earned"]:  # its own stream: the other figures stay as they were
+        credentials = _rng(p.id, f"credentials:{month}")
+        row["credentials_earned"] = _binomial(credentials, completed, CREDENTIALS.get(p.sector, 0.6))
     return row
 
 
@@ -401,7 +408,7 @@ def generate(reg: Registry | None = None) -> list[dict]:
                     "trainees_enrolled": enrolled[t],
                     "trainees_completed": completed[t],
                     "placements": placed[t],
-                    **_optional(p, _month_str(start + t), enrolled[t], placed[t]),
+                    **_optional(p, _month_str(start + t), enrolled[t], completed[t], placed[t]),
                 }
             )
     return rows

@@ -183,6 +183,28 @@ DECLARED: tuple[Metric, ...] = (
         "totals are exact.",
         section="Who is being reached?",
     ),
+    Metric(
+        "credentials_earned",
+        "Credentials earned",
+        "credentials",
+        FLOW,
+        "Optional. Industry-recognised credentials that trainees earned during the month (WIOA's credential "
+        "attainment).",
+        optional=True,
+        section="Do trainees earn credentials?",
+    ),
+    Metric(
+        "credential_rate",
+        "Credential rate",
+        "credentials per completion",
+        RATE,
+        "Optional. Credentials earned divided by the trainees completed of the same partnership-months (those "
+        "that reported credentials).",
+        numerator="credentials_earned",
+        denominator="trainees_completed",
+        optional=True,
+        section="Do trainees earn credentials?",
+    ),
 )
 
 METRICS: dict[str, Metric] = {m.key: m for m in DECLARED}

@@ -17,7 +17,7 @@ Cardinalities, chosen to look like a national roll-up of sector partnerships:
   own completion rate, placements follow completions; employers engaged is a slow random walk;
 * optional metrics: about 70 % report a starting wage (sector level plus noise), 60 % the
   no-bachelor placements, 40 % work-based learning (heavier in summer), 50 % under-represented
-  trainees; the rest leave them empty.
+  trainees, 55 % credentials earned (about 0.7 a completer); the rest leave them empty.
 """
 
 from __future__ import annotations
@@ -134,6 +134,9 @@ def fact_rows(part: pd.DataFrame, months: int, seed: int, chunk_no: int) -> pd.D
     summer = np.isin(month_idx % 12, [5, 6, 7])
     wbl = np.where(reports[rsp, 2], rng.poisson(size * (0.4 + 1.2 * summer)), -1)
     underrep = np.where(reports[rsp, 3], rng.binomial(enrolled, 0.35), -1)
+    # Credentials from a generator of their own, so the other figures stay as they were.
+    extra = np.random.default_rng([seed, 3, chunk_no])
+    credentials = np.where((extra.random(len(part)) < 0.55)[rsp], extra.binomial(completed, 0.7), -1)
     df = pd.DataFrame(
         {
             "rsp_id": part["rsp_id"].to_numpy()[rsp],
@@ -149,6 +152,7 @@ def fact_rows(part: pd.DataFrame, months: int, seed: int, chunk_no: int) -> pd.D
         ("placements_no_bachelor", no_bachelor),
         ("wbl_started", wbl),
         ("trainees_underrepresented", underrep),
+        ("credentials_earned", credentials),
     ):
         df[name] = pd.array(np.where(values < 0, 0, values), dtype="Int64")
         df.loc[values < 0, name] = pd.NA

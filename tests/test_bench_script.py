@@ -104,6 +104,7 @@ def test_the_quality_baselines_weigh_the_wage_and_keep_the_other_rows(tmp_path):
     assert summary["partnerships"] == 60
     assert summary["reporting"] == {
         "avg_starting_wage": 33, "placements_no_bachelor": 43, "wbl_started": 20, "trainees_underrepresented": 26,
+        "credentials_earned": 29,
     }  # fmt: skip
     assert bench.quality_summary_canon(summary) == bench.quality_summary_canon(
         quality.quality_summary(engine, everything)

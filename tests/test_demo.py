@@ -12,10 +12,10 @@ from rsp_data.demo import DEMO_FILE, LAST_MONTH, generate, month_range, write_cs
 from rsp_data.registry import registry
 
 COUNTS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
-OPTIONAL_COUNTS = ("placements_no_bachelor", "wbl_started", "trainees_underrepresented")
+OPTIONAL_COUNTS = ("placements_no_bachelor", "wbl_started", "trainees_underrepresented", "credentials_earned")
 HEADER = (
     "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements,"
-    "avg_starting_wage,placements_no_bachelor,wbl_started,trainees_underrepresented"
+    "avg_starting_wage,placements_no_bachelor,wbl_started,trainees_underrepresented,credentials_earned"
 )
 
 

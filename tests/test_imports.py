@@ -43,7 +43,7 @@ HEADER = ["rsp_id", "month", "employers_engaged", "trainees_enrolled", "trainees
 HEADER_LINE = "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements"
 GOOD = ["capital-technology", "2025-03", "1", "2", "3", "0"]
 # The templates carry the optional quality and reach columns after the required ones.
-TEMPLATE_HEADER = [*HEADER, "avg_starting_wage", "placements_no_bachelor", "wbl_started", "trainees_underrepresented"]
+TEMPLATE_HEADER = [*HEADER, *OPTIONAL_COLUMNS]  # the required columns, then every optional one
 
 
 # ------------------------------------------------------------------ helpers
@@ -549,13 +549,13 @@ def test_template_csv_has_the_header_and_all_14_ids():
     assert rows[0] == TEMPLATE_HEADER
     assert [r[0] for r in rows[1:]] == ids
     assert {r[1] for r in rows[1:]} == {"2026-10"}
-    assert all(r[2:] == [""] * 8 for r in rows[1:])
+    assert all(r[2:] == [""] * (4 + len(OPTIONAL_COLUMNS)) for r in rows[1:])
 
 
 def test_template_csv_filled_in_validates():
     rows = list(csv.reader(io.StringIO(template_csv("2026-10").decode("utf-8-sig"))))
     # The optional columns may stay blank.
-    filled = [[*r[:2], "0", "0", "0", "0", "", "", "", ""] for r in rows[1:]]
+    filled = [[*r[:2], "0", "0", "0", "0", *[""] * len(OPTIONAL_COLUMNS)] for r in rows[1:]]
     report = validate(b"\xef\xbb\xbf" + csv_bytes(filled, header=rows[0]), "filled.csv", today=TODAY)
     assert report.ok, report.text()
     assert len(report.rows) == 14
@@ -1006,14 +1006,16 @@ def test_a_killed_import_leaves_the_store_exactly_as_it_was(store, tmp_path):
 
 # ------------------------------------------------------------------ optional quality and reach metrics
 
-OPT_HEADER = TEMPLATE_HEADER  # the required columns, then avg_starting_wage, placements_no_bachelor, ...
+# The optional metrics these files state (a file may leave any optional column out).
+OPT = ("avg_starting_wage", "placements_no_bachelor", "wbl_started", "trainees_underrepresented")
+OPT_HEADER = [*HEADER, *OPT]
 
 
 def optional_values(engine: Engine, rsp_id: str, month: date) -> dict:
     facts = schema.monthly_metrics
     with engine.connect() as conn:
         row = conn.execute(select(facts).where(facts.c.rsp_id == rsp_id, facts.c.month == month)).mappings().one()
-    return {m: row[m] for m in OPTIONAL_COLUMNS}
+    return {m: row[m] for m in OPT}
 
 
 def rollups_in_step(engine: Engine) -> None:
@@ -1111,8 +1113,8 @@ def test_optional_values_survive_files_that_omit_them_and_rollback_restores_them
     b1 = apply_import(engine, first, "first.csv", "Alice", today=TODAY).batch_id
     assert optional_values(engine, "capital-technology", APR) == stated
     (h1,) = history(engine, b1)
-    assert {m: h1[f"old_{m}"] for m in OPTIONAL_COLUMNS} == demo_optional
-    assert {m: h1[f"new_{m}"] for m in OPTIONAL_COLUMNS} == stated
+    assert {m: h1[f"old_{m}"] for m in OPT} == demo_optional
+    assert {m: h1[f"new_{m}"] for m in OPT} == stated
     rollups_in_step(engine)
 
     # 2. A correction of the base figures without the optional columns: they stay as they are.
@@ -1152,7 +1154,7 @@ def test_a_new_row_without_optional_values_stores_null_and_rolls_back(store):
     engine = store.engine
     content = csv_bytes([row_for("northwest-ace", ACE_JUNE, ACE_NEW)])
     batch = apply_import(engine, content, "ace.csv", "Alice", today=TODAY).batch_id
-    assert optional_values(engine, "northwest-ace", ACE_JUNE) == dict.fromkeys(OPTIONAL_COLUMNS)
+    assert optional_values(engine, "northwest-ace", ACE_JUNE) == dict.fromkeys(OPT)
     with_wage = csv_bytes(
         [["northwest-ace", "2022-06", *(str(ACE_NEW[m]) for m in METRIC_COLUMNS), "24.10", "", "", "2"]],
         header=OPT_HEADER,
@@ -1167,7 +1169,7 @@ def test_a_new_row_without_optional_values_stores_null_and_rolls_back(store):
         "trainees_underrepresented": 2,
     }
     rollback(engine, second.batch_id, "Bob")
-    assert optional_values(engine, "northwest-ace", ACE_JUNE) == dict.fromkeys(OPTIONAL_COLUMNS)
+    assert optional_values(engine, "northwest-ace", ACE_JUNE) == dict.fromkeys(OPT)
     rollback(engine, batch, "Bob")
     assert fact(engine, "northwest-ace", ACE_JUNE) is None
     rollups_in_step(engine)

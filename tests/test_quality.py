@@ -110,6 +110,7 @@ def test_counts_and_who_reported(store):
         "placements_no_bachelor": 3,
         "wbl_started": 2,
         "trainees_underrepresented": 3,
+        "credentials_earned": 0,  # nobody in this store reports it
     }
     assert summary["avg_starting_wage_rows"] == 5
     assert summary["wbl_started_rows"] == 4
@@ -413,17 +414,27 @@ def test_page_shows_the_weighted_wage_and_the_counts_of_the_demo_file(demo_app, 
     wbl = sum(int(r["wbl_started"] or 0) for r in rows)
     reach = sum(int(r["trainees_underrepresented"] or 0) for r in rows)
     no_bachelor_count = sum(int(r["placements_no_bachelor"]) for r in no_bachelor)
+    with_credentials = [r for r in rows if r["credentials_earned"]]
+    credentials = sum(int(r["credentials_earned"]) for r in with_credentials)
+    credential_rate = credentials / sum(int(r["trainees_completed"]) for r in with_credentials)
     assert tiles(at) == {
         "Average starting wage": f"${wage:,.2f}",
         "Placements without a bachelor's requirement": f"{no_bachelor_count:,}",
         "Share without a bachelor's requirement": f"{share:.0%}",
         "Work-based learning started": f"{wbl:,}",
         "Under-represented trainees": f"{reach:,}",
+        "Credentials earned": f"{credentials:,}",
+        "Credential rate": f"{credential_rate:.0%}",
     }
     assert tiles(at)["Average starting wage"] == "$23.32"
     headers = [h.value for h in at.subheader]
     # Each question the optional metrics answer, in the order rsp_data/metrics.py declares them.
-    assert headers == ["Are these good jobs?", "How much work-based learning?", "Who is being reached?"]
+    assert headers == [
+        "Are these good jobs?",
+        "How much work-based learning?",
+        "Who is being reached?",
+        "Do trainees earn credentials?",
+    ]
 
 
 def test_page_wage_by_sector_chart_equals_the_query(demo_app, as_server):
@@ -438,8 +449,9 @@ def test_page_wage_by_sector_chart_equals_the_query(demo_app, as_server):
     # The bar labels read as the page formats wages: dollars and cents.
     assert sorted(trace["text"]) == sorted(f"${v:,.2f}" for v in expected["avg_starting_wage"])
     # By sector and over time: the wage, the share without a bachelor's requirement, work-based
-    # learning and under-represented trainees (the count the share divides is shown through it).
-    assert len(figures) == 8
+    # learning, under-represented trainees and the credential rate (the counts the rates divide are
+    # shown through them).
+    assert len(figures) == 10
 
 
 def test_page_suppressed_table_and_its_download_hide_small_counts(demo_app, as_server):

@@ -36,8 +36,9 @@ from rsp_data.synth import synthesize
 # What the quality queries sum (the optional metrics' declared sums): each compared with the facts.
 SUMMED = list(sums_for(QUALITY))
 OPTIONAL_COUNT_COLUMNS = [m for m in OPTIONAL_COLUMNS if m != "avg_starting_wage"]
-MEASURES = ("avg_starting_wage", "no_bachelor_share", "wbl_started", "trainees_underrepresented")
-REPORTED_BY = {"no_bachelor_share": "placements_no_bachelor"}
+RATIOS = ("avg_starting_wage", "no_bachelor_share", "credential_rate")
+MEASURES = (*RATIOS, "wbl_started", "trainees_underrepresented", "credentials_earned")
+REPORTED_BY = {"no_bachelor_share": "placements_no_bachelor", "credential_rate": "credentials_earned"}
 
 
 @pytest.fixture(scope="module", params=["demo", "synthetic"])
@@ -110,6 +111,7 @@ def sums(df: pd.DataFrame, key: str) -> pd.DataFrame:
         avg_starting_wage_weighted=(df["avg_starting_wage"] * df["placements"]).where(wage, 0.0),
         avg_starting_wage_weight=df["placements"].where(wage, 0),
         no_bachelor_share_base=df["placements"].where(df["placements_no_bachelor"].notna(), 0),
+        credential_rate_base=df["trainees_completed"].where(df["credentials_earned"].notna(), 0),
         **{f"{m}_rows": df[m].notna().astype("int64") for m in OPTIONAL_COLUMNS},
         **{m: df[m].fillna(0) for m in OPTIONAL_COUNT_COLUMNS},
     )
@@ -127,11 +129,13 @@ def ratios(df: pd.DataFrame) -> pd.DataFrame:
     )
     den = df["no_bachelor_share_base"].where(df["no_bachelor_share_base"] > 0)
     df["no_bachelor_share"] = df["placements_no_bachelor"] / den
+    den = df["credential_rate_base"].where(df["credential_rate_base"] > 0)
+    df["credential_rate"] = df["credentials_earned"] / den
     return df
 
 
 def assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
-    cols = [*SUMMED, "avg_starting_wage", "no_bachelor_share"]
+    cols = [*SUMMED, *RATIOS]
     assert got.index.tolist() == want.index.tolist()
     for c in cols:
         np.testing.assert_allclose(
@@ -146,8 +150,8 @@ def test_summary_equals_the_facts(source):
         df = in_filters(facts, f)
         per = sums(df, "rsp_id")
         want = ratios(per.sum().to_frame().T).iloc[0] if len(per) else None
-        for c in [*SUMMED, "avg_starting_wage", "no_bachelor_share"]:
-            expected = want[c] if want is not None else (math.nan if c in MEASURES[:2] else 0)
+        for c in [*SUMMED, *RATIOS]:
+            expected = want[c] if want is not None else (math.nan if c in RATIOS else 0)
             if isinstance(expected, float) and math.isnan(expected):
                 assert math.isnan(got[c]), (f, c)
             else:

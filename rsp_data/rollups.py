@@ -592,8 +592,9 @@ def store_in_key_order(conn: Connection) -> None:
 def compact(engine) -> None:
     """After a bulk build, outside any transaction. SQLite: rewrite the file with every table's
     pages in key order (VACUUM): the build writes running_totals partnership by partnership, which
-    spreads one month's rows over the whole file (PostgreSQL: store_in_key_order's CLUSTER). PostgreSQL: VACUUM ANALYZE, which marks
-    the freshly written pages all-visible, so counting the registry is an index-only scan."""
+    spreads one month's rows over the whole file (PostgreSQL: store_in_key_order's CLUSTER).
+    PostgreSQL: VACUUM ANALYZE, which marks the freshly written pages all-visible, so counting the
+    registry is an index-only scan."""
     statement = {"sqlite": "VACUUM", "postgresql": "VACUUM ANALYZE"}.get(engine.dialect.name)
     if statement is not None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -1,0 +1,87 @@
+"""The core's promises a wrong edit would break silently: every metric kind aggregates as declared,
+the "All other" row is a ratio of its sums, and a download escapes its headers too."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from queries._base import figures, needs
+from queries.metrics import top_with_others
+from rsp_data.metrics import AVERAGE, DECLARED, FLOW, METRICS, RATE, STOCK, SUMS, parts, reported, value
+from ui.export import safe_csv
+
+
+def test_every_kind_is_computed_from_its_sums():
+    sums = {s.name: np.array([6.0, 0.0]) for s in SUMS}
+    sums |= {"placements": np.array([3.0, 1.0]), "trainees_completed": np.array([4.0, 0.0])}
+    for metric in DECLARED:
+        got = value(metric.key, sums)
+        if metric.kind in (STOCK, FLOW):
+            assert got.tolist() == sums[metric.key].tolist(), metric.key
+        else:
+            num, den = (sums[p] for p in parts(metric.key))
+            assert got[0] == pytest.approx(num[0] / den[0]), metric.key
+            assert math.isnan(got[1]), metric.key  # no denominator: no value, not 0
+    assert value("placement_rate", sums).tolist()[0] == 0.75
+
+
+def test_parts_follow_the_kind():
+    # A weighted average divides its value × weight by the weight of the rows that reported it;
+    # a rate over an optional numerator divides by the denominator of those rows only.
+    assert parts("avg_starting_wage") == ("avg_starting_wage_weighted", "avg_starting_wage_weight")
+    assert parts("placement_rate") == ("placements", "trainees_completed")
+    assert parts("no_bachelor_share") == ("placements_no_bachelor", "no_bachelor_share_base")
+    assert parts("credential_rate") == ("credentials_earned", "credential_rate_base")
+    by_name = {s.name: s for s in SUMS}
+    assert by_name["avg_starting_wage_weighted"].weight == "placements"
+    assert by_name["avg_starting_wage_weight"].when == "avg_starting_wage"
+    assert by_name["credential_rate_base"].source == "trainees_completed"
+    assert by_name["credential_rate_base"].when == "credentials_earned"
+    assert by_name[reported("wbl_started")].count
+    for metric in DECLARED:
+        assert set(needs(metric.key)) <= set(by_name), metric.key
+        if metric.kind in (RATE, AVERAGE):
+            assert len(needs(metric.key)) == 2
+
+
+def test_the_all_other_row_is_a_ratio_of_the_summed_sums():
+    columns = {
+        "group_id": ["a", "b", "c", "d"],
+        "group_name": ["A", "B", "C", "D"],
+        "placements": [90, 5, 1, 4],
+        "trainees_completed": [100, 10, 1, 40],
+        "trainees_enrolled": [200, 20, 2, 80],
+        "employers_engaged": [10, 1, 1, 2],
+        "months": [3, 3, 3, 3],
+    }
+    rows = figures(columns, as_of=None)
+    got = top_with_others(rows, "placements", 2, "partnerships").set_index("group_id")
+    assert got.index.tolist() == ["a", "others"]
+    other = got.loc["others"]
+    assert other["placements"] == 10 and other["trainees_completed"] == 51
+    assert other["placement_rate"] == pytest.approx(10 / 51)  # not the mean of 0.5, 1.0 and 0.1
+    assert other["group_name"] == "All other 3 partnerships"
+
+
+def test_a_download_escapes_headers_and_cells():
+    # Registry names become a matrix's column headers: they are escaped like any cell.
+    matrix = pd.DataFrame({"Sector": ['=HYPERLINK("x")'], "@Region": [1.0], "+Other": [2.0]})
+    rows = list(csv.reader(io.StringIO(safe_csv(matrix).decode("utf-8-sig"))))
+    assert rows[0] == ["Sector", "'@Region", "'+Other"]
+    assert rows[1][0] == '\'=HYPERLINK("x")'
+
+
+def test_every_declared_metric_has_a_format_and_a_dictionary_row():
+    from rsp_data.metrics import data_dictionary_markdown
+    from ui.format import metric_value
+
+    table = data_dictionary_markdown()
+    for metric in METRICS.values():
+        assert f"`{metric.key}`" in table
+        assert metric_value(metric.key, 1.5) != "—"

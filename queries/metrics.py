@@ -284,6 +284,8 @@ def partnership_totals(
             registry=extra,
             source=with_registry(partnerships) if registry else None,
         )
+        if not found.ids:
+            return _partnership_frame({}, names, registry, as_of)
         columns = {
             "group_id": found.ids,
             "group_name": found.names,
@@ -293,8 +295,6 @@ def partnership_totals(
             **found.totals,
             "reporting": found.reporting,
         }
-        if not found.ids:
-            columns = {}
     else:
         if limit is not None:
             ids = _ids_by_name(conn, filters, as_of, descending, limit, offset, search, total)

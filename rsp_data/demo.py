@@ -56,6 +56,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from rsp_data.months import index_month, label, labels_between, month_index, month_to_date
 from rsp_data.registry import Partnership, Registry, registry
 
 SEED = 2026
@@ -86,17 +87,14 @@ MAX_EMPLOYER_STEP = 0.25
 
 
 def _month_index(month: str) -> int:
-    year, mon = month.split("-")
-    return int(year) * 12 + int(mon) - 1
+    return month_index(month_to_date(month))
 
 
 def _month_str(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return label(index_month(index))
 
 
-def month_range(first: str, last: str) -> list[str]:
-    """Every month from ``first`` to ``last`` inclusive, as ``YYYY-MM`` strings."""
-    return [_month_str(i) for i in range(_month_index(first), _month_index(last) + 1)]
+month_range = labels_between
 
 
 # --------------------------------------------------------------------------------------------

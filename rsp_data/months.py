@@ -53,6 +53,12 @@ def between(first: date, last: date) -> int:
     return month_index(last) - month_index(first) + 1
 
 
+def labels_between(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last` ('YYYY-MM', both included) as 'YYYY-MM'."""
+    start, stop = month_index(month_to_date(first)), month_index(month_to_date(last))
+    return [label(index_month(i)) for i in range(start, stop + 1)]
+
+
 def iso(value) -> str:
     """A month as the driver gives it (ISO text on SQLite, a date on PostgreSQL) as ISO date text."""
     return str(value)[:10]

@@ -401,7 +401,7 @@ class Universe:
     @classmethod
     def read(cls, engine: Engine) -> Universe:
         from queries.registry import month_bounds
-        from ui.sidebar import _months_between
+        from rsp_data.months import labels_between
 
         with engine.connect() as conn:
             registry = pd.DataFrame(
@@ -411,7 +411,7 @@ class Universe:
             regions = conn.execute(text("SELECT region_id, name FROM regions ORDER BY region_id")).all()
             sectors = [r[0] for r in conn.execute(text("SELECT sector_id FROM sectors ORDER BY sector_id"))]
         first, last = month_bounds(engine)
-        return cls(registry, [r[0] for r in regions], [r[1] for r in regions], sectors, _months_between(first, last))
+        return cls(registry, [r[0] for r in regions], [r[1] for r in regions], sectors, labels_between(first, last))
 
 
 FILTER_MIX = ("none", "region", "sector", "region+sector", "months", "region+months", "partnership")

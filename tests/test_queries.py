@@ -759,3 +759,14 @@ def test_search_ignores_case_and_takes_wildcards_literally(demo_engine):
         assert partnership_count(demo_engine, Filters(), search=text) == len(lower)
     assert search_partnerships(demo_engine, "north%west").empty  # % is a character, not "anything"
     assert search_partnerships(demo_engine, "north_est").empty
+
+
+@pytest.mark.parametrize("order_by", ["placements", "placement_rate", "group_name"])
+def test_a_page_past_the_last_partnership_is_empty(engine, order_by):
+    """Paging past the end (a stale link, the last page's Next) gives no rows and the page's columns."""
+    from queries.metrics import partnership_rows
+
+    everyone = partnership_rows(engine, ALL, order_by=order_by, limit=None)
+    past = partnership_rows(engine, ALL, order_by=order_by, limit=25, offset=len(everyone) + 5)
+    assert past.empty
+    assert set(past.columns) == set(everyone.columns)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from queries import registry as registry_q
 from queries.filters import FILTER_PARAMS, Filters, parse_filters, shown, to_params
+from rsp_data.months import labels_between
 from ui.cache import memo, query
 from ui.format import month_name
 
@@ -78,28 +79,11 @@ def partnership_names(ids) -> dict[str, str]:
     return dict(zip(plist["rsp_id"], plist["name"], strict=True))
 
 
-def _months_between(first: str, last: str) -> list[str]:
-    y, m = map(int, first.split("-"))
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 def _apply_url_once(opts: dict[str, Any]) -> None:
     """On a session's first run, the link's parameters set the filters; afterwards the widgets rule."""
     if st.session_state.get(_INITIALISED):
         return
-    params = {name: st.query_params.get_all(name) for name in FILTER_PARAMS}
-    filters, notices = parse_filters(
-        params,
-        regions=opts["regions"],
-        sectors=opts["sectors"],
-        partnerships=known_partnerships(opts, params.get("rsp", [])),
-        first_month=opts["first"],
-        last_month=opts["last"],
-    )
+    filters, notices = url_filters(opts)
     st.session_state[KEY_REGION] = list(filters.regions)
     st.session_state[KEY_SECTOR] = list(filters.sectors)
     st.session_state[KEY_RSP] = list(filters.partnerships)
@@ -109,9 +93,9 @@ def _apply_url_once(opts: dict[str, Any]) -> None:
     st.session_state[_INITIALISED] = True
 
 
-def url_filters() -> tuple[Filters, list[str]]:
+def url_filters(opts: dict[str, Any] | None = None) -> tuple[Filters, list[str]]:
     """Filters read from the URL alone (presenter mode draws no sidebar), with notices for bad values."""
-    opts = options()
+    opts = opts or options()
     params = {name: st.query_params.get_all(name) for name in FILTER_PARAMS}
     return parse_filters(
         params,
@@ -179,7 +163,7 @@ def sidebar_filters() -> Filters:
         )
         month_from = month_to = None
         if opts["first"]:
-            months = _months_between(opts["first"], opts["last"])
+            months = labels_between(opts["first"], opts["last"])
             if KEY_MONTHS not in st.session_state:
                 st.session_state[KEY_MONTHS] = (months[0], months[-1])
             # `value` must be a pair: it tells Streamlit this is a range slider even when the

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, and_, delete, insert, select, tuple_, update
 from rsp_data import rollups, schema
 from rsp_data.imports.read import ImportRejected, ValidationReport, validate
 from rsp_data.metrics import STORED_KEYS
-from rsp_data.months import as_date
+from rsp_data.months import as_date, shift
 
 EMPLOYER_JUMP = 0.5  # warn when employers engaged moves by more than half from one month to the next
 CHUNK = 500  # keys per IN (...) list
@@ -148,7 +148,7 @@ def _add_warnings(conn, report: ValidationReport) -> None:
     ids = sorted({r.rsp_id for r in report.rows})
     # Only the months the checks look at: the file's quarters and the month before each row.
     first = min(r.month for r in report.rows)
-    first = date(first.year - (first.month <= 3), (first.month - 4) % 12 + 1, 1)
+    first = shift(first, -3)  # its quarter may start two months earlier, and the month before that
     last = max(r.month for r in report.rows)
     merged: dict[tuple[str, date], dict] = {}
     for start in range(0, len(ids), CHUNK):

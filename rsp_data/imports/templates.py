@@ -8,14 +8,14 @@ from datetime import date
 
 from rsp_data.imports.read import ALL_COLUMNS
 from rsp_data.metrics import METRICS, OPTIONAL_KEYS, STORED_KEYS
+from rsp_data.months import label, shift
 from rsp_data.registry import registry
 
 
 def template_rows(month: str | None = None) -> list[dict[str, str]]:
     """One blank row per registry partnership for `month` (default: last month)."""
     if month is None:
-        today = date.today()
-        month = f"{date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1):%Y-%m}"
+        month = label(shift(date.today(), -1))
     return [{"rsp_id": p.id, "month": month, **dict.fromkeys(STORED_KEYS, "")} for p in registry().partnerships]
 
 

@@ -19,6 +19,7 @@ from queries._base import (
     GROUPINGS,
     SUM_OF,
     Bind,
+    among,
     cell_conditions,
     contains,
     figures,
@@ -64,9 +65,13 @@ def _columns(result) -> dict[str, list]:
     return dict(zip(names, list(zip(*rows, strict=True)) if rows else [() for _ in names], strict=True))
 
 
-def _names(conn, by: str) -> dict[str, str]:
+def _names(conn, by: str, ids=None) -> dict[str, str]:
+    """{group id: name} of every sector or region, or of these ids (partnerships: never all of them)."""
     _, table, key = GROUPINGS[by]
-    return dict(conn.execute(select(key, table.c.name)).all())
+    stmt = select(key, table.c.name)
+    if ids is not None:
+        stmt = stmt.where(among(key, sorted(ids), conn.dialect.name))
+    return dict(conn.execute(stmt).all())
 
 
 @one_connection
@@ -192,7 +197,7 @@ def monthly_totals(
     if split is None:
         name_of = {"all": "All partnerships"}
     elif name_of is None:
-        name_of = _names(conn, split)
+        name_of = _names(conn, split, set(groups) - {"others"})
     name_of = {**name_of, "others": f"All other {GROUP_PLURALS.get(split, 'groups')}"}
     month_values = to_datetimes(pd.Series(months)).to_numpy()
     by_name = sorted(set(groups), key=lambda g: (name_of.get(g) is None, name_of.get(g) or ""))

@@ -152,12 +152,13 @@ def synth_key(partnerships: int, months: int, seed: int) -> str:
 
 
 def code_hash() -> str:
-    """A hash of the code that writes a store (synth, schema, rollups, migrations): a kept store is
+    """A hash of the code that writes a store (synth, schema, metrics, rollups, migrations): a kept store is
     reused only when it was written by the same code."""
     import hashlib
 
     digest = hashlib.sha256()
-    files = [REPO_ROOT / "rsp_data" / name for name in ("synth.py", "schema.py", "rollups.py", "migrate.py")]
+    names = ("synth.py", "schema.py", "metrics.py", "months.py", "rollups.py", "migrate.py")
+    files = [REPO_ROOT / "rsp_data" / name for name in names]
     files += sorted((REPO_ROOT / "rsp_data" / "migrations").rglob("*.py"))
     for path in files:
         digest.update(path.read_bytes())

@@ -85,3 +85,36 @@ def test_every_declared_metric_has_a_format_and_a_dictionary_row():
     for metric in METRICS.values():
         assert f"`{metric.key}`" in table
         assert metric_value(metric.key, 1.5) != "—"
+
+
+def test_the_sums_the_rollups_hold_follow_from_the_declarations():
+    """(name, source, weight, when, count) of every sum: what a new declaration adds to the store."""
+    from rsp_data import metrics
+
+    got = [(s.name, s.source, s.weight, s.when, s.count) for s in metrics._sums()]
+    assert got == [
+        ("employers_engaged", "employers_engaged", "", "", False),
+        ("trainees_enrolled", "trainees_enrolled", "", "", False),
+        ("trainees_completed", "trainees_completed", "", "", False),
+        ("placements", "placements", "", "", False),
+        ("placements_no_bachelor", "placements_no_bachelor", "", "", False),
+        ("wbl_started", "wbl_started", "", "", False),
+        ("trainees_underrepresented", "trainees_underrepresented", "", "", False),
+        ("credentials_earned", "credentials_earned", "", "", False),
+        ("avg_starting_wage_weighted", "avg_starting_wage", "placements", "", False),
+        ("avg_starting_wage_weight", "placements", "", "avg_starting_wage", False),
+        ("no_bachelor_share_base", "placements", "", "placements_no_bachelor", False),
+        ("credential_rate_base", "trainees_completed", "", "credentials_earned", False),
+        ("avg_starting_wage_rows", "", "", "avg_starting_wage", True),
+        ("placements_no_bachelor_rows", "", "", "placements_no_bachelor", True),
+        ("wbl_started_rows", "", "", "wbl_started", True),
+        ("trainees_underrepresented_rows", "", "", "trainees_underrepresented", True),
+        ("credentials_earned_rows", "", "", "credentials_earned", True),
+    ]
+    assert [s.name for s in metrics._sums()] == list(metrics.SUM_NAMES)
+
+
+def test_values_are_floats_and_a_count_has_no_parts():
+    assert value("placements", {"placements": np.array([1, 2])}).dtype == np.float64
+    with pytest.raises(ValueError, match="placements is a flow, not a ratio"):
+        parts("placements")

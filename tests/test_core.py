@@ -118,3 +118,20 @@ def test_values_are_floats_and_a_count_has_no_parts():
     assert value("placements", {"placements": np.array([1, 2])}).dtype == np.float64
     with pytest.raises(ValueError, match="placements is a flow, not a ratio"):
         parts("placements")
+
+
+def test_a_rate_in_sql_is_null_only_without_a_denominator():
+    """The rankings in SQL order by sql_value: one completion is a denominator like any other."""
+    from sqlalchemy import create_engine, literal, select
+
+    from queries._base import sql_value
+
+    def rate(placements: int, completed: int):
+        sums = {"placements": literal(placements), "trainees_completed": literal(completed)}
+        with create_engine("sqlite://").connect() as conn:
+            return conn.execute(select(sql_value("placement_rate", sums))).scalar()
+
+    assert rate(1, 1) == 1.0
+    assert rate(3, 4) == 0.75
+    assert rate(2, 0) is None
+    assert rate(0, 5) == 0.0

@@ -56,8 +56,6 @@ GROUPINGS = {
     "region": (partnerships.c.region_id, regions, regions.c.region_id),
     "partnership": (partnerships.c.rsp_id, partnerships, partnerships.c.rsp_id),
 }
-GROUP_NOUNS = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}
-GROUP_PLURALS = {"sector": "sectors", "region": "regions", "partnership": "partnerships"}
 
 
 def where(filters: Filters, table, *, months: bool = True) -> list:

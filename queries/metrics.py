@@ -14,8 +14,6 @@ from sqlalchemy import case, func, select
 
 from queries import ranking
 from queries._base import (
-    GROUP_NOUNS,  # noqa: F401  (pages name groups with it)
-    GROUP_PLURALS,
     GROUPINGS,
     SUM_OF,
     Bind,
@@ -35,7 +33,7 @@ from queries._base import (
 )
 from queries.filters import Filters
 from queries.registry import registry_columns, registry_frame, with_registry
-from rsp_data.metrics import AVERAGE, BASE_KEYS, BASE_RATES, METRICS, RATE, value
+from rsp_data.metrics import AVERAGE, BASE_RATES, METRICS, RATE, REQUIRED_KEYS, value
 from rsp_data.months import as_date, label, month_index, shift, to_datetimes
 from rsp_data.rollups import sum_value
 from rsp_data.schema import MAX_PARTNERSHIPS, partnerships
@@ -44,8 +42,10 @@ from rsp_data.schema import rollup_cells as cells
 from rsp_data.schema import running_totals as running
 
 # What a page shows when it does not choose: the four reported by everyone and their rates.
-DEFAULT = (*BASE_KEYS, *(m.key for m in BASE_RATES))
+DEFAULT = (*REQUIRED_KEYS, *(m.key for m in BASE_RATES))
 HI, LO = running.alias("hi"), running.alias("lo")
+GROUP_NOUNS = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}
+GROUP_PLURALS = {"sector": "sectors", "region": "regions", "partnership": "partnerships"}
 
 
 def sums_for(metrics: tuple[str, ...]) -> tuple[str, ...]:

@@ -79,17 +79,18 @@ def ranked(
     ranked on metric `order_by` over that range; with `defined`, only those with a value. The
     page gets its `sums` over the range (Ranked.totals) and `registry` columns of `source` (the
     partnerships table joined to others) read with its names."""
+
+    def nobody(count: int) -> Ranked:
+        return Ranked([], count, [], [], {name: np.array([]) for name in sums}, [], np.array([]))
+
     if last is None:
-        return Ranked([], 0, [], [], {name: np.array([]) for name in sums}, [], np.array([]))
+        return nobody(0)
     hi = month_index(last)
     lo = None if first is None else month_index(first) - 1
     wanted_sums = tuple(dict.fromkeys((*needs(order_by), *sums)))
     wanted = [(hi, array_of(n)) for n in wanted_sums] + [(hi, last_of(reported)), (hi, "last_report")]
     if lo is not None:
         wanted += [(lo, array_of(n)) for n in wanted_sums if array_of(n).startswith("cum_")]
-
-    def nobody(count: int) -> Ranked:
-        return Ranked([], count, [], [], {name: np.array([]) for name in sums}, [], np.array([]))
 
     with reading(engine) as conn:
         found = _Arrays(conn, filters, search, wanted)

@@ -26,9 +26,8 @@ from sqlalchemy import Connection, insert, select, update
 
 from rsp_data import schema
 from rsp_data.imports.read import Problem
-from rsp_data.metrics import FLOW_KEYS, METRICS
+from rsp_data.metrics import FLOW_KEYS, METRICS, REQUIRED_KEYS
 from rsp_data.months import as_date
-from rsp_data.schema import METRIC_COLUMNS
 
 GOALS_FILE = Path(__file__).resolve().parent / "data" / "goals.csv"
 COLUMNS = ("goal_id", "name", "scope", "rsp_id", "metric", "target", "start_month", "due_month", "source")
@@ -218,7 +217,7 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
         metric = cell("metric").lower()
         if metric not in GOAL_METRICS:
             flows = f"goals count flows ({', '.join(GOAL_METRICS)})"
-            if metric in METRIC_COLUMNS:
+            if metric in REQUIRED_KEYS:
                 why = f"{metric} is a count at month end, not a flow: {flows}"
             elif metric in METRICS:
                 why = f"{metric} is a rate, not a flow: {flows}"

@@ -214,14 +214,8 @@ STORED: tuple[Metric, ...] = tuple(m for m in DECLARED if m.stored)
 REQUIRED_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if not m.optional)
 OPTIONAL_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.optional)
 STORED_KEYS: tuple[str, ...] = (*REQUIRED_KEYS, *OPTIONAL_KEYS)
-BASE_KEYS = REQUIRED_KEYS  # the four every partnership reports every month
 FLOW_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.kind == FLOW and not m.optional)
-STOCK_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.kind == STOCK)
 BASE_RATES: tuple[Metric, ...] = tuple(m for m in DECLARED if m.kind == RATE and not m.optional)
-
-
-def label(key: str) -> str:
-    return METRICS[key].label
 
 
 # --- sums: what the rollups hold, and every figure is computed from --------------------------

@@ -29,18 +29,16 @@ import pandas as pd
 from sqlalchemy import Connection, case, delete, func, insert, literal, select, update
 
 from rsp_data import schema
-from rsp_data.metrics import SUMS, Sum
+from rsp_data.metrics import OPTIONAL_KEYS, STORED_KEYS, SUMS, Sum
 from rsp_data.months import as_date
 from rsp_data.schema import (
     ARRAY_COLUMNS,
-    FACT_COLUMNS,
     FLOAT_RUNNING,
     GROUP_CODES,
     ID_RANK,
     KEY_BITS,
     LAST_COLUMNS,
     MAX_PARTNERSHIPS,
-    OPTIONAL_COLUMNS,
     REGISTRY_MONTH,
     RUNNING_COLUMNS,
     index_month,
@@ -199,11 +197,11 @@ def running_rows(
     Each partnership's rows begin at `start` when it has a row before, otherwise at its first fact.
     """
     f = fact_rows.copy()
-    for c in FACT_COLUMNS:
+    for c in STORED_KEYS:
         f[c] = pd.to_numeric(f[c]).astype("float64")  # NULLs as NaN, whatever the driver returned
     f["months_reported"] = 1
     f["last_report"] = f["month_index"].astype("float64")
-    for m in OPTIONAL_COLUMNS:
+    for m in OPTIONAL_KEYS:
         f[f"last_{m}"] = f["month_index"].astype("float64").where(f[m].notna())
     f = f.assign(**{spec.name: sum_frame(f, spec) for spec in SUMS if not spec.stock})
     begin = f.groupby("rsp_id")["month_index"].min()
@@ -260,7 +258,7 @@ def _refresh_running(
     by_start: dict[date, list[str]] = defaultdict(list)
     for rsp_id, month in starts.items():
         by_start[month].append(rsp_id)
-    fact_cols = [facts.c.rsp_id, facts.c.month, *[facts.c[m] for m in FACT_COLUMNS]]
+    fact_cols = [facts.c.rsp_id, facts.c.month, *[facts.c[m] for m in STORED_KEYS]]
     carried = [running.c[f"cum_{c}"] for c in RUNNING_COLUMNS] + [running.c[c] for c in LAST_COLUMNS]
     last_index = month_index(last)
     done = 0
@@ -643,7 +641,7 @@ def check(conn: Connection) -> list[str]:
 
 
 def _check_running(conn: Connection) -> list[str]:
-    result = conn.execute(select(*[facts.c[c] for c in ("rsp_id", "month", *FACT_COLUMNS)]))
+    result = conn.execute(select(*[facts.c[c] for c in ("rsp_id", "month", *STORED_KEYS)]))
     fact_rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     stored_result = conn.execute(select(running))
     stored = pd.DataFrame(stored_result.fetchall(), columns=list(stored_result.keys()))

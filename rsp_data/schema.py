@@ -21,15 +21,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from rsp_data.metrics import FLOW_SUMS, METRICS, OPTIONAL_KEYS, REQUIRED_KEYS, STORED_KEYS, SUMS
+from rsp_data.metrics import FLOW_SUMS, METRICS, OPTIONAL_KEYS, REQUIRED_KEYS, SUMS
 from rsp_data.months import index_month, month_index  # noqa: F401  (running_key; rollups)
 
 metadata = MetaData()
 
 # The fact columns, the rollups' sums and the running columns all follow rsp_data/metrics.py.
-METRIC_COLUMNS = REQUIRED_KEYS
-OPTIONAL_COLUMNS = OPTIONAL_KEYS
-FACT_COLUMNS = STORED_KEYS
 
 
 def _fact_type(key: str):

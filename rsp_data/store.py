@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, delete, event, exc, func, insert, 
 from sqlalchemy.engine import make_url
 
 from rsp_data import schema
-from rsp_data.metrics import METRICS
+from rsp_data.metrics import METRICS, OPTIONAL_KEYS, REQUIRED_KEYS
 from rsp_data.months import month_to_date
 from rsp_data.registry import Registry, registry
 
@@ -254,8 +254,8 @@ def read_demo_rows(path: Path = DEMO_FILE) -> list[dict]:
             {
                 "rsp_id": r["rsp_id"],
                 "month": month_to_date(r["month"]),
-                **{m: int(r[m]) for m in schema.METRIC_COLUMNS},
-                **{m: optional(r.get(m), int if METRICS[m].whole else float) for m in schema.OPTIONAL_COLUMNS},
+                **{m: int(r[m]) for m in REQUIRED_KEYS},
+                **{m: optional(r.get(m), int if METRICS[m].whole else float) for m in OPTIONAL_KEYS},
             }
             for r in csv.DictReader(fh)
         ]

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from queries._base import reading, sql_value
 from queries.filters import Filters
 from queries.metrics import _running_select, as_of_month, partnership_totals
-from rsp_data.metrics import BASE_KEYS
+from rsp_data.metrics import REQUIRED_KEYS
 from rsp_data.store import make_engine
 
 PAGES = (("placements", 300), ("placement_rate", 15))  # the map's markers, a ranking chart
@@ -49,7 +49,7 @@ def clicks(engine, count: int, seed: int) -> list[Filters]:
 
 def in_sql(engine, filters: Filters, metric: str, limit: int):
     with reading(engine) as conn:
-        sub = _running_select(filters, as_of_month(conn, filters), BASE_KEYS).subquery()
+        sub = _running_select(filters, as_of_month(conn, filters), REQUIRED_KEYS).subquery()
         order = sql_value(metric, sub.c).desc().nulls_last()
         return conn.execute(select(sub).order_by(order, sub.c.group_id).limit(limit)).all()
 

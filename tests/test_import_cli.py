@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from rsp_data import schema
-from rsp_data.schema import METRIC_COLUMNS
+from rsp_data.metrics import REQUIRED_KEYS
 from rsp_data.store import make_engine
 from tests.store_helpers import copy_store, drop_store, run_cli, snapshot
 
@@ -37,14 +37,14 @@ def csv_bytes(rows, header=HEADER) -> bytes:
 
 
 def row_for(rsp_id: str, month: date, values: dict[str, int]) -> list[str]:
-    return [rsp_id, f"{month:%Y-%m}", *(str(values[m]) for m in METRIC_COLUMNS)]
+    return [rsp_id, f"{month:%Y-%m}", *(str(values[m]) for m in REQUIRED_KEYS)]
 
 
 def metrics(engine: Engine, rsp_id: str, month: date) -> dict[str, int] | None:
     facts = schema.monthly_metrics
     with engine.connect() as conn:
         row = conn.execute(select(facts).where(facts.c.rsp_id == rsp_id, facts.c.month == month)).mappings().first()
-    return None if row is None else {m: row[m] for m in METRIC_COLUMNS}
+    return None if row is None else {m: row[m] for m in REQUIRED_KEYS}
 
 
 @pytest.fixture

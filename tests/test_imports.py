@@ -31,8 +31,8 @@ from rsp_data import schema
 from rsp_data.imports.apply import RollbackRefused, apply_import, no_progress, plan_import, rollback
 from rsp_data.imports.read import MAX_BYTES, ImportRejected, validate
 from rsp_data.imports.templates import template_csv, template_xlsx
+from rsp_data.metrics import OPTIONAL_KEYS, REQUIRED_KEYS
 from rsp_data.registry import registry
-from rsp_data.schema import METRIC_COLUMNS, OPTIONAL_COLUMNS
 from rsp_data.store import make_engine
 from tests.store_helpers import copy_store, drop_store, plain, snapshot
 from ui.export import safe_csv
@@ -43,7 +43,7 @@ HEADER = ["rsp_id", "month", "employers_engaged", "trainees_enrolled", "trainees
 HEADER_LINE = "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements"
 GOOD = ["capital-technology", "2025-03", "1", "2", "3", "0"]
 # The templates carry the optional quality and reach columns after the required ones.
-TEMPLATE_HEADER = [*HEADER, *OPTIONAL_COLUMNS]  # the required columns, then every optional one
+TEMPLATE_HEADER = [*HEADER, *OPTIONAL_KEYS]  # the required columns, then every optional one
 
 
 # ------------------------------------------------------------------ helpers
@@ -81,13 +81,13 @@ def fact(engine: Engine, rsp_id: str, month: date) -> dict | None:
     facts = schema.monthly_metrics
     with engine.connect() as conn:
         row = conn.execute(select(facts).where(facts.c.rsp_id == rsp_id, facts.c.month == month)).mappings().first()
-    return None if row is None else {k: row[k] for k in (*METRIC_COLUMNS, "batch_id")}
+    return None if row is None else {k: row[k] for k in (*REQUIRED_KEYS, "batch_id")}
 
 
 def metrics(engine: Engine, rsp_id: str, month: date) -> dict[str, int]:
     row = fact(engine, rsp_id, month)
     assert row is not None, f"{rsp_id} {month} not in the store"
-    return {m: row[m] for m in METRIC_COLUMNS}
+    return {m: row[m] for m in REQUIRED_KEYS}
 
 
 def batches(engine: Engine) -> list[dict]:
@@ -113,7 +113,7 @@ def demo_batch_id(engine: Engine) -> int:
 
 
 def row_for(rsp_id: str, month: date, values: dict[str, int]) -> list[str]:
-    return [rsp_id, f"{month:%Y-%m}", *(str(values[m]) for m in METRIC_COLUMNS)]
+    return [rsp_id, f"{month:%Y-%m}", *(str(values[m]) for m in REQUIRED_KEYS)]
 
 
 def shifted(values: dict[str, int], by: int = 1) -> dict[str, int]:
@@ -549,13 +549,13 @@ def test_template_csv_has_the_header_and_all_14_ids():
     assert rows[0] == TEMPLATE_HEADER
     assert [r[0] for r in rows[1:]] == ids
     assert {r[1] for r in rows[1:]} == {"2026-10"}
-    assert all(r[2:] == [""] * (4 + len(OPTIONAL_COLUMNS)) for r in rows[1:])
+    assert all(r[2:] == [""] * (4 + len(OPTIONAL_KEYS)) for r in rows[1:])
 
 
 def test_template_csv_filled_in_validates():
     rows = list(csv.reader(io.StringIO(template_csv("2026-10").decode("utf-8-sig"))))
     # The optional columns may stay blank.
-    filled = [[*r[:2], "0", "0", "0", "0", *[""] * len(OPTIONAL_COLUMNS)] for r in rows[1:]]
+    filled = [[*r[:2], "0", "0", "0", "0", *[""] * len(OPTIONAL_KEYS)] for r in rows[1:]]
     report = validate(b"\xef\xbb\xbf" + csv_bytes(filled, header=rows[0]), "filled.csv", today=TODAY)
     assert report.ok, report.text()
     assert len(report.rows) == 14
@@ -685,10 +685,10 @@ def test_correction_then_rollback_restores_the_exact_prior_values(store):
             "month": month,
             "action": action,
             "old_batch_id": old_batch,
-            **{f"old_{m}": (old_values or {}).get(m) for m in METRIC_COLUMNS},
-            **{f"new_{m}": new_values[m] for m in METRIC_COLUMNS},
+            **{f"old_{m}": (old_values or {}).get(m) for m in REQUIRED_KEYS},
+            **{f"new_{m}": new_values[m] for m in REQUIRED_KEYS},
             # The optional metrics were not in these files: nothing recorded for them.
-            **{f"{side}_{m}": None for side in ("old", "new") for m in OPTIONAL_COLUMNS},
+            **{f"{side}_{m}": None for side in ("old", "new") for m in OPTIONAL_KEYS},
         }
 
     assert history(engine, batch) == [
@@ -876,9 +876,9 @@ def test_two_imports_at_once_do_not_interleave(store):
     (h_first,) = [h for h in history(engine, ids[first]) if (h["rsp_id"], h["month"]) == shared]
     (h_second,) = [h for h in history(engine, ids[second]) if (h["rsp_id"], h["month"]) == shared]
     assert h_first["old_batch_id"] == demo_batch_id(engine)
-    assert {m: h_first[f"old_{m}"] for m in METRIC_COLUMNS} == base[shared]
+    assert {m: h_first[f"old_{m}"] for m in REQUIRED_KEYS} == base[shared]
     assert h_second["old_batch_id"] == ids[first]
-    assert {m: h_second[f"old_{m}"] for m in METRIC_COLUMNS} == files[first][shared]
+    assert {m: h_second[f"old_{m}"] for m in REQUIRED_KEYS} == files[first][shared]
     assert results[second].plan.changed[0].old == files[first][shared]
     for name, rows in files.items():
         for k, v in rows.items():
@@ -1083,7 +1083,7 @@ def test_optional_values_are_read_and_blank_cells_are_not_reported():
         "wbl_started": 0,
         "trainees_underrepresented": 7,
     }
-    assert set(second.values) == set(METRIC_COLUMNS)
+    assert set(second.values) == set(REQUIRED_KEYS)
     # Some optional columns only, in any order, are fine too.
     partial = csv_bytes([["7", "capital-technology", "2025-03", "40", "10", "5", "4"]], header=["wbl_started", *HEADER])
     (row,) = validate(partial, "partial.csv", today=TODAY).rows
@@ -1103,7 +1103,7 @@ def test_optional_values_survive_files_that_omit_them_and_rollback_restores_them
     # 1. A file stating every optional metric.
     stated = {"avg_starting_wage": 31.25, "placements_no_bachelor": 1, "wbl_started": 2, "trainees_underrepresented": 3}
     first = csv_bytes(
-        [["capital-technology", "2025-04", *(str(base[m]) for m in METRIC_COLUMNS), "31.25", "1", "2", "3"]],
+        [["capital-technology", "2025-04", *(str(base[m]) for m in REQUIRED_KEYS), "31.25", "1", "2", "3"]],
         header=OPT_HEADER,
     )
     plan = plan_import(engine, validate(first, "first.csv", today=TODAY))
@@ -1124,11 +1124,11 @@ def test_optional_values_survive_files_that_omit_them_and_rollback_restores_them
     assert metrics(engine, "capital-technology", APR) == corrected
     assert optional_values(engine, "capital-technology", APR) == stated
     (h2,) = history(engine, b2)
-    assert all(h2[f"{side}_{m}"] is None for side in ("old", "new") for m in OPTIONAL_COLUMNS)
+    assert all(h2[f"{side}_{m}"] is None for side in ("old", "new") for m in OPTIONAL_KEYS)
 
     # 3. The same with the optional columns present but blank: nothing is erased either.
     third = csv_bytes(
-        [["capital-technology", "2025-04", *(str(base[m]) for m in METRIC_COLUMNS), "", "", "", ""]],
+        [["capital-technology", "2025-04", *(str(base[m]) for m in REQUIRED_KEYS), "", "", "", ""]],
         header=OPT_HEADER,
     )
     b3 = apply_import(engine, third, "third.csv", "Carol", today=TODAY).batch_id
@@ -1156,7 +1156,7 @@ def test_a_new_row_without_optional_values_stores_null_and_rolls_back(store):
     batch = apply_import(engine, content, "ace.csv", "Alice", today=TODAY).batch_id
     assert optional_values(engine, "northwest-ace", ACE_JUNE) == dict.fromkeys(OPT)
     with_wage = csv_bytes(
-        [["northwest-ace", "2022-06", *(str(ACE_NEW[m]) for m in METRIC_COLUMNS), "24.10", "", "", "2"]],
+        [["northwest-ace", "2022-06", *(str(ACE_NEW[m]) for m in REQUIRED_KEYS), "24.10", "", "", "2"]],
         header=OPT_HEADER,
     )
     second = apply_import(engine, with_wage, "ace2.csv", "Alice", today=TODAY)
@@ -1180,7 +1180,7 @@ def test_same_optional_values_are_unchanged_rows(store):
     base = metrics(engine, "capital-technology", APR)
     wage = optional_values(engine, "capital-technology", APR)["avg_starting_wage"]
     content = csv_bytes(
-        [["capital-technology", "2025-04", *(str(base[m]) for m in METRIC_COLUMNS), f"{wage:.2f}", "", "", ""]],
+        [["capital-technology", "2025-04", *(str(base[m]) for m in REQUIRED_KEYS), f"{wage:.2f}", "", "", ""]],
         header=OPT_HEADER,
     )
     plan = plan_import(engine, validate(content, "same.csv", today=TODAY))

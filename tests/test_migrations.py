@@ -26,6 +26,7 @@ from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select, t
 
 from rsp_data import migrate, rollups, schema
 from rsp_data.imports.apply import apply_import
+from rsp_data.metrics import REQUIRED_KEYS
 from rsp_data.registry import registry
 from rsp_data.store import _registry_rows, init_store, make_engine, read_demo_rows
 from tests.store_helpers import plain, snapshot
@@ -159,10 +160,10 @@ def make_old_store(engine: Engine) -> None:
             ],
         )
         demo = read_demo_rows()
-        base = ("rsp_id", "month", *schema.METRIC_COLUMNS)  # the 0001 schema has no optional metrics
+        base = ("rsp_id", "month", *REQUIRED_KEYS)  # the 0001 schema has no optional metrics
         conn.execute(old.tables["monthly_metrics"].insert(), [{**{k: r[k] for k in base}, "batch_id": 1} for r in demo])
         first = demo[0]
-        values = {m: 5 for m in schema.METRIC_COLUMNS}
+        values = {m: 5 for m in REQUIRED_KEYS}
         conn.execute(
             old.tables["monthly_metrics"]
             .insert()
@@ -183,7 +184,7 @@ def make_old_store(engine: Engine) -> None:
                     "rsp_id": "northwest-ace",
                     "month": date(2022, 6, 1),
                     "action": "added",
-                    **{f"new_{m}": 5 for m in schema.METRIC_COLUMNS},
+                    **{f"new_{m}": 5 for m in REQUIRED_KEYS},
                 },
                 {
                     "batch_id": 2,
@@ -191,8 +192,8 @@ def make_old_store(engine: Engine) -> None:
                     "month": first["month"],
                     "action": "changed",
                     "old_batch_id": 1,
-                    **{f"old_{m}": first[m] for m in schema.METRIC_COLUMNS},
-                    **{f"new_{m}": 5 for m in schema.METRIC_COLUMNS},
+                    **{f"old_{m}": first[m] for m in REQUIRED_KEYS},
+                    **{f"new_{m}": 5 for m in REQUIRED_KEYS},
                 },
             ],
         )

@@ -44,7 +44,7 @@ from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.quality import quality_by, quality_monthly, quality_summary, suppressed_by_month
 from queries.suppression import COMPLEMENT, TOTAL, pinned, suppress, suppression_mask, threshold_from
 from rsp_data.imports.apply import apply_import
-from rsp_data.schema import OPTIONAL_COLUMNS
+from rsp_data.metrics import OPTIONAL_KEYS
 
 HEADER = [
     "rsp_id",
@@ -53,7 +53,7 @@ HEADER = [
     "trainees_enrolled",
     "trainees_completed",
     "placements",
-    *OPTIONAL_COLUMNS,
+    *OPTIONAL_KEYS,
 ]
 ROWS = [
     ["capital-technology", "2024-01", "10", "8", "4", "4", "30.00", "2", "3", "3"],

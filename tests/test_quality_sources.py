@@ -28,14 +28,15 @@ from queries.quality import (
     quality_summary,
     suppressed_by_month,
 )
+from rsp_data.metrics import OPTIONAL_KEYS
 from rsp_data.months import as_date
-from rsp_data.schema import OPTIONAL_COLUMNS, monthly_metrics, partnerships
+from rsp_data.schema import monthly_metrics, partnerships
 from rsp_data.store import make_engine
 from rsp_data.synth import synthesize
 
 # What the quality queries sum (the optional metrics' declared sums): each compared with the facts.
 SUMMED = list(sums_for(QUALITY))
-OPTIONAL_COUNT_COLUMNS = [m for m in OPTIONAL_COLUMNS if m != "avg_starting_wage"]
+OPTIONAL_COUNT_COLUMNS = [m for m in OPTIONAL_KEYS if m != "avg_starting_wage"]
 RATIOS = ("avg_starting_wage", "no_bachelor_share", "credential_rate")
 MEASURES = (*RATIOS, "wbl_started", "trainees_underrepresented", "credentials_earned")
 REPORTED_BY = {"no_bachelor_share": "placements_no_bachelor", "credential_rate": "credentials_earned"}
@@ -55,7 +56,7 @@ def source(request, stores):
     with engine.connect() as conn:
         facts = pd.DataFrame(conn.execute(stmt).mappings().all())
     facts["month"] = facts["month"].map(as_date)
-    for c in OPTIONAL_COLUMNS:
+    for c in OPTIONAL_KEYS:
         facts[c] = pd.to_numeric(facts[c]).astype("float64")
     yield engine, facts
     if request.param != "demo":
@@ -112,7 +113,7 @@ def sums(df: pd.DataFrame, key: str) -> pd.DataFrame:
         avg_starting_wage_weight=df["placements"].where(wage, 0),
         no_bachelor_share_base=df["placements"].where(df["placements_no_bachelor"].notna(), 0),
         credential_rate_base=df["trainees_completed"].where(df["credentials_earned"].notna(), 0),
-        **{f"{m}_rows": df[m].notna().astype("int64") for m in OPTIONAL_COLUMNS},
+        **{f"{m}_rows": df[m].notna().astype("int64") for m in OPTIONAL_KEYS},
         **{m: df[m].fillna(0) for m in OPTIONAL_COUNT_COLUMNS},
     )
     out = rows.groupby(key)[SUMMED].sum()
@@ -157,7 +158,7 @@ def test_summary_equals_the_facts(source):
             else:
                 assert got[c] == pytest.approx(expected, rel=1e-9), (f, c)
         assert got["partnerships"] == len(per), f
-        assert got["reporting"] == {m: int((per[f"{m}_rows"] > 0).sum()) for m in OPTIONAL_COLUMNS}, f
+        assert got["reporting"] == {m: int((per[f"{m}_rows"] > 0).sum()) for m in OPTIONAL_KEYS}, f
 
 
 @pytest.mark.parametrize("by", ["sector", "region"])
@@ -212,7 +213,7 @@ def test_monthly_equals_the_facts(source):
         for c in [
             "avg_starting_wage_weight",
             *OPTIONAL_COUNT_COLUMNS,
-            *[f"{m}_rows" for m in OPTIONAL_COLUMNS],
+            *[f"{m}_rows" for m in OPTIONAL_KEYS],
         ]:
             assert got[c].tolist() == want[c].tolist(), (f, c)
         np.testing.assert_allclose(got["avg_starting_wage"], want["avg_starting_wage"], rtol=1e-9)

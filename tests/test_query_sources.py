@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from queries.filters import Filters
 from queries.metrics import metrics_by, metrics_by_cell, monthly_totals, partnership_count, partnership_totals
-from rsp_data.metrics import BASE_KEYS
+from rsp_data.metrics import REQUIRED_KEYS
 from rsp_data.months import as_date
 from rsp_data.schema import monthly_metrics, partnerships, regions, sectors
 
-FLOWS = [k for k in BASE_KEYS if k != "employers_engaged"]
+FLOWS = [k for k in REQUIRED_KEYS if k != "employers_engaged"]
 
 FILTERS = [
     Filters(),
@@ -123,9 +123,9 @@ def test_monthly_totals_equal_the_facts(demo_engine, facts, f, split):
     if f.month_to:
         df = df[df["month"] <= pd.Timestamp(f.month_to + "-01").date()]
     key = ["month"] + ([] if split is None else [f"{split}_id"])
-    want = df.groupby(key)[list(BASE_KEYS)].sum().reset_index()
+    want = df.groupby(key)[list(REQUIRED_KEYS)].sum().reset_index()
     assert len(got) == len(want)
-    assert got[list(BASE_KEYS)].sum().to_dict() == want[list(BASE_KEYS)].sum().to_dict()
+    assert got[list(REQUIRED_KEYS)].sum().to_dict() == want[list(REQUIRED_KEYS)].sum().to_dict()
 
 
 def test_split_by_partnership_keeps_the_leaders_and_one_group_for_the_rest(demo_engine, facts):
@@ -155,8 +155,8 @@ def test_split_by_region_or_sector_beyond_top_keeps_the_leaders_and_one_group_fo
         mine = got[got["group_id"] == leader]
         assert mine["placements"].sum() == inside.loc[inside[f"{split}_id"] == leader, "placements"].sum()
     assert got["placements"].sum() == inside["placements"].sum()
-    by_month = got.groupby("month")[list(BASE_KEYS)].sum()
-    want = inside.groupby("month")[list(BASE_KEYS)].sum()
+    by_month = got.groupby("month")[list(REQUIRED_KEYS)].sum()
+    want = inside.groupby("month")[list(REQUIRED_KEYS)].sum()
     assert by_month.to_numpy().tolist() == want.to_numpy().tolist()
     # at the default top (12), all 5 groups, no "others"
     assert set(monthly_totals(demo_engine, f, split)["group_id"]) == set(totals[f"{split}_id"])

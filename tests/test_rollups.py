@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from rsp_data import rollups, schema
 from rsp_data.imports.apply import apply_import, rollback
+from rsp_data.metrics import OPTIONAL_KEYS
 from rsp_data.store import read_demo_rows
 
 TODAY = date(2026, 11, 21)
@@ -71,11 +72,11 @@ def test_new_months_corrections_and_rollbacks_keep_every_rollup_in_step(store):
     assert after["last_report"] == schema.month_index(date(2026, 12, 1))
     last_demo = max(r["month"] for r in demo if r["rsp_id"] == "eastern-manufacturing")
     assert carried["last_report"] == schema.month_index(last_demo)
-    for metric in schema.OPTIONAL_COLUMNS:
+    for metric in OPTIONAL_KEYS:
         reported = [r["month"] for r in demo if r["rsp_id"] == "northwest-ace" and r[metric] is not None]
         expected = schema.month_index(max(reported)) if reported else None
         assert after[f"last_{metric}"] == before[f"last_{metric}"] == expected, metric
-    assert any(after[f"last_{m}"] is not None for m in schema.OPTIONAL_COLUMNS)  # the demo reports some
+    assert any(after[f"last_{m}"] is not None for m in OPTIONAL_KEYS)  # the demo reports some
 
     with store.connect() as conn:
         held = dict(conn.execute(select(schema.import_batches.c.batch_id, schema.import_batches.c.rows_held)).all())

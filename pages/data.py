@@ -5,7 +5,7 @@ import streamlit as st
 
 from queries.data import PAGE_SIZE, load_history, monthly_row_count, monthly_rows
 from queries.metrics import kpi_summary
-from rsp_data.metrics import data_dictionary_markdown
+from rsp_data.metrics import STORED_KEYS, data_dictionary_markdown
 from ui import cache, sidebar, store, widgets
 
 filters = sidebar.filters()
@@ -27,7 +27,7 @@ first_row = (len(stack) - 1) * PAGE + 1
 st.subheader("Monthly figures")
 st.caption(
     f"{count:,} rows: one per partnership per month, in the import format "
-    "(rsp_id, month, employers_engaged, trainees_enrolled, trainees_completed, placements), "
+    f"(rsp_id, month, {', '.join(STORED_KEYS)}; optional figures blank where not reported), "
     "by partnership id and month."
     + (f" Showing rows {first_row:,}–{first_row + len(rows) - 1:,}." if count > PAGE else "")
 )

@@ -5,7 +5,7 @@ import streamlit as st
 
 from queries.metrics import kpi_summary
 from queries.quality import OPTIONAL, quality_summary
-from rsp_data.metrics import METRICS, RATE, reported_by
+from rsp_data.metrics import AVERAGE, METRICS, RATE, reported_by
 from ui import cache, sidebar, views, widgets
 from ui.format import metric_value, month_name
 
@@ -71,7 +71,7 @@ for section in dict.fromkeys(METRICS[m].section for m in OPTIONAL):
         figure, numbers = cache.memo(views.quality_breakdown, filters, metric, by, f"{info.label} by {by}", note)
         if figure is not None:
             widgets.chart(figure, numbers, f"{metric}_by_{by}", left)
-        quarterly = info.kind != "flow"
+        quarterly = info.kind in (RATE, AVERAGE)  # as views.quality_trend draws it
         title = f"{info.label}, each {'quarter' if quarterly else 'month'}"
         figure, numbers = cache.memo(views.quality_trend, filters, metric, title, note)
         if figure is not None:

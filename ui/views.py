@@ -21,14 +21,16 @@ from ui import charts
 Query = Callable[..., Any]  # q(query_function, *args) -> query_function(engine, *args)
 
 
-def with_metric(metric: str) -> tuple[str, ...]:
-    """The metrics a view computes: the ones every page shows, and the one chosen."""
-    return tuple(dict.fromkeys((*DEFAULT, metric)))
+def asking(*metrics: str) -> dict:
+    """The `metrics=` of a view's query: none where the defaults cover them, so that the view and
+    the pages (which call with the defaults) share one cached result."""
+    extra = [m for m in metrics if m not in DEFAULT]
+    return {"metrics": (*DEFAULT, *extra)} if extra else {}
 
 
 def kpi_sparklines(q: Query, filters: Filters, metrics: tuple[str, ...]) -> dict[str, list[float]]:
     """The last two years of each KPI: monthly, or by quarter for the noisy rates and averages."""
-    monthly = q(monthly_totals, filters, None, metrics=metrics)
+    monthly = q(monthly_totals, filters, None, **asking(*metrics))
     out = {}
     for metric in metrics:
         is_rate = METRICS[metric].kind in (RATE, AVERAGE)
@@ -42,7 +44,7 @@ BREAKDOWN_BARS = 12  # beyond this many groups, the leaders and one bar for all 
 
 def breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):
     """(figure, numbers table) of `metric` by sector or region, the leader named in the title."""
-    rows = top_with_others(q(metrics_by, filters, kind, with_metric(metric)), metric, BREAKDOWN_BARS, f"{kind}s")
+    rows = top_with_others(q(metrics_by, filters, kind, **asking(metric)), metric, BREAKDOWN_BARS, f"{kind}s")
     label = METRICS[metric].label
     named = rows[rows["group_id"] != "others"]
     top = named.sort_values(metric, ascending=False).iloc[0] if len(named) else None
@@ -59,7 +61,7 @@ def partnership_map(q: Query, filters: Filters, metric: str):
 
     Markers: the MAP_MARKERS partnerships with the highest value of `metric` (all of them in
     Connecticut's store of 14)."""
-    by_region = q(metrics_by, filters, "region", with_metric(metric))
+    by_region = q(metrics_by, filters, "region", **asking(metric))
     markers = q(partnership_rows, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
     return charts.region_map(by_region, markers, metric), by_region, markers
 
@@ -69,7 +71,7 @@ def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None,
     from queries.goals import grant_placements_by_month
     from rsp_data.registry import registry
 
-    series = metric_series(q(monthly_totals, filters, split, metrics=with_metric(metric)), metric, view)
+    series = metric_series(q(monthly_totals, filters, split, **asking(metric)), metric, view)
     if series.empty:
         return None, None, series
     info = METRICS[metric]
@@ -96,7 +98,7 @@ def compare(q: Query, filters: Filters, metric: str, note: str):
     partnerships by each measure (sorted in SQL), the table the 100 best by placement rate."""
     from queries.compare import rankings, sector_region_matrix
 
-    table = sector_region_matrix(q(metrics_by_cell, filters, with_metric(metric)), metric)
+    table = sector_region_matrix(q(metrics_by_cell, filters, **asking(metric)), metric)
     label = METRICS[metric].label
     heatmap = charts.matrix_heatmap(table, metric, f"{label}: sector × region", note)
     best_rate = rankings(q(partnership_rows, filters, order_by="placement_rate", limit=RANKED))

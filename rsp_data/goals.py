@@ -1,20 +1,11 @@
-"""Goals: a target for one flow metric over a scope, counted from a start month to a due month.
+"""Goals: a target for one flow metric over a scope, from a start month to a due month.
 
-Goals are data. ``rsp_data/data/goals.csv`` is committed and written into the ``goals`` table by
-``init_store`` (inserted or updated in place, like the registry); a file of the same shape can be
-imported into any store with ``python -m rsp_data import-goals FILE [--dry-run]``.
-
-    report = read_goals(content, file_name, known_ids)   # every problem at once, nothing written
-    changes = plan_goals(conn, report.goals)             # add / change (old -> new) / same
-    write_goals(conn, report.goals)                      # insert or update in place
-
-Goals are never deleted by a sync or an import: a goal that leaves the file stays in the store.
+Read from goals.csv (or `import-goals FILE`), checked, and inserted or updated in place; never deleted.
 """
 
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import re
 from collections.abc import Iterable
@@ -25,17 +16,14 @@ from pathlib import Path
 from sqlalchemy import Connection, insert, select, update
 
 from rsp_data import schema
-from rsp_data.imports.read import Problem
+from rsp_data.imports.read import MONTH_RE, THOUSANDS_RE, ImportRejected, ValidationReport, _suggest
 from rsp_data.metrics import FLOW_KEYS, METRICS, REQUIRED_KEYS
 from rsp_data.months import as_date
 
 GOALS_FILE = Path(__file__).resolve().parent / "data" / "goals.csv"
 COLUMNS = ("goal_id", "name", "scope", "rsp_id", "metric", "target", "start_month", "due_month", "source")
 SCOPES = ("statewide", "grant", "partnership")
-# Goals count flows cumulatively from the start month; a stock or a rate has no running total.
-GOAL_METRICS = FLOW_KEYS
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
-MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 MAX_TARGET = 100_000_000
 MAX_PROBLEMS_LISTED = 200
 
@@ -62,9 +50,6 @@ class Goal:
         """No due date was published: the source says "due month assumed"."""
         return "due month assumed" in self.source.lower()
 
-    def row(self) -> dict:
-        return asdict(self)
-
 
 def goal_from_row(row) -> Goal:
     """A Goal from a `goals` table row (dates come back as strings from some drivers)."""
@@ -82,41 +67,20 @@ def goal_from_row(row) -> Goal:
 
 
 @dataclass
-class GoalsReport:
-    file_name: str
-    rows: list[Goal] = field(default_factory=list)  # the rows without a problem
-    problems: list[Problem] = field(default_factory=list)
-    lines: dict[str, int] = field(default_factory=dict)  # goal_id -> its line in the file
+class GoalsReport(ValidationReport):
+    """An upload's report whose rows are the Goals without a problem."""
 
-    @property
-    def ok(self) -> bool:
-        return not any(p.severity == "error" for p in self.problems)
+    checksum: str = ""
+    lines: dict[str, int] = field(default_factory=dict)  # goal_id -> its line in the file
 
     @property
     def goals(self) -> list[Goal]:
         """The goals to write: all of them, or none when any row has an error."""
         return list(self.rows) if self.ok else []
 
-    def add(self, row: int, column: str, value, reason: str, severity: str = "error") -> None:
-        self.problems.append(Problem(row, column, "" if value is None else str(value)[:80], reason, severity))
-
     def text(self) -> str:
-        errors = sum(p.severity == "error" for p in self.problems)
-        head = f"{self.file_name}: {errors} error(s){'' if self.ok else '; nothing was written'}"
+        head = f"{self.file_name}: {len(self.errors)} error(s){'' if self.ok else '; nothing was written'}"
         return "\n".join([head, *(str(p) for p in self.problems[:MAX_PROBLEMS_LISTED])])
-
-
-class GoalsRejected(ValueError):
-    """The goals file has errors; `report` lists them all."""
-
-    def __init__(self, report: GoalsReport):
-        super().__init__(report.text())
-        self.report = report
-
-
-def _suggest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
-    match = difflib.get_close_matches(word.strip().lower(), list(choices), n=1, cutoff=cutoff)
-    return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 def _month(text: str) -> tuple[date | None, str]:
@@ -131,20 +95,19 @@ def _month(text: str) -> tuple[date | None, str]:
     return date(year, month, 1), ""
 
 
-def _lines(content: bytes, file_name: str, report: GoalsReport) -> list[tuple[int, list[str]]] | None:
+def _lines(content: bytes, report: GoalsReport) -> list[tuple[int, list[str]]] | None:
     """(file line, cells) of the header and data rows; '#' comment lines and blank lines skipped."""
     try:
         text = content.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError:
         report.add(0, "", "", "the file is not UTF-8 text: save it as CSV UTF-8")
         return None
-    rows: list[tuple[int, list[str]]] = []
     reader = csv.reader(io.StringIO(text))
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
-            continue
-        rows.append((line, cells))
+    rows = [
+        (reader.line_num, cells)
+        for cells in reader
+        if any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#")
+    ]
     if not rows:
         report.add(0, "", "", "the file is empty")
         return None
@@ -152,12 +115,10 @@ def _lines(content: bytes, file_name: str, report: GoalsReport) -> list[tuple[in
 
 
 def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> GoalsReport:
-    """Read and check a goals file; every problem is in the report, with row, column, value, reason.
-
-    `known_ids` are the partnership ids a goal of scope "partnership" may name."""
+    """Read and check a goals file; every problem is in the report. `known_ids`: the partnership ids."""
     known = set(known_ids)
     report = GoalsReport(file_name)
-    rows = _lines(content, file_name, report)
+    rows = _lines(content, report)
     if rows is None:
         return report
     (header_line, header_cells), data = rows[0], rows[1:]
@@ -215,21 +176,17 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
         elif rsp_id and scope in SCOPES:
             report.add(line, "rsp_id", rsp_id, f"only a goal of scope partnership names one; this goal is {scope}")
         metric = cell("metric").lower()
-        if metric not in GOAL_METRICS:
-            flows = f"goals count flows ({', '.join(GOAL_METRICS)})"
+        if metric not in FLOW_KEYS:  # a stock or a rate has no running total
+            flows = f"goals count flows ({', '.join(FLOW_KEYS)})"
             if metric in REQUIRED_KEYS:
                 why = f"{metric} is a count at month end, not a flow: {flows}"
             elif metric in METRICS:
                 why = f"{metric} is a rate, not a flow: {flows}"
             else:
-                why = "unknown metric" + (_suggest(metric, GOAL_METRICS) or f" ({', '.join(GOAL_METRICS)})")
+                why = "unknown metric" + (_suggest(metric, FLOW_KEYS) or f" ({', '.join(FLOW_KEYS)})")
             report.add(line, "metric", cell("metric"), why)
         target = None
-        raw_target = (
-            cell("target").replace(",", "")
-            if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+", cell("target"))
-            else cell("target")
-        )
+        raw_target = cell("target").replace(",", "") if THOUSANDS_RE.fullmatch(cell("target")) else cell("target")
         if not raw_target:
             report.add(line, "target", "", "blank: every goal needs a target")
         elif not re.fullmatch(r"-?[0-9]+", raw_target):
@@ -249,7 +206,7 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
         start, due = months["start_month"], months["due_month"]
         if start and due and due < start:
             report.add(line, "due_month", cell("due_month"), f"the due month is before the start month {start:%Y-%m}")
-        extra = [c for i, c in enumerate(raw) if i >= len(header) and c.strip()]
+        extra = [c for c in raw[len(header) :] if c.strip()]
         if extra:
             report.add(line, "", extra[0], "more cells than columns in the header (a stray comma?)")
         if len(report.problems) == before:
@@ -261,8 +218,7 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
 
 
 def keep_committed(report: GoalsReport, committed: Iterable[Goal]) -> GoalsReport:
-    """An imported file may add goals, not change the committed ones: `init` would write those
-    back. Each such change becomes an error on its row."""
+    """An imported file may add goals, not change the committed ones (`init` would write them back)."""
     fixed = {g.goal_id: g for g in committed}
     for goal in report.rows:
         if goal.goal_id in fixed and goal != fixed[goal.goal_id]:
@@ -304,14 +260,14 @@ def _shown(value) -> str:
 
 def plan_goals(conn: Connection, goals: Iterable[Goal]) -> list[GoalChange]:
     """What writing `goals` would do to the store: add, change (old -> new per column) or nothing."""
-    current = {row["goal_id"]: goal_from_row(row).row() for row in conn.execute(select(schema.goals)).mappings()}
+    current = {row["goal_id"]: asdict(goal_from_row(row)) for row in conn.execute(select(schema.goals)).mappings()}
     changes = []
     for goal in goals:
         old = current.get(goal.goal_id)
         if old is None:
             changes.append(GoalChange(goal, "add"))
             continue
-        diff = {c: (old[c], v) for c, v in goal.row().items() if old[c] != v}
+        diff = {c: (old[c], v) for c, v in asdict(goal).items() if old[c] != v}
         changes.append(GoalChange(goal, "change" if diff else "same", diff))
     return changes
 
@@ -322,19 +278,19 @@ def write_goals(conn: Connection, goals: Iterable[Goal]) -> tuple[int, int]:
     table = schema.goals
     for change in plan_goals(conn, goals):
         if change.action == "add":
-            conn.execute(insert(table).values(**change.goal.row()))
+            conn.execute(insert(table).values(**asdict(change.goal)))
             inserted += 1
         elif change.action == "change":
-            conn.execute(update(table).where(table.c.goal_id == change.goal.goal_id).values(**change.goal.row()))
+            conn.execute(update(table).where(table.c.goal_id == change.goal.goal_id).values(**asdict(change.goal)))
             updated += 1
     return inserted, updated
 
 
 def committed_goals(conn: Connection, path: Path = GOALS_FILE) -> list[Goal]:
-    """The committed goals file, checked against the store's partnerships; GoalsRejected if bad."""
+    """The committed goals file, checked against the store's partnerships; ImportRejected if bad."""
     report = read_goals(path.read_bytes(), path.name, partnership_ids(conn))
     if not report.ok:
-        raise GoalsRejected(report)
+        raise ImportRejected(report)
     return report.goals
 
 

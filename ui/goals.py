@@ -1,9 +1,4 @@
-"""Goals on the pages: progress toward each goal, the projection sentence and its chart.
-
-`overview(filters)` and `partnership(profile_id, filters)` are what the pages call;
-`projection_sentence` is the one wording of the projection (Overview, profile and presenter).
-The method is `queries.goals.METHOD`, shown under every projection.
-"""
+"""Goals on the pages: progress, the projection sentence (the one wording, presenter too) and its chart."""
 
 from __future__ import annotations
 
@@ -21,6 +16,7 @@ from queries.goals import (
     NOT_ENOUGH_DATA,
     PROJECTED,
     REACHED,
+    WINDOW,
     GoalStatus,
     goal_list,
     goal_status,
@@ -60,12 +56,9 @@ def due_text(goal: Goal) -> str:
 def scope_text(status: GoalStatus) -> str:
     """'by 10 grant-supported partnerships, Aug 2022 – Oct 2026' (who and when)."""
     goal, n = status.goal, status.partnerships
-    who = ""
-    if goal.scope == "grant":
-        who = f" by {n} grant-supported partnership{'s' if n != 1 else ''}"
-    elif goal.scope == "statewide":
-        who = f" by {n} partnership{'s' if n != 1 else ''}"
-    return f"{who.strip()}, {_month(goal.start_month)} – {_month(status.through)}".lstrip(", ")
+    kind = {"grant": "grant-supported ", "statewide": ""}.get(goal.scope)
+    who = "" if kind is None else f"by {n} {kind}partnership{'s' if n != 1 else ''}, "
+    return f"{who}{_month(goal.start_month)} – {_month(status.through)}"
 
 
 def progress_text(status: GoalStatus) -> str:
@@ -87,16 +80,16 @@ def projection_sentence(status: GoalStatus) -> str:
         return f"Goal reached in {_month(p.reached_in)}, {timing} the due date, {due}."
     if p.status == NOT_ENOUGH_DATA:
         return (
-            f"No projection yet: it takes {p.window} complete months since {_month(goal.start_month)}, "
+            f"No projection yet: it takes {WINDOW} complete months since {_month(goal.start_month)}, "
             f"and there {'is' if p.months_available == 1 else 'are'} {p.months_available}."
         )
     if p.status == NO_PROGRESS:
-        return f"No projection: no {_noun(goal)} in the last {p.window} months."
+        return f"No projection: no {_noun(goal)} in the last {WINDOW} months."
     assert p.status == PROJECTED
     pace = f"{_pace(p.rate)} ± {_pace(p.margin, like=p.rate)} a month"
     if p.reach is None:
         return (
-            f"At the pace of the last {p.window} months ({pace}), the {goal.target:,} goal is not reached "
+            f"At the pace of the last {WINDOW} months ({pace}), the {goal.target:,} goal is not reached "
             "within 100 years."
         )
     if p.late_never:
@@ -109,7 +102,7 @@ def projection_sentence(status: GoalStatus) -> str:
     late = month_index(p.reach) - month_index(goal.due_month)
     timing = "by the due date" if p.on_time else f"{late} month{'s' if late != 1 else ''} after the due date"
     text = (
-        f"At the pace of the last {p.window} months ({pace}), the {goal.target:,} goal is reached in "
+        f"At the pace of the last {WINDOW} months ({pace}), the {goal.target:,} goal is reached in "
         f"{_month(p.reach)} ({span}), {timing}, {due}."
     )
     if p.on_time and (p.reach_late is None or p.reach_late > goal.due_month):

@@ -36,12 +36,6 @@ def goal_list(engine: Engine) -> tuple[Goal, ...]:
     return tuple(sorted(goals, key=lambda g: (SCOPE_ORDER.get(g.scope, 9), g.due_month, g.goal_id)))
 
 
-def goal_by_id(engine: Engine, goal_id: str) -> Goal | None:
-    with reading(engine) as conn:
-        row = conn.execute(select(goals_table).where(goals_table.c.goal_id == goal_id)).mappings().first()
-    return None if row is None else goal_from_row(row)
-
-
 def goal_monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = True) -> tuple[pd.DataFrame, int]:
     """(series, partnerships reporting; 0 with count=False) of a goal within the filters. The series runs
     from the start month to the last month with figures, gaps as 0: month (Timestamp), value, cumulative."""
@@ -223,7 +217,7 @@ class GoalStatus:
 
 def goal_status(engine: Engine, goal_id: str, filters: Filters, today: date | None = None) -> GoalStatus | None:
     """A goal's progress within the filters and its projection (None for an unknown goal)."""
-    goal = goal_by_id(engine, goal_id)
+    goal = next((g for g in goal_list(engine) if g.goal_id == goal_id), None)
     if goal is None:
         return None
     monthly, count = goal_monthly(engine, goal, filters)

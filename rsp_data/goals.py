@@ -53,17 +53,8 @@ class Goal:
 
 def goal_from_row(row) -> Goal:
     """A Goal from a `goals` table row (dates come back as strings from some drivers)."""
-    return Goal(
-        goal_id=row["goal_id"],
-        name=row["name"],
-        scope=row["scope"],
-        rsp_id=row["rsp_id"] or None,
-        metric=row["metric"],
-        target=int(row["target"]),
-        start_month=as_date(row["start_month"]),
-        due_month=as_date(row["due_month"]),
-        source=row["source"] or "",
-    )
+    months = {name: as_date(row[name]) for name in ("start_month", "due_month")}
+    return Goal(**{**row, "rsp_id": row["rsp_id"] or None, "target": int(row["target"]), **months})
 
 
 @dataclass
@@ -84,6 +75,8 @@ class GoalsReport(ValidationReport):
 
 
 def _month(text: str) -> tuple[date | None, str]:
+    if not text:
+        return None, "blank: written YYYY-MM, e.g. 2025-08"
     match = MONTH_RE.match(text)
     if not match:
         return None, "months are written YYYY-MM, e.g. 2025-08"
@@ -197,12 +190,11 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
             report.add(line, "target", cell("target"), f"too large: more than {MAX_TARGET:,}")
         else:
             target = int(raw_target)
-        months: dict[str, date | None] = {}
+        months = {}
         for column in ("start_month", "due_month"):
-            value, why = _month(cell(column)) if cell(column) else (None, "blank: written YYYY-MM, e.g. 2025-08")
+            months[column], why = _month(cell(column))
             if why:
                 report.add(line, column, cell(column), why)
-            months[column] = value
         start, due = months["start_month"], months["due_month"]
         if start and due and due < start:
             report.add(line, "due_month", cell("due_month"), f"the due month is before the start month {start:%Y-%m}")

@@ -44,8 +44,7 @@ def _noun(goal: Goal) -> str:
 
 
 def _pace(value: float, like: float | None = None) -> str:
-    """A monthly pace: one decimal under 10 a month (judged on `like` when given, so a rate and its
-    margin read alike), whole numbers above."""
+    """One decimal under 10 a month, else whole; judged on `like` when given, so a margin reads as its rate."""
     return f"{value:,.1f}" if (value if like is None else like) < 10 else f"{value:,.0f}"
 
 
@@ -139,31 +138,17 @@ def contribution_text(name: str, part: GoalStatus, whole: GoalStatus) -> str:
 
 
 def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.DataFrame]:
-    """(figure, numbers): the cumulative total since the start month, the projection's fan (central
-    line, band from the slow to the fast pace), the target line and the due-date marker."""
+    """(figure, numbers): the cumulative total, the projection's fan, the target line and the due month."""
     goal, p = status.goal, status.projection
     monthly = status.monthly
     path = projection_path(p)
     label = METRICS[goal.metric].label
     fig = go.Figure()
     if not path.empty:
-        fig.add_trace(
-            go.Scatter(
-                x=path["month"], y=path["high"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=path["month"],
-                y=path["low"],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor=BAND,
-                name="Range of the projection (95%)",
-                hoverinfo="skip",
-            )
-        )
+        edge = {"x": path["month"], "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
+        fig.add_trace(go.Scatter(y=path["high"], showlegend=False, **edge))
+        band = {"fill": "tonexty", "fillcolor": BAND, "name": "Range of the projection (95%)"}
+        fig.add_trace(go.Scatter(y=path["low"], **band, **edge))
         fig.add_trace(
             go.Scatter(
                 x=path["month"],
@@ -188,7 +173,7 @@ def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.Da
         fig.add_trace(
             go.Scatter(
                 x=[pd.Timestamp(p.reached_in)],
-                y=[int(monthly.loc[monthly["month"] == pd.Timestamp(p.reached_in), "cumulative"].iloc[0])],
+                y=[p.cumulative],  # the total in the month it was reached
                 mode="markers",
                 name=f"Reached in {_month(p.reached_in)}",
                 marker={"color": GOAL, "size": 11},

@@ -67,8 +67,6 @@ def goal_monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = Tru
     return out, counted["partnerships"]
 
 
-# ------------------------------------------------------------------------------ projection
-
 WINDOW = 12  # months: a full year, so seasonal cohorts (January and September starts) weigh evenly
 T975 = 2.201  # Student's t, 97.5th percentile, 11 degrees of freedom: a 95% interval for the mean of 12
 HORIZON = 1200  # months: a date further than 100 years out is not given
@@ -106,10 +104,6 @@ class Projection:
     @property
     def low_rate(self) -> float | None:
         return None if self.rate is None else max(self.rate - (self.margin or 0.0), 0.0)
-
-    @property
-    def high_rate(self) -> float | None:
-        return None if self.rate is None else self.rate + (self.margin or 0.0)
 
     @property
     def on_time(self) -> bool | None:
@@ -186,12 +180,9 @@ def projection_path(projection: Projection) -> pd.DataFrame:
             "month": pd.to_datetime([shift(p.as_of, k) for k in steps]),
             "central": [p.cumulative + p.rate * k for k in steps],
             "low": [p.cumulative + p.low_rate * k for k in steps],
-            "high": [p.cumulative + p.high_rate * k for k in steps],
+            "high": [p.cumulative + (p.rate + p.margin) * k for k in steps],
         }
     )
-
-
-# ------------------------------------------------------------------------------ status
 
 
 @dataclass(frozen=True)
@@ -226,9 +217,7 @@ def goal_status(engine: Engine, goal_id: str, filters: Filters, today: date | No
     return GoalStatus(goal, monthly, count, projection, narrowed)
 
 
-# ------------------------------------------------------------------------------ the registry's grant goal (Trends page)
-
-
+# The Trends page and the presenter draw the registry's grant goal: read like a goal of scope grant.
 @dataclass(frozen=True)
 class GoalProgress:
     placements: int

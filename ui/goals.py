@@ -32,9 +32,6 @@ ACTUAL = "#0072B2"
 BAND = "rgba(0, 114, 178, 0.15)"
 
 
-# ---------------------------------------------------------------- words
-
-
 def _month(value: date | None) -> str:
     return value.strftime("%b %Y") if value else "—"
 
@@ -86,11 +83,9 @@ def projection_sentence(status: GoalStatus) -> str:
         return f"No projection: no {_noun(goal)} in the last {WINDOW} months."
     assert p.status == PROJECTED
     pace = f"{_pace(p.rate)} ± {_pace(p.margin, like=p.rate)} a month"
+    head = f"At the pace of the last {WINDOW} months ({pace}), the {goal.target:,} goal is"
     if p.reach is None:
-        return (
-            f"At the pace of the last {WINDOW} months ({pace}), the {goal.target:,} goal is not reached "
-            "within 100 years."
-        )
+        return f"{head} not reached within 100 years."
     if p.late_never:
         low = "could be no progress at all" if p.low_rate <= 0 else "does not reach it within 100 years"
         span = f"earliest {_month(p.reach_early)}; the slow end of the range {low}"
@@ -100,10 +95,7 @@ def projection_sentence(status: GoalStatus) -> str:
         span = f"range {_month(p.reach_early)} – {_month(p.reach_late)}"
     late = month_index(p.reach) - month_index(goal.due_month)
     timing = "by the due date" if p.on_time else f"{late} month{'s' if late != 1 else ''} after the due date"
-    text = (
-        f"At the pace of the last {WINDOW} months ({pace}), the {goal.target:,} goal is reached in "
-        f"{_month(p.reach)} ({span}), {timing}, {due}."
-    )
+    text = f"{head} reached in {_month(p.reach)} ({span}), {timing}, {due}."
     if p.on_time and (p.reach_late is None or p.reach_late > goal.due_month):
         text += " At the slow end of the range it would be late."
     elif not p.on_time and p.reach_early is not None and p.reach_early <= goal.due_month:
@@ -132,9 +124,6 @@ def contribution_text(name: str, part: GoalStatus, whole: GoalStatus) -> str:
         f"{_month(goal.start_month)}, {part.share:.0%} of the {goal.target:,} goal and {share_of_all:.0%} of "
         f"the {whole.progress:,} by all grant-supported partnerships (through {_month(whole.through)})."
     )
-
-
-# ---------------------------------------------------------------- the chart
 
 
 def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.DataFrame]:
@@ -203,9 +192,6 @@ def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.Da
         ahead = ahead.rename(columns={"central": "Projected", "low": "Projected, slow", "high": "Projected, fast"})
         numbers = pd.concat([numbers, ahead[["Month", "Projected", "Projected, slow", "Projected, fast"]].round(1)])
     return fig, numbers.reset_index(drop=True)
-
-
-# ---------------------------------------------------------------- drawing
 
 
 def _note(status: GoalStatus, filters: Filters) -> str:

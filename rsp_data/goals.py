@@ -256,26 +256,21 @@ def plan_goals(conn: Connection, goals: Iterable[Goal]) -> list[GoalChange]:
     changes = []
     for goal in goals:
         old = current.get(goal.goal_id)
-        if old is None:
-            changes.append(GoalChange(goal, "add"))
-            continue
-        diff = {c: (old[c], v) for c, v in asdict(goal).items() if old[c] != v}
-        changes.append(GoalChange(goal, "change" if diff else "same", diff))
+        diff = {} if old is None else {c: (old[c], v) for c, v in asdict(goal).items() if old[c] != v}
+        changes.append(GoalChange(goal, "add" if old is None else "change" if diff else "same", diff))
     return changes
 
 
 def write_goals(conn: Connection, goals: Iterable[Goal]) -> tuple[int, int]:
     """Insert new goals and update changed ones in place; returns (inserted, updated)."""
-    inserted = updated = 0
     table = schema.goals
-    for change in plan_goals(conn, goals):
+    changes = plan_goals(conn, goals)
+    for change in changes:
         if change.action == "add":
             conn.execute(insert(table).values(**asdict(change.goal)))
-            inserted += 1
         elif change.action == "change":
             conn.execute(update(table).where(table.c.goal_id == change.goal.goal_id).values(**asdict(change.goal)))
-            updated += 1
-    return inserted, updated
+    return sum(c.action == "add" for c in changes), sum(c.action == "change" for c in changes)
 
 
 def committed_goals(conn: Connection, path: Path = GOALS_FILE) -> list[Goal]:

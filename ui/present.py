@@ -1,32 +1,12 @@
-"""Presenter mode: a chrome-free, large-type story of slides for a projector (`?present=1`).
+"""Presenter mode (`?present=1`): chrome-free, large-type slides for a projector, inside the link's filters.
 
-dashboard.py calls `show(filters, notices)` instead of the page, and draws no sidebar. The slides:
-
-1. "Are we on track?": the statewide KPIs, huge, with the Good Jobs Challenge progress;
-2. the map (regions shaded, partnerships as markers: no basemap tiles);
-3. cumulative placements against the 2,000 goal;
-4. sector × region: a heatmap of placements;
-5…N. a spotlight on each partnership inside the filters, most placements first.
-
-Everything honours the filters from the link. The slide, the auto-advance interval and the pause
-live in the URL (`slide`, 1-based; `interval`, seconds; `paused=1`), so a presenter can jump
-straight to one slide, and the filter parameters are left as they are.
-
-Auto-advance: the slide is drawn inside `st.fragment(run_every=interval)` (no timer at all while
-paused). The browser runs that fragment every `interval` seconds and restarts the timer on every
-full run (a click on Next, Previous, Pause or the interval). A fragment run whose slide has been on
-screen for the interval moves to the next slide (wrapping after the last) and asks for a full run,
-so the counter, the URL and the timer follow the new slide. `auto_advance` holds that decision,
-apart from Streamlit, so tests check it without waiting.
-
-Nothing here needs the internet: Streamlit serves its own fonts, the charts are plotly (bundled)
-and the map draws the committed GeoJSON with no tiles.
+The slides: KPIs and the headline goal, the map, the trend, sector × region, a spotlight per partnership. The slide,
+the auto-advance interval and the pause live in the URL (`slide`, 1-based; `interval`, seconds; `paused=1`).
 """
 
 from __future__ import annotations
 
 import html
-import math
 import time
 from collections.abc import Mapping, MutableMapping
 
@@ -47,25 +27,27 @@ from ui.theme import GOAL, SECTOR_COLOURS
 
 INTERVALS = (10, 20, 30, 60)
 DEFAULT_INTERVAL = 20
-# A timer run counts as "the interval has passed" from this share of it: browser timers drift.
-ADVANCE_AT = 0.8
-PARAM_SLIDE, PARAM_INTERVAL, PARAM_PAUSED = "slide", "interval", "paused"
-PRESENTER_PARAMS = (PARAM_SLIDE, PARAM_INTERVAL, PARAM_PAUSED)
+ADVANCE_AT = 0.8  # a timer run counts as "the interval has passed" from this share of it: browser timers drift
+PRESENTER_PARAMS = ("slide", "interval", "paused")
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
-FIXED_SLIDES = ("kpis", "map", "trend", "matrix")
+KICKERS = {
+    "kpis": "Are we on track?",
+    "map": "Where it is happening",
+    "trend": "The trend",
+    "matrix": "Sector × region",
+}
 SPOTLIGHT = "spotlight:"
+SPOTLIGHTS = 20  # at most this many spotlights: a national store has thousands of partnerships
 
 # Session state. The URL is read when it differs from what this view last wrote there (a fresh
 # link, or presenter mode entered again from the menu); otherwise session state rules.
 K_SLIDE = "present_slide"  # 0-based index of the slide on screen
-K_INTERVAL = "present_interval"  # seconds
+K_INTERVAL = "present_interval"  # seconds: the interval widget's key
 K_PAUSED = "present_paused"
 K_SHOWN_AT = "present_shown_at"  # time.monotonic() when the slide was last drawn by a full run
-K_PLAN = "present_plan"  # the slide keys, in order: "kpis", "map", "trend", "matrix", "spotlight:<rsp_id>"
+K_PLAN = "present_plan"  # the slide keys, in order: those of KICKERS, then "spotlight:<rsp_id>"
 K_WRITTEN = "_present_url_written"
-K_NOTICES = "_present_notices"  # notices about the link's presenter parameters
-K_NOTICES_DONE = "_present_notices_done"  # the presenter has moved on from the first slide
-W_INTERVAL = "present_interval_choice"  # the interval widget
+K_NOTICES = "_present_notices"  # the link's ignored values, shown on slide 1 until the presenter moves on
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 # Sized for 1920×1080: the slide's header takes about 260 px of the height.
 MAP_HEIGHT, MAP_ZOOM = 760, 8.3
@@ -140,70 +122,50 @@ def step(index: int, total: int, delta: int = 1) -> int:
     return (index + delta) % total if total > 0 else 0
 
 
-def due(elapsed: float, interval: float, paused: bool) -> bool:
-    """Whether a slide that has been on screen `elapsed` seconds should give way to the next."""
-    return not paused and interval > 0 and elapsed >= interval * ADVANCE_AT
-
-
 def auto_advance(session: MutableMapping, total: int, now: float) -> bool:
     """One tick of the auto-advance timer against session state: move on when due. True if it moved."""
-    shown_at = session.get(K_SHOWN_AT, now)
     interval = session.get(K_INTERVAL, DEFAULT_INTERVAL)
-    if not due(now - shown_at, interval, bool(session.get(K_PAUSED, False))):
+    if session.get(K_PAUSED, False) or now - session.get(K_SHOWN_AT, now) < interval * ADVANCE_AT:
         return False
     session[K_SLIDE] = step(session.get(K_SLIDE, 0), total)
     session[K_SHOWN_AT] = now
-    session[K_NOTICES_DONE] = True
+    session[K_NOTICES] = []
     return True
 
 
 def parse_params(params: Mapping[str, str | None], total: int) -> tuple[int, int, bool, list[str]]:
-    """(slide index, interval, paused, notices) from the link's presenter parameters.
-
-    Bad values fall back to the first slide, the default interval and playing, each with a notice.
-    """
-    notices: list[str] = []
-    index = 0
-    raw = params.get(PARAM_SLIDE)
-    if raw is not None:
-        text = str(raw).strip()
-        if text.isdigit() and 1 <= int(text) <= total:
-            index = int(text) - 1
-        else:
-            notices.append(
-                f"Ignored “{PARAM_SLIDE}={shown(str(raw))}” in the link: the slides are numbered 1 to {total}. "
-                "Showing slide 1."
-            )
-    interval = DEFAULT_INTERVAL
-    raw = params.get(PARAM_INTERVAL)
-    if raw is not None:
-        text = str(raw).strip()
-        if text.isdigit() and int(text) in INTERVALS:
-            interval = int(text)
-        else:
-            choices = ", ".join(str(i) for i in INTERVALS[:-1]) + f" or {INTERVALS[-1]}"
-            notices.append(
-                f"Ignored “{PARAM_INTERVAL}={shown(str(raw))}” in the link: choose {choices} seconds. "
-                f"Advancing every {DEFAULT_INTERVAL} s."
-            )
-    paused = False
-    raw = params.get(PARAM_PAUSED)
-    if raw is not None:
-        text = str(raw).strip()
-        if text in ("1", "0"):
-            paused = text == "1"
-        else:
-            notices.append(f"Ignored “{PARAM_PAUSED}={shown(str(raw))}” in the link: use paused=1 to start paused.")
-    return index, interval, paused, notices
+    """(slide index, interval, paused, notices) from the link; a bad value falls back, with a notice."""
+    choices = ", ".join(str(i) for i in INTERVALS[:-1]) + f" or {INTERVALS[-1]}"
+    rules = {  # name: (valid, fallback, the notice's advice)
+        "slide": (
+            lambda t: t.isdigit() and 1 <= int(t) <= total,
+            "1",
+            f"the slides are numbered 1 to {total}. Showing slide 1.",
+        ),
+        "interval": (
+            lambda t: t.isdigit() and int(t) in INTERVALS,
+            str(DEFAULT_INTERVAL),
+            f"choose {choices} seconds. Advancing every {DEFAULT_INTERVAL} s.",
+        ),
+        "paused": (lambda t: t in ("1", "0"), "0", "use paused=1 to start paused."),
+    }
+    values, notices = {}, []
+    for name, (valid, fallback, advice) in rules.items():
+        raw = params.get(name)
+        values[name] = fallback if raw is None else str(raw).strip()
+        if not valid(values[name]):
+            notices.append(f"Ignored “{name}={shown(str(raw))}” in the link: {advice}")
+            values[name] = fallback
+    return int(values["slide"]) - 1, int(values["interval"]), values["paused"] == "1", notices
 
 
 def url_params(index: int, interval: int, paused: bool) -> dict[str, str]:
     """The presenter parameters for the URL (defaults left out, the slide always in)."""
-    params = {PARAM_SLIDE: str(index + 1)}
+    params = {"slide": str(index + 1)}
     if interval != DEFAULT_INTERVAL:
-        params[PARAM_INTERVAL] = str(interval)
+        params["interval"] = str(interval)
     if paused:
-        params[PARAM_PAUSED] = "1"
+        params["paused"] = "1"
     return params
 
 
@@ -215,73 +177,55 @@ def show(filters: Filters, notices: list[str]) -> None:
     st.html(CSS)
     plan = slide_plan(filters)
     st.session_state[K_PLAN] = plan
-    _read_url(len(plan))
+    _read_url(len(plan), notices)
     _control_bar(len(plan))
     _write_url()
-    # The slide on screen from now: a timer run of the fragment advances once the interval has passed.
+    # The browser runs the fragment every interval (no timer while paused) and restarts that timer on every
+    # full run; a timer run that finds the slide on screen for the interval moves on (auto_advance).
     st.session_state[K_SHOWN_AT] = time.monotonic()
-    paused = st.session_state[K_PAUSED]
-    slide_view = st.fragment(_slide_view, run_every=None if paused else st.session_state[K_INTERVAL])
-    slide_view(filters, plan, notices)
-
-
-SPOTLIGHTS = 20
+    run_every = None if st.session_state[K_PAUSED] else st.session_state[K_INTERVAL]
+    st.fragment(_slide_view, run_every=run_every)(filters, plan)
 
 
 def slide_plan(filters: Filters) -> list[str]:
-    """The slide keys in order; a spotlight for each partnership inside the filters, most placements
-    first (at most SPOTLIGHTS of them: a national store has thousands).
-
-    A partnership with no figures in the chosen months (not launched yet) gets no spotlight.
-    """
+    """The slide keys in order; spotlights for the SPOTLIGHTS partnerships with the most placements
+    inside the filters (none for a partnership with no figures in the chosen months)."""
     top = cache.query(partnership_rows, filters, order_by="placements", limit=SPOTLIGHTS)
     ordered = top.sort_values(["placements", "group_name"], ascending=[False, True], kind="stable")
-    return [*FIXED_SLIDES, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
+    return [*KICKERS, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
 
 
-def _current_params() -> dict[str, str]:
-    return {name: st.query_params.get(name) for name in PRESENTER_PARAMS if name in st.query_params}
-
-
-def _read_url(total: int) -> None:
+def _read_url(total: int, filter_notices: list[str]) -> None:
     """Take the slide, interval and pause from the link, unless the URL is the one this view wrote."""
-    current = _current_params()
-    if K_SLIDE in st.session_state and current == st.session_state.get(K_WRITTEN):
+    current = {name: st.query_params.get(name) for name in PRESENTER_PARAMS if name in st.query_params}
+    # The interval widget's state is gone once presenter mode is left: then the link is read again.
+    if K_INTERVAL in st.session_state and current == st.session_state.get(K_WRITTEN):
         st.session_state[K_SLIDE] = min(st.session_state[K_SLIDE], total - 1)
-        st.session_state.setdefault(W_INTERVAL, st.session_state.get(K_INTERVAL, DEFAULT_INTERVAL))
         return
     index, interval, paused, notices = parse_params(current, total)
     st.session_state[K_SLIDE] = index
     st.session_state[K_INTERVAL] = interval
-    st.session_state[W_INTERVAL] = interval
     st.session_state[K_PAUSED] = paused
-    st.session_state[K_NOTICES] = notices
-    st.session_state[K_NOTICES_DONE] = False
+    st.session_state[K_NOTICES] = [*filter_notices, *notices]
 
 
 def _write_url() -> None:
     wanted = url_params(st.session_state[K_SLIDE], st.session_state[K_INTERVAL], st.session_state[K_PAUSED])
     for name in PRESENTER_PARAMS:
-        if name in wanted:
-            if st.query_params.get(name) != wanted[name] or len(st.query_params.get_all(name)) != 1:
-                st.query_params[name] = wanted[name]
-        elif name in st.query_params:
-            del st.query_params[name]
+        if name not in wanted:
+            st.query_params.pop(name, None)
+        elif st.query_params.get(name) != wanted[name] or len(st.query_params.get_all(name)) != 1:
+            st.query_params[name] = wanted[name]
     st.session_state[K_WRITTEN] = wanted
 
 
 def _go(delta: int) -> None:
-    total = len(st.session_state.get(K_PLAN, ())) or 1
-    st.session_state[K_SLIDE] = step(st.session_state.get(K_SLIDE, 0), total, delta)
-    st.session_state[K_NOTICES_DONE] = True
+    st.session_state[K_SLIDE] = step(st.session_state.get(K_SLIDE, 0), len(st.session_state.get(K_PLAN, ())), delta)
+    st.session_state[K_NOTICES] = []
 
 
 def _toggle_pause() -> None:
     st.session_state[K_PAUSED] = not st.session_state.get(K_PAUSED, False)
-
-
-def _interval_changed() -> None:
-    st.session_state[K_INTERVAL] = st.session_state.get(W_INTERVAL) or DEFAULT_INTERVAL
 
 
 def _control_bar(total: int) -> None:
@@ -323,10 +267,9 @@ def _control_bar(total: int) -> None:
         st.segmented_control(
             "Advance every",
             INTERVALS,
-            key=W_INTERVAL,
+            key=K_INTERVAL,
             format_func=lambda s: f"{s} s",
             required=True,
-            on_change=_interval_changed,
             label_visibility="collapsed",
             help="Seconds each slide stays on screen while playing",
         )
@@ -343,43 +286,34 @@ def _control_bar(total: int) -> None:
             on_click=_exit,
             help="Back to this page with its sidebar; the filters stay",
         )
-    st.session_state[K_INTERVAL] = st.session_state.get(W_INTERVAL) or DEFAULT_INTERVAL
 
 
 def _exit() -> None:
-    """Leave presenter mode on the same page, keeping the filter parameters.
-
-    A button, not an st.page_link: a page link to the page already open changes what the server
-    runs but leaves the old address (with `present=1`) in the browser, so a reload would present
-    again. Deleting the parameters here updates the address bar, and this same run, no longer
-    presenting, draws the page with its sidebar.
-    """
+    """Leave presenter mode on the same page, keeping the filter parameters."""
+    # Not an st.page_link to this page: it would leave `present=1` in the address bar, so a reload presents again.
     for name in ("present", *PRESENTER_PARAMS):
-        if name in st.query_params:
-            del st.query_params[name]
+        st.query_params.pop(name, None)
 
 
-def _slide_view(filters: Filters, plan: list[str], filter_notices: list[str]) -> None:
-    """The slide on screen. Run by every full run and, while playing, by the timer (see the module notes)."""
+def _slide_view(filters: Filters, plan: list[str]) -> None:
+    """The slide on screen. Run by every full run and, while playing, by the timer."""
     if auto_advance(st.session_state, len(plan), time.monotonic()):
         st.rerun()  # a full run: the counter, the URL and the timer follow the new slide
     index = min(st.session_state.get(K_SLIDE, 0), len(plan) - 1)
-    if index == 0 and not st.session_state.get(K_NOTICES_DONE):
-        for notice in [*filter_notices, *st.session_state.get(K_NOTICES, [])]:
+    if index == 0:
+        for notice in st.session_state.get(K_NOTICES, []):
             st.html(f'<div class="rsp-notice">⚠️ {html.escape(notice)}</div>')
     key = plan[index]
-    if key == "kpis":
-        _slide_kpis(filters)
-    elif key == "map":
-        _slide_map(filters)
-    elif key == "trend":
-        _slide_trend(filters)
-    elif key == "matrix":
-        _slide_matrix(filters)
-    else:
-        rsp_id = key.removeprefix(SPOTLIGHT)
-        spots = [k for k in plan if k.startswith(SPOTLIGHT)]
-        _slide_spotlight(filters, rsp_id, spots.index(key) + 1, len(spots))
+    if key.startswith(SPOTLIGHT):
+        spots = plan[len(KICKERS) :]
+        _slide_spotlight(filters, key.removeprefix(SPOTLIGHT), spots.index(key) + 1, len(spots))
+        return
+    kpis = cache.query(kpi_summary, filters)
+    if kpis["months"] == 0:
+        _header(KICKERS[key], "No monthly figures match these filters", filters, None)
+        st.html('<div class="rsp-meta">Exit presenter mode and widen the month range or clear a filter.</div>')
+        return
+    {"kpis": _slide_kpis, "map": _slide_map, "trend": _slide_trend, "matrix": _slide_matrix}[key](filters, kpis)
 
 
 # ---------------------------------------------------------------- slide parts
@@ -387,9 +321,7 @@ def _slide_view(filters: Filters, plan: list[str], filter_notices: list[str]) ->
 
 def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, extra: str = "") -> int:
     """The kicker, the title (the finding), the as-of month, the scope and the illustrative-data label.
-
-    Returns the pixels the content below gives up when the title needs a second line.
-    """
+    Returns the pixels the content below gives up when the title needs a second line."""
     st.html(f'<div class="rsp-kicker">{html.escape(kicker)}</div>')
     st.title(title, anchor=False)
     bits = []
@@ -406,22 +338,16 @@ def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, 
 
 
 def _kpi_tiles(kpis: dict, *, compact: bool = False, notes: dict[str, str] | None = None) -> None:
-    tiles = []
-    for metric in KPI_METRICS:
-        note = (notes or {}).get(metric, "")
-        tiles.append(
-            f'<div class="rsp-kpi" data-metric="{metric}">'
-            f'<div class="rsp-kpi-value">{metric_value(metric, kpis[metric])}</div>'
-            f'<div class="rsp-kpi-label">{html.escape(METRICS[metric].label)}</div>'
-            + (f'<div class="rsp-kpi-note">{html.escape(note)}</div>' if note else "")
-            + "</div>"
-        )
-    st.html(f'<div class="rsp-kpis{" rsp-compact" if compact else ""}">{"".join(tiles)}</div>')
-
-
-def _no_data(filters: Filters, kicker: str) -> None:
-    _header(kicker, "No monthly figures match these filters", filters, None)
-    st.html('<div class="rsp-meta">Exit presenter mode and widen the month range or clear a filter.</div>')
+    notes = notes or {}
+    tiles = "".join(
+        f'<div class="rsp-kpi" data-metric="{metric}">'
+        f'<div class="rsp-kpi-value">{metric_value(metric, kpis[metric])}</div>'
+        f'<div class="rsp-kpi-label">{html.escape(METRICS[metric].label)}</div>'
+        + (f'<div class="rsp-kpi-note">{html.escape(notes[metric])}</div>' if metric in notes else "")
+        + "</div>"
+        for metric in KPI_METRICS
+    )
+    st.html(f'<div class="rsp-kpis{" rsp-compact" if compact else ""}">{tiles}</div>')
 
 
 def _big(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
@@ -441,19 +367,14 @@ def _big(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
     return fig
 
 
-def _slide_kpis(filters: Filters) -> None:
-    kicker = "Are we on track?"
-    kpis = cache.query(kpi_summary, filters)
-    if kpis["months"] == 0:
-        _no_data(filters, kicker)
-        return
+def _slide_kpis(filters: Filters, kpis: dict) -> None:
     status = _headline_goal(filters)
     if status is not None and status.progress:
-        goal = status.goal
-        title = f"{status.progress:,} of {goal.target:,} {_noun(goal)}: {status.share:.0%} of the goal"
+        noun = METRICS[status.goal.metric].label.lower()
+        title = f"{status.progress:,} of {status.goal.target:,} {noun}: {status.share:.0%} of the goal"
     else:
         title = f"{kpis['placements']:,} people placed into jobs"
-    _header(kicker, title, filters, kpis["as_of_label"])
+    _header(KICKERS["kpis"], title, filters, kpis["as_of_label"])
     _kpi_tiles(
         kpis,
         notes={
@@ -488,20 +409,11 @@ def _slide_kpis(filters: Filters) -> None:
 
 def _headline_goal(filters: Filters):
     """The first goal the Overview shows (the grant goal when there is one), within the filters."""
-    shown = goals_ui.overview_goals(cache.query(goal_list), filters)
-    return cache.query(goal_status, shown[0].goal_id, filters) if shown else None
+    goals = goals_ui.overview_goals(cache.query(goal_list), filters)
+    return cache.query(goal_status, goals[0].goal_id, filters) if goals else None
 
 
-def _noun(goal) -> str:
-    return METRICS[goal.metric].label.lower()
-
-
-def _slide_map(filters: Filters) -> None:
-    kicker = "Where it is happening"
-    kpis = cache.query(kpi_summary, filters)
-    if kpis["months"] == 0:
-        _no_data(filters, kicker)
-        return
+def _slide_map(filters: Filters, kpis: dict) -> None:
     _, by_region, markers = cache.memo(views.partnership_map, filters, "placements")
     ranked = by_region.sort_values(["placements", "group_name"], ascending=[False, True])
     top = ranked.iloc[0]
@@ -510,7 +422,7 @@ def _slide_map(filters: Filters) -> None:
     else:
         k = len(markers)
         title = f"{top.group_name} region: {top.placements:,} placements by {k} partnership{'s' if k != 1 else ''}"
-    lost = _header(kicker, title, filters, kpis["as_of_label"])
+    lost = _header(KICKERS["map"], title, filters, kpis["as_of_label"])
     # A deck of its own (the shared one is not to be changed): fill the taller presenter view;
     # larger labels in the app's own font; an outline that shows on a dark background too.
     deck = charts.region_map(by_region, markers, "placements")
@@ -548,12 +460,7 @@ def _slide_map(filters: Filters) -> None:
         )
 
 
-def _slide_trend(filters: Filters) -> None:
-    kicker = "The trend"
-    kpis = cache.query(kpi_summary, filters)
-    if kpis["months"] == 0:
-        _no_data(filters, kicker)
-        return
+def _slide_trend(filters: Filters, kpis: dict) -> None:
     progress = cache.query(goal_progress, filters)
     goal = registry().grant.goal_placements
     grant_monthly = cache.query(grant_placements_by_month, filters)
@@ -573,7 +480,7 @@ def _slide_trend(filters: Filters) -> None:
             title = f"{progress.placements:,} placed since {progress.since:%b %Y}, against a goal of {goal:,}"
     else:
         title = f"{kpis['placements']:,} placements in the chosen months"
-    lost = _header(kicker, title, filters, kpis["as_of_label"])
+    lost = _header(KICKERS["trend"], title, filters, kpis["as_of_label"])
     # The Trends page's view of cumulative placements, copied: the shared figure is only read.
     note = widgets.chart_note(kpis, filters)
     fig = go.Figure(cache.memo(views.trend, filters, "placements", "cumulative", None, note)[0])
@@ -594,14 +501,9 @@ def _slide_trend(filters: Filters) -> None:
     st.plotly_chart(fig, config=PLOTLY_CONFIG)
 
 
-def _slide_matrix(filters: Filters) -> None:
-    kicker = "Sector × region"
-    kpis = cache.query(kpi_summary, filters)
-    if kpis["months"] == 0:
-        _no_data(filters, kicker)
-        return
+def _slide_matrix(filters: Filters, kpis: dict) -> None:
     # The Partnerships page's matrix (every partnership in view, not the map's largest markers).
-    _, matrix, _, _, _ = cache.memo(views.compare, filters, "placements", widgets.chart_note(kpis, filters))
+    heatmap, matrix, _, _, _ = cache.memo(views.compare, filters, "placements", widgets.chart_note(kpis, filters))
     table = matrix.set_index("sector_name")
     sector_totals = table.sum(axis=1)
     region_totals = table.sum(axis=0)
@@ -615,28 +517,18 @@ def _slide_matrix(filters: Filters) -> None:
         )
     else:
         title = f"{sector_totals.index[0]} in {region_totals.index[0]}: {total:,} placements"
-    lost = _header(kicker, title, filters, kpis["as_of_label"])
-    z = table.to_numpy(dtype="float64")
-    text = [["" if math.isnan(v) else f"{v:,.0f}" for v in row] for row in z]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[f"{r}<br>({int(region_totals[r]):,})" for r in table.columns],
-            y=[f"{s} ({int(sector_totals[s]):,})" for s in table.index],
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 34},
-            colorscale="Blues",
-            showscale=False,
-            xgap=4,
-            ygap=4,
-            hovertemplate="%{y} · %{x}: %{text} placements<extra></extra>",
-        )
+    lost = _header(KICKERS["matrix"], title, filters, kpis["as_of_label"])
+    fig = go.Figure(heatmap)  # a copy: the shared figure is only read
+    fig.update_traces(
+        x=[f"{r}<br>({int(region_totals[r]):,})" for r in table.columns],
+        y=[f"{s} ({int(sector_totals[s]):,})" for s in table.index],
+        textfont={"size": 34},
+        xgap=4,
+        ygap=4,
+        hovertemplate="%{y} · %{x}: %{text} placements<extra></extra>",
     )
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(side="top", automargin=True)
     height = min(MATRIX_MAX_HEIGHT - lost, 190 + 100 * len(table.index))
-    fig = _big(fig, height)
+    fig = _big(fig, height, "")
     fig.update_xaxes(tickfont={"size": 24})
     fig.update_yaxes(tickfont={"size": 24})
     fig.update_layout(margin={"t": 20})
@@ -648,8 +540,7 @@ def _slide_matrix(filters: Filters) -> None:
 
 
 def _slide_spotlight(filters: Filters, rsp_id: str, number: int, count: int) -> None:
-    registry_df = cache.query(partnership_list, (rsp_id,)).set_index("rsp_id")
-    p = registry_df.loc[rsp_id]
+    p = cache.query(partnership_list, (rsp_id,)).iloc[0]
     mine = Filters(partnerships=(rsp_id,), month_from=filters.month_from, month_to=filters.month_to)
     kicker = f"Spotlight {number} of {count}"
     own = cache.query(kpi_summary, mine)

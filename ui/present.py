@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 
 import plotly.graph_objects as go
 import pydeck as pdk
@@ -54,64 +55,7 @@ MAP_HEIGHT, MAP_ZOOM = 760, 8.3
 TREND_HEIGHT, MATRIX_MAX_HEIGHT, SPOTLIGHT_CHART_HEIGHT = 780, 780, 560
 TITLE_ONE_LINE, TITLE_SECOND_LINE = 64, 64  # characters that fit one line at 1920 px; a line's height
 
-CSS = """
-<style>
-/* Presenter mode: no app chrome, the full width, large type, high contrast. */
-header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stStatusWidget"],
-[data-testid="stSidebarNav"], footer, #MainMenu { display: none !important; }
-html { font-size: 18px !important; }
-[data-testid="stMainBlockContainer"], .block-container {
-  max-width: 100% !important; padding: 0.6rem 2.4rem 1rem 2.4rem !important;
-}
-[data-testid="stMain"] { overflow-x: hidden; }
-/* A slide change must not fade the old slide: no "stale" dimming while the next one is drawn. */
-[data-stale="true"] { opacity: 1 !important; transition: none !important; }
-[data-testid="stMain"] h1 {
-  font-size: 3rem !important; font-weight: 800 !important; line-height: 1.12 !important;
-  padding: 0 !important; margin: 0 !important; letter-spacing: -0.01em;
-}
-.rsp-bar-counter { font-size: 1.3rem; font-weight: 700; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.rsp-kicker { font-size: 1.2rem; font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase; opacity: 0.85; }
-.rsp-meta { font-size: 1.15rem; line-height: 1.5; }
-.rsp-badge {
-  display: inline-block; background: #A34700; color: #FFFFFF; font-weight: 700;
-  padding: 0.05em 0.55em; border-radius: 0.4em; margin-left: 0.4em;
-}
-.rsp-notice { font-size: 0.95rem; opacity: 0.9; }
-.rsp-kpis { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 1.1rem; }
-.rsp-kpi {
-  border: 2px solid rgba(128, 128, 128, 0.45); border-radius: 0.8rem; padding: 1.3rem 1.3rem 1.2rem; min-width: 0;
-}
-.rsp-kpi-value {
-  font-size: min(6.4rem, 5.6vw); font-weight: 800; line-height: 1.02; font-variant-numeric: tabular-nums;
-  letter-spacing: -0.02em; white-space: nowrap;
-}
-.rsp-kpis.rsp-compact .rsp-kpi-value { font-size: min(4.4rem, 4vw); }
-.rsp-kpi-label { font-size: 1.45rem; font-weight: 700; margin-top: 0.35rem; }
-.rsp-kpi-note { font-size: 1.05rem; opacity: 0.85; margin-top: 0.2rem; }
-.rsp-goal { margin-top: 3rem; }
-.rsp-goal-head { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; }
-.rsp-goal-name { font-size: 2.2rem; font-weight: 800; }
-.rsp-goal-figure { font-size: 4.2rem; font-weight: 800; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.rsp-goal-track {
-  position: relative; height: 4.2rem; border-radius: 0.6rem; overflow: hidden;
-  background: rgba(128, 128, 128, 0.28); border: 2px solid rgba(128, 128, 128, 0.55);
-}
-.rsp-goal-fill { height: 100%; background: #0072B2; }
-.rsp-goal-note { font-size: 1.6rem; margin-top: 0.9rem; line-height: 1.45; }
-.rsp-legend { font-size: 1.5rem; line-height: 1.6; }
-.rsp-legend table { border-collapse: collapse; width: 100%; }
-.rsp-legend td { padding: 0.1rem 0.4rem; border: none; }
-.rsp-legend td.rsp-num { text-align: right; font-weight: 800; font-variant-numeric: tabular-nums; }
-.rsp-legend h3 { font-size: 1.5rem !important; font-weight: 800; margin: 0.6rem 0 0.2rem; padding: 0; }
-.rsp-dot { font-size: 1.6em; line-height: 1; vertical-align: -0.1em; }
-.rsp-small { font-size: 1.05rem; opacity: 0.9; line-height: 1.4; }
-/* Chart labels in the theme's text colour (plotly's default grey is too faint on a projector). */
-[data-testid="stPlotlyChart"] :is(.xtick, .ytick, .g-xtitle, .g-ytitle, .legendtext, .gtitle) text,
-[data-testid="stPlotlyChart"] :is(.legendtext, .gtitle) { fill: currentColor !important; opacity: 1 !important; }
-</style>
-"""
+CSS = Path(__file__).with_name("present.css")  # st.html wraps a .css file in <style>
 
 
 # ---------------------------------------------------------------- pure logic (tested without Streamlit)
@@ -177,9 +121,8 @@ def show(filters: Filters, notices: list[str]) -> None:
     st.html(CSS)
     plan = slide_plan(filters)
     st.session_state[K_PLAN] = plan
-    _read_url(len(plan), notices)
+    _sync_url(len(plan), notices)
     _control_bar(len(plan))
-    _write_url()
     # The browser runs the fragment every interval (no timer while paused) and restarts that timer on every
     # full run; a timer run that finds the slide on screen for the interval moves on (auto_advance).
     st.session_state[K_SHOWN_AT] = time.monotonic()
@@ -195,21 +138,18 @@ def slide_plan(filters: Filters) -> list[str]:
     return [*KICKERS, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
 
 
-def _read_url(total: int, filter_notices: list[str]) -> None:
-    """Take the slide, interval and pause from the link, unless the URL is the one this view wrote."""
+def _sync_url(total: int, filter_notices: list[str]) -> None:
+    """Take the slide, interval and pause from the link unless the URL is the one this view wrote; write them back."""
     current = {name: st.query_params.get(name) for name in PRESENTER_PARAMS if name in st.query_params}
     # The interval widget's state is gone once presenter mode is left: then the link is read again.
     if K_INTERVAL in st.session_state and current == st.session_state.get(K_WRITTEN):
         st.session_state[K_SLIDE] = min(st.session_state[K_SLIDE], total - 1)
-        return
-    index, interval, paused, notices = parse_params(current, total)
-    st.session_state[K_SLIDE] = index
-    st.session_state[K_INTERVAL] = interval
-    st.session_state[K_PAUSED] = paused
-    st.session_state[K_NOTICES] = [*filter_notices, *notices]
-
-
-def _write_url() -> None:
+    else:
+        index, interval, paused, notices = parse_params(current, total)
+        st.session_state[K_SLIDE] = index
+        st.session_state[K_INTERVAL] = interval
+        st.session_state[K_PAUSED] = paused
+        st.session_state[K_NOTICES] = [*filter_notices, *notices]
     wanted = url_params(st.session_state[K_SLIDE], st.session_state[K_INTERVAL], st.session_state[K_PAUSED])
     for name in PRESENTER_PARAMS:
         if name not in wanted:

@@ -1,8 +1,6 @@
-"""Presenter mode (`?present=1`): chrome-free, large-type slides for a projector, inside the link's filters.
-
-The slides: KPIs and the headline goal, the map, the trend, sector × region, a spotlight per partnership. The slide,
-the auto-advance interval and the pause live in the URL (`slide`, 1-based; `interval`, seconds; `paused=1`).
-"""
+"""Presenter mode (`?present=1`): chrome-free, large-type slides for a projector, inside the link's filters:
+KPIs and the headline goal, the map, the trend, sector × region, a spotlight per partnership. The slide, the
+auto-advance interval and the pause live in the URL (`slide`, 1-based; `interval`, seconds; `paused=1`)."""
 
 from __future__ import annotations
 
@@ -31,12 +29,7 @@ DEFAULT_INTERVAL = 20
 ADVANCE_AT = 0.8  # a timer run counts as "the interval has passed" from this share of it: browser timers drift
 PRESENTER_PARAMS = ("slide", "interval", "paused")
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
-KICKERS = {
-    "kpis": "Are we on track?",
-    "map": "Where it is happening",
-    "trend": "The trend",
-    "matrix": "Sector × region",
-}
+KICKER = {"kpis": "Are we on track?", "map": "Where it is happening", "trend": "The trend", "matrix": "Sector × region"}
 SPOTLIGHT = "spotlight:"
 SPOTLIGHTS = 20  # at most this many spotlights: a national store has thousands of partnerships
 
@@ -46,7 +39,7 @@ K_SLIDE = "present_slide"  # 0-based index of the slide on screen
 K_INTERVAL = "present_interval"  # seconds: the interval widget's key
 K_PAUSED = "present_paused"
 K_SHOWN_AT = "present_shown_at"  # time.monotonic() when the slide was last drawn by a full run
-K_PLAN = "present_plan"  # the slide keys, in order: those of KICKERS, then "spotlight:<rsp_id>"
+K_PLAN = "present_plan"  # the slide keys, in order: those of KICKER, then "spotlight:<rsp_id>"
 K_WRITTEN = "_present_url_written"
 K_NOTICES = "_present_notices"  # the link's ignored values, shown on slide 1 until the presenter moves on
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
@@ -113,9 +106,6 @@ def url_params(index: int, interval: int, paused: bool) -> dict[str, str]:
     return params
 
 
-# ---------------------------------------------------------------- the view
-
-
 def show(filters: Filters, notices: list[str]) -> None:
     """Draw presenter mode for `filters`; `notices` are the link's ignored filter values."""
     st.html(CSS)
@@ -131,11 +121,10 @@ def show(filters: Filters, notices: list[str]) -> None:
 
 
 def slide_plan(filters: Filters) -> list[str]:
-    """The slide keys in order; spotlights for the SPOTLIGHTS partnerships with the most placements
-    inside the filters (none for a partnership with no figures in the chosen months)."""
+    """The slide keys in order; spotlights for the partnerships with the most placements in the chosen months."""
     top = cache.query(partnership_rows, filters, order_by="placements", limit=SPOTLIGHTS)
     ordered = top.sort_values(["placements", "group_name"], ascending=[False, True], kind="stable")
-    return [*KICKERS, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
+    return [*KICKER, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
 
 
 def _sync_url(total: int, filter_notices: list[str]) -> None:
@@ -245,23 +234,19 @@ def _slide_view(filters: Filters, plan: list[str]) -> None:
             st.html(f'<div class="rsp-notice">⚠️ {html.escape(notice)}</div>')
     key = plan[index]
     if key.startswith(SPOTLIGHT):
-        spots = plan[len(KICKERS) :]
+        spots = plan[len(KICKER) :]
         _slide_spotlight(filters, key.removeprefix(SPOTLIGHT), spots.index(key) + 1, len(spots))
         return
     kpis = cache.query(kpi_summary, filters)
     if kpis["months"] == 0:
-        _header(KICKERS[key], "No monthly figures match these filters", filters, None)
+        _header(KICKER[key], "No monthly figures match these filters", filters, None)
         st.html('<div class="rsp-meta">Exit presenter mode and widen the month range or clear a filter.</div>')
         return
     {"kpis": _slide_kpis, "map": _slide_map, "trend": _slide_trend, "matrix": _slide_matrix}[key](filters, kpis)
 
 
-# ---------------------------------------------------------------- slide parts
-
-
 def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, extra: str = "") -> int:
-    """The kicker, the title (the finding), the as-of month, the scope and the illustrative-data label.
-    Returns the pixels the content below gives up when the title needs a second line."""
+    """Kicker, title (the finding), as-of month, scope, illustrative label; returns the pixels a second line takes."""
     st.html(f'<div class="rsp-kicker">{html.escape(kicker)}</div>')
     st.title(title, anchor=False)
     bits = []
@@ -290,19 +275,18 @@ def _kpi_tiles(kpis: dict, *, compact: bool = False, notes: dict[str, str] | Non
     st.html(f'<div class="rsp-kpis{" rsp-compact" if compact else ""}">{tiles}</div>')
 
 
-def _big(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+def _big(fig: go.Figure, height: int, title: str = "", *, top: int = 70, ticks: int = 18) -> go.Figure:
     """A chart readable from the back of a room: large type, no toolbar."""
     fig.update_layout(
         height=height,
+        title={"text": title, "font": {"size": 24}},
         font={"size": 20},
         legend={"font": {"size": 20}},
         hoverlabel={"font": {"size": 20}},
-        margin={"l": 10, "r": 20, "t": 70, "b": 10},
+        margin={"l": 10, "r": 20, "t": top, "b": 10},
     )
-    if title is not None:
-        fig.update_layout(title={"text": title, "font": {"size": 24}})
-    fig.update_xaxes(title_font={"size": 20}, tickfont={"size": 18})
-    fig.update_yaxes(title_font={"size": 20}, tickfont={"size": 18})
+    fig.update_xaxes(title_font={"size": 20}, tickfont={"size": ticks})
+    fig.update_yaxes(title_font={"size": 20}, tickfont={"size": ticks})
     fig.update_annotations(font_size=20)
     return fig
 
@@ -314,7 +298,7 @@ def _slide_kpis(filters: Filters, kpis: dict) -> None:
         title = f"{status.progress:,} of {status.goal.target:,} {noun}: {status.share:.0%} of the goal"
     else:
         title = f"{kpis['placements']:,} people placed into jobs"
-    _header(KICKERS["kpis"], title, filters, kpis["as_of_label"])
+    _header(KICKER["kpis"], title, filters, kpis["as_of_label"])
     _kpi_tiles(
         kpis,
         notes={
@@ -362,7 +346,7 @@ def _slide_map(filters: Filters, kpis: dict) -> None:
     else:
         k = len(markers)
         title = f"{top.group_name} region: {top.placements:,} placements by {k} partnership{'s' if k != 1 else ''}"
-    lost = _header(KICKERS["map"], title, filters, kpis["as_of_label"])
+    lost = _header(KICKER["map"], title, filters, kpis["as_of_label"])
     # A deck of its own (the shared one is not to be changed): fill the taller presenter view;
     # larger labels in the app's own font; an outline that shows on a dark background too.
     deck = charts.region_map(by_region, markers, "placements")
@@ -420,7 +404,7 @@ def _slide_trend(filters: Filters, kpis: dict) -> None:
             title = f"{progress.placements:,} placed since {progress.since:%b %Y}, against a goal of {goal:,}"
     else:
         title = f"{kpis['placements']:,} placements in the chosen months"
-    lost = _header(KICKERS["trend"], title, filters, kpis["as_of_label"])
+    lost = _header(KICKER["trend"], title, filters, kpis["as_of_label"])
     # The Trends page's view of cumulative placements, copied: the shared figure is only read.
     note = widgets.chart_note(kpis, filters)
     fig = go.Figure(cache.memo(views.trend, filters, "placements", "cumulative", None, note)[0])
@@ -433,8 +417,8 @@ def _slide_trend(filters: Filters, kpis: dict) -> None:
         line={"color": "#8C8C8C", "width": 3},
         selector={"name": "All partnerships"},
     )
-    fig = _big(fig, TREND_HEIGHT - lost, "")
-    fig.update_layout(margin={"t": 50}, legend={"y": 1.0, "x": 0, "font": {"size": 22}})
+    fig = _big(fig, TREND_HEIGHT - lost, top=50)
+    fig.update_layout(legend={"y": 1.0, "x": 0, "font": {"size": 22}})
     fig.update_annotations(font={"size": 24, "color": GOAL})
     st.plotly_chart(fig, config=PLOTLY_CONFIG)
 
@@ -455,7 +439,7 @@ def _slide_matrix(filters: Filters, kpis: dict) -> None:
         )
     else:
         title = f"{sector_totals.index[0]} in {region_totals.index[0]}: {total:,} placements"
-    lost = _header(KICKERS["matrix"], title, filters, kpis["as_of_label"])
+    lost = _header(KICKER["matrix"], title, filters, kpis["as_of_label"])
     fig = go.Figure(heatmap)  # a copy: the shared figure is only read
     fig.update_traces(
         x=[f"{r}<br>({int(region_totals[r]):,})" for r in table.columns],
@@ -466,10 +450,7 @@ def _slide_matrix(filters: Filters, kpis: dict) -> None:
         hovertemplate="%{y} · %{x}: %{text} placements<extra></extra>",
     )
     height = min(MATRIX_MAX_HEIGHT - lost, 190 + 100 * len(table.index))
-    fig = _big(fig, height, "")
-    fig.update_xaxes(tickfont={"size": 24})
-    fig.update_yaxes(tickfont={"size": 24})
-    fig.update_layout(margin={"t": 20})
+    fig = _big(fig, height, top=20, ticks=24)
     st.plotly_chart(fig, config=PLOTLY_CONFIG)
     st.html(
         '<div class="rsp-small">Placements summed over the chosen months; totals in brackets. '

@@ -160,8 +160,7 @@ def _toggle_pause() -> None:
 def _control_bar(total: int) -> None:
     """Previous, Pause/Play, Next, the counter, the interval and the way out, in one slim row."""
     paused = st.session_state[K_PAUSED]
-    bar = st.container(horizontal=True, vertical_alignment="center", gap="small", key="present_bar")
-    with bar:
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="present_bar"):
         st.button(
             "Previous",
             key="present_prev",
@@ -218,8 +217,7 @@ def _control_bar(total: int) -> None:
 
 
 def _exit() -> None:
-    """Leave presenter mode on the same page, keeping the filter parameters."""
-    # Not an st.page_link to this page: it would leave `present=1` in the address bar, so a reload presents again.
+    """Leave presenter mode on this page, keeping the filters (a page link would leave `present=1` in the address)."""
     for name in ("present", *PRESENTER_PARAMS):
         st.query_params.pop(name, None)
 
@@ -234,8 +232,7 @@ def _slide_view(filters: Filters, plan: list[str]) -> None:
             st.html(f'<div class="rsp-notice">⚠️ {html.escape(notice)}</div>')
     key = plan[index]
     if key.startswith(SPOTLIGHT):
-        spots = plan[len(KICKER) :]
-        _slide_spotlight(filters, key.removeprefix(SPOTLIGHT), spots.index(key) + 1, len(spots))
+        _slide_spotlight(filters, key.removeprefix(SPOTLIGHT), index - len(KICKER) + 1, len(plan) - len(KICKER))
         return
     kpis = cache.query(kpi_summary, filters)
     if kpis["months"] == 0:
@@ -249,15 +246,11 @@ def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, 
     """Kicker, title (the finding), as-of month, scope, illustrative label; returns the pixels a second line takes."""
     st.html(f'<div class="rsp-kicker">{html.escape(kicker)}</div>')
     st.title(title, anchor=False)
-    bits = []
-    if as_of_label:
-        bits.append(f"As of <b>{html.escape(month_name(as_of_label))}</b>")
+    bits = [f"As of <b>{html.escape(month_name(as_of_label))}</b>"] if as_of_label else []
     bits.append(html.escape(extra or widgets.describe(filters)))
     share = widgets.illustrative(filters)
-    badge = ""
-    if share > 0:
-        label = "Illustrative data" if share >= 1 else f"{share:.0%} illustrative data"
-        badge = f'<span class="rsp-badge">{label}</span>'
+    label = "Illustrative data" if share >= 1 else f"{share:.0%} illustrative data"
+    badge = f'<span class="rsp-badge">{label}</span>' if share > 0 else ""
     st.html(f'<div class="rsp-meta">{" · ".join(bits)}{badge}</div>')
     return TITLE_SECOND_LINE if len(title) > TITLE_ONE_LINE else 0
 
@@ -299,13 +292,8 @@ def _slide_kpis(filters: Filters, kpis: dict) -> None:
     else:
         title = f"{kpis['placements']:,} people placed into jobs"
     _header(KICKER["kpis"], title, filters, kpis["as_of_label"])
-    _kpi_tiles(
-        kpis,
-        notes={
-            "employers_engaged": f"at the end of {month_name(kpis['as_of_label'])}",
-            "placement_rate": "of completers placed",
-        },
-    )
+    at_the_end = f"at the end of {month_name(kpis['as_of_label'])}"
+    _kpi_tiles(kpis, notes={"employers_engaged": at_the_end, "placement_rate": "of completers placed"})
     if status is None:
         return
     if not status.progress:
@@ -394,14 +382,13 @@ def _slide_trend(filters: Filters, kpis: dict) -> None:
         # The same projection as the Overview and the first slide (queries.goals.project).
         same_goal = status is not None and status.goal.scope == "grant" and status.goal.target == goal
         reach = status.projection.reach if same_goal else None
+        placed = f"{progress.placements:,} placed since {progress.since:%b %Y}"
         if not reached.empty:
             title = f"Goal reached in {reached['month'].iloc[0]:%b %Y}: {progress.placements:,} placements"
         elif reach:
-            title = (
-                f"{progress.placements:,} placed since {progress.since:%b %Y}: at this pace, {goal:,} by {reach:%b %Y}"
-            )
+            title = f"{placed}: at this pace, {goal:,} by {reach:%b %Y}"
         else:
-            title = f"{progress.placements:,} placed since {progress.since:%b %Y}, against a goal of {goal:,}"
+            title = f"{placed}, against a goal of {goal:,}"
     else:
         title = f"{kpis['placements']:,} placements in the chosen months"
     lost = _header(KICKER["trend"], title, filters, kpis["as_of_label"])
@@ -440,7 +427,8 @@ def _slide_matrix(filters: Filters, kpis: dict) -> None:
     else:
         title = f"{sector_totals.index[0]} in {region_totals.index[0]}: {total:,} placements"
     lost = _header(KICKER["matrix"], title, filters, kpis["as_of_label"])
-    fig = go.Figure(heatmap)  # a copy: the shared figure is only read
+    height = min(MATRIX_MAX_HEIGHT - lost, 190 + 100 * len(table.index))
+    fig = _big(go.Figure(heatmap), height, top=20, ticks=24)  # a copy: the shared figure is only read
     fig.update_traces(
         x=[f"{r}<br>({int(region_totals[r]):,})" for r in table.columns],
         y=[f"{s} ({int(sector_totals[s]):,})" for s in table.index],
@@ -449,8 +437,6 @@ def _slide_matrix(filters: Filters, kpis: dict) -> None:
         ygap=4,
         hovertemplate="%{y} · %{x}: %{text} placements<extra></extra>",
     )
-    height = min(MATRIX_MAX_HEIGHT - lost, 190 + 100 * len(table.index))
-    fig = _big(fig, height, top=20, ticks=24)
     st.plotly_chart(fig, config=PLOTLY_CONFIG)
     st.html(
         '<div class="rsp-small">Placements summed over the chosen months; totals in brackets. '

@@ -1,34 +1,13 @@
-"""Presenter mode: a chrome-free, large-type story of slides for a projector (`?present=1`).
-
-dashboard.py calls `show(filters, notices)` instead of the page, and draws no sidebar. The slides:
-
-1. "Are we on track?": the statewide KPIs, huge, with the Good Jobs Challenge progress;
-2. the map (regions shaded, partnerships as markers: no basemap tiles);
-3. cumulative placements against the 2,000 goal;
-4. sector × region: a heatmap of placements;
-5…N. a spotlight on each partnership inside the filters, most placements first.
-
-Everything honours the filters from the link. The slide, the auto-advance interval and the pause
-live in the URL (`slide`, 1-based; `interval`, seconds; `paused=1`), so a presenter can jump
-straight to one slide, and the filter parameters are left as they are.
-
-Auto-advance: the slide is drawn inside `st.fragment(run_every=interval)` (no timer at all while
-paused). The browser runs that fragment every `interval` seconds and restarts the timer on every
-full run (a click on Next, Previous, Pause or the interval). A fragment run whose slide has been on
-screen for the interval moves to the next slide (wrapping after the last) and asks for a full run,
-so the counter, the URL and the timer follow the new slide. `auto_advance` holds that decision,
-apart from Streamlit, so tests check it without waiting.
-
-Nothing here needs the internet: Streamlit serves its own fonts, the charts are plotly (bundled)
-and the map draws the committed GeoJSON with no tiles.
-"""
+"""Presenter mode (`?present=1`): chrome-free, large-type slides for a projector, inside the link's filters:
+KPIs and the headline goal, the map, the trend, sector × region, a spotlight per partnership. The slide, the
+auto-advance interval and the pause live in the URL (`slide`, 1-based; `interval`, seconds; `paused=1`)."""
 
 from __future__ import annotations
 
 import html
-import math
 import time
 from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 
 import plotly.graph_objects as go
 import pydeck as pdk
@@ -47,89 +26,29 @@ from ui.theme import GOAL, SECTOR_COLOURS
 
 INTERVALS = (10, 20, 30, 60)
 DEFAULT_INTERVAL = 20
-# A timer run counts as "the interval has passed" from this share of it: browser timers drift.
-ADVANCE_AT = 0.8
-PARAM_SLIDE, PARAM_INTERVAL, PARAM_PAUSED = "slide", "interval", "paused"
-PRESENTER_PARAMS = (PARAM_SLIDE, PARAM_INTERVAL, PARAM_PAUSED)
+ADVANCE_AT = 0.8  # a timer run counts as "the interval has passed" from this share of it: browser timers drift
+PRESENTER_PARAMS = ("slide", "interval", "paused")
 KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
-FIXED_SLIDES = ("kpis", "map", "trend", "matrix")
+KICKER = {"kpis": "Are we on track?", "map": "Where it is happening", "trend": "The trend", "matrix": "Sector × region"}
 SPOTLIGHT = "spotlight:"
+SPOTLIGHTS = 20  # at most this many spotlights: a national store has thousands of partnerships
 
 # Session state. The URL is read when it differs from what this view last wrote there (a fresh
 # link, or presenter mode entered again from the menu); otherwise session state rules.
 K_SLIDE = "present_slide"  # 0-based index of the slide on screen
-K_INTERVAL = "present_interval"  # seconds
+K_INTERVAL = "present_interval"  # seconds: the interval widget's key
 K_PAUSED = "present_paused"
 K_SHOWN_AT = "present_shown_at"  # time.monotonic() when the slide was last drawn by a full run
-K_PLAN = "present_plan"  # the slide keys, in order: "kpis", "map", "trend", "matrix", "spotlight:<rsp_id>"
+K_PLAN = "present_plan"  # the slide keys, in order: those of KICKER, then "spotlight:<rsp_id>"
 K_WRITTEN = "_present_url_written"
-K_NOTICES = "_present_notices"  # notices about the link's presenter parameters
-K_NOTICES_DONE = "_present_notices_done"  # the presenter has moved on from the first slide
-W_INTERVAL = "present_interval_choice"  # the interval widget
+K_NOTICES = "_present_notices"  # the link's ignored values, shown on slide 1 until the presenter moves on
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 # Sized for 1920×1080: the slide's header takes about 260 px of the height.
 MAP_HEIGHT, MAP_ZOOM = 760, 8.3
 TREND_HEIGHT, MATRIX_MAX_HEIGHT, SPOTLIGHT_CHART_HEIGHT = 780, 780, 560
 TITLE_ONE_LINE, TITLE_SECOND_LINE = 64, 64  # characters that fit one line at 1920 px; a line's height
 
-CSS = """
-<style>
-/* Presenter mode: no app chrome, the full width, large type, high contrast. */
-header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stStatusWidget"],
-[data-testid="stSidebarNav"], footer, #MainMenu { display: none !important; }
-html { font-size: 18px !important; }
-[data-testid="stMainBlockContainer"], .block-container {
-  max-width: 100% !important; padding: 0.6rem 2.4rem 1rem 2.4rem !important;
-}
-[data-testid="stMain"] { overflow-x: hidden; }
-/* A slide change must not fade the old slide: no "stale" dimming while the next one is drawn. */
-[data-stale="true"] { opacity: 1 !important; transition: none !important; }
-[data-testid="stMain"] h1 {
-  font-size: 3rem !important; font-weight: 800 !important; line-height: 1.12 !important;
-  padding: 0 !important; margin: 0 !important; letter-spacing: -0.01em;
-}
-.rsp-bar-counter { font-size: 1.3rem; font-weight: 700; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.rsp-kicker { font-size: 1.2rem; font-weight: 700; letter-spacing: 0.08em; text-transform: uppercase; opacity: 0.85; }
-.rsp-meta { font-size: 1.15rem; line-height: 1.5; }
-.rsp-badge {
-  display: inline-block; background: #A34700; color: #FFFFFF; font-weight: 700;
-  padding: 0.05em 0.55em; border-radius: 0.4em; margin-left: 0.4em;
-}
-.rsp-notice { font-size: 0.95rem; opacity: 0.9; }
-.rsp-kpis { display: grid; grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 1.1rem; }
-.rsp-kpi {
-  border: 2px solid rgba(128, 128, 128, 0.45); border-radius: 0.8rem; padding: 1.3rem 1.3rem 1.2rem; min-width: 0;
-}
-.rsp-kpi-value {
-  font-size: min(6.4rem, 5.6vw); font-weight: 800; line-height: 1.02; font-variant-numeric: tabular-nums;
-  letter-spacing: -0.02em; white-space: nowrap;
-}
-.rsp-kpis.rsp-compact .rsp-kpi-value { font-size: min(4.4rem, 4vw); }
-.rsp-kpi-label { font-size: 1.45rem; font-weight: 700; margin-top: 0.35rem; }
-.rsp-kpi-note { font-size: 1.05rem; opacity: 0.85; margin-top: 0.2rem; }
-.rsp-goal { margin-top: 3rem; }
-.rsp-goal-head { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; }
-.rsp-goal-name { font-size: 2.2rem; font-weight: 800; }
-.rsp-goal-figure { font-size: 4.2rem; font-weight: 800; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.rsp-goal-track {
-  position: relative; height: 4.2rem; border-radius: 0.6rem; overflow: hidden;
-  background: rgba(128, 128, 128, 0.28); border: 2px solid rgba(128, 128, 128, 0.55);
-}
-.rsp-goal-fill { height: 100%; background: #0072B2; }
-.rsp-goal-note { font-size: 1.6rem; margin-top: 0.9rem; line-height: 1.45; }
-.rsp-legend { font-size: 1.5rem; line-height: 1.6; }
-.rsp-legend table { border-collapse: collapse; width: 100%; }
-.rsp-legend td { padding: 0.1rem 0.4rem; border: none; }
-.rsp-legend td.rsp-num { text-align: right; font-weight: 800; font-variant-numeric: tabular-nums; }
-.rsp-legend h3 { font-size: 1.5rem !important; font-weight: 800; margin: 0.6rem 0 0.2rem; padding: 0; }
-.rsp-dot { font-size: 1.6em; line-height: 1; vertical-align: -0.1em; }
-.rsp-small { font-size: 1.05rem; opacity: 0.9; line-height: 1.4; }
-/* Chart labels in the theme's text colour (plotly's default grey is too faint on a projector). */
-[data-testid="stPlotlyChart"] :is(.xtick, .ytick, .g-xtitle, .g-ytitle, .legendtext, .gtitle) text,
-[data-testid="stPlotlyChart"] :is(.legendtext, .gtitle) { fill: currentColor !important; opacity: 1 !important; }
-</style>
-"""
+CSS = Path(__file__).with_name("present.css")  # st.html wraps a .css file in <style>
 
 
 # ---------------------------------------------------------------- pure logic (tested without Streamlit)
@@ -140,74 +59,51 @@ def step(index: int, total: int, delta: int = 1) -> int:
     return (index + delta) % total if total > 0 else 0
 
 
-def due(elapsed: float, interval: float, paused: bool) -> bool:
-    """Whether a slide that has been on screen `elapsed` seconds should give way to the next."""
-    return not paused and interval > 0 and elapsed >= interval * ADVANCE_AT
-
-
 def auto_advance(session: MutableMapping, total: int, now: float) -> bool:
     """One tick of the auto-advance timer against session state: move on when due. True if it moved."""
-    shown_at = session.get(K_SHOWN_AT, now)
     interval = session.get(K_INTERVAL, DEFAULT_INTERVAL)
-    if not due(now - shown_at, interval, bool(session.get(K_PAUSED, False))):
+    if session.get(K_PAUSED, False) or now - session.get(K_SHOWN_AT, now) < interval * ADVANCE_AT:
         return False
     session[K_SLIDE] = step(session.get(K_SLIDE, 0), total)
     session[K_SHOWN_AT] = now
-    session[K_NOTICES_DONE] = True
+    session[K_NOTICES] = []
     return True
 
 
 def parse_params(params: Mapping[str, str | None], total: int) -> tuple[int, int, bool, list[str]]:
-    """(slide index, interval, paused, notices) from the link's presenter parameters.
-
-    Bad values fall back to the first slide, the default interval and playing, each with a notice.
-    """
-    notices: list[str] = []
-    index = 0
-    raw = params.get(PARAM_SLIDE)
-    if raw is not None:
-        text = str(raw).strip()
-        if text.isdigit() and 1 <= int(text) <= total:
-            index = int(text) - 1
-        else:
-            notices.append(
-                f"Ignored “{PARAM_SLIDE}={shown(str(raw))}” in the link: the slides are numbered 1 to {total}. "
-                "Showing slide 1."
-            )
-    interval = DEFAULT_INTERVAL
-    raw = params.get(PARAM_INTERVAL)
-    if raw is not None:
-        text = str(raw).strip()
-        if text.isdigit() and int(text) in INTERVALS:
-            interval = int(text)
-        else:
-            choices = ", ".join(str(i) for i in INTERVALS[:-1]) + f" or {INTERVALS[-1]}"
-            notices.append(
-                f"Ignored “{PARAM_INTERVAL}={shown(str(raw))}” in the link: choose {choices} seconds. "
-                f"Advancing every {DEFAULT_INTERVAL} s."
-            )
-    paused = False
-    raw = params.get(PARAM_PAUSED)
-    if raw is not None:
-        text = str(raw).strip()
-        if text in ("1", "0"):
-            paused = text == "1"
-        else:
-            notices.append(f"Ignored “{PARAM_PAUSED}={shown(str(raw))}” in the link: use paused=1 to start paused.")
-    return index, interval, paused, notices
+    """(slide index, interval, paused, notices) from the link; a bad value falls back, with a notice."""
+    choices = ", ".join(str(i) for i in INTERVALS[:-1]) + f" or {INTERVALS[-1]}"
+    rules = {  # name: (valid, fallback, the notice's advice)
+        "slide": (
+            lambda t: t.isdigit() and 1 <= int(t) <= total,
+            "1",
+            f"the slides are numbered 1 to {total}. Showing slide 1.",
+        ),
+        "interval": (
+            lambda t: t.isdigit() and int(t) in INTERVALS,
+            str(DEFAULT_INTERVAL),
+            f"choose {choices} seconds. Advancing every {DEFAULT_INTERVAL} s.",
+        ),
+        "paused": (lambda t: t in ("1", "0"), "0", "use paused=1 to start paused."),
+    }
+    values, notices = {}, []
+    for name, (valid, fallback, advice) in rules.items():
+        raw = params.get(name)
+        values[name] = fallback if raw is None else str(raw).strip()
+        if not valid(values[name]):
+            notices.append(f"Ignored “{name}={shown(str(raw))}” in the link: {advice}")
+            values[name] = fallback
+    return int(values["slide"]) - 1, int(values["interval"]), values["paused"] == "1", notices
 
 
 def url_params(index: int, interval: int, paused: bool) -> dict[str, str]:
     """The presenter parameters for the URL (defaults left out, the slide always in)."""
-    params = {PARAM_SLIDE: str(index + 1)}
+    params = {"slide": str(index + 1)}
     if interval != DEFAULT_INTERVAL:
-        params[PARAM_INTERVAL] = str(interval)
+        params["interval"] = str(interval)
     if paused:
-        params[PARAM_PAUSED] = "1"
+        params["paused"] = "1"
     return params
-
-
-# ---------------------------------------------------------------- the view
 
 
 def show(filters: Filters, notices: list[str]) -> None:
@@ -215,80 +111,56 @@ def show(filters: Filters, notices: list[str]) -> None:
     st.html(CSS)
     plan = slide_plan(filters)
     st.session_state[K_PLAN] = plan
-    _read_url(len(plan))
+    _sync_url(len(plan), notices)
     _control_bar(len(plan))
-    _write_url()
-    # The slide on screen from now: a timer run of the fragment advances once the interval has passed.
+    # The browser runs the fragment every interval (no timer while paused) and restarts that timer on every
+    # full run; a timer run that finds the slide on screen for the interval moves on (auto_advance).
     st.session_state[K_SHOWN_AT] = time.monotonic()
-    paused = st.session_state[K_PAUSED]
-    slide_view = st.fragment(_slide_view, run_every=None if paused else st.session_state[K_INTERVAL])
-    slide_view(filters, plan, notices)
-
-
-SPOTLIGHTS = 20
+    run_every = None if st.session_state[K_PAUSED] else st.session_state[K_INTERVAL]
+    st.fragment(_slide_view, run_every=run_every)(filters, plan)
 
 
 def slide_plan(filters: Filters) -> list[str]:
-    """The slide keys in order; a spotlight for each partnership inside the filters, most placements
-    first (at most SPOTLIGHTS of them: a national store has thousands).
-
-    A partnership with no figures in the chosen months (not launched yet) gets no spotlight.
-    """
+    """The slide keys in order; spotlights for the partnerships with the most placements in the chosen months."""
     top = cache.query(partnership_rows, filters, order_by="placements", limit=SPOTLIGHTS)
     ordered = top.sort_values(["placements", "group_name"], ascending=[False, True], kind="stable")
-    return [*FIXED_SLIDES, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
+    return [*KICKER, *(SPOTLIGHT + rsp for rsp in ordered["rsp_id"])]
 
 
-def _current_params() -> dict[str, str]:
-    return {name: st.query_params.get(name) for name in PRESENTER_PARAMS if name in st.query_params}
-
-
-def _read_url(total: int) -> None:
-    """Take the slide, interval and pause from the link, unless the URL is the one this view wrote."""
-    current = _current_params()
-    if K_SLIDE in st.session_state and current == st.session_state.get(K_WRITTEN):
+def _sync_url(total: int, filter_notices: list[str]) -> None:
+    """Take the slide, interval and pause from the link unless the URL is the one this view wrote; write them back."""
+    current = {name: st.query_params.get(name) for name in PRESENTER_PARAMS if name in st.query_params}
+    # The interval widget's state is gone once presenter mode is left: then the link is read again.
+    if K_INTERVAL in st.session_state and current == st.session_state.get(K_WRITTEN):
         st.session_state[K_SLIDE] = min(st.session_state[K_SLIDE], total - 1)
-        st.session_state.setdefault(W_INTERVAL, st.session_state.get(K_INTERVAL, DEFAULT_INTERVAL))
-        return
-    index, interval, paused, notices = parse_params(current, total)
-    st.session_state[K_SLIDE] = index
-    st.session_state[K_INTERVAL] = interval
-    st.session_state[W_INTERVAL] = interval
-    st.session_state[K_PAUSED] = paused
-    st.session_state[K_NOTICES] = notices
-    st.session_state[K_NOTICES_DONE] = False
-
-
-def _write_url() -> None:
+    else:
+        index, interval, paused, notices = parse_params(current, total)
+        st.session_state[K_SLIDE] = index
+        st.session_state[K_INTERVAL] = interval
+        st.session_state[K_PAUSED] = paused
+        st.session_state[K_NOTICES] = [*filter_notices, *notices]
     wanted = url_params(st.session_state[K_SLIDE], st.session_state[K_INTERVAL], st.session_state[K_PAUSED])
     for name in PRESENTER_PARAMS:
-        if name in wanted:
-            if st.query_params.get(name) != wanted[name] or len(st.query_params.get_all(name)) != 1:
-                st.query_params[name] = wanted[name]
-        elif name in st.query_params:
-            del st.query_params[name]
+        if name not in wanted:
+            st.query_params.pop(name, None)
+        elif st.query_params.get(name) != wanted[name] or len(st.query_params.get_all(name)) != 1:
+            st.query_params[name] = wanted[name]
     st.session_state[K_WRITTEN] = wanted
 
 
 def _go(delta: int) -> None:
-    total = len(st.session_state.get(K_PLAN, ())) or 1
-    st.session_state[K_SLIDE] = step(st.session_state.get(K_SLIDE, 0), total, delta)
-    st.session_state[K_NOTICES_DONE] = True
+    st.session_state[K_SLIDE] = step(st.session_state.get(K_SLIDE, 0), len(st.session_state.get(K_PLAN, ())), delta)
+    st.session_state[K_NOTICES] = []
 
 
 def _toggle_pause() -> None:
     st.session_state[K_PAUSED] = not st.session_state.get(K_PAUSED, False)
 
 
-def _interval_changed() -> None:
-    st.session_state[K_INTERVAL] = st.session_state.get(W_INTERVAL) or DEFAULT_INTERVAL
-
-
 def _control_bar(total: int) -> None:
     """Previous, Pause/Play, Next, the counter, the interval and the way out, in one slim row."""
     paused = st.session_state[K_PAUSED]
-    bar = st.container(horizontal=True, vertical_alignment="center", gap="small", key="present_bar")
-    with bar:
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="present_bar"):
         st.button(
             "Previous",
             key="present_prev",
@@ -323,10 +195,9 @@ def _control_bar(total: int) -> None:
         st.segmented_control(
             "Advance every",
             INTERVALS,
-            key=W_INTERVAL,
+            key=K_INTERVAL,
             format_func=lambda s: f"{s} s",
             required=True,
-            on_change=_interval_changed,
             label_visibility="collapsed",
             help="Seconds each slide stays on screen while playing",
         )
@@ -343,124 +214,86 @@ def _control_bar(total: int) -> None:
             on_click=_exit,
             help="Back to this page with its sidebar; the filters stay",
         )
-    st.session_state[K_INTERVAL] = st.session_state.get(W_INTERVAL) or DEFAULT_INTERVAL
 
 
 def _exit() -> None:
-    """Leave presenter mode on the same page, keeping the filter parameters.
-
-    A button, not an st.page_link: a page link to the page already open changes what the server
-    runs but leaves the old address (with `present=1`) in the browser, so a reload would present
-    again. Deleting the parameters here updates the address bar, and this same run, no longer
-    presenting, draws the page with its sidebar.
-    """
+    """Leave presenter mode on this page, keeping the filters (a page link would leave `present=1` in the address)."""
     for name in ("present", *PRESENTER_PARAMS):
-        if name in st.query_params:
-            del st.query_params[name]
+        st.query_params.pop(name, None)
 
 
-def _slide_view(filters: Filters, plan: list[str], filter_notices: list[str]) -> None:
-    """The slide on screen. Run by every full run and, while playing, by the timer (see the module notes)."""
+def _slide_view(filters: Filters, plan: list[str]) -> None:
+    """The slide on screen. Run by every full run and, while playing, by the timer."""
     if auto_advance(st.session_state, len(plan), time.monotonic()):
         st.rerun()  # a full run: the counter, the URL and the timer follow the new slide
     index = min(st.session_state.get(K_SLIDE, 0), len(plan) - 1)
-    if index == 0 and not st.session_state.get(K_NOTICES_DONE):
-        for notice in [*filter_notices, *st.session_state.get(K_NOTICES, [])]:
+    if index == 0:
+        for notice in st.session_state.get(K_NOTICES, []):
             st.html(f'<div class="rsp-notice">⚠️ {html.escape(notice)}</div>')
     key = plan[index]
-    if key == "kpis":
-        _slide_kpis(filters)
-    elif key == "map":
-        _slide_map(filters)
-    elif key == "trend":
-        _slide_trend(filters)
-    elif key == "matrix":
-        _slide_matrix(filters)
-    else:
-        rsp_id = key.removeprefix(SPOTLIGHT)
-        spots = [k for k in plan if k.startswith(SPOTLIGHT)]
-        _slide_spotlight(filters, rsp_id, spots.index(key) + 1, len(spots))
-
-
-# ---------------------------------------------------------------- slide parts
+    if key.startswith(SPOTLIGHT):
+        _slide_spotlight(filters, key.removeprefix(SPOTLIGHT), index - len(KICKER) + 1, len(plan) - len(KICKER))
+        return
+    kpis = cache.query(kpi_summary, filters)
+    if kpis["months"] == 0:
+        _header(KICKER[key], "No monthly figures match these filters", filters, None)
+        st.html('<div class="rsp-meta">Exit presenter mode and widen the month range or clear a filter.</div>')
+        return
+    {"kpis": _slide_kpis, "map": _slide_map, "trend": _slide_trend, "matrix": _slide_matrix}[key](filters, kpis)
 
 
 def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, extra: str = "") -> int:
-    """The kicker, the title (the finding), the as-of month, the scope and the illustrative-data label.
-
-    Returns the pixels the content below gives up when the title needs a second line.
-    """
+    """Kicker, title (the finding), as-of month, scope, illustrative label; returns the pixels a second line takes."""
     st.html(f'<div class="rsp-kicker">{html.escape(kicker)}</div>')
     st.title(title, anchor=False)
-    bits = []
-    if as_of_label:
-        bits.append(f"As of <b>{html.escape(month_name(as_of_label))}</b>")
+    bits = [f"As of <b>{html.escape(month_name(as_of_label))}</b>"] if as_of_label else []
     bits.append(html.escape(extra or widgets.describe(filters)))
     share = widgets.illustrative(filters)
-    badge = ""
-    if share > 0:
-        label = "Illustrative data" if share >= 1 else f"{share:.0%} illustrative data"
-        badge = f'<span class="rsp-badge">{label}</span>'
+    label = "Illustrative data" if share >= 1 else f"{share:.0%} illustrative data"
+    badge = f'<span class="rsp-badge">{label}</span>' if share > 0 else ""
     st.html(f'<div class="rsp-meta">{" · ".join(bits)}{badge}</div>')
     return TITLE_SECOND_LINE if len(title) > TITLE_ONE_LINE else 0
 
 
 def _kpi_tiles(kpis: dict, *, compact: bool = False, notes: dict[str, str] | None = None) -> None:
-    tiles = []
-    for metric in KPI_METRICS:
-        note = (notes or {}).get(metric, "")
-        tiles.append(
-            f'<div class="rsp-kpi" data-metric="{metric}">'
-            f'<div class="rsp-kpi-value">{metric_value(metric, kpis[metric])}</div>'
-            f'<div class="rsp-kpi-label">{html.escape(METRICS[metric].label)}</div>'
-            + (f'<div class="rsp-kpi-note">{html.escape(note)}</div>' if note else "")
-            + "</div>"
-        )
-    st.html(f'<div class="rsp-kpis{" rsp-compact" if compact else ""}">{"".join(tiles)}</div>')
+    notes = notes or {}
+    tiles = "".join(
+        f'<div class="rsp-kpi" data-metric="{metric}">'
+        f'<div class="rsp-kpi-value">{metric_value(metric, kpis[metric])}</div>'
+        f'<div class="rsp-kpi-label">{html.escape(METRICS[metric].label)}</div>'
+        + (f'<div class="rsp-kpi-note">{html.escape(notes[metric])}</div>' if metric in notes else "")
+        + "</div>"
+        for metric in KPI_METRICS
+    )
+    st.html(f'<div class="rsp-kpis{" rsp-compact" if compact else ""}">{tiles}</div>')
 
 
-def _no_data(filters: Filters, kicker: str) -> None:
-    _header(kicker, "No monthly figures match these filters", filters, None)
-    st.html('<div class="rsp-meta">Exit presenter mode and widen the month range or clear a filter.</div>')
-
-
-def _big(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+def _big(fig: go.Figure, height: int, title: str = "", *, top: int = 70, ticks: int = 18) -> go.Figure:
     """A chart readable from the back of a room: large type, no toolbar."""
     fig.update_layout(
         height=height,
+        title={"text": title, "font": {"size": 24}},
         font={"size": 20},
         legend={"font": {"size": 20}},
         hoverlabel={"font": {"size": 20}},
-        margin={"l": 10, "r": 20, "t": 70, "b": 10},
+        margin={"l": 10, "r": 20, "t": top, "b": 10},
     )
-    if title is not None:
-        fig.update_layout(title={"text": title, "font": {"size": 24}})
-    fig.update_xaxes(title_font={"size": 20}, tickfont={"size": 18})
-    fig.update_yaxes(title_font={"size": 20}, tickfont={"size": 18})
+    fig.update_xaxes(title_font={"size": 20}, tickfont={"size": ticks})
+    fig.update_yaxes(title_font={"size": 20}, tickfont={"size": ticks})
     fig.update_annotations(font_size=20)
     return fig
 
 
-def _slide_kpis(filters: Filters) -> None:
-    kicker = "Are we on track?"
-    kpis = cache.query(kpi_summary, filters)
-    if kpis["months"] == 0:
-        _no_data(filters, kicker)
-        return
+def _slide_kpis(filters: Filters, kpis: dict) -> None:
     status = _headline_goal(filters)
     if status is not None and status.progress:
-        goal = status.goal
-        title = f"{status.progress:,} of {goal.target:,} {_noun(goal)}: {status.share:.0%} of the goal"
+        noun = METRICS[status.goal.metric].label.lower()
+        title = f"{status.progress:,} of {status.goal.target:,} {noun}: {status.share:.0%} of the goal"
     else:
         title = f"{kpis['placements']:,} people placed into jobs"
-    _header(kicker, title, filters, kpis["as_of_label"])
-    _kpi_tiles(
-        kpis,
-        notes={
-            "employers_engaged": f"at the end of {month_name(kpis['as_of_label'])}",
-            "placement_rate": "of completers placed",
-        },
-    )
+    _header(KICKER["kpis"], title, filters, kpis["as_of_label"])
+    at_the_end = f"at the end of {month_name(kpis['as_of_label'])}"
+    _kpi_tiles(kpis, notes={"employers_engaged": at_the_end, "placement_rate": "of completers placed"})
     if status is None:
         return
     if not status.progress:
@@ -488,20 +321,11 @@ def _slide_kpis(filters: Filters) -> None:
 
 def _headline_goal(filters: Filters):
     """The first goal the Overview shows (the grant goal when there is one), within the filters."""
-    shown = goals_ui.overview_goals(cache.query(goal_list), filters)
-    return cache.query(goal_status, shown[0].goal_id, filters) if shown else None
+    goals = goals_ui.overview_goals(cache.query(goal_list), filters)
+    return cache.query(goal_status, goals[0].goal_id, filters) if goals else None
 
 
-def _noun(goal) -> str:
-    return METRICS[goal.metric].label.lower()
-
-
-def _slide_map(filters: Filters) -> None:
-    kicker = "Where it is happening"
-    kpis = cache.query(kpi_summary, filters)
-    if kpis["months"] == 0:
-        _no_data(filters, kicker)
-        return
+def _slide_map(filters: Filters, kpis: dict) -> None:
     _, by_region, markers = cache.memo(views.partnership_map, filters, "placements")
     ranked = by_region.sort_values(["placements", "group_name"], ascending=[False, True])
     top = ranked.iloc[0]
@@ -510,7 +334,7 @@ def _slide_map(filters: Filters) -> None:
     else:
         k = len(markers)
         title = f"{top.group_name} region: {top.placements:,} placements by {k} partnership{'s' if k != 1 else ''}"
-    lost = _header(kicker, title, filters, kpis["as_of_label"])
+    lost = _header(KICKER["map"], title, filters, kpis["as_of_label"])
     # A deck of its own (the shared one is not to be changed): fill the taller presenter view;
     # larger labels in the app's own font; an outline that shows on a dark background too.
     deck = charts.region_map(by_region, markers, "placements")
@@ -548,12 +372,7 @@ def _slide_map(filters: Filters) -> None:
         )
 
 
-def _slide_trend(filters: Filters) -> None:
-    kicker = "The trend"
-    kpis = cache.query(kpi_summary, filters)
-    if kpis["months"] == 0:
-        _no_data(filters, kicker)
-        return
+def _slide_trend(filters: Filters, kpis: dict) -> None:
     progress = cache.query(goal_progress, filters)
     goal = registry().grant.goal_placements
     grant_monthly = cache.query(grant_placements_by_month, filters)
@@ -563,45 +382,37 @@ def _slide_trend(filters: Filters) -> None:
         # The same projection as the Overview and the first slide (queries.goals.project).
         same_goal = status is not None and status.goal.scope == "grant" and status.goal.target == goal
         reach = status.projection.reach if same_goal else None
+        placed = f"{progress.placements:,} placed since {progress.since:%b %Y}"
         if not reached.empty:
             title = f"Goal reached in {reached['month'].iloc[0]:%b %Y}: {progress.placements:,} placements"
         elif reach:
-            title = (
-                f"{progress.placements:,} placed since {progress.since:%b %Y}: at this pace, {goal:,} by {reach:%b %Y}"
-            )
+            title = f"{placed}: at this pace, {goal:,} by {reach:%b %Y}"
         else:
-            title = f"{progress.placements:,} placed since {progress.since:%b %Y}, against a goal of {goal:,}"
+            title = f"{placed}, against a goal of {goal:,}"
     else:
         title = f"{kpis['placements']:,} placements in the chosen months"
-    lost = _header(kicker, title, filters, kpis["as_of_label"])
+    lost = _header(KICKER["trend"], title, filters, kpis["as_of_label"])
     # The Trends page's view of cumulative placements, copied: the shared figure is only read.
     note = widgets.chart_note(kpis, filters)
     fig = go.Figure(cache.memo(views.trend, filters, "placements", "cumulative", None, note)[0])
     if not progress.partnerships:  # no grant-supported partnership in view: no grant line
         fig.data = [trace for trace in fig.data if trace.name == "All partnerships"]
-    for trace in fig.data:  # the grant line is the story: bold; every partnership in view: quieter
-        if trace.name == "All partnerships":
-            trace.name = "All partnerships in view, from the start of the range"
-            trace.line.color = "#8C8C8C"
-            trace.line.width = 3
-        else:
-            trace.line.width = 6
-            trace.line.color = "#0072B2"
-            trace.line.dash = "solid"
-    fig = _big(fig, TREND_HEIGHT - lost, "")
-    fig.update_layout(margin={"t": 50}, legend={"y": 1.0, "x": 0, "font": {"size": 22}})
+    # The grant line is the story: bold; every partnership in view: quieter.
+    fig.update_traces(line={"width": 6, "color": "#0072B2", "dash": "solid"})
+    fig.update_traces(
+        name="All partnerships in view, from the start of the range",
+        line={"color": "#8C8C8C", "width": 3},
+        selector={"name": "All partnerships"},
+    )
+    fig = _big(fig, TREND_HEIGHT - lost, top=50)
+    fig.update_layout(legend={"y": 1.0, "x": 0, "font": {"size": 22}})
     fig.update_annotations(font={"size": 24, "color": GOAL})
     st.plotly_chart(fig, config=PLOTLY_CONFIG)
 
 
-def _slide_matrix(filters: Filters) -> None:
-    kicker = "Sector × region"
-    kpis = cache.query(kpi_summary, filters)
-    if kpis["months"] == 0:
-        _no_data(filters, kicker)
-        return
+def _slide_matrix(filters: Filters, kpis: dict) -> None:
     # The Partnerships page's matrix (every partnership in view, not the map's largest markers).
-    _, matrix, _, _, _ = cache.memo(views.compare, filters, "placements", widgets.chart_note(kpis, filters))
+    heatmap, matrix, _, _, _ = cache.memo(views.compare, filters, "placements", widgets.chart_note(kpis, filters))
     table = matrix.set_index("sector_name")
     sector_totals = table.sum(axis=1)
     region_totals = table.sum(axis=0)
@@ -615,31 +426,17 @@ def _slide_matrix(filters: Filters) -> None:
         )
     else:
         title = f"{sector_totals.index[0]} in {region_totals.index[0]}: {total:,} placements"
-    lost = _header(kicker, title, filters, kpis["as_of_label"])
-    z = table.to_numpy(dtype="float64")
-    text = [["" if math.isnan(v) else f"{v:,.0f}" for v in row] for row in z]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[f"{r}<br>({int(region_totals[r]):,})" for r in table.columns],
-            y=[f"{s} ({int(sector_totals[s]):,})" for s in table.index],
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 34},
-            colorscale="Blues",
-            showscale=False,
-            xgap=4,
-            ygap=4,
-            hovertemplate="%{y} · %{x}: %{text} placements<extra></extra>",
-        )
-    )
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(side="top", automargin=True)
+    lost = _header(KICKER["matrix"], title, filters, kpis["as_of_label"])
     height = min(MATRIX_MAX_HEIGHT - lost, 190 + 100 * len(table.index))
-    fig = _big(fig, height)
-    fig.update_xaxes(tickfont={"size": 24})
-    fig.update_yaxes(tickfont={"size": 24})
-    fig.update_layout(margin={"t": 20})
+    fig = _big(go.Figure(heatmap), height, top=20, ticks=24)  # a copy: the shared figure is only read
+    fig.update_traces(
+        x=[f"{r}<br>({int(region_totals[r]):,})" for r in table.columns],
+        y=[f"{s} ({int(sector_totals[s]):,})" for s in table.index],
+        textfont={"size": 34},
+        xgap=4,
+        ygap=4,
+        hovertemplate="%{y} · %{x}: %{text} placements<extra></extra>",
+    )
     st.plotly_chart(fig, config=PLOTLY_CONFIG)
     st.html(
         '<div class="rsp-small">Placements summed over the chosen months; totals in brackets. '
@@ -648,8 +445,7 @@ def _slide_matrix(filters: Filters) -> None:
 
 
 def _slide_spotlight(filters: Filters, rsp_id: str, number: int, count: int) -> None:
-    registry_df = cache.query(partnership_list, (rsp_id,)).set_index("rsp_id")
-    p = registry_df.loc[rsp_id]
+    p = cache.query(partnership_list, (rsp_id,)).iloc[0]
     mine = Filters(partnerships=(rsp_id,), month_from=filters.month_from, month_to=filters.month_to)
     kicker = f"Spotlight {number} of {count}"
     own = cache.query(kpi_summary, mine)

@@ -1,10 +1,7 @@
 """What a page draws, computed once per filter combination and shared by every session.
 
-Each function takes a query runner first and only hashable arguments, calls the queries through
-it and the chart builders, and returns figures or small values that callers only read. Pages and
-presenter slides call them through `ui.cache.memo`, whose runner is the app's query cache
-(`ui.cache.query`), so a page, a slide and a view that need the same query result share it.
-No Streamlit here: `q(fn, *args)` is `fn(engine, *args)`, cached.
+Called through `ui.cache.memo` with the query cache as runner `q` (`q(fn, *args)` is `fn(engine, *args)`),
+so pages, slides and views share query results. Hashable arguments only; no Streamlit here.
 """
 
 from __future__ import annotations
@@ -22,8 +19,7 @@ Query = Callable[..., Any]  # q(query_function, *args) -> query_function(engine,
 
 
 def asking(*metrics: str) -> dict:
-    """The `metrics=` of a view's query: none where the defaults cover them, so that the view and
-    the pages (which call with the defaults) share one cached result."""
+    """A view query's `metrics=`: none where the defaults cover them, so it shares the pages' cached result."""
     extra = [m for m in metrics if m not in DEFAULT]
     return {"metrics": (*DEFAULT, *extra)} if extra else {}
 
@@ -57,10 +53,7 @@ MAP_MARKERS = 300  # at most this many markers: the largest by the measure
 
 
 def partnership_map(q: Query, filters: Filters, metric: str):
-    """(deck, region rows, partnership rows with registry columns) for the Map page.
-
-    Markers: the MAP_MARKERS partnerships with the highest value of `metric` (all of them in
-    Connecticut's store of 14)."""
+    """(deck, region rows, partnership rows with registry columns) for the Map page."""
     by_region = q(metrics_by, filters, "region", **asking(metric))
     markers = q(partnership_rows, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
     return charts.region_map(by_region, markers, metric), by_region, markers
@@ -92,10 +85,7 @@ RANKED = 15  # partnerships in each ranking chart
 
 
 def compare(q: Query, filters: Filters, metric: str, note: str):
-    """(heatmap, matrix table, placement-rate ranking, per-employer ranking, ranking table) for peers.
-
-    The matrix comes from the sector × region rollup; the rankings are the RANKED best
-    partnerships by each measure (sorted in SQL), the table the 100 best by placement rate."""
+    """(sector × region heatmap, its table, the RANKED best by placement rate and per employer, the 100 best)."""
     from queries.compare import rankings, sector_region_matrix
 
     table = sector_region_matrix(q(metrics_by_cell, filters, **asking(metric)), metric)
@@ -103,13 +93,9 @@ def compare(q: Query, filters: Filters, metric: str, note: str):
     heatmap = charts.matrix_heatmap(table, metric, f"{label}: sector × region", note)
     best_rate = rankings(q(partnership_rows, filters, order_by="placement_rate", limit=RANKED))
     best_per_employer = rankings(q(partnership_rows, filters, order_by="placements_per_employer", limit=RANKED))
-    by_rate = charts.ranking_bar(best_rate, "placement_rate", "Placement rate", "Placement rate by partnership", note)
+    by_rate = charts.ranking_bar(best_rate, "placement_rate", "Placement rate by partnership", note)
     per_employer = charts.ranking_bar(
-        best_per_employer,
-        "placements_per_employer",
-        "Placements per employer engaged",
-        "Placements per employer engaged, by partnership",
-        note,
+        best_per_employer, "placements_per_employer", "Placements per employer engaged, by partnership", note
     )
     ranked = rankings(q(partnership_rows, filters, order_by="placement_rate", limit=100))
     numbers = ranked.rename(
@@ -121,37 +107,26 @@ def compare(q: Query, filters: Filters, metric: str, note: str):
 # ---------------------------------------------------------------- good jobs & reach
 
 
-def quality_breakdown(q: Query, filters: Filters, metric: str, kind: str, title: str, note: str):
-    """(figure, numbers table) of an optional metric by sector, region or partnership; groups
-    where nobody reported it are left out (None, empty table when no group has it). By
-    partnership: the RANKED leaders and one bar for all the others."""
+def quality_breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):
+    """(figure, numbers table) of an optional metric by group, groups that never reported it left out."""
     import pandas as pd
 
     from queries.quality import quality_by
 
-    top = RANKED if kind == "partnership" else None
-    rows = q(quality_by, filters, kind, metric=metric, top=top)
+    rows = q(quality_by, filters, kind, metric=metric, top=RANKED if kind == "partnership" else None)
     rows = rows[rows[reported_by(metric)] > 0].dropna(subset=[metric])
     if rows.empty:
         return None, pd.DataFrame()
     info = METRICS[metric]
     columns = {"group_name": kind.capitalize(), metric: info.label}
     if info.kind in (RATE, AVERAGE):  # the figure it is a ratio over, beside it
-        columns[parts(metric)[1]] = f"{_base_label(metric)} (rows reporting it)"
-    numbers = rows[list(columns)].rename(columns=columns)
-    if info.format == "dollars":
-        numbers[info.label] = numbers[info.label].round(2)
-    return charts.breakdown_bar(rows, metric, kind, title, note), numbers
+        columns[parts(metric)[1]] = f"{METRICS[info.weight or info.denominator].label} (rows reporting it)"
+    numbers = rows[list(columns)].rename(columns=columns).round({info.label: 2} if info.format == "dollars" else {})
+    return charts.breakdown_bar(rows, metric, kind, f"{info.label} by {kind}", note), numbers
 
 
-def _base_label(metric: str) -> str:
-    info = METRICS[metric]
-    return METRICS[info.weight or info.denominator].label
-
-
-def quality_trend(q: Query, filters: Filters, metric: str, title: str, note: str):
-    """(figure, numbers table) of an optional metric over the months that reported it: counts each
-    month; rates and averages each quarter, as ratios of the quarter's sums."""
+def quality_trend(q: Query, filters: Filters, metric: str, note: str):
+    """(figure, numbers table) of an optional metric: counts each month, rates and averages each quarter."""
     from queries.quality import quality_monthly
 
     monthly = q(quality_monthly, filters)
@@ -161,21 +136,17 @@ def quality_trend(q: Query, filters: Filters, metric: str, title: str, note: str
     # From the first to the last month anybody reported it: no empty years before collection began.
     monthly = monthly[monthly["month"].between(reported["month"].min(), reported["month"].max())]
     info = METRICS[metric]
-    quarterly = info.kind in (RATE, AVERAGE)
-    series = metric_series(monthly, metric, "quarterly" if quarterly else "monthly")
-    chart_rows = series.rename(columns={"period": "month", "value": metric})
+    period = "quarter" if info.kind in (RATE, AVERAGE) else "month"
+    series = metric_series(monthly, metric, f"{period}ly")
     numbers = series[["period_label", "value"]].rename(
-        columns={"period_label": "Quarter" if quarterly else "Month", "value": info.label}
+        columns={"period_label": period.capitalize(), "value": info.label}
     )
-    if info.format == "dollars":
-        numbers[info.label] = numbers[info.label].round(2)
-    colour = "#0072B2" if quarterly else "#009E73"
-    return charts.monthly_chart(chart_rows, metric, title, note, colour, quarterly=quarterly), numbers
+    numbers = numbers.round({info.label: 2} if info.format == "dollars" else {})
+    return charts.monthly_chart(series, metric, f"{info.label}, each {period}", note), numbers
 
 
 def suppressed_table(q: Query, filters: Filters, metric: str, threshold: int):
-    """(display table with Total row and column, months covered) of a suppressed metric by
-    partnership and month, small counts suppressed (queries/suppression.py); (None, []) when none."""
+    """(table by partnership and month with totals, small counts suppressed; months covered), or (None, [])."""
     from queries.quality import suppressed_by_month
     from queries.suppression import TOTAL, suppress
 

@@ -9,10 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
+
+from queries.compare import rankings, sector_region_matrix
 from queries.filters import Filters
+from queries.goals import grant_placements_by_month
 from queries.metrics import DEFAULT, metrics_by, metrics_by_cell, monthly_totals, partnership_rows, top_with_others
+from queries.quality import quality_by, quality_monthly, suppressed_by_month
+from queries.suppression import TOTAL, suppress
 from queries.trends import metric_series
 from rsp_data.metrics import AVERAGE, METRICS, RATE, parts, reported_by
+from rsp_data.registry import registry
 from ui import charts
 
 Query = Callable[..., Any]  # q(query_function, *args) -> query_function(engine, *args)
@@ -61,9 +68,6 @@ def partnership_map(q: Query, filters: Filters, metric: str):
 
 def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None, note: str):
     """(figure, numbers table, series) of one measure over time, with the goal line where it applies."""
-    from queries.goals import grant_placements_by_month
-    from rsp_data.registry import registry
-
     series = metric_series(q(monthly_totals, filters, split, **asking(metric)), metric, view)
     if series.empty:
         return None, None, series
@@ -86,8 +90,6 @@ RANKED = 15  # partnerships in each ranking chart
 
 def compare(q: Query, filters: Filters, metric: str, note: str):
     """(sector × region heatmap, its table, the RANKED best by placement rate and per employer, the 100 best)."""
-    from queries.compare import rankings, sector_region_matrix
-
     table = sector_region_matrix(q(metrics_by_cell, filters, **asking(metric)), metric)
     label = METRICS[metric].label
     heatmap = charts.matrix_heatmap(table, metric, f"{label}: sector × region", note)
@@ -109,10 +111,6 @@ def compare(q: Query, filters: Filters, metric: str, note: str):
 
 def quality_breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):
     """(figure, numbers table) of an optional metric by group, groups that never reported it left out."""
-    import pandas as pd
-
-    from queries.quality import quality_by
-
     rows = q(quality_by, filters, kind, metric=metric, top=RANKED if kind == "partnership" else None)
     rows = rows[rows[reported_by(metric)] > 0].dropna(subset=[metric])
     if rows.empty:
@@ -127,8 +125,6 @@ def quality_breakdown(q: Query, filters: Filters, metric: str, kind: str, note: 
 
 def quality_trend(q: Query, filters: Filters, metric: str, note: str):
     """(figure, numbers table) of an optional metric: counts each month, rates and averages each quarter."""
-    from queries.quality import quality_monthly
-
     monthly = q(quality_monthly, filters)
     reported = monthly[monthly[reported_by(metric)] > 0]
     if reported.empty:
@@ -147,9 +143,6 @@ def quality_trend(q: Query, filters: Filters, metric: str, note: str):
 
 def suppressed_table(q: Query, filters: Filters, metric: str, threshold: int):
     """(table by partnership and month with totals, small counts suppressed; months covered), or (None, [])."""
-    from queries.quality import suppressed_by_month
-    from queries.suppression import TOTAL, suppress
-
     counts, reported = q(suppressed_by_month, filters, metric)
     if counts.empty:
         return None, []
@@ -164,3 +157,14 @@ def suppressed_table(q: Query, filters: Filters, metric: str, threshold: int):
     # The total next to the name, where it stays in view however many months there are.
     display = display[["Partnership", TOTAL, *[c for c in display.columns if c not in ("Partnership", TOTAL)]]]
     return display, list(counts.columns)
+
+
+PEERS = 12  # sector peers compared: the most placements, and the partnership itself
+
+
+def sector_peers(q: Query, rsp_id: str, peers_filter: Filters) -> pd.DataFrame:
+    """The PEERS partnerships of a sector with most placements, and always the partnership itself."""
+    peers = q(partnership_rows, peers_filter, order_by="placements", limit=PEERS)
+    if rsp_id not in set(peers["rsp_id"]):
+        peers = pd.concat([peers, q(partnership_rows, peers_filter.with_(partnerships=(rsp_id,)), limit=1)])
+    return peers.reset_index(drop=True)

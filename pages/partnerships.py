@@ -138,8 +138,7 @@ profile_id = sidebar.url_choice(
 if not profile_id:
     st.stop()
 
-registry = cache.query(partnership_list, (profile_id,))
-p = registry.set_index("rsp_id").loc[profile_id]
+p = cache.query(partnership_list, (profile_id,)).set_index("rsp_id").loc[profile_id]
 st.header(p["name"])
 facts = {
     "Sector": p["sector_name"],

@@ -40,8 +40,7 @@ if not shown:
     st.stop()
 
 for start in range(0, len(shown), TILES_A_ROW):
-    row = shown[start : start + TILES_A_ROW]
-    for column, metric in zip(st.columns(TILES_A_ROW), row, strict=False):
+    for column, metric in zip(st.columns(TILES_A_ROW), shown[start : start + TILES_A_ROW], strict=False):
         info = METRICS[metric]
         column.metric(
             info.label,

@@ -21,7 +21,6 @@ from ui.theme import GOAL, NEUTRAL, REGION_COLOURS, SECTOR_COLOURS, colour_for, 
 # Colours for groups without their own (Plotly's "Dark24": 24 that tell apart on a projector).
 DISTINCT = px_colors.qualitative.Dark24
 
-GEOJSON_FILE = DATA_DIR / "ct_regions.geojson"
 # Connecticut fills a 1280-px-wide view at this zoom; no basemap tiles are drawn.
 CT_VIEW = pdk.ViewState(latitude=41.52, longitude=-72.72, zoom=7.7, pitch=0, bearing=0)
 
@@ -190,7 +189,7 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
 @lru_cache(maxsize=1)
 def region_shapes() -> dict:
     """The committed GeoJSON of the five regions (approximate, by county) and the state outline."""
-    return json.loads(GEOJSON_FILE.read_text(encoding="utf-8"))
+    return json.loads((DATA_DIR / "ct_regions.geojson").read_text(encoding="utf-8"))
 
 
 def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
@@ -250,13 +249,8 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
         radius=[900 + 5200 * math.sqrt((v or 0) / peak) if peak and pd.notna(v) else 900 for v in markers[metric]],
         colour=[[*hex_to_rgb(colour_for("sector", s)), 235] for s in markers["sector_id"]],
         tooltip=[
-            "{}\n{} · {} region\nConvener: {}\n{}".format(
-                r.group_name,
-                r.sector_name,
-                r.region_name,
-                r.convener or "not published",
-                "\n".join(f"{METRICS[m].label}: {metric_value(m, getattr(r, m))}" for m in KPI_METRICS),
-            )
+            f"{r.group_name}\n{r.sector_name} · {r.region_name} region\nConvener: {r.convener or 'not published'}\n"
+            + "\n".join(f"{METRICS[m].label}: {metric_value(m, getattr(r, m))}" for m in KPI_METRICS)
             for r in markers.itertuples()
         ],
     )

@@ -91,8 +91,7 @@ RANKED = 15  # partnerships in each ranking chart
 def compare(q: Query, filters: Filters, metric: str, note: str):
     """(sector × region heatmap, its table, the RANKED best by placement rate and per employer, the 100 best)."""
     table = sector_region_matrix(q(metrics_by_cell, filters, **asking(metric)), metric)
-    label = METRICS[metric].label
-    heatmap = charts.matrix_heatmap(table, metric, f"{label}: sector × region", note)
+    heatmap = charts.matrix_heatmap(table, metric, f"{METRICS[metric].label}: sector × region", note)
     best_rate = rankings(q(partnership_rows, filters, order_by="placement_rate", limit=RANKED))
     best_per_employer = rankings(q(partnership_rows, filters, order_by="placements_per_employer", limit=RANKED))
     by_rate = charts.ranking_bar(best_rate, "placement_rate", "Placement rate by partnership", note)

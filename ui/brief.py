@@ -55,8 +55,7 @@ def trend_svg(monthly: pd.DataFrame, title: str) -> str:
 
 def brief_html(engine: Engine, rsp_id: str, month_from: str | None = None, month_to: str | None = None) -> str:
     """The brief of one partnership over the month range, as one HTML document."""
-    registry = partnership_list(engine, (rsp_id,)).set_index("rsp_id")
-    p = registry.loc[rsp_id]
+    p = partnership_list(engine, (rsp_id,)).set_index("rsp_id").loc[rsp_id]
     mine = Filters(partnerships=(rsp_id,), month_from=month_from, month_to=month_to)
     kpis = kpi_summary(engine, mine)
     monthly = monthly_totals(engine, mine, None)

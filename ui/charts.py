@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import pydeck as pdk
 from plotly import colors as px_colors
 
+from queries.trends import metric_series
 from rsp_data.metrics import AVERAGE, METRICS, RATE
 from rsp_data.registry import DATA_DIR
 from ui.format import metric_value
@@ -315,8 +316,6 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
 
 def profile_trend(monthly: pd.DataFrame, title: str, subtitle: str = "") -> go.Figure:
     """One partnership's enrolments, completions and placements per quarter (from monthly_totals)."""
-    from queries.trends import metric_series
-
     fig = go.Figure()
     for metric, colour in PEOPLE.items():
         series = metric_series(monthly, metric, "quarterly")

@@ -37,14 +37,11 @@ with map_column:
         on_select=sidebar.filter_from_map("map_click"),
         selection_mode="single-object",
     )
+    largest = f" The map shows the {len(markers):,} partnerships with the highest value of this measure."
     st.caption(
         "Region boundaries are approximate, by county (US Census cartographic boundaries). "
         "Markers sit inside their region; their position within it carries no meaning."
-        + (
-            f" The map shows the {len(markers):,} partnerships with the highest value of this measure."
-            if len(markers) >= views.MAP_MARKERS
-            else ""
-        )
+        + (largest if len(markers) >= views.MAP_MARKERS else "")
     )
     outlined = widgets.outlined_regions()
     missing = [r for r in by_region["group_id"] if r not in outlined]
@@ -72,18 +69,11 @@ with legend_column:
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")
 with st.expander("The numbers behind this map"):
-    regions_table = by_region[["group_name", metric]].rename(
-        columns={"group_name": "Region", metric: METRICS[metric].label}
-    )
-    st.dataframe(regions_table, hide_index=True, width="stretch")
-    widgets.download_csv(regions_table, f"{metric}_by_region", "Download regions as CSV")
-    numbers = markers[["group_name", "sector_name", "region_name", metric]].rename(
-        columns={
-            "group_name": "Partnership",
-            "sector_name": "Sector",
-            "region_name": "Region",
-            metric: METRICS[metric].label,
-        }
-    )
-    st.dataframe(numbers, hide_index=True, width="stretch")
-    widgets.download_csv(numbers, f"{metric}_by_partnership")
+    label = METRICS[metric].label
+    regions = by_region[["group_name", metric]].rename(columns={"group_name": "Region", metric: label})
+    st.dataframe(regions, hide_index=True, width="stretch")
+    widgets.download_csv(regions, f"{metric}_by_region", "Download regions as CSV")
+    columns = {"group_name": "Partnership", "sector_name": "Sector", "region_name": "Region", metric: label}
+    partnerships = markers[list(columns)].rename(columns=columns)
+    st.dataframe(partnerships, hide_index=True, width="stretch")
+    widgets.download_csv(partnerships, f"{metric}_by_partnership")

@@ -5,9 +5,8 @@ import streamlit as st
 from queries.metrics import kpi_summary
 from rsp_data.metrics import MEASURES, METRICS
 from ui import cache, goals, sidebar, views, widgets
+from ui.charts import KPI_METRICS
 from ui.format import metric_value, month_name
-
-KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
 
 filters = sidebar.filters()
 kpis = cache.query(kpi_summary, filters)
@@ -27,11 +26,9 @@ help_text = {
 }
 sparklines = cache.memo(views.kpi_sparklines, filters, KPI_METRICS)
 for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
-    value = kpis[metric]
-    shown = metric_value(metric, value)
     column.metric(
         METRICS[metric].label,
-        shown,
+        metric_value(metric, kpis[metric]),
         help=help_text[metric] + " The line shows the last two years of the range.",
         border=True,
         chart_data=sparklines[metric],

@@ -10,6 +10,7 @@ from queries.trends import metric_series
 from rsp_data.metrics import MEASURES, METRICS
 from ui import cache, charts, goals, sidebar, views, widgets
 from ui.brief import brief_html
+from ui.charts import KPI_METRICS
 from ui.format import metric_value, month_name
 
 filters = sidebar.filters()
@@ -27,12 +28,12 @@ SORTS = {
     "group_name": "Name",
 }
 total = cache.query(partnership_count, filters)
-controls = st.columns([2, 1.2, 0.8]) if total > PAGE else [st.container()]
+controls = st.columns([2, 1.2, 0.8]) if total > PAGE else [None, *st.columns([1, 2])]
 search = ""
 if total > PAGE:
     search = controls[0].text_input("Find a partnership", key="table_search", placeholder="Name or id")
 sort = sidebar.url_choice(
-    controls[1].selectbox if total > PAGE else st.columns([1, 2])[0].selectbox,
+    controls[1].selectbox,
     "Sort by",
     tuple(SORTS),
     param="sort",
@@ -68,17 +69,14 @@ shown = table.assign(
     gjc=table["gjc_supported"].map({True: "Yes", False: "No"}),
     placement_pct=table["placement_rate"] * 100,
 )
-TABLE_COLUMNS = (
-    "name",
-    "sector_name",
-    "region_name",
-    "employers_engaged",
-    "trainees_enrolled",
-    "trainees_completed",
-    "placements",
-    "placement_pct",
-    "gjc",
-)
+COLUMNS = {  # in the table's order
+    "name": st.column_config.TextColumn("Partnership", width="large"),
+    "sector_name": st.column_config.TextColumn("Sector", width="small"),
+    "region_name": st.column_config.TextColumn("Region", width="small"),
+    **{m: st.column_config.NumberColumn(SORTS[m], format="%d") for m in KPI_METRICS[:4]},
+    "placement_pct": st.column_config.NumberColumn("Placement rate", format="%.0f%%"),
+    "gjc": st.column_config.TextColumn("Good Jobs grant", width="small"),
+}
 linked = st.query_params.get("profile")
 preselected = table.index[table["rsp_id"] == linked].tolist()
 event = st.dataframe(
@@ -90,22 +88,12 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key="partnership_table",
-    column_order=TABLE_COLUMNS,
-    column_config={
-        "name": st.column_config.TextColumn("Partnership", width="large"),
-        "sector_name": st.column_config.TextColumn("Sector", width="small"),
-        "region_name": st.column_config.TextColumn("Region", width="small"),
-        "employers_engaged": st.column_config.NumberColumn("Employers", format="%d"),
-        "trainees_enrolled": st.column_config.NumberColumn("Enrolled", format="%d"),
-        "trainees_completed": st.column_config.NumberColumn("Completed", format="%d"),
-        "placements": st.column_config.NumberColumn("Placements", format="%d"),
-        "placement_pct": st.column_config.NumberColumn("Placement rate", format="%.0f%%"),
-        "gjc": st.column_config.TextColumn("Good Jobs grant", width="small"),
-    },
+    column_order=tuple(COLUMNS),
+    column_config=COLUMNS,
 )
 
 # The download holds what the table shows, plus the registry id and the exact rate.
-widgets.download_csv(shown[["rsp_id", *TABLE_COLUMNS, "placement_rate"]], "rsp_partnerships")
+widgets.download_csv(shown[["rsp_id", *COLUMNS, "placement_rate"]], "rsp_partnerships")
 
 with st.expander("Compare peers: sector × region, placement rate and placements per employer"):
     compare_metric = st.selectbox(
@@ -150,8 +138,7 @@ profile_id = sidebar.url_choice(
 if not profile_id:
     st.stop()
 
-registry = cache.query(partnership_list, (profile_id,))
-p = registry.set_index("rsp_id").loc[profile_id]
+p = cache.query(partnership_list, (profile_id,)).set_index("rsp_id").loc[profile_id]
 st.header(p["name"])
 facts = {
     "Sector": p["sector_name"],
@@ -161,7 +148,7 @@ facts = {
     "Published size": p["published_size"] or "not published",
     "Good Jobs Challenge": "supported" if p["gjc_supported"] else "not supported",
 }
-st.markdown("  \n".join(f"**{k}:** {v}" for k, v in facts.items()), help=None)
+st.markdown("  \n".join(f"**{k}:** {v}" for k, v in facts.items()))
 st.download_button(
     "Download a one-page brief (HTML, opens offline)",
     cache.query(brief_html, profile_id, filters.month_from, filters.month_to),
@@ -177,18 +164,13 @@ own = cache.query(kpi_summary, mine)
 if own["months"] == 0:
     st.info("This partnership has no figures in the chosen months.")
     st.stop()
-cols = st.columns(5)
-for col, metric in zip(
-    cols, ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate"), strict=True
-):
-    value = own[metric]
-    col.metric(METRICS[metric].label, metric_value(metric, value), border=True)
+for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
+    column.metric(METRICS[metric].label, metric_value(metric, own[metric]), border=True)
 
 monthly = cache.query(monthly_totals, mine, None)
 note = widgets.chart_note(own, mine)
 quarterly = {
-    METRICS[m].label: metric_series(monthly, m, "quarterly").set_index("period_label")["value"]
-    for m in ("trainees_enrolled", "trainees_completed", "placements")
+    METRICS[m].label: metric_series(monthly, m, "quarterly").set_index("period_label")["value"] for m in charts.PEOPLE
 }
 widgets.chart(
     charts.profile_trend(monthly, f"{p['name']}: people trained and placed each quarter", note),
@@ -199,30 +181,19 @@ widgets.chart(
 goals.partnership(profile_id, p["name"], bool(p["gjc_supported"]), filters)
 
 peers_filter = Filters(sectors=(p["sector_id"],), month_from=filters.month_from, month_to=filters.month_to)
-PEERS = 12
-peers = cache.query(partnership_rows, peers_filter, order_by="placements", limit=PEERS)
-if profile_id not in set(peers["rsp_id"]):  # always compare with the partnership itself
-    own_row = cache.query(partnership_rows, peers_filter.with_(partnerships=(profile_id,)), limit=1)
-    peers = pd.concat([peers, own_row], ignore_index=True)
+peers = cache.memo(views.sector_peers, profile_id, peers_filter)
 peer_count = cache.query(partnership_count, peers_filter)
 st.subheader(f"Compared with {p['sector_name'].lower()} peers")
 if peer_count > len(peers):
-    st.caption(f"The {PEERS} {p['sector_name'].lower()} partnerships with most placements, of {peer_count:,}.")
+    st.caption(f"The {views.PEERS} {p['sector_name'].lower()} partnerships with most placements, of {peer_count:,}.")
 if len(peers) < 2:
     st.caption(f"{p['name']} is the only {p['sector_name'].lower()} partnership in the registry.")
 else:
     left, right = st.columns(2)
     peer_note = widgets.chart_note(own, peers_filter)
     for where, metric in ((left, "placements"), (right, "placement_rate")):
-        numbers = peers[["group_name", metric]].rename(
-            columns={"group_name": "Partnership", metric: METRICS[metric].label}
-        )
-        widgets.chart(
-            charts.peer_bar(
-                peers, metric, profile_id, f"{METRICS[metric].label}, {p['sector_name']} partnerships", peer_note
-            ),
-            numbers,
-            f"{p['sector_id']}_peers_{metric}",
-            where,
-        )
+        label = METRICS[metric].label
+        figure = charts.peer_bar(peers, metric, profile_id, f"{label}, {p['sector_name']} partnerships", peer_note)
+        numbers = peers[["group_name", metric]].rename(columns={"group_name": "Partnership", metric: label})
+        widgets.chart(figure, numbers, f"{p['sector_id']}_peers_{metric}", where)
     st.caption("Peers are compared over the same months, in every region.")

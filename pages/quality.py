@@ -40,8 +40,7 @@ if not shown:
     st.stop()
 
 for start in range(0, len(shown), TILES_A_ROW):
-    row = shown[start : start + TILES_A_ROW]
-    for column, metric in zip(st.columns(TILES_A_ROW), row, strict=False):
+    for column, metric in zip(st.columns(TILES_A_ROW), shown[start : start + TILES_A_ROW], strict=False):
         info = METRICS[metric]
         column.metric(
             info.label,
@@ -68,14 +67,13 @@ for section in dict.fromkeys(METRICS[m].section for m in OPTIONAL):
     for metric in charted:
         info = METRICS[metric]
         left, right = st.columns(2)
-        figure, numbers = cache.memo(views.quality_breakdown, filters, metric, by, f"{info.label} by {by}", note)
+        figure, numbers = cache.memo(views.quality_breakdown, filters, metric, by, note)
         if figure is not None:
             widgets.chart(figure, numbers, f"{metric}_by_{by}", left)
-        quarterly = info.kind in (RATE, AVERAGE)  # as views.quality_trend draws it
-        title = f"{info.label}, each {'quarter' if quarterly else 'month'}"
-        figure, numbers = cache.memo(views.quality_trend, filters, metric, title, note)
+        period = "quarterly" if info.kind in (RATE, AVERAGE) else "monthly"  # as views.quality_trend draws it
+        figure, numbers = cache.memo(views.quality_trend, filters, metric, note)
         if figure is not None:
-            widgets.chart(figure, numbers, f"{metric}_{'quarterly' if quarterly else 'monthly'}", right)
+            widgets.chart(figure, numbers, f"{metric}_{period}", right)
         if not info.suppressed:
             continue
         threshold = widgets.suppress_below()

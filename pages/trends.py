@@ -53,21 +53,17 @@ if figure is None:
 widgets.chart(figure, table, f"{metric}_{view}" + (f"_by_{split}" if group else ""))
 info = METRICS[metric]
 goal = registry().grant.goal_placements if metric == "placements" and view == "cumulative" else None
-
-notes = []
 if info.kind == STOCK and view == "cumulative":
-    notes.append(
+    st.caption(
         "Employers engaged is a count at month end: a running total would double count, "
         "so the cumulative view shows month-end counts."
     )
 if info.kind == STOCK and view == "quarterly":
-    notes.append("Employers engaged per quarter is the count in the quarter's last month, not a sum.")
+    st.caption("Employers engaged per quarter is the count in the quarter's last month, not a sum.")
 if view == "quarterly" and (series["months_in_period"] < 3).any():
-    notes.append("Quarters with fewer than three months of data in range are partial (hover shows how many).")
+    st.caption("Quarters with fewer than three months of data in range are partial (hover shows how many).")
 if goal:
-    notes.append(
+    st.caption(
         f"The dotted line counts placements by the grant-supported partnerships since {registry().grant.announced}; "
         "the solid line counts every partnership in the filters from the start of the range."
     )
-for note in notes:
-    st.caption(note)

@@ -390,7 +390,7 @@ def test_map_draws_regions_and_partnerships_without_tiles(server):
     assert_clean(at)
     spec = deck(at)
     # No basemap and nothing fetched (reads offline). With no style at all, Streamlit's frontend
-    # would fill in an online Carto basemap; see ui.charts.without_basemap.
+    # would fill in an online Carto basemap; see ui.charts.region_map.
     assert spec["mapStyle"] == [""]
     assert "http" not in json.dumps(spec)
     regions = [layer for layer in layers(spec, "GeoJsonLayer") if layer.get("id") == "regions"]

@@ -1,8 +1,6 @@
 """A one-page partnership brief: a self-contained HTML file that opens offline, anywhere, and prints.
 
-KPIs, the quarterly trend, the comparison with sector peers, a data note and the "as of" month.
-The chart is an SVG drawn by matplotlib and written into the page (text as shapes, no fonts, no
-JavaScript, no network), so the file is small enough to e-mail (tens of kB, not megabytes).
+Its chart is an inline matplotlib SVG (no fonts, JavaScript or network), so the file is small enough to e-mail.
 """
 
 from __future__ import annotations
@@ -20,23 +18,22 @@ from sqlalchemy import Engine
 
 from queries.data import illustrative_share
 from queries.filters import Filters
-from queries.metrics import kpi_summary, monthly_totals, partnership_rows
+from queries.metrics import kpi_summary, monthly_totals
 from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import METRICS
+from ui.charts import KPI_METRICS, PEOPLE
 from ui.format import metric_value, month_name
-
-KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
-TREND_COLOURS = {"trainees_enrolled": "#56B4E9", "trainees_completed": "#0072B2", "placements": "#D55E00"}
+from ui.views import sector_peers
 
 
 def trend_svg(monthly: pd.DataFrame, title: str) -> str:
     """Grouped quarterly bars of enrolments, completions and placements, as an inline SVG string."""
-    series = {m: metric_series(monthly, m, "quarterly") for m in TREND_COLOURS}
+    series = {m: metric_series(monthly, m, "quarterly") for m in PEOPLE}
     labels = list(series["placements"]["period_label"])
     fig, ax = plt.subplots(figsize=(7.2, 2.8), dpi=100)
     width = 0.27
-    for i, (metric, colour) in enumerate(TREND_COLOURS.items()):
+    for i, (metric, colour) in enumerate(PEOPLE.items()):
         values = series[metric]["value"].tolist()
         ax.bar(
             [x + (i - 1) * width for x in range(len(values))], values, width, label=METRICS[metric].label, color=colour
@@ -56,20 +53,14 @@ def trend_svg(monthly: pd.DataFrame, title: str) -> str:
     return svg[svg.index("<svg") :]
 
 
-PEERS = 12  # sector peers listed: the most placements, and the partnership itself
-
-
 def brief_html(engine: Engine, rsp_id: str, month_from: str | None = None, month_to: str | None = None) -> str:
     """The brief of one partnership over the month range, as one HTML document."""
-    registry = partnership_list(engine, (rsp_id,)).set_index("rsp_id")
-    p = registry.loc[rsp_id]
+    p = partnership_list(engine, (rsp_id,)).set_index("rsp_id").loc[rsp_id]
     mine = Filters(partnerships=(rsp_id,), month_from=month_from, month_to=month_to)
     kpis = kpi_summary(engine, mine)
     monthly = monthly_totals(engine, mine, None)
     peer_filter = Filters(sectors=(p["sector_id"],), month_from=month_from, month_to=month_to)
-    peers = partnership_rows(engine, peer_filter, order_by="placements", limit=PEERS)
-    if rsp_id not in set(peers["group_id"]):
-        peers = pd.concat([peers, partnership_rows(engine, peer_filter.with_(partnerships=(rsp_id,)), limit=1)])
+    peers = sector_peers(lambda query, *args, **kwargs: query(engine, *args, **kwargs), rsp_id, peer_filter)
     illustrative = illustrative_share(engine, mine) > 0
     as_of = month_name(kpis["as_of_label"])
     first = month_from or (p["first_month"] or "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import textwrap
 from functools import lru_cache
 
 import pandas as pd
@@ -12,6 +13,7 @@ import plotly.graph_objects as go
 import pydeck as pdk
 from plotly import colors as px_colors
 
+from queries.trends import metric_series
 from rsp_data.metrics import AVERAGE, METRICS, RATE
 from rsp_data.registry import DATA_DIR
 from ui.format import metric_value
@@ -20,21 +22,20 @@ from ui.theme import GOAL, NEUTRAL, REGION_COLOURS, SECTOR_COLOURS, colour_for, 
 # Colours for groups without their own (Plotly's "Dark24": 24 that tell apart on a projector).
 DISTINCT = px_colors.qualitative.Dark24
 
-GEOJSON_FILE = DATA_DIR / "ct_regions.geojson"
 # Connecticut fills a 1280-px-wide view at this zoom; no basemap tiles are drawn.
 CT_VIEW = pdk.ViewState(latitude=41.52, longitude=-72.72, zoom=7.7, pitch=0, bearing=0)
 
 
-def _axis_title(metric: str) -> str:
-    info = METRICS[metric]
-    return f"{info.label} ({info.unit})"
-
-
 TICKS = {"percent": ".0%", "dollars": "$,.2f", "decimal": ",.2f", "count": ","}
+# The five headline measures: the KPI tiles, the map's tooltips and the brief.
+KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
+# A partnership's people each quarter: the profile's chart and the brief's.
+PEOPLE = {"trainees_enrolled": "#56B4E9", "trainees_completed": "#0072B2", "placements": "#D55E00"}
 
 
-def _tickformat(metric: str) -> str:
-    return TICKS[METRICS[metric].format]
+def _value_axis(metric: str) -> dict:
+    info = METRICS[metric]
+    return {"title_text": f"{info.label} ({info.unit})", "tickformat": TICKS[info.format]}
 
 
 def plotly_config(file_stem: str) -> dict:
@@ -61,44 +62,47 @@ def _layout(fig: go.Figure, title: str, height: int = 380, subtitle: str = "") -
 
 def wrap_label(text: str, width: int = 22) -> str:
     """Break a long category name over lines (plotly axis labels take <br>) so bars keep their room."""
-    words, lines, line = html.escape(text).split(" "), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    return "<br>".join(lines)
+    return "<br>".join(textwrap.wrap(html.escape(text), width, break_long_words=False, break_on_hyphens=False))
 
 
-def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, subtitle: str = "") -> go.Figure:
-    """Horizontal bars of `metric` per group (rows from metrics_by), largest on top; a group
-    "others" (all the groups not shown, see queries.metrics.top_with_others) always at the bottom."""
-    data = df.assign(_last=df["group_id"] != "others").sort_values(
-        ["_last", metric], ascending=True, na_position="first"
-    )
-    labels = [wrap_label(name, 26) for name in data["group_name"]]
+def _hbar(
+    data: pd.DataFrame, column: str, labels: list[str], colours: list, height: int, title: str, subtitle: str, **xaxis
+):
+    """Horizontal bars of `column` per group, each with its value printed."""
     fig = go.Figure(
         go.Bar(
-            x=data[metric],
+            x=data[column],
             y=labels,
             orientation="h",
-            marker_color=[colour_for("sector", s) for s in data["sector_id"]]  # partnerships in their sector's colour
-            if group_kind == "partnership" and "sector_id" in data
-            else [colour_for(group_kind, g) for g in data["group_id"]],
-            text=[metric_value(metric, v) for v in data[metric]],
+            marker_color=colours,
+            text=[metric_value(column, v) for v in data[column]],
             textposition="auto",
             textangle=0,
             customdata=data["group_id"],
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
-    fig.update_xaxes(title_text=_axis_title(metric), tickformat=_tickformat(metric))
-    fig.update_yaxes(title_text=None, automargin=True)
-    # Room for every label, wrapped ones included, so long sector names never overlap.
-    rows = sum(max(40, 17 * (label.count("<br>") + 1) + 12) for label in labels)
-    return _layout(fig, title, height=max(240, 110 + rows), subtitle=subtitle)
+    fig.update_xaxes(**xaxis)
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, title, height=height, subtitle=subtitle)
+
+
+def _fit(labels: list[str], row: int, pad: int) -> int:
+    """A bar chart's height with room for every label, wrapped ones included, so long names never overlap."""
+    return max(240, 110 + sum(max(row, 17 * (label.count("<br>") + 1) + pad) for label in labels))
+
+
+def breakdown_bar(df: pd.DataFrame, metric: str, group_kind: str, title: str, subtitle: str = "") -> go.Figure:
+    """Bars of `metric` per group (rows from metrics_by), largest on top, "others" (top_with_others) at the bottom."""
+    data = df.assign(_last=df["group_id"] != "others").sort_values(
+        ["_last", metric], ascending=True, na_position="first"
+    )
+    if group_kind == "partnership" and "sector_id" in data:  # partnerships in their sector's colour
+        colours = [colour_for("sector", s) for s in data["sector_id"]]
+    else:
+        colours = [colour_for(group_kind, g) for g in data["group_id"]]
+    labels = [wrap_label(name, 26) for name in data["group_name"]]
+    return _hbar(data, metric, labels, colours, _fit(labels, 40, 12), title, subtitle, **_value_axis(metric))
 
 
 def trend_chart(
@@ -164,7 +168,7 @@ def trend_chart(
     if view == "quarterly" and split:
         fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="Quarter" if view == "quarterly" else "Month")
-    fig.update_yaxes(title_text=_axis_title(metric), tickformat=_tickformat(metric), rangemode="tozero")
+    fig.update_yaxes(**_value_axis(metric), rangemode="tozero")
     return _layout(fig, title, height=500, subtitle=subtitle)
 
 
@@ -175,21 +179,9 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
         colour_for("sector", s) if g == highlight else "#BBBBBB"
         for g, s in zip(data["group_id"], data["sector_id"], strict=True)
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=data[metric],
-            y=[wrap_label(name, 30) for name in data["group_name"]],
-            orientation="h",
-            marker_color=colours,
-            text=[metric_value(metric, v) for v in data[metric]],
-            textposition="auto",
-            textangle=0,
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(title_text=_axis_title(metric), tickformat=_tickformat(metric))
-    fig.update_yaxes(automargin=True)
-    return _layout(fig, title, height=max(220, 90 + 46 * len(data)), subtitle=subtitle)
+    labels = [wrap_label(name, 30) for name in data["group_name"]]
+    height = max(220, 90 + 46 * len(data))
+    return _hbar(data, metric, labels, colours, height, title, subtitle, **_value_axis(metric))
 
 
 # ---------------------------------------------------------------- map
@@ -198,12 +190,11 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
 @lru_cache(maxsize=1)
 def region_shapes() -> dict:
     """The committed GeoJSON of the five regions (approximate, by county) and the state outline."""
-    return json.loads(GEOJSON_FILE.read_text(encoding="utf-8"))
+    return json.loads((DATA_DIR / "ct_regions.geojson").read_text(encoding="utf-8"))
 
 
 def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
-    """A fixed spot per partnership: around its region's label point, so markers never overlap.
-    Partnerships in a region without an outline (a national store) get no marker."""
+    """A fixed spot per partnership around its region's label point (none outside the outlined regions)."""
     labels = {
         f["properties"]["region_id"]: (f["properties"]["label_lon"], f["properties"]["label_lat"])
         for f in region_shapes()["features"]
@@ -226,14 +217,10 @@ def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
 
 
 def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric: str) -> pdk.Deck:
-    """Regions shaded by `metric`, one marker per partnership sized by it, outlines drawn from GeoJSON.
-
-    region_rows: metrics_by(..., by="region"); partnership_rows: metrics_by(..., by="partnership")
-    merged with the registry columns rsp_id, sector_id, region_id, sector_name, convener.
-    """
+    """Regions shaded by `metric` (rows from metrics_by), one marker per partnership (partnership_rows) sized by it."""
     info = METRICS[metric]
     values = dict(zip(region_rows["group_id"], region_rows[metric], strict=True))
-    finite = [v for v in values.values() if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    finite = [v for v in values.values() if pd.notna(v)]
     top = max(finite) if finite else 0
     low = min(finite) if finite and info.kind == RATE else 0
 
@@ -244,7 +231,7 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
             state_features.append(feature)
             continue
         value = values.get(props["region_id"])
-        has_value = value is not None and not (isinstance(value, float) and math.isnan(value))
+        has_value = pd.notna(value)
         share = (value - low) / (top - low) if has_value and top > low else (1.0 if has_value and top else 0.0)
         fill = [*shade(share), 215] if has_value else [235, 235, 235, 180]
         text = metric_value(metric, value) if has_value else "not in filter"
@@ -259,32 +246,12 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
 
     markers = partnership_rows.merge(marker_positions(partnership_rows), on="rsp_id", how="inner")
     peak = markers[metric].max() if not markers.empty else 0
-    base_radius = 5200.0
     markers = markers.assign(
-        radius=[
-            900 + base_radius * math.sqrt((v or 0) / peak)
-            if peak and not (isinstance(v, float) and math.isnan(v))
-            else 900
-            for v in markers[metric]
-        ],
+        radius=[900 + 5200 * math.sqrt((v or 0) / peak) if peak and pd.notna(v) else 900 for v in markers[metric]],
         colour=[[*hex_to_rgb(colour_for("sector", s)), 235] for s in markers["sector_id"]],
         tooltip=[
-            "{}\n{} · {} region\nConvener: {}\n{}".format(
-                r.group_name,
-                r.sector_name,
-                r.region_name,
-                r.convener or "not published",
-                "\n".join(
-                    f"{METRICS[m].label}: {metric_value(m, getattr(r, m))}"
-                    for m in (
-                        "employers_engaged",
-                        "trainees_enrolled",
-                        "trainees_completed",
-                        "placements",
-                        "placement_rate",
-                    )
-                ),
-            )
+            f"{r.group_name}\n{r.sector_name} · {r.region_name} region\nConvener: {r.convener or 'not published'}\n"
+            + "\n".join(f"{METRICS[m].label}: {metric_value(m, getattr(r, m))}" for m in KPI_METRICS)
             for r in markers.itertuples()
         ],
     )
@@ -336,33 +303,21 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
         ),
     ]
     deck = pdk.Deck(
-        layers=layers,
+        layers,
         initial_view_state=CT_VIEW,
         map_provider=None,
         # Plain text, not HTML: names from the registry or an import are never interpreted as markup.
         tooltip={"text": "{tooltip}", "style": {"fontSize": "14px", "maxWidth": "340px", "whiteSpace": "pre-line"}},
     )
-    return without_basemap(deck)
-
-
-def without_basemap(deck: pdk.Deck) -> pdk.Deck:
-    """No basemap, nothing fetched: the map reads on a projector with no internet.
-
-    With no style at all, Streamlit's map component fills in an online Carto basemap; a style
-    given as an object makes it fail. A non-empty style value that names no source does neither
-    (checked in tests/test_browser.py: the map draws and no request leaves the machine).
-    """
+    # No basemap, nothing fetched: with no style Streamlit fills in an online one, a style object breaks it.
     deck.map_style = [""]
     return deck
 
 
 def profile_trend(monthly: pd.DataFrame, title: str, subtitle: str = "") -> go.Figure:
     """One partnership's enrolments, completions and placements per quarter (from monthly_totals)."""
-    from queries.trends import metric_series
-
     fig = go.Figure()
-    palette = {"trainees_enrolled": "#56B4E9", "trainees_completed": "#0072B2", "placements": "#D55E00"}
-    for metric, colour in palette.items():
+    for metric, colour in PEOPLE.items():
         series = metric_series(monthly, metric, "quarterly")
         fig.add_trace(
             go.Bar(
@@ -403,47 +358,31 @@ def matrix_heatmap(table: pd.DataFrame, metric: str, title: str, subtitle: str =
     return _layout(fig, title, height=140 + 56 * max(len(table.index), 1), subtitle=subtitle)
 
 
-def ranking_bar(rows: pd.DataFrame, column: str, label: str, title: str, subtitle: str = "") -> go.Figure:
+def ranking_bar(rows: pd.DataFrame, column: str, title: str, subtitle: str = "") -> go.Figure:
     """Partnerships ranked by `column` (best on top), coloured by sector."""
     data = rows.dropna(subset=[column]).sort_values(column, ascending=True)
-    is_share = column == "placement_rate"
-    fig = go.Figure(
-        go.Bar(
-            x=data[column],
-            y=[wrap_label(n, 34) for n in data["group_name"]],
-            orientation="h",
-            marker_color=[colour_for("sector", s) for s in data["sector_id"]],
-            text=[f"{v:.0%}" if is_share else f"{v:.2f}" for v in data[column]],
-            textposition="auto",
-            textangle=0,
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(title_text=label, tickformat=".0%" if is_share else ".1f")
-    fig.update_yaxes(automargin=True)
-    lines = sum(max(34, 17 * (wrap_label(n, 34).count("<br>") + 1) + 10) for n in data["group_name"])
-    return _layout(fig, title, height=max(240, 110 + lines), subtitle=subtitle)
+    colours = [colour_for("sector", s) for s in data["sector_id"]]
+    labels = [wrap_label(n, 34) for n in data["group_name"]]
+    axis = {"title_text": METRICS[column].label, "tickformat": ".0%" if column == "placement_rate" else ".1f"}
+    return _hbar(data, column, labels, colours, _fit(labels, 34, 10), title, subtitle, **axis)
 
 
-def monthly_chart(
-    df: pd.DataFrame, metric: str, title: str, subtitle: str = "", colour: str = NEUTRAL, quarterly: bool = False
-) -> go.Figure:
-    """One measure month by month (or by quarter, `month` its first day): bars for counts, a line
-    for an average or a rate (df: month, metric)."""
+def monthly_chart(series: pd.DataFrame, metric: str, title: str, subtitle: str = "") -> go.Figure:
+    """One measure over time (rows from metric_series): bars for counts, a line for an average or a rate."""
     kind = METRICS[metric].kind
-    periods = [f"{m.year} Q{m.quarter}" if quarterly else f"{m:%b %Y}" for m in df["month"]]
-    labels = [f"{p}: {metric_value(metric, v)}" for p, v in zip(periods, df[metric], strict=True)]
-    common = {"x": df["month"], "y": df[metric], "hovertext": labels, "hovertemplate": "%{hovertext}<extra></extra>"}
+    labels = [f"{p}: {metric_value(metric, v)}" for p, v in zip(series["period_label"], series["value"], strict=True)]
+    common = {
+        "x": series["period"],
+        "y": series["value"],
+        "hovertext": labels,
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
     if kind in (RATE, AVERAGE):
-        trace = go.Scatter(**common, mode="lines+markers", line={"color": colour, "width": 2.5}, connectgaps=False)
+        trace = go.Scatter(**common, mode="lines+markers", line={"color": "#0072B2", "width": 2.5}, connectgaps=False)
     else:
-        trace = go.Bar(**common, marker_color=colour)
+        trace = go.Bar(**common, marker_color="#009E73")
     fig = go.Figure(trace)
-    fig.update_xaxes(title_text="Quarter" if quarterly else "Month")
+    fig.update_xaxes(title_text="Quarter" if kind in (RATE, AVERAGE) else "Month")
     # Counts from zero; an average wage reads better on its own range.
-    fig.update_yaxes(
-        title_text=_axis_title(metric),
-        tickformat=_tickformat(metric),
-        rangemode="normal" if kind == AVERAGE else "tozero",
-    )
+    fig.update_yaxes(**_value_axis(metric), rangemode="normal" if kind == AVERAGE else "tozero")
     return _layout(fig, title, height=380, subtitle=subtitle)

@@ -1,10 +1,7 @@
 """What a page draws, computed once per filter combination and shared by every session.
 
-Each function takes a query runner first and only hashable arguments, calls the queries through
-it and the chart builders, and returns figures or small values that callers only read. Pages and
-presenter slides call them through `ui.cache.memo`, whose runner is the app's query cache
-(`ui.cache.query`), so a page, a slide and a view that need the same query result share it.
-No Streamlit here: `q(fn, *args)` is `fn(engine, *args)`, cached.
+Called through `ui.cache.memo` with the query cache as runner `q` (`q(fn, *args)` is `fn(engine, *args)`),
+so pages, slides and views share query results. Hashable arguments only; no Streamlit here.
 """
 
 from __future__ import annotations
@@ -12,18 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
+
+from queries.compare import rankings, sector_region_matrix
 from queries.filters import Filters
+from queries.goals import grant_placements_by_month
 from queries.metrics import DEFAULT, metrics_by, metrics_by_cell, monthly_totals, partnership_rows, top_with_others
+from queries.quality import quality_by, quality_monthly, suppressed_by_month
+from queries.suppression import TOTAL, suppress
 from queries.trends import metric_series
 from rsp_data.metrics import AVERAGE, METRICS, RATE, parts, reported_by
+from rsp_data.registry import registry
 from ui import charts
 
 Query = Callable[..., Any]  # q(query_function, *args) -> query_function(engine, *args)
 
 
 def asking(*metrics: str) -> dict:
-    """The `metrics=` of a view's query: none where the defaults cover them, so that the view and
-    the pages (which call with the defaults) share one cached result."""
+    """A view query's `metrics=`: none where the defaults cover them, so it shares the pages' cached result."""
     extra = [m for m in metrics if m not in DEFAULT]
     return {"metrics": (*DEFAULT, *extra)} if extra else {}
 
@@ -57,10 +60,7 @@ MAP_MARKERS = 300  # at most this many markers: the largest by the measure
 
 
 def partnership_map(q: Query, filters: Filters, metric: str):
-    """(deck, region rows, partnership rows with registry columns) for the Map page.
-
-    Markers: the MAP_MARKERS partnerships with the highest value of `metric` (all of them in
-    Connecticut's store of 14)."""
+    """(deck, region rows, partnership rows with registry columns) for the Map page."""
     by_region = q(metrics_by, filters, "region", **asking(metric))
     markers = q(partnership_rows, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
     return charts.region_map(by_region, markers, metric), by_region, markers
@@ -68,9 +68,6 @@ def partnership_map(q: Query, filters: Filters, metric: str):
 
 def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None, note: str):
     """(figure, numbers table, series) of one measure over time, with the goal line where it applies."""
-    from queries.goals import grant_placements_by_month
-    from rsp_data.registry import registry
-
     series = metric_series(q(monthly_totals, filters, split, **asking(metric)), metric, view)
     if series.empty:
         return None, None, series
@@ -92,24 +89,14 @@ RANKED = 15  # partnerships in each ranking chart
 
 
 def compare(q: Query, filters: Filters, metric: str, note: str):
-    """(heatmap, matrix table, placement-rate ranking, per-employer ranking, ranking table) for peers.
-
-    The matrix comes from the sector × region rollup; the rankings are the RANKED best
-    partnerships by each measure (sorted in SQL), the table the 100 best by placement rate."""
-    from queries.compare import rankings, sector_region_matrix
-
+    """(sector × region heatmap, its table, the RANKED best by placement rate and per employer, the 100 best)."""
     table = sector_region_matrix(q(metrics_by_cell, filters, **asking(metric)), metric)
-    label = METRICS[metric].label
-    heatmap = charts.matrix_heatmap(table, metric, f"{label}: sector × region", note)
+    heatmap = charts.matrix_heatmap(table, metric, f"{METRICS[metric].label}: sector × region", note)
     best_rate = rankings(q(partnership_rows, filters, order_by="placement_rate", limit=RANKED))
     best_per_employer = rankings(q(partnership_rows, filters, order_by="placements_per_employer", limit=RANKED))
-    by_rate = charts.ranking_bar(best_rate, "placement_rate", "Placement rate", "Placement rate by partnership", note)
+    by_rate = charts.ranking_bar(best_rate, "placement_rate", "Placement rate by partnership", note)
     per_employer = charts.ranking_bar(
-        best_per_employer,
-        "placements_per_employer",
-        "Placements per employer engaged",
-        "Placements per employer engaged, by partnership",
-        note,
+        best_per_employer, "placements_per_employer", "Placements per employer engaged, by partnership", note
     )
     ranked = rankings(q(partnership_rows, filters, order_by="placement_rate", limit=100))
     numbers = ranked.rename(
@@ -121,39 +108,22 @@ def compare(q: Query, filters: Filters, metric: str, note: str):
 # ---------------------------------------------------------------- good jobs & reach
 
 
-def quality_breakdown(q: Query, filters: Filters, metric: str, kind: str, title: str, note: str):
-    """(figure, numbers table) of an optional metric by sector, region or partnership; groups
-    where nobody reported it are left out (None, empty table when no group has it). By
-    partnership: the RANKED leaders and one bar for all the others."""
-    import pandas as pd
-
-    from queries.quality import quality_by
-
-    top = RANKED if kind == "partnership" else None
-    rows = q(quality_by, filters, kind, metric=metric, top=top)
+def quality_breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):
+    """(figure, numbers table) of an optional metric by group, groups that never reported it left out."""
+    rows = q(quality_by, filters, kind, metric=metric, top=RANKED if kind == "partnership" else None)
     rows = rows[rows[reported_by(metric)] > 0].dropna(subset=[metric])
     if rows.empty:
         return None, pd.DataFrame()
     info = METRICS[metric]
     columns = {"group_name": kind.capitalize(), metric: info.label}
     if info.kind in (RATE, AVERAGE):  # the figure it is a ratio over, beside it
-        columns[parts(metric)[1]] = f"{_base_label(metric)} (rows reporting it)"
-    numbers = rows[list(columns)].rename(columns=columns)
-    if info.format == "dollars":
-        numbers[info.label] = numbers[info.label].round(2)
-    return charts.breakdown_bar(rows, metric, kind, title, note), numbers
+        columns[parts(metric)[1]] = f"{METRICS[info.weight or info.denominator].label} (rows reporting it)"
+    numbers = rows[list(columns)].rename(columns=columns).round({info.label: 2} if info.format == "dollars" else {})
+    return charts.breakdown_bar(rows, metric, kind, f"{info.label} by {kind}", note), numbers
 
 
-def _base_label(metric: str) -> str:
-    info = METRICS[metric]
-    return METRICS[info.weight or info.denominator].label
-
-
-def quality_trend(q: Query, filters: Filters, metric: str, title: str, note: str):
-    """(figure, numbers table) of an optional metric over the months that reported it: counts each
-    month; rates and averages each quarter, as ratios of the quarter's sums."""
-    from queries.quality import quality_monthly
-
+def quality_trend(q: Query, filters: Filters, metric: str, note: str):
+    """(figure, numbers table) of an optional metric: counts each month, rates and averages each quarter."""
     monthly = q(quality_monthly, filters)
     reported = monthly[monthly[reported_by(metric)] > 0]
     if reported.empty:
@@ -161,24 +131,17 @@ def quality_trend(q: Query, filters: Filters, metric: str, title: str, note: str
     # From the first to the last month anybody reported it: no empty years before collection began.
     monthly = monthly[monthly["month"].between(reported["month"].min(), reported["month"].max())]
     info = METRICS[metric]
-    quarterly = info.kind in (RATE, AVERAGE)
-    series = metric_series(monthly, metric, "quarterly" if quarterly else "monthly")
-    chart_rows = series.rename(columns={"period": "month", "value": metric})
+    period = "quarter" if info.kind in (RATE, AVERAGE) else "month"
+    series = metric_series(monthly, metric, f"{period}ly")
     numbers = series[["period_label", "value"]].rename(
-        columns={"period_label": "Quarter" if quarterly else "Month", "value": info.label}
+        columns={"period_label": period.capitalize(), "value": info.label}
     )
-    if info.format == "dollars":
-        numbers[info.label] = numbers[info.label].round(2)
-    colour = "#0072B2" if quarterly else "#009E73"
-    return charts.monthly_chart(chart_rows, metric, title, note, colour, quarterly=quarterly), numbers
+    numbers = numbers.round({info.label: 2} if info.format == "dollars" else {})
+    return charts.monthly_chart(series, metric, f"{info.label}, each {period}", note), numbers
 
 
 def suppressed_table(q: Query, filters: Filters, metric: str, threshold: int):
-    """(display table with Total row and column, months covered) of a suppressed metric by
-    partnership and month, small counts suppressed (queries/suppression.py); (None, []) when none."""
-    from queries.quality import suppressed_by_month
-    from queries.suppression import TOTAL, suppress
-
+    """(table by partnership and month with totals, small counts suppressed; months covered), or (None, [])."""
     counts, reported = q(suppressed_by_month, filters, metric)
     if counts.empty:
         return None, []
@@ -193,3 +156,14 @@ def suppressed_table(q: Query, filters: Filters, metric: str, threshold: int):
     # The total next to the name, where it stays in view however many months there are.
     display = display[["Partnership", TOTAL, *[c for c in display.columns if c not in ("Partnership", TOTAL)]]]
     return display, list(counts.columns)
+
+
+PEERS = 12  # sector peers compared: the most placements, and the partnership itself
+
+
+def sector_peers(q: Query, rsp_id: str, peers_filter: Filters) -> pd.DataFrame:
+    """The PEERS partnerships of a sector with most placements, and always the partnership itself."""
+    peers = q(partnership_rows, peers_filter, order_by="placements", limit=PEERS)
+    if rsp_id not in set(peers["rsp_id"]):
+        peers = pd.concat([peers, q(partnership_rows, peers_filter.with_(partnerships=(rsp_id,)), limit=1)])
+    return peers.reset_index(drop=True)

@@ -406,6 +406,8 @@ def test_link_parameters_parse_with_validation():
     index, interval, paused, notices = present.parse_params({"slide": "19", "interval": "5", "paused": "x"}, 18)
     assert (index, interval, paused) == (0, present.DEFAULT_INTERVAL, False)
     assert len(notices) == 3
+    # Superscript digits pass str.isdigit() but int() refuses them: they fall back like any bad value.
+    assert present.parse_params({"slide": "²", "interval": "²"}, 18)[:2] == (0, present.DEFAULT_INTERVAL)
     assert present.url_params(2, present.DEFAULT_INTERVAL, False) == {"slide": "3"}
     assert present.url_params(0, 30, True) == {"slide": "1", "interval": "30", "paused": "1"}
 

@@ -28,7 +28,6 @@ INTERVALS = (10, 20, 30, 60)
 DEFAULT_INTERVAL = 20
 ADVANCE_AT = 0.8  # a timer run counts as "the interval has passed" from this share of it: browser timers drift
 PRESENTER_PARAMS = ("slide", "interval", "paused")
-KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements", "placement_rate")
 KICKER = {"kpis": "Are we on track?", "map": "Where it is happening", "trend": "The trend", "matrix": "Sector × region"}
 SPOTLIGHT = "spotlight:"
 SPOTLIGHTS = 20  # at most this many spotlights: a national store has thousands of partnerships
@@ -75,12 +74,12 @@ def parse_params(params: Mapping[str, str | None], total: int) -> tuple[int, int
     choices = ", ".join(str(i) for i in INTERVALS[:-1]) + f" or {INTERVALS[-1]}"
     rules = {  # name: (valid, fallback, the notice's advice)
         "slide": (
-            lambda t: t.isdigit() and 1 <= int(t) <= total,
+            lambda t: t.isdecimal() and 1 <= int(t) <= total,
             "1",
             f"the slides are numbered 1 to {total}. Showing slide 1.",
         ),
         "interval": (
-            lambda t: t.isdigit() and int(t) in INTERVALS,
+            lambda t: t.isdecimal() and int(t) in INTERVALS,
             str(DEFAULT_INTERVAL),
             f"choose {choices} seconds. Advancing every {DEFAULT_INTERVAL} s.",
         ),
@@ -263,7 +262,7 @@ def _kpi_tiles(kpis: dict, *, compact: bool = False, notes: dict[str, str] | Non
         f'<div class="rsp-kpi-label">{html.escape(METRICS[metric].label)}</div>'
         + (f'<div class="rsp-kpi-note">{html.escape(notes[metric])}</div>' if metric in notes else "")
         + "</div>"
-        for metric in KPI_METRICS
+        for metric in charts.KPI_METRICS
     )
     st.html(f'<div class="rsp-kpis{" rsp-compact" if compact else ""}">{tiles}</div>')
 

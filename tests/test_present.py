@@ -27,7 +27,7 @@ from queries.goals import goal_progress
 from queries.metrics import kpi_summary, metrics_by
 from queries.registry import partnership_list
 from rsp_data.store import init_store, make_engine
-from ui import present
+from ui import charts, present
 from ui.format import metric_value
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,7 @@ def kpis_shown(at: AppTest) -> dict[str, str]:
 
 def kpis_expected(eng, filters: Filters) -> dict[str, str]:
     kpis = kpi_summary(eng, filters)
-    return {m: metric_value(m, kpis[m]) for m in present.KPI_METRICS}
+    return {m: metric_value(m, kpis[m]) for m in charts.KPI_METRICS}
 
 
 def figures(at: AppTest) -> list[dict]:
@@ -174,7 +174,7 @@ def test_slides_come_in_order_and_each_states_its_finding(engine):
             (fig,) = figures(at)
             assert fig["data"][0]["type"] == "heatmap"
         if number == 5:
-            assert set(kpis_shown(at)) == set(present.KPI_METRICS)
+            assert set(kpis_shown(at)) == set(charts.KPI_METRICS)
         click(at, "present_next")
     assert seen[0] == wanted[0] == "1,867 of 2,000 placements: 93% of the goal"
     assert seen[1] == wanted[1]

@@ -1,15 +1,4 @@
-"""Command line of the metrics store.
-
-    python -m rsp_data init [--demo] [--url URL]     create or upgrade schema, fill registry (idempotent)
-    python -m rsp_data import FILE [--dry-run] [--by NAME] [--url URL]
-    python -m rsp_data import-goals FILE [--dry-run] [--url URL]   add or update goals (rsp_data/data/goals.csv shape)
-    python -m rsp_data history [--url URL]
-    python -m rsp_data rollback BATCH_ID [--by NAME] [--url URL]
-    python -m rsp_data hash-password                  print a hash for RSP_ADMIN_PASSWORD_HASH
-    python -m rsp_data viewer-role ROLE [--url URL]   PostgreSQL: create/update a read-only role for the app
-    python -m rsp_data synth --partnerships N --months M [--seed S] [--replace] [--url URL]
-                                                      write a seeded synthetic national store
-    python -m rsp_data check-rollups [--url URL]      recompute the rollups from the facts, list differences
+"""Command line of the metrics store: `python -m rsp_data -h` lists the commands.
 
 Each acts on the store DATABASE_URL names (the embedded SQLite file otherwise). Exit status 0 on
 success; non-zero with the report on stderr when a file is rejected or a rollback refused.
@@ -41,6 +30,15 @@ def _who(given: str | None) -> str:
         return f"{getpass.getuser()} (command line)"
     except OSError:
         return "command line"
+
+
+def _read(name: str) -> tuple[Path, bytes | None]:
+    path = Path(name)
+    try:
+        return path, path.read_bytes()
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return path, None
 
 
 def _cmd_init(args) -> int:
@@ -89,11 +87,8 @@ def _cmd_import(args) -> int:
     from rsp_data.imports.apply import apply_import, plan_import
     from rsp_data.imports.read import ImportRejected, validate
 
-    path = Path(args.file)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+    path, content = _read(args.file)
+    if content is None:
         return 2
     engine = make_engine(args.url)
     init_store(engine)  # schema and registry present (no demo data): a fresh store just works
@@ -128,11 +123,8 @@ def _cmd_import(args) -> int:
 def _cmd_import_goals(args) -> int:
     from rsp_data.goals import committed_goals, keep_committed, partnership_ids, plan_goals, read_goals, write_goals
 
-    path = Path(args.file)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+    path, content = _read(args.file)
+    if content is None:
         return 2
     engine = make_engine(args.url)
     init_store(engine)  # schema, registry and the committed goals present
@@ -243,50 +235,42 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rsp_data", description="The RSP metrics store.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def with_url(p):
-        p.add_argument("--url", help="database URL (default: DATABASE_URL, else the embedded SQLite file)")
+    def command(name: str, handler, summary: str, url: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=summary)
+        p.set_defaults(handler=handler)
+        if url:
+            p.add_argument("--url", help="database URL (default: DATABASE_URL, else the embedded SQLite file)")
         return p
 
-    init = with_url(sub.add_parser("init", help="create the schema and registry (idempotent)"))
+    init = command("init", _cmd_init, "create the schema and registry (idempotent)")
     init.add_argument("--demo", action="store_true", help="also load the illustrative demo data")
-    imp = with_url(sub.add_parser("import", help="import a CSV or XLSX file of monthly figures"))
+    imp = command("import", _cmd_import, "import a CSV or XLSX file of monthly figures")
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
     imp.add_argument("--by", help="who is importing (default: your user name)")
-    goals = with_url(sub.add_parser("import-goals", help="add or update goals from a CSV file (goals.csv shape)"))
+    goals = command("import-goals", _cmd_import_goals, "add or update goals from a CSV file (goals.csv shape)")
     goals.add_argument("file")
     goals.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
-    with_url(sub.add_parser("history", help="list the batches loaded into the store"))
-    rb = with_url(sub.add_parser("rollback", help="undo an import batch"))
+    command("history", _cmd_history, "list the batches loaded into the store")
+    rb = command("rollback", _cmd_rollback, "undo an import batch")
     rb.add_argument("batch_id", type=int)
     rb.add_argument("--by", help="who is rolling back")
-    sub.add_parser("hash-password", help="print a password hash for RSP_ADMIN_PASSWORD_HASH")
-    viewer = with_url(sub.add_parser("viewer-role", help="PostgreSQL: create or update the app's read-only role"))
-    synth = sub.add_parser("synth", help="write a seeded synthetic national store (benchmarks)")
+    command("hash-password", _cmd_hash_password, "print a password hash for RSP_ADMIN_PASSWORD_HASH", url=False)
+    viewer = command("viewer-role", _cmd_viewer_role, "PostgreSQL: create or update the app's read-only role")
+    viewer.add_argument("role", help="role name, e.g. rsp_viewer (password: RSP_VIEWER_PASSWORD, else a prompt)")
+    synth = command("synth", _cmd_synth, "write a seeded synthetic national store (benchmarks)", url=False)
     synth.add_argument("--partnerships", type=int, required=True)
     synth.add_argument("--months", type=int, required=True)
     synth.add_argument("--seed", type=int, default=2026)
     synth.add_argument("--replace", action="store_true", help="overwrite a store that already has facts")
     synth.add_argument("--url", dest="synth_url", help="database URL (default: var/synth-NxM-seedS.sqlite)")
-    with_url(sub.add_parser("check-rollups", help="recompute the rollups from the facts and list differences"))
-    viewer.add_argument("role", help="role name, e.g. rsp_viewer (password: RSP_VIEWER_PASSWORD, else a prompt)")
+    command("check-rollups", _cmd_check_rollups, "recompute the rollups from the facts and list differences")
 
     args = parser.parse_args(argv)
     if hasattr(args, "url"):
         args.url = args.url or database_url()
-    handler = {
-        "init": _cmd_init,
-        "synth": _cmd_synth,
-        "check-rollups": _cmd_check_rollups,
-        "import": _cmd_import,
-        "import-goals": _cmd_import_goals,
-        "history": _cmd_history,
-        "rollback": _cmd_rollback,
-        "hash-password": _cmd_hash_password,
-        "viewer-role": _cmd_viewer_role,
-    }[args.command]
     try:
-        return handler(args)
+        return args.handler(args)
     except SQLAlchemyError as exc:
         where = _redact(args.url) if getattr(args, "url", None) else "the store"
         print(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rsp_data.metrics import OPTIONAL_KEYS, STORED_KEYS
-from rsp_data.months import index_month, label, month_index, month_to_date
+from rsp_data.months import label, labels_between, month_index, month_to_date, shift
 from rsp_data.registry import Partnership, Registry, registry
 
 SEED = 2026
@@ -27,10 +27,6 @@ MAX_EMPLOYER_STEP = 0.25
 
 def _month_index(month: str) -> int:
     return month_index(month_to_date(month))
-
-
-def _month_str(index: int) -> str:
-    return label(index_month(index))
 
 
 @dataclass(frozen=True)
@@ -272,26 +268,22 @@ def generate(reg: Registry | None = None) -> list[dict]:
     """Illustrative monthly rows for every partnership, sorted by rsp_id then month."""
     reg = reg if reg is not None else registry()
     announced = _month_index(reg.grant.announced)
-    last = _month_index(LAST_MONTH)
     rows: list[dict] = []
     for p in sorted(reg.partnerships, key=lambda q: q.id):
         profile = PROFILES.get(p.id, DEFAULT_PROFILE)
-        start = _month_index(p.demo_start)
-        n_months = last - start + 1
-        if n_months <= 0:
-            continue
-        employers = _employers(p, profile, n_months)
-        enrolled, completed, placed = _training(p, profile, start, n_months, announced)
-        for t in range(n_months):
+        months = labels_between(p.demo_start, LAST_MONTH)
+        employers = _employers(p, profile, len(months))
+        enrolled, completed, placed = _training(p, profile, _month_index(p.demo_start), len(months), announced)
+        for t, month in enumerate(months):
             rows.append(
                 {
                     "rsp_id": p.id,
-                    "month": _month_str(start + t),
+                    "month": month,
                     "employers_engaged": employers[t],
                     "trainees_enrolled": enrolled[t],
                     "trainees_completed": completed[t],
                     "placements": placed[t],
-                    **_optional(p, _month_str(start + t), enrolled[t], completed[t], placed[t]),
+                    **_optional(p, month, enrolled[t], completed[t], placed[t]),
                 }
             )
     return rows
@@ -310,7 +302,7 @@ def main() -> None:
     write_csv(rows)
     reg = registry()
     supported = {p.id for p in reg.partnerships if p.gjc_supported}
-    since = _month_str(_month_index(reg.grant.announced) + 1)
+    since = label(shift(month_to_date(reg.grant.announced), 1))
     months = [r["month"] for r in rows]
     print(f"wrote {DEMO_FILE} (illustrative data, seed {SEED})")
     print(f"  rows:                          {len(rows)}")

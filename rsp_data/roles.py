@@ -107,15 +107,15 @@ def viewer_write_privileges(engine: Engine, role: str) -> list[str]:
     validate_role_name(role)
     _require_postgresql(engine)
     found: list[str] = []
-    params = {"role": role}
     with engine.connect() as conn:
+
+        def run(sql: str):
+            return conn.execute(text(sql), {"role": role})
+
         attrs = (
-            conn.execute(
-                text(
-                    "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls "
-                    "FROM pg_roles WHERE rolname = :role"
-                ),
-                params,
+            run(
+                "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls "
+                "FROM pg_roles WHERE rolname = :role"
             )
             .mappings()
             .first()
@@ -123,33 +123,24 @@ def viewer_write_privileges(engine: Engine, role: str) -> list[str]:
         if attrs is None:
             return [f"there is no role {role}"]
         found += [f"role attribute {name[3:].upper()}" for name, on in attrs.items() if on]
-        tables = conn.execute(
-            text(
-                "SELECT c.relname, p.privilege FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "CROSS JOIN unnest(ARRAY['INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER']) "
-                "AS p(privilege) "
-                "WHERE n.nspname = 'public' "
-                # CASE: the planner may call the check before the relkind filter, on indexes too
-                "AND CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-                "THEN has_table_privilege(:role, c.oid, p.privilege) ELSE false END ORDER BY 1, 2"
-            ),
-            params,
+        tables = run(
+            "SELECT c.relname, p.privilege FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "CROSS JOIN unnest(ARRAY['INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER']) AS p(privilege) "
+            "WHERE n.nspname = 'public' "
+            # CASE: the planner may call the check before the relkind filter, on indexes too
+            "AND CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+            "THEN has_table_privilege(:role, c.oid, p.privilege) ELSE false END ORDER BY 1, 2"
         )
         found += [f"{privilege} on table {table}" for table, privilege in tables]
-        sequences = conn.execute(
-            text(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = 'public' "
-                "AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(:role, c.oid, 'USAGE,UPDATE') "
-                "ELSE false END ORDER BY 1"
-            ),
-            params,
+        sequences = run(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' "
+            "AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(:role, c.oid, 'USAGE,UPDATE') "
+            "ELSE false END ORDER BY 1"
         )
         found += [f"USAGE or UPDATE on sequence {name}" for (name,) in sequences]
-        if conn.execute(text("SELECT has_schema_privilege(:role, 'public', 'CREATE')"), params).scalar_one():
+        if run("SELECT has_schema_privilege(:role, 'public', 'CREATE')").scalar_one():
             found.append("CREATE on schema public (REVOKE CREATE ON SCHEMA public FROM PUBLIC)")
-        if conn.execute(
-            text("SELECT has_database_privilege(:role, current_database(), 'CREATE')"), params
-        ).scalar_one():
+        if run("SELECT has_database_privilege(:role, current_database(), 'CREATE')").scalar_one():
             found.append("CREATE on the database")
     return found

@@ -1,9 +1,5 @@
-"""Planning, applying and rolling back an import against the store.
-
-A file is applied as one batch in a single transaction behind the import lock, so a crash
-part-way leaves the store exactly as it was and two imports never interleave. Every value a batch
-overwrites is kept in fact_history (old_ and new_ columns for each stored metric), so a rollback
-restores exactly what was there.
+"""Planning, applying and rolling back an import: one batch in one transaction behind the import lock (a
+crash leaves the store as it was; imports never interleave), every overwritten value kept in fact_history.
 """
 
 from __future__ import annotations
@@ -60,16 +56,13 @@ class Plan:
     def changed(self) -> list[Change]:
         return [c for c in self.changes if c.action == "change"]
 
-    @property
-    def unchanged(self) -> list[Change]:
-        return [c for c in self.changes if c.action == "same"]
-
     def summary(self) -> str:
+        same = sum(c.action == "same" for c in self.changes)
         if self.already_imported is not None:
             return f"This exact file was already imported as batch {self.already_imported}: nothing to change."
         if not self.added and not self.changed:
-            return f"Every one of the {len(self.unchanged)} rows matches the store: nothing to change."
-        return f"{len(self.added)} row(s) to add, {len(self.changed)} to change, {len(self.unchanged)} unchanged."
+            return f"Every one of the {same} rows matches the store: nothing to change."
+        return f"{len(self.added)} row(s) to add, {len(self.changed)} to change, {same} unchanged."
 
 
 @dataclass
@@ -147,8 +140,7 @@ def _add_warnings(conn, report: ValidationReport) -> None:
     facts = schema.monthly_metrics
     ids = sorted({r.rsp_id for r in report.rows})
     # Only the months the checks look at: the file's quarters and the month before each row.
-    first = min(r.month for r in report.rows)
-    first = shift(first, -3)  # its quarter may start two months earlier, and the month before that
+    first = shift(min(r.month for r in report.rows), -3)  # its quarter's start may be 2 months before, and 1 more
     last = max(r.month for r in report.rows)
     merged: dict[tuple[str, date], dict] = {}
     for start in range(0, len(ids), CHUNK):
@@ -170,7 +162,7 @@ def _add_warnings(conn, report: ValidationReport) -> None:
             reason = f"{key[0]} places {placed} people in {quarter} but only {completed} completed training then"
             report.add(line, "placements", placed, reason, "warning")
     for r in report.rows:
-        prev_month = date(r.month.year - (r.month.month == 1), 12 if r.month.month == 1 else r.month.month - 1, 1)
+        prev_month = shift(r.month, -1)
         prev = merged.get((r.rsp_id, prev_month))
         if prev and prev["employers_engaged"] > 0:
             before, after = prev["employers_engaged"], r.values["employers_engaged"]
@@ -189,8 +181,7 @@ def plan_import(engine: Engine, report: ValidationReport, progress: Progress = n
 
 
 def _clean_text(value: str, limit: int) -> str:
-    """Names from uploads and sign-ins, made storable everywhere: no control characters
-    (PostgreSQL text cannot hold NUL), bounded length."""
+    """A name from an upload or sign-in, storable everywhere: no control characters (PostgreSQL text holds no NUL)."""
     return "".join(ch for ch in value if ch.isprintable())[:limit]
 
 
@@ -286,11 +277,7 @@ def _refuse_batch(batch, batch_id: int) -> None:
 
 
 def rollback(engine: Engine, batch_id: int, by: str) -> int:
-    """Undo an import batch exactly: rows it added are removed, rows it changed get their old values back.
-
-    Refused when a later batch has since changed one of the same rows (roll that one back first).
-    Returns the number of rows restored or removed.
-    """
+    """Undo an import batch exactly (refused when a later batch changed one of its rows); rows restored or removed."""
     batches, facts, history = schema.import_batches, schema.monthly_metrics, schema.fact_history
     with engine.begin() as conn:
         _take_lock(conn, f"rollback {batch_id} by {by}")

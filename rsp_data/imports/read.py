@@ -104,28 +104,24 @@ def _is_zip(content: bytes) -> bool:
 
 def _read_cells(content: bytes, file_name: str, report: ValidationReport) -> list[list[str]] | None:
     """The file as rows of text cells (header first), or None after reporting why it cannot be read."""
-    if len(content) > MAX_BYTES:
-        report.add(
-            0, "", "", f"the file is {len(content):,} bytes; the limit is {MAX_BYTES:,} bytes. Split it by year."
-        )
-        return None
-    if not content.removeprefix(b"\xef\xbb\xbf").strip():
-        report.add(0, "", "", "the file is empty")
-        return None
     suffix = file_name.lower().rsplit(".", 1)[-1] if "." in file_name else ""
-    if suffix in ("xlsx", "xlsm"):
-        if not _is_zip(content):
-            report.add(0, "", "", "the file is named .xlsx but is not an Excel workbook")
-            return None
-        return _read_xlsx(content, report)
-    if suffix == "xls":
-        report.add(0, "", "", "old Excel .xls files are not read: save as .xlsx or CSV UTF-8")
-        return None
-    if _is_zip(content) or b"\x00" in content[:4096]:
+    if len(content) > MAX_BYTES:
+        why = f"the file is {len(content):,} bytes; the limit is {MAX_BYTES:,} bytes. Split it by year."
+    elif not content.removeprefix(b"\xef\xbb\xbf").strip():
+        why = "the file is empty"
+    elif suffix in ("xlsx", "xlsm"):
+        if _is_zip(content):
+            return _read_xlsx(content, report)
+        why = "the file is named .xlsx but is not an Excel workbook"
+    elif suffix == "xls":
+        why = "old Excel .xls files are not read: save as .xlsx or CSV UTF-8"
+    elif _is_zip(content) or b"\x00" in content[:4096]:
         kind = "an Excel workbook or other ZIP file" if _is_zip(content) else "a binary file"
-        report.add(0, "", "", f"this is {kind}, not CSV text: upload the .xlsx as it is, or save as CSV UTF-8")
-        return None
-    return _read_csv(content, report)
+        why = f"this is {kind}, not CSV text: upload the .xlsx as it is, or save as CSV UTF-8"
+    else:
+        return _read_csv(content, report)
+    report.add(0, "", "", why)
+    return None
 
 
 def _read_csv(content: bytes, report: ValidationReport) -> list[list[str]] | None:
@@ -190,8 +186,6 @@ def _read_xlsx(content: bytes, report: ValidationReport) -> list[list[str]] | No
 def _cell_text(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime | date):
@@ -227,8 +221,7 @@ def _parse_month(text: str, today: date) -> tuple[date | None, str]:
 
 
 def _parse_value(text: str, metric: Metric) -> tuple[int | float | None, str]:
-    """A metric's cell as its value: a whole number, or a decimal to two places; (None, why) when
-    wrong, (None, "") for a formula cell (already reported)."""
+    """A metric's cell as its value; (None, why) when wrong, (None, "") for a formula cell (already reported)."""
     if text == FORMULA_CELL:
         return None, ""
     raw = text.strip()
@@ -312,10 +305,10 @@ def _positions(cells: list[list[str]], report: ValidationReport) -> dict[str, in
     return positions
 
 
-def validate(content: bytes, file_name: str, *, today: date | None = None, known_ids=None) -> ValidationReport:
+def validate(content: bytes, file_name: str, *, today: date | None = None) -> ValidationReport:
     """Read and check a whole file; every problem is in the report, with row, column, value, reason."""
     today = today or date.today()
-    known = set(known_ids) if known_ids is not None else {p.id for p in registry().partnerships}
+    known = {p.id for p in registry().partnerships}
     report = ValidationReport(file_name=file_name, checksum=hashlib.sha256(content).hexdigest())
     cells = _read_cells(content, file_name, report)
     if cells is None:

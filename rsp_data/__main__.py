@@ -32,6 +32,11 @@ def _who(given: str | None) -> str:
         return "command line"
 
 
+def _fail(message, status: int) -> int:
+    print(message, file=sys.stderr)
+    return status
+
+
 def _read(name: str) -> tuple[Path, bytes | None]:
     path = Path(name)
     try:
@@ -60,11 +65,9 @@ def _cmd_synth(args) -> int:
     if url.startswith("sqlite:///var/"):
         Path("var").mkdir(exist_ok=True)
     if args.partnerships < 1 or args.months < 1:
-        print("--partnerships and --months must be at least 1", file=sys.stderr)
-        return 2
+        return _fail("--partnerships and --months must be at least 1", 2)
     if args.partnerships > MAX_PARTNERSHIPS:
-        print(f"--partnerships: at most {MAX_PARTNERSHIPS:,} (the running totals' key)", file=sys.stderr)
-        return 2
+        return _fail(f"--partnerships: at most {MAX_PARTNERSHIPS:,} (the running totals' key)", 2)
     print(f"writing to {_redact(url)}")
     report = synthesize(make_engine(url), args.partnerships, args.months, args.seed, args.replace)
     print(report)
@@ -95,8 +98,7 @@ def _cmd_import(args) -> int:
     if args.dry_run:
         report = validate(content, path.name)
         if not report.ok:
-            print(report.text(), file=sys.stderr)
-            return 1
+            return _fail(report.text(), 1)
         plan = plan_import(engine, report)
         for change in plan.changed:
             diffs = ", ".join(
@@ -112,8 +114,7 @@ def _cmd_import(args) -> int:
     try:
         result = apply_import(engine, content, path.name, _who(args.by))
     except ImportRejected as exc:
-        print(exc.report.text(), file=sys.stderr)
-        return 1
+        return _fail(exc.report.text(), 1)
     for problem in result.plan.report.warnings:
         print(problem, file=sys.stderr)
     print(result.message)
@@ -131,8 +132,7 @@ def _cmd_import_goals(args) -> int:
     with engine.begin() as conn:
         report = keep_committed(read_goals(content, path.name, partnership_ids(conn)), committed_goals(conn))
         if not report.ok:
-            print(report.text(), file=sys.stderr)
-            return 1
+            return _fail(report.text(), 1)
         changes = plan_goals(conn, report.goals)
         for change in changes:
             print(change)
@@ -172,8 +172,7 @@ def _cmd_rollback(args) -> int:
     try:
         count = rollback(engine, args.batch_id, _who(args.by))
     except RollbackRefused as exc:
-        print(f"rollback refused: {exc}", file=sys.stderr)
-        return 1
+        return _fail(f"rollback refused: {exc}", 1)
     print(f"batch {args.batch_id} rolled back: {count} row(s) restored or removed")
     return 0
 
@@ -183,8 +182,7 @@ def _cmd_hash_password(args) -> int:
 
     password = os.environ.get("RSP_NEW_PASSWORD") or getpass.getpass("New admin password: ")
     if len(password) < 12:
-        print("use at least 12 characters", file=sys.stderr)
-        return 1
+        return _fail("use at least 12 characters", 1)
     print(hash_password(password))
     return 0
 
@@ -194,30 +192,26 @@ def _cmd_viewer_role(args) -> int:
 
     url = make_url(args.url)
     if url.get_backend_name() != "postgresql":
-        print(
+        return _fail(
             f"viewer-role needs a PostgreSQL store; {_redact(args.url)} is {url.get_backend_name()}, which has "
             "no database roles. Give the viewing app a SQLite file it can only read (file permissions, "
             "e.g. chmod a-w) instead.",
-            file=sys.stderr,
+            2,
         )
-        return 2
     try:
         validate_role_name(args.role)
     except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _fail(exc, 2)
     password = os.environ.get("RSP_VIEWER_PASSWORD")
     if not password:
         try:
             password = getpass.getpass(f"Password for {args.role}: ")
             if password and getpass.getpass("Same password again: ") != password:
-                print("the two passwords differ: nothing changed", file=sys.stderr)
-                return 1
+                return _fail("the two passwords differ: nothing changed", 1)
         except EOFError:  # no terminal and nothing on stdin
             password = ""
     if not password:
-        print("the viewer needs a password (RSP_VIEWER_PASSWORD or the prompt): nothing changed", file=sys.stderr)
-        return 2
+        return _fail("the viewer needs a password (RSP_VIEWER_PASSWORD or the prompt): nothing changed", 2)
     engine = make_engine(args.url)
     create_viewer_role(engine, args.role, password)
     left = viewer_write_privileges(engine, args.role)
@@ -273,11 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except SQLAlchemyError as exc:
         where = _redact(args.url) if getattr(args, "url", None) else "the store"
-        print(
-            f"{args.command} failed on {where}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}",
-            file=sys.stderr,
+        return _fail(
+            f"{args.command} failed on {where}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}", 1
         )
-        return 1
 
 
 if __name__ == "__main__":

@@ -1,8 +1,7 @@
 """Reading and checking an upload, with no store: CSV or XLSX cells to validated rows.
 
-Every stored metric in rsp_data/metrics.py is a column: the required ones in every file, the
-optional ones when present. A metric's declaration says how its cells are read (a whole number or
-a decimal, its bounds) and checked against the row (`at_most`, an average's weight).
+Every stored metric is a column (required ones in every file); its declaration in rsp_data/metrics.py
+says how its cells are read (whole or decimal, bounds) and checked against the row (`at_most`, weight).
 """
 
 from __future__ import annotations
@@ -159,25 +158,18 @@ def _read_xlsx(content: bytes, report: ValidationReport) -> list[list[str]] | No
     for merged in sheet.merged_cells.ranges:
         report.add(merged.min_row, "", str(merged.coord), "merged cells: unmerge them so every cell has its own value")
     rows: list[list[str]] = []
-    formulas = []
-    for row in sheet.iter_rows():
+    for row in sheet.iter_rows():  # from row 1, so rows[0] is the header
         cells = []
         for cell in row:
             value = cell.value
             if cell.data_type == "f":
-                formulas.append((cell.row, len(cells), cell.column_letter, str(value)))
-                value = FORMULA_CELL  # reported once, below; validate() skips it
+                where = f"cell {cell.coordinate}"
+                name = rows[0][len(cells)].strip().lower() if rows and len(cells) < len(rows[0]) else ""
+                reason = "a formula: paste the values instead (Paste Special > Values)"
+                report.add(cell.row, f"{name} ({where})" if name else where, value, reason)
+                value = FORMULA_CELL  # reported once, here; validate() skips it
             cells.append(_cell_text(value))
         rows.append(cells)
-    header = rows[0] if rows else []
-    for row_number, index, letter, formula in formulas:
-        name = header[index].strip().lower() if index < len(header) and row_number > 1 else ""
-        report.add(
-            row_number,
-            f"{name} (cell {letter}{row_number})" if name else f"cell {letter}{row_number}",
-            formula,
-            "a formula: paste the values instead (Paste Special > Values)",
-        )
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
     return rows

@@ -107,17 +107,16 @@ def _cmd_import(args) -> int:
                 if change.old and change.old[m] != change.new[m]
             )
             print(f"change {change.rsp_id} {change.month:%Y-%m}: {diffs}")
-        for problem in report.warnings:
-            print(problem, file=sys.stderr)
-        print(f"dry run, nothing written: {plan.summary()}")
-        return 0
-    try:
-        result = apply_import(engine, content, path.name, _who(args.by))
-    except ImportRejected as exc:
-        return _fail(exc.report.text(), 1)
-    for problem in result.plan.report.warnings:
+        message = f"dry run, nothing written: {plan.summary()}"
+    else:
+        try:
+            result = apply_import(engine, content, path.name, _who(args.by))
+        except ImportRejected as exc:
+            return _fail(exc.report.text(), 1)
+        plan, message = result.plan, result.message
+    for problem in plan.report.warnings:
         print(problem, file=sys.stderr)
-    print(result.message)
+    print(message)
     return 0
 
 
@@ -239,12 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     init = command("init", _cmd_init, "create the schema and registry (idempotent)")
     init.add_argument("--demo", action="store_true", help="also load the illustrative demo data")
     imp = command("import", _cmd_import, "import a CSV or XLSX file of monthly figures")
-    imp.add_argument("file")
-    imp.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
-    imp.add_argument("--by", help="who is importing (default: your user name)")
     goals = command("import-goals", _cmd_import_goals, "add or update goals from a CSV file (goals.csv shape)")
-    goals.add_argument("file")
-    goals.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
+    for file_command in (imp, goals):
+        file_command.add_argument("file")
+        file_command.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
+    imp.add_argument("--by", help="who is importing (default: your user name)")
     command("history", _cmd_history, "list the batches loaded into the store")
     rb = command("rollback", _cmd_rollback, "undo an import batch")
     rb.add_argument("batch_id", type=int)

@@ -115,8 +115,7 @@ PROFILES: dict[str, Profile] = {
 }
 DEFAULT_PROFILE = Profile(12, 28, 10.0, 1.5)
 
-# Good Jobs Challenge era: grant-supported partnerships run smaller programmes before the
-# award and ramp up to full size over the six months after it.
+# Grant-supported partnerships run smaller programmes before the award, full size six months after it.
 PRE_GRANT_FACTOR = 0.5
 GRANT_RAMP_MONTHS = 6
 # A new partnership's activity ramps up over its first year.
@@ -163,9 +162,8 @@ def _employers(p: Partnership, profile: Profile, n_months: int) -> list[int]:
     values: list[int] = []
     noise = 0.0
     for t in range(n_months):
-        trend = profile.employers_start + (profile.employers_end - profile.employers_start) * (
-            (1.0 - math.exp(-t / tau)) / norm
-        )
+        growth = (1.0 - math.exp(-t / tau)) / norm
+        trend = profile.employers_start + (profile.employers_end - profile.employers_start) * growth
         noise = 0.85 * noise + rng.gauss(0.0, 0.025)
         value = max(1, round(trend * (1.0 + noise)))
         if values:
@@ -181,12 +179,8 @@ def _activity_factor(p: Partnership, month_index: int, start_index: int, announc
     launch = min(1.0, 0.3 + 0.7 * t / LAUNCH_RAMP_MONTHS)
     if not p.gjc_supported:
         return launch
-    since_award = month_index - announced
-    if since_award <= 0:
-        era = PRE_GRANT_FACTOR
-    else:
-        era = PRE_GRANT_FACTOR + (1 - PRE_GRANT_FACTOR) * min(1.0, since_award / GRANT_RAMP_MONTHS)
-    return launch * era
+    since_award = max(month_index - announced, 0)
+    return launch * (PRE_GRANT_FACTOR + (1 - PRE_GRANT_FACTOR) * min(1.0, since_award / GRANT_RAMP_MONTHS))
 
 
 def _training(
@@ -218,9 +212,7 @@ def _training(
         calendar_month = month_index % 12 + 1
         factor = _activity_factor(p, month_index, start_index, announced)
         for prog in PROGRAMMES.get(p.sector, DEFAULT_PROGRAMMES):
-            if calendar_month not in prog.start_months:
-                continue
-            if rng.random() < prog.skip:
+            if calendar_month not in prog.start_months or rng.random() < prog.skip:
                 continue
             size = round(profile.cohort * prog.share * factor * rng.lognormvariate(0.0, 0.25))
             enrol(t, size, prog.duration)

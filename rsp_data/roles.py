@@ -90,8 +90,7 @@ def create_viewer_role(engine: Engine, role: str, password: str | None) -> None:
         for statement in viewer_role_sql(role, database):
             raw_sql.exec_driver_sql(statement)
         if password is not None:
-            # ALTER ROLE takes no bind parameters, so a literal it is: the SCRAM verifier made here
-            # (libpq), so the clear text never reaches the server, its logs or pg_stat_activity.
+            # No bind parameters in ALTER ROLE: send a SCRAM verifier made here, never the clear text.
             from psycopg import sql
 
             raw = conn.connection.dbapi_connection

@@ -74,12 +74,8 @@ class ImportResult:
     def message(self) -> str:
         if self.batch_id is None:
             return self.plan.summary()
-        return (
-            f"Imported as batch {self.batch_id}: {len(self.plan.added)} row(s) added, {len(self.plan.changed)} changed."
-        )
-
-
-# ------------------------------------------------------------------ planning
+        added, changed = len(self.plan.added), len(self.plan.changed)
+        return f"Imported as batch {self.batch_id}: {added} row(s) added, {changed} changed."
 
 
 def _current_values(conn, keys: list[tuple[str, date]]) -> dict[tuple[str, date], tuple[dict, int]]:
@@ -114,15 +110,13 @@ def _plan(conn, report: ValidationReport, progress: Progress = no_progress) -> P
     changes = []
     total = max(len(report.rows), 1)
     for i, row in enumerate(report.rows):
-        existing = current.get((row.rsp_id, row.month))
-        if existing is None:
-            changes.append(Change(row.rsp_id, row.month, "add", None, row.values, None, row.line))
-        else:
-            stored, batch_id = existing
+        stored, batch_id = current.get((row.rsp_id, row.month), (None, None))
+        action, old = "add", None
+        if stored is not None:
             # Only what the row states is compared (and would be written): silence keeps a stored value.
             old = {m: stored[m] for m in row.values}
             action = "same" if all(_same(old[m], v) for m, v in row.values.items()) else "change"
-            changes.append(Change(row.rsp_id, row.month, action, old, row.values, batch_id, row.line))
+        changes.append(Change(row.rsp_id, row.month, action, old, row.values, batch_id, row.line))
         if i % CHUNK == 0:
             progress(0.5 + 0.2 * i / total, f"Compared {i:,} of {total:,} rows with the store")
     _add_warnings(conn, report)
@@ -175,9 +169,6 @@ def plan_import(engine: Engine, report: ValidationReport, progress: Progress = n
     """What the file would add and change, without writing anything."""
     with engine.connect() as conn:
         return _plan(conn, report, progress)
-
-
-# ------------------------------------------------------------------ applying
 
 
 def _clean_text(value: str, limit: int) -> str:
@@ -264,24 +255,20 @@ def apply_import(
         return ImportResult(batch_id, plan)
 
 
-# ------------------------------------------------------------------ rolling back
-
-
-def _refuse_batch(batch, batch_id: int) -> None:
-    if batch is None:
-        raise RollbackRefused(f"there is no batch {batch_id}")
-    if batch["kind"] != "import":
-        raise RollbackRefused(f"batch {batch_id} is the {batch['kind']} data, not an import")
-    if batch["rolled_back_at"] is not None:
-        raise RollbackRefused(f"batch {batch_id} was already rolled back on {batch['rolled_back_at']:%Y-%m-%d %H:%M}")
-
-
 def rollback(engine: Engine, batch_id: int, by: str) -> int:
     """Undo an import batch exactly (refused when a later batch changed one of its rows); rows restored or removed."""
     batches, facts, history = schema.import_batches, schema.monthly_metrics, schema.fact_history
     with engine.begin() as conn:
         _take_lock(conn, f"rollback {batch_id} by {by}")
-        _refuse_batch(conn.execute(select(batches).where(batches.c.batch_id == batch_id)).mappings().first(), batch_id)
+        batch = conn.execute(select(batches).where(batches.c.batch_id == batch_id)).mappings().first()
+        if batch is None:
+            raise RollbackRefused(f"there is no batch {batch_id}")
+        if batch["kind"] != "import":
+            raise RollbackRefused(f"batch {batch_id} is the {batch['kind']} data, not an import")
+        if batch["rolled_back_at"] is not None:
+            raise RollbackRefused(
+                f"batch {batch_id} was already rolled back on {batch['rolled_back_at']:%Y-%m-%d %H:%M}"
+            )
         entries = list(conn.execute(select(history).where(history.c.batch_id == batch_id)).mappings())
         keys = [(e["rsp_id"], as_date(e["month"])) for e in entries]
         later = sorted({b for (_, b) in _current_values(conn, keys).values() if b != batch_id})
@@ -295,8 +282,7 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
             if e["action"] == "added":
                 conn.execute(delete(facts).where(where))
             else:
-                # A metric this batch wrote (new_ not NULL) gets its old value back, NULL included;
-                # an optional one it did not touch keeps its value.
+                # A metric this batch wrote (new_ not NULL) gets its old value back, NULL included; others stay.
                 written = [m for m in STORED_KEYS if e[f"new_{m}"] is not None]
                 conn.execute(
                     update(facts).where(where).values(batch_id=e["old_batch_id"], **{m: e[f"old_{m}"] for m in written})

@@ -94,9 +94,6 @@ class ImportRejected(Exception):
         self.report = report
 
 
-# ------------------------------------------------------------------ reading
-
-
 def _is_zip(content: bytes) -> bool:
     return content[:4] == b"PK\x03\x04"
 
@@ -185,9 +182,6 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-# ------------------------------------------------------------------ cells
-
-
 def _suggest(word: str, choices, cutoff: float = 0.6) -> str:
     match = difflib.get_close_matches(word.strip().lower(), list(choices), n=1, cutoff=cutoff)
     return f" (did you mean '{match[0]}'?)" if match else ""
@@ -272,9 +266,6 @@ def _values(line: int, cell, report: ValidationReport) -> dict[str, int | float]
     return values if ok else None
 
 
-# ------------------------------------------------------------------ validating
-
-
 def _positions(cells: list[list[str]], report: ValidationReport) -> dict[str, int]:
     """Where each known column is, after reporting unknown, repeated and missing ones."""
     header = [h.strip().lower() for h in cells[0]]
@@ -288,9 +279,8 @@ def _positions(cells: list[list[str]], report: ValidationReport) -> dict[str, in
             missing = [c for c in ALL_COLUMNS if c not in header]
             hint = _suggest(name, missing) or _suggest(name, ALL_COLUMNS)
             expected = f"expected {','.join(COLUMNS)}, and optionally {','.join(OPTIONAL_KEYS)}"
-            report.add(
-                1, name, cells[0][index], f"unknown column{hint}" if hint else f"unknown column: remove it ({expected})"
-            )
+            why = f"unknown column{hint}" if hint else f"unknown column: remove it ({expected})"
+            report.add(1, name, cells[0][index], why)
     for name in COLUMNS:
         if name not in positions:
             report.add(1, name, "", "required column is missing")

@@ -101,11 +101,7 @@ def _cmd_import(args) -> int:
             return _fail(report.text(), 1)
         plan = plan_import(engine, report)
         for change in plan.changed:
-            diffs = ", ".join(
-                f"{m} {change.old[m]} -> {change.new[m]}"
-                for m in change.new
-                if change.old and change.old[m] != change.new[m]
-            )
+            diffs = ", ".join(f"{m} {change.old[m]} -> {new}" for m, new in change.new.items() if change.old[m] != new)
             print(f"change {change.rsp_id} {change.month:%Y-%m}: {diffs}")
         message = f"dry run, nothing written: {plan.summary()}"
     else:

@@ -138,8 +138,7 @@ def _add_warnings(conn, report: ValidationReport) -> None:
     last = max(r.month for r in report.rows)
     merged: dict[tuple[str, date], dict] = {}
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        stmt = select(facts).where(facts.c.rsp_id.in_(chunk), facts.c.month >= first, facts.c.month <= last)
+        stmt = select(facts).where(facts.c.rsp_id.in_(ids[start : start + CHUNK]), facts.c.month.between(first, last))
         for row in conn.execute(stmt).mappings():
             merged[(row["rsp_id"], as_date(row["month"]))] = dict(row)
     merged.update({(r.rsp_id, r.month): r.values for r in report.rows})

@@ -79,10 +79,8 @@ class ValidationReport:
         self.problems.append(Problem(row, column, "" if value is None else str(value)[:80], reason, severity))
 
     def text(self) -> str:
-        head = (
-            f"{self.file_name}: {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
-            f"{'' if self.ok else '; nothing was written'}"
-        )
+        written = "" if self.ok else "; nothing was written"
+        head = f"{self.file_name}: {len(self.errors)} error(s), {len(self.warnings)} warning(s){written}"
         return "\n".join([head, *(str(p) for p in self.problems[:MAX_PROBLEMS_LISTED])])
 
 
@@ -126,13 +124,11 @@ def _read_csv(content: bytes, report: ValidationReport) -> list[list[str]] | Non
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
-        report.add(
-            line,
-            "",
-            f"byte 0x{content[exc.start]:02X}",
+        why = (
             "the file is not UTF-8 text (perhaps Windows-1252 or Latin-1): in Excel use "
-            "Save As > 'CSV UTF-8 (Comma delimited)'",
+            "Save As > 'CSV UTF-8 (Comma delimited)'"
         )
+        report.add(line, "", f"byte 0x{content[exc.start]:02X}", why)
         return None
     header = text.splitlines()[0] if text else ""
     if "," not in header:

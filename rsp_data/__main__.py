@@ -1,15 +1,4 @@
-"""Command line of the metrics store.
-
-    python -m rsp_data init [--demo] [--url URL]     create or upgrade schema, fill registry (idempotent)
-    python -m rsp_data import FILE [--dry-run] [--by NAME] [--url URL]
-    python -m rsp_data import-goals FILE [--dry-run] [--url URL]   add or update goals (rsp_data/data/goals.csv shape)
-    python -m rsp_data history [--url URL]
-    python -m rsp_data rollback BATCH_ID [--by NAME] [--url URL]
-    python -m rsp_data hash-password                  print a hash for RSP_ADMIN_PASSWORD_HASH
-    python -m rsp_data viewer-role ROLE [--url URL]   PostgreSQL: create/update a read-only role for the app
-    python -m rsp_data synth --partnerships N --months M [--seed S] [--replace] [--url URL]
-                                                      write a seeded synthetic national store
-    python -m rsp_data check-rollups [--url URL]      recompute the rollups from the facts, list differences
+"""Command line of the metrics store: `python -m rsp_data -h` lists the commands.
 
 Each acts on the store DATABASE_URL names (the embedded SQLite file otherwise). Exit status 0 on
 success; non-zero with the report on stderr when a file is rejected or a rollback refused.
@@ -43,6 +32,20 @@ def _who(given: str | None) -> str:
         return "command line"
 
 
+def _fail(message, status: int) -> int:
+    print(message, file=sys.stderr)
+    return status
+
+
+def _read(name: str) -> tuple[Path, bytes | None]:
+    path = Path(name)
+    try:
+        return path, path.read_bytes()
+    except OSError as exc:
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return path, None
+
+
 def _cmd_init(args) -> int:
     from rsp_data import migrate
 
@@ -62,11 +65,9 @@ def _cmd_synth(args) -> int:
     if url.startswith("sqlite:///var/"):
         Path("var").mkdir(exist_ok=True)
     if args.partnerships < 1 or args.months < 1:
-        print("--partnerships and --months must be at least 1", file=sys.stderr)
-        return 2
+        return _fail("--partnerships and --months must be at least 1", 2)
     if args.partnerships > MAX_PARTNERSHIPS:
-        print(f"--partnerships: at most {MAX_PARTNERSHIPS:,} (the running totals' key)", file=sys.stderr)
-        return 2
+        return _fail(f"--partnerships: at most {MAX_PARTNERSHIPS:,} (the running totals' key)", 2)
     print(f"writing to {_redact(url)}")
     report = synthesize(make_engine(url), args.partnerships, args.months, args.seed, args.replace)
     print(report)
@@ -89,58 +90,44 @@ def _cmd_import(args) -> int:
     from rsp_data.imports.apply import apply_import, plan_import
     from rsp_data.imports.read import ImportRejected, validate
 
-    path = Path(args.file)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+    path, content = _read(args.file)
+    if content is None:
         return 2
     engine = make_engine(args.url)
     init_store(engine)  # schema and registry present (no demo data): a fresh store just works
     if args.dry_run:
         report = validate(content, path.name)
         if not report.ok:
-            print(report.text(), file=sys.stderr)
-            return 1
+            return _fail(report.text(), 1)
         plan = plan_import(engine, report)
         for change in plan.changed:
-            diffs = ", ".join(
-                f"{m} {change.old[m]} -> {change.new[m]}"
-                for m in change.new
-                if change.old and change.old[m] != change.new[m]
-            )
+            diffs = ", ".join(f"{m} {change.old[m]} -> {new}" for m, new in change.new.items() if change.old[m] != new)
             print(f"change {change.rsp_id} {change.month:%Y-%m}: {diffs}")
-        for problem in report.warnings:
-            print(problem, file=sys.stderr)
-        print(f"dry run, nothing written: {plan.summary()}")
-        return 0
-    try:
-        result = apply_import(engine, content, path.name, _who(args.by))
-    except ImportRejected as exc:
-        print(exc.report.text(), file=sys.stderr)
-        return 1
-    for problem in result.plan.report.warnings:
+        message = f"dry run, nothing written: {plan.summary()}"
+    else:
+        try:
+            result = apply_import(engine, content, path.name, _who(args.by))
+        except ImportRejected as exc:
+            return _fail(exc.report.text(), 1)
+        plan, message = result.plan, result.message
+    for problem in plan.report.warnings:
         print(problem, file=sys.stderr)
-    print(result.message)
+    print(message)
     return 0
 
 
 def _cmd_import_goals(args) -> int:
     from rsp_data.goals import committed_goals, keep_committed, partnership_ids, plan_goals, read_goals, write_goals
 
-    path = Path(args.file)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+    path, content = _read(args.file)
+    if content is None:
         return 2
     engine = make_engine(args.url)
     init_store(engine)  # schema, registry and the committed goals present
     with engine.begin() as conn:
         report = keep_committed(read_goals(content, path.name, partnership_ids(conn)), committed_goals(conn))
         if not report.ok:
-            print(report.text(), file=sys.stderr)
-            return 1
+            return _fail(report.text(), 1)
         changes = plan_goals(conn, report.goals)
         for change in changes:
             print(change)
@@ -180,8 +167,7 @@ def _cmd_rollback(args) -> int:
     try:
         count = rollback(engine, args.batch_id, _who(args.by))
     except RollbackRefused as exc:
-        print(f"rollback refused: {exc}", file=sys.stderr)
-        return 1
+        return _fail(f"rollback refused: {exc}", 1)
     print(f"batch {args.batch_id} rolled back: {count} row(s) restored or removed")
     return 0
 
@@ -191,8 +177,7 @@ def _cmd_hash_password(args) -> int:
 
     password = os.environ.get("RSP_NEW_PASSWORD") or getpass.getpass("New admin password: ")
     if len(password) < 12:
-        print("use at least 12 characters", file=sys.stderr)
-        return 1
+        return _fail("use at least 12 characters", 1)
     print(hash_password(password))
     return 0
 
@@ -202,30 +187,26 @@ def _cmd_viewer_role(args) -> int:
 
     url = make_url(args.url)
     if url.get_backend_name() != "postgresql":
-        print(
+        return _fail(
             f"viewer-role needs a PostgreSQL store; {_redact(args.url)} is {url.get_backend_name()}, which has "
             "no database roles. Give the viewing app a SQLite file it can only read (file permissions, "
             "e.g. chmod a-w) instead.",
-            file=sys.stderr,
+            2,
         )
-        return 2
     try:
         validate_role_name(args.role)
     except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _fail(exc, 2)
     password = os.environ.get("RSP_VIEWER_PASSWORD")
     if not password:
         try:
             password = getpass.getpass(f"Password for {args.role}: ")
             if password and getpass.getpass("Same password again: ") != password:
-                print("the two passwords differ: nothing changed", file=sys.stderr)
-                return 1
+                return _fail("the two passwords differ: nothing changed", 1)
         except EOFError:  # no terminal and nothing on stdin
             password = ""
     if not password:
-        print("the viewer needs a password (RSP_VIEWER_PASSWORD or the prompt): nothing changed", file=sys.stderr)
-        return 2
+        return _fail("the viewer needs a password (RSP_VIEWER_PASSWORD or the prompt): nothing changed", 2)
     engine = make_engine(args.url)
     create_viewer_role(engine, args.role, password)
     left = viewer_write_privileges(engine, args.role)
@@ -243,57 +224,46 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rsp_data", description="The RSP metrics store.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def with_url(p):
-        p.add_argument("--url", help="database URL (default: DATABASE_URL, else the embedded SQLite file)")
+    def command(name: str, handler, summary: str, url: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=summary)
+        p.set_defaults(handler=handler)
+        if url:
+            p.add_argument("--url", help="database URL (default: DATABASE_URL, else the embedded SQLite file)")
         return p
 
-    init = with_url(sub.add_parser("init", help="create the schema and registry (idempotent)"))
+    init = command("init", _cmd_init, "create the schema and registry (idempotent)")
     init.add_argument("--demo", action="store_true", help="also load the illustrative demo data")
-    imp = with_url(sub.add_parser("import", help="import a CSV or XLSX file of monthly figures"))
-    imp.add_argument("file")
-    imp.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
+    imp = command("import", _cmd_import, "import a CSV or XLSX file of monthly figures")
+    goals = command("import-goals", _cmd_import_goals, "add or update goals from a CSV file (goals.csv shape)")
+    for file_command in (imp, goals):
+        file_command.add_argument("file")
+        file_command.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
     imp.add_argument("--by", help="who is importing (default: your user name)")
-    goals = with_url(sub.add_parser("import-goals", help="add or update goals from a CSV file (goals.csv shape)"))
-    goals.add_argument("file")
-    goals.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
-    with_url(sub.add_parser("history", help="list the batches loaded into the store"))
-    rb = with_url(sub.add_parser("rollback", help="undo an import batch"))
+    command("history", _cmd_history, "list the batches loaded into the store")
+    rb = command("rollback", _cmd_rollback, "undo an import batch")
     rb.add_argument("batch_id", type=int)
     rb.add_argument("--by", help="who is rolling back")
-    sub.add_parser("hash-password", help="print a password hash for RSP_ADMIN_PASSWORD_HASH")
-    viewer = with_url(sub.add_parser("viewer-role", help="PostgreSQL: create or update the app's read-only role"))
-    synth = sub.add_parser("synth", help="write a seeded synthetic national store (benchmarks)")
+    command("hash-password", _cmd_hash_password, "print a password hash for RSP_ADMIN_PASSWORD_HASH", url=False)
+    viewer = command("viewer-role", _cmd_viewer_role, "PostgreSQL: create or update the app's read-only role")
+    viewer.add_argument("role", help="role name, e.g. rsp_viewer (password: RSP_VIEWER_PASSWORD, else a prompt)")
+    synth = command("synth", _cmd_synth, "write a seeded synthetic national store (benchmarks)", url=False)
     synth.add_argument("--partnerships", type=int, required=True)
     synth.add_argument("--months", type=int, required=True)
     synth.add_argument("--seed", type=int, default=2026)
     synth.add_argument("--replace", action="store_true", help="overwrite a store that already has facts")
     synth.add_argument("--url", dest="synth_url", help="database URL (default: var/synth-NxM-seedS.sqlite)")
-    with_url(sub.add_parser("check-rollups", help="recompute the rollups from the facts and list differences"))
-    viewer.add_argument("role", help="role name, e.g. rsp_viewer (password: RSP_VIEWER_PASSWORD, else a prompt)")
+    command("check-rollups", _cmd_check_rollups, "recompute the rollups from the facts and list differences")
 
     args = parser.parse_args(argv)
     if hasattr(args, "url"):
         args.url = args.url or database_url()
-    handler = {
-        "init": _cmd_init,
-        "synth": _cmd_synth,
-        "check-rollups": _cmd_check_rollups,
-        "import": _cmd_import,
-        "import-goals": _cmd_import_goals,
-        "history": _cmd_history,
-        "rollback": _cmd_rollback,
-        "hash-password": _cmd_hash_password,
-        "viewer-role": _cmd_viewer_role,
-    }[args.command]
     try:
-        return handler(args)
+        return args.handler(args)
     except SQLAlchemyError as exc:
         where = _redact(args.url) if getattr(args, "url", None) else "the store"
-        print(
-            f"{args.command} failed on {where}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}",
-            file=sys.stderr,
+        return _fail(
+            f"{args.command} failed on {where}: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}", 1
         )
-        return 1
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ ALGORITHM = "pbkdf2_sha256"
 ITERATIONS = 600_000  # OWASP 2023 guidance for PBKDF2-HMAC-SHA256
 
 
-def hash_password(password: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
-    salt = salt or secrets.token_bytes(16)
+def hash_password(password: str, *, iterations: int = ITERATIONS) -> str:
+    salt = secrets.token_bytes(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
     return "$".join([ALGORITHM, str(iterations), base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
 

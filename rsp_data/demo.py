@@ -1,51 +1,7 @@
-"""Illustrative demo data: a seeded, deterministic generator of monthly RSP figures.
+"""Illustrative demo data: a seeded generator of monthly RSP figures, byte-identical every run.
 
-The figures this module produces are ILLUSTRATIVE. No public per-partnership monthly
-figures exist for Connecticut's Regional Sector Partnerships, so the dashboard ships a made-up
-series that is shaped like the real thing and must be labelled "illustrative data" wherever it
-is shown. Real data replaces it through the import path.
-
-How the series are made plausible (facts: ../shared/DESIGN.md, "The 14 partnerships"):
-
-* Every partnership starts at its registry ``demo_start`` month (the published launch month
-  where there is one) and runs, with no gaps, through ``LAST_MONTH``.
-* ``employers_engaged`` is a stock. It starts near the published launch size (capital-technology
-  ~50 companies, southwest-technology 50+, capital-healthcare 26 organisations,
-  southwest-manufacturing ~30, south-central-manufacturing 26 executives, eastern-manufacturing
-  ~30 members by 2014), grows along a saturating curve with autocorrelated noise, may dip, and
-  never moves more than 25% in a month. The statewide sum at ``LAST_MONTH`` lands in the
-  "500+ employers" the state reports (an employer in two partnerships counts twice).
-* ``trainees_enrolled`` is a flow built from cohorts: each sector runs programmes that start
-  mainly in January/February and September (south-central-bioscience's SPRINT internships start
-  in June), plus a trickle of individual enrolments. Activity ramps up over a partnership's first
-  year, and grant-supported partnerships scale up after the Good Jobs Challenge award
-  (announced 2022-08).
-* ``trainees_completed`` is a flow: a cohort completes 3-6 months after it enrols (by sector),
-  with a 70-85% completion rate drawn person by person.
-* ``placements`` is a flow: 55-75% of completers (by sector) are placed 1-3 months after
-  completing. People still in training or job-seeking at ``LAST_MONTH`` are simply not yet
-  counted, so cumulative placements never exceed cumulative completions, which never exceed
-  cumulative enrolments.
-* Scale is tuned so that the ten grant-supported partnerships have placed roughly 1,750-1,950
-  people from 2022-09 through ``LAST_MONTH``: on track for, but not yet at, the grant's goal of
-  2,000 placements.
-
-* The optional quality and reach metrics are drawn from streams of their own, so the four base
-  columns are exactly what they were before these were added. They are "collected" from
-  ``OPTIONAL_FROM`` (2023-01) on, and some partnerships never report some of them (``NOT_REPORTED``),
-  so the dashboard's "shown only when reported" rule has something to do:
-  ``avg_starting_wage`` by sector (``WAGES``, growing ~3% a year, noise of a dollar or so; blank in
-  months with no placements), ``placements_no_bachelor`` a binomial share of placements by sector,
-  ``wbl_started`` SPRINT-like summer internships for south-central-bioscience (June), summer
-  internships in technology, apprenticeships in manufacturing and construction, and
-  ``trainees_underrepresented`` a binomial share of enrolments (many small monthly counts: the
-  suppression of counts below 5 shows).
-
-Determinism: each partnership draws from its own ``random.Random`` seeded from ``SEED`` and its
-id (string seeds are hashed with SHA-512, independent of PYTHONHASHSEED), so the output is the
-same byte for byte on every run, and adding a partnership does not change the others' series.
-
-Regenerate the committed file with ``python -m rsp_data.demo``.
+No public per-partnership monthly figures exist, so the series is made up but shaped like the real
+thing (facts: ../shared/DESIGN.md, "The 14 partnerships"). Regenerate with ``python -m rsp_data.demo``.
 """
 
 from __future__ import annotations
@@ -56,49 +12,21 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from rsp_data.months import index_month, label, labels_between, month_index, month_to_date
+from rsp_data.metrics import OPTIONAL_KEYS, STORED_KEYS
+from rsp_data.months import label, labels_between, month_index, month_to_date, shift
 from rsp_data.registry import Partnership, Registry, registry
 
 SEED = 2026
 LAST_MONTH = "2026-10"
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_metrics.csv"
-
-COLUMNS = (
-    "rsp_id",
-    "month",
-    "employers_engaged",
-    "trainees_enrolled",
-    "trainees_completed",
-    "placements",
-    "avg_starting_wage",
-    "placements_no_bachelor",
-    "wbl_started",
-    "trainees_underrepresented",
-    "credentials_earned",
-)
-OPTIONAL = COLUMNS[6:]
+COLUMNS = ("rsp_id", "month", *STORED_KEYS)
 
 # Largest month-to-month relative move of employers_engaged (a validator warns above 50%).
 MAX_EMPLOYER_STEP = 0.25
 
 
-# --------------------------------------------------------------------------------------------
-# Months
-
-
 def _month_index(month: str) -> int:
     return month_index(month_to_date(month))
-
-
-def _month_str(index: int) -> str:
-    return label(index_month(index))
-
-
-month_range = labels_between
-
-
-# --------------------------------------------------------------------------------------------
-# Assumptions
 
 
 @dataclass(frozen=True)
@@ -115,64 +43,47 @@ class Programme:
 class SectorModel:
     completion_rate: float  # share of enrolees who complete
     placement_rate: float  # share of completers placed into jobs
-    programmes: tuple[Programme, ...]
     rolling_duration: tuple[int, int]  # for individual (non-cohort) enrolments
+    wage: float  # average starting wage, dollars an hour at OPTIONAL_FROM
+    no_bachelor: float  # share of placements into roles that do not require a bachelor's degree
+    underrepresented: float  # share of enrolments from under-represented groups
+    credentials: float  # credentials earned per completer (some earn none, a few earn two)
 
 
+# Wages are assumptions in the range of Connecticut entry-level wages, not published figures.
 SECTORS: dict[str, SectorModel] = {
-    "healthcare": SectorModel(
-        0.80,
-        0.72,
-        (
-            Programme((1, 9), 1.0, (4, 5)),  # CNA / patient care technician
-            Programme((2,), 0.5, (6, 6)),  # medical assistant
-            Programme((5,), 0.3, (3, 3)),  # short certificates
-        ),
-        (3, 6),
-    ),
-    "manufacturing": SectorModel(
-        0.82,
-        0.68,
-        (
-            Programme((1, 9), 1.0, (3, 4)),  # pre-employment / CNC basics
-            Programme((2,), 0.6, (4, 4)),  # welding, quality
-            Programme((6,), 0.3, (3, 3)),  # summer bootcamp
-        ),
-        (3, 5),
-    ),
-    "technology": SectorModel(
-        0.72,
-        0.58,
-        (
-            Programme((1, 9), 1.0, (5, 6)),  # software / IT support bootcamps
-            Programme((2,), 0.4, (5, 5)),  # cyber / data
-        ),
-        (5, 6),
-    ),
-    "bioscience": SectorModel(
-        0.85,
-        0.55,
-        (
-            # SPRINT summer internships: every June, never skipped
-            Programme((6,), 1.0, (3, 3), skip=0.0),
-            Programme((1, 9), 0.3, (4, 4)),  # lab technician training
-        ),
-        (3, 4),
-    ),
-    "logistics": SectorModel(
-        0.78,
-        0.70,
-        (Programme((1, 3, 9), 0.7, (3, 3)),),  # CDL and warehouse cohorts
-        (3, 4),
-    ),
-    "ace": SectorModel(
-        0.75,
-        0.62,
-        (Programme((1, 9), 1.0, (4, 4)),),  # pre-apprenticeship
-        (3, 5),
-    ),
+    "healthcare": SectorModel(0.80, 0.72, (3, 6), 19.75, 0.9, 0.42, 0.85),
+    "manufacturing": SectorModel(0.82, 0.68, (3, 5), 21.25, 0.96, 0.33, 0.7),
+    "technology": SectorModel(0.72, 0.58, (5, 6), 27.50, 0.72, 0.38, 0.55),
+    "bioscience": SectorModel(0.85, 0.55, (3, 4), 23.00, 0.6, 0.45, 0.6),
+    "logistics": SectorModel(0.78, 0.70, (3, 4), 22.25, 0.97, 0.36, 0.9),
+    "ace": SectorModel(0.75, 0.62, (3, 5), 23.50, 0.82, 0.3, 0.6),
 }
-DEFAULT_SECTOR = SectorModel(0.75, 0.62, (Programme((1, 9), 1.0, (4, 4)),), (3, 5))
+DEFAULT_SECTOR = SectorModel(0.75, 0.62, (3, 5), 20.00, 0.85, 0.35, 0.6)
+# Cohorts start mainly in January/February and September; bioscience's SPRINT internships in June.
+PROGRAMMES: dict[str, tuple[Programme, ...]] = {
+    "healthcare": (
+        Programme((1, 9), 1.0, (4, 5)),  # CNA / patient care technician
+        Programme((2,), 0.5, (6, 6)),  # medical assistant
+        Programme((5,), 0.3, (3, 3)),  # short certificates
+    ),
+    "manufacturing": (
+        Programme((1, 9), 1.0, (3, 4)),  # pre-employment / CNC basics
+        Programme((2,), 0.6, (4, 4)),  # welding, quality
+        Programme((6,), 0.3, (3, 3)),  # summer bootcamp
+    ),
+    "technology": (
+        Programme((1, 9), 1.0, (5, 6)),  # software / IT support bootcamps
+        Programme((2,), 0.4, (5, 5)),  # cyber / data
+    ),
+    "bioscience": (
+        Programme((6,), 1.0, (3, 3), skip=0.0),  # SPRINT summer internships: every June, never skipped
+        Programme((1, 9), 0.3, (4, 4)),  # lab technician training
+    ),
+    "logistics": (Programme((1, 3, 9), 0.7, (3, 3)),),  # CDL and warehouse cohorts
+    "ace": (Programme((1, 9), 1.0, (4, 4)),),  # pre-apprenticeship
+}
+DEFAULT_PROGRAMMES = (Programme((1, 9), 1.0, (4, 4)),)
 
 
 @dataclass(frozen=True)
@@ -183,7 +94,9 @@ class Profile:
     rolling: float  # expected individual enrolments in a month when some arrive
 
 
-# Launch sizes follow the published figures; end sizes are assumptions that sum to ~560.
+# Launch sizes follow the published figures; end sizes are assumptions that sum to ~560 (the
+# state's "500+ employers"). Cohorts are tuned so the grant-supported partnerships have placed
+# roughly 1,750-1,950 people since the award: on track for, not yet at, the 2,000 goal.
 PROFILES: dict[str, Profile] = {
     "south-central-bioscience": Profile(12, 34, 26.0, 2.0),
     "capital-technology": Profile(50, 72, 46.0, 4.5),
@@ -202,8 +115,7 @@ PROFILES: dict[str, Profile] = {
 }
 DEFAULT_PROFILE = Profile(12, 28, 10.0, 1.5)
 
-# Good Jobs Challenge era: grant-supported partnerships run smaller programmes before the
-# award and ramp up to full size over the six months after it.
+# Grant-supported partnerships run smaller programmes before the award, full size six months after it.
 PRE_GRANT_FACTOR = 0.5
 GRANT_RAMP_MONTHS = 6
 # A new partnership's activity ramps up over its first year.
@@ -215,37 +127,9 @@ PLACEMENT_LAGS = (1, 2, 3)
 PLACEMENT_LAG_WEIGHTS = (0.5, 0.3, 0.2)
 
 
-# Optional metrics (illustrative). Starting wages in dollars an hour at OPTIONAL_FROM, by sector:
-# assumptions in the range of Connecticut entry-level wages, not published figures.
+# Optional metrics are "collected" from this month on.
 OPTIONAL_FROM = "2023-01"
-WAGES = {
-    "healthcare": 19.75,
-    "manufacturing": 21.25,
-    "technology": 27.50,
-    "bioscience": 23.00,
-    "logistics": 22.25,
-    "ace": 23.50,
-}
-DEFAULT_WAGE = 20.00
 WAGE_GROWTH = 0.03  # a year
-# Share of placements into roles that do not require a bachelor's degree, by sector.
-NO_BACHELOR = {
-    "healthcare": 0.9,
-    "manufacturing": 0.96,
-    "technology": 0.72,
-    "bioscience": 0.6,
-    "logistics": 0.97,
-    "ace": 0.82,
-}
-# Share of enrolments from under-represented groups, by sector.
-UNDERREPRESENTED = {
-    "healthcare": 0.42,
-    "manufacturing": 0.33,
-    "technology": 0.38,
-    "bioscience": 0.45,
-    "logistics": 0.36,
-    "ace": 0.3,
-}
 # Which partnerships do not report an optional metric at all (so the pages hide or say so).
 NOT_REPORTED: dict[str, frozenset[str]] = {
     "avg_starting_wage": frozenset({"northwest-ace", "eastern-healthcare"}),
@@ -258,15 +142,10 @@ NOT_REPORTED: dict[str, frozenset[str]] = {
     "trainees_underrepresented": frozenset({"capital-logistics", "eastern-manufacturing"}),
     "credentials_earned": frozenset({"capital-logistics", "northwest-healthcare", "south-central-bioscience"}),
 }
-# Credentials earned per completer (some earn none, a few earn two), by sector.
-CREDENTIALS = {"healthcare": 0.85, "manufacturing": 0.7, "technology": 0.55, "logistics": 0.9, "ace": 0.6}
-
-
-# --------------------------------------------------------------------------------------------
-# Generation
 
 
 def _rng(rsp_id: str, stream: str) -> random.Random:
+    # A stream per partnership and purpose: adding one leaves the others; str seeds ignore PYTHONHASHSEED.
     return random.Random(f"{SEED}:{rsp_id}:{stream}")
 
 
@@ -283,9 +162,8 @@ def _employers(p: Partnership, profile: Profile, n_months: int) -> list[int]:
     values: list[int] = []
     noise = 0.0
     for t in range(n_months):
-        trend = profile.employers_start + (profile.employers_end - profile.employers_start) * (
-            (1.0 - math.exp(-t / tau)) / norm
-        )
+        growth = (1.0 - math.exp(-t / tau)) / norm
+        trend = profile.employers_start + (profile.employers_end - profile.employers_start) * growth
         noise = 0.85 * noise + rng.gauss(0.0, 0.025)
         value = max(1, round(trend * (1.0 + noise)))
         if values:
@@ -301,12 +179,8 @@ def _activity_factor(p: Partnership, month_index: int, start_index: int, announc
     launch = min(1.0, 0.3 + 0.7 * t / LAUNCH_RAMP_MONTHS)
     if not p.gjc_supported:
         return launch
-    since_award = month_index - announced
-    if since_award <= 0:
-        era = PRE_GRANT_FACTOR
-    else:
-        era = PRE_GRANT_FACTOR + (1 - PRE_GRANT_FACTOR) * min(1.0, since_award / GRANT_RAMP_MONTHS)
-    return launch * era
+    since_award = max(month_index - announced, 0)
+    return launch * (PRE_GRANT_FACTOR + (1 - PRE_GRANT_FACTOR) * min(1.0, since_award / GRANT_RAMP_MONTHS))
 
 
 def _training(
@@ -337,10 +211,8 @@ def _training(
         month_index = start_index + t
         calendar_month = month_index % 12 + 1
         factor = _activity_factor(p, month_index, start_index, announced)
-        for prog in model.programmes:
-            if calendar_month not in prog.start_months:
-                continue
-            if rng.random() < prog.skip:
+        for prog in PROGRAMMES.get(p.sector, DEFAULT_PROGRAMMES):
+            if calendar_month not in prog.start_months or rng.random() < prog.skip:
                 continue
             size = round(profile.cohort * prog.share * factor * rng.lognormvariate(0.0, 0.25))
             enrol(t, size, prog.duration)
@@ -363,23 +235,24 @@ def _work_based_learning(p: Partnership, rng: random.Random, calendar_month: int
 
 def _optional(p: Partnership, month: str, enrolled: int, completed: int, placed: int) -> dict:
     """The optional metrics of one partnership-month ("" where not reported)."""
-    row = dict.fromkeys(OPTIONAL, "")
+    row = dict.fromkeys(OPTIONAL_KEYS, "")
     if month < OPTIONAL_FROM:
         return row
     rng = _rng(p.id, f"optional:{month}")
+    model = SECTORS.get(p.sector, DEFAULT_SECTOR)
     years = (_month_index(month) - _month_index(OPTIONAL_FROM)) / 12
     if p.id not in NOT_REPORTED["avg_starting_wage"] and placed > 0:
-        wage = WAGES.get(p.sector, DEFAULT_WAGE) * (1 + WAGE_GROWTH) ** years + rng.gauss(0.0, 0.9)
+        wage = model.wage * (1 + WAGE_GROWTH) ** years + rng.gauss(0.0, 0.9)
         row["avg_starting_wage"] = f"{max(wage, 15.0):.2f}"
     if p.id not in NOT_REPORTED["placements_no_bachelor"]:
-        row["placements_no_bachelor"] = _binomial(rng, placed, NO_BACHELOR.get(p.sector, 0.85))
+        row["placements_no_bachelor"] = _binomial(rng, placed, model.no_bachelor)
     if p.id not in NOT_REPORTED["wbl_started"]:
         row["wbl_started"] = _work_based_learning(p, rng, int(month[5:]), enrolled)
     if p.id not in NOT_REPORTED["trainees_underrepresented"]:
-        row["trainees_underrepresented"] = _binomial(rng, enrolled, UNDERREPRESENTED.get(p.sector, 0.35))
+        row["trainees_underrepresented"] = _binomial(rng, enrolled, model.underrepresented)
     if p.id not in NOT_REPORTED["credentials_earned"]:  # its own stream: the other figures stay as they were
         credentials = _rng(p.id, f"credentials:{month}")
-        row["credentials_earned"] = _binomial(credentials, completed, CREDENTIALS.get(p.sector, 0.6))
+        row["credentials_earned"] = _binomial(credentials, completed, model.credentials)
     return row
 
 
@@ -387,26 +260,22 @@ def generate(reg: Registry | None = None) -> list[dict]:
     """Illustrative monthly rows for every partnership, sorted by rsp_id then month."""
     reg = reg if reg is not None else registry()
     announced = _month_index(reg.grant.announced)
-    last = _month_index(LAST_MONTH)
     rows: list[dict] = []
     for p in sorted(reg.partnerships, key=lambda q: q.id):
         profile = PROFILES.get(p.id, DEFAULT_PROFILE)
-        start = _month_index(p.demo_start)
-        n_months = last - start + 1
-        if n_months <= 0:
-            continue
-        employers = _employers(p, profile, n_months)
-        enrolled, completed, placed = _training(p, profile, start, n_months, announced)
-        for t in range(n_months):
+        months = labels_between(p.demo_start, LAST_MONTH)
+        employers = _employers(p, profile, len(months))
+        enrolled, completed, placed = _training(p, profile, _month_index(p.demo_start), len(months), announced)
+        for t, month in enumerate(months):
             rows.append(
                 {
                     "rsp_id": p.id,
-                    "month": _month_str(start + t),
+                    "month": month,
                     "employers_engaged": employers[t],
                     "trainees_enrolled": enrolled[t],
                     "trainees_completed": completed[t],
                     "placements": placed[t],
-                    **_optional(p, _month_str(start + t), enrolled[t], completed[t], placed[t]),
+                    **_optional(p, month, enrolled[t], completed[t], placed[t]),
                 }
             )
     return rows
@@ -414,52 +283,29 @@ def generate(reg: Registry | None = None) -> list[dict]:
 
 def write_csv(rows: list[dict], path: Path = DEMO_FILE) -> None:
     """Write rows in the import format (LF line endings, so the file is byte-for-byte stable)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
-        for row in rows:
-            writer.writerow({c: row[c] for c in COLUMNS})
-
-
-def summary(rows: list[dict], reg: Registry | None = None) -> dict:
-    """Headline figures of a set of rows (used by main() and the tests)."""
-    reg = reg if reg is not None else registry()
-    supported = {p.id for p in reg.partnerships if p.gjc_supported}
-    announced_next = _month_str(_month_index(reg.grant.announced) + 1)
-    months = sorted({r["month"] for r in rows})
-    return {
-        "rows": len(rows),
-        "first_month": months[0] if months else None,
-        "last_month": months[-1] if months else None,
-        "employers_at_last_month": sum(r["employers_engaged"] for r in rows if r["month"] == LAST_MONTH),
-        "enrolled": sum(r["trainees_enrolled"] for r in rows),
-        "completed": sum(r["trainees_completed"] for r in rows),
-        "placed": sum(r["placements"] for r in rows),
-        "grant_since": announced_next,
-        "grant_placements": sum(
-            r["placements"] for r in rows if r["rsp_id"] in supported and announced_next <= r["month"] <= LAST_MONTH
-        ),
-        "grant_goal": reg.grant.goal_placements,
-    }
+        writer.writerows(rows)
 
 
 def main() -> None:
     rows = generate()
     write_csv(rows)
-    s = summary(rows)
+    reg = registry()
+    supported = {p.id for p in reg.partnerships if p.gjc_supported}
+    since = label(shift(month_to_date(reg.grant.announced), 1))
+    months = [r["month"] for r in rows]
     print(f"wrote {DEMO_FILE} (illustrative data, seed {SEED})")
-    print(f"  rows:                          {s['rows']}")
-    print(f"  months:                        {s['first_month']} .. {s['last_month']}")
-    print(f"  statewide employers {LAST_MONTH}:  {s['employers_at_last_month']}")
-    print(f"  total enrolled:                {s['enrolled']}")
-    print(f"  total completed:               {s['completed']}")
-    print(f"  total placed:                  {s['placed']}")
-    print(
-        f"  grant-supported placements {s['grant_since']}..{LAST_MONTH}: "
-        f"{s['grant_placements']} (goal {s['grant_goal']})"
-    )
+    print(f"  rows:                          {len(rows)}")
+    print(f"  months:                        {min(months)} .. {max(months)}")
+    employers = sum(r["employers_engaged"] for r in rows if r["month"] == LAST_MONTH)
+    print(f"  statewide employers {LAST_MONTH}:  {employers}")
+    print(f"  total enrolled:                {sum(r['trainees_enrolled'] for r in rows)}")
+    print(f"  total completed:               {sum(r['trainees_completed'] for r in rows)}")
+    print(f"  total placed:                  {sum(r['placements'] for r in rows)}")
+    grant = sum(r["placements"] for r in rows if r["rsp_id"] in supported and since <= r["month"] <= LAST_MONTH)
+    print(f"  grant-supported placements {since}..{LAST_MONTH}: {grant} (goal {reg.grant.goal_placements})")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,6 @@
-"""A read-only PostgreSQL role for the viewing app: it may connect and read, nothing else.
-
-    python -m rsp_data viewer-role rsp_viewer --url postgresql+psycopg://OWNER@HOST/DB
-
-run by the store's owner (the role that ran `init` and owns the tables; it needs CREATEROLE to
-create the viewer). The viewer gets CONNECT on the database, USAGE on schema public, SELECT on
-every table there now, and SELECT on every table the owner creates there later (default
-privileges, so a migration's new table is readable without running this again). Every other
-privilege granted directly to the viewer is revoked, so re-running the command resets it.
-
-What stays with PUBLIC (every role) is PostgreSQL's own default: CONNECT and TEMPORARY on the
-database (session-private temporary tables, not the store) and, on PostgreSQL 14 and older
-only, CREATE on schema public: `viewer_write_privileges` reports that, and the fix is the one
-PostgreSQL 15 made the default, `REVOKE CREATE ON SCHEMA public FROM PUBLIC`.
+"""A read-only PostgreSQL role for the viewing app: CONNECT, USAGE on schema public and SELECT on its
+tables (now and later, via default privileges); every other privilege of its own is revoked, so re-running
+resets it. Run by the store's owner (it needs CREATEROLE): `python -m rsp_data viewer-role rsp_viewer`.
 """
 
 from __future__ import annotations
@@ -21,8 +10,7 @@ import re
 from sqlalchemy import Engine, text
 from sqlalchemy.dialects import postgresql
 
-# Lower-case, unquoted-identifier shape, at most 63 characters (PostgreSQL's NAMEDATALEN - 1).
-# fullmatch, not match with "$": "$" would also accept a trailing newline.
+# Lower-case, unquoted-identifier shape, at most 63 characters (NAMEDATALEN - 1); fullmatch: "$" allows a "\n".
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Names PostgreSQL reserves or reads as keywords in role positions.
 RESERVED_ROLE_NAMES = {"public", "none", "current_user", "current_role", "session_user", "all"}
@@ -42,22 +30,11 @@ def validate_role_name(role: str) -> str:
     return role
 
 
-def _quote(name: str) -> str:
-    """An identifier, quoted by SQLAlchemy's PostgreSQL preparer when it needs quotes (doubling any ")."""
-    if "\x00" in name:
-        raise ValueError("identifiers cannot contain NUL characters")
-    return _PREPARER.quote(name)
-
-
 def viewer_role_sql(role: str, database: str) -> list[str]:
-    """The statements, run by the store's owner in one transaction, that make `role` a LOGIN
-    role with CONNECT on `database`, USAGE on schema public and SELECT on its tables, now and
-    for tables the owner creates later, and no other privilege of its own. No password: see
-    create_viewer_role."""
+    """The owner's statements (one transaction, no password) that make `role` the viewer of `database`."""
     validate_role_name(role)
-    name, db = _quote(role), _quote(database)
-    # The one place the name is a string literal, not an identifier: safe because
-    # validate_role_name allows only [a-z0-9_], so it cannot contain a quote or a backslash.
+    name, db = _PREPARER.quote(role), _PREPARER.quote(database)  # quoted only when they need it
+    # The one string literal: safe, as validate_role_name allows only [a-z0-9_] (no quote, no backslash).
     literal = f"'{role}'"
     guard = f"""DO $rsp$
 DECLARE
@@ -101,11 +78,7 @@ def _require_postgresql(engine: Engine) -> None:
 
 
 def create_viewer_role(engine: Engine, role: str, password: str | None) -> None:
-    """Create or update the read-only role on the store `engine` points at (as its owner).
-
-    With a password the role can log in with it; None leaves any password as it is (for
-    certificate or peer authentication).
-    """
+    """Create or update the read-only role as the store's owner; password None keeps any password (certificates)."""
     validate_role_name(role)
     _require_postgresql(engine)
     if password is not None and (password == "" or "\x00" in password):
@@ -117,14 +90,7 @@ def create_viewer_role(engine: Engine, role: str, password: str | None) -> None:
         for statement in viewer_role_sql(role, database):
             raw_sql.exec_driver_sql(statement)
         if password is not None:
-            # ALTER ROLE is a utility statement: PostgreSQL takes no bind parameters in it, so
-            # the password has to be a literal in the SQL text. We do not send the password
-            # at all: libpq's PQencryptPasswordConn (psycopg's pgconn.encrypt_password) turns
-            # it into a SCRAM-SHA-256 verifier on this side, which the server stores as it is,
-            # so the clear text never reaches the server, its logs or pg_stat_activity.
-            # psycopg's sql.Literal then quotes the verifier for this connection (escaping
-            # quotes and backslashes as the server's settings require) and sql.Identifier
-            # the role name; nothing is pasted into the SQL with an f-string.
+            # No bind parameters in ALTER ROLE: send a SCRAM verifier made here, never the clear text.
             from psycopg import sql
 
             raw = conn.connection.dbapi_connection
@@ -136,23 +102,19 @@ def create_viewer_role(engine: Engine, role: str, password: str | None) -> None:
 
 
 def viewer_write_privileges(engine: Engine, role: str) -> list[str]:
-    """Every way `role` could still change the store's database: [] for a proper viewer.
-
-    Checks the effective privileges (own grants and PUBLIC's) on the tables and sequences of
-    schema public, CREATE on that schema and on the database, and the role's attributes.
-    """
+    """Every way `role` could still change the store's database (own grants and PUBLIC's): [] for a proper viewer."""
     validate_role_name(role)
     _require_postgresql(engine)
     found: list[str] = []
-    params = {"role": role}
     with engine.connect() as conn:
+
+        def run(sql: str):
+            return conn.execute(text(sql), {"role": role})
+
         attrs = (
-            conn.execute(
-                text(
-                    "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls "
-                    "FROM pg_roles WHERE rolname = :role"
-                ),
-                params,
+            run(
+                "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls "
+                "FROM pg_roles WHERE rolname = :role"
             )
             .mappings()
             .first()
@@ -160,33 +122,24 @@ def viewer_write_privileges(engine: Engine, role: str) -> list[str]:
         if attrs is None:
             return [f"there is no role {role}"]
         found += [f"role attribute {name[3:].upper()}" for name, on in attrs.items() if on]
-        tables = conn.execute(
-            text(
-                "SELECT c.relname, p.privilege FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "CROSS JOIN unnest(ARRAY['INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER']) "
-                "AS p(privilege) "
-                "WHERE n.nspname = 'public' "
-                # CASE: the planner may call the check before the relkind filter, on indexes too
-                "AND CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') "
-                "THEN has_table_privilege(:role, c.oid, p.privilege) ELSE false END ORDER BY 1, 2"
-            ),
-            params,
+        tables = run(
+            "SELECT c.relname, p.privilege FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "CROSS JOIN unnest(ARRAY['INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER']) AS p(privilege) "
+            "WHERE n.nspname = 'public' "
+            # CASE: the planner may call the check before the relkind filter, on indexes too
+            "AND CASE WHEN c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+            "THEN has_table_privilege(:role, c.oid, p.privilege) ELSE false END ORDER BY 1, 2"
         )
         found += [f"{privilege} on table {table}" for table, privilege in tables]
-        sequences = conn.execute(
-            text(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = 'public' "
-                "AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(:role, c.oid, 'USAGE,UPDATE') "
-                "ELSE false END ORDER BY 1"
-            ),
-            params,
+        sequences = run(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' "
+            "AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(:role, c.oid, 'USAGE,UPDATE') "
+            "ELSE false END ORDER BY 1"
         )
         found += [f"USAGE or UPDATE on sequence {name}" for (name,) in sequences]
-        if conn.execute(text("SELECT has_schema_privilege(:role, 'public', 'CREATE')"), params).scalar_one():
+        if run("SELECT has_schema_privilege(:role, 'public', 'CREATE')").scalar_one():
             found.append("CREATE on schema public (REVOKE CREATE ON SCHEMA public FROM PUBLIC)")
-        if conn.execute(
-            text("SELECT has_database_privilege(:role, current_database(), 'CREATE')"), params
-        ).scalar_one():
+        if run("SELECT has_database_privilege(:role, current_database(), 'CREATE')").scalar_one():
             found.append("CREATE on the database")
     return found

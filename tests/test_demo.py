@@ -8,7 +8,8 @@ from itertools import pairwise
 
 import pytest
 
-from rsp_data.demo import DEMO_FILE, LAST_MONTH, generate, month_range, write_csv
+from rsp_data.demo import DEMO_FILE, LAST_MONTH, generate, write_csv
+from rsp_data.months import labels_between
 from rsp_data.registry import registry
 
 COUNTS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
@@ -66,7 +67,7 @@ def test_each_series_runs_from_demo_start_to_last_month_without_gaps(by_rsp):
     assert LAST_MONTH == "2026-10"
     for p in registry().partnerships:
         months = [r["month"] for r in by_rsp[p.id]]
-        assert months == month_range(p.demo_start, LAST_MONTH), p.id
+        assert months == labels_between(p.demo_start, LAST_MONTH), p.id
 
 
 def test_counts_are_non_negative_ints(rows):

@@ -1,9 +1,5 @@
-"""Planning, applying and rolling back an import against the store.
-
-A file is applied as one batch in a single transaction behind the import lock, so a crash
-part-way leaves the store exactly as it was and two imports never interleave. Every value a batch
-overwrites is kept in fact_history (old_ and new_ columns for each stored metric), so a rollback
-restores exactly what was there.
+"""Planning, applying and rolling back an import: one batch in one transaction behind the import lock (a
+crash leaves the store as it was; imports never interleave), every overwritten value kept in fact_history.
 """
 
 from __future__ import annotations
@@ -60,16 +56,13 @@ class Plan:
     def changed(self) -> list[Change]:
         return [c for c in self.changes if c.action == "change"]
 
-    @property
-    def unchanged(self) -> list[Change]:
-        return [c for c in self.changes if c.action == "same"]
-
     def summary(self) -> str:
+        same = sum(c.action == "same" for c in self.changes)
         if self.already_imported is not None:
             return f"This exact file was already imported as batch {self.already_imported}: nothing to change."
         if not self.added and not self.changed:
-            return f"Every one of the {len(self.unchanged)} rows matches the store: nothing to change."
-        return f"{len(self.added)} row(s) to add, {len(self.changed)} to change, {len(self.unchanged)} unchanged."
+            return f"Every one of the {same} rows matches the store: nothing to change."
+        return f"{len(self.added)} row(s) to add, {len(self.changed)} to change, {same} unchanged."
 
 
 @dataclass
@@ -81,12 +74,8 @@ class ImportResult:
     def message(self) -> str:
         if self.batch_id is None:
             return self.plan.summary()
-        return (
-            f"Imported as batch {self.batch_id}: {len(self.plan.added)} row(s) added, {len(self.plan.changed)} changed."
-        )
-
-
-# ------------------------------------------------------------------ planning
+        added, changed = len(self.plan.added), len(self.plan.changed)
+        return f"Imported as batch {self.batch_id}: {added} row(s) added, {changed} changed."
 
 
 def _current_values(conn, keys: list[tuple[str, date]]) -> dict[tuple[str, date], tuple[dict, int]]:
@@ -121,15 +110,13 @@ def _plan(conn, report: ValidationReport, progress: Progress = no_progress) -> P
     changes = []
     total = max(len(report.rows), 1)
     for i, row in enumerate(report.rows):
-        existing = current.get((row.rsp_id, row.month))
-        if existing is None:
-            changes.append(Change(row.rsp_id, row.month, "add", None, row.values, None, row.line))
-        else:
-            stored, batch_id = existing
+        stored, batch_id = current.get((row.rsp_id, row.month), (None, None))
+        action, old = "add", None
+        if stored is not None:
             # Only what the row states is compared (and would be written): silence keeps a stored value.
             old = {m: stored[m] for m in row.values}
             action = "same" if all(_same(old[m], v) for m, v in row.values.items()) else "change"
-            changes.append(Change(row.rsp_id, row.month, action, old, row.values, batch_id, row.line))
+        changes.append(Change(row.rsp_id, row.month, action, old, row.values, batch_id, row.line))
         if i % CHUNK == 0:
             progress(0.5 + 0.2 * i / total, f"Compared {i:,} of {total:,} rows with the store")
     _add_warnings(conn, report)
@@ -147,13 +134,11 @@ def _add_warnings(conn, report: ValidationReport) -> None:
     facts = schema.monthly_metrics
     ids = sorted({r.rsp_id for r in report.rows})
     # Only the months the checks look at: the file's quarters and the month before each row.
-    first = min(r.month for r in report.rows)
-    first = shift(first, -3)  # its quarter may start two months earlier, and the month before that
+    first = shift(min(r.month for r in report.rows), -3)  # its quarter's start may be 2 months before, and 1 more
     last = max(r.month for r in report.rows)
     merged: dict[tuple[str, date], dict] = {}
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        stmt = select(facts).where(facts.c.rsp_id.in_(chunk), facts.c.month >= first, facts.c.month <= last)
+        stmt = select(facts).where(facts.c.rsp_id.in_(ids[start : start + CHUNK]), facts.c.month.between(first, last))
         for row in conn.execute(stmt).mappings():
             merged[(row["rsp_id"], as_date(row["month"]))] = dict(row)
     merged.update({(r.rsp_id, r.month): r.values for r in report.rows})
@@ -170,7 +155,7 @@ def _add_warnings(conn, report: ValidationReport) -> None:
             reason = f"{key[0]} places {placed} people in {quarter} but only {completed} completed training then"
             report.add(line, "placements", placed, reason, "warning")
     for r in report.rows:
-        prev_month = date(r.month.year - (r.month.month == 1), 12 if r.month.month == 1 else r.month.month - 1, 1)
+        prev_month = shift(r.month, -1)
         prev = merged.get((r.rsp_id, prev_month))
         if prev and prev["employers_engaged"] > 0:
             before, after = prev["employers_engaged"], r.values["employers_engaged"]
@@ -185,12 +170,8 @@ def plan_import(engine: Engine, report: ValidationReport, progress: Progress = n
         return _plan(conn, report, progress)
 
 
-# ------------------------------------------------------------------ applying
-
-
 def _clean_text(value: str, limit: int) -> str:
-    """Names from uploads and sign-ins, made storable everywhere: no control characters
-    (PostgreSQL text cannot hold NUL), bounded length."""
+    """A name from an upload or sign-in, storable everywhere: no control characters (PostgreSQL text holds no NUL)."""
     return "".join(ch for ch in value if ch.isprintable())[:limit]
 
 
@@ -273,28 +254,20 @@ def apply_import(
         return ImportResult(batch_id, plan)
 
 
-# ------------------------------------------------------------------ rolling back
-
-
-def _refuse_batch(batch, batch_id: int) -> None:
-    if batch is None:
-        raise RollbackRefused(f"there is no batch {batch_id}")
-    if batch["kind"] != "import":
-        raise RollbackRefused(f"batch {batch_id} is the {batch['kind']} data, not an import")
-    if batch["rolled_back_at"] is not None:
-        raise RollbackRefused(f"batch {batch_id} was already rolled back on {batch['rolled_back_at']:%Y-%m-%d %H:%M}")
-
-
 def rollback(engine: Engine, batch_id: int, by: str) -> int:
-    """Undo an import batch exactly: rows it added are removed, rows it changed get their old values back.
-
-    Refused when a later batch has since changed one of the same rows (roll that one back first).
-    Returns the number of rows restored or removed.
-    """
+    """Undo an import batch exactly (refused when a later batch changed one of its rows); rows restored or removed."""
     batches, facts, history = schema.import_batches, schema.monthly_metrics, schema.fact_history
     with engine.begin() as conn:
         _take_lock(conn, f"rollback {batch_id} by {by}")
-        _refuse_batch(conn.execute(select(batches).where(batches.c.batch_id == batch_id)).mappings().first(), batch_id)
+        batch = conn.execute(select(batches).where(batches.c.batch_id == batch_id)).mappings().first()
+        if batch is None:
+            raise RollbackRefused(f"there is no batch {batch_id}")
+        if batch["kind"] != "import":
+            raise RollbackRefused(f"batch {batch_id} is the {batch['kind']} data, not an import")
+        if batch["rolled_back_at"] is not None:
+            raise RollbackRefused(
+                f"batch {batch_id} was already rolled back on {batch['rolled_back_at']:%Y-%m-%d %H:%M}"
+            )
         entries = list(conn.execute(select(history).where(history.c.batch_id == batch_id)).mappings())
         keys = [(e["rsp_id"], as_date(e["month"])) for e in entries]
         later = sorted({b for (_, b) in _current_values(conn, keys).values() if b != batch_id})
@@ -308,8 +281,7 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
             if e["action"] == "added":
                 conn.execute(delete(facts).where(where))
             else:
-                # A metric this batch wrote (new_ not NULL) gets its old value back, NULL included;
-                # an optional one it did not touch keeps its value.
+                # A metric this batch wrote (new_ not NULL) gets its old value back, NULL included; others stay.
                 written = [m for m in STORED_KEYS if e[f"new_{m}"] is not None]
                 conn.execute(
                     update(facts).where(where).values(batch_id=e["old_batch_id"], **{m: e[f"old_{m}"] for m in written})

@@ -1,8 +1,7 @@
 """Reading and checking an upload, with no store: CSV or XLSX cells to validated rows.
 
-Every stored metric in rsp_data/metrics.py is a column: the required ones in every file, the
-optional ones when present. A metric's declaration says how its cells are read (a whole number or
-a decimal, its bounds) and checked against the row (`at_most`, an average's weight).
+Every stored metric is a column (required ones in every file); its declaration in rsp_data/metrics.py
+says how its cells are read (whole or decimal, bounds) and checked against the row (`at_most`, weight).
 """
 
 from __future__ import annotations
@@ -80,10 +79,8 @@ class ValidationReport:
         self.problems.append(Problem(row, column, "" if value is None else str(value)[:80], reason, severity))
 
     def text(self) -> str:
-        head = (
-            f"{self.file_name}: {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
-            f"{'' if self.ok else '; nothing was written'}"
-        )
+        written = "" if self.ok else "; nothing was written"
+        head = f"{self.file_name}: {len(self.errors)} error(s), {len(self.warnings)} warning(s){written}"
         return "\n".join([head, *(str(p) for p in self.problems[:MAX_PROBLEMS_LISTED])])
 
 
@@ -95,37 +92,30 @@ class ImportRejected(Exception):
         self.report = report
 
 
-# ------------------------------------------------------------------ reading
-
-
 def _is_zip(content: bytes) -> bool:
     return content[:4] == b"PK\x03\x04"
 
 
 def _read_cells(content: bytes, file_name: str, report: ValidationReport) -> list[list[str]] | None:
     """The file as rows of text cells (header first), or None after reporting why it cannot be read."""
-    if len(content) > MAX_BYTES:
-        report.add(
-            0, "", "", f"the file is {len(content):,} bytes; the limit is {MAX_BYTES:,} bytes. Split it by year."
-        )
-        return None
-    if not content.removeprefix(b"\xef\xbb\xbf").strip():
-        report.add(0, "", "", "the file is empty")
-        return None
     suffix = file_name.lower().rsplit(".", 1)[-1] if "." in file_name else ""
-    if suffix in ("xlsx", "xlsm"):
-        if not _is_zip(content):
-            report.add(0, "", "", "the file is named .xlsx but is not an Excel workbook")
-            return None
-        return _read_xlsx(content, report)
-    if suffix == "xls":
-        report.add(0, "", "", "old Excel .xls files are not read: save as .xlsx or CSV UTF-8")
-        return None
-    if _is_zip(content) or b"\x00" in content[:4096]:
+    if len(content) > MAX_BYTES:
+        why = f"the file is {len(content):,} bytes; the limit is {MAX_BYTES:,} bytes. Split it by year."
+    elif not content.removeprefix(b"\xef\xbb\xbf").strip():
+        why = "the file is empty"
+    elif suffix in ("xlsx", "xlsm"):
+        if _is_zip(content):
+            return _read_xlsx(content, report)
+        why = "the file is named .xlsx but is not an Excel workbook"
+    elif suffix == "xls":
+        why = "old Excel .xls files are not read: save as .xlsx or CSV UTF-8"
+    elif _is_zip(content) or b"\x00" in content[:4096]:
         kind = "an Excel workbook or other ZIP file" if _is_zip(content) else "a binary file"
-        report.add(0, "", "", f"this is {kind}, not CSV text: upload the .xlsx as it is, or save as CSV UTF-8")
-        return None
-    return _read_csv(content, report)
+        why = f"this is {kind}, not CSV text: upload the .xlsx as it is, or save as CSV UTF-8"
+    else:
+        return _read_csv(content, report)
+    report.add(0, "", "", why)
+    return None
 
 
 def _read_csv(content: bytes, report: ValidationReport) -> list[list[str]] | None:
@@ -134,13 +124,11 @@ def _read_csv(content: bytes, report: ValidationReport) -> list[list[str]] | Non
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
-        report.add(
-            line,
-            "",
-            f"byte 0x{content[exc.start]:02X}",
+        why = (
             "the file is not UTF-8 text (perhaps Windows-1252 or Latin-1): in Excel use "
-            "Save As > 'CSV UTF-8 (Comma delimited)'",
+            "Save As > 'CSV UTF-8 (Comma delimited)'"
         )
+        report.add(line, "", f"byte 0x{content[exc.start]:02X}", why)
         return None
     header = text.splitlines()[0] if text else ""
     if "," not in header:
@@ -163,25 +151,18 @@ def _read_xlsx(content: bytes, report: ValidationReport) -> list[list[str]] | No
     for merged in sheet.merged_cells.ranges:
         report.add(merged.min_row, "", str(merged.coord), "merged cells: unmerge them so every cell has its own value")
     rows: list[list[str]] = []
-    formulas = []
-    for row in sheet.iter_rows():
+    for row in sheet.iter_rows():  # from row 1, so rows[0] is the header
         cells = []
         for cell in row:
             value = cell.value
             if cell.data_type == "f":
-                formulas.append((cell.row, len(cells), cell.column_letter, str(value)))
-                value = FORMULA_CELL  # reported once, below; validate() skips it
+                where = f"cell {cell.coordinate}"
+                name = rows[0][len(cells)].strip().lower() if rows and len(cells) < len(rows[0]) else ""
+                reason = "a formula: paste the values instead (Paste Special > Values)"
+                report.add(cell.row, f"{name} ({where})" if name else where, value, reason)
+                value = FORMULA_CELL  # reported once, here; validate() skips it
             cells.append(_cell_text(value))
         rows.append(cells)
-    header = rows[0] if rows else []
-    for row_number, index, letter, formula in formulas:
-        name = header[index].strip().lower() if index < len(header) and row_number > 1 else ""
-        report.add(
-            row_number,
-            f"{name} (cell {letter}{row_number})" if name else f"cell {letter}{row_number}",
-            formula,
-            "a formula: paste the values instead (Paste Special > Values)",
-        )
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
     return rows
@@ -190,16 +171,11 @@ def _read_xlsx(content: bytes, report: ValidationReport) -> list[list[str]] | No
 def _cell_text(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime | date):
         return value.strftime("%Y-%m")  # Excel turned "2025-03" into a date: read its month
     return str(value)
-
-
-# ------------------------------------------------------------------ cells
 
 
 def _suggest(word: str, choices, cutoff: float = 0.6) -> str:
@@ -227,8 +203,7 @@ def _parse_month(text: str, today: date) -> tuple[date | None, str]:
 
 
 def _parse_value(text: str, metric: Metric) -> tuple[int | float | None, str]:
-    """A metric's cell as its value: a whole number, or a decimal to two places; (None, why) when
-    wrong, (None, "") for a formula cell (already reported)."""
+    """A metric's cell as its value; (None, why) when wrong, (None, "") for a formula cell (already reported)."""
     if text == FORMULA_CELL:
         return None, ""
     raw = text.strip()
@@ -287,9 +262,6 @@ def _values(line: int, cell, report: ValidationReport) -> dict[str, int | float]
     return values if ok else None
 
 
-# ------------------------------------------------------------------ validating
-
-
 def _positions(cells: list[list[str]], report: ValidationReport) -> dict[str, int]:
     """Where each known column is, after reporting unknown, repeated and missing ones."""
     header = [h.strip().lower() for h in cells[0]]
@@ -303,19 +275,18 @@ def _positions(cells: list[list[str]], report: ValidationReport) -> dict[str, in
             missing = [c for c in ALL_COLUMNS if c not in header]
             hint = _suggest(name, missing) or _suggest(name, ALL_COLUMNS)
             expected = f"expected {','.join(COLUMNS)}, and optionally {','.join(OPTIONAL_KEYS)}"
-            report.add(
-                1, name, cells[0][index], f"unknown column{hint}" if hint else f"unknown column: remove it ({expected})"
-            )
+            why = f"unknown column{hint}" if hint else f"unknown column: remove it ({expected})"
+            report.add(1, name, cells[0][index], why)
     for name in COLUMNS:
         if name not in positions:
             report.add(1, name, "", "required column is missing")
     return positions
 
 
-def validate(content: bytes, file_name: str, *, today: date | None = None, known_ids=None) -> ValidationReport:
+def validate(content: bytes, file_name: str, *, today: date | None = None) -> ValidationReport:
     """Read and check a whole file; every problem is in the report, with row, column, value, reason."""
     today = today or date.today()
-    known = set(known_ids) if known_ids is not None else {p.id for p in registry().partnerships}
+    known = {p.id for p in registry().partnerships}
     report = ValidationReport(file_name=file_name, checksum=hashlib.sha256(content).hexdigest())
     cells = _read_cells(content, file_name, report)
     if cells is None:

@@ -35,12 +35,10 @@ def _note(key: str) -> str:
 
 
 def template_xlsx(month: str | None = None) -> bytes:
-    """The template as a workbook: the figures sheet (each metric's meaning as its header's
-    comment), the partnerships' ids and names, and what the optional columns mean."""
+    """The template as a workbook: the figures (metric meanings as header comments), partnerships, optional columns."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
@@ -50,9 +48,9 @@ def template_xlsx(month: str | None = None) -> bytes:
         sheet.append([row[c] for c in ALL_COLUMNS])
     # Keep "2025-03" text (Excel would otherwise turn it into a date); decimals to two places.
     formats = {"month": "@", **{k: "0.00" for k in STORED_KEYS if not METRICS[k].whole}}
-    for index, (name, header) in enumerate(zip(ALL_COLUMNS, sheet[1], strict=True), start=1):
+    for name, header in zip(ALL_COLUMNS, sheet[1], strict=True):
         header.font = Font(bold=True)
-        letter = get_column_letter(index)
+        letter = header.column_letter
         sheet.column_dimensions[letter].width = 30 if name == "rsp_id" else max(10, len(name) + 4)
         if name in METRICS:
             header.comment = Comment(_note(name), "template")

@@ -12,7 +12,6 @@ filters = sidebar.filters()
 kpis = cache.query(kpi_summary, filters)
 widgets.page_header("Data", filters, kpis["as_of_label"])
 
-PAGE = PAGE_SIZE
 DOWNLOAD_LIMIT = 200_000  # rows in one CSV download; narrow the filters beyond it
 
 count = cache.query(monthly_row_count, filters)
@@ -21,40 +20,31 @@ if st.session_state.get("_data_pages_for") != filters:
     st.session_state["_data_pages_for"] = filters
     st.session_state["_data_pages"] = [None]
 stack = st.session_state["_data_pages"]
-rows = cache.query(monthly_rows, filters, after=stack[-1], limit=PAGE)
-first_row = (len(stack) - 1) * PAGE + 1
+rows = cache.query(monthly_rows, filters, after=stack[-1], limit=PAGE_SIZE)
+first_row = (len(stack) - 1) * PAGE_SIZE + 1
 
 st.subheader("Monthly figures")
 st.caption(
     f"{count:,} rows: one per partnership per month, in the import format "
     f"(rsp_id, month, {', '.join(STORED_KEYS)}; optional figures blank where not reported), "
     "by partnership id and month."
-    + (f" Showing rows {first_row:,}–{first_row + len(rows) - 1:,}." if count > PAGE else "")
+    + (f" Showing rows {first_row:,}–{first_row + len(rows) - 1:,}." if count > PAGE_SIZE else "")
 )
 
 
-def _next_page(after: tuple[str, str]) -> None:
-    st.session_state["_data_pages"].append(after)
+def _show_page(pages: list) -> None:
+    st.session_state["_data_pages"] = pages
 
 
-def _previous_page() -> None:
-    if len(st.session_state["_data_pages"]) > 1:
-        st.session_state["_data_pages"].pop()
-
-
-def _first_page() -> None:
-    st.session_state["_data_pages"] = [None]
-
-
-if count > PAGE:
+if count > PAGE_SIZE:
     first_col, prev_col, next_col, _ = st.columns([1, 1, 1, 3])
-    first_col.button("⏮ First", on_click=_first_page, disabled=len(stack) == 1, width="stretch")
-    prev_col.button("← Previous", on_click=_previous_page, disabled=len(stack) == 1, width="stretch")
+    first_col.button("⏮ First", on_click=_show_page, args=([None],), disabled=len(stack) == 1, width="stretch")
+    prev_col.button("← Previous", on_click=_show_page, args=(stack[:-1],), disabled=len(stack) == 1, width="stretch")
     last_key = (rows.iloc[-1]["rsp_id"], rows.iloc[-1]["month"]) if len(rows) else None
     next_col.button(
         "Next →",
-        on_click=_next_page,
-        args=(last_key,),
+        on_click=_show_page,
+        args=([*stack, last_key],),
         disabled=last_key is None or first_row + len(rows) - 1 >= count,
         width="stretch",
     )
@@ -85,6 +75,17 @@ st.subheader("Data dictionary")
 st.markdown(data_dictionary_markdown())
 
 st.subheader("Where the data comes from")
+HISTORY_COLUMNS = {
+    "batch_id": "Batch",
+    "kind": "Kind",
+    "file_name": "File",
+    "loaded_by": "Loaded by",
+    "loaded_at": st.column_config.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
+    "rows_added": "Rows added",
+    "rows_changed": "Rows changed",
+    "rows_held": "Rows held now",
+    "note": "Note",
+}
 history = cache.query(load_history)
 demo = history[history["kind"] == "demo"]
 if not demo.empty:
@@ -100,37 +101,7 @@ if history.empty:
 else:
     last = pd.to_datetime(history["loaded_at"]).max()
     st.markdown(f"Last loaded: **{last:%d %b %Y, %H:%M} UTC**")
-    st.dataframe(
-        history[
-            [
-                "batch_id",
-                "kind",
-                "file_name",
-                "loaded_by",
-                "loaded_at",
-                "rows_added",
-                "rows_changed",
-                "rows_held",
-                "note",
-            ]
-        ],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "batch_id": "Batch",
-            "kind": "Kind",
-            "file_name": "File",
-            "loaded_by": "Loaded by",
-            "loaded_at": st.column_config.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
-            "rows_added": "Rows added",
-            "rows_changed": "Rows changed",
-            "rows_held": "Rows held now",
-            "checksum": "Checksum (SHA-256)",
-            "rolled_back_at": st.column_config.DatetimeColumn("Rolled back at", format="YYYY-MM-DD HH:mm"),
-            "rolled_back_by": "Rolled back by",
-            "note": "Note",
-        },
-    )
+    st.dataframe(history[list(HISTORY_COLUMNS)], hide_index=True, width="stretch", column_config=HISTORY_COLUMNS)
 st.caption(
     "Partnership names, conveners and launch dates come from the registry (rsp_data/data/registry.toml), "
     "built from public sources; region shapes are US Census county boundaries, approximate by county."

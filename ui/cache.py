@@ -1,10 +1,6 @@
-"""The app's two caches, both keyed by the store's URL and data version, so a new import (from the
-page or the command line) invalidates them at once:
-
-- `query(fn, *args)`: a function of `queries/` run with the app's engine; each caller gets a copy.
-- `memo(fn, *args)`: a function of ui/views.py (figures and tables a page and a presenter slide
-  draw), built once per arguments and shared by every session; callers only read it. Its queries
-  go through the query cache, so a view and a page that need the same result share it.
+"""The app's two caches, both keyed by the store's URL and data version, so a new import shows at once:
+`query` runs a function of queries/ (each caller gets a copy), `memo` a function of ui/views.py (shared,
+read only; its queries go through `query`'s cache, so a view and a page share a result).
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from datetime import UTC, datetime
 from typing import NoReturn
 
@@ -21,6 +20,14 @@ RETRY_SECONDS = 10
 _VERSION = "_data_version"
 
 
+def secret(name: str):
+    """A value from .streamlit/secrets.toml, or None (also when there is no secrets file)."""
+    try:
+        return st.secrets.get(name)
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        return None
+
+
 def configured_url() -> str:
     """DATABASE_URL from the environment, else from .streamlit/secrets.toml, else the embedded default."""
     return database_url(None) if os.environ.get("DATABASE_URL") else database_url(_secret_url())
@@ -29,10 +36,7 @@ def configured_url() -> str:
 @functools.cache
 def _secret_url() -> str | None:
     # Once per process: Streamlit looks for and parses the secrets file on every access.
-    try:
-        return st.secrets.get("DATABASE_URL")
-    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
-        return None
+    return secret("DATABASE_URL")
 
 
 @st.cache_resource(show_spinner="Opening the metrics store…")
@@ -54,15 +58,12 @@ def engine() -> Engine:
     return eng
 
 
-# ---------------------------------------------------------------- the data version
-
-
 def _read_version(eng: Engine) -> str:
     try:
         version = read_data_version(eng)
     except SQLAlchemyError as exc:
         unavailable(exc)
-    _outage().recovered()
+    _outage().pop("since", None)
     return version
 
 
@@ -77,30 +78,10 @@ def data_version() -> str:
     return version if version is not None else _read_version(engine())
 
 
-# ---------------------------------------------------------------- outages
-
-
-class _Outage:
-    """When the store stopped answering, shared by every session of this process."""
-
-    def __init__(self) -> None:
-        self.since: datetime | None = None
-        self.lock = threading.Lock()
-
-    def failed(self) -> datetime:
-        with self.lock:
-            if self.since is None:
-                self.since = datetime.now(UTC)
-            return self.since
-
-    def recovered(self) -> None:
-        with self.lock:
-            self.since = None
-
-
 @st.cache_resource
-def _outage() -> _Outage:
-    return _Outage()
+def _outage() -> dict[str, datetime]:
+    """When the store stopped answering ("since"), shared by every session of this process."""
+    return {}
 
 
 def _is_damaged_file(exc: SQLAlchemyError) -> bool:
@@ -110,7 +91,7 @@ def _is_damaged_file(exc: SQLAlchemyError) -> bool:
 
 def unavailable(exc: SQLAlchemyError) -> NoReturn:
     """Say plainly that the data is unavailable and since when, then check again until it is back."""
-    since = _outage().failed()
+    since = _outage().setdefault("since", datetime.now(UTC))  # dict.setdefault is atomic: the first failure wins
     if _is_damaged_file(exc) and is_default(configured_url()):
         st.error(
             f"The metrics data is unavailable since {since:%d %b %Y, %H:%M} UTC: the embedded store file "
@@ -139,5 +120,5 @@ def _retry_when_back() -> None:
         read_data_version(_engine_for(url))
     except (SQLAlchemyError, StoreNotReady):
         return
-    _outage().recovered()
+    _outage().pop("since", None)
     st.rerun(scope="app")

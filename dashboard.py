@@ -16,7 +16,7 @@ store.engine()  # a plain message instead of a page when the store is unavailabl
 process.settle_heap()  # once per process: long-lived objects out of the garbage collector's passes
 store.refresh_data_version()
 
-if sidebar.presenting():
+if st.query_params.get("present") == "1":  # the chrome-free presenter view, on any page, keeping the filters
     from ui import present
 
     filters, notices = sidebar.url_filters()

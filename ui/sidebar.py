@@ -102,11 +102,6 @@ def url_filters() -> tuple[Filters, list[str]]:
     )
 
 
-def presenting() -> bool:
-    """`?present=1` opens the chrome-free presenter view, on any page, keeping the filters."""
-    return st.query_params.get("present") == "1"
-
-
 def sidebar_filters() -> Filters:
     """Draw the shared filters in the sidebar, keep them in the URL, and return them."""
     opts = options()
@@ -199,7 +194,6 @@ def url_choice(
     *,
     param: str,
     default: T,
-    format_func: Callable[[T], str] = str,
     **kwargs: Any,
 ) -> T:
     """A single-choice widget whose value also lives in the URL as `param` (absent = default)."""
@@ -209,7 +203,7 @@ def url_choice(
         if raw is not None and raw not in options:
             st.warning(f"Ignored “{param}={shown(raw)}” in the link: not one of the choices here.", icon="⚠️")
         st.session_state[key] = raw if raw in options else default
-    value = widget(label, options, key=key, format_func=format_func, **kwargs)
+    value = widget(label, options, key=key, **kwargs)
     _set_param(param, [] if value == default else [value])
     return value
 

@@ -46,16 +46,14 @@ def _engine_for(url: str) -> Engine:
 
 def engine() -> Engine:
     """The store's engine, or a plain message and a stopped page when the store cannot be used."""
-    url = configured_url()
     try:
-        eng = _engine_for(url)
+        return _engine_for(configured_url())
     except StoreNotReady as exc:
         st.error(f"The metrics store is not ready. {exc}")
         st.stop()
         raise AssertionError("unreachable") from exc
     except SQLAlchemyError as exc:
         unavailable(exc)
-    return eng
 
 
 def _read_version(eng: Engine) -> str:
@@ -114,10 +112,9 @@ def unavailable(exc: SQLAlchemyError) -> NoReturn:
 @st.fragment(run_every=RETRY_SECONDS)
 def _retry_when_back() -> None:
     """Runs every few seconds while the store is down; reruns the whole page once it answers."""
-    url = configured_url()
     try:
         _engine_for.clear()
-        read_data_version(_engine_for(url))
+        read_data_version(_engine_for(configured_url()))
     except (SQLAlchemyError, StoreNotReady):
         return
     _outage().pop("since", None)

@@ -94,10 +94,10 @@ def chart_note(kpis: dict, filters: Filters) -> str:
     return note
 
 
-def download_csv(df, file_stem: str, label: str = "Download CSV", where=None) -> None:
+def download_csv(df, file_stem: str, label: str = "Download CSV") -> None:
     """A CSV download of `df` (or of what the callable `df` returns) with formula-like text escaped."""
     # Built only when clicked: most downloads are never used, and every run would pay for them.
-    (where or st).download_button(
+    st.download_button(
         label,
         lambda: safe_csv(df() if callable(df) else df),
         file_name=f"{file_stem}.csv",

@@ -29,8 +29,8 @@ else:
     params = sidebar.filter_params(filters)
     with menu:
         st.markdown("**CT RSP Metrics**")
-        for page in PAGES:
-            st.page_link(page, icon=routes.icon_for(page), query_params=params, width="stretch")
+        for page, (_, _, icon) in zip(PAGES, routes.ROUTES, strict=True):
+            st.page_link(page, icon=icon, query_params=params, width="stretch")
         st.page_link(
             navigation,
             label="Present this view",

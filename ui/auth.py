@@ -102,12 +102,12 @@ def sign_in_form() -> None:
         if pause:
             with st.spinner(f"Too many failed attempts: waiting {pause:.0f} s"):
                 time.sleep(pause)
-        if verify_password(password, expected):
-            failures.record(True)
+        ok = verify_password(password, expected)
+        failures.record(ok)
+        if ok:
             st.session_state[SIGNED_IN] = f"{name.strip() or 'admin'} (password)"
             st.rerun()
         else:
-            failures.record(False)
             st.error("That password is not right.")
 
 

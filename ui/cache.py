@@ -41,8 +41,7 @@ def query(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         unavailable(exc)
 
 
-# Shared objects, not copies: a copy of every plotly figure and deck on each page run is what
-# st.cache_data would cost, and views' results are only read.
+# Shared, not copied (as st.cache_data would, for every figure and deck on each run): callers only read.
 @st.cache_resource(ttl=TTL, max_entries=256, show_spinner=False)
 def _memo(url: str, version: str, name: str, _fn: Callable[..., Any], *args: Any) -> Any:
     del url, version, name  # the cache key only

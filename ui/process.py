@@ -4,24 +4,20 @@ out of the garbage collector's passes, which otherwise set off the slowest page 
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib
 
 # Imported first so that the pages' long-lived objects are frozen even before a page needs them.
 PAGE_MODULES = ("plotly.graph_objects", "plotly.express", "pydeck", "ui.charts", "ui.views", "ui.goals")
 
-_settled = False
 
-
+@functools.cache  # once per process
 def settle_heap() -> None:
-    """Import the pages' modules and freeze the heap, once per process."""
-    global _settled
-    if _settled:
-        return
+    """Import the pages' modules and freeze the heap."""
     for name in PAGE_MODULES:
         importlib.import_module(name)
     freeze_heap()
-    _settled = True
 
 
 def freeze_heap() -> None:

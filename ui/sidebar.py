@@ -136,7 +136,7 @@ def sidebar_filters() -> Filters:
             found = query(
                 registry_q.search_partnerships, text, tuple(chosen_regions), tuple(chosen_sectors), SEARCH_LIMIT
             )
-            names = {**partnership_names(tuple(already)), **dict(zip(found["rsp_id"], found["name"], strict=True))}
+            names = {**partnership_names(already), **dict(zip(found["rsp_id"], found["name"], strict=True))}
             rsp_options = list(dict.fromkeys([*already, *found["rsp_id"]]))
             placeholder = "All partnerships" if found.empty or not text.strip() else f"Pick from {len(found)} matches"
         chosen_rsps = st.multiselect(
@@ -234,23 +234,14 @@ def set_filter(kind: str, ids: list[str]) -> None:
 
 
 def filter_from_chart(key: str, kind: str) -> Callable[[], None]:
-    """on_select callback of a plotly chart whose points carry sector or region ids as customdata."""
+    """on_select callback of a plotly chart whose points carry ids as customdata, or of the map's regions."""
 
     def apply() -> None:
         state = st.session_state.get(key)
-        points = state.selection.points if state is not None else []
-        set_filter(kind, [str(p.get("customdata")) for p in points if p.get("customdata") is not None])
-
-    return apply
-
-
-def filter_from_map(key: str) -> Callable[[], None]:
-    """on_select callback of the map: a clicked region becomes the region filter."""
-
-    def apply() -> None:
-        state = st.session_state.get(key)
-        objects = state.selection.objects.get("regions", []) if state is not None else []
-        set_filter("region", [str(o.get("properties", {}).get("region_id", "")) for o in objects])
+        selection = state.selection if state is not None else {}
+        ids = [p.get("customdata") for p in selection.get("points", [])]
+        ids += [o.get("properties", {}).get("region_id") for o in selection.get("objects", {}).get("regions", [])]
+        set_filter(kind, [str(i) for i in ids if i is not None])
 
     return apply
 

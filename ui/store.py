@@ -82,15 +82,11 @@ def _outage() -> dict[str, datetime]:
     return {}
 
 
-def _is_damaged_file(exc: SQLAlchemyError) -> bool:
-    text = str(exc).lower()
-    return "file is not a database" in text or "malformed" in text
-
-
 def unavailable(exc: SQLAlchemyError) -> NoReturn:
     """Say plainly that the data is unavailable and since when, then check again until it is back."""
     since = _outage().setdefault("since", datetime.now(UTC))  # dict.setdefault is atomic: the first failure wins
-    if _is_damaged_file(exc) and is_default(configured_url()):
+    damaged = any(sign in str(exc).lower() for sign in ("file is not a database", "malformed"))
+    if damaged and is_default(configured_url()):
         st.error(
             f"The metrics data is unavailable since {since:%d %b %Y, %H:%M} UTC: the embedded store file "
             f"`{DEFAULT_SQLITE_PATH.name}` is damaged. To rebuild it, stop the app, move the file aside "

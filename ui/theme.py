@@ -31,8 +31,7 @@ def colour_for(group_kind: str | None, group_id: str) -> str:
 
 
 def hex_to_rgb(colour: str) -> list[int]:
-    colour = colour.lstrip("#")
-    return [int(colour[i : i + 2], 16) for i in (0, 2, 4)]
+    return list(bytes.fromhex(colour.lstrip("#")))
 
 
 def shade(share: float) -> list[int]:

@@ -39,10 +39,8 @@ def describe(filters: Filters) -> str:
     opts = options()
     parts = []
     if filters.regions:
-        parts.append(
-            ", ".join(opts["regions"][r] for r in filters.regions)
-            + (" region" if len(filters.regions) == 1 else " regions")
-        )
+        noun = "region" if len(filters.regions) == 1 else "regions"
+        parts.append(f"{', '.join(opts['regions'][r] for r in filters.regions)} {noun}")
     if filters.sectors:
         parts.append(", ".join(opts["sectors"][s] for s in filters.sectors))
     if filters.partnerships:

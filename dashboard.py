@@ -16,7 +16,7 @@ store.engine()  # a plain message instead of a page when the store is unavailabl
 process.settle_heap()  # once per process: long-lived objects out of the garbage collector's passes
 store.refresh_data_version()
 
-if sidebar.presenting():
+if st.query_params.get("present") == "1":  # the chrome-free presenter view, on any page, keeping the filters
     from ui import present
 
     filters, notices = sidebar.url_filters()
@@ -29,8 +29,8 @@ else:
     params = sidebar.filter_params(filters)
     with menu:
         st.markdown("**CT RSP Metrics**")
-        for page in PAGES:
-            st.page_link(page, icon=routes.icon_for(page), query_params=params, width="stretch")
+        for page, (_, _, icon) in zip(PAGES, routes.ROUTES, strict=True):
+            st.page_link(page, icon=icon, query_params=params, width="stretch")
         st.page_link(
             navigation,
             label="Present this view",

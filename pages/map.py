@@ -34,7 +34,7 @@ with map_column:
         deck,
         height=560,
         key="map_click",
-        on_select=sidebar.filter_from_map("map_click"),
+        on_select=sidebar.filter_from_chart("map_click", "region"),
         selection_mode="single-object",
     )
     largest = f" The map shows the {len(markers):,} partnerships with the highest value of this measure."

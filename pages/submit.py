@@ -28,13 +28,9 @@ st.markdown(
     "store is a correction: the new values replace the old ones, which stay in the history so the import "
     "can be undone."
 )
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATES = (
-    (
-        "Template (Excel)",
-        templates.template_xlsx,
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
+    ("Template (Excel)", templates.template_xlsx, "xlsx", XLSX_MIME),
     ("Template (CSV)", templates.template_csv, "csv", "text/csv"),
 )
 for column, (label, make, suffix, mime) in zip(st.columns(2), TEMPLATES, strict=True):
@@ -65,13 +61,14 @@ def show_progress(fraction: float, message: str) -> None:
 
 
 def problem_table(found: list[read.Problem]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {"row": str(p.row) if p.row else "whole file", "column": p.column, "value": p.value, "reason": p.reason}
-            for p in found
-        ],
-        columns=["row", "column", "value", "reason"],
-    )
+    table = pd.DataFrame(found, columns=["row", "column", "value", "reason"])
+    table["row"] = [str(p.row) if p.row else "whole file" for p in found]
+    return table
+
+
+def where(c: apply.Change) -> dict:
+    """Which row of the file, and which partnership and month, a change is about."""
+    return {"row": c.line, "partnership": c.rsp_id, "month": f"{c.month:%Y-%m}"}
 
 
 report = read.validate(content, upload.name)
@@ -106,14 +103,7 @@ if plan.already_imported is not None or not (plan.added or plan.changed):
 
 st.markdown(f"**{plan.summary()}**")
 changes = [
-    {
-        "row": c.line,
-        "partnership": c.rsp_id,
-        "month": f"{c.month:%Y-%m}",
-        "measure": m,
-        "old value": c.old[m],
-        "new value": c.new[m],
-    }
+    {**where(c), "measure": m, "old value": c.old[m], "new value": c.new[m]}
     for c in plan.changed
     for m in c.new
     if c.old[m] != c.new[m]
@@ -123,13 +113,7 @@ if changes:
     st.dataframe(pd.DataFrame(changes), hide_index=True, width="stretch")
 if plan.added:
     st.markdown("New rows:")
-    st.dataframe(
-        pd.DataFrame(
-            [{"row": c.line, "partnership": c.rsp_id, "month": f"{c.month:%Y-%m}", **c.new} for c in plan.added]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(pd.DataFrame([{**where(c), **c.new} for c in plan.added]), hide_index=True, width="stretch")
 
 st.subheader("4. Confirm")
 if st.button(f"Import {len(plan.added) + len(plan.changed)} row(s)", type="primary"):

@@ -553,7 +553,7 @@ def test_the_first_run_freezes_the_process_heap_once(server, monkeypatch):
     from ui import process
 
     frozen = []
-    monkeypatch.setattr(process, "_settled", False)
+    process.settle_heap.cache_clear()
     monkeypatch.setattr(process, "freeze_heap", lambda: frozen.append(gc.get_count()))
     at = open_app()
     assert_clean(at)

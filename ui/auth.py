@@ -1,7 +1,5 @@
-"""Who may write: Streamlit's OIDC sign-in where [auth] is configured, else an admin password.
-
-Viewing the dashboard stays open; only the Submit page asks for this. With neither configured,
-writing through the app is off and the page says how to turn it on.
+"""Who may write (only the Submit page asks): Streamlit's OIDC sign-in where [auth] is configured,
+else an admin password; with neither, writing through the app is off.
 """
 
 from __future__ import annotations
@@ -13,38 +11,31 @@ import time
 import streamlit as st
 
 from rsp_data.auth import verify_password
+from ui.store import secret
 
 SIGNED_IN = "_admin_user"
 FREE_ATTEMPTS = 3
 MAX_PAUSE_SECONDS = 30.0
 
 
-def _secret(name: str):
-    try:
-        return st.secrets.get(name)
-    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
-        return None
-
-
 def password_hash() -> str | None:
     """RSP_ADMIN_PASSWORD_HASH from the environment, else admin_password_hash from secrets."""
-    return os.environ.get("RSP_ADMIN_PASSWORD_HASH") or _secret("admin_password_hash")
+    return os.environ.get("RSP_ADMIN_PASSWORD_HASH") or secret("admin_password_hash")
 
 
 def oidc_configured() -> bool:
-    auth = _secret("auth")
+    auth = secret("auth")
     return bool(auth) and "redirect_uri" in auth
 
 
 def allowed_emails() -> set[str]:
-    raw = os.environ.get("RSP_ADMIN_EMAILS") or _secret("admin_emails") or ""
+    raw = os.environ.get("RSP_ADMIN_EMAILS") or secret("admin_emails") or ""
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     return {e.strip().lower() for e in items if e.strip()}
 
 
 class _Failures:
-    """Failed password attempts across every session of this process: a new browser tab
-    does not reset the pause an attacker earns."""
+    """Failed password attempts across every session: a new browser tab does not reset the pause."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -111,12 +102,12 @@ def sign_in_form() -> None:
         if pause:
             with st.spinner(f"Too many failed attempts: waiting {pause:.0f} s"):
                 time.sleep(pause)
-        if verify_password(password, expected):
-            failures.record(True)
+        ok = verify_password(password, expected)
+        failures.record(ok)
+        if ok:
             st.session_state[SIGNED_IN] = f"{name.strip() or 'admin'} (password)"
             st.rerun()
         else:
-            failures.record(False)
             st.error("That password is not right.")
 
 

@@ -1,10 +1,6 @@
-"""The app's two caches, both keyed by the store's URL and data version, so a new import (from the
-page or the command line) invalidates them at once:
-
-- `query(fn, *args)`: a function of `queries/` run with the app's engine; each caller gets a copy.
-- `memo(fn, *args)`: a function of ui/views.py (figures and tables a page and a presenter slide
-  draw), built once per arguments and shared by every session; callers only read it. Its queries
-  go through the query cache, so a view and a page that need the same result share it.
+"""The app's two caches, both keyed by the store's URL and data version, so a new import shows at once:
+`query` runs a function of queries/ (each caller gets a copy), `memo` a function of ui/views.py (shared,
+read only; its queries go through `query`'s cache, so a view and a page share a result).
 """
 
 from __future__ import annotations
@@ -45,8 +41,7 @@ def query(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         unavailable(exc)
 
 
-# Shared objects, not copies: a copy of every plotly figure and deck on each page run is what
-# st.cache_data would cost, and views' results are only read.
+# Shared, not copied (as st.cache_data would, for every figure and deck on each run): callers only read.
 @st.cache_resource(ttl=TTL, max_entries=256, show_spinner=False)
 def _memo(url: str, version: str, name: str, _fn: Callable[..., Any], *args: Any) -> Any:
     del url, version, name  # the cache key only

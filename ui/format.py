@@ -4,36 +4,25 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from datetime import datetime
 
 from rsp_data.metrics import METRICS
 
 
-def number(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{round(value):,}"
+def _formatter(render: Callable[..., str]) -> Callable[..., str]:
+    def format_value(value) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "—"
+        return render(value)
+
+    return format_value
 
 
-def percent(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:.0%}"
-
-
-def dollars(value) -> str:
-    """An hourly wage: '$23.32'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"${value:,.2f}"
-
-
-def decimal(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:,.2f}"
-
-
+number = _formatter(lambda value: f"{round(value):,}")
+percent = _formatter("{:.0%}".format)
+dollars = _formatter("${:,.2f}".format)  # an hourly wage: '$23.32'
+decimal = _formatter("{:,.2f}".format)
 FORMATTERS = {"count": number, "percent": percent, "dollars": dollars, "decimal": decimal}
 
 
@@ -42,9 +31,7 @@ def metric_value(metric: str, value) -> str:
     return FORMATTERS[METRICS[metric].format](value)
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=2048)  # the sidebar's month slider formats every month on every run
 def month_name(month: str) -> str:
-    """'2025-03' -> 'Mar 2025'; an empty label -> '—'.
-
-    Remembered: the sidebar's month slider formats every month on every run."""
+    """'2025-03' -> 'Mar 2025'; an empty label -> '—'."""
     return datetime.strptime(month, "%Y-%m").strftime("%b %Y") if month else "—"

@@ -23,7 +23,3 @@ def pages() -> list[st.Page]:
     # No icon on the Page itself: Streamlit would use it as the browser tab's icon and fetch that
     # from the internet. The menu draws the icons (from the bundled icon font) instead.
     return [st.Page(path, title=title, default=(i == 0)) for i, (path, title, _) in enumerate(ROUTES)]
-
-
-def icon_for(page: st.Page) -> str:
-    return {title: icon for _, title, icon in ROUTES}[page.title]

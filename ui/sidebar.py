@@ -4,13 +4,13 @@ read from the URL alone in presenter mode; page choices that also live in the UR
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from queries import registry as registry_q
-from queries.filters import FILTER_PARAMS, Filters, parse_filters, shown, to_params
+from queries.filters import FILTER_PARAMS, PARAM_RSP, Filters, parse_filters, shown, to_params
 from rsp_data.months import labels_between
 from ui.cache import memo, query
 from ui.format import month_name
@@ -21,6 +21,11 @@ _INITIALISED = "_filters_from_url_applied"
 _NOTICES = "_url_notices"
 KEY_REGION, KEY_SECTOR, KEY_RSP, KEY_MONTHS = "f_region", "f_sector", "f_rsp", "f_months"
 KEY_RSP_SEARCH = "f_rsp_search"
+FILTER_KEYS = {"sector": KEY_SECTOR, "region": KEY_REGION}
+# Up to this many partnerships the sidebar lists them all; beyond it (a national store) it
+# offers a search box and lists only the matches, and nothing loads the whole registry.
+MANY_PARTNERSHIPS = 300
+SEARCH_LIMIT = 50
 
 
 def options() -> dict[str, Any]:
@@ -28,103 +33,79 @@ def options() -> dict[str, Any]:
     return memo(_read_options)
 
 
-# Up to this many partnerships the sidebar lists them all; beyond it (a national store) it
-# offers a search box and lists only the matches, and nothing loads the whole registry.
-MANY_PARTNERSHIPS = 300
-SEARCH_LIMIT = 50
-
-
 def _read_options(q: Callable[..., Any]) -> dict[str, Any]:
     regions = q(registry_q.region_list)
     sectors = q(registry_q.sector_list)
     count = q(registry_q.partnership_count)
-    partnerships = q(registry_q.partnership_list) if count <= MANY_PARTNERSHIPS else None
     first, last = q(registry_q.month_bounds)
+    names = places = None  # too many partnerships to list
+    if count <= MANY_PARTNERSHIPS:
+        listed = q(registry_q.partnership_list)
+        names = dict(zip(listed["rsp_id"], listed["name"], strict=True))
+        # Plain tuples, no pandas: the sidebar narrows the partnership choices on every run.
+        places = list(zip(listed["rsp_id"], listed["region_id"], listed["sector_id"], strict=True))
     return {
         "regions": dict(zip(regions["region_id"], regions["name"], strict=True)),
         "sectors": dict(zip(sectors["sector_id"], sectors["name"], strict=True)),
-        "partnerships": partnerships,  # None when there are too many to list
         "partnership_count": count,
-        # The sidebar narrows the partnership choices on every run: plain tuples, no pandas there.
-        "partnership_places": []
-        if partnerships is None
-        else [
-            (str(rsp), str(region), str(sector))
-            for rsp, region, sector in zip(
-                partnerships["rsp_id"], partnerships["region_id"], partnerships["sector_id"], strict=True
-            )
-        ],
-        "partnership_names": {}
-        if partnerships is None
-        else dict(zip(partnerships["rsp_id"], partnerships["name"], strict=True)),
+        "partnership_names": names,
+        "partnership_places": places,
         "first": first,
         "last": last,
     }
 
 
-def known_partnerships(opts: dict[str, Any], requested: list[str]) -> list[str]:
-    """Which of the requested ids are partnerships (a lookup of those ids alone at scale)."""
-    if opts["partnerships"] is not None:
-        return list(opts["partnerships"]["rsp_id"])
-    wanted = tuple(sorted({r for r in requested if isinstance(r, str) and len(r) <= 60}))
-    return list(query(registry_q.partnership_list, wanted)["rsp_id"]) if wanted else []
+def partnership_names(ids: Iterable[str]) -> dict[str, str]:
+    """Display names of these partnerships (of all of them, while there are few enough to list)."""
+    names = options()["partnership_names"]
+    if names is not None:
+        return names
+    wanted = tuple(sorted(set(ids)))
+    found = query(registry_q.partnership_list, wanted) if wanted else None
+    return {} if found is None else dict(zip(found["rsp_id"], found["name"], strict=True))
 
 
-def partnership_names(ids) -> dict[str, str]:
-    """Display names of these partnerships."""
+def _set_widgets(filters: Filters, notices: list[str]) -> None:
     opts = options()
-    plist = opts["partnerships"]
-    if plist is None:
-        plist = query(registry_q.partnership_list, tuple(sorted(ids)))
-    return dict(zip(plist["rsp_id"], plist["name"], strict=True))
-
-
-def _apply_url_once(opts: dict[str, Any]) -> None:
-    """On a session's first run, the link's parameters set the filters; afterwards the widgets rule."""
-    if st.session_state.get(_INITIALISED):
-        return
-    filters, notices = url_filters(opts)
     st.session_state[KEY_REGION] = list(filters.regions)
     st.session_state[KEY_SECTOR] = list(filters.sectors)
     st.session_state[KEY_RSP] = list(filters.partnerships)
     if opts["first"]:
         st.session_state[KEY_MONTHS] = (filters.month_from or opts["first"], filters.month_to or opts["last"])
     st.session_state[_NOTICES] = notices
-    st.session_state[_INITIALISED] = True
 
 
-def url_filters(opts: dict[str, Any] | None = None) -> tuple[Filters, list[str]]:
+def _apply_url_once() -> None:
+    """On a session's first run, the link's parameters set the filters; afterwards the widgets rule."""
+    if not st.session_state.get(_INITIALISED):
+        _set_widgets(*url_filters())
+        st.session_state[_INITIALISED] = True
+
+
+def _reset() -> None:
+    _set_widgets(Filters(), [])
+    st.session_state[KEY_RSP_SEARCH] = ""
+
+
+def url_filters() -> tuple[Filters, list[str]]:
     """Filters read from the URL alone (presenter mode draws no sidebar), with notices for bad values."""
-    opts = opts or options()
+    opts = options()
     params = {name: st.query_params.get_all(name) for name in FILTER_PARAMS}
+    requested = [r for r in params[PARAM_RSP] if len(r) <= 60]  # at scale, a lookup of these ids alone
     return parse_filters(
         params,
         regions=opts["regions"],
         sectors=opts["sectors"],
-        partnerships=known_partnerships(opts, params.get("rsp", [])),
+        partnerships=list(partnership_names(requested)),
         first_month=opts["first"],
         last_month=opts["last"],
     )
 
 
-def presenting() -> bool:
-    """`?present=1` opens the chrome-free presenter view, on any page, keeping the filters."""
-    return st.query_params.get("present") == "1"
-
-
-def _reset() -> None:
-    st.session_state[KEY_REGION] = []
-    st.session_state[KEY_SECTOR] = []
-    st.session_state[KEY_RSP] = []
-    st.session_state.pop(KEY_MONTHS, None)
-    st.session_state[_NOTICES] = []
-    st.session_state[KEY_RSP_SEARCH] = ""
-
-
 def sidebar_filters() -> Filters:
     """Draw the shared filters in the sidebar, keep them in the URL, and return them."""
     opts = options()
-    _apply_url_once(opts)
+    _apply_url_once()
     regions, sectors = opts["regions"], opts["sectors"]
     with st.sidebar:
         st.header("Filters")
@@ -136,7 +117,7 @@ def sidebar_filters() -> Filters:
         )
         # Offer the partnerships inside the chosen regions and sectors, and keep any already chosen.
         already = st.session_state.get(KEY_RSP, [])
-        if opts["partnerships"] is not None:
+        if opts["partnership_places"] is not None:
             visible = [
                 rsp
                 for rsp, region, sector in opts["partnership_places"]
@@ -155,7 +136,7 @@ def sidebar_filters() -> Filters:
             found = query(
                 registry_q.search_partnerships, text, tuple(chosen_regions), tuple(chosen_sectors), SEARCH_LIMIT
             )
-            names = {**partnership_names(tuple(already)), **dict(zip(found["rsp_id"], found["name"], strict=True))}
+            names = {**partnership_names(already), **dict(zip(found["rsp_id"], found["name"], strict=True))}
             rsp_options = list(dict.fromkeys([*already, *found["rsp_id"]]))
             placeholder = "All partnerships" if found.empty or not text.strip() else f"Pick from {len(found)} matches"
         chosen_rsps = st.multiselect(
@@ -166,9 +147,7 @@ def sidebar_filters() -> Filters:
             months = labels_between(opts["first"], opts["last"])
             if KEY_MONTHS not in st.session_state:
                 st.session_state[KEY_MONTHS] = (months[0], months[-1])
-            # `value` must be a pair: it tells Streamlit this is a range slider even when the
-            # frontend re-sends the widget's default on page switches. The URL's months, set in
-            # session state on the first run, take precedence over it.
+            # A pair `value` keeps this a range slider when the frontend re-sends its default on page switches.
             month_from, month_to = st.select_slider(
                 "Months", options=months, value=(months[0], months[-1]), key=KEY_MONTHS, format_func=month_name
             )
@@ -182,7 +161,9 @@ def sidebar_filters() -> Filters:
         month_from=month_from,
         month_to=month_to,
     )
-    _write_url(filters, opts["first"], opts["last"])
+    wanted = filter_params(filters)
+    for name in FILTER_PARAMS:
+        _set_param(name, wanted.get(name, []))
     return filters
 
 
@@ -192,23 +173,18 @@ def filter_params(filters: Filters) -> dict[str, list[str]]:
     return to_params(filters, first_month=opts["first"], last_month=opts["last"])
 
 
-def _write_url(filters: Filters, first: str | None, last: str | None) -> None:
-    wanted = to_params(filters, first_month=first, last_month=last)
-    for name in FILTER_PARAMS:
-        if name in wanted:
-            if st.query_params.get_all(name) != wanted[name]:
-                st.query_params[name] = wanted[name]
-        elif name in st.query_params:
-            del st.query_params[name]
+def _set_param(name: str, values: list[str]) -> None:
+    """Keep the URL's `name` holding `values` (absent when there are none), writing only changes."""
+    if not values:
+        st.query_params.pop(name, None)
+    elif st.query_params.get_all(name) != values:
+        st.query_params[name] = values
 
 
 def show_url_notices() -> None:
     """Say once, on the page the link opened, which of its parameters were ignored."""
     for notice in st.session_state.pop(_NOTICES, []):
         st.warning(notice, icon="⚠️")
-
-
-# ---------------------------------------------------------------- page parameters
 
 
 def url_choice(
@@ -218,7 +194,6 @@ def url_choice(
     *,
     param: str,
     default: T,
-    format_func: Callable[[T], str] = str,
     **kwargs: Any,
 ) -> T:
     """A single-choice widget whose value also lives in the URL as `param` (absent = default)."""
@@ -228,12 +203,8 @@ def url_choice(
         if raw is not None and raw not in options:
             st.warning(f"Ignored “{param}={shown(raw)}” in the link: not one of the choices here.", icon="⚠️")
         st.session_state[key] = raw if raw in options else default
-    value = widget(label, options, key=key, format_func=format_func, **kwargs)
-    if value != default:
-        if st.query_params.get(param) != value:
-            st.query_params[param] = value
-    elif param in st.query_params:
-        del st.query_params[param]
+    value = widget(label, options, key=key, **kwargs)
+    _set_param(param, [] if value == default else [value])
     return value
 
 
@@ -246,17 +217,12 @@ def filters() -> Filters:
 def ensure_routed() -> None:
     """Every page calls this first (via filters()) so it never runs without dashboard.py."""
     if "_filters" not in st.session_state:
-        # The page was run without dashboard.py: a server's very first request was a page URL
-        # (e.g. a shared /map link), and Streamlit, seeing a pages/ folder, ran the page alone in
-        # its legacy mode. Declaring the navigation switches the process to dashboard.py's
-        # routing; the rerun then draws this same page with the sidebar and filters.
+        # A server's first request was a page URL (a shared /map link) and Streamlit ran the page alone:
+        # declaring the navigation switches to dashboard.py's routing, and the rerun draws the page in it.
         from ui import routes
 
         st.navigation(routes.pages(), position="hidden")
         st.rerun()
-
-
-FILTER_KEYS = {"sector": KEY_SECTOR, "region": KEY_REGION}
 
 
 def set_filter(kind: str, ids: list[str]) -> None:
@@ -268,23 +234,14 @@ def set_filter(kind: str, ids: list[str]) -> None:
 
 
 def filter_from_chart(key: str, kind: str) -> Callable[[], None]:
-    """on_select callback of a plotly chart whose points carry sector or region ids as customdata."""
+    """on_select callback of a plotly chart whose points carry ids as customdata, or of the map's regions."""
 
     def apply() -> None:
         state = st.session_state.get(key)
-        points = state.selection.points if state is not None else []
-        set_filter(kind, [str(p.get("customdata")) for p in points if p.get("customdata") is not None])
-
-    return apply
-
-
-def filter_from_map(key: str) -> Callable[[], None]:
-    """on_select callback of the map: a clicked region becomes the region filter."""
-
-    def apply() -> None:
-        state = st.session_state.get(key)
-        objects = state.selection.objects.get("regions", []) if state is not None else []
-        set_filter("region", [str(o.get("properties", {}).get("region_id", "")) for o in objects])
+        selection = state.selection if state is not None else {}
+        ids = [p.get("customdata") for p in selection.get("points", [])]
+        ids += [o.get("properties", {}).get("region_id") for o in selection.get("objects", {}).get("regions", [])]
+        set_filter(kind, [str(i) for i in ids if i is not None])
 
     return apply
 

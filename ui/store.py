@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from datetime import UTC, datetime
 from typing import NoReturn
 
@@ -21,6 +20,14 @@ RETRY_SECONDS = 10
 _VERSION = "_data_version"
 
 
+def secret(name: str):
+    """A value from .streamlit/secrets.toml, or None (also when there is no secrets file)."""
+    try:
+        return st.secrets.get(name)
+    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
+        return None
+
+
 def configured_url() -> str:
     """DATABASE_URL from the environment, else from .streamlit/secrets.toml, else the embedded default."""
     return database_url(None) if os.environ.get("DATABASE_URL") else database_url(_secret_url())
@@ -29,10 +36,7 @@ def configured_url() -> str:
 @functools.cache
 def _secret_url() -> str | None:
     # Once per process: Streamlit looks for and parses the secrets file on every access.
-    try:
-        return st.secrets.get("DATABASE_URL")
-    except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
-        return None
+    return secret("DATABASE_URL")
 
 
 @st.cache_resource(show_spinner="Opening the metrics store…")
@@ -42,19 +46,14 @@ def _engine_for(url: str) -> Engine:
 
 def engine() -> Engine:
     """The store's engine, or a plain message and a stopped page when the store cannot be used."""
-    url = configured_url()
     try:
-        eng = _engine_for(url)
+        return _engine_for(configured_url())
     except StoreNotReady as exc:
         st.error(f"The metrics store is not ready. {exc}")
         st.stop()
         raise AssertionError("unreachable") from exc
     except SQLAlchemyError as exc:
         unavailable(exc)
-    return eng
-
-
-# ---------------------------------------------------------------- the data version
 
 
 def _read_version(eng: Engine) -> str:
@@ -62,7 +61,7 @@ def _read_version(eng: Engine) -> str:
         version = read_data_version(eng)
     except SQLAlchemyError as exc:
         unavailable(exc)
-    _outage().recovered()
+    _outage().pop("since", None)
     return version
 
 
@@ -77,41 +76,17 @@ def data_version() -> str:
     return version if version is not None else _read_version(engine())
 
 
-# ---------------------------------------------------------------- outages
-
-
-class _Outage:
-    """When the store stopped answering, shared by every session of this process."""
-
-    def __init__(self) -> None:
-        self.since: datetime | None = None
-        self.lock = threading.Lock()
-
-    def failed(self) -> datetime:
-        with self.lock:
-            if self.since is None:
-                self.since = datetime.now(UTC)
-            return self.since
-
-    def recovered(self) -> None:
-        with self.lock:
-            self.since = None
-
-
 @st.cache_resource
-def _outage() -> _Outage:
-    return _Outage()
-
-
-def _is_damaged_file(exc: SQLAlchemyError) -> bool:
-    text = str(exc).lower()
-    return "file is not a database" in text or "malformed" in text
+def _outage() -> dict[str, datetime]:
+    """When the store stopped answering ("since"), shared by every session of this process."""
+    return {}
 
 
 def unavailable(exc: SQLAlchemyError) -> NoReturn:
     """Say plainly that the data is unavailable and since when, then check again until it is back."""
-    since = _outage().failed()
-    if _is_damaged_file(exc) and is_default(configured_url()):
+    since = _outage().setdefault("since", datetime.now(UTC))  # dict.setdefault is atomic: the first failure wins
+    damaged = any(sign in str(exc).lower() for sign in ("file is not a database", "malformed"))
+    if damaged and is_default(configured_url()):
         st.error(
             f"The metrics data is unavailable since {since:%d %b %Y, %H:%M} UTC: the embedded store file "
             f"`{DEFAULT_SQLITE_PATH.name}` is damaged. To rebuild it, stop the app, move the file aside "
@@ -133,11 +108,10 @@ def unavailable(exc: SQLAlchemyError) -> NoReturn:
 @st.fragment(run_every=RETRY_SECONDS)
 def _retry_when_back() -> None:
     """Runs every few seconds while the store is down; reruns the whole page once it answers."""
-    url = configured_url()
     try:
         _engine_for.clear()
-        read_data_version(_engine_for(url))
+        read_data_version(_engine_for(configured_url()))
     except (SQLAlchemyError, StoreNotReady):
         return
-    _outage().recovered()
+    _outage().pop("since", None)
     st.rerun(scope="app")

@@ -1,7 +1,5 @@
-"""One colour per sector and per region, the same on every chart and on the map.
-
-Sectors use the Okabe-Ito palette and regions Paul Tol's 'bright' scheme: both are
-designed to stay distinguishable with the common forms of colour-blindness.
+"""One colour per sector and per region, the same on every chart and on the map. Sectors use the
+Okabe-Ito palette and regions Paul Tol's 'bright' scheme: both stay distinguishable with colour-blindness.
 """
 
 from __future__ import annotations
@@ -29,16 +27,11 @@ SHADE_HIGH = (8, 81, 156)
 
 
 def colour_for(group_kind: str | None, group_id: str) -> str:
-    if group_kind == "sector":
-        return SECTOR_COLOURS.get(group_id, NEUTRAL)
-    if group_kind == "region":
-        return REGION_COLOURS.get(group_id, NEUTRAL)
-    return NEUTRAL
+    return {"sector": SECTOR_COLOURS, "region": REGION_COLOURS}.get(group_kind, {}).get(group_id, NEUTRAL)
 
 
 def hex_to_rgb(colour: str) -> list[int]:
-    colour = colour.lstrip("#")
-    return [int(colour[i : i + 2], 16) for i in (0, 2, 4)]
+    return list(bytes.fromhex(colour.lstrip("#")))
 
 
 def shade(share: float) -> list[int]:

@@ -14,6 +14,7 @@ from ui.charts import plotly_config, region_shapes
 from ui.export import safe_csv
 from ui.format import month_name
 from ui.sidebar import filter_from_chart, options
+from ui.store import secret
 
 
 def outlined_regions() -> set[str]:
@@ -24,9 +25,7 @@ def outlined_regions() -> set[str]:
 def page_header(title: str, filters: Filters, as_of_label: str | None = None) -> None:
     """Title, the 'as of' month, what the filters cover, and the illustrative-data label."""
     st.title(title)
-    bits = []
-    if as_of_label:
-        bits.append(f"**As of {month_name(as_of_label)}**")
+    bits = [f"**As of {month_name(as_of_label)}**"] if as_of_label else []
     bits.append(describe(filters))
     share = illustrative(filters)
     badge = ""
@@ -40,10 +39,8 @@ def describe(filters: Filters) -> str:
     opts = options()
     parts = []
     if filters.regions:
-        parts.append(
-            ", ".join(opts["regions"][r] for r in filters.regions)
-            + (" region" if len(filters.regions) == 1 else " regions")
-        )
+        noun = "region" if len(filters.regions) == 1 else "regions"
+        parts.append(f"{', '.join(opts['regions'][r] for r in filters.regions)} {noun}")
     if filters.sectors:
         parts.append(", ".join(opts["sectors"][s] for s in filters.sectors))
     if filters.partnerships:
@@ -59,14 +56,10 @@ def describe(filters: Filters) -> str:
 
 
 def suppress_below() -> int:
-    """Counts below this are shown as "<n" in breakdowns that could identify people:
-    RSP_SUPPRESS_BELOW (environment), else `suppress_below` in the app's secrets, else 5."""
+    """Counts below this show as "<n" where they could identify people: RSP_SUPPRESS_BELOW, else secrets, else 5."""
     configured = os.environ.get("RSP_SUPPRESS_BELOW")
     if configured is None:
-        try:
-            configured = st.secrets.get("suppress_below")
-        except (FileNotFoundError, KeyError, st.errors.StreamlitSecretNotFoundError):
-            configured = None
+        configured = secret("suppress_below")
     return DEFAULT_THRESHOLD if configured is None else threshold_from(configured)
 
 
@@ -77,17 +70,11 @@ def stop_if_empty(kpis: dict) -> None:
         st.stop()
 
 
-# ---------------------------------------------------------------- charts and tables
-
-# Streamlit's own table toolbar offers a CSV download that does not escape formula text;
-# every table here gets an escaped download button instead (ui.export.safe_csv).
-_HIDE_UNSAFE_DOWNLOAD = """<style>
-[data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
-</style>"""
-
-
 def hide_unescaped_downloads() -> None:
-    st.html(_HIDE_UNSAFE_DOWNLOAD)
+    """Hide the table toolbar's CSV download: it does not escape formula text (download_csv does)."""
+    st.html("""<style>
+[data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
+</style>""")
 
 
 def illustrative(filters: Filters) -> float:
@@ -105,10 +92,10 @@ def chart_note(kpis: dict, filters: Filters) -> str:
     return note
 
 
-def download_csv(df, file_stem: str, label: str = "Download CSV", where=None) -> None:
+def download_csv(df, file_stem: str, label: str = "Download CSV") -> None:
     """A CSV download of `df` (or of what the callable `df` returns) with formula-like text escaped."""
     # Built only when clicked: most downloads are never used, and every run would pay for them.
-    (where or st).download_button(
+    st.download_button(
         label,
         lambda: safe_csv(df() if callable(df) else df),
         file_name=f"{file_stem}.csv",
@@ -118,22 +105,12 @@ def download_csv(df, file_stem: str, label: str = "Download CSV", where=None) ->
 
 
 def chart(fig, numbers, file_stem: str, where=None, filter_kind: str | None = None) -> None:
-    """A plotly chart (PNG download in its toolbar) and, under it, its numbers as a table and a CSV.
-
-    With filter_kind ("sector" or "region"), clicking a bar sets that sidebar filter (and the URL);
-    the bars carry their ids as customdata."""
+    """A plotly chart and, under it, its numbers as a table and a CSV; with filter_kind ("sector" or
+    "region"), clicking a bar (its id in customdata) sets that sidebar filter."""
     target = where or st
-    if filter_kind:
-        key = f"click_{file_stem}"
-        target.plotly_chart(
-            fig,
-            config=plotly_config(file_stem),
-            key=key,
-            on_select=filter_from_chart(key, filter_kind),
-            selection_mode="points",
-        )
-    else:
-        target.plotly_chart(fig, config=plotly_config(file_stem))
+    key = f"click_{file_stem}"
+    clicks = {"key": key, "on_select": filter_from_chart(key, filter_kind), "selection_mode": "points"}
+    target.plotly_chart(fig, config=plotly_config(file_stem), **(clicks if filter_kind else {}))
     with target.expander("The numbers behind this chart"):
         st.dataframe(numbers, hide_index=True, width="stretch")
         download_csv(numbers, file_stem)

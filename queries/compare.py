@@ -1,8 +1,4 @@
-"""Peers side by side: a sector × region matrix and per-partnership rankings.
-
-Pure pandas over `metrics.metrics_by(..., "partnership")` rows merged with the registry's
-sector_name and region_name, so every cell follows the metric's own arithmetic.
-"""
+"""Peers side by side (a sector × region matrix, rankings): pandas over partnership rows with names."""
 
 from __future__ import annotations
 
@@ -13,11 +9,8 @@ from rsp_data.metrics import value
 
 
 def sector_region_matrix(partnerships: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """`metric` per sector (rows) and region (columns); NaN where no partnership is.
-
-    Counts are summed across the cell's partnerships (employers engaged: their month-end
-    counts at the as-of month); rates are the ratio of the cell's sums, never a mean of rates.
-    """
+    """`metric` per sector (rows) and region (columns), NaN where no partnership is: a ratio of the cell's
+    sums, never a mean of rates."""
     if partnerships.empty:
         return pd.DataFrame()
     sums = partnerships.groupby(["sector_name", "region_name"])[list(needs(metric))].sum()

@@ -21,12 +21,8 @@ MAX_CANDIDATES = 4096  # well under every driver's bound-parameter limit
 def monthly_rows(
     engine: Engine, filters: Filters, *, after: tuple[str, str] | None = None, limit: int | None = None
 ) -> pd.DataFrame:
-    """One row per partnership per month, in the import format plus names and the batch kind,
-    ordered by partnership id and month.
-
-    Paged by key (keyset): `after` = (rsp_id, "YYYY-MM") of the last row shown, `limit` rows from
-    there. Without `limit`, every filtered row (the download; callers check monthly_row_count first).
-    """
+    """One row per partnership per month (import format, names, batch kind) by id and month: `limit` rows
+    after `after` = (rsp_id, "YYYY-MM"), or every filtered row (the download)."""
     with reading(engine) as conn:  # one connection for the page's statements
         if limit is None:
             return _rows_frame(conn, _page_query(filters, after=after))
@@ -34,9 +30,8 @@ def monthly_rows(
 
 
 def _keyset_page(conn: Connection, filters: Filters, after: tuple[str, str] | None, limit: int) -> pd.DataFrame:
-    # A page is driven from the registry, not from the fact table: the next partnerships within
-    # the filters in id order, then their facts by primary key, until the page is full. Filtering
-    # the facts joined to partnerships instead walks past every partnership outside the filters.
+    # Driven from the registry (the next partnerships in id order, then their facts by key): filtering the
+    # facts joined to partnerships walks past every partnership outside the filters.
     frames, cursor, inclusive, wanted, batch = [], after[0] if after else None, True, limit, FIRST_CANDIDATES
     while wanted > 0:
         stmt = select(partnerships.c.rsp_id).where(*where(filters, partnerships, months=False))
@@ -115,8 +110,7 @@ def monthly_row_count(engine: Engine, filters: Filters) -> int:
 
 
 def load_history(engine: Engine) -> pd.DataFrame:
-    """Every batch that wrote facts, newest first, with the rows it holds now (import_batches.rows_held,
-    kept in step by every write: the fact table is not counted)."""
+    """Every batch that wrote facts, newest first, with the rows it holds now (rows_held, kept by every write)."""
     stmt = select(import_batches).order_by(import_batches.c.loaded_at.desc(), import_batches.c.batch_id.desc())
     return frame(engine, stmt)
 

@@ -1,7 +1,6 @@
 """The one Filters value that flows from the sidebar (and the URL) to every query.
 
-Parsing is here, not in the UI, so that hostile links are tested without Streamlit:
-every bad value is dropped with a notice a person can read.
+Parsing is here, not in the UI, so hostile links are tested without Streamlit; a bad value is dropped with a notice.
 """
 
 from __future__ import annotations
@@ -22,6 +21,12 @@ PARAM_RSP = "rsp"
 PARAM_FROM = "from"
 PARAM_TO = "to"
 FILTER_PARAMS = (PARAM_REGION, PARAM_SECTOR, PARAM_RSP, PARAM_FROM, PARAM_TO)
+# Each choice's URL parameter, Filters field and noun.
+CHOICES = (
+    (PARAM_REGION, "regions", "region"),
+    (PARAM_SECTOR, "sectors", "sector"),
+    (PARAM_RSP, "partnerships", "partnership"),
+)
 
 _SHOWN_MAX = 40
 
@@ -80,26 +85,15 @@ def parse_filters(
     first_month: str | None,
     last_month: str | None,
 ) -> tuple[Filters, list[str]]:
-    """Read URL parameters into Filters, dropping every bad value with a notice.
-
-    `params` maps a parameter name to its values (repeated keys), e.g. from
-    `{k: st.query_params.get_all(k) for k in FILTER_PARAMS}`.
-    """
+    """Read URL parameters (name -> its values, repeated keys) into Filters, dropping every bad value
+    with a notice."""
     notices: list[str] = []
     chosen: dict[str, tuple[str, ...]] = {}
-    for name, known, noun in (
-        (PARAM_REGION, set(regions), "region"),
-        (PARAM_SECTOR, set(sectors), "sector"),
-        (PARAM_RSP, set(partnerships), "partnership"),
-    ):
-        good: list[str] = []
-        for value in _values(params, name):
-            if value in known:
-                if value not in good:
-                    good.append(value)
-            else:
-                notices.append(f"Ignored unknown {noun} “{shown(value)}” in the link.")
-        chosen[name] = tuple(good)
+    known = {"regions": set(regions), "sectors": set(sectors), "partnerships": set(partnerships)}
+    for name, field, noun in CHOICES:
+        values = _values(params, name)
+        notices += [f"Ignored unknown {noun} “{shown(v)}” in the link." for v in values if v not in known[field]]
+        chosen[field] = tuple(dict.fromkeys(v for v in values if v in known[field]))
 
     months: dict[str, str | None] = {}
     for name in (PARAM_FROM, PARAM_TO):
@@ -125,29 +119,15 @@ def parse_filters(
         notices.append(f"Ignored the month range {months[PARAM_FROM]} to {months[PARAM_TO]}: it ends before it starts.")
         months = {PARAM_FROM: None, PARAM_TO: None}
 
-    filters = Filters(
-        regions=chosen[PARAM_REGION],
-        sectors=chosen[PARAM_SECTOR],
-        partnerships=chosen[PARAM_RSP],
-        month_from=months[PARAM_FROM],
-        month_to=months[PARAM_TO],
-    )
-    return filters, notices
+    return Filters(**chosen, month_from=months[PARAM_FROM], month_to=months[PARAM_TO]), notices
 
 
 def to_params(
     filters: Filters, *, first_month: str | None = None, last_month: str | None = None
 ) -> dict[str, list[str]]:
     """The URL parameters for a Filters value; defaults (all, the full month range) are left out."""
-    params: dict[str, list[str]] = {}
-    if filters.regions:
-        params[PARAM_REGION] = list(filters.regions)
-    if filters.sectors:
-        params[PARAM_SECTOR] = list(filters.sectors)
-    if filters.partnerships:
-        params[PARAM_RSP] = list(filters.partnerships)
-    if filters.month_from and filters.month_from != first_month:
-        params[PARAM_FROM] = [filters.month_from]
-    if filters.month_to and filters.month_to != last_month:
-        params[PARAM_TO] = [filters.month_to]
+    params = {name: list(getattr(filters, field)) for name, field, _ in CHOICES if getattr(filters, field)}
+    for name, month, bound in ((PARAM_FROM, filters.month_from, first_month), (PARAM_TO, filters.month_to, last_month)):
+        if month and month != bound:
+            params[name] = [month]
     return params

@@ -1,9 +1,6 @@
 """Every metric over the filters: overall, by sector or region, by partnership, by month.
 
-Each function sums the metrics' declared sums (rsp_data/metrics.py) through the query builder
-(queries/_base.py) and computes rates and averages from them with `figures`: stocks at the as-of
-month, flows summed, rates as ratios of sums. `metrics` chooses which metrics a call computes
-(the sums they need are read, no more).
+Sums through queries/_base.py, values by `figures`; `metrics` chooses what a call computes (and reads).
 """
 
 from __future__ import annotations
@@ -18,10 +15,8 @@ from queries._base import (
     SUM_OF,
     Bind,
     among,
-    cell_conditions,
     contains,
     figures,
-    grain_for,
     needs,
     one_connection,
     raw_month,
@@ -33,7 +28,7 @@ from queries._base import (
 )
 from queries.filters import Filters
 from queries.registry import registry_columns, registry_frame, with_registry
-from rsp_data.metrics import AVERAGE, BASE_RATES, METRICS, RATE, REQUIRED_KEYS, value
+from rsp_data.metrics import BASE_RATES, METRICS, REQUIRED_KEYS, value
 from rsp_data.months import as_date, label, month_index, shift, to_datetimes
 from rsp_data.rollups import sum_value
 from rsp_data.schema import MAX_PARTNERSHIPS, partnerships
@@ -77,9 +72,8 @@ def _names(conn, by: str, ids=None) -> dict[str, str]:
 @one_connection
 def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tuple[str, ...] = DEFAULT) -> pd.DataFrame:
     """One row per sector, region or partnership with data (one row "all" when `by` is None):
-    group_id, group_name, the metrics' sums and values, months, reporting (partnerships with a
-    report at the as-of month) and as_of. A stock is the sum of the partnerships' values at the
-    as-of month (the latest month in range with data), the same month for every group."""
+    group_id, group_name, sums, values, months, reporting (at the as-of month) and as_of. A stock is
+    summed at the as-of month (the latest in range with data), the same month for every group."""
     as_of = as_of_month(conn, filters)
     if by == "partnership":
         return partnership_totals(conn, filters, as_of=as_of, metrics=metrics).drop(columns=["sector_id", "region_id"])
@@ -90,9 +84,8 @@ def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tup
         columns.update(group_id=["all"], group_name=["All partnerships"])
         return figures(columns, as_of)
     name_of = _names(conn, by)
-    df = figures(
-        {"group_id": columns["group_id"], "group_name": [name_of.get(g) for g in columns["group_id"]]} | columns, as_of
-    )
+    columns["group_name"] = [name_of.get(g) for g in columns["group_id"]]
+    df = figures(columns, as_of)
     return df[df["group_name"].notna()].sort_values("group_name", kind="stable").reset_index(drop=True)
 
 
@@ -105,9 +98,8 @@ def kpi_summary(engine: Bind, filters: Filters, metrics: tuple[str, ...] = DEFAU
 
 @one_connection
 def metrics_by_cell(conn: Bind, filters: Filters, metrics: tuple[str, ...] = DEFAULT) -> pd.DataFrame:
-    """The metrics per sector × region cell with data in range: sector_id, region_id, sums,
-    values, reporting, sector_name, region_name; by region, then sector. Without a partnership
-    or region filter, from the per-partnership ranking's cell sums (queries/ranking.py)."""
+    """The metrics per sector × region cell with data in range, by region, then sector (without a
+    partnership or region filter, from queries/ranking.py's cell sums)."""
     names = sums_for(metrics)
     as_of = as_of_month(conn, filters)
     if filters.partnerships or filters.regions:
@@ -157,11 +149,9 @@ def _monthly_select(filters: Filters, split: str | None, names: tuple[str, ...],
 def monthly_totals(
     conn: Bind, filters: Filters, split: str | None = None, top: int = 12, metrics: tuple[str, ...] = DEFAULT
 ) -> pd.DataFrame:
-    """Each month's sums of the metrics over the filters, optionally split by sector, region or
-    partnership: columns month, group_id, group_name and the sums. A stock summed within one
-    month is right; summing it across months is not (queries/trends.py). Beyond `top` groups
-    (by partnership without a partnership filter, or more sectors or regions than `top`): the
-    `top` with the most placements in range, and one group "All other …" (id "others")."""
+    """Each month's sums and values over the filters (month, group_id, group_name, ...), optionally split
+    by sector, region or partnership. Beyond `top` groups (by partnership, unless partnerships are chosen):
+    the `top` with the most placements in range, and one group "All other …" (id "others")."""
     names = sums_for(metrics)
     name_of = None
     if split == "partnership" and not filters.partnerships:
@@ -179,11 +169,11 @@ def monthly_totals(
     else:
         leaders = None
         if split in ("sector", "region") and not filters.partnerships:
-            key = source(filters, split).keys[split]
-            ranked = select(key, func.sum(cells.c.placements).label("placements"))
-            ranked = ranked.where(*cell_conditions(filters, grain_for(filters, split))).group_by(key)
-            order = conn.execute(ranked.order_by(ranked.selected_columns.placements.desc(), key)).all()
-            leaders = [row[0] for row in order[:top]] if len(order) > top else None
+            src = source(filters, split)
+            key = src.keys[split]
+            ranked = select(key).where(*src.conds).group_by(key).order_by(func.sum(cells.c.placements).desc(), key)
+            order = conn.execute(ranked).scalars().all()
+            leaders = order[:top] if len(order) > top else None
         parts = [
             _rows(conn.execute(_monthly_select(filters, split, names, leaders)).all(), split is not None, len(names))
         ]
@@ -216,8 +206,7 @@ def monthly_totals(
 
 
 def _others(conn, filters: Filters, leaders: Columns, names: tuple[str, ...]) -> Columns:
-    """One row "others" per month: the month's total over the filters minus the leaders' (months
-    where the rest is all zero left out)."""
+    """One row "others" per month: the month's total minus the leaders' (all-zero months left out)."""
     months, _, totals = _rows(conn.execute(_monthly_select(filters, None, names)).all(), False, len(names))
     if not months:
         return [], [], totals
@@ -259,12 +248,10 @@ def partnership_totals(
     registry: bool = False,
     metrics: tuple[str, ...] = DEFAULT,
 ) -> pd.DataFrame:
-    """Per partnership with a report in the filtered range: group_id, group_name, sector_id,
-    region_id, the metrics' sums and values, months, reporting (1 when it reported at the as-of
-    month), as_of; `registry`: and the partnership_list columns. A page (`limit`) sorted on a
-    metric is ranked by queries/ranking.py; sorted by name, ranked in SQL; every partnership
-    (no `limit`) is read in SQL. `total`: partnership_count(filters, search), when the caller has
-    it (a deep page by name is then read from the end)."""
+    """Per partnership with a report in range: group_id, group_name, sector_id, region_id, sums, values,
+    months, reporting, as_of (`registry`: and partnership_list's columns). A page (`limit`) by a metric is
+    ranked by queries/ranking.py, else in SQL; `total` (partnership_count) lets a deep page by name read
+    from the end."""
     if order_by not in SORTABLE:
         raise ValueError(f"cannot sort by {order_by!r}")
     if as_of is None:
@@ -329,8 +316,8 @@ def _partnership_frame(columns: dict, names: tuple[str, ...], registry: bool, as
 def _ids_by_name(
     conn, filters: Filters, as_of, descending: bool, limit: int, offset: int, search: str, total: int | None
 ) -> list[str]:
-    """One page of partnership ids in name order (the database's collation). A page in the second
-    half of `total` is read from the end, so the database keeps at most half while sorting."""
+    """One page of partnership ids in name order; in the second half of `total`, read from the end,
+    so the database keeps at most half while sorting."""
     sub = _running_select(filters, as_of, (), search).subquery()
     reverse = total is not None and offset + limit / 2 > total / 2
     if reverse:
@@ -348,8 +335,8 @@ def _ids_by_name(
 
 
 def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str = "", registry: bool = False):
-    """Per partnership: its sums over the range from running_totals (the row at the as-of month
-    minus the row before the range, paired by key), name, sector, region, months, reporting."""
+    """Per partnership: its sums over the range from running_totals (the row at the as-of month minus
+    the row before the range), name, sector, region, months, reporting."""
     before = None if filters.first is None else shift(filters.first, -1)
     hi, lo = HI, LO
     paired = before is not None
@@ -420,17 +407,15 @@ def partnership_count(engine: Bind, filters: Filters, search: str = "") -> int:
 
 
 def top_with_others(rows: pd.DataFrame, metric: str, n: int, noun: str = "groups") -> pd.DataFrame:
-    """The n-1 groups with the highest `metric` and one row "All other …" summing the rest (rates
-    and averages from the summed sums), when there are more than n groups; else the rows unchanged."""
+    """Beyond n groups: the n-1 with the highest `metric` and one row "All other …" summing the rest."""
     if len(rows) <= n:
         return rows
     ranked = rows.sort_values(metric, ascending=False, na_position="last")
     head, rest = ranked.iloc[: n - 1], ranked.iloc[n - 1 :]
     summable = [c for c in rows.columns if c in SUM_OF or c == "reporting"]
     other = {c: rest[c].sum() for c in summable}
-    for key, info in METRICS.items():
-        if info.kind in (RATE, AVERAGE) and key in rows:
-            other[key] = float(value(key, {c: np.array([other[c]]) for c in needs(key)})[0])
+    for key in [c for c in rows.columns if c in METRICS and not METRICS[c].whole]:  # rates and averages
+        other[key] = float(value(key, other))
     other.update(group_id="others", group_name=f"All other {len(rest):,} {noun}", months=rest["months"].max())
     other["as_of"] = rows["as_of"].iloc[0]
     return pd.concat([head, pd.DataFrame([other])[rows.columns]], ignore_index=True)

@@ -1,9 +1,5 @@
-"""The optional metrics (rsp_data/metrics.py, `optional=True`): quality of the jobs and reach.
-
-Each is reported by some partnerships only, so every figure here says who reported it: the
-`*_rows` sums count the partnership-months that did, and `reporting` how many partnerships.
-The figures themselves come from queries/metrics.py like every other metric's.
-"""
+"""The optional metrics (quality of the jobs, reach): reported by some partnerships only, so every figure
+says who reported it (the `*_rows` sums: partnership-months; `reporting`: partnerships)."""
 
 from __future__ import annotations
 
@@ -45,12 +41,8 @@ def quality_summary(conn: Bind, filters: Filters) -> dict:
 def quality_by(
     conn: Bind, filters: Filters, by: str, metric: str | None = None, top: int | None = None
 ) -> pd.DataFrame:
-    """One row per sector, region or partnership with figures: group_id, group_name, the optional
-    metrics' sums and values, by name.
-
-    By partnership with `metric`: only the partnerships that reported it and have a value, highest
-    first; with `top`, beyond `top` of them, the top − 1 leaders and one row "All other N
-    partnerships" (group_id "others"): the totals over the filters minus the leaders' sums."""
+    """One row per sector, region or partnership with figures, by name. By partnership with `metric`: those
+    with a value, highest first; beyond `top`, the top − 1 leaders and one row "All other N partnerships"."""
     if by != "partnership":
         return metrics_by(conn, filters, by, QUALITY)
     if metric is None:
@@ -87,14 +79,9 @@ def quality_monthly(engine: Bind, filters: Filters) -> pd.DataFrame:
 def suppressed_by_month(
     conn: Bind, filters: Filters, metric: str, months: int = 12, max_rows: int = 40
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A suppressed metric per partnership (rows, by its total) and month (columns, 'YYYY-MM'),
-    over the last `months` months of the range (from the first month anybody reported it), for the
-    partnerships that reported it then.
-
-    Returns (counts, reported): exact counts (a month not reported counts 0) and whether each cell
-    was reported. Beyond `max_rows` partnerships, the rest are summed into one row "Other
-    partnerships (n)", so the column totals still cover every partnership. Counts this small
-    must be suppressed before they are shown (queries/suppression.py)."""
+    """(counts, reported) of a metric per partnership that reported it (rows, by total) and month of the
+    range's last `months` (columns, from the first anybody reported it); beyond `max_rows`, one row "Other
+    partnerships (n)" keeps the column totals whole. Suppress before showing (queries/suppression.py)."""
     empty = pd.DataFrame(), pd.DataFrame()
     as_of = as_of_month(conn, filters)
     if as_of is None:
@@ -122,8 +109,7 @@ def suppressed_by_month(
 
 
 def _month_totals(conn, filters: Filters, window: list[date], metric: str) -> np.ndarray:
-    """Each month of `window`: the metric's total and the rows that reported it, over every
-    partnership in the filters, as an array (2, months)."""
+    """(2, months): each month's total of the metric over the filters, and the rows that reported it."""
     src = source(filters, months=False)
     stmt = (
         select(raw_month(src.month), *[summed(src.value(n), n) for n in (metric, reported(metric))])
@@ -139,8 +125,7 @@ def _month_totals(conn, filters: Filters, window: list[date], metric: str) -> np
 
 
 def _leader_months(conn, ids: list[str], months: list[date], metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """(counts, rows reported) per partnership (in the order of `ids`) and month, from their
-    facts by primary key."""
+    """(counts, rows reported) per partnership (in the order of `ids`) and month, by primary key."""
     row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
     column_of = {m.isoformat(): j for j, m in enumerate(months)}
     counts = np.zeros((len(ids), len(months)), dtype="int64")

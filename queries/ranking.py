@@ -1,14 +1,6 @@
-"""Per partnership over a month range: the one module that reads running_totals and running_arrays.
-
-A partnership's total over from..to is running(to) − running(from − 1). running_arrays holds each
-month's column of running sums for every partnership as one array indexed by partnership number,
-so a ranking reads two arrays per sum it needs and ranks with numpy; in SQL it pairs two
-running_totals rows per partnership, which a national store's pages cannot afford
-(docs/benchmarks.md). The filters narrow the numbers (the registry's arrays; a search or chosen
-partnerships in SQL); a page's sums come from the same read and its registry rows with its names.
-
-The order is the SQL rankings' order: the value (NULL, here NaN, last), ties by rsp_id in the
-database's collation (the candidates' rsp_ids, or the id_rank array)."""
+"""Per partnership over a month range, from running_arrays (a total over from..to is running(to) −
+running(from − 1)): ranked with numpy, since pairing running_totals rows in SQL is too slow for a
+national store (docs/benchmarks.md). The order is SQL's: NULL last, ties by rsp_id's collation."""
 
 from __future__ import annotations
 
@@ -18,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 from sqlalchemy import BigInteger, and_, literal, select, union_all
 
-from queries._base import SUM_OF, Bind, among, contains, needs, reading
+from queries._base import SUM_OF, Bind, among, contains, needs, reading, where
 from queries.filters import Filters
 from rsp_data.metrics import METRICS, RATE, value
 from rsp_data.months import month_index
@@ -31,8 +23,7 @@ TIE_ROWS = 2000
 
 
 def array_of(name: str) -> str:
-    """The array holding sum `name` (or "months": months reported): a stock's own value at each
-    month, a flow's running sum."""
+    """The array holding sum `name` (or "months"): a stock's value at each month, a flow's running sum."""
     if name == "months":
         return "cum_months_reported"
     return name if SUM_OF[name].stock else f"cum_{name}"
@@ -75,89 +66,62 @@ def ranked(
     source=None,
 ) -> Ranked:
     """Places offset..offset+limit of the partnerships within the filters (and `search`) that
-    reported (`reported`: that metric; None: anything) in first..last (first None: up to last),
-    ranked on metric `order_by` over that range; with `defined`, only those with a value. The
-    page gets its `sums` over the range (Ranked.totals) and `registry` columns of `source` (the
-    partnerships table joined to others) read with its names."""
+    reported (`reported`: that metric; None: anything) in first..last, ranked on `order_by` over
+    that range (`defined`: only those with a value), with their `sums` and `registry` columns of
+    `source` (the partnerships table joined to others)."""
 
     def nobody(count: int) -> Ranked:
         return Ranked([], count, [], [], {name: np.array([]) for name in sums}, [], np.array([]))
 
     if last is None:
         return nobody(0)
-    hi = month_index(last)
-    lo = None if first is None else month_index(first) - 1
-    wanted_sums = tuple(dict.fromkeys((*needs(order_by), *sums)))
-    wanted = [(hi, array_of(n)) for n in wanted_sums] + [(hi, last_of(reported)), (hi, "last_report")]
-    if lo is not None:
-        wanted += [(lo, array_of(n)) for n in wanted_sums if array_of(n).startswith("cum_")]
-
+    hi, lo = _ends(first, last)
+    wanted = _wanted(tuple(dict.fromkeys((*needs(order_by), *sums))), hi, lo)
     with reading(engine) as conn:
-        found = _Arrays(conn, filters, search, wanted)
+        found = _Arrays(conn, filters, search, [*wanted, (hi, last_of(reported)), (hi, "last_report")])
         if found.size is None:  # no running month yet: nothing to rank
             return nobody(0)
-
-        def get(name: str) -> np.ndarray:
-            array = array_of(name)
-            if array.startswith("cum_") and lo is not None:
-                return found.at(hi, array).astype("float64") - found.at(lo, array)
-            return found.at(hi, array).astype("float64")
-
         keep = found.chosen & (found.at(hi, last_of(reported)) >= _since(first))
-        values = value(order_by, {n: get(n) for n in needs(order_by)})
+        values = value(order_by, {n: found.over(n, hi, lo) for n in needs(order_by)})
         if defined:
             keep &= ~np.isnan(values)
         numbers = np.flatnonzero(keep)
         values = values[numbers]
         stop = offset + limit
         rows = None
-        read = _RegistryRead(registry, source)
         spots = places(values, None, descending, offset, stop)
         if spots is None:  # equal values among the leaders: their order is rsp_id's
-            ties, rows = _tie_order(conn, values, numbers, found.size, descending, stop, read)
+            ties, rows = _tie_order(conn, values, numbers, found.size, descending, stop, (registry, source))
             spots = places(values, ties, descending, offset, stop)
         page = numbers[spots]
         if not len(page):
             return nobody(len(numbers))
         if rows is None:
-            rows = read(conn, page)
-        totals = {name: get(name)[page] for name in sums}
+            rows = _registry_rows(conn, page, registry, source)
+        totals = {name: found.over(name, hi, lo)[page] for name in sums}
         reporting = (found.at(hi, "last_report")[page] == hi).astype("int64")
     ids, names = zip(*[rows[int(n)][:2] for n in page], strict=True)
     extra = [rows[int(n)][2:] for n in page]
     return Ranked(list(ids), len(numbers), page.tolist(), list(names), totals, extra, reporting)
 
 
-class _RegistryRead:
-    """Reads {number: (rsp_id, name, *columns)} of partnership numbers from `source` (the
-    partnerships table, or it joined to others); `ordered`: in rsp_id order (the database's
-    collation)."""
-
-    def __init__(self, columns: tuple = (), source=None):
-        self.columns, self.source = columns, source
-
-    def __call__(self, conn, numbers: np.ndarray, ordered: bool = False) -> dict[int, tuple]:
-        stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name, *self.columns)
-        if self.source is not None:
-            stmt = stmt.select_from(self.source)
-        stmt = stmt.where(among(partnerships.c.number, numbers.tolist(), conn.dialect.name))
-        if ordered:
-            stmt = stmt.order_by(partnerships.c.rsp_id)
-        return {int(row[0]): tuple(row[1:]) for row in conn.execute(stmt)}
+def _registry_rows(conn, numbers: np.ndarray, columns: tuple, source, ordered: bool = False) -> dict[int, tuple]:
+    """{number: (rsp_id, name, *columns)} read from `source` (default: partnerships); `ordered`: by rsp_id."""
+    stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name, *columns)
+    if source is not None:
+        stmt = stmt.select_from(source)
+    stmt = stmt.where(among(partnerships.c.number, numbers.tolist(), conn.dialect.name))
+    if ordered:
+        stmt = stmt.order_by(partnerships.c.rsp_id)
+    return {int(row[0]): tuple(row[1:]) for row in conn.execute(stmt)}
 
 
-def _tie_order(
-    conn, values: np.ndarray, numbers: np.ndarray, size: int, descending: bool, stop: int, read: _RegistryRead
-):
-    """(ties, rows): the rsp_id order of the candidates for places up to `stop` (positions into
-    `values`), and their registry rows (`read`) when read with it (else None).
-
-    Up to TIE_ROWS candidates: their registry rows in rsp_id order, one statement that also gives
-    the page its names. More (a deep page among equal values): the registry's id_rank array, each
-    number's place in rsp_id order, read only then)."""
-    chosen = candidates(values, descending, stop)
+def _tie_order(conn, values: np.ndarray, numbers: np.ndarray, size: int, descending: bool, stop: int, read: tuple):
+    """(ties, rows): the rsp_id order of the candidates for places up to `stop`, and their registry
+    rows (`read`: columns, source) when few enough (TIE_ROWS) to read in that order; else the id_rank array."""
+    chosen = _candidates(_sort_key(values, descending), stop)
     if len(chosen) <= TIE_ROWS:
-        rows = read(conn, numbers[chosen], ordered=True)
+        rows = _registry_rows(conn, numbers[chosen], *read, ordered=True)
         place = {n: i for i, n in enumerate(rows)}
         ties = np.full(len(values), len(rows), dtype="int64")
         ties[chosen] = [place[int(n)] for n in numbers[chosen]]
@@ -176,9 +140,8 @@ def reporting_counts(
     gjc: bool = False,
     search: str = "",
 ) -> dict[str, int]:
-    """How many partnerships within the filters and the search (and with `gjc`, grant-supported)
-    reported in first..last ("partnerships"), and reported each of `metrics`: their latest reports
-    at `last` on or after `first` (None: at all)."""
+    """How many partnerships within the filters and the search (`gjc`: and grant-supported) reported
+    in first..last ("partnerships"), and how many reported each of `metrics` then."""
     hi = month_index(last)
     wanted = {"partnerships": "last_report", **{m: last_of(m) for m in metrics}}
     with reading(engine) as conn:
@@ -193,12 +156,8 @@ def cell_totals(engine: Bind, filters: Filters, *, last: date, names: tuple[str,
     region_id, each sum over the range and "reporting" (how many reported at `last` itself),
     summed with np.bincount over the registry's code arrays (schema.GROUP_CODES)."""
     first = filters.first
-    hi = month_index(last)
-    lo = None if first is None else month_index(first) - 1
-    wanted = [(hi, array_of(n)) for n in names] + [(hi, "last_report")]
-    if lo is not None:
-        wanted += [(lo, array_of(n)) for n in names if array_of(n).startswith("cum_")]
-    wanted += [(REGISTRY_MONTH, code) for code in GROUP_CODES.values()]
+    hi, lo = _ends(first, last)
+    wanted = [*_wanted(names, hi, lo), (hi, "last_report"), *[(REGISTRY_MONTH, c) for c in GROUP_CODES.values()]]
     with reading(engine) as conn:
         found = _Arrays(conn, filters, "", wanted)
         registered = conn.execute(select(arrays.c.name).where(arrays.c.month_index == REGISTRY_MONTH)).scalars()
@@ -221,18 +180,14 @@ def cell_totals(engine: Bind, filters: Filters, *, last: date, names: tuple[str,
     columns = {"sector_id": [ids["sector"][c % width] for c in present]}
     columns["region_id"] = [ids["region"][c // width] for c in present]
     for name in names:
-        values = found.at(hi, array_of(name))[keep].astype("float64")
-        if array_of(name).startswith("cum_") and lo is not None:
-            values -= found.at(lo, array_of(name))[keep]
-        columns[name] = total(values)
+        columns[name] = total(found.over(name, hi, lo)[keep])
     columns["reporting"] = total((reported[keep] == hi).astype("float64"))
     return columns
 
 
 def running_earlier(lo, hi, month, earlier):
-    """Join condition: `lo` is the running row of `hi`'s partnership (`hi` at `month`) at the
-    `earlier` month, found by key; the earlier month's stretch of keys is stated too, so
-    PostgreSQL reads that month alone."""
+    """Join condition: `lo` is the running row at `earlier` of `hi`'s partnership (`hi` at `month`), by
+    key; the earlier month's stretch of keys is stated too, so PostgreSQL reads that month alone."""
     return and_(lo.c.k == hi.c.k - (running_key(month) - running_key(earlier)), *running_month(lo, earlier))
 
 
@@ -240,16 +195,13 @@ def running_conditions(table, filters: Filters, month) -> list:
     """One month's running_totals rows within the filters: chosen partnerships or regions by key
     (their numbers from the registry), a sector alone by a check on the month's rows."""
     chosen = select(partnerships.c.number + literal(running_key(month), BigInteger))
+    sector = [table.c.sector_id.in_(filters.sectors)] if filters.sectors else []
     if filters.partnerships:
-        conds = [table.c.k.in_(chosen.where(partnerships.c.rsp_id.in_(filters.partnerships)))]
-        conds += [table.c.region_id.in_(filters.regions)] if filters.regions else []
-        return conds + ([table.c.sector_id.in_(filters.sectors)] if filters.sectors else [])
+        region = [table.c.region_id.in_(filters.regions)] if filters.regions else []
+        return [table.c.k.in_(chosen.where(partnerships.c.rsp_id.in_(filters.partnerships))), *region, *sector]
     if filters.regions:
-        chosen = chosen.where(partnerships.c.region_id.in_(filters.regions))
-        if filters.sectors:
-            chosen = chosen.where(partnerships.c.sector_id.in_(filters.sectors))
-        return [table.c.k.in_(chosen)]
-    return running_month(table, month) + ([table.c.sector_id.in_(filters.sectors)] if filters.sectors else [])
+        return [table.c.k.in_(chosen.where(*where(filters, partnerships, months=False)))]
+    return running_month(table, month) + sector
 
 
 def _since(first: date | None) -> int:
@@ -257,10 +209,23 @@ def _since(first: date | None) -> int:
     return 0 if first is None else month_index(first)
 
 
+def _ends(first: date | None, last: date) -> tuple[int, int | None]:
+    """The month indexes of the running rows a total over first..last is the difference of."""
+    return month_index(last), None if first is None else month_index(first) - 1
+
+
+def _wanted(names: tuple[str, ...], hi: int, lo: int | None) -> list[tuple[int, str]]:
+    """The arrays the sums `names` over lo + 1..hi are read from (a stock: at hi only)."""
+    return [(hi, array_of(n)) for n in names] + [(lo, array_of(n)) for n in names if _flow(n, lo)]
+
+
+def _flow(name: str, lo: int | None) -> bool:
+    return lo is not None and array_of(name).startswith("cum_")
+
+
 class _Arrays:
-    """The `wanted` (month index, column) arrays, each padded to every partnership number, and
-    `chosen`: which numbers are within the filters (the registry's region and sector arrays; the
-    partnership filter and the search by their numbers from SQL) and, with `gjc`, grant-supported."""
+    """The `wanted` (month index, column) arrays, padded to every partnership number, and `chosen`: the
+    numbers within the filters, the search and (`gjc`) grant support."""
 
     def __init__(self, conn, filters: Filters, search: str, wanted: list[tuple[int, str]], gjc: bool = False):
         masks = [f"region:{r}" for r in filters.regions] + [f"sector:{s}" for s in filters.sectors]
@@ -284,15 +249,18 @@ class _Arrays:
             self.chosen &= picked
 
     def at(self, month: int, name: str) -> np.ndarray:
-        # (no array: the month is before the store's first, where every sum is 0; a region or
-        # sector without partnerships)
+        # (no array: a month before the store's first, every sum 0; a region or sector without partnerships)
         return padded(self.found.get((month, name), np.array([], dtype="int64")), self.size, name)
+
+    def over(self, name: str, hi: int, lo: int | None) -> np.ndarray:
+        """Sum `name` over lo + 1..hi per partnership number."""
+        values = self.at(hi, array_of(name)).astype("float64")
+        return values - self.at(lo, array_of(name)) if _flow(name, lo) else values
 
 
 def places(values: np.ndarray, ties: np.ndarray | None, descending: bool, start: int, stop: int) -> np.ndarray | None:
-    """Positions (into `values`) of places start..stop in order: by value (NaN last, either way),
-    ties by `ties` ascending. Only the candidates up to place `stop` are sorted. `ties` None: None
-    when two candidates share a value (the caller reads the tie order then, _tie_order)."""
+    """Positions (into `values`) of places start..stop: by value (NaN last), ties by `ties`; without
+    `ties`, None when two candidates tie (the caller reads their order, _tie_order)."""
     key = _sort_key(values, descending)
     if start >= min(stop, len(key)):
         return np.array([], dtype="int64")
@@ -307,12 +275,6 @@ def places(values: np.ndarray, ties: np.ndarray | None, descending: bool, start:
     return order[start:stop]
 
 
-def candidates(values: np.ndarray, descending: bool, stop: int) -> np.ndarray:
-    """Positions (into `values`) of every value that can hold one of places 0..stop, ties
-    included: what places sorts."""
-    return _candidates(_sort_key(values, descending), stop)
-
-
 def _sort_key(values: np.ndarray, descending: bool) -> np.ndarray:
     """Ascending sort keys: the values (negated when descending), NaN as inf (last either way)."""
     key = -values if descending else values.copy()
@@ -321,6 +283,7 @@ def _sort_key(values: np.ndarray, descending: bool) -> np.ndarray:
 
 
 def _candidates(key: np.ndarray, stop: int) -> np.ndarray:
+    """Positions of every key that can hold one of places 0..stop, ties included."""
     if stop >= len(key):
         return np.arange(len(key))
     kth = np.partition(key, stop - 1)[stop - 1]
@@ -328,8 +291,7 @@ def _candidates(key: np.ndarray, stop: int) -> np.ndarray:
 
 
 def _chosen_numbers(conn, filters: Filters, search: str) -> np.ndarray | None:
-    """The numbers of the partnerships chosen by the partnership filter and matching the search
-    (None: neither is set)."""
+    """The numbers of the chosen partnerships matching the search (None: neither is set)."""
     conds = []
     if filters.partnerships:
         conds.append(partnerships.c.rsp_id.in_(filters.partnerships))
@@ -359,9 +321,8 @@ def _read(conn, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], np.ndarr
     by_month: dict[int, list[str]] = {}
     for month, name in pairs:
         by_month.setdefault(month, []).append(name)
-    # One SELECT per month, joined by UNION ALL. (m1 AND name IN …) OR (m2 AND name IN …) is what
-    # this asks, but SQLite 3.40's multi-index OR plan returned only the first month's arrays once
-    # the second list held ten names or so: the registry's region masks went missing.
+    # One SELECT per month, UNION ALL: SQLite 3.40's multi-index OR plan for (m1 AND name IN …) OR
+    # (m2 AND name IN …) returned only the first month's arrays once the second list held ten names or so.
     stmt = union_all(
         *[
             select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data).where(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from queries._base import contains, frame, raw_month, reading
+from queries._base import contains, frame, raw_month, reading, where
+from queries.filters import Filters
 from rsp_data.months import as_date, label
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import partnerships, regions, sectors
@@ -20,9 +21,8 @@ def sector_list(engine: Engine) -> pd.DataFrame:
 
 
 def registry_columns() -> list:
-    """The columns partnership_list gives besides the partnership's own: the names of its sector
-    and region, its first and last month with data (raw: see registry_frame), each month one
-    probe of the facts' primary key (rsp_id, month)."""
+    """partnership_list's columns beyond the partnership's own: sector and region names, first and last
+    month with data (raw: see registry_frame), each one probe of the facts' primary key."""
     first, last = (
         select(agg(facts.c.month)).where(facts.c.rsp_id == partnerships.c.rsp_id).scalar_subquery()
         for agg in (func.min, func.max)
@@ -51,8 +51,7 @@ def registry_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def partnership_list(engine: Engine, ids: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Partnerships (all, or those in `ids`) with their sector and region names, and the months
-    they have data for."""
+    """Partnerships (all, or those in `ids`) with sector and region names and their months with data."""
     stmt = select(partnerships, *registry_columns()).select_from(with_registry(partnerships))
     stmt = stmt.order_by(partnerships.c.name)
     if ids is not None:
@@ -61,9 +60,8 @@ def partnership_list(engine: Engine, ids: tuple[str, ...] | None = None) -> pd.D
 
 
 def partnership_count(engine: Engine) -> int:
-    """How many partnerships the registry holds: the highest partnership number, one probe of its
-    unique index. Numbers run 1, 2, ... (migration 0004, then store.next_partnership_number) and
-    the store never deletes a partnership, so it is the count without a scan."""
+    """How many partnerships the registry holds: numbers run 1, 2, ... and none is ever deleted, so the
+    highest number is the count without a scan."""
     with reading(engine) as conn:
         return int(conn.execute(select(func.max(partnerships.c.number))).scalar() or 0)
 
@@ -71,22 +69,17 @@ def partnership_count(engine: Engine) -> int:
 def search_partnerships(
     engine: Engine, text: str = "", regions_: tuple[str, ...] = (), sectors_: tuple[str, ...] = (), limit: int = 50
 ) -> pd.DataFrame:
-    """Partnerships whose name or id contains `text` (case-insensitive), within the regions and
-    sectors chosen, by name; at most `limit`. Columns: rsp_id, name."""
+    """Partnerships (rsp_id, name) whose name or id contains `text`, within the regions and sectors, by name."""
     stmt = select(partnerships.c.rsp_id, partnerships.c.name).order_by(partnerships.c.name).limit(limit)
     if text.strip():
         stmt = stmt.where(contains((partnerships.c.name, partnerships.c.rsp_id), text))
-    if regions_:
-        stmt = stmt.where(partnerships.c.region_id.in_(regions_))
-    if sectors_:
-        stmt = stmt.where(partnerships.c.sector_id.in_(sectors_))
-    return frame(engine, stmt)
+    chosen = Filters(regions=tuple(regions_), sectors=tuple(sectors_))
+    return frame(engine, stmt.where(*where(chosen, partnerships, months=False)))
 
 
 def month_bounds(engine: Engine) -> tuple[str | None, str | None]:
     """First and last month with any data, as 'YYYY-MM' (None, None for an empty store)."""
-    # Two scalar subqueries in one round trip: each is one index probe (min() and max() in one
-    # SELECT would scan the table on SQLite).
+    # Two scalar subqueries, each one index probe (min() and max() in one SELECT scan the table on SQLite).
     stmt = select(select(func.min(facts.c.month)).scalar_subquery(), select(func.max(facts.c.month)).scalar_subquery())
     with reading(engine) as conn:
         first, last = conn.execute(stmt).one()

@@ -1,7 +1,4 @@
-"""Monthly, quarterly and cumulative series of one metric, with each metric's own arithmetic.
-
-Pure pandas over the small frame `metrics.monthly_totals` returns (months x groups).
-"""
+"""Monthly, quarterly and cumulative series of one metric: pandas over `metrics.monthly_totals`' frame."""
 
 from __future__ import annotations
 
@@ -14,14 +11,8 @@ VIEWS = ("monthly", "quarterly", "cumulative")
 
 
 def metric_series(monthly: pd.DataFrame, metric: str, view: str = "monthly") -> pd.DataFrame:
-    """Series of `metric` per group: columns period (Timestamp), period_label, group_id, group_name,
-    value, months_in_period.
-
-    - flows: summed per quarter, running total when cumulative;
-    - employers_engaged (stock): the quarter's last month, and never accumulated (the
-      cumulative view shows month-end counts unchanged);
-    - rates and averages: ratio of the sums over the quarter, or of the running sums when cumulative.
-    """
+    """Series of `metric` per group (period, period_label, group_id, group_name, value, months_in_period):
+    a stock at the quarter's last month and never accumulated; ratios of the quarter's (running) sums."""
     if view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS}, not {view!r}")
     info = METRICS[metric]

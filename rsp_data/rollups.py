@@ -1,22 +1,6 @@
-"""Rollup tables kept in step with the facts, so that no page query reads the fact table whole.
-
-Every write to ``monthly_metrics`` (demo load, import, rollback, synth, a registry change that
-moves a partnership) calls :func:`refresh` with the (partnership, month) keys it touched, inside
-the same transaction, or :func:`rebuild_all`. Three derived tables follow (see rsp_data/schema.py):
-
-* ``rollup_cells``: per month, sums at the grains "cell" (region x sector), "region", "sector"
-  and "all", each split by grant support. Recomputed for the touched months only: the cell grain
-  from the facts of those months, the coarser grains from the cell grain.
-* ``running_totals``: per partnership, running sums of every flow from its first month, one row for
-  every month up to the store's last month. Recomputed per partnership from the earliest touched
-  month onward, starting from the running row of the month before.
-* ``running_arrays``: the running_totals columns a ranking reads, one array per month and column
-  (index = partnership number), and each number's rank in rsp_id order. Rewritten for every month
-  from the earliest one a write touched (one month's rows read, one array per column written).
-
-``import_batches.rows_held`` is recounted for the batches a write moved rows between
-(:func:`recount_batches`).
-"""
+"""Derived tables (rollup_cells, running_totals, running_arrays; see rsp_data/schema.py) kept in step
+with the facts: every write calls :func:`refresh` with the (partnership, month) keys it touched, in the
+same transaction, or :func:`rebuild_all`; :func:`check` compares every derived table with the facts."""
 
 from __future__ import annotations
 
@@ -26,7 +10,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, case, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, case, delete, func, insert, literal, select, union_all, update
 
 from rsp_data import schema
 from rsp_data.metrics import OPTIONAL_KEYS, STORED_KEYS, SUMS, Sum
@@ -62,6 +46,11 @@ CELL_SUMS = tuple(c.name for c in cells.c if c.name not in ("grain", "month", "r
 def _chunks(items: list, size: int = CHUNK):
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _frame(conn: Connection, stmt) -> pd.DataFrame:
+    result = conn.execute(stmt)
+    return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
 
 
 # --- rollup_cells ---------------------------------------------------------------------------
@@ -110,25 +99,24 @@ def _cell_select(months: list[date] | None):
     return stmt if months is None else stmt.where(facts.c.month.in_(months))
 
 
-def _coarser_select(grain: str, months: list[date] | None):
-    """A coarser grain summed from the cell grain."""
-    region = cells.c.region_id if grain == "region" else literal("")
-    sector = cells.c.sector_id if grain == "sector" else literal("")
-    keys = [cells.c.month, cells.c.gjc] + ([cells.c.region_id] if grain == "region" else [])
-    keys += [cells.c.sector_id] if grain == "sector" else []
+def _coarser_select(grain: str, source=cells, months: list[date] | None = None):
+    """A coarser grain summed from the cell grain of `source` (rollup_cells, or a fresh cell select)."""
+    region = source.c.region_id if grain == "region" else literal("")
+    sector = source.c.sector_id if grain == "sector" else literal("")
+    own = [source.c[f"{grain}_id"]] if grain in ("region", "sector") else []
     stmt = (
         select(
             literal(grain).label("grain"),
-            cells.c.month,
+            source.c.month,
             region.label("region_id"),
             sector.label("sector_id"),
-            cells.c.gjc,
-            *[func.sum(cells.c[c]).label(c) for c in CELL_SUMS],
+            source.c.gjc,
+            *[func.sum(source.c[c]).label(c) for c in CELL_SUMS],
         )
-        .where(cells.c.grain == "cell")
-        .group_by(*keys)
+        .where(source.c.grain == "cell")
+        .group_by(source.c.month, source.c.gjc, *own)
     )
-    return stmt if months is None else stmt.where(cells.c.month.in_(months))
+    return stmt if months is None else stmt.where(source.c.month.in_(months))
 
 
 def _refresh_cells(conn: Connection, months: list[date] | None) -> None:
@@ -138,7 +126,7 @@ def _refresh_cells(conn: Connection, months: list[date] | None) -> None:
         conn.execute(delete(cells) if chunk is None else delete(cells).where(cells.c.month.in_(chunk)))
         conn.execute(insert(cells).from_select(columns, _cell_select(chunk)))
         for grain in GRAINS[1:]:
-            conn.execute(insert(cells).from_select(columns, _coarser_select(grain, chunk)))
+            conn.execute(insert(cells).from_select(columns, _coarser_select(grain, months=chunk)))
 
 
 # --- running_totals -------------------------------------------------------------------------
@@ -177,14 +165,8 @@ def _extend(conn: Connection, old_last: date | None, new_last: date | None) -> N
 
 
 def _partnership_keys(conn: Connection, ids: list[str]) -> pd.DataFrame:
-    stmt = select(
-        partnerships.c.rsp_id,
-        partnerships.c.number,
-        partnerships.c.region_id,
-        partnerships.c.sector_id,
-        partnerships.c.gjc_supported,
-    ).where(partnerships.c.rsp_id.in_(ids))
-    return pd.DataFrame(conn.execute(stmt).fetchall(), columns=["rsp_id", "number", "region_id", "sector_id", "gjc"])
+    keys = [partnerships.c[c] for c in ("rsp_id", "number", "region_id", "sector_id")]
+    return _frame(conn, select(*keys, partnerships.c.gjc_supported.label("gjc")).where(partnerships.c.rsp_id.in_(ids)))
 
 
 def running_rows(
@@ -232,19 +214,7 @@ def running_rows(
     grid = grid.merge(keys, on="rsp_id", how="left")
     grid["month"] = grid["month_index"].map(index_month)
     grid["k"] = (grid["month_index"].to_numpy(dtype="int64") << KEY_BITS) + grid["number"].to_numpy(dtype="int64")
-    out = grid[
-        [
-            "k",
-            "month",
-            "rsp_id",
-            "region_id",
-            "sector_id",
-            "gjc",
-            "employers_engaged",
-            *[f"cum_{c}" for c in RUNNING_COLUMNS],
-            *LAST_COLUMNS,
-        ]
-    ]
+    out = grid[[c.name for c in running.c]]
     out = out.astype({f"cum_{c}": ("float64" if c in FLOAT_RUNNING else "int64") for c in RUNNING_COLUMNS})
     return out.astype({"employers_engaged": "Int64", **{c: "Int64" for c in LAST_COLUMNS}})
 
@@ -267,16 +237,10 @@ def _refresh_running(
         for chunk in _chunks(sorted(ids)):
             keys = _partnership_keys(conn, chunk)
             numbers = [int(n) for n in keys["number"]]
-            rows = conn.execute(select(*fact_cols).where(facts.c.rsp_id.in_(chunk), facts.c.month >= start))
-            fact_rows = pd.DataFrame([tuple(r) for r in rows], columns=list(rows.keys()))
-            fact_rows["month_index"] = [month_index(as_date(m)) for m in fact_rows["month"]]
-            fact_rows = fact_rows.drop(columns="month")
-            prior = conn.execute(
-                select(running.c.rsp_id, *carried).where(
-                    running.c.k.in_([running_key(start_index - 1, n) for n in numbers])
-                )
-            )
-            before = pd.DataFrame([tuple(r) for r in prior], columns=list(prior.keys()))
+            fact_rows = _frame(conn, select(*fact_cols).where(facts.c.rsp_id.in_(chunk), facts.c.month >= start))
+            fact_rows["month_index"] = [month_index(as_date(m)) for m in fact_rows.pop("month")]
+            prior_keys = [running_key(start_index - 1, n) for n in numbers]
+            before = _frame(conn, select(running.c.rsp_id, *carried).where(running.c.k.in_(prior_keys)))
             if not emptied:  # (rebuild_all emptied the table: nothing to delete, no scan per chunk)
                 old = [running_key(i, n) for i in range(start_index, last_index + 1) for n in numbers]
                 for part in _chunks(old, 5000):
@@ -323,7 +287,7 @@ INTEGER_DTYPES = tuple(np.dtype(t) for t in ("<i1", "<i2", "<i4", "<i8"))
 
 def pack(values: np.ndarray, exact_float: bool = False) -> tuple[str, bytes]:
     """(dtype, bytes) of an array: whole numbers in the smallest signed integer type that holds
-    them (a month index fits 2 bytes, most running sums 4), else (or `exact_float`) 8-byte floats."""
+    them, else (or `exact_float`) 8-byte floats."""
     if not exact_float and len(values) and np.array_equal(values, np.trunc(values)):
         low, high = values.min(), values.max()
         for dtype in INTEGER_DTYPES:
@@ -350,25 +314,28 @@ def padded(values: np.ndarray, size: int, name: str) -> np.ndarray:
     return np.concatenate([values, np.full(size - len(values), array_fill(name), dtype=values.dtype)])
 
 
-def month_arrays(conn: Connection, index: int, size: int) -> dict[str, np.ndarray]:
+def month_arrays(conn: Connection, index: int, size: int, numbers: list[int] | None = None) -> dict | None:
     """Each ARRAY_COLUMNS column of month `index`'s running rows, as an array of `size` indexed by
-    partnership number: 0 where a partnership has no row (its sums before its first month), -1
-    where a last_* column is NULL or there is no row (no report yet)."""
-    rows = conn.execute(
-        select(running.c.k, *[running.c[c] for c in ARRAY_COLUMNS]).where(*running_month(running, index))
-    )
-    return _with_rows({name: np.full(size, float(array_fill(name))) for name in ARRAY_COLUMNS}, rows)
-
-
-def _with_rows(arrays_: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
-    """`arrays_` (float arrays per ARRAY_COLUMNS column) with the entries of these running rows
-    (k and the ARRAY_COLUMNS columns) written in; a NULL as the column's fill."""
+    partnership number (array_fill where there is no row or a NULL). With `numbers`: the stored
+    arrays with only these partnerships' entries rewritten (None when the month lacks an array)."""
+    named = {name: np.full(size, float(array_fill(name))) for name in ARRAY_COLUMNS}
+    where = running_month(running, index)
+    if numbers is not None:  # an old correction does not read every partnership's rows again
+        found = conn.execute(select(arrays.c.name, arrays.c.dtype, arrays.c.data).where(arrays.c.month_index == index))
+        stored = {name: unpack(dtype, data) for name, dtype, data in found}
+        if set(stored) != set(ARRAY_COLUMNS):
+            return None
+        for name in ARRAY_COLUMNS:
+            named[name] = padded(stored[name], size, name).astype("float64")
+            named[name][numbers] = float(array_fill(name))
+        where = [running.c.k.in_([running_key(index, n) for n in numbers])]
+    rows = conn.execute(select(running.c.k, *[running.c[c] for c in ARRAY_COLUMNS]).where(*where))
     # (plain tuples: numpy probes Row objects for array attributes)
     table = np.array([tuple(r) for r in rows], dtype="float64").reshape(-1, len(ARRAY_COLUMNS) + 1)  # NULL -> NaN
-    numbers = table[:, 0].astype("int64") & MAX_PARTNERSHIPS
+    rows_numbers = table[:, 0].astype("int64") & MAX_PARTNERSHIPS
     for j, name in enumerate(ARRAY_COLUMNS, start=1):
-        arrays_[name][numbers] = np.nan_to_num(table[:, j], nan=float(array_fill(name)))
-    return arrays_
+        named[name][rows_numbers] = np.nan_to_num(table[:, j], nan=float(array_fill(name)))
+    return named
 
 
 def id_rank(conn: Connection) -> np.ndarray:
@@ -381,12 +348,9 @@ def id_rank(conn: Connection) -> np.ndarray:
 
 
 def registry_arrays(conn: Connection) -> dict[str, np.ndarray]:
-    """The registry as arrays over partnership numbers: id_rank, and 1 where a partnership is
-    grant-supported ("gjc"), in a region ("region:<id>") or a sector ("sector:<id>"), so that a
-    ranking's filters are masks (choosing 15,000 of 89,203 partnerships' numbers by a sector in
-    SQL cost more than ranking them). "region_code" and "sector_code": each number's region
-    (sector) as its place among the ids of those masks, sorted (-1: unused numbers), so that
-    sums by region or sector × region are one np.bincount (schema.GROUP_CODES)."""
+    """The registry as arrays over partnership numbers, so that a ranking's filters are masks: id_rank;
+    1 where grant-supported ("gjc"), in a region ("region:<id>") or sector ("sector:<id>"); and
+    each number's region (sector) as its place among the sorted ids, -1 if unused (schema.GROUP_CODES)."""
     rank = id_rank(conn)
     out = {ID_RANK: rank, "gjc": np.zeros(len(rank), dtype="int64")}
     stmt = select(
@@ -409,12 +373,14 @@ def registry_arrays(conn: Connection) -> dict[str, np.ndarray]:
     return out
 
 
-def _array_rows(index: int, named: dict[str, np.ndarray]) -> list[dict]:
+def _write_arrays(conn: Connection, index: int, named: dict[str, np.ndarray]) -> None:
+    conn.execute(delete(arrays).where(arrays.c.month_index == index))
     rows = []
     for name, values in named.items():
         dtype, data = pack(values, exact_float=name.removeprefix("cum_") in FLOAT_RUNNING)
         rows.append({"month_index": index, "name": name, "dtype": dtype, "data": data})
-    return rows
+    if rows:
+        conn.execute(insert(arrays), rows)
 
 
 # Up to this many changed partnerships, a month's arrays are patched (their entries only);
@@ -425,10 +391,8 @@ PATCH_LIMIT = 2000
 def _refresh_arrays(
     conn: Connection, first: int | None, last: int | None, log=None, *, patch: tuple[int, list[int]] | None = None
 ) -> None:
-    """Rewrite the arrays of months `first`..`last` from running_totals (and the registry's); drop
-    those after `last` (None: the store has no months, no arrays). `patch` (up to month, numbers):
-    the months up to that one changed only for these partnership numbers, whose entries are
-    rewritten in the stored arrays, so an old correction does not rebuild every later month."""
+    """Rewrite the arrays of months `first`..`last` and the registry's; drop those after `last` (None:
+    no months, no arrays). `patch` (up to month, numbers): those months changed only for these numbers."""
     if last is None:
         conn.execute(delete(arrays))
         return
@@ -437,36 +401,12 @@ def _refresh_arrays(
     if first is None:
         return
     for index in range(first, last + 1):
-        if patch is not None and index <= patch[0] and _patch_month(conn, index, patch[1], size):
-            continue
-        conn.execute(delete(arrays).where(arrays.c.month_index == index))
-        conn.execute(insert(arrays), _array_rows(index, month_arrays(conn, index, size)))
+        named = None
+        if patch is not None and index <= patch[0]:
+            named = month_arrays(conn, index, size, patch[1])
+        _write_arrays(conn, index, named or month_arrays(conn, index, size))
         if log is not None and (index - first) % 60 == 59:
             log(f"  running arrays: {index - first + 1} of {last - first + 1} months")
-
-
-def _patch_month(conn: Connection, index: int, numbers: list[int], size: int) -> bool:
-    """Rewrite these partnerships' entries of month `index`'s stored arrays from their running rows
-    (False, nothing written, when the month does not have every array: it is built whole then)."""
-    found = conn.execute(
-        select(arrays.c.name, arrays.c.dtype, arrays.c.data).where(arrays.c.month_index == index)
-    ).all()
-    stored = {name: unpack(dtype, data) for name, dtype, data in found}
-    if set(stored) != set(ARRAY_COLUMNS):
-        return False
-    rows = conn.execute(
-        select(running.c.k, *[running.c[c] for c in ARRAY_COLUMNS]).where(
-            running.c.k.in_([running_key(index, n) for n in numbers])
-        )
-    )
-    changed = {}
-    for name in ARRAY_COLUMNS:
-        changed[name] = padded(stored[name], size, name).astype("float64")
-        changed[name][numbers] = float(array_fill(name))  # no running row that month: as month_arrays leaves it
-    changed = _with_rows(changed, rows)
-    conn.execute(delete(arrays).where(arrays.c.month_index == index))
-    conn.execute(insert(arrays), _array_rows(index, changed))
-    return True
 
 
 def refresh_all_arrays(conn: Connection, log=None) -> None:
@@ -481,19 +421,13 @@ def refresh_all_arrays(conn: Connection, log=None) -> None:
 def refresh_registry_arrays(conn: Connection) -> int:
     """Rewrite the registry's arrays (a store with no months has none); returns their length."""
     registered = registry_arrays(conn)
-    conn.execute(delete(arrays).where(arrays.c.month_index == REGISTRY_MONTH))
-    if _last_month(conn, running) is not None:
-        conn.execute(insert(arrays), _array_rows(REGISTRY_MONTH, registered))
+    _write_arrays(conn, REGISTRY_MONTH, registered if _last_month(conn, running) is not None else {})
     return len(registered[ID_RANK])
 
 
 def _check_arrays(conn: Connection) -> list[str]:
-    stored = {
-        (int(m), name): unpack(dtype, data)
-        for m, name, dtype, data in conn.execute(
-            select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data)
-        )
-    }
+    found = conn.execute(select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data))
+    stored = {(int(m), name): unpack(dtype, data) for m, name, dtype, data in found}
     last = _last_month(conn, running)
     first = conn.execute(select(func.min(running.c.k))).scalar()
     expected: dict[tuple[int, str], np.ndarray] = {}
@@ -600,72 +534,43 @@ def compact(engine) -> None:
 
 
 def check(conn: Connection) -> list[str]:
-    """Differences between the stored rollups and a fresh computation (empty when in step).
-
-    Used by the tests and by `python -m rsp_data check-rollups`."""
-    problems = []
-    columns = ["grain", "month", "region_id", "sector_id", "gjc", *CELL_SUMS]
-    stored = pd.DataFrame(conn.execute(select(*[cells.c[c] for c in columns])).fetchall(), columns=columns)
-    fresh_parts = [pd.DataFrame(conn.execute(_cell_select(None)).fetchall(), columns=columns)]
-    fresh = fresh_parts[0]
-    for grain in GRAINS[1:]:
-        sums = fresh[fresh["grain"] == "cell"].copy()
-        key = (
-            ["month", "gjc"]
-            + (["region_id"] if grain == "region" else [])
-            + (["sector_id"] if grain == "sector" else [])
-        )
-        agg = sums.groupby(key, as_index=False)[list(CELL_SUMS)].sum()
-        agg["grain"] = grain
-        agg["region_id"] = agg["region_id"] if grain == "region" else ""
-        agg["sector_id"] = agg["sector_id"] if grain == "sector" else ""
-        fresh_parts.append(agg[columns])
-    fresh = pd.concat(fresh_parts, ignore_index=True)
+    """Differences between the stored rollups and a fresh computation (empty when in step), for the
+    tests and `python -m rsp_data check-rollups`."""
     key = ["grain", "month", "region_id", "sector_id", "gjc"]
+    stored = _frame(conn, select(*[cells.c[c] for c in (*key, *CELL_SUMS)]))
+    fresh_cells = _cell_select(None).cte("fresh_cells")
+    fresh = _frame(conn, union_all(select(fresh_cells), *[_coarser_select(g, fresh_cells) for g in GRAINS[1:]]))
     for df in (stored, fresh):
         df["month"] = df["month"].astype(str)
         df["gjc"] = df["gjc"].astype(bool)
+    problems = _differences("rollup_cells", stored, fresh, key, CELL_SUMS, matched_only=True)
+    return problems + _check_running(conn) + _check_arrays(conn)
+
+
+def _differences(table: str, stored, fresh, key: list[str], columns, matched_only: bool = False) -> list[str]:
+    """The rows missing on either side, and per column the rows whose numbers differ (NULL as -1)."""
     both = stored.merge(fresh, on=key, how="outer", suffixes=("_stored", "_fresh"), indicator=True)
-    if (both["_merge"] != "both").any():
-        problems.append(f"rollup_cells: {int((both['_merge'] != 'both').sum())} rows missing or extra")
-    for c in CELL_SUMS:
-        diff = both[
-            (both["_merge"] == "both")
-            & ~np.isclose(both[f"{c}_stored"].astype(float), both[f"{c}_fresh"].astype(float))
-        ]
-        if not diff.empty:
-            problems.append(f"rollup_cells.{c}: {len(diff)} rows differ")
-    problems += _check_running(conn)
-    problems += _check_arrays(conn)
+    unmatched = int((both["_merge"] != "both").sum())
+    problems = [f"{table}: {unmatched} rows missing or extra"] if unmatched else []
+    if matched_only:
+        both = both[both["_merge"] == "both"]
+    for c in columns:
+        a = pd.to_numeric(both[f"{c}_stored"]).astype("float64").fillna(-1)
+        b = pd.to_numeric(both[f"{c}_fresh"]).astype("float64").fillna(-1)
+        if not np.isclose(a, b).all():
+            problems.append(f"{table}.{c}: {int((~np.isclose(a, b)).sum())} rows differ")
     return problems
 
 
 def _check_running(conn: Connection) -> list[str]:
-    result = conn.execute(select(*[facts.c[c] for c in ("rsp_id", "month", *STORED_KEYS)]))
-    fact_rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    stored_result = conn.execute(select(running))
-    stored = pd.DataFrame(stored_result.fetchall(), columns=list(stored_result.keys()))
+    fact_rows = _frame(conn, select(*[facts.c[c] for c in ("rsp_id", "month", *STORED_KEYS)]))
+    stored = _frame(conn, select(running))
     if fact_rows.empty:
         return [] if stored.empty else [f"running_totals: {len(stored)} rows but no facts"]
     fact_rows["month_index"] = [month_index(as_date(m)) for m in fact_rows.pop("month")]
-    ids = sorted(fact_rows["rsp_id"].unique())
-    keys = _partnership_keys(conn, ids)
-    fresh = running_rows(
-        fact_rows,
-        pd.DataFrame(columns=["rsp_id"]),
-        keys,
-        fact_rows["month_index"].min(),
-        fact_rows["month_index"].max(),
-    )
+    keys = _partnership_keys(conn, sorted(fact_rows["rsp_id"].unique()))
+    first, last = fact_rows["month_index"].min(), fact_rows["month_index"].max()
+    fresh = running_rows(fact_rows, pd.DataFrame(columns=["rsp_id"]), keys, first, last)
     stored["month"] = stored["month"].map(as_date)
-    key = ["month", "rsp_id"]
-    both = stored.merge(fresh, on=key, how="outer", suffixes=("_stored", "_fresh"), indicator=True)
-    problems = []
-    if (both["_merge"] != "both").any():
-        problems.append(f"running_totals: {int((both['_merge'] != 'both').sum())} rows missing or extra")
-    for c in ["k", "employers_engaged", *[f"cum_{c}" for c in RUNNING_COLUMNS], *LAST_COLUMNS]:
-        a = pd.to_numeric(both[f"{c}_stored"]).astype("float64").fillna(-1)
-        b = pd.to_numeric(both[f"{c}_fresh"]).astype("float64").fillna(-1)
-        if not np.isclose(a, b).all():
-            problems.append(f"running_totals.{c}: {int((~np.isclose(a, b)).sum())} rows differ")
-    return problems
+    columns = ["k", "employers_engaged", *[f"cum_{c}" for c in RUNNING_COLUMNS], *LAST_COLUMNS]
+    return _differences("running_totals", stored, fresh, ["month", "rsp_id"], columns)

@@ -172,12 +172,9 @@ def _partnership_keys(conn: Connection, ids: list[str]) -> pd.DataFrame:
 def running_rows(
     fact_rows: pd.DataFrame, before: pd.DataFrame, keys: pd.DataFrame, start: int, last: int
 ) -> pd.DataFrame:
-    """Running rows from month index `start` to `last` for the partnerships in `keys`.
-
-    fact_rows: their facts from `start` on (rsp_id, month_index, the fact columns);
-    before: their running rows at `start - 1` (rsp_id, cum_*, last_*), where they have one.
-    Each partnership's rows begin at `start` when it has a row before, otherwise at its first fact.
-    """
+    """Running rows from month index `start` to `last` for the partnerships in `keys`, from their facts
+    since `start` and their running rows at `start - 1` (`before`): from `start` where they have one,
+    else from their first fact."""
     f = fact_rows.copy()
     for c in STORED_KEYS:
         f[c] = pd.to_numeric(f[c]).astype("float64")  # NULLs as NaN, whatever the driver returned
@@ -254,8 +251,7 @@ def _refresh_running(
 
 
 def bulk_insert(conn: Connection, table, df: pd.DataFrame) -> None:
-    """Insert a frame's rows in bulk: PostgreSQL through COPY, SQLite through the driver's
-    executemany (10 million rows in minutes, not hours). NaN and NA become NULL."""
+    """Insert a frame's rows in bulk (PostgreSQL: COPY; SQLite: the driver's executemany); NaN and NA as NULL."""
     if df.empty:
         return
     df = df.astype(object).where(df.notna(), None)
@@ -383,9 +379,7 @@ def _write_arrays(conn: Connection, index: int, named: dict[str, np.ndarray]) ->
         conn.execute(insert(arrays), rows)
 
 
-# Up to this many changed partnerships, a month's arrays are patched (their entries only);
-# beyond it the month's arrays are built again from all its running rows.
-PATCH_LIMIT = 2000
+PATCH_LIMIT = 2000  # changed partnerships up to which a month's arrays are patched, not built whole
 
 
 def _refresh_arrays(
@@ -478,8 +472,7 @@ def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
     old_last, new_last = _last_month(conn, running), _last_month(conn, facts)
     _extend(conn, old_last, new_last)
     _refresh_running(conn, starts, new_last)
-    # The arrays of every month whose running rows changed: from the earliest touched month, and
-    # the months _extend added.
+    # The months whose running rows changed: from the earliest touched one, and those _extend added.
     first = min(month_index(m) for m in starts.values())
     if old_last is not None:
         first = min(first, month_index(old_last) + 1)
@@ -498,8 +491,7 @@ def rebuild_all(conn: Connection, log=None) -> None:
     if log is not None:
         log("  rollup cells: done")
     conn.execute(delete(running))
-    # One start for everyone (the first month of the store): a partnership with no running row
-    # before it starts at its own first month, so this is exact, and one pass instead of one per month.
+    # One start for all (a partnership with no running row before starts at its own first fact): one pass.
     first = as_date(conn.execute(select(func.min(facts.c.month))).scalar())
     ids = [row[0] for row in conn.execute(select(partnerships.c.rsp_id))]
     starts = {rsp_id: first for rsp_id in ids} if first is not None else {}
@@ -510,9 +502,8 @@ def rebuild_all(conn: Connection, log=None) -> None:
 
 
 def store_in_key_order(conn: Connection) -> None:
-    """After a rebuild: PostgreSQL rewrites the rollup tables in key order (CLUSTER; SQLite keeps
-    them so by itself), so one month's rows sit together on disk, and refreshes the planner's
-    statistics. New months are appended at the end, which keeps that order for later imports."""
+    """After a rebuild: one month's rows together on disk (PostgreSQL's CLUSTER; SQLite keeps key order
+    by itself), and fresh planner statistics."""
     if conn.dialect.name == "postgresql":
         for table in (running.name, cells.name, arrays.name):  # fixed names, not input
             conn.exec_driver_sql(f"CLUSTER {table} USING {table}_pkey")
@@ -522,11 +513,8 @@ def store_in_key_order(conn: Connection) -> None:
 
 
 def compact(engine) -> None:
-    """After a bulk build, outside any transaction. SQLite: rewrite the file with every table's
-    pages in key order (VACUUM): the build writes running_totals partnership by partnership, which
-    spreads one month's rows over the whole file (PostgreSQL: store_in_key_order's CLUSTER).
-    PostgreSQL: VACUUM ANALYZE, which marks the freshly written pages all-visible, so counting the
-    registry is an index-only scan."""
+    """After a bulk build, outside any transaction: SQLite's VACUUM puts the pages in key order (the build
+    wrote partnership by partnership); PostgreSQL's VACUUM ANALYZE makes counts index-only scans."""
     statement = {"sqlite": "VACUUM", "postgresql": "VACUUM ANALYZE"}.get(engine.dialect.name)
     if statement is not None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

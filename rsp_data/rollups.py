@@ -132,25 +132,29 @@ def _refresh_cells(conn: Connection, months: list[date] | None) -> None:
 # --- running_totals -------------------------------------------------------------------------
 
 
-def _last_month(conn: Connection, table) -> date | None:
-    if table is running:  # (its month is the key's high part: the key's maximum is one probe)
-        top = conn.execute(select(func.max(running.c.k))).scalar()
-        return None if top is None else index_month(int(top) >> KEY_BITS)
-    return as_date(conn.execute(select(func.max(table.c.month))).scalar())
+def _running_months(conn: Connection) -> range:
+    """The month indexes running_totals holds (the key's high part: its minimum and maximum are probes)."""
+    low, top = conn.execute(select(func.min(running.c.k), func.max(running.c.k))).one()
+    return range(0) if low is None else range(int(low) >> KEY_BITS, (int(top) >> KEY_BITS) + 1)
 
 
-def _extend(conn: Connection, old_last: date | None, new_last: date | None) -> None:
-    """Carry every partnership's running sums forward to the store's new last month (or trim)."""
+def _last_fact_month(conn: Connection) -> int | None:
+    last = as_date(conn.execute(select(func.max(facts.c.month))).scalar())
+    return None if last is None else month_index(last)
+
+
+def _extend(conn: Connection, old_last: int | None, new_last: int | None) -> None:
+    """Carry every partnership's running sums forward to the store's new last month index (or trim)."""
     if new_last is None:
         conn.execute(delete(running))
         return
     if old_last is None:
         return
     if new_last < old_last:
-        conn.execute(delete(running).where(running.c.k >= running_key(month_index(new_last) + 1)))
+        conn.execute(delete(running).where(running.c.k >= running_key(new_last + 1)))
         return
     carried = [c.name for c in running.c if c.name not in ("k", "month", "employers_engaged")]
-    for index in range(month_index(old_last) + 1, month_index(new_last) + 1):
+    for index in range(old_last + 1, new_last + 1):
         conn.execute(
             insert(running).from_select(
                 ["k", "month", "employers_engaged", *carried],
@@ -217,17 +221,16 @@ def running_rows(
 
 
 def _refresh_running(
-    conn: Connection, starts: dict[str, date], last: date | None, log=None, emptied: bool = False
+    conn: Connection, starts: dict[str, date], last_index: int | None, log=None, emptied: bool = False
 ) -> None:
-    """Recompute the running rows of each partnership from its start month on."""
-    if last is None:
+    """Recompute the running rows of each partnership from its start month on, to month `last_index`."""
+    if last_index is None:
         return
     by_start: dict[date, list[str]] = defaultdict(list)
     for rsp_id, month in starts.items():
         by_start[month].append(rsp_id)
     fact_cols = [facts.c.rsp_id, facts.c.month, *[facts.c[m] for m in STORED_KEYS]]
     carried = [running.c[f"cum_{c}"] for c in RUNNING_COLUMNS] + [running.c[c] for c in LAST_COLUMNS]
-    last_index = month_index(last)
     done = 0
     for start, ids in sorted(by_start.items()):
         start_index = month_index(start)
@@ -348,24 +351,16 @@ def registry_arrays(conn: Connection) -> dict[str, np.ndarray]:
     1 where grant-supported ("gjc"), in a region ("region:<id>") or sector ("sector:<id>"); and
     each number's region (sector) as its place among the sorted ids, -1 if unused (schema.GROUP_CODES)."""
     rank = id_rank(conn)
+    registered = _frame(conn, select(partnerships.c.number, partnerships.c.region_id, partnerships.c.sector_id))
+    gjc = conn.execute(select(partnerships.c.number).where(partnerships.c.gjc_supported)).scalars().all()
     out = {ID_RANK: rank, "gjc": np.zeros(len(rank), dtype="int64")}
-    stmt = select(
-        partnerships.c.number, partnerships.c.region_id, partnerships.c.sector_id, partnerships.c.gjc_supported
-    )
-    groups: dict[str, dict[int, str]] = {"region": {}, "sector": {}}
-    for number, region_id, sector_id, gjc in conn.execute(stmt):
-        out["gjc"][number] = 1 if gjc else 0
-        groups["region"][number], groups["sector"][number] = region_id, sector_id
-        for name in (f"region:{region_id}", f"sector:{sector_id}"):
-            if name not in out:
-                out[name] = np.zeros(len(rank), dtype="int64")
-            out[name][number] = 1
-    for prefix, of_number in groups.items():
-        place = {group_id: i for i, group_id in enumerate(sorted(set(of_number.values())))}
-        codes = np.full(len(rank), -1, dtype="int64")
-        for number, group_id in of_number.items():
-            codes[number] = place[group_id]
-        out[GROUP_CODES[prefix]] = codes
+    out["gjc"][gjc] = 1
+    for prefix, code_name in GROUP_CODES.items():
+        place, ids = pd.factorize(registered[f"{prefix}_id"], sort=True)
+        out[code_name] = np.full(len(rank), -1, dtype="int64")
+        out[code_name][registered["number"].to_numpy(dtype="int64")] = place
+        for i, group_id in enumerate(ids):
+            out[f"{prefix}:{group_id}"] = (out[code_name] == i).astype("int64")
     return out
 
 
@@ -406,29 +401,28 @@ def _refresh_arrays(
 def refresh_all_arrays(conn: Connection, log=None) -> None:
     """Rewrite every month's arrays and the registry's from running_totals (after a rebuild of
     it, or a migration that adds an array column: the running rows stay as they are)."""
-    low = conn.execute(select(func.min(running.c.k))).scalar()
+    months = _running_months(conn)
     conn.execute(delete(arrays))
-    if low is not None:
-        _refresh_arrays(conn, int(low) >> KEY_BITS, month_index(_last_month(conn, running)), log)
+    if months:
+        _refresh_arrays(conn, months[0], months[-1], log)
 
 
 def refresh_registry_arrays(conn: Connection) -> int:
     """Rewrite the registry's arrays (a store with no months has none); returns their length."""
     registered = registry_arrays(conn)
-    _write_arrays(conn, REGISTRY_MONTH, registered if _last_month(conn, running) is not None else {})
+    _write_arrays(conn, REGISTRY_MONTH, registered if _running_months(conn) else {})
     return len(registered[ID_RANK])
 
 
 def _check_arrays(conn: Connection) -> list[str]:
     found = conn.execute(select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data))
     stored = {(int(m), name): unpack(dtype, data) for m, name, dtype, data in found}
-    last = _last_month(conn, running)
-    first = conn.execute(select(func.min(running.c.k))).scalar()
+    months = _running_months(conn)
     expected: dict[tuple[int, str], np.ndarray] = {}
-    if last is not None:
+    if months:
         registered = registry_arrays(conn)
         expected.update({(REGISTRY_MONTH, name): values for name, values in registered.items()})
-        for index in range(int(first) >> KEY_BITS, month_index(last) + 1):
+        for index in months:
             for name, values in month_arrays(conn, index, len(registered[ID_RANK])).items():
                 expected[(index, name)] = values
     problems = []
@@ -469,20 +463,20 @@ def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
     if not starts:
         return
     _refresh_cells(conn, sorted(months))
-    old_last, new_last = _last_month(conn, running), _last_month(conn, facts)
+    old_months, new_last = _running_months(conn), _last_fact_month(conn)
+    old_last = old_months[-1] if old_months else None
     _extend(conn, old_last, new_last)
     _refresh_running(conn, starts, new_last)
     # The months whose running rows changed: from the earliest touched one, and those _extend added.
     first = min(month_index(m) for m in starts.values())
     if old_last is not None:
-        first = min(first, month_index(old_last) + 1)
-    last = None if new_last is None else month_index(new_last)
+        first = min(first, old_last + 1)
     # The months that existed before changed only for the written partnerships: those are patched.
     patch = None
     if old_last is not None and len(starts) <= PATCH_LIMIT:
         numbers = [int(n) for n in _partnership_keys(conn, sorted(starts))["number"]]
-        patch = (month_index(old_last), numbers)
-    _refresh_arrays(conn, None if last is None or first > last else first, last, patch=patch)
+        patch = (old_last, numbers)
+    _refresh_arrays(conn, None if new_last is None or first > new_last else first, new_last, patch=patch)
 
 
 def rebuild_all(conn: Connection, log=None) -> None:
@@ -495,8 +489,7 @@ def rebuild_all(conn: Connection, log=None) -> None:
     first = as_date(conn.execute(select(func.min(facts.c.month))).scalar())
     ids = [row[0] for row in conn.execute(select(partnerships.c.rsp_id))]
     starts = {rsp_id: first for rsp_id in ids} if first is not None else {}
-    last = _last_month(conn, facts)
-    _refresh_running(conn, starts, last, log, emptied=True)
+    _refresh_running(conn, starts, _last_fact_month(conn), log, emptied=True)
     refresh_all_arrays(conn, log)
     recount_batches(conn, [row[0] for row in conn.execute(select(batches.c.batch_id))])
 

@@ -281,15 +281,13 @@ def bulk_insert(conn: Connection, table, df: pd.DataFrame) -> None:
 
 # --- running_arrays -------------------------------------------------------------------------
 
-INTEGER_DTYPES = tuple(np.dtype(t) for t in ("<i1", "<i2", "<i4", "<i8"))
-
 
 def pack(values: np.ndarray, exact_float: bool = False) -> tuple[str, bytes]:
     """(dtype, bytes) of an array: whole numbers in the smallest signed integer type that holds
     them, else (or `exact_float`) 8-byte floats."""
     if not exact_float and len(values) and np.array_equal(values, np.trunc(values)):
         low, high = values.min(), values.max()
-        for dtype in INTEGER_DTYPES:
+        for dtype in map(np.dtype, ("<i1", "<i2", "<i4", "<i8")):
             info = np.iinfo(dtype)
             if info.min <= low and high <= info.max:
                 return dtype.str, values.astype(dtype).tobytes()
@@ -337,20 +335,14 @@ def month_arrays(conn: Connection, index: int, size: int, numbers: list[int] | N
     return named
 
 
-def id_rank(conn: Connection) -> np.ndarray:
-    """Each partnership number's place in rsp_id order, as the database sorts them (its collation:
-    the tie order of the SQL rankings); -1 for unused numbers."""
-    numbers = np.array(conn.execute(select(partnerships.c.number).order_by(partnerships.c.rsp_id)).scalars().all())
-    rank = np.full(int(numbers.max(initial=0)) + 1, -1, dtype="int64")
-    rank[numbers.astype("int64")] = np.arange(len(numbers))
-    return rank
-
-
 def registry_arrays(conn: Connection) -> dict[str, np.ndarray]:
-    """The registry as arrays over partnership numbers, so that a ranking's filters are masks: id_rank;
-    1 where grant-supported ("gjc"), in a region ("region:<id>") or sector ("sector:<id>"); and
-    each number's region (sector) as its place among the sorted ids, -1 if unused (schema.GROUP_CODES)."""
-    rank = id_rank(conn)
+    """The registry as arrays over partnership numbers, so that a ranking's filters are masks: id_rank,
+    each number's place in rsp_id order as the database sorts them (the SQL rankings' tie order); 1 where
+    grant-supported ("gjc"), in a region ("region:<id>") or sector ("sector:<id>"); each number's region
+    (sector) as its place among the sorted ids (schema.GROUP_CODES). -1 for unused numbers."""
+    numbers = conn.execute(select(partnerships.c.number).order_by(partnerships.c.rsp_id)).scalars().all()
+    rank = np.full(max(numbers, default=0) + 1, -1, dtype="int64")
+    rank[numbers] = np.arange(len(numbers))
     registered = _frame(conn, select(partnerships.c.number, partnerships.c.region_id, partnerships.c.sector_id))
     gjc = conn.execute(select(partnerships.c.number).where(partnerships.c.gjc_supported)).scalars().all()
     out = {ID_RANK: rank, "gjc": np.zeros(len(rank), dtype="int64")}
@@ -454,15 +446,11 @@ def recount_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
 
 def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
     """Bring every rollup in step after the facts at these (rsp_id, month) keys were written."""
-    starts: dict[str, date] = {}
-    months: set[date] = set()
-    for rsp_id, month in touched:
-        months.add(month)
-        if rsp_id not in starts or month < starts[rsp_id]:
-            starts[rsp_id] = month
+    touched = sorted(touched, reverse=True)
+    starts = dict(touched)  # each partnership's earliest month: the last of its keys, in this order
     if not starts:
         return
-    _refresh_cells(conn, sorted(months))
+    _refresh_cells(conn, sorted({month for _, month in touched}))
     old_months, new_last = _running_months(conn), _last_fact_month(conn)
     old_last = old_months[-1] if old_months else None
     _extend(conn, old_last, new_last)

@@ -66,14 +66,13 @@ def sum_value(spec: Sum, table):
     return value
 
 
-def sum_frame(f: pd.DataFrame, spec: Sum) -> pd.Series:
-    """A Sum's per-row values over a frame of fact rows (NULLs as NaN), to be summed."""
-    value = pd.Series(1.0, index=f.index) if spec.count else f[spec.source]
-    if spec.weight:
-        value = value * f[spec.weight]
-    if spec.when:
-        value = value.where(f[spec.when].notna(), 0.0)
-    return value.fillna(0.0)
+# Fact rows with their stored values and each flow Sum's value (a plain sum's is its stored value).
+FACT_TERMS = select(
+    facts.c.rsp_id,
+    facts.c.month,
+    *[facts.c[m] for m in STORED_KEYS],
+    *[sum_value(s, facts).label(s.name) for s in SUMS if not s.stock and s.name not in STORED_KEYS],
+)
 
 
 def _cell_select(months: list[date] | None):
@@ -177,16 +176,14 @@ def running_rows(
     fact_rows: pd.DataFrame, before: pd.DataFrame, keys: pd.DataFrame, start: int, last: int
 ) -> pd.DataFrame:
     """Running rows from month index `start` to `last` for the partnerships in `keys`, from their facts
-    since `start` and their running rows at `start - 1` (`before`): from `start` where they have one,
-    else from their first fact."""
-    f = fact_rows.copy()
-    for c in STORED_KEYS:
-        f[c] = pd.to_numeric(f[c]).astype("float64")  # NULLs as NaN, whatever the driver returned
+    since `start` (FACT_TERMS) and their running rows at `start - 1` (`before`): from `start` where they
+    have one, else from their first fact."""
+    numbers = fact_rows.columns.drop(["rsp_id", "month_index"])
+    f = fact_rows.astype({c: "float64" for c in numbers})  # NULLs as NaN, whatever the driver returned
     f["months_reported"] = 1
     f["last_report"] = f["month_index"].astype("float64")
     for m in OPTIONAL_KEYS:
         f[f"last_{m}"] = f["month_index"].astype("float64").where(f[m].notna())
-    f = f.assign(**{spec.name: sum_frame(f, spec) for spec in SUMS if not spec.stock})
     begin = f.groupby("rsp_id")["month_index"].min()
     begin = begin.reindex(keys["rsp_id"])
     begin[begin.index.isin(before["rsp_id"])] = start
@@ -229,7 +226,6 @@ def _refresh_running(
     by_start: dict[date, list[str]] = defaultdict(list)
     for rsp_id, month in starts.items():
         by_start[month].append(rsp_id)
-    fact_cols = [facts.c.rsp_id, facts.c.month, *[facts.c[m] for m in STORED_KEYS]]
     carried = [running.c[f"cum_{c}"] for c in RUNNING_COLUMNS] + [running.c[c] for c in LAST_COLUMNS]
     done = 0
     for start, ids in sorted(by_start.items()):
@@ -237,7 +233,7 @@ def _refresh_running(
         for chunk in _chunks(sorted(ids)):
             keys = _partnership_keys(conn, chunk)
             numbers = [int(n) for n in keys["number"]]
-            fact_rows = _frame(conn, select(*fact_cols).where(facts.c.rsp_id.in_(chunk), facts.c.month >= start))
+            fact_rows = _frame(conn, FACT_TERMS.where(facts.c.rsp_id.in_(chunk), facts.c.month >= start))
             fact_rows["month_index"] = [month_index(as_date(m)) for m in fact_rows.pop("month")]
             prior_keys = [running_key(start_index - 1, n) for n in numbers]
             before = _frame(conn, select(running.c.rsp_id, *carried).where(running.c.k.in_(prior_keys)))
@@ -532,7 +528,7 @@ def _differences(table: str, stored, fresh, key: list[str], columns, matched_onl
 
 
 def _check_running(conn: Connection) -> list[str]:
-    fact_rows = _frame(conn, select(*[facts.c[c] for c in ("rsp_id", "month", *STORED_KEYS)]))
+    fact_rows = _frame(conn, FACT_TERMS)
     stored = _frame(conn, select(running))
     if fact_rows.empty:
         return [] if stored.empty else [f"running_totals: {len(stored)} rows but no facts"]

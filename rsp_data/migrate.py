@@ -63,12 +63,3 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     if rebuilt:
         rollups.compact(engine)
     return before, head()
-
-
-def make_revision(message: str, url: str) -> None:
-    """Developers: write a new migration from the difference between schema.py and the store at `url`."""
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        command.revision(_config(conn), message=message, autogenerate=True)

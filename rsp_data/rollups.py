@@ -427,16 +427,6 @@ def _check_arrays(conn: Connection) -> list[str]:
     return problems
 
 
-# --- batches ----------------------------------------------------------------------------------
-
-
-def recount_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
-    """Set rows_held of these batches to the fact rows that carry their id now."""
-    for batch_id in sorted({b for b in batch_ids if b is not None}):
-        held = conn.execute(select(func.count()).select_from(facts).where(facts.c.batch_id == batch_id)).scalar_one()
-        conn.execute(update(batches).where(batches.c.batch_id == batch_id).values(rows_held=held))
-
-
 # --- entry points ---------------------------------------------------------------------------
 
 
@@ -476,6 +466,13 @@ def rebuild_all(conn: Connection, log=None) -> None:
     _refresh_running(conn, starts, _last_fact_month(conn), log, emptied=True)
     refresh_all_arrays(conn, log)
     recount_batches(conn, [row[0] for row in conn.execute(select(batches.c.batch_id))])
+
+
+def recount_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
+    """Set rows_held of these batches to the fact rows that carry their id now."""
+    for batch_id in sorted({b for b in batch_ids if b is not None}):
+        held = conn.execute(select(func.count()).select_from(facts).where(facts.c.batch_id == batch_id)).scalar_one()
+        conn.execute(update(batches).where(batches.c.batch_id == batch_id).values(rows_held=held))
 
 
 def store_in_key_order(conn: Connection) -> None:

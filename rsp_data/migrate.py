@@ -13,14 +13,12 @@ from sqlalchemy import Engine, inspect
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The revision whose schema equals what rsp_data created before migrations existed.
 BASELINE = "0001"
-# Set in a connection's info by a revision whose rollup tables need filling from the facts.
+# Set in a connection's info by a revision, strongest first: its rollup tables need filling from the
+# facts; it adds an array column of the months (rewritten from running_totals); or arrays of the registry.
 REBUILD = "rsp_data.rebuild_rollups"
-# Set by a revision that adds arrays of the registry (rollups.registry_arrays): only those are
-# rewritten, not every rollup (a rebuild takes minutes on a national store).
-REFRESH_REGISTRY = "rsp_data.refresh_registry_arrays"
-# Set by a revision that adds an array column of the months (schema.ARRAY_COLUMNS): every month's
-# arrays are rewritten from running_totals, which stays as it is.
 REFRESH_ARRAYS = "rsp_data.refresh_arrays"
+REFRESH_REGISTRY = "rsp_data.refresh_registry_arrays"
+FLAGS = (REBUILD, REFRESH_ARRAYS, REFRESH_REGISTRY)
 
 
 def _config(connection=None) -> Config:
@@ -41,13 +39,8 @@ def current(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Upgrade to the newest revision; returns (revision before, revision after).
-
-    A store created before migrations existed (tables, no alembic_version) is adopted at the
-    baseline revision first, then upgraded like any other. A revision that (re)creates a rollup
-    table asks for the rollups to be rebuilt (REBUILD in the connection's info): that happens
-    here, after the last revision, in the same transaction, by the code of the newest schema.
-    """
+    """Upgrade to the newest revision; returns (revision before, revision after). A store from before
+    migrations is adopted at BASELINE; rollups a revision asks for are rebuilt after the last one."""
     from rsp_data import rollups  # (here: rollups imports rsp_data.store, which imports this module)
 
     with engine.begin() as conn:
@@ -56,13 +49,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         if before is None and "monthly_metrics" in tables:
             command.stamp(_config(conn), BASELINE)
             before = BASELINE
-        conn.info.pop(REBUILD, None)
-        conn.info.pop(REFRESH_REGISTRY, None)
-        conn.info.pop(REFRESH_ARRAYS, None)
+        for flag in FLAGS:
+            conn.info.pop(flag, None)
         command.upgrade(_config(conn), "head")
-        rebuilt = conn.info.pop(REBUILD, False)
-        registry = conn.info.pop(REFRESH_REGISTRY, False)
-        every_array = conn.info.pop(REFRESH_ARRAYS, False)
+        rebuilt, every_array, registry = [conn.info.pop(flag, False) for flag in FLAGS]
         if rebuilt:
             rollups.rebuild_all(conn)
             rollups.store_in_key_order(conn)
@@ -73,12 +63,3 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     if rebuilt:
         rollups.compact(engine)
     return before, head()
-
-
-def make_revision(message: str, url: str) -> None:
-    """Developers: write a new migration from the difference between schema.py and the store at `url`."""
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        command.revision(_config(conn), message=message, autogenerate=True)

@@ -62,8 +62,7 @@ class Registry:
 
 def load_registry(path: Path = REGISTRY_FILE) -> Registry:
     """Parse and check the registry file; raises ValueError naming the first inconsistency."""
-    with open(path, "rb") as fh:
-        raw = tomllib.load(fh)
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
     regions = tuple(Region(**{**r, "counties": tuple(r["counties"])}) for r in raw["regions"])
     sectors = tuple(Sector(**s) for s in raw["sectors"])
     partnerships = tuple(Partnership(**p) for p in raw["partnerships"])

@@ -1,22 +1,6 @@
-"""Rollup tables kept in step with the facts, so that no page query reads the fact table whole.
-
-Every write to ``monthly_metrics`` (demo load, import, rollback, synth, a registry change that
-moves a partnership) calls :func:`refresh` with the (partnership, month) keys it touched, inside
-the same transaction, or :func:`rebuild_all`. Three derived tables follow (see rsp_data/schema.py):
-
-* ``rollup_cells``: per month, sums at the grains "cell" (region x sector), "region", "sector"
-  and "all", each split by grant support. Recomputed for the touched months only: the cell grain
-  from the facts of those months, the coarser grains from the cell grain.
-* ``running_totals``: per partnership, running sums of every flow from its first month, one row for
-  every month up to the store's last month. Recomputed per partnership from the earliest touched
-  month onward, starting from the running row of the month before.
-* ``running_arrays``: the running_totals columns a ranking reads, one array per month and column
-  (index = partnership number), and each number's rank in rsp_id order. Rewritten for every month
-  from the earliest one a write touched (one month's rows read, one array per column written).
-
-``import_batches.rows_held`` is recounted for the batches a write moved rows between
-(:func:`recount_batches`).
-"""
+"""Derived tables (rollup_cells, running_totals, running_arrays; see rsp_data/schema.py) kept in step
+with the facts: every write calls :func:`refresh` with the (partnership, month) keys it touched, in the
+same transaction, or :func:`rebuild_all`; :func:`check` compares every derived table with the facts."""
 
 from __future__ import annotations
 
@@ -26,7 +10,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, case, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, case, delete, func, insert, literal, select, union_all, update
 
 from rsp_data import schema
 from rsp_data.metrics import OPTIONAL_KEYS, STORED_KEYS, SUMS, Sum
@@ -64,6 +48,11 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start : start + size]
 
 
+def _frame(conn: Connection, stmt) -> pd.DataFrame:
+    result = conn.execute(stmt)
+    return pd.DataFrame([tuple(r) for r in result], columns=list(result.keys()))
+
+
 # --- rollup_cells ---------------------------------------------------------------------------
 
 
@@ -77,14 +66,13 @@ def sum_value(spec: Sum, table):
     return value
 
 
-def sum_frame(f: pd.DataFrame, spec: Sum) -> pd.Series:
-    """A Sum's per-row values over a frame of fact rows (NULLs as NaN), to be summed."""
-    value = pd.Series(1.0, index=f.index) if spec.count else f[spec.source]
-    if spec.weight:
-        value = value * f[spec.weight]
-    if spec.when:
-        value = value.where(f[spec.when].notna(), 0.0)
-    return value.fillna(0.0)
+# Fact rows with their stored values and each flow Sum's value (a plain sum's is its stored value).
+FACT_TERMS = select(
+    facts.c.rsp_id,
+    facts.c.month,
+    *[facts.c[m] for m in STORED_KEYS],
+    *[sum_value(s, facts).label(s.name) for s in SUMS if not s.stock and s.name not in STORED_KEYS],
+)
 
 
 def _cell_select(months: list[date] | None):
@@ -110,25 +98,24 @@ def _cell_select(months: list[date] | None):
     return stmt if months is None else stmt.where(facts.c.month.in_(months))
 
 
-def _coarser_select(grain: str, months: list[date] | None):
-    """A coarser grain summed from the cell grain."""
-    region = cells.c.region_id if grain == "region" else literal("")
-    sector = cells.c.sector_id if grain == "sector" else literal("")
-    keys = [cells.c.month, cells.c.gjc] + ([cells.c.region_id] if grain == "region" else [])
-    keys += [cells.c.sector_id] if grain == "sector" else []
+def _coarser_select(grain: str, source=cells, months: list[date] | None = None):
+    """A coarser grain summed from the cell grain of `source` (rollup_cells, or a fresh cell select)."""
+    region = source.c.region_id if grain == "region" else literal("")
+    sector = source.c.sector_id if grain == "sector" else literal("")
+    own = [source.c[f"{grain}_id"]] if grain in ("region", "sector") else []
     stmt = (
         select(
             literal(grain).label("grain"),
-            cells.c.month,
+            source.c.month,
             region.label("region_id"),
             sector.label("sector_id"),
-            cells.c.gjc,
-            *[func.sum(cells.c[c]).label(c) for c in CELL_SUMS],
+            source.c.gjc,
+            *[func.sum(source.c[c]).label(c) for c in CELL_SUMS],
         )
-        .where(cells.c.grain == "cell")
-        .group_by(*keys)
+        .where(source.c.grain == "cell")
+        .group_by(source.c.month, source.c.gjc, *own)
     )
-    return stmt if months is None else stmt.where(cells.c.month.in_(months))
+    return stmt if months is None else stmt.where(source.c.month.in_(months))
 
 
 def _refresh_cells(conn: Connection, months: list[date] | None) -> None:
@@ -138,31 +125,35 @@ def _refresh_cells(conn: Connection, months: list[date] | None) -> None:
         conn.execute(delete(cells) if chunk is None else delete(cells).where(cells.c.month.in_(chunk)))
         conn.execute(insert(cells).from_select(columns, _cell_select(chunk)))
         for grain in GRAINS[1:]:
-            conn.execute(insert(cells).from_select(columns, _coarser_select(grain, chunk)))
+            conn.execute(insert(cells).from_select(columns, _coarser_select(grain, months=chunk)))
 
 
 # --- running_totals -------------------------------------------------------------------------
 
 
-def _last_month(conn: Connection, table) -> date | None:
-    if table is running:  # (its month is the key's high part: the key's maximum is one probe)
-        top = conn.execute(select(func.max(running.c.k))).scalar()
-        return None if top is None else index_month(int(top) >> KEY_BITS)
-    return as_date(conn.execute(select(func.max(table.c.month))).scalar())
+def _running_months(conn: Connection) -> range:
+    """The month indexes running_totals holds (the key's high part: its minimum and maximum are probes)."""
+    low, top = conn.execute(select(func.min(running.c.k), func.max(running.c.k))).one()
+    return range(0) if low is None else range(int(low) >> KEY_BITS, (int(top) >> KEY_BITS) + 1)
 
 
-def _extend(conn: Connection, old_last: date | None, new_last: date | None) -> None:
-    """Carry every partnership's running sums forward to the store's new last month (or trim)."""
+def _last_fact_month(conn: Connection) -> int | None:
+    last = as_date(conn.execute(select(func.max(facts.c.month))).scalar())
+    return None if last is None else month_index(last)
+
+
+def _extend(conn: Connection, old_last: int | None, new_last: int | None) -> None:
+    """Carry every partnership's running sums forward to the store's new last month index (or trim)."""
     if new_last is None:
         conn.execute(delete(running))
         return
     if old_last is None:
         return
     if new_last < old_last:
-        conn.execute(delete(running).where(running.c.k >= running_key(month_index(new_last) + 1)))
+        conn.execute(delete(running).where(running.c.k >= running_key(new_last + 1)))
         return
     carried = [c.name for c in running.c if c.name not in ("k", "month", "employers_engaged")]
-    for index in range(month_index(old_last) + 1, month_index(new_last) + 1):
+    for index in range(old_last + 1, new_last + 1):
         conn.execute(
             insert(running).from_select(
                 ["k", "month", "employers_engaged", *carried],
@@ -177,33 +168,22 @@ def _extend(conn: Connection, old_last: date | None, new_last: date | None) -> N
 
 
 def _partnership_keys(conn: Connection, ids: list[str]) -> pd.DataFrame:
-    stmt = select(
-        partnerships.c.rsp_id,
-        partnerships.c.number,
-        partnerships.c.region_id,
-        partnerships.c.sector_id,
-        partnerships.c.gjc_supported,
-    ).where(partnerships.c.rsp_id.in_(ids))
-    return pd.DataFrame(conn.execute(stmt).fetchall(), columns=["rsp_id", "number", "region_id", "sector_id", "gjc"])
+    keys = [partnerships.c[c] for c in ("rsp_id", "number", "region_id", "sector_id")]
+    return _frame(conn, select(*keys, partnerships.c.gjc_supported.label("gjc")).where(partnerships.c.rsp_id.in_(ids)))
 
 
 def running_rows(
     fact_rows: pd.DataFrame, before: pd.DataFrame, keys: pd.DataFrame, start: int, last: int
 ) -> pd.DataFrame:
-    """Running rows from month index `start` to `last` for the partnerships in `keys`.
-
-    fact_rows: their facts from `start` on (rsp_id, month_index, the fact columns);
-    before: their running rows at `start - 1` (rsp_id, cum_*, last_*), where they have one.
-    Each partnership's rows begin at `start` when it has a row before, otherwise at its first fact.
-    """
-    f = fact_rows.copy()
-    for c in STORED_KEYS:
-        f[c] = pd.to_numeric(f[c]).astype("float64")  # NULLs as NaN, whatever the driver returned
+    """Running rows from month index `start` to `last` for the partnerships in `keys`, from their facts
+    since `start` (FACT_TERMS) and their running rows at `start - 1` (`before`): from `start` where they
+    have one, else from their first fact."""
+    numbers = fact_rows.columns.drop(["rsp_id", "month_index"])
+    f = fact_rows.astype({c: "float64" for c in numbers})  # NULLs as NaN, whatever the driver returned
     f["months_reported"] = 1
     f["last_report"] = f["month_index"].astype("float64")
     for m in OPTIONAL_KEYS:
         f[f"last_{m}"] = f["month_index"].astype("float64").where(f[m].notna())
-    f = f.assign(**{spec.name: sum_frame(f, spec) for spec in SUMS if not spec.stock})
     begin = f.groupby("rsp_id")["month_index"].min()
     begin = begin.reindex(keys["rsp_id"])
     begin[begin.index.isin(before["rsp_id"])] = start
@@ -232,51 +212,31 @@ def running_rows(
     grid = grid.merge(keys, on="rsp_id", how="left")
     grid["month"] = grid["month_index"].map(index_month)
     grid["k"] = (grid["month_index"].to_numpy(dtype="int64") << KEY_BITS) + grid["number"].to_numpy(dtype="int64")
-    out = grid[
-        [
-            "k",
-            "month",
-            "rsp_id",
-            "region_id",
-            "sector_id",
-            "gjc",
-            "employers_engaged",
-            *[f"cum_{c}" for c in RUNNING_COLUMNS],
-            *LAST_COLUMNS,
-        ]
-    ]
+    out = grid[[c.name for c in running.c]]
     out = out.astype({f"cum_{c}": ("float64" if c in FLOAT_RUNNING else "int64") for c in RUNNING_COLUMNS})
     return out.astype({"employers_engaged": "Int64", **{c: "Int64" for c in LAST_COLUMNS}})
 
 
 def _refresh_running(
-    conn: Connection, starts: dict[str, date], last: date | None, log=None, emptied: bool = False
+    conn: Connection, starts: dict[str, date], last_index: int | None, log=None, emptied: bool = False
 ) -> None:
-    """Recompute the running rows of each partnership from its start month on."""
-    if last is None:
+    """Recompute the running rows of each partnership from its start month on, to month `last_index`."""
+    if last_index is None:
         return
     by_start: dict[date, list[str]] = defaultdict(list)
     for rsp_id, month in starts.items():
         by_start[month].append(rsp_id)
-    fact_cols = [facts.c.rsp_id, facts.c.month, *[facts.c[m] for m in STORED_KEYS]]
     carried = [running.c[f"cum_{c}"] for c in RUNNING_COLUMNS] + [running.c[c] for c in LAST_COLUMNS]
-    last_index = month_index(last)
     done = 0
     for start, ids in sorted(by_start.items()):
         start_index = month_index(start)
         for chunk in _chunks(sorted(ids)):
             keys = _partnership_keys(conn, chunk)
             numbers = [int(n) for n in keys["number"]]
-            rows = conn.execute(select(*fact_cols).where(facts.c.rsp_id.in_(chunk), facts.c.month >= start))
-            fact_rows = pd.DataFrame([tuple(r) for r in rows], columns=list(rows.keys()))
-            fact_rows["month_index"] = [month_index(as_date(m)) for m in fact_rows["month"]]
-            fact_rows = fact_rows.drop(columns="month")
-            prior = conn.execute(
-                select(running.c.rsp_id, *carried).where(
-                    running.c.k.in_([running_key(start_index - 1, n) for n in numbers])
-                )
-            )
-            before = pd.DataFrame([tuple(r) for r in prior], columns=list(prior.keys()))
+            fact_rows = _frame(conn, FACT_TERMS.where(facts.c.rsp_id.in_(chunk), facts.c.month >= start))
+            fact_rows["month_index"] = [month_index(as_date(m)) for m in fact_rows.pop("month")]
+            prior_keys = [running_key(start_index - 1, n) for n in numbers]
+            before = _frame(conn, select(running.c.rsp_id, *carried).where(running.c.k.in_(prior_keys)))
             if not emptied:  # (rebuild_all emptied the table: nothing to delete, no scan per chunk)
                 old = [running_key(i, n) for i in range(start_index, last_index + 1) for n in numbers]
                 for part in _chunks(old, 5000):
@@ -290,8 +250,7 @@ def _refresh_running(
 
 
 def bulk_insert(conn: Connection, table, df: pd.DataFrame) -> None:
-    """Insert a frame's rows in bulk: PostgreSQL through COPY, SQLite through the driver's
-    executemany (10 million rows in minutes, not hours). NaN and NA become NULL."""
+    """Insert a frame's rows in bulk (PostgreSQL: COPY; SQLite: the driver's executemany); NaN and NA as NULL."""
     if df.empty:
         return
     df = df.astype(object).where(df.notna(), None)
@@ -318,15 +277,13 @@ def bulk_insert(conn: Connection, table, df: pd.DataFrame) -> None:
 
 # --- running_arrays -------------------------------------------------------------------------
 
-INTEGER_DTYPES = tuple(np.dtype(t) for t in ("<i1", "<i2", "<i4", "<i8"))
-
 
 def pack(values: np.ndarray, exact_float: bool = False) -> tuple[str, bytes]:
     """(dtype, bytes) of an array: whole numbers in the smallest signed integer type that holds
-    them (a month index fits 2 bytes, most running sums 4), else (or `exact_float`) 8-byte floats."""
+    them, else (or `exact_float`) 8-byte floats."""
     if not exact_float and len(values) and np.array_equal(values, np.trunc(values)):
         low, high = values.min(), values.max()
-        for dtype in INTEGER_DTYPES:
+        for dtype in map(np.dtype, ("<i1", "<i2", "<i4", "<i8")):
             info = np.iinfo(dtype)
             if info.min <= low and high <= info.max:
                 return dtype.str, values.astype(dtype).tobytes()
@@ -350,85 +307,69 @@ def padded(values: np.ndarray, size: int, name: str) -> np.ndarray:
     return np.concatenate([values, np.full(size - len(values), array_fill(name), dtype=values.dtype)])
 
 
-def month_arrays(conn: Connection, index: int, size: int) -> dict[str, np.ndarray]:
+def month_arrays(conn: Connection, index: int, size: int, numbers: list[int] | None = None) -> dict | None:
     """Each ARRAY_COLUMNS column of month `index`'s running rows, as an array of `size` indexed by
-    partnership number: 0 where a partnership has no row (its sums before its first month), -1
-    where a last_* column is NULL or there is no row (no report yet)."""
-    rows = conn.execute(
-        select(running.c.k, *[running.c[c] for c in ARRAY_COLUMNS]).where(*running_month(running, index))
-    )
-    return _with_rows({name: np.full(size, float(array_fill(name))) for name in ARRAY_COLUMNS}, rows)
-
-
-def _with_rows(arrays_: dict[str, np.ndarray], rows) -> dict[str, np.ndarray]:
-    """`arrays_` (float arrays per ARRAY_COLUMNS column) with the entries of these running rows
-    (k and the ARRAY_COLUMNS columns) written in; a NULL as the column's fill."""
+    partnership number (array_fill where there is no row or a NULL). With `numbers`: the stored
+    arrays with only these partnerships' entries rewritten (None when the month lacks an array)."""
+    named = {name: np.full(size, float(array_fill(name))) for name in ARRAY_COLUMNS}
+    where = running_month(running, index)
+    if numbers is not None:  # an old correction does not read every partnership's rows again
+        found = conn.execute(select(arrays.c.name, arrays.c.dtype, arrays.c.data).where(arrays.c.month_index == index))
+        stored = {name: unpack(dtype, data) for name, dtype, data in found}
+        if set(stored) != set(ARRAY_COLUMNS):
+            return None
+        for name in ARRAY_COLUMNS:
+            named[name] = padded(stored[name], size, name).astype("float64")
+            named[name][numbers] = float(array_fill(name))
+        where = [running.c.k.in_([running_key(index, n) for n in numbers])]
+    rows = conn.execute(select(running.c.k, *[running.c[c] for c in ARRAY_COLUMNS]).where(*where))
     # (plain tuples: numpy probes Row objects for array attributes)
     table = np.array([tuple(r) for r in rows], dtype="float64").reshape(-1, len(ARRAY_COLUMNS) + 1)  # NULL -> NaN
-    numbers = table[:, 0].astype("int64") & MAX_PARTNERSHIPS
+    rows_numbers = table[:, 0].astype("int64") & MAX_PARTNERSHIPS
     for j, name in enumerate(ARRAY_COLUMNS, start=1):
-        arrays_[name][numbers] = np.nan_to_num(table[:, j], nan=float(array_fill(name)))
-    return arrays_
-
-
-def id_rank(conn: Connection) -> np.ndarray:
-    """Each partnership number's place in rsp_id order, as the database sorts them (its collation:
-    the tie order of the SQL rankings); -1 for unused numbers."""
-    numbers = np.array(conn.execute(select(partnerships.c.number).order_by(partnerships.c.rsp_id)).scalars().all())
-    rank = np.full(int(numbers.max(initial=0)) + 1, -1, dtype="int64")
-    rank[numbers.astype("int64")] = np.arange(len(numbers))
-    return rank
+        named[name][rows_numbers] = np.nan_to_num(table[:, j], nan=float(array_fill(name)))
+    return named
 
 
 def registry_arrays(conn: Connection) -> dict[str, np.ndarray]:
-    """The registry as arrays over partnership numbers: id_rank, and 1 where a partnership is
-    grant-supported ("gjc"), in a region ("region:<id>") or a sector ("sector:<id>"), so that a
-    ranking's filters are masks (choosing 15,000 of 89,203 partnerships' numbers by a sector in
-    SQL cost more than ranking them). "region_code" and "sector_code": each number's region
-    (sector) as its place among the ids of those masks, sorted (-1: unused numbers), so that
-    sums by region or sector × region are one np.bincount (schema.GROUP_CODES)."""
-    rank = id_rank(conn)
+    """The registry as arrays over partnership numbers, so that a ranking's filters are masks: id_rank,
+    each number's place in rsp_id order as the database sorts them (the SQL rankings' tie order); 1 where
+    grant-supported ("gjc"), in a region ("region:<id>") or sector ("sector:<id>"); each number's region
+    (sector) as its place among the sorted ids (schema.GROUP_CODES). -1 for unused numbers."""
+    numbers = conn.execute(select(partnerships.c.number).order_by(partnerships.c.rsp_id)).scalars().all()
+    rank = np.full(max(numbers, default=0) + 1, -1, dtype="int64")
+    rank[numbers] = np.arange(len(numbers))
+    registered = _frame(conn, select(partnerships.c.number, partnerships.c.region_id, partnerships.c.sector_id))
+    gjc = conn.execute(select(partnerships.c.number).where(partnerships.c.gjc_supported)).scalars().all()
     out = {ID_RANK: rank, "gjc": np.zeros(len(rank), dtype="int64")}
-    stmt = select(
-        partnerships.c.number, partnerships.c.region_id, partnerships.c.sector_id, partnerships.c.gjc_supported
-    )
-    groups: dict[str, dict[int, str]] = {"region": {}, "sector": {}}
-    for number, region_id, sector_id, gjc in conn.execute(stmt):
-        out["gjc"][number] = 1 if gjc else 0
-        groups["region"][number], groups["sector"][number] = region_id, sector_id
-        for name in (f"region:{region_id}", f"sector:{sector_id}"):
-            if name not in out:
-                out[name] = np.zeros(len(rank), dtype="int64")
-            out[name][number] = 1
-    for prefix, of_number in groups.items():
-        place = {group_id: i for i, group_id in enumerate(sorted(set(of_number.values())))}
-        codes = np.full(len(rank), -1, dtype="int64")
-        for number, group_id in of_number.items():
-            codes[number] = place[group_id]
-        out[GROUP_CODES[prefix]] = codes
+    out["gjc"][gjc] = 1
+    for prefix, code_name in GROUP_CODES.items():
+        place, ids = pd.factorize(registered[f"{prefix}_id"], sort=True)
+        out[code_name] = np.full(len(rank), -1, dtype="int64")
+        out[code_name][registered["number"].to_numpy(dtype="int64")] = place
+        for i, group_id in enumerate(ids):
+            out[f"{prefix}:{group_id}"] = (out[code_name] == i).astype("int64")
     return out
 
 
-def _array_rows(index: int, named: dict[str, np.ndarray]) -> list[dict]:
+def _write_arrays(conn: Connection, index: int, named: dict[str, np.ndarray]) -> None:
+    conn.execute(delete(arrays).where(arrays.c.month_index == index))
     rows = []
     for name, values in named.items():
         dtype, data = pack(values, exact_float=name.removeprefix("cum_") in FLOAT_RUNNING)
         rows.append({"month_index": index, "name": name, "dtype": dtype, "data": data})
-    return rows
+    if rows:
+        conn.execute(insert(arrays), rows)
 
 
-# Up to this many changed partnerships, a month's arrays are patched (their entries only);
-# beyond it the month's arrays are built again from all its running rows.
-PATCH_LIMIT = 2000
+PATCH_LIMIT = 2000  # changed partnerships up to which a month's arrays are patched, not built whole
 
 
 def _refresh_arrays(
     conn: Connection, first: int | None, last: int | None, log=None, *, patch: tuple[int, list[int]] | None = None
 ) -> None:
-    """Rewrite the arrays of months `first`..`last` from running_totals (and the registry's); drop
-    those after `last` (None: the store has no months, no arrays). `patch` (up to month, numbers):
-    the months up to that one changed only for these partnership numbers, whose entries are
-    rewritten in the stored arrays, so an old correction does not rebuild every later month."""
+    """Rewrite the arrays of months `first`..`last` and the registry's; drop those after `last` (None:
+    no months, no arrays). `patch` (up to month, numbers): those months changed only for these numbers."""
     if last is None:
         conn.execute(delete(arrays))
         return
@@ -437,70 +378,39 @@ def _refresh_arrays(
     if first is None:
         return
     for index in range(first, last + 1):
-        if patch is not None and index <= patch[0] and _patch_month(conn, index, patch[1], size):
-            continue
-        conn.execute(delete(arrays).where(arrays.c.month_index == index))
-        conn.execute(insert(arrays), _array_rows(index, month_arrays(conn, index, size)))
+        named = None
+        if patch is not None and index <= patch[0]:
+            named = month_arrays(conn, index, size, patch[1])
+        _write_arrays(conn, index, named or month_arrays(conn, index, size))
         if log is not None and (index - first) % 60 == 59:
             log(f"  running arrays: {index - first + 1} of {last - first + 1} months")
-
-
-def _patch_month(conn: Connection, index: int, numbers: list[int], size: int) -> bool:
-    """Rewrite these partnerships' entries of month `index`'s stored arrays from their running rows
-    (False, nothing written, when the month does not have every array: it is built whole then)."""
-    found = conn.execute(
-        select(arrays.c.name, arrays.c.dtype, arrays.c.data).where(arrays.c.month_index == index)
-    ).all()
-    stored = {name: unpack(dtype, data) for name, dtype, data in found}
-    if set(stored) != set(ARRAY_COLUMNS):
-        return False
-    rows = conn.execute(
-        select(running.c.k, *[running.c[c] for c in ARRAY_COLUMNS]).where(
-            running.c.k.in_([running_key(index, n) for n in numbers])
-        )
-    )
-    changed = {}
-    for name in ARRAY_COLUMNS:
-        changed[name] = padded(stored[name], size, name).astype("float64")
-        changed[name][numbers] = float(array_fill(name))  # no running row that month: as month_arrays leaves it
-    changed = _with_rows(changed, rows)
-    conn.execute(delete(arrays).where(arrays.c.month_index == index))
-    conn.execute(insert(arrays), _array_rows(index, changed))
-    return True
 
 
 def refresh_all_arrays(conn: Connection, log=None) -> None:
     """Rewrite every month's arrays and the registry's from running_totals (after a rebuild of
     it, or a migration that adds an array column: the running rows stay as they are)."""
-    low = conn.execute(select(func.min(running.c.k))).scalar()
+    months = _running_months(conn)
     conn.execute(delete(arrays))
-    if low is not None:
-        _refresh_arrays(conn, int(low) >> KEY_BITS, month_index(_last_month(conn, running)), log)
+    if months:
+        _refresh_arrays(conn, months[0], months[-1], log)
 
 
 def refresh_registry_arrays(conn: Connection) -> int:
     """Rewrite the registry's arrays (a store with no months has none); returns their length."""
     registered = registry_arrays(conn)
-    conn.execute(delete(arrays).where(arrays.c.month_index == REGISTRY_MONTH))
-    if _last_month(conn, running) is not None:
-        conn.execute(insert(arrays), _array_rows(REGISTRY_MONTH, registered))
+    _write_arrays(conn, REGISTRY_MONTH, registered if _running_months(conn) else {})
     return len(registered[ID_RANK])
 
 
 def _check_arrays(conn: Connection) -> list[str]:
-    stored = {
-        (int(m), name): unpack(dtype, data)
-        for m, name, dtype, data in conn.execute(
-            select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data)
-        )
-    }
-    last = _last_month(conn, running)
-    first = conn.execute(select(func.min(running.c.k))).scalar()
+    found = conn.execute(select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data))
+    stored = {(int(m), name): unpack(dtype, data) for m, name, dtype, data in found}
+    months = _running_months(conn)
     expected: dict[tuple[int, str], np.ndarray] = {}
-    if last is not None:
+    if months:
         registered = registry_arrays(conn)
         expected.update({(REGISTRY_MONTH, name): values for name, values in registered.items()})
-        for index in range(int(first) >> KEY_BITS, month_index(last) + 1):
+        for index in months:
             for name, values in month_arrays(conn, index, len(registered[ID_RANK])).items():
                 expected[(index, name)] = values
     problems = []
@@ -517,7 +427,45 @@ def _check_arrays(conn: Connection) -> list[str]:
     return problems
 
 
-# --- batches ----------------------------------------------------------------------------------
+# --- entry points ---------------------------------------------------------------------------
+
+
+def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
+    """Bring every rollup in step after the facts at these (rsp_id, month) keys were written."""
+    touched = sorted(touched, reverse=True)
+    starts = dict(touched)  # each partnership's earliest month: the last of its keys, in this order
+    if not starts:
+        return
+    _refresh_cells(conn, sorted({month for _, month in touched}))
+    old_months, new_last = _running_months(conn), _last_fact_month(conn)
+    old_last = old_months[-1] if old_months else None
+    _extend(conn, old_last, new_last)
+    _refresh_running(conn, starts, new_last)
+    # The months whose running rows changed: from the earliest touched one, and those _extend added.
+    first = min(month_index(m) for m in starts.values())
+    if old_last is not None:
+        first = min(first, old_last + 1)
+    # The months that existed before changed only for the written partnerships: those are patched.
+    patch = None
+    if old_last is not None and len(starts) <= PATCH_LIMIT:
+        numbers = [int(n) for n in _partnership_keys(conn, sorted(starts))["number"]]
+        patch = (old_last, numbers)
+    _refresh_arrays(conn, None if new_last is None or first > new_last else first, new_last, patch=patch)
+
+
+def rebuild_all(conn: Connection, log=None) -> None:
+    """Recompute every rollup from the facts (migrations, registry changes, bulk loads)."""
+    _refresh_cells(conn, None)
+    if log is not None:
+        log("  rollup cells: done")
+    conn.execute(delete(running))
+    # One start for all (a partnership with no running row before starts at its own first fact): one pass.
+    first = as_date(conn.execute(select(func.min(facts.c.month))).scalar())
+    ids = [row[0] for row in conn.execute(select(partnerships.c.rsp_id))]
+    starts = {rsp_id: first for rsp_id in ids} if first is not None else {}
+    _refresh_running(conn, starts, _last_fact_month(conn), log, emptied=True)
+    refresh_all_arrays(conn, log)
+    recount_batches(conn, [row[0] for row in conn.execute(select(batches.c.batch_id))])
 
 
 def recount_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
@@ -527,58 +475,9 @@ def recount_batches(conn: Connection, batch_ids: Iterable[int]) -> None:
         conn.execute(update(batches).where(batches.c.batch_id == batch_id).values(rows_held=held))
 
 
-# --- entry points ---------------------------------------------------------------------------
-
-
-def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
-    """Bring every rollup in step after the facts at these (rsp_id, month) keys were written."""
-    starts: dict[str, date] = {}
-    months: set[date] = set()
-    for rsp_id, month in touched:
-        months.add(month)
-        if rsp_id not in starts or month < starts[rsp_id]:
-            starts[rsp_id] = month
-    if not starts:
-        return
-    _refresh_cells(conn, sorted(months))
-    old_last, new_last = _last_month(conn, running), _last_month(conn, facts)
-    _extend(conn, old_last, new_last)
-    _refresh_running(conn, starts, new_last)
-    # The arrays of every month whose running rows changed: from the earliest touched month, and
-    # the months _extend added.
-    first = min(month_index(m) for m in starts.values())
-    if old_last is not None:
-        first = min(first, month_index(old_last) + 1)
-    last = None if new_last is None else month_index(new_last)
-    # The months that existed before changed only for the written partnerships: those are patched.
-    patch = None
-    if old_last is not None and len(starts) <= PATCH_LIMIT:
-        numbers = [int(n) for n in _partnership_keys(conn, sorted(starts))["number"]]
-        patch = (month_index(old_last), numbers)
-    _refresh_arrays(conn, None if last is None or first > last else first, last, patch=patch)
-
-
-def rebuild_all(conn: Connection, log=None) -> None:
-    """Recompute every rollup from the facts (migrations, registry changes, bulk loads)."""
-    _refresh_cells(conn, None)
-    if log is not None:
-        log("  rollup cells: done")
-    conn.execute(delete(running))
-    # One start for everyone (the first month of the store): a partnership with no running row
-    # before it starts at its own first month, so this is exact, and one pass instead of one per month.
-    first = as_date(conn.execute(select(func.min(facts.c.month))).scalar())
-    ids = [row[0] for row in conn.execute(select(partnerships.c.rsp_id))]
-    starts = {rsp_id: first for rsp_id in ids} if first is not None else {}
-    last = _last_month(conn, facts)
-    _refresh_running(conn, starts, last, log, emptied=True)
-    refresh_all_arrays(conn, log)
-    recount_batches(conn, [row[0] for row in conn.execute(select(batches.c.batch_id))])
-
-
 def store_in_key_order(conn: Connection) -> None:
-    """After a rebuild: PostgreSQL rewrites the rollup tables in key order (CLUSTER; SQLite keeps
-    them so by itself), so one month's rows sit together on disk, and refreshes the planner's
-    statistics. New months are appended at the end, which keeps that order for later imports."""
+    """After a rebuild: one month's rows together on disk (PostgreSQL's CLUSTER; SQLite keeps key order
+    by itself), and fresh planner statistics."""
     if conn.dialect.name == "postgresql":
         for table in (running.name, cells.name, arrays.name):  # fixed names, not input
             conn.exec_driver_sql(f"CLUSTER {table} USING {table}_pkey")
@@ -588,11 +487,8 @@ def store_in_key_order(conn: Connection) -> None:
 
 
 def compact(engine) -> None:
-    """After a bulk build, outside any transaction. SQLite: rewrite the file with every table's
-    pages in key order (VACUUM): the build writes running_totals partnership by partnership, which
-    spreads one month's rows over the whole file (PostgreSQL: store_in_key_order's CLUSTER).
-    PostgreSQL: VACUUM ANALYZE, which marks the freshly written pages all-visible, so counting the
-    registry is an index-only scan."""
+    """After a bulk build, outside any transaction: SQLite's VACUUM puts the pages in key order (the build
+    wrote partnership by partnership); PostgreSQL's VACUUM ANALYZE makes counts index-only scans."""
     statement = {"sqlite": "VACUUM", "postgresql": "VACUUM ANALYZE"}.get(engine.dialect.name)
     if statement is not None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -600,72 +496,43 @@ def compact(engine) -> None:
 
 
 def check(conn: Connection) -> list[str]:
-    """Differences between the stored rollups and a fresh computation (empty when in step).
-
-    Used by the tests and by `python -m rsp_data check-rollups`."""
-    problems = []
-    columns = ["grain", "month", "region_id", "sector_id", "gjc", *CELL_SUMS]
-    stored = pd.DataFrame(conn.execute(select(*[cells.c[c] for c in columns])).fetchall(), columns=columns)
-    fresh_parts = [pd.DataFrame(conn.execute(_cell_select(None)).fetchall(), columns=columns)]
-    fresh = fresh_parts[0]
-    for grain in GRAINS[1:]:
-        sums = fresh[fresh["grain"] == "cell"].copy()
-        key = (
-            ["month", "gjc"]
-            + (["region_id"] if grain == "region" else [])
-            + (["sector_id"] if grain == "sector" else [])
-        )
-        agg = sums.groupby(key, as_index=False)[list(CELL_SUMS)].sum()
-        agg["grain"] = grain
-        agg["region_id"] = agg["region_id"] if grain == "region" else ""
-        agg["sector_id"] = agg["sector_id"] if grain == "sector" else ""
-        fresh_parts.append(agg[columns])
-    fresh = pd.concat(fresh_parts, ignore_index=True)
+    """Differences between the stored rollups and a fresh computation (empty when in step), for the
+    tests and `python -m rsp_data check-rollups`."""
     key = ["grain", "month", "region_id", "sector_id", "gjc"]
+    stored = _frame(conn, select(*[cells.c[c] for c in (*key, *CELL_SUMS)]))
+    fresh_cells = _cell_select(None).cte("fresh_cells")
+    fresh = _frame(conn, union_all(select(fresh_cells), *[_coarser_select(g, fresh_cells) for g in GRAINS[1:]]))
     for df in (stored, fresh):
         df["month"] = df["month"].astype(str)
         df["gjc"] = df["gjc"].astype(bool)
+    problems = _differences("rollup_cells", stored, fresh, key, CELL_SUMS, matched_only=True)
+    return problems + _check_running(conn) + _check_arrays(conn)
+
+
+def _differences(table: str, stored, fresh, key: list[str], columns, matched_only: bool = False) -> list[str]:
+    """The rows missing on either side, and per column the rows whose numbers differ (NULL as -1)."""
     both = stored.merge(fresh, on=key, how="outer", suffixes=("_stored", "_fresh"), indicator=True)
-    if (both["_merge"] != "both").any():
-        problems.append(f"rollup_cells: {int((both['_merge'] != 'both').sum())} rows missing or extra")
-    for c in CELL_SUMS:
-        diff = both[
-            (both["_merge"] == "both")
-            & ~np.isclose(both[f"{c}_stored"].astype(float), both[f"{c}_fresh"].astype(float))
-        ]
-        if not diff.empty:
-            problems.append(f"rollup_cells.{c}: {len(diff)} rows differ")
-    problems += _check_running(conn)
-    problems += _check_arrays(conn)
+    unmatched = int((both["_merge"] != "both").sum())
+    problems = [f"{table}: {unmatched} rows missing or extra"] if unmatched else []
+    if matched_only:
+        both = both[both["_merge"] == "both"]
+    for c in columns:
+        a = pd.to_numeric(both[f"{c}_stored"]).astype("float64").fillna(-1)
+        b = pd.to_numeric(both[f"{c}_fresh"]).astype("float64").fillna(-1)
+        if not np.isclose(a, b).all():
+            problems.append(f"{table}.{c}: {int((~np.isclose(a, b)).sum())} rows differ")
     return problems
 
 
 def _check_running(conn: Connection) -> list[str]:
-    result = conn.execute(select(*[facts.c[c] for c in ("rsp_id", "month", *STORED_KEYS)]))
-    fact_rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    stored_result = conn.execute(select(running))
-    stored = pd.DataFrame(stored_result.fetchall(), columns=list(stored_result.keys()))
+    fact_rows = _frame(conn, FACT_TERMS)
+    stored = _frame(conn, select(running))
     if fact_rows.empty:
         return [] if stored.empty else [f"running_totals: {len(stored)} rows but no facts"]
     fact_rows["month_index"] = [month_index(as_date(m)) for m in fact_rows.pop("month")]
-    ids = sorted(fact_rows["rsp_id"].unique())
-    keys = _partnership_keys(conn, ids)
-    fresh = running_rows(
-        fact_rows,
-        pd.DataFrame(columns=["rsp_id"]),
-        keys,
-        fact_rows["month_index"].min(),
-        fact_rows["month_index"].max(),
-    )
+    keys = _partnership_keys(conn, sorted(fact_rows["rsp_id"].unique()))
+    first, last = fact_rows["month_index"].min(), fact_rows["month_index"].max()
+    fresh = running_rows(fact_rows, pd.DataFrame(columns=["rsp_id"]), keys, first, last)
     stored["month"] = stored["month"].map(as_date)
-    key = ["month", "rsp_id"]
-    both = stored.merge(fresh, on=key, how="outer", suffixes=("_stored", "_fresh"), indicator=True)
-    problems = []
-    if (both["_merge"] != "both").any():
-        problems.append(f"running_totals: {int((both['_merge'] != 'both').sum())} rows missing or extra")
-    for c in ["k", "employers_engaged", *[f"cum_{c}" for c in RUNNING_COLUMNS], *LAST_COLUMNS]:
-        a = pd.to_numeric(both[f"{c}_stored"]).astype("float64").fillna(-1)
-        b = pd.to_numeric(both[f"{c}_fresh"]).astype("float64").fillna(-1)
-        if not np.isclose(a, b).all():
-            problems.append(f"running_totals.{c}: {int((~np.isclose(a, b)).sum())} rows differ")
-    return problems
+    columns = ["k", "employers_engaged", *[f"cum_{c}" for c in RUNNING_COLUMNS], *LAST_COLUMNS]
+    return _differences("running_totals", stored, fresh, ["month", "rsp_id"], columns)

@@ -63,16 +63,13 @@ partnerships = Table(
     Column("launched", String(7), nullable=False, default=""),
     Column("published_size", String(200), nullable=False, default=""),
     Column("gjc_supported", Boolean, nullable=False, default=False),
-    # A small whole number per partnership (1, 2, ...; never reused), the key of its rows in
-    # running_totals (migration 0004): see running_key.
+    # 1, 2, ... (never reused): the partnership's part of the running_totals key (running_key).
     Column("number", Integer, nullable=False),
     UniqueConstraint("number", name="uq_partnerships_number"),
     # The search box walks names in order and stops at the 50th match (migration 0003).
     Index("ix_partnerships_name_search", "name", "rsp_id", "region_id", "sector_id"),
 )
-# PostgreSQL only, and only where the pg_trgm extension could be created (migration 0003): GIN
-# trigram indexes on lower(name) and lower(rsp_id) for "contains" searches. Not declared above
-# (SQLite has no such index); schema comparisons and autogenerate leave them alone.
+# Migration 0003's pg_trgm indexes for "contains" searches: PostgreSQL only, so not declared above.
 OPTIONAL_INDEXES = frozenset({"ix_partnerships_name_trgm", "ix_partnerships_id_trgm"})
 
 
@@ -96,8 +93,7 @@ import_batches = Table(
     Column("note", Text, nullable=False, default=""),
     Column("rolled_back_at", DateTime(timezone=True), nullable=True),
     Column("rolled_back_by", String(200), nullable=True),
-    # Fact rows this batch holds now (later batches may have overwritten some): kept in step by
-    # every write, so the load history never counts the fact table.
+    # Fact rows this batch holds now, kept by every write: the load history never counts the facts.
     Column("rows_held", Integer, nullable=False, default=0, server_default="0"),
 )
 
@@ -118,8 +114,7 @@ monthly_metrics = Table(
 )
 
 
-# What each batch did to each fact row, so that a batch can be rolled back exactly:
-# action "added" (old_* are NULL) or "changed" (old_* hold the values it overwrote).
+# What each batch did to each fact row, for an exact rollback: "added" (old_* NULL) or "changed".
 fact_history = Table(
     "fact_history",
     metadata,
@@ -133,8 +128,7 @@ fact_history = Table(
     *[Column(f"{side}_{m}", _fact_type(m), nullable=True) for side in ("old", "new") for m in OPTIONAL_KEYS],
 )
 
-# A single row every import and rollback updates first: writers queue behind each other
-# on every database (a row lock on PostgreSQL, the write lock on SQLite).
+# A single row every import and rollback updates first, so writers queue behind each other.
 import_lock = Table(
     "import_lock",
     metadata,
@@ -144,8 +138,7 @@ import_lock = Table(
 )
 
 
-# Goals are data (rsp_data/data/goals.csv, importable): a target for one metric over a scope,
-# counted from start_month through due_month.
+# Goals are data (rsp_data/data/goals.csv, importable): a metric's target over a scope and months.
 goals = Table(
     "goals",
     metadata,
@@ -166,15 +159,8 @@ def _summed_columns() -> list[Column]:
     return [Column(name, kind, nullable=False, default=0) for name, kind in types.items()]
 
 
-# Rollups, kept in step with monthly_metrics by rsp_data.rollups on every write, so that no page
-# query reads the fact table whole (issue 4: 10 million rows at interactive speed).
-#
-# rollup_cells: per month, the sums over partnerships at four grains, one row per group:
-#   grain "all" (region_id = sector_id = ""), "region" (sector_id = ""), "sector" (region_id = ""),
-#   "cell" (both), each split by gjc (grant-supported or not). A query reads the smallest grain
-#   that covers its filters and grouping.
-#   The key starts with the grain and the group, and SQLite stores the rows in key order (no
-#   rowid), so a query reads one contiguous stretch of rows, never one row at a time.
+# Rollups (README's data dictionary), kept in step with the facts by rsp_data.rollups so that no page
+# reads the fact table whole. rollup_cells has no rowid: a query reads one stretch of rows in key order.
 rollup_cells = Table(
     "rollup_cells",
     metadata,
@@ -189,17 +175,8 @@ rollup_cells = Table(
     sqlite_with_rowid=False,
 )
 
-# running_totals: per partnership and month, running sums since its first month, one row for
-# every month from that first month to the store's last month (months without a report carry the
-# sums forward). Any range's per-partnership totals are then two rows per partnership, both read
-# in month order: total(from..to) = running(to) - running(from - 1).
-#
-# The key is one integer, running_key(month, partnership number) = month index x 2^20 + number:
-# one month's rows are one stretch of keys, and a partnership's row `d` months earlier is the key
-# minus d x 2^20. SQLite stores the rows in that key's order (a rowid table), and pairing 82,758
-# partnerships' rows by integer key took half the time of pairing them by (month, rsp_id) text keys.
-# last_report and last_<metric>: the month index of the partnership's latest report (of that
-# metric) up to this month, NULL before the first, so "reported in from..to" reads one row.
+# running_totals: a range's total is running(to) - running(from - 1). Its key is one integer (running_key),
+# so one month's rows are one stretch of keys; last_*: the month index of the latest report so far.
 RUNNING_COLUMNS = (*FLOW_SUMS, "months_reported")
 FLOAT_RUNNING = frozenset(s.name for s in SUMS if not s.whole)
 LAST_COLUMNS = ("last_report", *[f"last_{m}" for m in OPTIONAL_KEYS])
@@ -208,15 +185,13 @@ MAX_PARTNERSHIPS = 2**KEY_BITS - 1
 
 
 def running_key(month, number: int = 0) -> int:
-    """The running_totals key of partnership `number`'s row at `month` (a date or a month index);
-    number 0: where that month's stretch of keys begins."""
+    """month index x 2^20 + partnership `number` (0: where the month's keys begin); `month` a date or index."""
     index = month if isinstance(month, int) else month_index(month)
     return (index << KEY_BITS) + number
 
 
 def running_month(table, month) -> list:
-    """The condition that reads one month's running_totals rows (of `table`, the table or an
-    alias): one stretch of keys."""
+    """The condition that reads one month's running_totals rows (of `table`, or an alias of it)."""
     return [table.c.k.between(running_key(month), running_key(month, MAX_PARTNERSHIPS))]
 
 
@@ -238,14 +213,8 @@ running_totals = Table(
     *[Column(c, Integer, nullable=True) for c in LAST_COLUMNS],
 )
 
-# running_arrays: the running_totals columns a ranking reads, one array per month and column,
-# indexed by partnership number (0 where a partnership has no row that month, -1 for a NULL
-# last_*): the top 300 of 89,203 partnerships over any range is then numpy on two arrays a
-# column (running(to) - running(from - 1)) instead of pairing 2 x 89,203 rows in SQL.
-# month_index -1 holds the registry's arrays (rollups.registry_arrays): "id_rank", each number's
-# place in rsp_id order (ties rank by rsp_id), and 0/1 arrays "gjc", "region:<id>", "sector:<id>".
-# Kept in step by rsp_data.rollups: the months from the earliest a write touched are rewritten (the
-# written partnerships' entries only, in the months that already had arrays).
+# running_arrays: the running_totals columns a ranking reads, one array per month and column indexed by
+# partnership number, so a ranking is numpy on two arrays (docs/benchmarks.md); month -1: the registry's.
 ARRAY_COLUMNS = (
     "employers_engaged",
     *[f"cum_{s.name}" for s in SUMS if not (s.stock or s.count)],
@@ -253,9 +222,7 @@ ARRAY_COLUMNS = (
     "cum_months_reported",  # (migration 0007): a ranked page's rows then come from arrays alone
 )
 ID_RANK = "id_rank"
-# and each number's region (sector) as its place among the sorted ids of the "region:<id>"
-# ("sector:<id>") arrays written with it, -1 for unused numbers:
-GROUP_CODES = {"region": "region_code", "sector": "sector_code"}
+GROUP_CODES = {"region": "region_code", "sector": "sector_code"}  # a number's region (sector): its place in sorted ids
 REGISTRY_MONTH = -1
 
 running_arrays = Table(

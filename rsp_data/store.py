@@ -1,9 +1,7 @@
 """The metrics store: its URL, engine, and the idempotent `init` that fills schema and registry.
 
-The embedded default is a SQLite file under var/ (git-ignored), created and filled with the
-registry and the illustrative demo data on first use. DATABASE_URL (environment, or the
-app's secrets) points the same code at any SQLAlchemy database, PostgreSQL in production.
-"""
+The default is a SQLite file under var/, filled with the registry and demo data on first use;
+DATABASE_URL (environment, or the app's secrets) points at any SQLAlchemy database instead."""
 
 from __future__ import annotations
 
@@ -11,7 +9,7 @@ import csv
 import hashlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,8 +21,7 @@ from rsp_data.metrics import METRICS, OPTIONAL_KEYS, REQUIRED_KEYS
 from rsp_data.months import month_to_date
 from rsp_data.registry import Registry, registry
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "rsp_metrics.sqlite"
+DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "var" / "rsp_metrics.sqlite"
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_metrics.csv"
 
 
@@ -49,34 +46,25 @@ def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if is_default(url):
         DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {}
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # Engine set-up, not SQL: a writer waits for the file's write lock (a long import)
-        # instead of failing after the driver's default 5 s. Server databases queue by themselves.
-        connect_args["timeout"] = 120
-    elif parsed.get_backend_name() == "postgresql":
-        connect_args["options"] = pg_options(parsed.query.get("options"))
-    options = {"module": sqlite_driver()} if parsed.get_backend_name() == "sqlite" else {}
-    engine = create_engine(url, connect_args=connect_args, **options)
-    _ping_after_idle(engine)
-    if parsed.get_backend_name() == "sqlite":
+        # A writer waits for the file's write lock (a long import) instead of failing after 5 s.
+        engine = create_engine(url, connect_args={"timeout": 120}, module=sqlite_driver())
         event.listen(engine, "connect", _map_sqlite_file)
+    elif parsed.get_backend_name() == "postgresql":
+        engine = create_engine(url, connect_args={"options": pg_options(parsed.query.get("options"))})
+    else:
+        engine = create_engine(url)
+    _ping_after_idle(engine)
     return engine
 
 
-# SQLite reads the file through memory-mapped I/O (up to this many bytes) so a ranking's arrays,
-# chains of overflow pages, come in with the kernel's read-ahead rather than a read() a page.
-# SQLite's documented trade-off: an I/O error on a mapped page ends the process (SIGBUS).
+# Memory-mapped reads: a ranking's arrays (chains of overflow pages) come in with the kernel's read-ahead.
 SQLITE_MMAP_BYTES = 8 << 30
 
 
 def sqlite_driver():
-    """The DB-API module the SQLite engines use: pysqlite3 (the pysqlite3-binary wheel: SQLite
-    3.51, which maps files up to 1 TB) where it is installed, else the standard library's sqlite3.
-
-    Python's sqlite3 uses the system's SQLite: Debian 12's 3.40 maps at most the first 2 GB of a
-    file, and a national store's arrays lie beyond it."""
+    """pysqlite3 where installed (its SQLite maps files beyond the 2 GB of Debian 12's), else sqlite3."""
     try:
         from pysqlite3 import dbapi2
     except ImportError:
@@ -85,17 +73,10 @@ def sqlite_driver():
 
 
 def _map_sqlite_file(dbapi_connection, record) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA mmap_size = {int(SQLITE_MMAP_BYTES)}")  # a constant, not input
-    finally:
-        cursor.close()
+    dbapi_connection.execute(f"PRAGMA mmap_size = {int(SQLITE_MMAP_BYTES)}").close()  # a constant, not input
 
 
-# A pooled connection is tested before use only when it sat idle in the pool this long. A
-# connection a page used moments ago is alive; one idle for minutes may have been dropped (a
-# server restart, a firewall's idle timeout). SQLAlchemy's pool_pre_ping would test on every
-# checkout: one more round trip per query.
+# A pooled connection is pinged only after this long idle (pool_pre_ping costs a round trip per query).
 IDLE_PING_SECONDS = 10.0
 
 
@@ -115,8 +96,7 @@ def _ping_after_idle(engine: Engine) -> None:
             raise exc.DisconnectionError(f"a pooled connection idle since {since:.0f} failed its ping") from error
 
 
-# PostgreSQL's JIT compiler starts on queries it expects to be costly, and compiling costs more
-# than a dashboard's short queries take (docs/benchmarks.md): the app's sessions turn it off.
+# PostgreSQL's JIT compiles longer than a dashboard's short queries take (docs/benchmarks.md).
 PG_SESSION_OPTIONS = "-c jit=off"
 
 
@@ -152,13 +132,8 @@ class InitReport:
 
 
 def init_store(engine: Engine, demo: bool = False, reg: Registry | None = None) -> InitReport:
-    """Create or upgrade the schema (Alembic migrations), fill the registry, and with demo=True
-    the illustrative data.
-
-    Idempotent: a second run changes nothing. Registry rows and the committed goals are
-    inserted or updated in place, so a corrected name in registry.toml or a goal in goals.csv
-    reaches the store without a code change.
-    """
+    """Migrate the schema and upsert the registry and committed goals (and with demo=True the
+    illustrative data); idempotent: a second run changes nothing."""
     from rsp_data import migrate
     from rsp_data.goals import sync_goals
 
@@ -179,32 +154,16 @@ def init_store(engine: Engine, demo: bool = False, reg: Registry | None = None) 
     return InitReport(created, inserted, updated, demo_rows, goals_changed)
 
 
+def _row(table, item, **renamed) -> dict:
+    """A registry entry as a row of `table`: its fields that are columns, and the renamed ones."""
+    return {**{k: v for k, v in asdict(item).items() if k in table.c}, **renamed}
+
+
 def _registry_rows(reg: Registry) -> list[tuple]:
-    regions = [
-        {
-            "region_id": r.id,
-            "name": r.name,
-            "also_called": r.also_called,
-            "workforce_board": r.workforce_board,
-            "towns": r.towns,
-            "counties": ", ".join(r.counties),
-        }
-        for r in reg.regions
-    ]
-    sectors = [{"sector_id": s.id, "name": s.name} for s in reg.sectors]
+    regions = [_row(schema.regions, r, region_id=r.id, counties=", ".join(r.counties)) for r in reg.regions]
+    sectors = [_row(schema.sectors, s, sector_id=s.id) for s in reg.sectors]
     partnerships = [
-        {
-            "rsp_id": p.id,
-            "name": p.name,
-            "name_source": p.name_source,
-            "sector_id": p.sector,
-            "region_id": p.region,
-            "convener": p.convener,
-            "launched": p.launched,
-            "published_size": p.published_size,
-            "gjc_supported": p.gjc_supported,
-        }
-        for p in reg.partnerships
+        _row(schema.partnerships, p, rsp_id=p.id, sector_id=p.sector, region_id=p.region) for p in reg.partnerships
     ]
     return [
         (schema.regions, "region_id", regions),
@@ -239,10 +198,6 @@ def _upsert_registry(conn, reg: Registry) -> tuple[int, int]:
     return inserted, updated
 
 
-def file_checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def read_demo_rows(path: Path = DEMO_FILE) -> list[dict]:
     """The demo file's rows as fact values; an empty optional cell (not reported) is None."""
 
@@ -262,12 +217,9 @@ def read_demo_rows(path: Path = DEMO_FILE) -> list[dict]:
 
 
 def _load_demo(conn, path: Path = DEMO_FILE) -> int:
-    """Load the illustrative rows as a 'demo' batch, unless this exact file is already loaded.
-
-    Rows that an import already wrote for a partnership and month are left alone: real data
-    is never replaced by illustrative data.
-    """
-    checksum = file_checksum(path)
+    """Load the illustrative rows as a 'demo' batch, unless this exact file is already loaded;
+    never over a row an import wrote."""
+    checksum = hashlib.sha256(path.read_bytes()).hexdigest()
     batches = schema.import_batches
     demo_batches = [
         (row.batch_id, row.checksum)

@@ -108,11 +108,13 @@ def test_a_correction_of_an_old_month_patches_the_later_months_arrays(store, mon
     """Only the corrected partnership's entries of the months after it are rewritten (not every
     partnership's running rows read again), and the arrays equal a fresh build."""
     patched, built = [], []
-    patch_month, month_arrays = rollups._patch_month, rollups.month_arrays
-    monkeypatch.setattr(
-        rollups, "_patch_month", lambda c, i, n, s: patched.append((i, list(n))) or patch_month(c, i, n, s)
-    )
-    monkeypatch.setattr(rollups, "month_arrays", lambda c, i, s: built.append(i) or month_arrays(c, i, s))
+    month_arrays = rollups.month_arrays
+
+    def recorded(conn, index, size, numbers=None):
+        (built if numbers is None else patched).append((index, numbers))
+        return month_arrays(conn, index, size, numbers)
+
+    monkeypatch.setattr(rollups, "month_arrays", recorded)
     apply_import(store, HEADER + b"capital-technology,2024-03,40,12,9,6\r\n", "fix.csv", "tests", today=TODAY)
     months = schema.month_index(date(2026, 10, 1)) - schema.month_index(date(2024, 3, 1)) + 1
     with store.connect() as conn:

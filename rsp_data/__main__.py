@@ -172,6 +172,34 @@ def _cmd_rollback(args) -> int:
     return 0
 
 
+def _cmd_status(args) -> int:
+    import csv
+    from datetime import date, datetime
+
+    from queries import reporting
+    from queries.filters import Filters
+    from rsp_data.months import month_to_date
+
+    today = date.fromisoformat(args.today) if args.today else datetime.now(reporting.CONNECTICUT).date()
+    try:
+        month = month_to_date(args.month) if args.month else reporting.latest_due(today)
+    except ValueError:
+        return _fail(f"--month {args.month!r}: write the month as YYYY-MM, e.g. 2026-10", 2)
+    engine = make_engine(args.url)
+    init_store(engine)
+    grid, _ = reporting.status_grid(engine, Filters(), today=today, last=month, months=1, limit=None)
+    overdue = int((grid["status"] == reporting.OVERDUE).sum())
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["rsp_id", "name", "month", "status", "days_late", "detail"])
+        writer.writerows(grid[["rsp_id", "name", "month", "status", "days_late", "detail"]].itertuples(index=False))
+    else:
+        print(reporting.month_status(engine, Filters(), month, today=today).sentence())
+        for row in grid.itertuples():
+            print(f"  {reporting.SYMBOLS[row.status]} {row.status:<12} {row.rsp_id:<32} {row.detail}")
+    return 3 if overdue else 0
+
+
 def _cmd_hash_password(args) -> int:
     from rsp_data.auth import hash_password
 
@@ -243,6 +271,14 @@ def main(argv: list[str] | None = None) -> int:
     rb = command("rollback", _cmd_rollback, "undo an import batch")
     rb.add_argument("batch_id", type=int)
     rb.add_argument("--by", help="who is rolling back")
+    status = command(
+        "status",
+        _cmd_status,
+        "who has reported a month, who is late, who is missing; exit status 3 when any is overdue",
+    )
+    status.add_argument("--month", help="YYYY-MM (default: the latest month whose figures are due)")
+    status.add_argument("--csv", action="store_true", help="one machine-readable row per partnership")
+    status.add_argument("--today", help="YYYY-MM-DD to judge lateness on (default: today in Connecticut)")
     command("hash-password", _cmd_hash_password, "print a password hash for RSP_ADMIN_PASSWORD_HASH", url=False)
     viewer = command("viewer-role", _cmd_viewer_role, "PostgreSQL: create or update the app's read-only role")
     viewer.add_argument("role", help="role name, e.g. rsp_viewer (password: RSP_VIEWER_PASSWORD, else a prompt)")

@@ -19,7 +19,15 @@ from rsp_data.registry import Partnership, Registry, registry
 SEED = 2026
 LAST_MONTH = "2026-10"
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_metrics.csv"
-COLUMNS = ("rsp_id", "month", *STORED_KEYS)
+COLUMNS = ("rsp_id", "month", *STORED_KEYS, "sent_on")
+
+# When each row was sent (the reporting status reads it): on time on SENT_DAY of the next month, except
+# two partnerships that have not sent the last month, one that sent a month late, and one correction.
+SENT_DAY = 10
+NOT_YET_SENT = ("capital-logistics", "northwest-ace")
+SENT_LATE = {("eastern-healthcare", "2026-08"): "2026-10-14"}
+# (rsp_id, month): (the day the correction was sent, what the first report over-stated)
+CORRECTED = {("capital-technology", "2026-09"): ("2026-11-03", {"placements": 2, "trainees_completed": 3})}
 
 # Largest month-to-month relative move of employers_engaged (a validator warns above 50%).
 MAX_EMPLOYER_STEP = 0.25
@@ -257,7 +265,7 @@ def _optional(p: Partnership, month: str, enrolled: int, completed: int, placed:
 
 
 def generate(reg: Registry | None = None) -> list[dict]:
-    """Illustrative monthly rows for every partnership, sorted by rsp_id then month."""
+    """Illustrative monthly rows as sent, sorted by rsp_id then month (a correction after the row it corrects)."""
     reg = reg if reg is not None else registry()
     announced = _month_index(reg.grant.announced)
     rows: list[dict] = []
@@ -278,7 +286,25 @@ def generate(reg: Registry | None = None) -> list[dict]:
                     **_optional(p, month, enrolled[t], completed[t], placed[t]),
                 }
             )
-    return rows
+    return _as_sent(rows)
+
+
+def _as_sent(rows: list[dict]) -> list[dict]:
+    """The rows in the order they were sent, each with its sending day; a correction follows the first report
+    of its partnership-month with the figures the first report over-stated."""
+    out = []
+    for row in rows:
+        key = (row["rsp_id"], row["month"])
+        if row["month"] == LAST_MONTH and row["rsp_id"] in NOT_YET_SENT:
+            continue
+        on_time = f"{label(shift(month_to_date(row['month']), 1))}-{SENT_DAY:02d}"
+        if key in CORRECTED:
+            day, over = CORRECTED[key]
+            out.append({**row, **{m: row[m] + extra for m, extra in over.items()}, "sent_on": on_time})
+            out.append({**row, "sent_on": day})
+        else:
+            out.append({**row, "sent_on": SENT_LATE.get(key, on_time)})
+    return out
 
 
 def write_csv(rows: list[dict], path: Path = DEMO_FILE) -> None:
@@ -290,8 +316,9 @@ def write_csv(rows: list[dict], path: Path = DEMO_FILE) -> None:
 
 
 def main() -> None:
-    rows = generate()
-    write_csv(rows)
+    sent = generate()
+    write_csv(sent)
+    rows = list({(r["rsp_id"], r["month"]): r for r in sent}.values())  # the latest figures of each month
     reg = registry()
     supported = {p.id for p in reg.partnerships if p.gjc_supported}
     since = label(shift(month_to_date(reg.grant.announced), 1))

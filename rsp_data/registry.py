@@ -58,6 +58,7 @@ class Registry:
     regions: tuple[Region, ...]
     sectors: tuple[Sector, ...]
     partnerships: tuple[Partnership, ...]
+    due_day: int = 15  # a month's figures are due on this day of the following month
 
 
 def load_registry(path: Path = REGISTRY_FILE) -> Registry:
@@ -77,7 +78,10 @@ def load_registry(path: Path = REGISTRY_FILE) -> Registry:
             raise ValueError(f"registry: {p.id} names unknown region {p.region!r}")
         if p.sector not in sector_ids:
             raise ValueError(f"registry: {p.id} names unknown sector {p.sector!r}")
-    return Registry(Grant(**raw["grant"]), regions, sectors, partnerships)
+    due_day = raw.get("reporting", {}).get("due_day", 15)
+    if not (isinstance(due_day, int) and 1 <= due_day <= 28):
+        raise ValueError(f"registry: reporting.due_day must be a day from 1 to 28, not {due_day!r}")
+    return Registry(Grant(**raw["grant"]), regions, sectors, partnerships, due_day)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,145 @@
+"""The reporting status: every kind of cell on a hand-made store written through real imports, the month
+summary, the command line's exit codes, and the demo data's pattern; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import update
+
+from queries import reporting
+from queries.filters import Filters
+from rsp_data.imports.apply import apply_import, rollback
+from rsp_data.schema import import_batches
+from tests.store_helpers import run_cli
+
+A, B, C = "capital-technology", "southwest-technology", "capital-healthcare"
+THREE = Filters(partnerships=(A, B, C))
+TODAY = date(2026, 11, 10)  # October is not yet due (Nov 15); September was due Oct 15
+HEADER = "month,rsp_id,employers_engaged,trainees_enrolled,trainees_completed,placements\n"
+
+
+def send(engine, rows: str, at: datetime) -> int:
+    """Import these rows as one batch, loaded at `at` (UTC)."""
+    result = apply_import(engine, (HEADER + rows).encode(), "monthly.csv", "convener@example.org", today=TODAY)
+    with engine.begin() as conn:
+        conn.execute(update(import_batches).where(import_batches.c.batch_id == result.batch_id).values(loaded_at=at))
+    return result.batch_id
+
+
+def noon(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 16, 0, tzinfo=UTC)  # 11:00 or noon in Connecticut
+
+
+@pytest.fixture(scope="module")
+def store(stores):
+    engine = stores.engine("reporting")
+    send(engine, f"2026-08,{A},10,4,2,1\n2026-08,{B},20,5,3,2\n", noon(date(2026, 9, 10)))
+    send(engine, f"2026-09,{A},11,4,2,1\n2026-09,{C},5,2,1,1\n", noon(date(2026, 10, 20)))
+    corrected_later = send(engine, f"2026-10,{A},12,4,2,1\n", noon(date(2026, 11, 1)))
+    correction = send(engine, f"2026-10,{A},12,4,2,2\n", noon(date(2026, 11, 6)))
+    rolled_back = send(engine, f"2026-09,{B},21,5,3,2\n", noon(date(2026, 10, 12)))
+    rollback(engine, rolled_back, "state staff")
+    yield engine, corrected_later, correction
+    engine.dispose()
+
+
+def grid(engine, **kw):
+    frame, total = reporting.status_grid(engine, THREE, today=TODAY, months=3, **kw)
+    return {(r.rsp_id, r.month): (r.status, r.detail, r.days_late) for r in frame.itertuples()}, total
+
+
+def test_calendar():
+    assert reporting.due_date(date(2026, 10, 1), 15) == date(2026, 11, 15)
+    assert reporting.due_date(date(2026, 12, 1), 15) == date(2027, 1, 15)
+    assert reporting.latest_due(date(2026, 11, 15), 15) == date(2026, 10, 1)  # due today counts as due
+    assert reporting.latest_due(date(2026, 11, 14), 15) == date(2026, 9, 1)
+
+
+def test_every_kind_of_cell(store):
+    engine, _, correction = store
+    cells, total = grid(engine)
+    assert total == 3
+    assert cells[(A, "2026-08")] == ("on time", "sent 2026-09-10, on time", 0)
+    assert cells[(A, "2026-09")] == ("late", "sent 2026-10-20, 5 days late", 5)
+    assert cells[(A, "2026-10")] == (
+        "corrected",
+        f"sent 2026-11-01, on time; corrected 2026-11-06 (batch {correction})",
+        0,
+    )
+    assert cells[(B, "2026-08")][0] == "on time"
+    # Its September import was rolled back: the month is missing again, and overdue since Oct 15.
+    assert cells[(B, "2026-09")] == ("overdue", "overdue by 26 days (due Oct 15)", 26)
+    assert cells[(B, "2026-10")] == ("not yet due", "due Nov 15", 0)
+    assert cells[(C, "2026-08")] == ("not started", "before its first report", 0)
+    assert cells[(C, "2026-09")][:2] == ("late", "sent 2026-10-20, 5 days late")
+
+
+def test_a_late_import_turns_overdue_into_late(store):
+    engine, _, _ = store
+    batch = send(engine, f"2026-09,{B},21,5,3,2\n", noon(date(2026, 11, 9)))
+    try:
+        cells, _ = grid(engine)
+        assert cells[(B, "2026-09")] == ("late", "sent 2026-11-09, 25 days late", 25)
+    finally:
+        rollback(engine, batch, "state staff")
+    assert grid(engine)[0][(B, "2026-09")][0] == "overdue"
+
+
+def test_the_grid_keeps_to_the_filters_and_the_limit(store):
+    engine, _, _ = store
+    frame, total = reporting.status_grid(engine, Filters(regions=("southwest",)), today=TODAY, months=2, limit=1)
+    assert total == 2  # the registry's two southwest partnerships
+    assert set(frame["rsp_id"]) == {"southwest-manufacturing"}  # the first in id order
+    assert list(frame["month"]) == ["2026-09", "2026-10"]
+
+
+def test_month_summary_names_who_is_overdue(store):
+    engine, _, _ = store
+    september = reporting.month_status(engine, THREE, date(2026, 9, 1), today=TODAY)
+    assert (september.expected, september.reported, september.overdue_count) == (3, 2, 1)
+    assert september.sentence() == ("September 2026: 2 of 3 partnerships reported, 1 overdue (Southwest CT Tech Hub)")
+    october = reporting.month_status(engine, THREE, date(2026, 10, 1), today=TODAY)
+    assert october.sentence() == ("October 2026: 1 of 3 partnerships reported; the rest are not due until November 15")
+    assert not october.complete and october.overdue_count == 0
+    august = reporting.month_status(engine, THREE, date(2026, 8, 1), today=TODAY)
+    assert august.complete and august.sentence() == "August 2026: 2 of 2 partnerships reported"
+
+
+def test_cli_exit_status_drives_reminders(store):
+    engine, _, _ = store
+    env = {"DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    late = run_cli("status", "--month", "2026-09", "--today", TODAY.isoformat(), env=env)
+    assert late.returncode == 3, late.stderr
+    assert (
+        late.stdout.splitlines()[0] == "September 2026: 2 of 3 partnerships reported, 1 overdue (Southwest CT Tech Hub)"
+    )
+    assert any(B in line and "overdue by 26 days" in line for line in late.stdout.splitlines())
+    fine = run_cli("status", "--month", "2026-08", "--today", TODAY.isoformat(), env=env)
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    listed = run_cli("status", "--month", "2026-09", "--today", TODAY.isoformat(), "--csv", env=env)
+    rows = {r["rsp_id"]: r for r in csv.DictReader(io.StringIO(listed.stdout))}
+    assert len(rows) == 14  # every partnership of the registry, those not started too
+    assert (rows[B]["status"], rows[B]["days_late"]) == ("overdue", "26")
+    assert (rows[A]["status"], rows[A]["days_late"]) == ("late", "5")
+    assert rows["northwest-ace"]["status"] == "not started"
+    bad = run_cli("status", "--month", "2026-13", env=env)
+    assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
+
+
+def test_demo_data_shows_a_realistic_reporting_pattern(demo_engine):
+    today = date(2026, 12, 5)
+    frame, total = reporting.status_grid(demo_engine, Filters(), today=today, last=date(2026, 10, 1), months=12)
+    assert total == 14
+    odd = {(r.rsp_id, r.month): r.status for r in frame.itertuples() if r.status != "on time"}
+    assert odd == {
+        ("capital-logistics", "2026-10"): "overdue",
+        ("northwest-ace", "2026-10"): "overdue",
+        ("eastern-healthcare", "2026-08"): "late",
+        ("capital-technology", "2026-09"): "corrected",
+    }
+    october = reporting.month_status(demo_engine, Filters(), date(2026, 10, 1), today=today)
+    assert october.sentence().startswith("October 2026: 12 of 14 partnerships reported, 2 overdue (")

@@ -6,7 +6,7 @@ PORT   ?= 8501
 REPLICAS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test e2e lint format init migrate load bench mutate demo-data regions clean system-packages
+.PHONY: help run serve test e2e lint format init migrate load bench mutate demo-data ct-data clean system-packages
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -64,8 +64,8 @@ migrate: $(VENV)/.runtime ## upgrade the schema of the store DATABASE_URL names 
 demo-data: $(VENV)/.dev ## regenerate rsp_data/data/demo_metrics.csv (seeded: same output every run)
 	$(BIN)/python -m rsp_data.demo
 
-regions: $(VENV)/.dev ## regenerate rsp_data/data/ct_regions.geojson from the Census county shapes
-	$(BIN)/python scripts/build_regions_geojson.py
+ct-data: $(VENV)/.dev ## rebuild rsp_data/data/ct_*.csv|geojson and published_figures.csv from data/ct/
+	$(BIN)/python scripts/build_ct_data.py
 
 load: $(VENV)/.dev system-packages ## load test: 10, 25, 50 sessions, 60 s each, 1 process and 2 replicas; into docs/benchmarks.md
 	$(BIN)/python scripts/load.py --sessions 10 25 50 --duration 60 --replicas 1 2

@@ -1,13 +1,15 @@
-"""Checks on the committed region map shapes, rsp_data/data/ct_regions.geojson.
+"""Checks on the committed Connecticut data built by scripts/build_ct_data.py from data/ct/.
 
-The file is built by scripts/build_regions_geojson.py. Most checks here are pure Python so
-they run without shapely (a dev-only dependency); the geometry-validity checks skip without it.
+Point-in-polygon is pure Python here, so the known-town checks do not lean on the library that built
+the shapes; the validity checks use shapely (a dev dependency).
 """
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
+from collections import Counter
 
 import pytest
 
@@ -19,19 +21,38 @@ GEOJSON = DATA_DIR / "ct_regions.geojson"
 LON_MIN, LON_MAX = -73.75, -71.75
 LAT_MIN, LAT_MAX = 40.95, 42.06
 
+# City-hall coordinates, looked up independently of the shapes. Danbury and Waterbury are the towns the
+# old county approximation put in the wrong area.
 TOWNS = [
-    ("Hartford", -72.685, 41.764, "capital"),
-    ("New Haven", -72.925, 41.308, "south-central"),
-    ("Bridgeport", -73.19, 41.18, "southwest"),
-    ("Torrington", -73.12, 41.80, "northwest"),
-    ("Norwich", -72.08, 41.52, "eastern"),
+    ("Danbury", -73.4540, 41.3948, "northwest"),
+    ("Waterbury", -73.0515, 41.5582, "northwest"),
+    ("Torrington", -73.1212, 41.8007, "northwest"),
+    ("Stamford", -73.5387, 41.0534, "southwest"),
+    ("Bridgeport", -73.1952, 41.1792, "southwest"),
+    ("Shelton", -73.0932, 41.3165, "southwest"),
+    ("Meriden", -72.8071, 41.5382, "south-central"),
+    ("Middletown", -72.6507, 41.5623, "south-central"),
+    ("Milford", -73.0565, 41.2223, "south-central"),
+    ("New Haven", -72.9250, 41.3083, "south-central"),
+    ("Enfield", -72.5918, 41.9762, "capital"),
+    ("Bristol", -72.9493, 41.6718, "capital"),
+    ("Hartford", -72.6851, 41.7637, "capital"),
+    ("Norwich", -72.0759, 41.5243, "eastern"),
+    ("Mansfield", -72.2290, 41.7883, "eastern"),
 ]
+AREA_TOWNS = {"northwest": 41, "capital": 37, "south-central": 30, "eastern": 41, "southwest": 20}
 
 
 @pytest.fixture(scope="module")
 def collection() -> dict:
     with open(GEOJSON, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+@pytest.fixture(scope="module")
+def towns() -> list[dict]:
+    with open(DATA_DIR / "ct_towns.csv", newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +98,10 @@ def f_label(feature: dict) -> tuple[float, float]:
 
 def test_feature_collection_shape(collection):
     assert collection["type"] == "FeatureCollection"
-    assert collection["metadata"]["generated_by"] == "scripts/build_regions_geojson.py"
-    assert "cb_2016_us_county_500k" in collection["metadata"]["source"]
+    assert collection["metadata"]["generated_by"] == "scripts/build_ct_data.py"
+    assert "Census" in collection["metadata"]["source"] and "MIT" in collection["metadata"]["source"]
     kinds = [f["properties"]["kind"] for f in collection["features"]]
-    assert kinds.count("region") == 5
-    assert kinds.count("state") == 1
-    assert kinds[-1] == "state"
+    assert kinds == ["region"] * 5 + ["state", "towns"]
 
 
 def test_region_ids_match_registry(collection, regions):
@@ -93,7 +112,20 @@ def test_region_ids_match_registry(collection, regions):
     for r in reg:
         props = regions[r.id]["properties"]
         assert props["region_name"] == r.name
-        assert props["counties"] == list(r.counties)
+        assert props["towns"] == AREA_TOWNS[r.id]
+
+
+def test_each_town_is_in_exactly_one_area(towns):
+    assert len(towns) == 169
+    assert len({t["town"] for t in towns}) == 169
+    assert Counter(t["region_id"] for t in towns) == AREA_TOWNS
+
+
+def test_registry_counts_towns_from_the_data(towns):
+    for r in registry().regions:
+        assert r.towns == AREA_TOWNS[r.id]
+        assert len(r.town_names) == r.towns
+        assert set(r.town_names) == {t["town"] for t in towns if t["region_id"] == r.id}
 
 
 def test_state_feature(state):
@@ -102,7 +134,7 @@ def test_state_feature(state):
 
 
 def test_coordinates_within_connecticut(collection):
-    for f in collection["features"]:
+    for f in collection["features"][:-1]:
         assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")
         for polygon in polygons(f["geometry"]):
             for ring in polygon:
@@ -129,6 +161,21 @@ def test_towns_fall_in_their_region(regions, state, town, lon, lat, region_id):
     assert contains(state["geometry"], lon, lat)
     others = [rid for rid, f in regions.items() if rid != region_id and contains(f["geometry"], lon, lat)]
     assert others == [], f"{town} also falls in {others}"
+
+
+def test_town_borders_are_lines_inside_the_state(collection, state):
+    lines = collection["features"][-1]["geometry"]
+    assert lines["type"] == "MultiLineString"
+    points = [p for line in lines["coordinates"] for p in line]
+    assert len(points) > 1000
+    assert all(LON_MIN <= lon <= LON_MAX and LAT_MIN <= lat <= LAT_MAX for lon, lat in points)
+
+
+def test_town_label_points_fall_in_their_area(regions, towns):
+    misplaced = [
+        t["town"] for t in towns if not contains(regions[t["region_id"]]["geometry"], float(t["lon"]), float(t["lat"]))
+    ]
+    assert misplaced == []
 
 
 def test_geometries_valid_and_tile_the_state(regions, state):

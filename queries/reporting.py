@@ -3,6 +3,7 @@ reporting calendar (a month is due on the registry's due_day of the next month).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -29,8 +30,26 @@ ON_TIME, LATE, CORRECTED, OVERDUE, NOT_DUE, NOT_STARTED = (
     "not started",
 )
 SYMBOLS = {ON_TIME: "✓", LATE: "⏱", CORRECTED: "✎", OVERDUE: "✗", NOT_DUE: "…", NOT_STARTED: "–"}
+
+
+def short(status: str, days_late: int) -> str:
+    """A grid cell's text, readable without its colour: '✓ on time', '⏱ 29 days late', '✗ overdue'."""
+    if status == NOT_STARTED:
+        return SYMBOLS[status]
+    if status == LATE:
+        return f"{SYMBOLS[status]} {days_late} days late"
+    return f"{SYMBOLS[status]} {status}"
+
+
 GRID_PARTNERSHIPS = 200
 NAMES_LISTED = 20
+
+
+def today() -> date:
+    """The day lateness is judged on: RSP_TODAY (YYYY-MM-DD, for demonstrations and tests), else today in
+    Connecticut."""
+    pinned = os.environ.get("RSP_TODAY")
+    return date.fromisoformat(pinned) if pinned else datetime.now(CONNECTICUT).date()
 
 
 def due_date(month: date, due_day: int | None = None) -> date:

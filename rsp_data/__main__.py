@@ -174,13 +174,13 @@ def _cmd_rollback(args) -> int:
 
 def _cmd_status(args) -> int:
     import csv
-    from datetime import date, datetime
+    from datetime import date
 
     from queries import reporting
     from queries.filters import Filters
     from rsp_data.months import month_to_date
 
-    today = date.fromisoformat(args.today) if args.today else datetime.now(reporting.CONNECTICUT).date()
+    today = date.fromisoformat(args.today) if args.today else reporting.today()
     try:
         month = month_to_date(args.month) if args.month else reporting.latest_due(today)
     except ValueError:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from rsp_data.ct import largest_town, town, town_names, towns
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 REGISTRY_FILE = DATA_DIR / "registry.toml"
 
@@ -17,8 +19,12 @@ class Region:
     name: str
     also_called: str
     workforce_board: str
-    towns: int
-    counties: tuple[str, ...]
+    town_names: tuple[str, ...]  # from rsp_data/data/ct_towns.csv, not typed into the registry
+    counties: tuple[str, ...]  # the counties its towns lie in
+
+    @property
+    def towns(self) -> int:
+        return len(self.town_names)
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,12 @@ class Partnership:
     demo_start: str
     published_size: str
     gjc_supported: bool
+    home_town: str = ""  # the convener's town, where one is published
+    home: str = ""  # where the map places it: home_town, else the area's largest city (assumed)
+
+    @property
+    def home_assumed(self) -> bool:
+        return not self.home_town
 
 
 @dataclass(frozen=True)
@@ -64,9 +76,18 @@ class Registry:
 def load_registry(path: Path = REGISTRY_FILE) -> Registry:
     """Parse and check the registry file; raises ValueError naming the first inconsistency."""
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    regions = tuple(Region(**{**r, "counties": tuple(r["counties"])}) for r in raw["regions"])
+    regions = tuple(
+        Region(
+            **r,
+            town_names=town_names(r["id"]),
+            counties=tuple(sorted({t.county for t in towns() if t.region_id == r["id"]})),
+        )
+        for r in raw["regions"]
+    )
     sectors = tuple(Sector(**s) for s in raw["sectors"])
-    partnerships = tuple(Partnership(**p) for p in raw["partnerships"])
+    partnerships = tuple(
+        Partnership(**p, home=p.get("home_town") or largest_town(p["region"]).town) for p in raw["partnerships"]
+    )
     region_ids = {r.id for r in regions}
     sector_ids = {s.id for s in sectors}
     seen: set[str] = set()
@@ -78,6 +99,8 @@ def load_registry(path: Path = REGISTRY_FILE) -> Registry:
             raise ValueError(f"registry: {p.id} names unknown region {p.region!r}")
         if p.sector not in sector_ids:
             raise ValueError(f"registry: {p.id} names unknown sector {p.sector!r}")
+        if town(p.home).region_id != p.region:
+            raise ValueError(f"registry: {p.id}'s home town {p.home!r} is not in its region {p.region!r}")
     due_day = raw.get("reporting", {}).get("due_day", 15)
     if not (isinstance(due_day, int) and 1 <= due_day <= 28):
         raise ValueError(f"registry: reporting.due_day must be a day from 1 to 28, not {due_day!r}")

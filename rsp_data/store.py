@@ -164,7 +164,9 @@ def _row(table, item, **renamed) -> dict:
 
 
 def _registry_rows(reg: Registry) -> list[tuple]:
-    regions = [_row(schema.regions, r, region_id=r.id, counties=", ".join(r.counties)) for r in reg.regions]
+    regions = [
+        _row(schema.regions, r, region_id=r.id, towns=r.towns, counties=", ".join(r.counties)) for r in reg.regions
+    ]
     sectors = [_row(schema.sectors, s, sector_id=s.id) for s in reg.sectors]
     partnerships = [
         _row(schema.partnerships, p, rsp_id=p.id, sector_id=p.sector, region_id=p.region) for p in reg.partnerships

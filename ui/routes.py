@@ -15,6 +15,7 @@ ROUTES = (
     ("pages/partnerships.py", "Partnerships", ":material/groups:"),
     ("pages/quality.py", "Good jobs & reach", ":material/work:"),
     ("pages/data.py", "Data", ":material/table:"),
+    ("pages/reporting.py", "Reporting status", ":material/event_available:"),
     ("pages/submit.py", "Submit data", ":material/upload_file:"),
 )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection, insert, select, update
 
 from rsp_data import schema
-from rsp_data.imports.read import MONTH_RE, THOUSANDS_RE, ImportRejected, ValidationReport, _suggest
+from rsp_data.imports.read import THOUSANDS_RE, ImportRejected, ValidationReport, _parse_month, _suggest
 from rsp_data.metrics import FLOW_KEYS, METRICS, REQUIRED_KEYS
 from rsp_data.months import as_date
 
@@ -25,7 +25,6 @@ COLUMNS = ("goal_id", "name", "scope", "rsp_id", "metric", "target", "start_mont
 SCOPES = ("statewide", "grant", "partnership")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 MAX_TARGET = 100_000_000
-MAX_PROBLEMS_LISTED = 200
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,6 @@ def goal_from_row(row) -> Goal:
 class GoalsReport(ValidationReport):
     """An upload's report whose rows are the Goals without a problem."""
 
-    checksum: str = ""
     lines: dict[str, int] = field(default_factory=dict)  # goal_id -> its line in the file
 
     @property
@@ -69,23 +67,25 @@ class GoalsReport(ValidationReport):
         """The goals to write: all of them, or none when any row has an error."""
         return list(self.rows) if self.ok else []
 
-    def text(self) -> str:
-        head = f"{self.file_name}: {len(self.errors)} error(s){'' if self.ok else '; nothing was written'}"
-        return "\n".join([head, *(str(p) for p in self.problems[:MAX_PROBLEMS_LISTED])])
+
+def _target(text: str) -> tuple[int | None, str]:
+    raw = text.replace(",", "") if THOUSANDS_RE.fullmatch(text) else text
+    if not raw:
+        return None, "blank: every goal needs a target"
+    if not re.fullmatch(r"-?[0-9]+", raw):
+        return None, "not a whole number"
+    if int(raw) <= 0:
+        return None, "the target must be above 0"
+    if int(raw) > MAX_TARGET:
+        return None, f"too large: more than {MAX_TARGET:,}"
+    return int(raw), ""
 
 
 def _month(text: str) -> tuple[date | None, str]:
-    if not text:
-        return None, "blank: written YYYY-MM, e.g. 2025-08"
-    match = MONTH_RE.match(text)
-    if not match:
-        return None, "months are written YYYY-MM, e.g. 2025-08"
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12:
-        return None, f"there is no month {month:02d}: months run 01 to 12"
-    if not 2000 <= year <= 2100:
-        return None, "the year is outside 2000-2100"
-    return date(year, month, 1), ""
+    value, why = _parse_month(text, today=date.max)  # a goal's months may lie ahead
+    if value and value.year > 2100:
+        return None, "the year is after 2100"
+    return value, why
 
 
 def _lines(content: bytes, report: GoalsReport) -> list[tuple[int, list[str]]] | None:
@@ -110,7 +110,7 @@ def _lines(content: bytes, report: GoalsReport) -> list[tuple[int, list[str]]] |
 def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> GoalsReport:
     """Read and check a goals file; every problem is in the report. `known_ids`: the partnership ids."""
     known = set(known_ids)
-    report = GoalsReport(file_name)
+    report = GoalsReport(file_name, checksum="")
     rows = _lines(content, report)
     if rows is None:
         return report
@@ -178,24 +178,12 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
             else:
                 why = "unknown metric" + (_suggest(metric, FLOW_KEYS) or f" ({', '.join(FLOW_KEYS)})")
             report.add(line, "metric", cell("metric"), why)
-        target = None
-        raw_target = cell("target").replace(",", "") if THOUSANDS_RE.fullmatch(cell("target")) else cell("target")
-        if not raw_target:
-            report.add(line, "target", "", "blank: every goal needs a target")
-        elif not re.fullmatch(r"-?[0-9]+", raw_target):
-            report.add(line, "target", cell("target"), "not a whole number")
-        elif int(raw_target) <= 0:
-            report.add(line, "target", cell("target"), "the target must be above 0")
-        elif int(raw_target) > MAX_TARGET:
-            report.add(line, "target", cell("target"), f"too large: more than {MAX_TARGET:,}")
-        else:
-            target = int(raw_target)
-        months = {}
-        for column in ("start_month", "due_month"):
-            months[column], why = _month(cell(column))
+        parsed = {}
+        for column, parse in (("target", _target), ("start_month", _month), ("due_month", _month)):
+            parsed[column], why = parse(cell(column))
             if why:
                 report.add(line, column, cell(column), why)
-        start, due = months["start_month"], months["due_month"]
+        target, start, due = parsed["target"], parsed["start_month"], parsed["due_month"]
         if start and due and due < start:
             report.add(line, "due_month", cell("due_month"), f"the due month is before the start month {start:%Y-%m}")
         extra = [c for c in raw[len(header) :] if c.strip()]
@@ -244,10 +232,8 @@ class GoalChange:
 def _shown(value) -> str:
     if isinstance(value, date):
         return f"{value:%Y-%m}"
-    if isinstance(value, int):
-        return f"{value}"
     text = str(value)
-    return repr(text if len(text) <= 40 else text[:40] + "…")
+    return text if isinstance(value, int) else repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def plan_goals(conn: Connection, goals: Iterable[Goal]) -> list[GoalChange]:

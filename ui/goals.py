@@ -16,6 +16,7 @@ from queries.goals import (
     NOT_ENOUGH_DATA,
     PROJECTED,
     REACHED,
+    SCOPE_NOUNS,
     WINDOW,
     GoalStatus,
     goal_list,
@@ -184,28 +185,12 @@ def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.Da
     fig.update_yaxes(title_text=f"{label}, cumulative", tickformat=",", rangemode="tozero")
     charts._layout(fig, chart_title(status), height=440, subtitle=subtitle)
 
-    numbers = monthly.assign(Month=monthly["month"].dt.strftime("%Y-%m")).rename(
-        columns={"value": label, "cumulative": f"{label}, cumulative"}
-    )[["Month", label, f"{label}, cumulative"]]
+    numbers = monthly.set_index("month").rename(columns={"value": label, "cumulative": f"{label}, cumulative"})
     if not path.empty:
-        ahead = path.iloc[1:].assign(Month=path["month"].iloc[1:].dt.strftime("%Y-%m"))
-        ahead = ahead.rename(columns={"central": "Projected", "low": "Projected, slow", "high": "Projected, fast"})
-        numbers = pd.concat([numbers, ahead[["Month", "Projected", "Projected, slow", "Projected, fast"]].round(1)])
-    return fig, numbers.reset_index(drop=True)
-
-
-def _note(status: GoalStatus, filters: Filters) -> str:
-    """The chart's subtitle: what it covers, from the goal's start month, and the data's kind."""
-    from queries.data import illustrative_share
-
-    covered = filters.with_(
-        month_from=f"{status.goal.start_month:%Y-%m}",
-        month_to=f"{status.through:%Y-%m}" if status.through else filters.month_to,
-    )
-    note = widgets.describe(covered)
-    if cache.query(illustrative_share, filters) > 0:
-        note += " · illustrative data"
-    return note
+        ahead = {"central": "Projected", "low": "Projected, slow", "high": "Projected, fast"}
+        numbers = pd.concat([numbers, path.iloc[1:].set_index("month").rename(columns=ahead).round(1)])
+    numbers.index = numbers.index.strftime("%Y-%m")
+    return fig, numbers.rename_axis("Month").reset_index()
 
 
 def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = False) -> None:
@@ -221,20 +206,17 @@ def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = F
         st.caption(projection_sentence(status))
         return
     st.progress(min(status.share, 1.0), text=f"**{progress_text(status)}**")
-    sentence = projection_sentence(status)
-    if status.projection.status == REACHED:
-        st.success(sentence)
-    else:
-        st.markdown(sentence)
+    show = st.success if status.projection.status == REACHED else st.markdown
+    show(projection_sentence(status))
     if status.narrowed:
-        scope = {"grant": "all grant-supported partnerships", "statewide": "every partnership"}.get(
-            goal.scope, "the partnership"
-        )
         st.caption(
             "Within the sidebar's region, sector and partnership filters; the goal itself covers "
-            f"{scope}. Counted from {_month(goal.start_month)} whatever the range's start."
+            f"{SCOPE_NOUNS[goal.scope]}. Counted from {_month(goal.start_month)} whatever the range's start."
         )
-    figure, numbers = goal_chart(status, _note(status, filters))
+    # The chart covers the goal's months; the data's kind is judged on the sidebar's filters.
+    covered = filters.with_(month_from=f"{goal.start_month:%Y-%m}", month_to=f"{status.through:%Y-%m}")
+    note = widgets.describe(covered) + (" · illustrative data" if widgets.illustrative(filters) > 0 else "")
+    figure, numbers = goal_chart(status, note)
     widgets.chart(figure, numbers, f"goal_{key}")
     st.caption(f"Source: {goal.source}" if goal.source else "Source: not given.")
     with st.expander("How the projection is made"):

@@ -88,31 +88,23 @@ def _month(text: str) -> tuple[date | None, str]:
     return value, why
 
 
-def _lines(content: bytes, report: GoalsReport) -> list[tuple[int, list[str]]] | None:
-    """(file line, cells) of the header and data rows; '#' comment lines and blank lines skipped."""
+def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> GoalsReport:
+    """Read and check a goals file; every problem is in the report. `known_ids`: the partnership ids."""
+    known = set(known_ids)
+    report = GoalsReport(file_name, checksum="")
     try:
         text = content.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError:
         report.add(0, "", "", "the file is not UTF-8 text: save it as CSV UTF-8")
-        return None
+        return report
     reader = csv.reader(io.StringIO(text))
-    rows = [
+    rows = [  # (file line, cells): '#' comment lines and blank lines skipped
         (reader.line_num, cells)
         for cells in reader
         if any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#")
     ]
     if not rows:
         report.add(0, "", "", "the file is empty")
-        return None
-    return rows
-
-
-def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> GoalsReport:
-    """Read and check a goals file; every problem is in the report. `known_ids`: the partnership ids."""
-    known = set(known_ids)
-    report = GoalsReport(file_name, checksum="")
-    rows = _lines(content, report)
-    if rows is None:
         return report
     (header_line, header_cells), data = rows[0], rows[1:]
     header = [h.strip().lower() for h in header_cells]
@@ -135,13 +127,9 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
 
     seen: dict[str, int] = {}
     for line, raw in data:
-
-        def cell(name: str, raw=raw) -> str:
-            index = positions.get(name)
-            return raw[index].strip() if index is not None and index < len(raw) else ""
-
+        cells = {name: raw[index].strip() if index < len(raw) else "" for name, index in positions.items()}
         before = len(report.problems)
-        goal_id = cell("goal_id")
+        goal_id = cells["goal_id"]
         if not goal_id:
             report.add(line, "goal_id", "", "blank: every goal needs an id")
         elif not ID_RE.match(goal_id):
@@ -150,17 +138,17 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
             report.add(line, "goal_id", goal_id, f"duplicate id: goal {goal_id} is already on row {seen[goal_id]}")
         else:
             seen[goal_id] = line
-        name = cell("name")
+        name = cells["name"]
         if not name:
             report.add(line, "name", "", "blank: every goal needs a name people read")
         elif len(name) > 200:
             report.add(line, "name", name, "longer than 200 characters")
-        scope = cell("scope").lower()
+        scope = cells["scope"].lower()
         if scope not in SCOPES:
             report.add(
-                line, "scope", cell("scope"), "unknown scope" + (_suggest(scope, SCOPES) or f" ({', '.join(SCOPES)})")
+                line, "scope", cells["scope"], "unknown scope" + (_suggest(scope, SCOPES) or f" ({', '.join(SCOPES)})")
             )
-        rsp_id = cell("rsp_id")
+        rsp_id = cells["rsp_id"]
         if scope == "partnership":
             if not rsp_id:
                 report.add(line, "rsp_id", "", "blank: a goal of scope partnership names its partnership")
@@ -168,31 +156,28 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
                 report.add(line, "rsp_id", rsp_id, "unknown partnership id" + _suggest(rsp_id, known, cutoff=0.4))
         elif rsp_id and scope in SCOPES:
             report.add(line, "rsp_id", rsp_id, f"only a goal of scope partnership names one; this goal is {scope}")
-        metric = cell("metric").lower()
+        metric = cells["metric"].lower()
         if metric not in FLOW_KEYS:  # a stock or a rate has no running total
-            flows = f"goals count flows ({', '.join(FLOW_KEYS)})"
-            if metric in REQUIRED_KEYS:
-                why = f"{metric} is a count at month end, not a flow: {flows}"
-            elif metric in METRICS:
-                why = f"{metric} is a rate, not a flow: {flows}"
-            else:
+            kind = "a count at month end" if metric in REQUIRED_KEYS else "a rate"
+            why = f"{metric} is {kind}, not a flow: goals count flows ({', '.join(FLOW_KEYS)})"
+            if metric not in METRICS:
                 why = "unknown metric" + (_suggest(metric, FLOW_KEYS) or f" ({', '.join(FLOW_KEYS)})")
-            report.add(line, "metric", cell("metric"), why)
+            report.add(line, "metric", cells["metric"], why)
         parsed = {}
         for column, parse in (("target", _target), ("start_month", _month), ("due_month", _month)):
-            parsed[column], why = parse(cell(column))
+            parsed[column], why = parse(cells[column])
             if why:
-                report.add(line, column, cell(column), why)
+                report.add(line, column, cells[column], why)
         target, start, due = parsed["target"], parsed["start_month"], parsed["due_month"]
         if start and due and due < start:
-            report.add(line, "due_month", cell("due_month"), f"the due month is before the start month {start:%Y-%m}")
+            report.add(line, "due_month", cells["due_month"], f"the due month is before the start month {start:%Y-%m}")
         extra = [c for c in raw[len(header) :] if c.strip()]
         if extra:
             report.add(line, "", extra[0], "more cells than columns in the header (a stray comma?)")
         if len(report.problems) == before:
             report.lines[goal_id] = line
             report.rows.append(
-                Goal(goal_id, name, scope, rsp_id or None, metric, target, start, due, cell("source"))  # type: ignore[arg-type]
+                Goal(goal_id, name, scope, rsp_id or None, metric, target, start, due, cells.get("source", ""))  # type: ignore[arg-type]
             )
     return report
 

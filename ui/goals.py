@@ -69,12 +69,11 @@ def progress_text(status: GoalStatus) -> str:
 def projection_sentence(status: GoalStatus) -> str:
     """The projection in one or two sentences: when, the range, and against the due date."""
     goal, p = status.goal, status.projection
-    due = due_text(goal)
     if status.monthly.empty:
         return f"No {_noun(goal)} figures since {_month(goal.start_month)} within these filters."
     if p.status == REACHED:
         timing = "before" if p.reached_in < goal.due_month else "in the month of" if p.on_time else "after"
-        return f"Goal reached in {_month(p.reached_in)}, {timing} the due date, {due}."
+        return f"Goal reached in {_month(p.reached_in)}, {timing} the due date, {due_text(goal)}."
     if p.status == NOT_ENOUGH_DATA:
         return (
             f"No projection yet: it takes {WINDOW} complete months since {_month(goal.start_month)}, "
@@ -96,7 +95,7 @@ def projection_sentence(status: GoalStatus) -> str:
         span = f"range {_month(p.reach_early)} – {_month(p.reach_late)}"
     late = month_index(p.reach) - month_index(goal.due_month)
     timing = "by the due date" if p.on_time else f"{late} month{'s' if late != 1 else ''} after the due date"
-    text = f"{head} reached in {_month(p.reach)} ({span}), {timing}, {due}."
+    text = f"{head} reached in {_month(p.reach)} ({span}), {timing}, {due_text(goal)}."
     if p.on_time and (p.reach_late is None or p.reach_late > goal.due_month):
         text += " At the slow end of the range it would be late."
     elif not p.on_time and p.reach_early is not None and p.reach_early <= goal.due_month:
@@ -130,44 +129,37 @@ def contribution_text(name: str, part: GoalStatus, whole: GoalStatus) -> str:
 def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.DataFrame]:
     """(figure, numbers): the cumulative total, the projection's fan, the target line and the due month."""
     goal, p = status.goal, status.projection
-    monthly = status.monthly
     path = projection_path(p)
     label = METRICS[goal.metric].label
     fig = go.Figure()
     if not path.empty:
         edge = {"x": path["month"], "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
-        fig.add_trace(go.Scatter(y=path["high"], showlegend=False, **edge))
+        fig.add_scatter(y=path["high"], showlegend=False, **edge)
         band = {"fill": "tonexty", "fillcolor": BAND, "name": "Range of the projection (95%)"}
-        fig.add_trace(go.Scatter(y=path["low"], **band, **edge))
-        fig.add_trace(
-            go.Scatter(
-                x=path["month"],
-                y=path["central"],
-                mode="lines",
-                name=f"Projected at {_pace(p.rate)} a month",
-                line={"color": ACTUAL, "width": 2, "dash": "dash"},
-                hovertemplate="Projected: %{y:,.0f}<extra></extra>",
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=monthly["month"],
-            y=monthly["cumulative"],
+        fig.add_scatter(y=path["low"], **band, **edge)
+        fig.add_scatter(
+            x=path["month"],
+            y=path["central"],
             mode="lines",
-            name=f"{label} since {_month(goal.start_month)}",
-            line={"color": ACTUAL, "width": 3},
-            hovertemplate=f"{html.escape(label)} to date: %{{y:,}}<extra></extra>",
+            name=f"Projected at {_pace(p.rate)} a month",
+            line={"color": ACTUAL, "width": 2, "dash": "dash"},
+            hovertemplate="Projected: %{y:,.0f}<extra></extra>",
         )
+    fig.add_scatter(
+        x=status.monthly["month"],
+        y=status.monthly["cumulative"],
+        mode="lines",
+        name=f"{label} since {_month(goal.start_month)}",
+        line={"color": ACTUAL, "width": 3},
+        hovertemplate=f"{html.escape(label)} to date: %{{y:,}}<extra></extra>",
     )
     if p.status == REACHED:
-        fig.add_trace(
-            go.Scatter(
-                x=[pd.Timestamp(p.reached_in)],
-                y=[p.cumulative],  # the total in the month it was reached
-                mode="markers",
-                name=f"Reached in {_month(p.reached_in)}",
-                marker={"color": GOAL, "size": 11},
-            )
+        fig.add_scatter(
+            x=[pd.Timestamp(p.reached_in)],
+            y=[p.cumulative],  # the total in the month it was reached
+            mode="markers",
+            name=f"Reached in {_month(p.reached_in)}",
+            marker={"color": GOAL, "size": 11},
         )
     fig.add_hline(
         y=goal.target,
@@ -185,7 +177,7 @@ def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.Da
     fig.update_yaxes(title_text=f"{label}, cumulative", tickformat=",", rangemode="tozero")
     charts._layout(fig, chart_title(status), height=440, subtitle=subtitle)
 
-    numbers = monthly.set_index("month").rename(columns={"value": label, "cumulative": f"{label}, cumulative"})
+    numbers = status.monthly.set_index("month").rename(columns={"value": label, "cumulative": f"{label}, cumulative"})
     if not path.empty:
         ahead = {"central": "Projected", "low": "Projected, slow", "high": "Projected, fast"}
         numbers = pd.concat([numbers, path.iloc[1:].set_index("month").rename(columns=ahead).round(1)])

@@ -114,10 +114,8 @@ class Projection:
 
 
 def project(monthly: pd.DataFrame, target: int, due: date, *, today: date | None = None) -> Projection:
-    """When `target` is reached at the pace of the last WINDOW complete months (see METHOD).
-
-    `monthly`: goal_monthly's month and value columns. `today` decides which month is the current,
-    incomplete one (default: the real date)."""
+    """When `target` is reached at the pace of the last WINDOW complete months (see METHOD); `today`
+    (default: the real date) decides which month is the current, incomplete one."""
     today = today or date.today()
     current = date(today.year, today.month, 1)
     months = pd.to_datetime(monthly["month"]).dt.date.tolist()
@@ -159,19 +157,12 @@ def projection_path(projection: Projection) -> pd.DataFrame:
     p = projection
     if p.status != PROJECTED or p.as_of is None:
         return pd.DataFrame(columns=["month", "central", "low", "high"])
-    if p.reach_late is None:  # the slow end never gets there: draw as far as the chart goes
-        span = CHART_MONTHS
-    else:  # the slow end reaches it, so the faster ones do too
-        span = min(max(month_index(m) for m in (p.reach_late, p.due)) - month_index(p.as_of), CHART_MONTHS)
-    steps = range(span + 1)
-    return pd.DataFrame(
-        {
-            "month": pd.to_datetime([shift(p.as_of, k) for k in steps]),
-            "central": [p.cumulative + p.rate * k for k in steps],
-            "low": [p.cumulative + p.low_rate * k for k in steps],
-            "high": [p.cumulative + (p.rate + p.margin) * k for k in steps],
-        }
-    )
+    # When the slow end gets there, the faster ones do too; when it never does, as far as the chart goes.
+    span = CHART_MONTHS if p.reach_late is None else month_index(max(p.reach_late, p.due)) - month_index(p.as_of)
+    steps = range(min(span, CHART_MONTHS) + 1)
+    rates = {"central": p.rate, "low": p.low_rate, "high": p.rate + p.margin}
+    totals = {name: [p.cumulative + rate * k for k in steps] for name, rate in rates.items()}
+    return pd.DataFrame({"month": pd.to_datetime([shift(p.as_of, k) for k in steps]), **totals})
 
 
 @dataclass(frozen=True)

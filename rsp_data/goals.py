@@ -208,10 +208,8 @@ class GoalChange:
     changed: dict[str, tuple] = field(default_factory=dict)  # column -> (old, new)
 
     def __str__(self) -> str:
-        if self.action == "change":
-            diffs = ", ".join(f"{c} {_shown(o)} -> {_shown(n)}" for c, (o, n) in self.changed.items())
-            return f"change goal {self.goal.goal_id}: {diffs}"
-        return f"{self.action} goal {self.goal.goal_id}"
+        diffs = ", ".join(f"{c} {_shown(o)} -> {_shown(n)}" for c, (o, n) in self.changed.items())
+        return f"{self.action} goal {self.goal.goal_id}" + (f": {diffs}" if diffs else "")
 
 
 def _shown(value) -> str:

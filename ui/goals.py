@@ -186,8 +186,7 @@ def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.Da
 
 
 def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = False) -> None:
-    """One goal: heading, progress bar, projection sentence, chart with its numbers, source, method.
-    `minor`: a smaller heading, under a section heading of its own."""
+    """One goal: heading (`minor`: a smaller one), progress bar, projection sentence, chart, source, method."""
     goal = status.goal
     badge = " :orange-badge[Illustrative goal]" if goal.illustrative else ""
     if minor:

@@ -1,10 +1,9 @@
-"""Goals: progress within the filters (regions, sectors, partnerships narrow a goal like any figure),
-and a projection (`project`, stated on the pages as `METHOD`). A goal counts from its own start month
-whatever the range's start; the range's end is honoured.
-"""
+"""Goals: progress within the filters, counted from the goal's own start month whatever the range's start
+(its end is honoured), and a projection (`project`, stated on the pages as `METHOD`)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, replace
 from datetime import date
@@ -23,7 +22,7 @@ from rsp_data.schema import goals as goals_table
 SCOPE_ORDER = {"grant": 0, "statewide": 1, "partnership": 2}
 SCOPE_NOUNS = {
     "statewide": "all partnerships",
-    "grant": "grant-supported partnerships",
+    "grant": "all grant-supported partnerships",
     "partnership": "the partnership",
 }
 
@@ -52,15 +51,12 @@ def goal_monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = Tru
         .order_by(src.month)
     )
     monthly = frame(engine, stmt)
-    if monthly.empty:
-        empty = pd.DataFrame({"month": pd.to_datetime([]), "value": [], "cumulative": []})
-        return empty.astype({"value": "int64", "cumulative": "int64"}), 0
     found = to_datetimes(monthly["month"])
-    months = pd.date_range(goal.start_month, found.max(), freq="MS")
+    months = pd.date_range(goal.start_month, found.max(), freq="MS") if len(found) else pd.DatetimeIndex([])
     values = pd.to_numeric(monthly["value"]).astype("int64").set_axis(found).reindex(months, fill_value=0)
     out = pd.DataFrame({"month": months, "value": values.to_numpy(dtype="int64")})
     out["cumulative"] = out["value"].cumsum()
-    if not count:
+    if not count or out.empty:
         return out, 0
     grant = goal.scope == "grant"
     counted = ranking.reporting_counts(engine, scoped, first=goal.start_month, last=months[-1].date(), gjc=grant)
@@ -117,28 +113,16 @@ class Projection:
         return self.status == PROJECTED and self.reach_late is None
 
 
-def _months_needed(remaining: int, rate: float) -> int | None:
-    if rate <= 0:
-        return None
-    # A hair below the exact quotient: 80 / 10.0 is 8 months, not 9 through rounding.
-    needed = max(math.ceil(remaining / rate - 1e-9), 1)
-    return needed if needed <= HORIZON else None
-
-
 def project(monthly: pd.DataFrame, target: int, due: date, *, today: date | None = None) -> Projection:
-    """When `target` is reached at the pace of the last WINDOW complete months (see METHOD).
-
-    `monthly`: goal_monthly's month and value columns. `today` decides which month is the current,
-    incomplete one (default: the real date)."""
+    """When `target` is reached at the pace of the last WINDOW complete months (see METHOD); `today`
+    (default: the real date) decides which month is the current, incomplete one."""
     today = today or date.today()
     current = date(today.year, today.month, 1)
     months = pd.to_datetime(monthly["month"]).dt.date.tolist()
     values = [int(v) for v in monthly["value"]]
-    cumulative = 0
-    for month, value in zip(months, values, strict=True):
-        cumulative += value
-        if cumulative >= target:  # reached: whatever the month, the figures say so
-            return Projection(REACHED, target, due, 0, month, cumulative, reached_in=month)
+    for month, total in zip(months, itertools.accumulate(values), strict=True):
+        if total >= target:  # reached: whatever the month, the figures say so
+            return Projection(REACHED, target, due, 0, month, total, reached_in=month)
     complete = [(m, v) for m, v in zip(months, values, strict=True) if m < current]
     as_of = complete[-1][0] if complete else None
     base = Projection(NOT_ENOUGH_DATA, target, due, len(complete), as_of, sum(v for _, v in complete))
@@ -151,8 +135,11 @@ def project(monthly: pd.DataFrame, target: int, due: date, *, today: date | None
     margin = T975 * math.sqrt(sum((v - rate) ** 2 for v in recent) / (WINDOW - 1)) / math.sqrt(WINDOW)
 
     def reach_at(pace: float) -> date | None:
-        needed = _months_needed(target - base.cumulative, pace)
-        return None if needed is None else shift(as_of, needed)
+        if pace <= 0:
+            return None
+        # A hair below the exact quotient: 80 / 10.0 is 8 months, not 9 through rounding.
+        needed = max(math.ceil((target - base.cumulative) / pace - 1e-9), 1)
+        return shift(as_of, needed) if needed <= HORIZON else None
 
     return replace(
         base,
@@ -170,19 +157,12 @@ def projection_path(projection: Projection) -> pd.DataFrame:
     p = projection
     if p.status != PROJECTED or p.as_of is None:
         return pd.DataFrame(columns=["month", "central", "low", "high"])
-    if p.reach_late is None:  # the slow end never gets there: draw as far as the chart goes
-        span = CHART_MONTHS
-    else:  # the slow end reaches it, so the faster ones do too
-        span = min(max(month_index(m) for m in (p.reach_late, p.due)) - month_index(p.as_of), CHART_MONTHS)
-    steps = range(span + 1)
-    return pd.DataFrame(
-        {
-            "month": pd.to_datetime([shift(p.as_of, k) for k in steps]),
-            "central": [p.cumulative + p.rate * k for k in steps],
-            "low": [p.cumulative + p.low_rate * k for k in steps],
-            "high": [p.cumulative + (p.rate + p.margin) * k for k in steps],
-        }
-    )
+    # When the slow end gets there, the faster ones do too; when it never does, as far as the chart goes.
+    span = CHART_MONTHS if p.reach_late is None else month_index(max(p.reach_late, p.due)) - month_index(p.as_of)
+    steps = range(min(span, CHART_MONTHS) + 1)
+    rates = {"central": p.rate, "low": p.low_rate, "high": p.rate + p.margin}
+    totals = {name: [p.cumulative + rate * k for k in steps] for name, rate in rates.items()}
+    return pd.DataFrame({"month": pd.to_datetime([shift(p.as_of, k) for k in steps]), **totals})
 
 
 @dataclass(frozen=True)

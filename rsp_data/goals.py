@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Connection, insert, select, update
 
 from rsp_data import schema
-from rsp_data.imports.read import MONTH_RE, THOUSANDS_RE, ImportRejected, ValidationReport, _suggest
+from rsp_data.imports.read import THOUSANDS_RE, ImportRejected, ValidationReport, _parse_month, _suggest
 from rsp_data.metrics import FLOW_KEYS, METRICS, REQUIRED_KEYS
 from rsp_data.months import as_date
 
@@ -25,7 +25,6 @@ COLUMNS = ("goal_id", "name", "scope", "rsp_id", "metric", "target", "start_mont
 SCOPES = ("statewide", "grant", "partnership")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 MAX_TARGET = 100_000_000
-MAX_PROBLEMS_LISTED = 200
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,6 @@ def goal_from_row(row) -> Goal:
 class GoalsReport(ValidationReport):
     """An upload's report whose rows are the Goals without a problem."""
 
-    checksum: str = ""
     lines: dict[str, int] = field(default_factory=dict)  # goal_id -> its line in the file
 
     @property
@@ -69,50 +67,44 @@ class GoalsReport(ValidationReport):
         """The goals to write: all of them, or none when any row has an error."""
         return list(self.rows) if self.ok else []
 
-    def text(self) -> str:
-        head = f"{self.file_name}: {len(self.errors)} error(s){'' if self.ok else '; nothing was written'}"
-        return "\n".join([head, *(str(p) for p in self.problems[:MAX_PROBLEMS_LISTED])])
+
+def _target(text: str) -> tuple[int | None, str]:
+    raw = text.replace(",", "") if THOUSANDS_RE.fullmatch(text) else text
+    if not raw:
+        return None, "blank: every goal needs a target"
+    if not re.fullmatch(r"-?[0-9]+", raw):
+        return None, "not a whole number"
+    if int(raw) <= 0:
+        return None, "the target must be above 0"
+    if int(raw) > MAX_TARGET:
+        return None, f"too large: more than {MAX_TARGET:,}"
+    return int(raw), ""
 
 
 def _month(text: str) -> tuple[date | None, str]:
-    if not text:
-        return None, "blank: written YYYY-MM, e.g. 2025-08"
-    match = MONTH_RE.match(text)
-    if not match:
-        return None, "months are written YYYY-MM, e.g. 2025-08"
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12:
-        return None, f"there is no month {month:02d}: months run 01 to 12"
-    if not 2000 <= year <= 2100:
-        return None, "the year is outside 2000-2100"
-    return date(year, month, 1), ""
+    value, why = _parse_month(text, today=date.max)  # a goal's months may lie ahead
+    if value and value.year > 2100:
+        return None, "the year is after 2100"
+    return value, why
 
 
-def _lines(content: bytes, report: GoalsReport) -> list[tuple[int, list[str]]] | None:
-    """(file line, cells) of the header and data rows; '#' comment lines and blank lines skipped."""
+def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> GoalsReport:
+    """Read and check a goals file; every problem is in the report. `known_ids`: the partnership ids."""
+    known = set(known_ids)
+    report = GoalsReport(file_name, checksum="")
     try:
         text = content.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError:
         report.add(0, "", "", "the file is not UTF-8 text: save it as CSV UTF-8")
-        return None
+        return report
     reader = csv.reader(io.StringIO(text))
-    rows = [
+    rows = [  # (file line, cells): '#' comment lines and blank lines skipped
         (reader.line_num, cells)
         for cells in reader
         if any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#")
     ]
     if not rows:
         report.add(0, "", "", "the file is empty")
-        return None
-    return rows
-
-
-def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> GoalsReport:
-    """Read and check a goals file; every problem is in the report. `known_ids`: the partnership ids."""
-    known = set(known_ids)
-    report = GoalsReport(file_name)
-    rows = _lines(content, report)
-    if rows is None:
         return report
     (header_line, header_cells), data = rows[0], rows[1:]
     header = [h.strip().lower() for h in header_cells]
@@ -135,13 +127,9 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
 
     seen: dict[str, int] = {}
     for line, raw in data:
-
-        def cell(name: str, raw=raw) -> str:
-            index = positions.get(name)
-            return raw[index].strip() if index is not None and index < len(raw) else ""
-
+        cells = {name: raw[index].strip() if index < len(raw) else "" for name, index in positions.items()}
         before = len(report.problems)
-        goal_id = cell("goal_id")
+        goal_id = cells["goal_id"]
         if not goal_id:
             report.add(line, "goal_id", "", "blank: every goal needs an id")
         elif not ID_RE.match(goal_id):
@@ -150,17 +138,17 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
             report.add(line, "goal_id", goal_id, f"duplicate id: goal {goal_id} is already on row {seen[goal_id]}")
         else:
             seen[goal_id] = line
-        name = cell("name")
+        name = cells["name"]
         if not name:
             report.add(line, "name", "", "blank: every goal needs a name people read")
         elif len(name) > 200:
             report.add(line, "name", name, "longer than 200 characters")
-        scope = cell("scope").lower()
+        scope = cells["scope"].lower()
         if scope not in SCOPES:
             report.add(
-                line, "scope", cell("scope"), "unknown scope" + (_suggest(scope, SCOPES) or f" ({', '.join(SCOPES)})")
+                line, "scope", cells["scope"], "unknown scope" + (_suggest(scope, SCOPES) or f" ({', '.join(SCOPES)})")
             )
-        rsp_id = cell("rsp_id")
+        rsp_id = cells["rsp_id"]
         if scope == "partnership":
             if not rsp_id:
                 report.add(line, "rsp_id", "", "blank: a goal of scope partnership names its partnership")
@@ -168,43 +156,28 @@ def read_goals(content: bytes, file_name: str, known_ids: Iterable[str]) -> Goal
                 report.add(line, "rsp_id", rsp_id, "unknown partnership id" + _suggest(rsp_id, known, cutoff=0.4))
         elif rsp_id and scope in SCOPES:
             report.add(line, "rsp_id", rsp_id, f"only a goal of scope partnership names one; this goal is {scope}")
-        metric = cell("metric").lower()
+        metric = cells["metric"].lower()
         if metric not in FLOW_KEYS:  # a stock or a rate has no running total
-            flows = f"goals count flows ({', '.join(FLOW_KEYS)})"
-            if metric in REQUIRED_KEYS:
-                why = f"{metric} is a count at month end, not a flow: {flows}"
-            elif metric in METRICS:
-                why = f"{metric} is a rate, not a flow: {flows}"
-            else:
+            kind = "a count at month end" if metric in REQUIRED_KEYS else "a rate"
+            why = f"{metric} is {kind}, not a flow: goals count flows ({', '.join(FLOW_KEYS)})"
+            if metric not in METRICS:
                 why = "unknown metric" + (_suggest(metric, FLOW_KEYS) or f" ({', '.join(FLOW_KEYS)})")
-            report.add(line, "metric", cell("metric"), why)
-        target = None
-        raw_target = cell("target").replace(",", "") if THOUSANDS_RE.fullmatch(cell("target")) else cell("target")
-        if not raw_target:
-            report.add(line, "target", "", "blank: every goal needs a target")
-        elif not re.fullmatch(r"-?[0-9]+", raw_target):
-            report.add(line, "target", cell("target"), "not a whole number")
-        elif int(raw_target) <= 0:
-            report.add(line, "target", cell("target"), "the target must be above 0")
-        elif int(raw_target) > MAX_TARGET:
-            report.add(line, "target", cell("target"), f"too large: more than {MAX_TARGET:,}")
-        else:
-            target = int(raw_target)
-        months = {}
-        for column in ("start_month", "due_month"):
-            months[column], why = _month(cell(column))
+            report.add(line, "metric", cells["metric"], why)
+        parsed = {}
+        for column, parse in (("target", _target), ("start_month", _month), ("due_month", _month)):
+            parsed[column], why = parse(cells[column])
             if why:
-                report.add(line, column, cell(column), why)
-        start, due = months["start_month"], months["due_month"]
+                report.add(line, column, cells[column], why)
+        target, start, due = parsed["target"], parsed["start_month"], parsed["due_month"]
         if start and due and due < start:
-            report.add(line, "due_month", cell("due_month"), f"the due month is before the start month {start:%Y-%m}")
+            report.add(line, "due_month", cells["due_month"], f"the due month is before the start month {start:%Y-%m}")
         extra = [c for c in raw[len(header) :] if c.strip()]
         if extra:
             report.add(line, "", extra[0], "more cells than columns in the header (a stray comma?)")
         if len(report.problems) == before:
             report.lines[goal_id] = line
             report.rows.append(
-                Goal(goal_id, name, scope, rsp_id or None, metric, target, start, due, cell("source"))  # type: ignore[arg-type]
+                Goal(goal_id, name, scope, rsp_id or None, metric, target, start, due, cells.get("source", ""))  # type: ignore[arg-type]
             )
     return report
 
@@ -235,19 +208,15 @@ class GoalChange:
     changed: dict[str, tuple] = field(default_factory=dict)  # column -> (old, new)
 
     def __str__(self) -> str:
-        if self.action == "change":
-            diffs = ", ".join(f"{c} {_shown(o)} -> {_shown(n)}" for c, (o, n) in self.changed.items())
-            return f"change goal {self.goal.goal_id}: {diffs}"
-        return f"{self.action} goal {self.goal.goal_id}"
+        diffs = ", ".join(f"{c} {_shown(o)} -> {_shown(n)}" for c, (o, n) in self.changed.items())
+        return f"{self.action} goal {self.goal.goal_id}" + (f": {diffs}" if diffs else "")
 
 
 def _shown(value) -> str:
     if isinstance(value, date):
         return f"{value:%Y-%m}"
-    if isinstance(value, int):
-        return f"{value}"
     text = str(value)
-    return repr(text if len(text) <= 40 else text[:40] + "…")
+    return text if isinstance(value, int) else repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def plan_goals(conn: Connection, goals: Iterable[Goal]) -> list[GoalChange]:

@@ -102,8 +102,8 @@ def test_every_bad_value_is_named_with_its_row_column_and_reason():
         "error: row 7, column scope, value 'regional': unknown scope (statewide, grant, partnership)",
         "error: row 7, column metric, value 'placemnts': unknown metric (did you mean 'placements'?)",
         "error: row 7, column target, value '12.5': not a whole number",
-        "error: row 7, column start_month, value '24-01': months are written YYYY-MM, e.g. 2025-08",
-        "error: row 7, column due_month: blank: written YYYY-MM, e.g. 2025-08",
+        "error: row 7, column start_month, value '24-01': months are written YYYY-MM, e.g. 2025-03",
+        "error: row 7, column due_month: blank: every row needs a month, written YYYY-MM",
     ]
     assert read_goals(text.encode(), "goals.csv", IDS).goals == []  # any error: nothing to write
 
@@ -526,7 +526,7 @@ def test_cli_import_goals_dry_run_import_change_and_rejection(cli_store, tmp_pat
     rejected = run_cli("import-goals", str(bad), "--url", url)
     assert rejected.returncode == 1
     assert rejected.stderr.splitlines() == [
-        "bad.csv: 3 error(s); nothing was written",
+        "bad.csv: 3 error(s), 0 warning(s); nothing was written",
         "error: row 2, column rsp_id, value 'zzz': unknown partnership id",
         "error: row 2, column due_month, value '2024-01': the due month is before the start month 2025-01",
         "error: row 3, column goal_id, value 'good-jobs-challenge': this goal comes from the committed goals.csv: "

@@ -16,6 +16,7 @@ from queries.goals import (
     NOT_ENOUGH_DATA,
     PROJECTED,
     REACHED,
+    SCOPE_NOUNS,
     WINDOW,
     GoalStatus,
     goal_list,
@@ -68,12 +69,11 @@ def progress_text(status: GoalStatus) -> str:
 def projection_sentence(status: GoalStatus) -> str:
     """The projection in one or two sentences: when, the range, and against the due date."""
     goal, p = status.goal, status.projection
-    due = due_text(goal)
     if status.monthly.empty:
         return f"No {_noun(goal)} figures since {_month(goal.start_month)} within these filters."
     if p.status == REACHED:
         timing = "before" if p.reached_in < goal.due_month else "in the month of" if p.on_time else "after"
-        return f"Goal reached in {_month(p.reached_in)}, {timing} the due date, {due}."
+        return f"Goal reached in {_month(p.reached_in)}, {timing} the due date, {due_text(goal)}."
     if p.status == NOT_ENOUGH_DATA:
         return (
             f"No projection yet: it takes {WINDOW} complete months since {_month(goal.start_month)}, "
@@ -95,7 +95,7 @@ def projection_sentence(status: GoalStatus) -> str:
         span = f"range {_month(p.reach_early)} – {_month(p.reach_late)}"
     late = month_index(p.reach) - month_index(goal.due_month)
     timing = "by the due date" if p.on_time else f"{late} month{'s' if late != 1 else ''} after the due date"
-    text = f"{head} reached in {_month(p.reach)} ({span}), {timing}, {due}."
+    text = f"{head} reached in {_month(p.reach)} ({span}), {timing}, {due_text(goal)}."
     if p.on_time and (p.reach_late is None or p.reach_late > goal.due_month):
         text += " At the slow end of the range it would be late."
     elif not p.on_time and p.reach_early is not None and p.reach_early <= goal.due_month:
@@ -129,44 +129,37 @@ def contribution_text(name: str, part: GoalStatus, whole: GoalStatus) -> str:
 def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.DataFrame]:
     """(figure, numbers): the cumulative total, the projection's fan, the target line and the due month."""
     goal, p = status.goal, status.projection
-    monthly = status.monthly
     path = projection_path(p)
     label = METRICS[goal.metric].label
     fig = go.Figure()
     if not path.empty:
         edge = {"x": path["month"], "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
-        fig.add_trace(go.Scatter(y=path["high"], showlegend=False, **edge))
+        fig.add_scatter(y=path["high"], showlegend=False, **edge)
         band = {"fill": "tonexty", "fillcolor": BAND, "name": "Range of the projection (95%)"}
-        fig.add_trace(go.Scatter(y=path["low"], **band, **edge))
-        fig.add_trace(
-            go.Scatter(
-                x=path["month"],
-                y=path["central"],
-                mode="lines",
-                name=f"Projected at {_pace(p.rate)} a month",
-                line={"color": ACTUAL, "width": 2, "dash": "dash"},
-                hovertemplate="Projected: %{y:,.0f}<extra></extra>",
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=monthly["month"],
-            y=monthly["cumulative"],
+        fig.add_scatter(y=path["low"], **band, **edge)
+        fig.add_scatter(
+            x=path["month"],
+            y=path["central"],
             mode="lines",
-            name=f"{label} since {_month(goal.start_month)}",
-            line={"color": ACTUAL, "width": 3},
-            hovertemplate=f"{html.escape(label)} to date: %{{y:,}}<extra></extra>",
+            name=f"Projected at {_pace(p.rate)} a month",
+            line={"color": ACTUAL, "width": 2, "dash": "dash"},
+            hovertemplate="Projected: %{y:,.0f}<extra></extra>",
         )
+    fig.add_scatter(
+        x=status.monthly["month"],
+        y=status.monthly["cumulative"],
+        mode="lines",
+        name=f"{label} since {_month(goal.start_month)}",
+        line={"color": ACTUAL, "width": 3},
+        hovertemplate=f"{html.escape(label)} to date: %{{y:,}}<extra></extra>",
     )
     if p.status == REACHED:
-        fig.add_trace(
-            go.Scatter(
-                x=[pd.Timestamp(p.reached_in)],
-                y=[p.cumulative],  # the total in the month it was reached
-                mode="markers",
-                name=f"Reached in {_month(p.reached_in)}",
-                marker={"color": GOAL, "size": 11},
-            )
+        fig.add_scatter(
+            x=[pd.Timestamp(p.reached_in)],
+            y=[p.cumulative],  # the total in the month it was reached
+            mode="markers",
+            name=f"Reached in {_month(p.reached_in)}",
+            marker={"color": GOAL, "size": 11},
         )
     fig.add_hline(
         y=goal.target,
@@ -184,33 +177,16 @@ def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.Da
     fig.update_yaxes(title_text=f"{label}, cumulative", tickformat=",", rangemode="tozero")
     charts._layout(fig, chart_title(status), height=440, subtitle=subtitle)
 
-    numbers = monthly.assign(Month=monthly["month"].dt.strftime("%Y-%m")).rename(
-        columns={"value": label, "cumulative": f"{label}, cumulative"}
-    )[["Month", label, f"{label}, cumulative"]]
+    numbers = status.monthly.set_index("month").rename(columns={"value": label, "cumulative": f"{label}, cumulative"})
     if not path.empty:
-        ahead = path.iloc[1:].assign(Month=path["month"].iloc[1:].dt.strftime("%Y-%m"))
-        ahead = ahead.rename(columns={"central": "Projected", "low": "Projected, slow", "high": "Projected, fast"})
-        numbers = pd.concat([numbers, ahead[["Month", "Projected", "Projected, slow", "Projected, fast"]].round(1)])
-    return fig, numbers.reset_index(drop=True)
-
-
-def _note(status: GoalStatus, filters: Filters) -> str:
-    """The chart's subtitle: what it covers, from the goal's start month, and the data's kind."""
-    from queries.data import illustrative_share
-
-    covered = filters.with_(
-        month_from=f"{status.goal.start_month:%Y-%m}",
-        month_to=f"{status.through:%Y-%m}" if status.through else filters.month_to,
-    )
-    note = widgets.describe(covered)
-    if cache.query(illustrative_share, filters) > 0:
-        note += " · illustrative data"
-    return note
+        ahead = {"central": "Projected", "low": "Projected, slow", "high": "Projected, fast"}
+        numbers = pd.concat([numbers, path.iloc[1:].set_index("month").rename(columns=ahead).round(1)])
+    numbers.index = numbers.index.strftime("%Y-%m")
+    return fig, numbers.rename_axis("Month").reset_index()
 
 
 def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = False) -> None:
-    """One goal: heading, progress bar, projection sentence, chart with its numbers, source, method.
-    `minor`: a smaller heading, under a section heading of its own."""
+    """One goal: heading (`minor`: a smaller one), progress bar, projection sentence, chart, source, method."""
     goal = status.goal
     badge = " :orange-badge[Illustrative goal]" if goal.illustrative else ""
     if minor:
@@ -221,20 +197,17 @@ def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = F
         st.caption(projection_sentence(status))
         return
     st.progress(min(status.share, 1.0), text=f"**{progress_text(status)}**")
-    sentence = projection_sentence(status)
-    if status.projection.status == REACHED:
-        st.success(sentence)
-    else:
-        st.markdown(sentence)
+    show = st.success if status.projection.status == REACHED else st.markdown
+    show(projection_sentence(status))
     if status.narrowed:
-        scope = {"grant": "all grant-supported partnerships", "statewide": "every partnership"}.get(
-            goal.scope, "the partnership"
-        )
         st.caption(
             "Within the sidebar's region, sector and partnership filters; the goal itself covers "
-            f"{scope}. Counted from {_month(goal.start_month)} whatever the range's start."
+            f"{SCOPE_NOUNS[goal.scope]}. Counted from {_month(goal.start_month)} whatever the range's start."
         )
-    figure, numbers = goal_chart(status, _note(status, filters))
+    # The chart covers the goal's months; the data's kind is judged on the sidebar's filters.
+    covered = filters.with_(month_from=f"{goal.start_month:%Y-%m}", month_to=f"{status.through:%Y-%m}")
+    note = widgets.describe(covered) + (" · illustrative data" if widgets.illustrative(filters) > 0 else "")
+    figure, numbers = goal_chart(status, note)
     widgets.chart(figure, numbers, f"goal_{key}")
     st.caption(f"Source: {goal.source}" if goal.source else "Source: not given.")
     with st.expander("How the projection is made"):

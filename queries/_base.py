@@ -1,13 +1,6 @@
-"""The query builder: every figure is read through here.
-
-- `where(filters, table)`: the sidebar's filters as conditions on any table, in one place.
-- `source(filters, by)`: where a figure over the filters is summed from: the chosen partnerships'
-  facts (by primary key), or rollup_cells at the smallest grain that covers the filters and the
-  grouping. Every sum of rsp_data/metrics.py reads the same way from either.
-- `sums_select`: every metric's sums over a source, by group, stocks at the as-of month.
-- `figures`: rows of sums as a frame, with every rate and average computed from them
-  (rsp_data.metrics.value, the one place a ratio is computed).
-"""
+"""The query builder: the filters as WHERE conditions (`where`), the table a figure is summed from
+(`source`: the chosen partnerships' facts, or rollup_cells at the smallest grain that covers the
+filters), every metric's sums over it (`sums_select`) and rows of sums as figures (`figures`)."""
 
 from __future__ import annotations
 
@@ -74,8 +67,6 @@ def where(filters: Filters, table, *, months: bool = True) -> list:
     return conds
 
 
-# --- where the figures come from --------------------------------------------------------------
-
 GRAINS = {(False, False): "all", (True, False): "region", (False, True): "sector", (True, True): "cell"}
 CELL_KEYS = {"sector": cells.c.sector_id, "region": cells.c.region_id}
 
@@ -108,11 +99,10 @@ class Source:
     conds: list
     month: object
     keys: dict
-    of_facts: bool
 
     def value(self, name: str):
         """The row-level value of sum `name` (or "reporting": partnership-months with figures)."""
-        if self.of_facts:
+        if self.table is FACTS:
             return literal(1) if name == "reporting" else sum_value(SUM_OF[name], facts)
         return cells.c[name]
 
@@ -124,9 +114,9 @@ def source(filters: Filters, by: str | None = None, *, months: bool = True, gjc:
         if gjc is not None:
             conds.append(partnerships.c.gjc_supported.is_(gjc))
         keys = {k: GROUPINGS[k][0] for k in GROUPINGS}
-        return Source(FACTS, conds, facts.c.month, keys, True)
+        return Source(FACTS, conds, facts.c.month, keys)
     conds = cell_conditions(filters, grain_for(filters, by), months=months, gjc=gjc)
-    return Source(cells, conds, cells.c.month, dict(CELL_KEYS), False)
+    return Source(cells, conds, cells.c.month, dict(CELL_KEYS))
 
 
 def summed(expression, name: str):
@@ -158,26 +148,23 @@ def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names
 
 
 def figures(columns: dict[str, list], as_of=None) -> pd.DataFrame:
-    """Columns of ids, names and sums (NULL as 0) as a frame with every metric's value: a stock or
-    flow is its sum; a rate or average is the ratio of its two sums (NaN without a denominator).
-    Column order: ids and names, sums, rates and averages, months, reporting, as_of."""
-    data: dict[str, object] = {}
-    for name, values in columns.items():
-        if name in SUM_OF or name in ("months", "reporting"):
-            floats = np.nan_to_num(np.array(values, dtype="float64"))
-            data[name] = floats if name in SUM_OF and not SUM_OF[name].whole else np.rint(floats).astype("int64")
-        else:
-            data[name] = list(values)
+    """Columns of ids, names and sums (NULL as 0) as a frame with every metric's value (metrics.value), in
+    the order: ids and names, sums, rates and averages, months, reporting, as_of."""
     size = len(next(iter(columns.values()))) if columns else 0
-    for metric in DECLARED:
-        if metric.kind not in (STOCK, FLOW) and all(p in data for p in parts(metric.key)):
-            data[metric.key] = value(metric.key, data)
-    for name in ("months", "reporting"):
-        data[name] = data.pop(name, np.zeros(size, dtype="int64"))
+
+    def number(name: str) -> np.ndarray:
+        floats = np.nan_to_num(np.array(columns.get(name, np.zeros(size)), dtype="float64"))
+        return floats if name in SUM_OF and not SUM_OF[name].whole else np.rint(floats).astype("int64")
+
+    counts = ("months", "reporting")
+    data = {n: list(v) for n, v in columns.items() if n not in SUM_OF and n not in counts}
+    data |= {n: number(n) for n in columns if n in SUM_OF}
+    ratios = [m.key for m in DECLARED if m.kind not in (STOCK, FLOW) and all(p in data for p in parts(m.key))]
+    data |= {key: value(key, data) for key in ratios}
+    data |= {n: number(n) for n in counts}
     if as_of is not False:
         data["as_of"] = [as_of] * size
-    first = [c for c in data if c not in SUM_OF and c not in METRICS and c not in ("months", "reporting", "as_of")]
-    return pd.DataFrame({c: data[c] for c in (*first, *[c for c in data if c not in first])})
+    return pd.DataFrame(data)
 
 
 def sql_value(metric: str, columns):
@@ -193,15 +180,12 @@ def needs(metric: str) -> tuple[str, ...]:
     return (metric,) if metric not in METRICS or METRICS[metric].kind in (STOCK, FLOW) else parts(metric)
 
 
-# --- reading ---------------------------------------------------------------------------------
-
 Bind = Engine | Connection
 T = TypeVar("T")
 
 
 def reading(bind: Bind) -> Connection | contextlib.nullcontext[Connection]:
-    """A pooled connection in autocommit mode (the queries only read; PostgreSQL is spared BEGIN
-    and ROLLBACK); given an open Connection, that one, left open."""
+    """A pooled autocommit connection (reads only: PostgreSQL is spared BEGIN and ROLLBACK), or the open one given."""
     if isinstance(bind, Connection):
         return contextlib.nullcontext(bind)
     return bind.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -226,8 +210,7 @@ def frame(engine: Bind, stmt: Select) -> pd.DataFrame:
 
 
 def raw_month(column, name: str = "month"):
-    """A date column as the driver gives it (ISO text on SQLite): rsp_data.months.to_datetimes
-    converts a whole column at once."""
+    """A date column as the driver gives it (ISO text on SQLite), for months.to_datetimes to convert at once."""
     return type_coerce(column, String).label(name)
 
 
@@ -238,8 +221,7 @@ def contains(columns, text: str):
 
 
 class _folded(FunctionElement):
-    """A text column as a case-insensitive LIKE compares it: lower(column); SQLite's LIKE already
-    ignores case, and PostgreSQL's trigram indexes (migration 0003) are on lower(name)."""
+    """lower(column), as PostgreSQL's trigram indexes (migration 0003) are; SQLite's LIKE already ignores case."""
 
     type = String()
     name = "folded"

@@ -68,27 +68,6 @@ def where(filters: Filters, table, *, months: bool = True) -> list:
 
 
 GRAINS = {(False, False): "all", (True, False): "region", (False, True): "sector", (True, True): "cell"}
-CELL_KEYS = {"sector": cells.c.sector_id, "region": cells.c.region_id}
-
-
-def grain_for(filters: Filters, by: str | None = None) -> str:
-    """The smallest rollup grain that has the filters' and the grouping's columns."""
-    region = bool(filters.regions) or by in ("region", "cell")
-    sector = bool(filters.sectors) or by in ("sector", "cell")
-    return GRAINS[(region, sector)]
-
-
-def cell_conditions(filters: Filters, grain: str, *, months: bool = True, gjc: bool | None = None) -> list:
-    """WHERE conditions over rollup_cells at `grain` (no partnership filter: those read the facts)."""
-    conds = [cells.c.grain == grain]
-    # A grain without a region (sector) holds "" there: saying so lets SQLite seek the primary key.
-    if grain in ("all", "sector"):
-        conds.append(cells.c.region_id == "")
-    if grain in ("all", "region"):
-        conds.append(cells.c.sector_id == "")
-    if gjc is not None:
-        conds.append(cells.c.gjc.is_(gjc))
-    return conds + where(filters, cells, months=months)
 
 
 @dataclass(frozen=True)
@@ -108,15 +87,22 @@ class Source:
 
 
 def source(filters: Filters, by: str | None = None, *, months: bool = True, gjc: bool | None = None) -> Source:
-    """The chosen partnerships' facts, or rollup_cells at the grain the filters and `by` need."""
+    """The chosen partnerships' facts, or rollup_cells at the smallest grain with the filters' and `by`'s columns."""
     if filters.partnerships:
         conds = where(filters, facts, months=months)
         if gjc is not None:
             conds.append(partnerships.c.gjc_supported.is_(gjc))
-        keys = {k: GROUPINGS[k][0] for k in GROUPINGS}
+        keys = {k: column for k, (column, _, _) in GROUPINGS.items()}
         return Source(FACTS, conds, facts.c.month, keys)
-    conds = cell_conditions(filters, grain_for(filters, by), months=months, gjc=gjc)
-    return Source(cells, conds, cells.c.month, dict(CELL_KEYS))
+    region = bool(filters.regions) or by in ("region", "cell")
+    sector = bool(filters.sectors) or by in ("sector", "cell")
+    conds = [cells.c.grain == GRAINS[(region, sector)]]
+    # A grain without a region (sector) holds "" there: saying so lets SQLite seek the primary key.
+    conds += [cells.c[c] == "" for c, used in (("region_id", region), ("sector_id", sector)) if not used]
+    if gjc is not None:
+        conds.append(cells.c.gjc.is_(gjc))
+    keys = {"sector": cells.c.sector_id, "region": cells.c.region_id}
+    return Source(cells, conds + where(filters, cells, months=months), cells.c.month, keys)
 
 
 def summed(expression, name: str):

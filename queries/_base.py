@@ -55,11 +55,8 @@ def where(filters: Filters, table, *, months: bool = True) -> list:
     """The filters as conditions on `table` (the fact table's region and sector are its
     partnership's); every value bound."""
 
-    def column(name: str):
-        return table.c[name] if name in table.c else partnerships.c[name]
-
     chosen = (("region_id", filters.regions), ("sector_id", filters.sectors), ("rsp_id", filters.partnerships))
-    conds = [column(name).in_(ids) for name, ids in chosen if ids]
+    conds = [(table.c[n] if n in table.c else partnerships.c[n]).in_(ids) for n, ids in chosen if ids]
     if months and filters.first:
         conds.append(table.c.month >= filters.first)
     if months and filters.last:

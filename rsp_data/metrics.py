@@ -61,10 +61,6 @@ class Metric:
     def over_time(self) -> str:
         return OVER_TIME[self.kind].format(weight=self.weight)
 
-    @property
-    def across_partnerships(self) -> str:
-        return " ".join(filter(None, [ACROSS[self.kind].format(weight=self.weight), self.note]))
-
 
 DECLARED: tuple[Metric, ...] = (
     Metric(
@@ -282,8 +278,6 @@ def data_dictionary_markdown() -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for m in DECLARED:
-        lines.append(
-            f"| {m.label} | `{m.key}` | {m.kind} | {m.unit} | {m.description} | {m.over_time} | "
-            f"{m.across_partnerships} |"
-        )
+        across = " ".join(filter(None, [ACROSS[m.kind].format(weight=m.weight), m.note]))
+        lines.append(f"| {m.label} | `{m.key}` | {m.kind} | {m.unit} | {m.description} | {m.over_time} | {across} |")
     return "\n".join(lines)

@@ -145,9 +145,8 @@ def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026,
         has_facts = conn.execute(select(func.count()).select_from(schema.monthly_metrics)).scalar_one()
         if has_facts and not replace:
             raise SystemExit(f"the store already holds {has_facts:,} monthly rows; add --replace to overwrite it")
-        for table in reversed(schema.metadata.sorted_tables):
-            if table.name != "alembic_version":
-                conn.execute(table.delete())
+        for table in reversed(schema.metadata.sorted_tables):  # alembic_version is not among them
+            conn.execute(table.delete())
         conn.execute(insert(schema.import_lock).values(lock_id=1, holder=""))
         conn.execute(
             insert(schema.regions),

@@ -34,8 +34,7 @@ def threshold_from(value: object, default: int = DEFAULT_THRESHOLD) -> int:
 
 
 def pinned(values: list[int], primary: list[bool], threshold: int) -> list[bool]:
-    """For the suppressed cells of one line (their true values, and which are below t): which of them
-    an outsider could work out from the line's hidden sum and the cells' known bounds."""
+    """Which suppressed cells of a line (true values; which are below t) its sum and their bounds give away."""
     bounds = [(1.0, float(threshold - 1)) if p else (0.0, math.inf) for p in primary]
 
     def others(i: int, end: int) -> float:
@@ -84,8 +83,7 @@ def suppression_mask(values: np.ndarray, threshold: int = DEFAULT_THRESHOLD) -> 
                 trial[pick] = True
                 if _any_pinned(cells, prim, trial, threshold):
                     continue  # pinned from below (e.g. two "<5" summing to 2): a zero cannot help
-            index = (line[0], pick) if isinstance(line[0], int) else (pick, line[1])
-            hidden[index] = True
+            hid[pick] = True  # a view of the line: marks the cell in `hidden`
             changed = True
     return hidden, primary
 
@@ -94,14 +92,9 @@ def suppress(table: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Suppres
     """A table of non-negative counts (e.g. partnerships × months) as text, small counts suppressed, totals exact."""
     values = table.to_numpy(dtype="int64")
     hidden, primary = suppression_mask(values, threshold)
+    numbers = np.array([[f"{v:,}" for v in row] for row in values], dtype=object).reshape(values.shape)
     display = pd.DataFrame(
-        [
-            [
-                (f"<{threshold}" if primary[r, c] else COMPLEMENT) if hidden[r, c] else f"{values[r, c]:,}"
-                for c in range(values.shape[1])
-            ]
-            for r in range(values.shape[0])
-        ],
+        np.where(hidden, np.where(primary, f"<{threshold}", COMPLEMENT), numbers),
         index=table.index.astype(str) if len(table.index) else table.index,
         columns=[str(c) for c in table.columns],
         dtype=object,

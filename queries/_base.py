@@ -52,8 +52,7 @@ GROUPINGS = {
 
 
 def where(filters: Filters, table, *, months: bool = True) -> list:
-    """The filters as conditions on `table` (the fact table's region and sector are its
-    partnership's); every value bound."""
+    """The filters as conditions on `table` (the facts' region and sector are their partnership's), values bound."""
 
     chosen = (("region_id", filters.regions), ("sector_id", filters.sectors), ("rsp_id", filters.partnerships))
     conds = [(table.c[n] if n in table.c else partnerships.c[n]).in_(ids) for n, ids in chosen if ids]
@@ -131,8 +130,7 @@ def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names
 
 
 def figures(columns: dict[str, list], as_of=None) -> pd.DataFrame:
-    """Columns of ids, names and sums (NULL as 0) as a frame with every metric's value (metrics.value), in
-    the order: ids and names, sums, rates and averages, months, reporting, as_of."""
+    """Columns of ids, names and sums (NULL as 0) as a frame with every metric's value, ids and names first."""
     size = len(next(iter(columns.values()))) if columns else 0
 
     def number(name: str) -> np.ndarray:

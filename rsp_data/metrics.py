@@ -194,8 +194,7 @@ DECLARED: tuple[Metric, ...] = (
 )
 
 METRICS: dict[str, Metric] = {m.key: m for m in DECLARED}
-# What the measure pickers offer, in order: placements first, then as declared.
-MEASURES: tuple[str, ...] = ("placements", *[m.key for m in DECLARED if m.key != "placements"])
+MEASURES: tuple[str, ...] = ("placements", *[m.key for m in DECLARED if m.key != "placements"])  # the pickers' order
 STORED: tuple[Metric, ...] = tuple(m for m in DECLARED if m.kind != RATE)  # rates are computed, not stored
 REQUIRED_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if not m.optional)
 OPTIONAL_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.optional)

@@ -137,8 +137,7 @@ def fact_rows(part: pd.DataFrame, months: int, seed: int, chunk_no: int) -> pd.D
 
 
 def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026, replace: bool = False, log=print):
-    """Write the synthetic store at `engine` (schema via the migrations); refuse to add to a store
-    that has facts unless `replace`."""
+    """Write the synthetic store at `engine` (schema via the migrations); a store with facts only if `replace`."""
     started = datetime.now(UTC)
     migrate.upgrade(engine)
     with engine.begin() as conn:
@@ -183,8 +182,7 @@ def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026,
         ).inserted_primary_key[0]
     rows = 0
     for chunk_no, start in enumerate(range(0, partnerships, CHUNK)):
-        part_chunk = part.iloc[start : start + CHUNK].reset_index(drop=True)
-        facts = fact_rows(part_chunk, months, seed, chunk_no)
+        facts = fact_rows(part.iloc[start : start + CHUNK], months, seed, chunk_no)
         facts["batch_id"] = batch_id
         with engine.begin() as conn:
             bulk_insert(conn, schema.monthly_metrics, facts)

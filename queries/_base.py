@@ -108,8 +108,7 @@ def summed(expression, name: str):
 
 
 def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names=SUM_NAMES) -> Select:
-    """Per group of `keys` ({label: column}; none: one row): every sum over the source's rows, a
-    stock's at the as-of month only, `months` with figures and `reporting` at the as-of month."""
+    """Each sum, `months` and `reporting` per group of `keys` ({label: column}); stocks and reporting at `as_of`."""
     keys = keys or {}
 
     def at_as_of(expression):

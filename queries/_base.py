@@ -1,13 +1,6 @@
-"""The query builder: every figure is read through here.
-
-- `where(filters, table)`: the sidebar's filters as conditions on any table, in one place.
-- `source(filters, by)`: where a figure over the filters is summed from: the chosen partnerships'
-  facts (by primary key), or rollup_cells at the smallest grain that covers the filters and the
-  grouping. Every sum of rsp_data/metrics.py reads the same way from either.
-- `sums_select`: every metric's sums over a source, by group, stocks at the as-of month.
-- `figures`: rows of sums as a frame, with every rate and average computed from them
-  (rsp_data.metrics.value, the one place a ratio is computed).
-"""
+"""The query builder: the filters as WHERE conditions (`where`), the table a figure is summed from
+(`source`: the chosen partnerships' facts, or rollup_cells at the smallest grain that covers the
+filters), every metric's sums over it (`sums_select`) and rows of sums as figures (`figures`)."""
 
 from __future__ import annotations
 
@@ -59,14 +52,10 @@ GROUPINGS = {
 
 
 def where(filters: Filters, table, *, months: bool = True) -> list:
-    """The filters as conditions on `table` (the fact table's region and sector are its
-    partnership's); every value bound."""
-
-    def column(name: str):
-        return table.c[name] if name in table.c else partnerships.c[name]
+    """The filters as conditions on `table` (the facts' region and sector are their partnership's), values bound."""
 
     chosen = (("region_id", filters.regions), ("sector_id", filters.sectors), ("rsp_id", filters.partnerships))
-    conds = [column(name).in_(ids) for name, ids in chosen if ids]
+    conds = [(table.c[n] if n in table.c else partnerships.c[n]).in_(ids) for n, ids in chosen if ids]
     if months and filters.first:
         conds.append(table.c.month >= filters.first)
     if months and filters.last:
@@ -74,30 +63,7 @@ def where(filters: Filters, table, *, months: bool = True) -> list:
     return conds
 
 
-# --- where the figures come from --------------------------------------------------------------
-
 GRAINS = {(False, False): "all", (True, False): "region", (False, True): "sector", (True, True): "cell"}
-CELL_KEYS = {"sector": cells.c.sector_id, "region": cells.c.region_id}
-
-
-def grain_for(filters: Filters, by: str | None = None) -> str:
-    """The smallest rollup grain that has the filters' and the grouping's columns."""
-    region = bool(filters.regions) or by in ("region", "cell")
-    sector = bool(filters.sectors) or by in ("sector", "cell")
-    return GRAINS[(region, sector)]
-
-
-def cell_conditions(filters: Filters, grain: str, *, months: bool = True, gjc: bool | None = None) -> list:
-    """WHERE conditions over rollup_cells at `grain` (no partnership filter: those read the facts)."""
-    conds = [cells.c.grain == grain]
-    # A grain without a region (sector) holds "" there: saying so lets SQLite seek the primary key.
-    if grain in ("all", "sector"):
-        conds.append(cells.c.region_id == "")
-    if grain in ("all", "region"):
-        conds.append(cells.c.sector_id == "")
-    if gjc is not None:
-        conds.append(cells.c.gjc.is_(gjc))
-    return conds + where(filters, cells, months=months)
 
 
 @dataclass(frozen=True)
@@ -108,25 +74,31 @@ class Source:
     conds: list
     month: object
     keys: dict
-    of_facts: bool
 
     def value(self, name: str):
         """The row-level value of sum `name` (or "reporting": partnership-months with figures)."""
-        if self.of_facts:
+        if self.table is FACTS:
             return literal(1) if name == "reporting" else sum_value(SUM_OF[name], facts)
         return cells.c[name]
 
 
 def source(filters: Filters, by: str | None = None, *, months: bool = True, gjc: bool | None = None) -> Source:
-    """The chosen partnerships' facts, or rollup_cells at the grain the filters and `by` need."""
+    """The chosen partnerships' facts, or rollup_cells at the smallest grain with the filters' and `by`'s columns."""
     if filters.partnerships:
         conds = where(filters, facts, months=months)
         if gjc is not None:
             conds.append(partnerships.c.gjc_supported.is_(gjc))
-        keys = {k: GROUPINGS[k][0] for k in GROUPINGS}
-        return Source(FACTS, conds, facts.c.month, keys, True)
-    conds = cell_conditions(filters, grain_for(filters, by), months=months, gjc=gjc)
-    return Source(cells, conds, cells.c.month, dict(CELL_KEYS), False)
+        keys = {k: column for k, (column, _, _) in GROUPINGS.items()}
+        return Source(FACTS, conds, facts.c.month, keys)
+    region = bool(filters.regions) or by in ("region", "cell")
+    sector = bool(filters.sectors) or by in ("sector", "cell")
+    conds = [cells.c.grain == GRAINS[(region, sector)]]
+    # A grain without a region (sector) holds "" there: saying so lets SQLite seek the primary key.
+    conds += [cells.c[c] == "" for c, used in (("region_id", region), ("sector_id", sector)) if not used]
+    if gjc is not None:
+        conds.append(cells.c.gjc.is_(gjc))
+    keys = {"sector": cells.c.sector_id, "region": cells.c.region_id}
+    return Source(cells, conds + where(filters, cells, months=months), cells.c.month, keys)
 
 
 def summed(expression, name: str):
@@ -136,8 +108,7 @@ def summed(expression, name: str):
 
 
 def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names=SUM_NAMES) -> Select:
-    """Per group of `keys` ({label: column}; none: one row): every sum over the source's rows, a
-    stock's at the as-of month only, `months` with figures and `reporting` at the as-of month."""
+    """Each sum, `months` and `reporting` per group of `keys` ({label: column}); stocks and reporting at `as_of`."""
     keys = keys or {}
 
     def at_as_of(expression):
@@ -158,26 +129,22 @@ def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names
 
 
 def figures(columns: dict[str, list], as_of=None) -> pd.DataFrame:
-    """Columns of ids, names and sums (NULL as 0) as a frame with every metric's value: a stock or
-    flow is its sum; a rate or average is the ratio of its two sums (NaN without a denominator).
-    Column order: ids and names, sums, rates and averages, months, reporting, as_of."""
-    data: dict[str, object] = {}
-    for name, values in columns.items():
-        if name in SUM_OF or name in ("months", "reporting"):
-            floats = np.nan_to_num(np.array(values, dtype="float64"))
-            data[name] = floats if name in SUM_OF and not SUM_OF[name].whole else np.rint(floats).astype("int64")
-        else:
-            data[name] = list(values)
+    """Columns of ids, names and sums (NULL as 0) as a frame with every metric's value, ids and names first."""
     size = len(next(iter(columns.values()))) if columns else 0
-    for metric in DECLARED:
-        if metric.kind not in (STOCK, FLOW) and all(p in data for p in parts(metric.key)):
-            data[metric.key] = value(metric.key, data)
-    for name in ("months", "reporting"):
-        data[name] = data.pop(name, np.zeros(size, dtype="int64"))
+
+    def number(name: str) -> np.ndarray:
+        floats = np.nan_to_num(np.array(columns.get(name, np.zeros(size)), dtype="float64"))
+        return floats if name in SUM_OF and not SUM_OF[name].whole else np.rint(floats).astype("int64")
+
+    counts = ("months", "reporting")
+    data = {n: list(v) for n, v in columns.items() if n not in SUM_OF and n not in counts}
+    data |= {n: number(n) for n in columns if n in SUM_OF}
+    ratios = [m.key for m in DECLARED if m.kind not in (STOCK, FLOW) and all(p in data for p in parts(m.key))]
+    data |= {key: value(key, data) for key in ratios}
+    data |= {n: number(n) for n in counts}
     if as_of is not False:
         data["as_of"] = [as_of] * size
-    first = [c for c in data if c not in SUM_OF and c not in METRICS and c not in ("months", "reporting", "as_of")]
-    return pd.DataFrame({c: data[c] for c in (*first, *[c for c in data if c not in first])})
+    return pd.DataFrame(data)
 
 
 def sql_value(metric: str, columns):
@@ -193,15 +160,12 @@ def needs(metric: str) -> tuple[str, ...]:
     return (metric,) if metric not in METRICS or METRICS[metric].kind in (STOCK, FLOW) else parts(metric)
 
 
-# --- reading ---------------------------------------------------------------------------------
-
 Bind = Engine | Connection
 T = TypeVar("T")
 
 
 def reading(bind: Bind) -> Connection | contextlib.nullcontext[Connection]:
-    """A pooled connection in autocommit mode (the queries only read; PostgreSQL is spared BEGIN
-    and ROLLBACK); given an open Connection, that one, left open."""
+    """A pooled autocommit connection (reads only: PostgreSQL is spared BEGIN and ROLLBACK), or the open one given."""
     if isinstance(bind, Connection):
         return contextlib.nullcontext(bind)
     return bind.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -226,8 +190,7 @@ def frame(engine: Bind, stmt: Select) -> pd.DataFrame:
 
 
 def raw_month(column, name: str = "month"):
-    """A date column as the driver gives it (ISO text on SQLite): rsp_data.months.to_datetimes
-    converts a whole column at once."""
+    """A date column as the driver gives it (ISO text on SQLite), for months.to_datetimes to convert at once."""
     return type_coerce(column, String).label(name)
 
 
@@ -238,8 +201,7 @@ def contains(columns, text: str):
 
 
 class _folded(FunctionElement):
-    """A text column as a case-insensitive LIKE compares it: lower(column); SQLite's LIKE already
-    ignores case, and PostgreSQL's trigram indexes (migration 0003) are on lower(name)."""
+    """lower(column), as PostgreSQL's trigram indexes (migration 0003) are; SQLite's LIKE already ignores case."""
 
     type = String()
     name = "folded"

@@ -1,11 +1,6 @@
-"""Every metric the dashboard shows, declared once.
-
-A metric's declaration says what it is (label, unit, format, description), how it aggregates
-(its kind) and whether partnerships must report it. Everything else is read from this list: the
-store's columns (rsp_data/schema.py), import validation and templates, the rollups' sums, the SQL
-aggregates and ratios, the data dictionary, chart labels and CSV headers. Adding a metric is one
-declaration here and one Alembic migration.
-"""
+"""Every metric the dashboard shows, declared once: what it is, how it aggregates (its kind), whether it
+must be reported. Columns, import checks, rollup sums, SQL, ratios and the data dictionary follow from
+this list, so a new metric is one declaration here and one Alembic migration."""
 
 from __future__ import annotations
 
@@ -54,11 +49,6 @@ class Metric:
     number_format: str = ""  # "count", "percent", "dollars" or "decimal"; by kind when empty
 
     @property
-    def stored(self) -> bool:
-        """A column of the fact table (rates are computed from other metrics)."""
-        return self.kind != RATE
-
-    @property
     def whole(self) -> bool:
         """Stored as a whole number (an average is a decimal)."""
         return self.kind in (STOCK, FLOW)
@@ -70,10 +60,6 @@ class Metric:
     @property
     def over_time(self) -> str:
         return OVER_TIME[self.kind].format(weight=self.weight)
-
-    @property
-    def across_partnerships(self) -> str:
-        return " ".join(filter(None, [ACROSS[self.kind].format(weight=self.weight), self.note]))
 
 
 DECLARED: tuple[Metric, ...] = (
@@ -208,9 +194,8 @@ DECLARED: tuple[Metric, ...] = (
 )
 
 METRICS: dict[str, Metric] = {m.key: m for m in DECLARED}
-# What the measure pickers offer, in order: placements first, then as declared.
-MEASURES: tuple[str, ...] = ("placements", *[m.key for m in DECLARED if m.key != "placements"])
-STORED: tuple[Metric, ...] = tuple(m for m in DECLARED if m.stored)
+MEASURES: tuple[str, ...] = ("placements", *[m.key for m in DECLARED if m.key != "placements"])  # the pickers' order
+STORED: tuple[Metric, ...] = tuple(m for m in DECLARED if m.kind != RATE)  # rates are computed, not stored
 REQUIRED_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if not m.optional)
 OPTIONAL_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.optional)
 STORED_KEYS: tuple[str, ...] = (*REQUIRED_KEYS, *OPTIONAL_KEYS)
@@ -218,13 +203,9 @@ FLOW_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.kind == FLOW and n
 BASE_RATES: tuple[Metric, ...] = tuple(m for m in DECLARED if m.kind == RATE and not m.optional)
 
 
-# --- sums: what the rollups hold, and every figure is computed from --------------------------
-
-
 @dataclass(frozen=True)
 class Sum:
-    """A summable column of the rollups: Σ over fact rows of `source` (1 when `count`), times
-    `weight` when given, over the rows where `when` was reported (every row when empty)."""
+    """A rollup column: Σ `source` (1 when `count`) × `weight`, over the rows that reported `when` (or all)."""
 
     name: str
     source: str = ""
@@ -247,8 +228,7 @@ def reported(key: str) -> str:
 
 
 def parts(key: str) -> tuple[str, str]:
-    """(numerator sum, denominator sum) of a RATE or AVERAGE metric. A rate over an optional
-    numerator divides by the denominator of the rows that reported it (its own `_base` sum)."""
+    """(numerator sum, denominator sum); an optional numerator's rate divides by its reporters' `_base` sum."""
     m = METRICS[key]
     if m.kind == AVERAGE:
         return f"{key}_weighted", f"{key}_weight"
@@ -282,8 +262,7 @@ def reported_by(key: str) -> str:
 
 
 def value(key: str, sums: Mapping[str, object]) -> np.ndarray:
-    """A metric's values from its sums (arrays or scalars, one per row): a stock or flow is its
-    sum; a rate or average is the ratio of its two sums, NaN where the denominator is not positive."""
+    """A metric's values from its sums (one per row): its sum, or the ratio of two, NaN without a denominator."""
     if METRICS[key].kind in (STOCK, FLOW):
         return np.asarray(sums[key], dtype="float64")
     num, den = (np.asarray(sums[p], dtype="float64") for p in parts(key))
@@ -298,8 +277,6 @@ def data_dictionary_markdown() -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for m in DECLARED:
-        lines.append(
-            f"| {m.label} | `{m.key}` | {m.kind} | {m.unit} | {m.description} | {m.over_time} | "
-            f"{m.across_partnerships} |"
-        )
+        across = " ".join(filter(None, [ACROSS[m.kind].format(weight=m.weight), m.note]))
+        lines.append(f"| {m.label} | `{m.key}` | {m.kind} | {m.unit} | {m.description} | {m.over_time} | {across} |")
     return "\n".join(lines)

@@ -105,23 +105,18 @@ def viewer_write_privileges(engine: Engine, role: str) -> list[str]:
     """Every way `role` could still change the store's database (own grants and PUBLIC's): [] for a proper viewer."""
     validate_role_name(role)
     _require_postgresql(engine)
-    found: list[str] = []
     with engine.connect() as conn:
 
         def run(sql: str):
             return conn.execute(text(sql), {"role": role})
 
-        attrs = (
-            run(
-                "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls "
-                "FROM pg_roles WHERE rolname = :role"
-            )
-            .mappings()
-            .first()
-        )
+        attrs = run(
+            "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls "
+            "FROM pg_roles WHERE rolname = :role"
+        ).first()
         if attrs is None:
             return [f"there is no role {role}"]
-        found += [f"role attribute {name[3:].upper()}" for name, on in attrs.items() if on]
+        found = [f"role attribute {name[3:].upper()}" for name, on in attrs._asdict().items() if on]
         tables = run(
             "SELECT c.relname, p.privilege FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "CROSS JOIN unnest(ARRAY['INSERT','UPDATE','DELETE','TRUNCATE','REFERENCES','TRIGGER']) AS p(privilege) "

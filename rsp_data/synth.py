@@ -1,23 +1,7 @@
-"""A synthetic national store: every state's sector partnerships, monthly, over years.
+"""A seeded, repeatable synthetic national store, labelled synthetic everywhere: every state's sector
+partnerships, monthly, over years (README, "National size"). Same arguments, same rows:
 
     python -m rsp_data synth --partnerships 60000 --months 240 [--url URL] [--seed 2026] [--replace]
-
-Seeded and repeatable: the same arguments write the same rows. Everything it writes is
-synthetic (the batch says so, and the app labels it like the illustrative demo data).
-
-Cardinalities, chosen to look like a national roll-up of sector partnerships:
-* regions: the 50 states and DC, each partnership's state drawn in proportion to the state's
-  2020 census population (rounded, millions), so big states have many partnerships;
-* sectors: the six sectors of Connecticut's partnerships, weighted toward healthcare and
-  manufacturing, as the national sector-partnership field is;
-* launch months: spread over the period with more launches in later years (the field grew),
-  and about a fifth of the partnerships launched before the period starts;
-* each partnership has a size (log-normal); enrolments follow it with seasonality (peaks in
-  September and January, a trough in summer); completions follow enrolments at a partnership's
-  own completion rate, placements follow completions; employers engaged is a slow random walk;
-* optional metrics: about 70 % report a starting wage (sector level plus noise), 60 % the
-  no-bachelor placements, 40 % work-based learning (heavier in summer), 50 % under-represented
-  trainees, 55 % credentials earned (about 0.7 a completer); the rest leave them empty.
 """
 
 from __future__ import annotations
@@ -48,7 +32,7 @@ STATES = {  # 2020 census population, millions (rounded)
     "UT": ("Utah", 3.3), "VT": ("Vermont", 0.6), "VA": ("Virginia", 8.6), "WA": ("Washington", 7.7),
     "WV": ("West Virginia", 1.8), "WI": ("Wisconsin", 5.9), "WY": ("Wyoming", 0.6),
 }  # fmt: skip
-SECTORS = {  # id: (name, weight, typical starting wage $/h)
+SECTORS = {  # id: (name, weight, typical starting wage $/h): Connecticut's six, weighted as the national field is
     "healthcare": ("Healthcare", 0.30, 21.0),
     "manufacturing": ("Manufacturing", 0.28, 22.5),
     "technology": ("Information technology", 0.16, 27.0),
@@ -125,19 +109,17 @@ def fact_rows(part: pd.DataFrame, months: int, seed: int, chunk_no: int) -> pd.D
     walk -= np.repeat(walk[starts] - steps[starts], lengths)
     employers = np.maximum(1, np.round(2 + 3 * size + walk)).astype(int)
 
-    n = len(rsp)
-    reports = rng.random((len(part), 4)) < np.array([0.7, 0.6, 0.4, 0.5])
+    # Which partnerships report the starting wage, no-bachelor placements, work-based learning, under-represented.
+    reports = (rng.random((len(part), 4)) < np.array([0.7, 0.6, 0.4, 0.5]))[rsp]
     wage_level = np.array([SECTORS[s][2] for s in part["sector_id"]])[rsp]
-    wage = np.round(wage_level * rng.lognormal(0, 0.08, n), 2)
-    wage = np.where(reports[rsp, 0] & (placed > 0), wage, np.nan)
-    no_bachelor = np.where(reports[rsp, 1], rng.binomial(placed, 0.7), -1)
-    summer = np.isin(month_idx % 12, [5, 6, 7])
-    wbl = np.where(reports[rsp, 2], rng.poisson(size * (0.4 + 1.2 * summer)), -1)
-    underrep = np.where(reports[rsp, 3], rng.binomial(enrolled, 0.35), -1)
+    wage = np.round(wage_level * rng.lognormal(0, 0.08, len(rsp)), 2)
+    no_bachelor = rng.binomial(placed, 0.7)
+    wbl = rng.poisson(size * (0.4 + 1.2 * np.isin(month_idx % 12, [5, 6, 7])))  # more in summer
+    underrep = rng.binomial(enrolled, 0.35)
     # Credentials from a generator of their own, so the other figures stay as they were.
     extra = np.random.default_rng([seed, 3, chunk_no])
-    credentials = np.where((extra.random(len(part)) < 0.55)[rsp], extra.binomial(completed, 0.7), -1)
-    df = pd.DataFrame(
+    credentialed = (extra.random(len(part)) < 0.55)[rsp]
+    return pd.DataFrame(
         {
             "rsp_id": part["rsp_id"].to_numpy()[rsp],
             "month": [index_month(int(i)) for i in month_idx],
@@ -145,32 +127,25 @@ def fact_rows(part: pd.DataFrame, months: int, seed: int, chunk_no: int) -> pd.D
             "trainees_enrolled": enrolled,
             "trainees_completed": completed,
             "placements": placed,
-            "avg_starting_wage": wage,
+            "avg_starting_wage": np.where(reports[:, 0] & (placed > 0), wage, np.nan),
+            "placements_no_bachelor": pd.arrays.IntegerArray(no_bachelor, ~reports[:, 1]),
+            "wbl_started": pd.arrays.IntegerArray(wbl, ~reports[:, 2]),
+            "trainees_underrepresented": pd.arrays.IntegerArray(underrep, ~reports[:, 3]),
+            "credentials_earned": pd.arrays.IntegerArray(extra.binomial(completed, 0.7), ~credentialed),
         }
     )
-    for name, values in (
-        ("placements_no_bachelor", no_bachelor),
-        ("wbl_started", wbl),
-        ("trainees_underrepresented", underrep),
-        ("credentials_earned", credentials),
-    ):
-        df[name] = pd.array(np.where(values < 0, 0, values), dtype="Int64")
-        df.loc[values < 0, name] = pd.NA
-    return df
 
 
 def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026, replace: bool = False, log=print):
-    """Write the synthetic store at `engine` (schema via the migrations); refuse to add to a store
-    that has facts unless `replace`."""
+    """Write the synthetic store at `engine` (schema via the migrations); a store with facts only if `replace`."""
     started = datetime.now(UTC)
     migrate.upgrade(engine)
     with engine.begin() as conn:
         has_facts = conn.execute(select(func.count()).select_from(schema.monthly_metrics)).scalar_one()
         if has_facts and not replace:
             raise SystemExit(f"the store already holds {has_facts:,} monthly rows; add --replace to overwrite it")
-        for table in reversed(schema.metadata.sorted_tables):
-            if table.name != "alembic_version":
-                conn.execute(table.delete())
+        for table in reversed(schema.metadata.sorted_tables):  # alembic_version is not among them
+            conn.execute(table.delete())
         conn.execute(insert(schema.import_lock).values(lock_id=1, holder=""))
         conn.execute(
             insert(schema.regions),
@@ -207,8 +182,7 @@ def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026,
         ).inserted_primary_key[0]
     rows = 0
     for chunk_no, start in enumerate(range(0, partnerships, CHUNK)):
-        part_chunk = part.iloc[start : start + CHUNK].reset_index(drop=True)
-        facts = fact_rows(part_chunk, months, seed, chunk_no)
+        facts = fact_rows(part.iloc[start : start + CHUNK], months, seed, chunk_no)
         facts["batch_id"] = batch_id
         with engine.begin() as conn:
             bulk_insert(conn, schema.monthly_metrics, facts)
@@ -221,8 +195,5 @@ def synthesize(engine: Engine, partnerships: int, months: int, seed: int = 2026,
         )
         rollups.rebuild_all(conn, log=log)
         rollups.store_in_key_order(conn)
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    rollups.compact(engine)
+    rollups.compact(engine)  # VACUUM (ANALYZE on PostgreSQL)
     return SynthReport(partnerships, months, rows, (datetime.now(UTC) - started).total_seconds())

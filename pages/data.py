@@ -5,8 +5,10 @@ import streamlit as st
 
 from queries.data import PAGE_SIZE, load_history, monthly_row_count, monthly_rows
 from queries.metrics import kpi_summary
+from rsp_data.ct import CENSUS_SOURCE, SHAPES_SOURCE
 from rsp_data.metrics import STORED_KEYS, data_dictionary_markdown
 from ui import cache, sidebar, store, widgets
+from ui.facts import published_table
 
 filters = sidebar.filters()
 kpis = cache.query(kpi_summary, filters)
@@ -74,6 +76,18 @@ st.dataframe(
 st.subheader("Data dictionary")
 st.markdown(data_dictionary_markdown())
 
+st.subheader("Published figures")
+st.caption(
+    "Real figures published about the partnerships and the grant, each with its date and source. They are "
+    "program and grant totals, not monthly figures, and are never mixed into the illustrative series above."
+)
+st.dataframe(
+    published_table(),
+    hide_index=True,
+    width="stretch",
+    column_config={"Link": st.column_config.LinkColumn("Link", display_text="open source")},
+)
+
 st.subheader("Where the data comes from")
 HISTORY_COLUMNS = {
     "batch_id": "Batch",
@@ -103,5 +117,5 @@ else:
     st.dataframe(history[list(HISTORY_COLUMNS)], hide_index=True, width="stretch", column_config=HISTORY_COLUMNS)
 st.caption(
     "Partnership names, conveners and launch dates come from the registry (rsp_data/data/registry.toml), "
-    "built from public sources; region shapes are US Census county boundaries, approximate by county."
+    f"built from public sources. Area boundaries: {SHAPES_SOURCE}. Census figures: {CENSUS_SOURCE}."
 )

@@ -35,3 +35,11 @@ def metric_value(metric: str, value) -> str:
 def month_name(month: str) -> str:
     """'2025-03' -> 'Mar 2025'; an empty label -> '—'."""
     return datetime.strptime(month, "%Y-%m").strftime("%b %Y") if month else "—"
+
+
+def published_value(value: float, unit: str) -> str:
+    """A published figure as published: (2000, 'people (more than)') -> 'more than 2,000 people'."""
+    head, _, qualifier = unit.partition(" (")
+    amount = f"${value:,.0f}" if head == "USD" else f"{value:,.0f}"
+    words = [qualifier.rstrip(")"), amount] + ([] if head == "USD" else [head])
+    return " ".join(w for w in words if w)

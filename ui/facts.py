@@ -1,0 +1,47 @@
+"""Real Connecticut facts on the pages: published figures with their sources, and who lives in an area."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from rsp_data.ct import CENSUS_SOURCE, census, figures_about, published_figures
+from rsp_data.registry import registry
+from ui.format import number, percent, published_value
+
+SUBJECTS = {"statewide": "Statewide", "good-jobs-challenge": "Good Jobs Challenge grant"}
+
+
+def published_table(subject: str | None = None) -> pd.DataFrame:
+    """What, value, as of, source and link of the published figures (about `subject` only, when given)."""
+    names = {**SUBJECTS, **{p.id: p.name for p in registry().partnerships}}
+    rows = [
+        {
+            "About": names.get(f.subject, f.subject),
+            "What": f.figure,
+            "Value": published_value(f.value, f.unit),
+            "As of": f.as_of,
+            "Source": f.source,
+            "Link": f.source_url if f.source_url.startswith("https://") else None,
+            "Note": f.note,
+        }
+        for f in (figures_about(subject) if subject else published_figures())
+    ]
+    return pd.DataFrame(rows)
+
+
+def who_lives_here(region_ids: tuple[str, ...]) -> None:
+    """The areas' census counts summed from their towns, rates recomputed from the sums."""
+    c = census(region_ids)
+    names = [r.name for r in registry().regions if r.id in region_ids] or ["All five areas"]
+    st.markdown(f"**Who lives here: {', '.join(names)}** ({c.towns} towns)")
+    cols = st.columns(4)
+    cols[0].metric("Residents", number(c.population))
+    cols[1].metric("Adults 18+", number(c.adults_18_plus))
+    cols[2].metric("Adults 25+ with a bachelor's or higher", percent(c.bachelors_share))
+    cols[3].metric("In poverty", percent(c.poverty_rate), help=f"{number(c.in_poverty)} people")
+    (low_town, low), (high_town, high) = c.income_low, c.income_high
+    st.caption(
+        f"Median household income is a median per town, so it is not summed: from ${low:,} ({low_town}) to "
+        f"${high:,} ({high_town}) across these towns. Source: {CENSUS_SOURCE}."
+    )

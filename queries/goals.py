@@ -35,13 +35,33 @@ def goal_list(engine: Engine) -> tuple[Goal, ...]:
     return tuple(sorted(goals, key=lambda g: (SCOPE_ORDER.get(g.scope, 9), g.due_month, g.goal_id)))
 
 
-def goal_monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = True) -> tuple[pd.DataFrame, int]:
-    """(series, partnerships reporting; 0 with count=False) of a goal within the filters. The series runs
-    from the start month to the last month with figures, gaps as 0: month (Timestamp), value, cumulative."""
+def _scoped(goal: Goal, filters: Filters) -> Filters:
     scoped = filters.with_(month_from=None)
     if goal.scope == "partnership":
         ids = [] if filters.partnerships and goal.rsp_id not in filters.partnerships else [goal.rsp_id]
         scoped = scoped.with_(partnerships=tuple(ids) or ("",))
+    return scoped
+
+
+def incomplete_months(engine: Engine, goal: Goal, filters: Filters, last: date) -> list[tuple[date, int, int]]:
+    """(month, reported, expected) of the months at the end of the series, up to `last`, that not every
+    partnership in the goal's scope has sent (expected: those that had reported by then)."""
+    scoped, grant = _scoped(goal, filters), goal.scope == "grant"
+    out = []
+    with reading(engine) as conn:
+        for month in (shift(last, -k) for k in range(WINDOW)):
+            expected = ranking.reporting_counts(conn, scoped, first=None, last=month, gjc=grant)["partnerships"]
+            reported = ranking.reporting_counts(conn, scoped, first=month, last=month, gjc=grant)["partnerships"]
+            if reported >= expected:
+                break
+            out.append((month, reported, expected))
+    return out
+
+
+def goal_monthly(engine: Engine, goal: Goal, filters: Filters, count: bool = True) -> tuple[pd.DataFrame, int]:
+    """(series, partnerships reporting; 0 with count=False) of a goal within the filters. The series runs
+    from the start month to the last month with figures, gaps as 0: month (Timestamp), value, cumulative."""
+    scoped = _scoped(goal, filters)
     src = source(scoped, gjc=True if goal.scope == "grant" else None)
     stmt = (
         select(src.month.label("month"), summed(src.value(goal.metric), goal.metric).label("value"))
@@ -74,8 +94,9 @@ METHOD = (
     "(s: the standard deviation of the 12 monthly counts; t = 2.201, Student's t for a 95% interval). "
     "From the total at the last complete month, the target is reached in the first month the total "
     "at that pace reaches it: at the mean (central), at the top of the range (earliest) and at the "
-    "bottom (latest). A month is complete once it has figures and is before the current calendar "
-    "month. The range reflects how much the monthly counts vary, not changes in the programmes; "
+    "bottom (latest). A month is complete once it is before the current calendar month and every "
+    "partnership in the goal's scope that had reported before has sent it. The range reflects how much "
+    "the monthly counts vary, not changes in the programmes; "
     "fewer than 12 complete months since the goal's start give no projection."
 )
 
@@ -96,6 +117,7 @@ class Projection:
     reach: date | None = None  # at the mean
     reach_early: date | None = None  # at rate + margin
     reach_late: date | None = None  # at rate - margin; None when that pace never gets there (see late_never)
+    left_out: tuple[tuple[date, int, int], ...] = ()  # months with figures left out as incomplete: (month, sent, due)
 
     @property
     def low_rate(self) -> float | None:
@@ -113,11 +135,19 @@ class Projection:
         return self.status == PROJECTED and self.reach_late is None
 
 
-def project(monthly: pd.DataFrame, target: int, due: date, *, today: date | None = None) -> Projection:
+def project(
+    monthly: pd.DataFrame,
+    target: int,
+    due: date,
+    *,
+    today: date | None = None,
+    incomplete: tuple[tuple[date, int, int], ...] = (),
+) -> Projection:
     """When `target` is reached at the pace of the last WINDOW complete months (see METHOD); `today`
-    (default: the real date) decides which month is the current, incomplete one."""
+    (default: the real date) decides which month is the current one; `incomplete` are months not everyone
+    has sent (incomplete_months), left out too."""
     today = today or date.today()
-    current = date(today.year, today.month, 1)
+    current = min([date(today.year, today.month, 1), *[m for m, _, _ in incomplete]])
     months = pd.to_datetime(monthly["month"]).dt.date.tolist()
     values = [int(v) for v in monthly["value"]]
     for month, total in zip(months, itertools.accumulate(values), strict=True):
@@ -125,7 +155,10 @@ def project(monthly: pd.DataFrame, target: int, due: date, *, today: date | None
             return Projection(REACHED, target, due, 0, month, total, reached_in=month)
     complete = [(m, v) for m, v in zip(months, values, strict=True) if m < current]
     as_of = complete[-1][0] if complete else None
-    base = Projection(NOT_ENOUGH_DATA, target, due, len(complete), as_of, sum(v for _, v in complete))
+    left_out = tuple(sorted(i for i in incomplete if i[0] in months))
+    base = Projection(
+        NOT_ENOUGH_DATA, target, due, len(complete), as_of, sum(v for _, v in complete), left_out=left_out
+    )
     if len(complete) < WINDOW:
         return base
     recent = [v for _, v in complete[-WINDOW:]]
@@ -193,7 +226,8 @@ def goal_status(engine: Engine, goal_id: str, filters: Filters, today: date | No
         return None
     monthly, count = goal_monthly(engine, goal, filters)
     narrowed = bool(filters.regions or filters.sectors) or (bool(filters.partnerships) and goal.scope != "partnership")
-    projection = project(monthly, goal.target, goal.due_month, today=today)
+    incomplete = incomplete_months(engine, goal, filters, monthly["month"].iloc[-1].date()) if len(monthly) else []
+    projection = project(monthly, goal.target, goal.due_month, today=today, incomplete=tuple(incomplete))
     return GoalStatus(goal, monthly, count, projection, narrowed)
 
 

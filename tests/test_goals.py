@@ -161,9 +161,23 @@ def test_a_series_with_known_mean_and_spread_gives_the_band_computed_by_hand():
     goal = Goal("g", "G", "statewide", None, "placements", 200, date(2024, 1, 1), date(2025, 8, 1))
     status = _status(goal, series("2024-01", [5, 15] * 6), p)
     assert projection_sentence(status) == (
-        "At the pace of the last 12 months (10 ± 3 a month), the 200 goal is reached in Aug 2025 "
+        "At the pace of the last 12 complete months, Jan 2024 – Dec 2024 (10 ± 3 a month), the 200 goal is reached in "
+        "Aug 2025 "
         "(range Jul 2025 – Dec 2025), by the due date, Aug 2025. At the slow end of the range it would be late."
     )
+
+
+def test_an_incomplete_last_month_is_left_out_of_the_pace_and_named():
+    # 12 months of 10, then a 13th month only some partnerships sent (2 placements, not a drop to 2).
+    monthly = series("2024-01", [10] * 12 + [2])
+    p = project(monthly, 200, date(2026, 1, 1), today=TODAY, incomplete=((date(2025, 1, 1), 3, 14),))
+    assert (p.as_of, p.cumulative, p.rate, p.margin) == (date(2024, 12, 1), 120, 10, 0)
+    assert p.reach == date(2025, 8, 1)  # 80 to go at 10 a month from Dec 2024, not at a pace dragged down by 2
+    assert p.left_out == ((date(2025, 1, 1), 3, 14),)
+    goal = Goal("g", "G", "statewide", None, "placements", 200, date(2024, 1, 1), date(2026, 1, 1))
+    sentence = projection_sentence(_status(goal, monthly, p))
+    assert "last 12 complete months, Jan 2024 – Dec 2024 (10 ± 0 a month)" in sentence
+    assert sentence.endswith(" Left out as incomplete: Jan 2025: 3 of 14 partnerships reported.")
 
 
 def _status(goal, monthly, projection):
@@ -222,7 +236,9 @@ def test_grant_goal_on_the_hand_made_facts(engine):
     status = goal_status(engine, GJC, ALL, today=TODAY)
     assert list(status.monthly["value"]) == [6, 15, 11]
     assert (status.progress, status.through, status.partnerships) == (32, date(2022, 10, 1), 4)
-    assert status.projection.status == NOT_ENOUGH_DATA and status.projection.months_available == 3
+    # southwest-manufacturing (grant-supported) sent no 2022-10: that month is incomplete and left out.
+    assert status.projection.status == NOT_ENOUGH_DATA and status.projection.months_available == 2
+    assert status.projection.left_out == ((date(2022, 10, 1), 3, 4),)
     assert not status.narrowed
     # The rollups at each grain the filters ask for:
     # region capital: CT 1; CT 2 + CH 1; CT 3 + CH 3 -> 10 (CL is not grant-supported)
@@ -328,7 +344,8 @@ def test_grant_goal_on_the_demo_data_equals_the_facts(demo_engine):
     # 133/26.10 = 5.1 -> 6 -> Apr 2027. The assumed due month, Aug 2025, has passed: 18 months late.
     assert (p.reach, p.reach_early, p.reach_late) == (date(2027, 2, 1), date(2027, 1, 1), date(2027, 4, 1))
     assert projection_sentence(status) == (
-        "At the pace of the last 12 months (43 ± 17 a month), the 2,000 goal is reached in Feb 2027 "
+        "At the pace of the last 12 complete months, Nov 2025 – Oct 2026 (43 ± 17 a month), the 2,000 goal is "
+        "reached in Feb 2027 "
         "(range Jan 2027 – Apr 2027), 18 months after the due date, Aug 2025 (assumed)."
     )
     # With a region filter: the rollups' region grain equals the facts of the capital partnerships.
@@ -393,7 +410,8 @@ def test_overview_shows_the_grant_goal_its_projection_and_its_chart(app_store):
     assert bar.proto.value == 93
     shown = texts(at)
     assert (
-        "At the pace of the last 12 months (43 ± 17 a month), the 2,000 goal is reached in Feb 2027 "
+        "At the pace of the last 12 complete months, Nov 2025 – Oct 2026 (43 ± 17 a month), the 2,000 goal is "
+        "reached in Feb 2027 "
         "(range Jan 2027 – Apr 2027), 18 months after the due date, Aug 2025 (assumed)."
     ) in shown
     assert "Due month assumed" in shown  # the source, under the chart
@@ -425,7 +443,8 @@ def test_partnership_profile_shows_its_goal_and_its_part_in_the_grant_goal(app_s
     shown = texts(at)
     assert "#### Capital Area Healthcare Partnership: 250 placements :orange-badge[Illustrative goal]" in shown
     assert (
-        "At the pace of the last 12 months (6.2 ± 3.3 a month), the 250 goal is reached in Apr 2027 "
+        "At the pace of the last 12 complete months, Nov 2025 – Oct 2026 (6.2 ± 3.3 a month), the 250 goal is "
+        "reached in Apr 2027 "
         "(range Feb 2027 – Oct 2027), by the due date, Jun 2027. At the slow end of the range it would be late."
     ) in shown
     assert "contributed **231** placements since Aug 2022, 12% of the 2,000 goal" in shown

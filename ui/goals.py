@@ -25,7 +25,7 @@ from queries.goals import (
 )
 from rsp_data.goals import Goal
 from rsp_data.metrics import METRICS
-from rsp_data.months import month_index
+from rsp_data.months import month_index, shift
 from ui import cache, charts, widgets
 from ui.theme import GOAL, NEUTRAL
 
@@ -83,7 +83,8 @@ def projection_sentence(status: GoalStatus) -> str:
         return f"No projection: no {_noun(goal)} in the last {WINDOW} months."
     assert p.status == PROJECTED
     pace = f"{_pace(p.rate)} ± {_pace(p.margin, like=p.rate)} a month"
-    head = f"At the pace of the last {WINDOW} months ({pace}), the {goal.target:,} goal is"
+    window = f"{_month(shift(p.as_of, 1 - WINDOW))} – {_month(p.as_of)}"
+    head = f"At the pace of the last {WINDOW} complete months, {window} ({pace}), the {goal.target:,} goal is"
     if p.reach is None:
         return f"{head} not reached within 100 years."
     if p.late_never:
@@ -98,6 +99,9 @@ def projection_sentence(status: GoalStatus) -> str:
     text = f"{head} reached in {_month(p.reach)} ({span}), {timing}, {due_text(goal)}."
     if p.on_time and (p.reach_late is None or p.reach_late > goal.due_month):
         text += " At the slow end of the range it would be late."
+    if p.left_out:
+        sent = "; ".join(f"{_month(m)}: {n} of {d} partnerships reported" for m, n, d in p.left_out)
+        text += f" Left out as incomplete: {sent}."
     elif not p.on_time and p.reach_early is not None and p.reach_early <= goal.due_month:
         text += " At the fast end of the range it would be in time."
     return text

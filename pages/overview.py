@@ -3,7 +3,7 @@
 import streamlit as st
 
 from queries.metrics import kpi_summary
-from rsp_data.metrics import MEASURES, METRICS
+from rsp_data.metrics import METRICS
 from ui import cache, goals, sidebar, views, widgets
 from ui.charts import KPI_METRICS
 from ui.format import metric_value, month_name
@@ -40,14 +40,7 @@ goals.overview(filters)
 
 # ---- Breakdowns
 st.subheader("Where it is happening")
-metric = sidebar.url_choice(
-    st.columns([1, 2])[0].selectbox,
-    "Measure",
-    MEASURES,
-    param="metric",
-    default="placements",
-    format_func=lambda m: METRICS[m].label,
-)
+metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox)
 sidebar.active_filter_chips(filters)
 left, right = st.columns(2)
 note = widgets.chart_note(kpis, filters)

@@ -10,7 +10,6 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 import plotly.graph_objects as go
-import pydeck as pdk
 import streamlit as st
 
 from queries.filters import Filters, shown
@@ -43,7 +42,7 @@ K_WRITTEN = "_present_url_written"
 K_NOTICES = "_present_notices"  # the link's ignored values, shown on slide 1 until the presenter moves on
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 # Sized for 1920×1080: the slide's header takes about 260 px of the height.
-MAP_HEIGHT, MAP_ZOOM = 760, 8.3
+MAP_HEIGHT = 760
 TREND_HEIGHT, MATRIX_MAX_HEIGHT, SPOTLIGHT_CHART_HEIGHT = 780, 780, 560
 TITLE_ONE_LINE, TITLE_SECOND_LINE = 64, 64  # characters that fit one line at 1920 px; a line's height
 
@@ -334,18 +333,7 @@ def _slide_map(filters: Filters, kpis: dict) -> None:
         k = len(markers)
         title = f"{top.group_name} region: {top.placements:,} placements by {k} partnership{'s' if k != 1 else ''}"
     lost = _header(KICKER["map"], title, filters, kpis["as_of_label"])
-    # A deck of its own (the shared one is not to be changed): fill the taller presenter view;
-    # larger labels in the app's own font; an outline that shows on a dark background too.
-    deck = charts.region_map(by_region, markers, "placements")
-    deck.initial_view_state = pdk.ViewState(
-        latitude=charts.CT_VIEW.latitude, longitude=charts.CT_VIEW.longitude, zoom=MAP_ZOOM, pitch=0, bearing=0
-    )
-    for layer in deck.layers:
-        if layer.id == "region-labels":
-            layer.get_size = 26
-            layer.font_family = '"Source Sans", "Source Sans Pro", sans-serif'
-        elif layer.id == "state-outline":
-            layer.get_line_color = [128, 128, 128]
+    deck = charts.region_map(by_region, markers, "placements", projector=True)
     left, right = st.columns([3, 1], vertical_alignment="top")
     with left:
         st.pydeck_chart(deck, height=MAP_HEIGHT - lost)

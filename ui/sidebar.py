@@ -11,6 +11,7 @@ import streamlit as st
 
 from queries import registry as registry_q
 from queries.filters import FILTER_PARAMS, PARAM_RSP, Filters, parse_filters, shown, to_params
+from rsp_data.metrics import MEASURES, METRICS
 from rsp_data.months import labels_between
 from ui.cache import memo, query
 from ui.format import month_name
@@ -206,6 +207,13 @@ def url_choice(
     value = widget(label, options, key=key, **kwargs)
     _set_param(param, [] if value == default else [value])
     return value
+
+
+def measure_choice(widget: Callable[..., str], label: str = "Measure") -> str:
+    """The page's measure, kept in the URL as `metric` (the pages share it)."""
+    return url_choice(
+        widget, label, MEASURES, param="metric", default="placements", format_func=lambda m: METRICS[m].label
+    )
 
 
 def filters() -> Filters:

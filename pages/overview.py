@@ -2,17 +2,12 @@
 
 import streamlit as st
 
-from queries.metrics import kpi_summary
 from rsp_data.metrics import METRICS
 from ui import cache, goals, sidebar, views, widgets
 from ui.charts import KPI_METRICS
 from ui.format import metric_value, month_name
 
-filters = sidebar.filters()
-kpis = cache.query(kpi_summary, filters)
-widgets.page_header("Connecticut Regional Sector Partnerships", filters, kpis["as_of_label"])
-
-widgets.stop_if_empty(kpis)
+filters, kpis = widgets.page_start("Connecticut Regional Sector Partnerships")
 
 help_text = {
     "employers_engaged": (

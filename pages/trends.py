@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from queries.metrics import GROUP_NOUNS, kpi_summary
+from queries.metrics import GROUP_NOUNS
 from queries.trends import VIEWS
 from rsp_data.metrics import METRICS, STOCK
 from rsp_data.registry import registry
@@ -10,9 +10,7 @@ from ui import cache, sidebar, views, widgets
 
 SPLITS = ("none", "sector", "region", "partnership")
 
-filters = sidebar.filters()
-kpis = cache.query(kpi_summary, filters)
-widgets.page_header("Trends", filters, kpis["as_of_label"])
+filters, kpis = widgets.page_start("Trends", stop_when_empty=False)
 
 c1, c2, c3 = st.columns([1.1, 1.1, 1.5])
 metric = sidebar.measure_choice(c1.selectbox)
@@ -35,11 +33,9 @@ split = sidebar.url_choice(
     required=True,
 )
 
+widgets.stop_if_empty(kpis)  # under the controls: they stay usable
 group = None if split == "none" else split
 figure, table, series = cache.memo(views.trend, filters, metric, view, group, widgets.chart_note(kpis, filters))
-if figure is None:
-    st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
-    st.stop()
 widgets.chart(figure, table, f"{metric}_{view}" + (f"_by_{split}" if group else ""))
 info = METRICS[metric]
 goal = registry().grant.goal_placements if metric == "placements" and view == "cumulative" else None

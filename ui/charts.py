@@ -120,9 +120,7 @@ def trend_chart(
     known = {"sector": SECTOR_COLOURS, "region": REGION_COLOURS}.get(split or "", {})
     unknown = 0
     for (group_id, group_name), part in series.groupby(["group_id", "group_name"], sort=False):
-        # Connecticut's sectors and regions keep their colours; groups without one (a national
-        # store's states, partnerships) take distinct colours in turn (12 leaders: no repeats);
-        # "All other …" is the neutral grey, dotted.
+        # Sectors and regions keep their colours, other groups take DISTINCT in turn, "All other …" is grey, dotted.
         if group_id == "others":
             colour = NEUTRAL
         elif group_id in known:
@@ -182,9 +180,6 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
     labels = [wrap_label(name, 30) for name in data["group_name"]]
     height = max(220, 90 + 46 * len(data))
     return _hbar(data, metric, labels, colours, height, title, subtitle, **_value_axis(metric))
-
-
-# ---------------------------------------------------------------- map
 
 
 @lru_cache(maxsize=1)

@@ -74,13 +74,6 @@ def _set_widgets(filters: Filters, notices: list[str]) -> None:
     st.session_state[_NOTICES] = notices
 
 
-def _apply_url_once() -> None:
-    """On a session's first run, the link's parameters set the filters; afterwards the widgets rule."""
-    if not st.session_state.get(_INITIALISED):
-        _set_widgets(*url_filters())
-        st.session_state[_INITIALISED] = True
-
-
 def _reset() -> None:
     _set_widgets(Filters(), [])
     st.session_state[KEY_RSP_SEARCH] = ""
@@ -104,7 +97,9 @@ def url_filters() -> tuple[Filters, list[str]]:
 def sidebar_filters() -> Filters:
     """Draw the shared filters in the sidebar, keep them in the URL, and return them."""
     opts = options()
-    _apply_url_once()
+    if not st.session_state.get(_INITIALISED):  # the link sets the filters on a first run, the widgets after it
+        _set_widgets(*url_filters())
+        st.session_state[_INITIALISED] = True
     regions, sectors = opts["regions"], opts["sectors"]
     with st.sidebar:
         st.header("Filters")

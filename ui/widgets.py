@@ -116,8 +116,7 @@ def download_csv(df, file_stem: str, label: str = "Download CSV") -> None:
 
 
 def chart(fig, numbers, file_stem: str, where=None, filter_kind: str | None = None) -> None:
-    """A plotly chart and, under it, its numbers as a table and a CSV; with filter_kind ("sector" or
-    "region"), clicking a bar (its id in customdata) sets that sidebar filter."""
+    """A plotly chart, its numbers as a table and a CSV; with filter_kind, clicking a bar sets that sidebar filter."""
     target = where or st
     key = f"click_{file_stem}"
     clicks = {"key": key, "on_select": sidebar.filter_from_chart(key, filter_kind), "selection_mode": "points"}

@@ -4,27 +4,16 @@ import html
 
 import streamlit as st
 
-from queries.metrics import kpi_summary
-from rsp_data.metrics import MEASURES, METRICS
+from rsp_data.metrics import METRICS
 from ui import cache, sidebar, views, widgets
 from ui.format import metric_value
 from ui.theme import NEUTRAL, SECTOR_COLOURS
 
 LEGEND_ROWS = 15
 
-filters = sidebar.filters()
-kpis = cache.query(kpi_summary, filters)
-widgets.page_header("Map of the partnerships", filters, kpis["as_of_label"])
-widgets.stop_if_empty(kpis)
+filters, kpis = widgets.page_start("Map of the partnerships")
 
-metric = sidebar.url_choice(
-    st.columns([1, 2])[0].selectbox,
-    "Shade regions and size markers by",
-    MEASURES,
-    param="metric",
-    default="placements",
-    format_func=lambda m: METRICS[m].label,
-)
+metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox, "Shade regions and size markers by")
 deck, by_region, markers = cache.memo(views.partnership_map, filters, metric)
 
 sidebar.active_filter_chips(filters)

@@ -2,17 +2,12 @@
 
 import streamlit as st
 
-from queries.metrics import kpi_summary
-from rsp_data.metrics import MEASURES, METRICS
+from rsp_data.metrics import METRICS
 from ui import cache, goals, sidebar, views, widgets
 from ui.charts import KPI_METRICS
 from ui.format import metric_value, month_name
 
-filters = sidebar.filters()
-kpis = cache.query(kpi_summary, filters)
-widgets.page_header("Connecticut Regional Sector Partnerships", filters, kpis["as_of_label"])
-
-widgets.stop_if_empty(kpis)
+filters, kpis = widgets.page_start("Connecticut Regional Sector Partnerships")
 
 help_text = {
     "employers_engaged": (
@@ -40,14 +35,7 @@ goals.overview(filters)
 
 # ---- Breakdowns
 st.subheader("Where it is happening")
-metric = sidebar.url_choice(
-    st.columns([1, 2])[0].selectbox,
-    "Measure",
-    MEASURES,
-    param="metric",
-    default="placements",
-    format_func=lambda m: METRICS[m].label,
-)
+metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox)
 sidebar.active_filter_chips(filters)
 left, right = st.columns(2)
 note = widgets.chart_note(kpis, filters)

@@ -13,10 +13,7 @@ from ui.brief import brief_html
 from ui.charts import KPI_METRICS
 from ui.format import metric_value, month_name
 
-filters = sidebar.filters()
-kpis = cache.query(kpi_summary, filters)
-widgets.page_header("Partnerships", filters, kpis["as_of_label"])
-widgets.stop_if_empty(kpis)
+filters, kpis = widgets.page_start("Partnerships")
 
 PAGE = 25
 SORTS = {

@@ -3,10 +3,9 @@ answers, each shown only when some partnership in the filters reported it."""
 
 import streamlit as st
 
-from queries.metrics import kpi_summary
 from queries.quality import OPTIONAL, quality_summary
 from rsp_data.metrics import AVERAGE, METRICS, RATE, reported_by
-from ui import cache, sidebar, views, widgets
+from ui import cache, views, widgets
 from ui.format import metric_value, month_name
 
 # Published context shown under a question's charts.
@@ -16,10 +15,7 @@ CONTEXT = {
 }
 TILES_A_ROW = 4
 
-filters = sidebar.filters()
-kpis = cache.query(kpi_summary, filters)
-widgets.page_header("Good jobs & reach", filters, kpis["as_of_label"])
-widgets.stop_if_empty(kpis)
+filters, kpis = widgets.page_start("Good jobs & reach")
 
 summary = cache.query(quality_summary, filters)
 partnerships = summary["partnerships"]

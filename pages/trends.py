@@ -2,54 +2,40 @@
 
 import streamlit as st
 
-from queries.metrics import GROUP_NOUNS, kpi_summary
+from queries.metrics import GROUP_NOUNS
 from queries.trends import VIEWS
-from rsp_data.metrics import MEASURES, METRICS, STOCK
+from rsp_data.metrics import METRICS, STOCK
 from rsp_data.registry import registry
 from ui import cache, sidebar, views, widgets
 
 SPLITS = ("none", "sector", "region", "partnership")
 
-filters = sidebar.filters()
-kpis = cache.query(kpi_summary, filters)
-widgets.page_header("Trends", filters, kpis["as_of_label"])
+filters, kpis = widgets.page_start("Trends", stop_when_empty=False)
 
 c1, c2, c3 = st.columns([1.1, 1.1, 1.5])
-with c1:
-    metric = sidebar.url_choice(
-        st.selectbox,
-        "Measure",
-        MEASURES,
-        param="metric",
-        default="placements",
-        format_func=lambda m: METRICS[m].label,
-    )
-with c2:
-    view = sidebar.url_choice(
-        st.segmented_control,
-        "View",
-        VIEWS,
-        param="view",
-        default="monthly",
-        format_func=str.capitalize,
-        required=True,
-    )
-with c3:
-    split = sidebar.url_choice(
-        st.segmented_control,
-        "Split by",
-        SPLITS,
-        param="split",
-        default="none",
-        format_func=lambda s: "Nothing" if s == "none" else GROUP_NOUNS[s],
-        required=True,
-    )
+metric = sidebar.measure_choice(c1.selectbox)
+view = sidebar.url_choice(
+    c2.segmented_control,
+    "View",
+    VIEWS,
+    param="view",
+    default="monthly",
+    format_func=str.capitalize,
+    required=True,
+)
+split = sidebar.url_choice(
+    c3.segmented_control,
+    "Split by",
+    SPLITS,
+    param="split",
+    default="none",
+    format_func=lambda s: "Nothing" if s == "none" else GROUP_NOUNS[s],
+    required=True,
+)
 
+widgets.stop_if_empty(kpis)  # under the controls: they stay usable
 group = None if split == "none" else split
 figure, table, series = cache.memo(views.trend, filters, metric, view, group, widgets.chart_note(kpis, filters))
-if figure is None:
-    st.info("No monthly figures match these filters. Widen the month range or clear a filter in the sidebar.")
-    st.stop()
 widgets.chart(figure, table, f"{metric}_{view}" + (f"_by_{split}" if group else ""))
 info = METRICS[metric]
 goal = registry().grant.goal_placements if metric == "placements" and view == "cumulative" else None

@@ -1,7 +1,5 @@
-"""A one-page partnership brief: a self-contained HTML file that opens offline, anywhere, and prints.
-
-Its chart is an inline matplotlib SVG (no fonts, JavaScript or network), so the file is small enough to e-mail.
-"""
+"""A one-page partnership brief: a self-contained HTML file that opens offline, anywhere, and prints. Its chart
+is an inline matplotlib SVG (no fonts, JavaScript or network), so the file is small enough to e-mail."""
 
 from __future__ import annotations
 

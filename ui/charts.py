@@ -22,8 +22,8 @@ from ui.theme import GOAL, NEUTRAL, REGION_COLOURS, SECTOR_COLOURS, colour_for, 
 # Colours for groups without their own (Plotly's "Dark24": 24 that tell apart on a projector).
 DISTINCT = px_colors.qualitative.Dark24
 
-# Connecticut fills a 1280-px-wide view at this zoom; no basemap tiles are drawn.
-CT_VIEW = pdk.ViewState(latitude=41.52, longitude=-72.72, zoom=7.7, pitch=0, bearing=0)
+# Connecticut fills a 1280-px-wide view at 7.7, the presenter's 1920×1080 slide at 8.3; no basemap tiles are drawn.
+ZOOM, PROJECTOR_ZOOM = 7.7, 8.3
 
 
 TICKS = {"percent": ".0%", "dollars": "$,.2f", "decimal": ",.2f", "count": ","}
@@ -120,9 +120,7 @@ def trend_chart(
     known = {"sector": SECTOR_COLOURS, "region": REGION_COLOURS}.get(split or "", {})
     unknown = 0
     for (group_id, group_name), part in series.groupby(["group_id", "group_name"], sort=False):
-        # Connecticut's sectors and regions keep their colours; groups without one (a national
-        # store's states, partnerships) take distinct colours in turn (12 leaders: no repeats);
-        # "All other …" is the neutral grey, dotted.
+        # Sectors and regions keep their colours, other groups take DISTINCT in turn, "All other …" is grey, dotted.
         if group_id == "others":
             colour = NEUTRAL
         elif group_id in known:
@@ -184,9 +182,6 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
     return _hbar(data, metric, labels, colours, height, title, subtitle, **_value_axis(metric))
 
 
-# ---------------------------------------------------------------- map
-
-
 @lru_cache(maxsize=1)
 def region_shapes() -> dict:
     """The committed GeoJSON of the five regions (approximate, by county) and the state outline."""
@@ -216,8 +211,11 @@ def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["rsp_id", "lon", "lat"])
 
 
-def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric: str) -> pdk.Deck:
-    """Regions shaded by `metric` (rows from metrics_by), one marker per partnership (partnership_rows) sized by it."""
+def region_map(
+    region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric: str, projector: bool = False
+) -> pdk.Deck:
+    """Regions shaded by `metric` (rows from metrics_by), one marker per partnership (partnership_rows) sized by it.
+    `projector`: the presenter's taller view, larger labels in the app's font, an outline that shows on dark too."""
     info = METRICS[metric]
     values = dict(zip(region_rows["group_id"], region_rows[metric], strict=True))
     finite = [v for v in values.values() if pd.notna(v)]
@@ -273,7 +271,7 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
             id="state-outline",
             filled=False,
             stroked=True,
-            get_line_color=[40, 40, 40],
+            get_line_color=[128, 128, 128] if projector else [40, 40, 40],
             line_width_min_pixels=2.5,
         ),
         pdk.Layer(
@@ -294,7 +292,8 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
             id="region-labels",
             get_position=["lon", "lat"],
             get_text="text",
-            get_size=15,
+            get_size=26 if projector else 15,
+            font_family=pdk.types.String('"Source Sans", "Source Sans Pro", sans-serif') if projector else None,
             get_color=[25, 25, 25],
             font_weight=700,
             outline_width=4,
@@ -304,7 +303,9 @@ def region_map(region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric
     ]
     deck = pdk.Deck(
         layers,
-        initial_view_state=CT_VIEW,
+        initial_view_state=pdk.ViewState(
+            latitude=41.52, longitude=-72.72, zoom=PROJECTOR_ZOOM if projector else ZOOM, pitch=0, bearing=0
+        ),
         map_provider=None,
         # Plain text, not HTML: names from the registry or an import are never interpreted as markup.
         tooltip={"text": "{tooltip}", "style": {"fontSize": "14px", "maxWidth": "340px", "whiteSpace": "pre-line"}},

@@ -10,7 +10,6 @@ from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 import plotly.graph_objects as go
-import pydeck as pdk
 import streamlit as st
 
 from queries.filters import Filters, shown
@@ -19,7 +18,7 @@ from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.registry import partnership_list
 from rsp_data.metrics import METRICS
 from rsp_data.registry import registry
-from ui import cache, charts, views, widgets
+from ui import cache, charts, sidebar, views, widgets
 from ui import goals as goals_ui
 from ui.format import metric_value, month_name
 from ui.theme import GOAL, SECTOR_COLOURS
@@ -32,8 +31,7 @@ KICKER = {"kpis": "Are we on track?", "map": "Where it is happening", "trend": "
 SPOTLIGHT = "spotlight:"
 SPOTLIGHTS = 20  # at most this many spotlights: a national store has thousands of partnerships
 
-# Session state. The URL is read when it differs from what this view last wrote there (a fresh
-# link, or presenter mode entered again from the menu); otherwise session state rules.
+# Session state rules, unless the URL differs from what this view last wrote there (a fresh link, a re-entry).
 K_SLIDE = "present_slide"  # 0-based index of the slide on screen
 K_INTERVAL = "present_interval"  # seconds: the interval widget's key
 K_PAUSED = "present_paused"
@@ -43,14 +41,10 @@ K_WRITTEN = "_present_url_written"
 K_NOTICES = "_present_notices"  # the link's ignored values, shown on slide 1 until the presenter moves on
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 # Sized for 1920×1080: the slide's header takes about 260 px of the height.
-MAP_HEIGHT, MAP_ZOOM = 760, 8.3
-TREND_HEIGHT, MATRIX_MAX_HEIGHT, SPOTLIGHT_CHART_HEIGHT = 780, 780, 560
+MAP_HEIGHT, TREND_HEIGHT, MATRIX_MAX_HEIGHT, SPOTLIGHT_CHART_HEIGHT = 760, 780, 780, 560
 TITLE_ONE_LINE, TITLE_SECOND_LINE = 64, 64  # characters that fit one line at 1920 px; a line's height
 
 CSS = Path(__file__).with_name("present.css")  # st.html wraps a .css file in <style>
-
-
-# ---------------------------------------------------------------- pure logic (tested without Streamlit)
 
 
 def step(index: int, total: int, delta: int = 1) -> int:
@@ -112,8 +106,7 @@ def show(filters: Filters, notices: list[str]) -> None:
     st.session_state[K_PLAN] = plan
     _sync_url(len(plan), notices)
     _control_bar(len(plan))
-    # The browser runs the fragment every interval (no timer while paused) and restarts that timer on every
-    # full run; a timer run that finds the slide on screen for the interval moves on (auto_advance).
+    # The fragment's timer (none while paused) restarts on every full run; auto_advance decides when to move on.
     st.session_state[K_SHOWN_AT] = time.monotonic()
     run_every = None if st.session_state[K_PAUSED] else st.session_state[K_INTERVAL]
     st.fragment(_slide_view, run_every=run_every)(filters, plan)
@@ -140,10 +133,7 @@ def _sync_url(total: int, filter_notices: list[str]) -> None:
         st.session_state[K_NOTICES] = [*filter_notices, *notices]
     wanted = url_params(st.session_state[K_SLIDE], st.session_state[K_INTERVAL], st.session_state[K_PAUSED])
     for name in PRESENTER_PARAMS:
-        if name not in wanted:
-            st.query_params.pop(name, None)
-        elif st.query_params.get(name) != wanted[name] or len(st.query_params.get_all(name)) != 1:
-            st.query_params[name] = wanted[name]
+        sidebar.set_param(name, [wanted[name]] if name in wanted else [])
     st.session_state[K_WRITTEN] = wanted
 
 
@@ -325,7 +315,7 @@ def _headline_goal(filters: Filters):
 
 
 def _slide_map(filters: Filters, kpis: dict) -> None:
-    _, by_region, markers = cache.memo(views.partnership_map, filters, "placements")
+    deck, by_region, markers = cache.memo(views.partnership_map, filters, "placements", True)  # projector
     ranked = by_region.sort_values(["placements", "group_name"], ascending=[False, True])
     top = ranked.iloc[0]
     if len(ranked) > 1:
@@ -334,18 +324,6 @@ def _slide_map(filters: Filters, kpis: dict) -> None:
         k = len(markers)
         title = f"{top.group_name} region: {top.placements:,} placements by {k} partnership{'s' if k != 1 else ''}"
     lost = _header(KICKER["map"], title, filters, kpis["as_of_label"])
-    # A deck of its own (the shared one is not to be changed): fill the taller presenter view;
-    # larger labels in the app's own font; an outline that shows on a dark background too.
-    deck = charts.region_map(by_region, markers, "placements")
-    deck.initial_view_state = pdk.ViewState(
-        latitude=charts.CT_VIEW.latitude, longitude=charts.CT_VIEW.longitude, zoom=MAP_ZOOM, pitch=0, bearing=0
-    )
-    for layer in deck.layers:
-        if layer.id == "region-labels":
-            layer.get_size = 26
-            layer.font_family = '"Source Sans", "Source Sans Pro", sans-serif'
-        elif layer.id == "state-outline":
-            layer.get_line_color = [128, 128, 128]
     left, right = st.columns([3, 1], vertical_alignment="top")
     with left:
         st.pydeck_chart(deck, height=MAP_HEIGHT - lost)

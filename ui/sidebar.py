@@ -1,6 +1,5 @@
-"""The shared filters: drawn in the sidebar, kept in the URL (so a view is a shareable link), and
-read from the URL alone in presenter mode; page choices that also live in the URL; filter chips.
-"""
+"""The shared filters: drawn in the sidebar, kept in the URL (a view is a shareable link), read from the URL alone
+in presenter mode; page choices that also live in the URL; filter chips."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ import streamlit as st
 
 from queries import registry as registry_q
 from queries.filters import FILTER_PARAMS, PARAM_RSP, Filters, parse_filters, shown, to_params
+from rsp_data.metrics import MEASURES, METRICS
 from rsp_data.months import labels_between
 from ui.cache import memo, query
 from ui.format import month_name
@@ -22,8 +22,7 @@ _NOTICES = "_url_notices"
 KEY_REGION, KEY_SECTOR, KEY_RSP, KEY_MONTHS = "f_region", "f_sector", "f_rsp", "f_months"
 KEY_RSP_SEARCH = "f_rsp_search"
 FILTER_KEYS = {"sector": KEY_SECTOR, "region": KEY_REGION}
-# Up to this many partnerships the sidebar lists them all; beyond it (a national store) it
-# offers a search box and lists only the matches, and nothing loads the whole registry.
+# Beyond this many partnerships (a national store) the sidebar searches them: nothing loads the whole registry.
 MANY_PARTNERSHIPS = 300
 SEARCH_LIMIT = 50
 
@@ -75,13 +74,6 @@ def _set_widgets(filters: Filters, notices: list[str]) -> None:
     st.session_state[_NOTICES] = notices
 
 
-def _apply_url_once() -> None:
-    """On a session's first run, the link's parameters set the filters; afterwards the widgets rule."""
-    if not st.session_state.get(_INITIALISED):
-        _set_widgets(*url_filters())
-        st.session_state[_INITIALISED] = True
-
-
 def _reset() -> None:
     _set_widgets(Filters(), [])
     st.session_state[KEY_RSP_SEARCH] = ""
@@ -105,7 +97,9 @@ def url_filters() -> tuple[Filters, list[str]]:
 def sidebar_filters() -> Filters:
     """Draw the shared filters in the sidebar, keep them in the URL, and return them."""
     opts = options()
-    _apply_url_once()
+    if not st.session_state.get(_INITIALISED):  # the link sets the filters on a first run, the widgets after it
+        _set_widgets(*url_filters())
+        st.session_state[_INITIALISED] = True
     regions, sectors = opts["regions"], opts["sectors"]
     with st.sidebar:
         st.header("Filters")
@@ -163,7 +157,7 @@ def sidebar_filters() -> Filters:
     )
     wanted = filter_params(filters)
     for name in FILTER_PARAMS:
-        _set_param(name, wanted.get(name, []))
+        set_param(name, wanted.get(name, []))
     return filters
 
 
@@ -173,7 +167,7 @@ def filter_params(filters: Filters) -> dict[str, list[str]]:
     return to_params(filters, first_month=opts["first"], last_month=opts["last"])
 
 
-def _set_param(name: str, values: list[str]) -> None:
+def set_param(name: str, values: list[str]) -> None:
     """Keep the URL's `name` holding `values` (absent when there are none), writing only changes."""
     if not values:
         st.query_params.pop(name, None)
@@ -204,8 +198,15 @@ def url_choice(
             st.warning(f"Ignored “{param}={shown(raw)}” in the link: not one of the choices here.", icon="⚠️")
         st.session_state[key] = raw if raw in options else default
     value = widget(label, options, key=key, **kwargs)
-    _set_param(param, [] if value == default else [value])
+    set_param(param, [] if value == default else [value])
     return value
+
+
+def measure_choice(widget: Callable[..., str], label: str = "Measure") -> str:
+    """The page's measure, kept in the URL as `metric` (the pages share it)."""
+    return url_choice(
+        widget, label, MEASURES, param="metric", default="placements", format_func=lambda m: METRICS[m].label
+    )
 
 
 def filters() -> Filters:
@@ -217,8 +218,7 @@ def filters() -> Filters:
 def ensure_routed() -> None:
     """Every page calls this first (via filters()) so it never runs without dashboard.py."""
     if "_filters" not in st.session_state:
-        # A server's first request was a page URL (a shared /map link) and Streamlit ran the page alone:
-        # declaring the navigation switches to dashboard.py's routing, and the rerun draws the page in it.
+        # A first request for a page URL ran the page alone: declaring the navigation reruns it in dashboard.py.
         from ui import routes
 
         st.navigation(routes.pages(), position="hidden")

@@ -1,8 +1,5 @@
-"""What a page draws, computed once per filter combination and shared by every session.
-
-Called through `ui.cache.memo` with the query cache as runner `q` (`q(fn, *args)` is `fn(engine, *args)`),
-so pages, slides and views share query results. Hashable arguments only; no Streamlit here.
-"""
+"""What a page draws, computed once per filter combination and shared by every session. Called through
+`ui.cache.memo` with the query cache as q (`q(fn, *args)` is `fn(engine, *args)`). Hashable arguments; no Streamlit."""
 
 from __future__ import annotations
 
@@ -59,11 +56,11 @@ def breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):
 MAP_MARKERS = 300  # at most this many markers: the largest by the measure
 
 
-def partnership_map(q: Query, filters: Filters, metric: str):
-    """(deck, region rows, partnership rows with registry columns) for the Map page."""
+def partnership_map(q: Query, filters: Filters, metric: str, projector: bool = False):
+    """(deck, region rows, partnership rows with registry columns) for the Map page or, projector, the presenter."""
     by_region = q(metrics_by, filters, "region", **asking(metric))
     markers = q(partnership_rows, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
-    return charts.region_map(by_region, markers, metric), by_region, markers
+    return charts.region_map(by_region, markers, metric, projector), by_region, markers
 
 
 def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None, note: str):
@@ -103,9 +100,6 @@ def compare(q: Query, filters: Filters, metric: str, note: str):
         columns={"group_name": "Partnership", "sector_name": "Sector", "region_name": "Region"}
     ).drop(columns=["group_id", "sector_id"])
     return heatmap, table.reset_index(), by_rate, per_employer, numbers
-
-
-# ---------------------------------------------------------------- good jobs & reach
 
 
 def quality_breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):

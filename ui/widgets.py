@@ -8,18 +8,29 @@ import streamlit as st
 
 from queries.data import illustrative_share
 from queries.filters import Filters
+from queries.metrics import kpi_summary
 from queries.suppression import DEFAULT_THRESHOLD, threshold_from
+from ui import sidebar
 from ui.cache import query
 from ui.charts import plotly_config, region_shapes
 from ui.export import safe_csv
 from ui.format import month_name
-from ui.sidebar import filter_from_chart, options
 from ui.store import secret
 
 
 def outlined_regions() -> set[str]:
     """Regions the map can draw (the committed GeoJSON has Connecticut's five)."""
     return {f["properties"]["region_id"] for f in region_shapes()["features"] if f["properties"]["kind"] == "region"}
+
+
+def page_start(title: str, stop_when_empty: bool = True) -> tuple[Filters, dict]:
+    """The sidebar's filters, their KPIs and the page header; then, unless told otherwise, stop_if_empty."""
+    filters = sidebar.filters()
+    kpis = query(kpi_summary, filters)
+    page_header(title, filters, kpis["as_of_label"])
+    if stop_when_empty:
+        stop_if_empty(kpis)
+    return filters, kpis
 
 
 def page_header(title: str, filters: Filters, as_of_label: str | None = None) -> None:
@@ -36,7 +47,7 @@ def page_header(title: str, filters: Filters, as_of_label: str | None = None) ->
 
 def describe(filters: Filters) -> str:
     """Plain words for what the filters cover, e.g. 'Capital region · Healthcare · Jan 2024 – Oct 2026'."""
-    opts = options()
+    opts = sidebar.options()
     parts = []
     if filters.regions:
         noun = "region" if len(filters.regions) == 1 else "regions"
@@ -105,11 +116,10 @@ def download_csv(df, file_stem: str, label: str = "Download CSV") -> None:
 
 
 def chart(fig, numbers, file_stem: str, where=None, filter_kind: str | None = None) -> None:
-    """A plotly chart and, under it, its numbers as a table and a CSV; with filter_kind ("sector" or
-    "region"), clicking a bar (its id in customdata) sets that sidebar filter."""
+    """A plotly chart, its numbers as a table and a CSV; with filter_kind, clicking a bar sets that sidebar filter."""
     target = where or st
     key = f"click_{file_stem}"
-    clicks = {"key": key, "on_select": filter_from_chart(key, filter_kind), "selection_mode": "points"}
+    clicks = {"key": key, "on_select": sidebar.filter_from_chart(key, filter_kind), "selection_mode": "points"}
     target.plotly_chart(fig, config=plotly_config(file_stem), **(clicks if filter_kind else {}))
     with target.expander("The numbers behind this chart"):
         st.dataframe(numbers, hide_index=True, width="stretch")

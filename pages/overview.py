@@ -19,16 +19,25 @@ help_text = {
     "placements": "Completers placed into jobs, summed over the months in range.",
     "placement_rate": "Placements ÷ trainees completed over the same range (a ratio of sums).",
 }
+partial = widgets.partial(filters, kpis["as_of_label"])
+partial_note = (
+    f" {partial.short()}: its figures are partial, and employers engaged counts only those that reported it."
+    if partial
+    else ""
+)
 sparklines = cache.memo(views.kpi_sparklines, filters, KPI_METRICS)
 for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
     column.metric(
         METRICS[metric].label,
         metric_value(metric, kpis[metric]),
-        help=help_text[metric] + " The line shows the last two years of the range.",
+        help=help_text[metric] + " The line shows the last two years of the range." + partial_note,
         border=True,
         chart_data=sparklines[metric],
         chart_type="bar" if METRICS[metric].kind == "flow" else "line",
     )
+
+if partial:
+    st.caption(f"⚠ {partial_note.strip()} See the Reporting status page for who is missing.")
 
 # ---- Goals (rsp_data/data/goals.csv): progress, and when each is reached at the recent pace
 goals.overview(filters)

@@ -194,6 +194,10 @@ class MonthStatus:
     def complete(self) -> bool:
         return self.reported >= self.expected
 
+    def short(self) -> str:
+        """'Oct 2026: 12 of 14 partnerships reported'."""
+        return f"{self.month:%b %Y}: {self.reported:,} of {self.expected:,} partnerships reported"
+
     def sentence(self) -> str:
         head = f"{self.month:%B %Y}: {self.reported:,} of {self.expected:,} partnerships reported"
         if self.complete:

@@ -114,8 +114,10 @@ def trend_chart(
     goal_series: pd.DataFrame | None = None,
     goal: int | None = None,
     subtitle: str = "",
+    partial: tuple[pd.Timestamp, str] | None = None,
 ) -> go.Figure:
-    """Lines (monthly, cumulative) or bars (quarterly) per group; optional grant series and goal line."""
+    """Lines (monthly, cumulative) or bars (quarterly) per group; optional grant series and goal line; a
+    `partial` (month, note) is shaded and its marks hollow or hatched, so it never reads as a drop."""
     fig = go.Figure()
     known = {"sector": SECTOR_COLOURS, "region": REGION_COLOURS}.get(split or "", {})
     unknown = 0
@@ -140,11 +142,16 @@ def trend_chart(
             "hovertext": hover,
             "hovertemplate": f"{html.escape(group_name)}<br>%{{hovertext}}<extra></extra>",
         }
+        is_partial = (part["period"] == _period(partial[0], view)).tolist() if partial else [False] * len(part)
         if view == "quarterly":
-            fig.add_trace(go.Bar(**common, marker_color=colour))
+            hatch = ["/" if p else "" for p in is_partial]
+            fig.add_trace(go.Bar(**common, marker={"color": colour, "pattern": {"shape": hatch}}))
         else:
             line = {"color": colour, "width": 2.5, **({"dash": "dot"} if group_id == "others" else {})}
-            fig.add_trace(go.Scatter(**common, mode="lines", line=line))
+            symbols = ["circle-open" if p else "circle" for p in is_partial]
+            sizes = [10 if p else 0 for p in is_partial]
+            marker = {"symbol": symbols, "size": sizes, "color": colour, "line": {"width": 2}}
+            fig.add_trace(go.Scatter(**common, mode="lines+markers", line=line, marker=marker))
     if goal_series is not None and not goal_series.empty:
         fig.add_trace(
             go.Scatter(
@@ -163,11 +170,21 @@ def trend_chart(
             annotation_text=f"Good Jobs Challenge goal: {goal:,} placements",
             annotation_position="top left",
         )
+    if partial:
+        x = _period(partial[0], view)
+        half = pd.Timedelta(days=45 if view == "quarterly" else 15)
+        fig.add_vrect(x0=x - half, x1=x + half, fillcolor=NEUTRAL, opacity=0.12, line_width=0)
+        note = f"Partial: {partial[1]}"
+        fig.add_annotation(x=x, y=1, yref="paper", text=note, showarrow=False, xanchor="right", yanchor="bottom")
     if view == "quarterly" and split:
         fig.update_layout(barmode="group")
     fig.update_xaxes(title_text="Quarter" if view == "quarterly" else "Month")
     fig.update_yaxes(**_value_axis(metric), rangemode="tozero")
     return _layout(fig, title, height=500, subtitle=subtitle)
+
+
+def _period(month: pd.Timestamp, view: str) -> pd.Timestamp:
+    return month.to_period("Q").start_time if view == "quarterly" else month
 
 
 def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle: str = "") -> go.Figure:

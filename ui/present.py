@@ -236,6 +236,8 @@ def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, 
     st.html(f'<div class="rsp-kicker">{html.escape(kicker)}</div>')
     st.title(title, anchor=False)
     bits = [f"As of <b>{html.escape(month_name(as_of_label))}</b>"] if as_of_label else []
+    if status := widgets.partial(filters, as_of_label):
+        bits.append(f"<b>{html.escape(status.short())}</b>")
     bits.append(html.escape(extra or widgets.describe(filters)))
     share = widgets.illustrative(filters)
     label = "Illustrative data" if share >= 1 else f"{share:.0%} illustrative data"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from queries import reporting
 from queries.compare import rankings, sector_region_matrix
 from queries.filters import Filters
 from queries.goals import grant_placements_by_month
@@ -65,9 +66,13 @@ def partnership_map(q: Query, filters: Filters, metric: str, projector: bool = F
 
 def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None, note: str):
     """(figure, numbers table, series) of one measure over time, with the goal line where it applies."""
-    series = metric_series(q(monthly_totals, filters, split, **asking(metric)), metric, view)
+    monthly = q(monthly_totals, filters, split, **asking(metric))
+    series = metric_series(monthly, metric, view)
     if series.empty:
         return None, None, series
+    last = monthly["month"].max()
+    status = q(reporting.month_status, filters, last.date(), today=reporting.today())
+    partial = None if status.complete else (last, status.short())
     info = METRICS[metric]
     view_words = {"monthly": "each month", "quarterly": "each quarter", "cumulative": "running total"}[view]
     title = f"{info.label}, {view_words}" + (f", by {split}" if split else "")
@@ -78,7 +83,7 @@ def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None,
         title = "Cumulative placements against the Good Jobs Challenge goal"
     table = series.pivot_table(index="period_label", columns="group_name", values="value", sort=False).reset_index()
     table = table.rename(columns={"period_label": "Quarter" if view == "quarterly" else "Month"})
-    figure = charts.trend_chart(series, metric, view, split, title, goal_series, goal, note)
+    figure = charts.trend_chart(series, metric, view, split, title, goal_series, goal, note, partial)
     return figure, table, series
 
 

@@ -6,10 +6,13 @@ import os
 
 import streamlit as st
 
+from queries import reporting
 from queries.data import illustrative_share
 from queries.filters import Filters
 from queries.metrics import kpi_summary
+from queries.reporting import MonthStatus
 from queries.suppression import DEFAULT_THRESHOLD, threshold_from
+from rsp_data.months import month_to_date
 from ui import sidebar
 from ui.cache import query
 from ui.charts import plotly_config, region_shapes
@@ -33,10 +36,20 @@ def page_start(title: str, stop_when_empty: bool = True) -> tuple[Filters, dict]
     return filters, kpis
 
 
+def partial(filters: Filters, as_of_label: str | None) -> MonthStatus | None:
+    """The as-of month's reporting status when not every partnership that had reported before has sent it."""
+    if not as_of_label:
+        return None
+    status = query(reporting.month_status, filters, month_to_date(as_of_label), today=reporting.today())
+    return None if status.complete else status
+
+
 def page_header(title: str, filters: Filters, as_of_label: str | None = None) -> None:
-    """Title, the 'as of' month, what the filters cover, and the illustrative-data label."""
+    """Title, the 'as of' month (and whether it is partial), what the filters cover, the illustrative-data label."""
     st.title(title)
     bits = [f"**As of {month_name(as_of_label)}**"] if as_of_label else []
+    if status := partial(filters, as_of_label):
+        bits.append(f":violet-badge[{status.short()}]")
     bits.append(describe(filters))
     share = illustrative(filters)
     badge = ""

@@ -5,7 +5,7 @@ import html
 import streamlit as st
 
 from rsp_data.metrics import METRICS
-from ui import cache, sidebar, views, widgets
+from ui import cache, charts, facts, sidebar, views, widgets
 from ui.format import metric_value
 from ui.theme import NEUTRAL, SECTOR_COLOURS
 
@@ -13,8 +13,10 @@ LEGEND_ROWS = 15
 
 filters, kpis = widgets.page_start("Map of the partnerships")
 
-metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox, "Shade regions and size markers by")
-deck, by_region, markers = cache.memo(views.partnership_map, filters, metric)
+pick, toggle = st.columns([1, 2], vertical_alignment="bottom")
+metric = sidebar.measure_choice(pick.selectbox, "Shade regions and size markers by")
+town_lines = toggle.toggle("Show town borders", key="map_town_lines")
+deck, by_region, markers = cache.memo(views.partnership_map, filters, metric, False, town_lines)
 
 sidebar.active_filter_chips(filters)
 map_column, legend_column = st.columns([3, 1])
@@ -28,11 +30,12 @@ with map_column:
     )
     largest = f" The map shows the {len(markers):,} partnerships with the highest value of this measure."
     st.caption(
-        "Region boundaries are approximate, by county (US Census cartographic boundaries). "
-        "Markers sit inside their region; their position within it carries no meaning."
+        "The five workforce development areas, each the union of its towns (CT Department of Labor's town lists; "
+        "town shapes from the U.S. Census Bureau). Each partnership sits at its convener's town where one is "
+        "published, otherwise at its area's largest city (an assumption; its tooltip says which)."
         + (largest if len(markers) >= views.MAP_MARKERS else "")
     )
-    outlined = widgets.outlined_regions()
+    outlined = charts.outlined_regions()
     missing = [r for r in by_region["group_id"] if r not in outlined]
     if missing:
         st.info(
@@ -57,6 +60,9 @@ with legend_column:
     st.caption("Marker area grows with the measure. Hover a region or a marker for its figures.")
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")
+chosen = tuple(r for r in filters.regions if r in outlined) or tuple(sorted(outlined & set(by_region["group_id"])))
+if chosen:
+    facts.who_lives_here(chosen)
 with st.expander("The numbers behind this map"):
     label = METRICS[metric].label
     regions = by_region[["group_name", metric]].rename(columns={"group_name": "Region", metric: label})

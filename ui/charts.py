@@ -14,8 +14,9 @@ import pydeck as pdk
 from plotly import colors as px_colors
 
 from queries.trends import metric_series
+from rsp_data import ct
 from rsp_data.metrics import AVERAGE, METRICS, RATE
-from rsp_data.registry import DATA_DIR
+from rsp_data.registry import DATA_DIR, registry
 from ui.format import metric_value
 from ui.theme import GOAL, NEUTRAL, REGION_COLOURS, SECTOR_COLOURS, colour_for, hex_to_rgb, shade
 
@@ -201,49 +202,53 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
 
 @lru_cache(maxsize=1)
 def region_shapes() -> dict:
-    """The committed GeoJSON of the five regions (approximate, by county) and the state outline."""
+    """The committed GeoJSON: the five areas dissolved from their towns, the state outline, the town borders."""
     return json.loads((DATA_DIR / "ct_regions.geojson").read_text(encoding="utf-8"))
 
 
+def outlined_regions() -> set[str]:
+    """Regions the map can draw (the committed GeoJSON has Connecticut's five)."""
+    return {f["properties"]["region_id"] for f in region_shapes()["features"] if f["properties"]["kind"] == "region"}
+
+
 def marker_positions(partnerships: pd.DataFrame) -> pd.DataFrame:
-    """A fixed spot per partnership around its region's label point (none outside the outlined regions)."""
-    labels = {
-        f["properties"]["region_id"]: (f["properties"]["label_lon"], f["properties"]["label_lat"])
-        for f in region_shapes()["features"]
-        if f["properties"]["kind"] == "region"
-    }
+    """Each partnership at its home town (registry), spread around it only when several share a town; none
+    outside the outlined areas. Columns rsp_id, lon, lat, home (the town and whether it is assumed)."""
+    homes = {p.id: p for p in registry().partnerships}
+    known = partnerships[partnerships["rsp_id"].isin(homes) & partnerships["region_id"].isin(outlined_regions())]
     rows = []
-    for region_id, part in partnerships.sort_values(["region_id", "sector_id", "rsp_id"]).groupby("region_id"):
-        if region_id not in labels:
-            continue
-        lon0, lat0 = labels[region_id]
-        n = len(part)
-        for i, rsp_id in enumerate(part["rsp_id"]):
-            angle = 2 * math.pi * i / n + math.pi / 4
-            r = 0.0 if n == 1 else 0.085
+    for town, ids in known.sort_values(["sector_id", "rsp_id"]).groupby(known["rsp_id"].map(lambda i: homes[i].home)):
+        place, n = ct.town(town), len(ids)
+        for i, rsp_id in enumerate(ids["rsp_id"]):
+            angle, r = 2 * math.pi * i / n + math.pi / 4, 0.0 if n == 1 else 0.045
+            how = "assumed: the area's largest city" if homes[rsp_id].home_assumed else "the convener's town"
             # A degree of longitude is ~0.75 of a degree of latitude at 41.5°N.
-            rows.append(
-                {"rsp_id": rsp_id, "lon": lon0 + r * math.cos(angle) / 0.75, "lat": lat0 - 0.07 + r * math.sin(angle)}
-            )
-    return pd.DataFrame(rows, columns=["rsp_id", "lon", "lat"])
+            lon, lat = place.lon + r * math.cos(angle) / 0.75, place.lat + r * math.sin(angle)
+            rows.append({"rsp_id": rsp_id, "lon": lon, "lat": lat, "home": f"{town} ({how})"})
+    return pd.DataFrame(rows, columns=["rsp_id", "lon", "lat", "home"])
 
 
 def region_map(
-    region_rows: pd.DataFrame, partnership_rows: pd.DataFrame, metric: str, projector: bool = False
+    region_rows: pd.DataFrame,
+    partnership_rows: pd.DataFrame,
+    metric: str,
+    projector: bool = False,
+    town_lines: bool = False,
 ) -> pdk.Deck:
     """Regions shaded by `metric` (rows from metrics_by), one marker per partnership (partnership_rows) sized by it.
-    `projector`: the presenter's taller view, larger labels in the app's font, an outline that shows on dark too."""
+    `projector`: the presenter's taller view, larger labels in the app's font, an outline that shows on dark too;
+    `town_lines`: the 169 town borders, faint."""
     info = METRICS[metric]
     values = dict(zip(region_rows["group_id"], region_rows[metric], strict=True))
     finite = [v for v in values.values() if pd.notna(v)]
     top = max(finite) if finite else 0
     low = min(finite) if finite and info.kind == RATE else 0
 
-    region_features, state_features, labels = [], [], []
+    region_features, state_features, town_features, labels = [], [], [], []
     for feature in region_shapes()["features"]:
         props = feature["properties"]
-        if props["kind"] == "state":
-            state_features.append(feature)
+        if props["kind"] != "region":
+            (state_features if props["kind"] == "state" else town_features).append(feature)
             continue
         value = values.get(props["region_id"])
         has_value = pd.notna(value)
@@ -254,7 +259,7 @@ def region_map(
             {
                 **feature,
                 "properties": {**props, "fill": fill},
-                "tooltip": f"{props['region_name']} region\n{info.label}: {text}\nBoundary approximate, by county",
+                "tooltip": f"{props['region_name']} area, {props['towns']} towns\n{info.label}: {text}",
             }
         )
         labels.append({"lon": props["label_lon"], "lat": props["label_lat"] + 0.1, "text": props["region_name"]})
@@ -266,6 +271,7 @@ def region_map(
         colour=[[*hex_to_rgb(colour_for("sector", s)), 235] for s in markers["sector_id"]],
         tooltip=[
             f"{r.group_name}\n{r.sector_name} · {r.region_name} region\nConvener: {r.convener or 'not published'}\n"
+            f"Placed at {r.home}\n"
             + "\n".join(f"{METRICS[m].label}: {metric_value(m, getattr(r, m))}" for m in KPI_METRICS)
             for r in markers.itertuples()
         ],
@@ -282,6 +288,17 @@ def region_map(
             line_width_min_pixels=2,
             pickable=True,
         ),
+        *[
+            pdk.Layer(
+                "GeoJsonLayer",
+                {"type": "FeatureCollection", "features": town_features},
+                id="town-borders",
+                stroked=True,
+                get_line_color=[255, 255, 255, 150],
+                line_width_min_pixels=0.6,
+            )
+            for _ in range(town_lines)
+        ],
         pdk.Layer(
             "GeoJsonLayer",
             {"type": "FeatureCollection", "features": state_features},

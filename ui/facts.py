@@ -42,6 +42,11 @@ def who_lives_here(region_ids: tuple[str, ...]) -> None:
     cols[3].metric("In poverty", percent(c.poverty_rate), help=f"{number(c.in_poverty)} people")
     (low_town, low), (high_town, high) = c.income_low, c.income_high
     st.caption(
-        f"Median household income is a median per town, so it is not summed: from ${low:,} ({low_town}) to "
-        f"${high:,} ({high_town}) across these towns. Source: {CENSUS_SOURCE}."
+        f"Median household income is a median per town, so it is not summed: from {_income(low)} ({low_town}) to "
+        f"{_income(high)} ({high_town}) across these towns. Source: {CENSUS_SOURCE}."
     )
+
+
+def _income(value: int) -> str:
+    # The ACS top-codes medians: 250,001 stands for "more than $250,000".
+    return "more than $250,000" if value >= 250_001 else f"${value:,}"

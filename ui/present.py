@@ -346,7 +346,7 @@ def _slide_map(filters: Filters, kpis: dict) -> None:
             "<div class='rsp-small'>Darker region = more placements.</div>"
             f"<h3>Partnerships, by sector</h3>{swatches}"
             "<div class='rsp-small' style='margin-top:0.6rem'>Marker area grows with placements. "
-            "Region boundaries are approximate, by county.</div>"
+            "Areas are unions of their towns (CT Department of Labor); markers sit at home towns.</div>"
             "</div>"
         )
 

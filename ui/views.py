@@ -57,11 +57,11 @@ def breakdown(q: Query, filters: Filters, metric: str, kind: str, note: str):
 MAP_MARKERS = 300  # at most this many markers: the largest by the measure
 
 
-def partnership_map(q: Query, filters: Filters, metric: str, projector: bool = False):
+def partnership_map(q: Query, filters: Filters, metric: str, projector: bool = False, town_lines: bool = False):
     """(deck, region rows, partnership rows with registry columns) for the Map page or, projector, the presenter."""
     by_region = q(metrics_by, filters, "region", **asking(metric))
     markers = q(partnership_rows, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
-    return charts.region_map(by_region, markers, metric, projector), by_region, markers
+    return charts.region_map(by_region, markers, metric, projector, town_lines), by_region, markers
 
 
 def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None, note: str):

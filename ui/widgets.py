@@ -15,15 +15,10 @@ from queries.suppression import DEFAULT_THRESHOLD, threshold_from
 from rsp_data.months import month_to_date
 from ui import sidebar
 from ui.cache import query
-from ui.charts import plotly_config, region_shapes
+from ui.charts import plotly_config
 from ui.export import safe_csv
 from ui.format import month_name
 from ui.store import secret
-
-
-def outlined_regions() -> set[str]:
-    """Regions the map can draw (the committed GeoJSON has Connecticut's five)."""
-    return {f["properties"]["region_id"] for f in region_shapes()["features"] if f["properties"]["kind"] == "region"}
 
 
 def page_start(title: str, stop_when_empty: bool = True) -> tuple[Filters, dict]:

@@ -29,11 +29,11 @@ ON_TIME, LATE, CORRECTED, OVERDUE, NOT_DUE, NOT_STARTED = (
     "not yet due",
     "not started",
 )
-SYMBOLS = {ON_TIME: "✓", LATE: "⏱", CORRECTED: "✎", OVERDUE: "✗", NOT_DUE: "…", NOT_STARTED: "–"}
+SYMBOLS = {ON_TIME: "✓", LATE: "!", CORRECTED: "✎", OVERDUE: "✗", NOT_DUE: "…", NOT_STARTED: "–"}
 
 
 def short(status: str, days_late: int) -> str:
-    """A grid cell's text, readable without its colour: '✓ on time', '⏱ 29 days late', '✗ overdue'."""
+    """A grid cell's text, readable without its colour: '✓ on time', '! 29 days late', '✗ overdue'."""
     if status == NOT_STARTED:
         return SYMBOLS[status]
     if status == LATE:

@@ -46,6 +46,7 @@ SHOTS = [
     ("profile", "/partnerships?profile=capital-technology", [KPI_VALUE, PLOTLY]),
     ("quality", "/quality", [KPI_VALUE, PLOTLY]),
     ("data", "/data", [GRID]),
+    ("reporting", "/reporting", [GRID]),
 ]
 
 

@@ -9,6 +9,7 @@ from queries.registry import partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import MEASURES, METRICS
 from ui import cache, charts, goals, sidebar, views, widgets
+from ui import facts as ct_facts
 from ui.brief import brief_html
 from ui.charts import KPI_METRICS
 from ui.format import metric_value, month_name
@@ -176,6 +177,9 @@ widgets.chart(
 )
 
 goals.partnership(profile_id, p["name"], bool(p["gjc_supported"]), filters)
+ct_facts.published_about(profile_id)
+if p["region_id"] in charts.outlined_regions():
+    ct_facts.who_lives_here((p["region_id"],))
 
 peers_filter = Filters(sectors=(p["sector_id"],), month_from=filters.month_from, month_to=filters.month_to)
 peers = cache.memo(views.sector_peers, profile_id, peers_filter)

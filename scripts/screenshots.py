@@ -44,6 +44,7 @@ SHOTS = [
     ("trends_cumulative", "/trends?view=cumulative", [PLOTLY]),
     ("partnerships", "/partnerships", [GRID]),
     ("profile", "/partnerships?profile=capital-technology", [KPI_VALUE, PLOTLY]),
+    ("profile_published", "/partnerships?profile=eastern-manufacturing", [KPI_VALUE, PLOTLY]),
     ("quality", "/quality", [KPI_VALUE, PLOTLY]),
     ("data", "/data", [GRID]),
     ("reporting", "/reporting", [GRID]),

@@ -188,6 +188,28 @@ def _period(month: pd.Timestamp, view: str) -> pd.Timestamp:
     return month.to_period("Q").start_time if view == "quarterly" else month
 
 
+def published_series(points: pd.DataFrame, title: str, subtitle: str) -> go.Figure:
+    """A published series (columns as_of 'YYYY-MM', value, label) as dated points joined by a line."""
+    fig = go.Figure(
+        go.Scatter(
+            x=pd.to_datetime(points["as_of"]),
+            y=points["value"],
+            text=points["label"],
+            mode="lines+markers+text",
+            textposition="top center",
+            line={"color": NEUTRAL, "width": 2},
+            marker={"size": 9, "color": NEUTRAL},
+            hovertemplate="%{x|%b %Y}: %{text}<extra></extra>",
+        )
+    )
+    dates = pd.to_datetime(points["as_of"])
+    # Room around the points for their labels.
+    fig.update_yaxes(range=[0, points["value"].max() * 1.25], tickformat=",d", title_text=None)
+    span = [dates.min() - pd.DateOffset(months=3), dates.max() + pd.DateOffset(months=3)]
+    fig.update_xaxes(title_text="As of", dtick="M3", tickformat="%b %Y", range=span)
+    return _layout(fig, title, height=340, subtitle=subtitle)
+
+
 def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle: str = "") -> go.Figure:
     """Partnerships of one sector side by side, the chosen one highlighted."""
     data = df.sort_values(metric, ascending=True, na_position="first")

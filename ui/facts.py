@@ -7,6 +7,7 @@ import streamlit as st
 
 from rsp_data.ct import CENSUS_SOURCE, census, figures_about, published_figures
 from rsp_data.registry import registry
+from ui import charts
 from ui.format import number, percent, published_value
 
 SUBJECTS = {"statewide": "Statewide", "good-jobs-challenge": "Good Jobs Challenge grant"}
@@ -28,6 +29,36 @@ def published_table(subject: str | None = None) -> pd.DataFrame:
         for f in (figures_about(subject) if subject else published_figures())
     ]
     return pd.DataFrame(rows)
+
+
+def published_about(subject: str) -> None:
+    """The figures published about a partnership, and each dated series among them as a chart."""
+    table = published_table(subject)
+    if table.empty:
+        return
+    st.subheader("Published about this partnership")
+    for name, points in table.groupby("What", sort=False):
+        if len(points) < 2:
+            continue
+        rows = [f for f in figures_about(subject) if f.figure == name]
+        series = pd.DataFrame({"as_of": [f.as_of for f in rows], "value": [f.value for f in rows]})
+        series["label"] = list(points["Value"])
+        subtitle = (
+            f"The program's published totals, {rows[0].as_of[:4]}–{rows[-1].as_of[:4]}, from press releases: real "
+            "figures, not the partnership's monthly data and not part of the illustrative series"
+        )
+        st.plotly_chart(
+            charts.published_series(series, name, subtitle),
+            config=charts.plotly_config(subject),
+            alt=f"{name}: "
+            + ", ".join(f"{v} as of {d}" for v, d in zip(points["Value"], points["As of"], strict=True)),
+        )
+    st.dataframe(
+        table.drop(columns="About"),
+        hide_index=True,
+        width="stretch",
+        column_config={"Link": st.column_config.LinkColumn("Link", display_text="open source")},
+    )
 
 
 def who_lives_here(region_ids: tuple[str, ...]) -> None:

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from rsp_data.metrics import METRICS
-from ui import cache, goals, sidebar, views, widgets
+from ui import cache, facts, goals, sidebar, views, widgets
 from ui.charts import KPI_METRICS
 from ui.format import metric_value, month_name
 
 filters, kpis = widgets.page_start("Connecticut Regional Sector Partnerships")
+facts.published_headline()
 
 help_text = {
     "employers_engaged": (

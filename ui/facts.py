@@ -31,6 +31,25 @@ def published_table(subject: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+HEADLINE = (
+    ("statewide", "Regional Sector Partnerships"),
+    ("statewide", "Employers in the partnerships"),
+    ("good-jobs-challenge", "Grant amount"),
+    ("good-jobs-challenge", "People to train and place"),
+)
+
+
+def published_headline() -> None:
+    """The real, published headline figures, marked as such beside the illustrative ones."""
+    latest = {}
+    for f in published_figures():
+        if (f.subject, f.figure) in HEADLINE and f.as_of >= latest.get((f.subject, f.figure), f).as_of:
+            latest[(f.subject, f.figure)] = f
+    shown = [latest[k] for k in HEADLINE if k in latest]
+    text = " · ".join(f"{f.figure}: {published_value(f.value, f.unit)} ({f.as_of})" for f in shown)
+    st.markdown(f":green-badge[Published] {text}. Sources: the Data page's Published figures.")
+
+
 def published_about(subject: str) -> None:
     """The figures published about a partnership, and each dated series among them as a chart."""
     table = published_table(subject)

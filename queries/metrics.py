@@ -153,53 +153,46 @@ def monthly_totals(
     by sector, region or partnership. Beyond `top` groups (by partnership, unless partnerships are chosen):
     the `top` with the most placements in range, and one group "All other …" (id "others")."""
     names = sums_for(metrics)
-    name_of = None
+    name_of, leaders = None, None
     if split == "partnership" and not filters.partnerships:
         as_of = as_of_month(conn, filters)
         leaders = ranking.ranked(conn, filters, first=filters.first, last=as_of, order_by="placements", limit=top)
-        if as_of is None or not leaders.ids:
-            return _empty_monthly(names)
         name_of = dict(zip(leaders.ids, leaders.names, strict=True))
         months_only = Filters(month_from=filters.month_from, month_to=filters.month_to)  # the ids meet the rest
         stmt = select(
             raw_month(facts.c.month), facts.c.rsp_id, *[sum_value(SUM_OF[n], facts).label(n) for n in names]
         ).where(facts.c.rsp_id.in_(leaders.ids), *where(months_only, facts))
-        parts = [_rows(conn.execute(stmt).all(), True, len(names))]
-        parts.append(_others(conn, filters, parts[0], names))
+        rows = conn.execute(stmt).all() if leaders.ids else []
     else:
-        leaders = None
         if split in ("sector", "region") and not filters.partnerships:
             src = source(filters, split)
             key = src.keys[split]
             ranked = select(key).where(*src.conds).group_by(key).order_by(func.sum(cells.c.placements).desc(), key)
             order = conn.execute(ranked).scalars().all()
             leaders = order[:top] if len(order) > top else None
-        parts = [
-            _rows(conn.execute(_monthly_select(filters, split, names, leaders)).all(), split is not None, len(names))
-        ]
-        if leaders is not None:
-            parts.append(_others(conn, filters, parts[0], names))
+        rows = conn.execute(_monthly_select(filters, split, names, leaders)).all()
+    parts = [_rows(rows, split is not None, len(names))]
+    if rows and leaders is not None:
+        parts.append(_others(conn, filters, parts[0], names))
     months = [m for part in parts for m in part[0]]
-    if not months:
-        return _empty_monthly(names)
     groups = [g for part in parts for g in part[1]]
     values = np.vstack([part[2] for part in parts])
     if split is None:
         name_of = {"all": "All partnerships"}
     elif name_of is None:
-        name_of = _names(conn, split, set(groups) - {"others"})
+        name_of = _names(conn, split, set(groups) - {"others"}) if groups else {}
     name_of = {**name_of, "others": f"All other {GROUP_PLURALS.get(split, 'groups')}"}
     month_values = to_datetimes(pd.Series(months)).to_numpy()
     by_name = sorted(set(groups), key=lambda g: (name_of.get(g) is None, name_of.get(g) or ""))
     place = {g: i for i, g in enumerate(by_name)}
-    order = np.lexsort((np.array([place[g] for g in groups]), month_values))
+    order = np.lexsort((np.array([place[g] for g in groups], dtype="int64"), month_values))
     group_ids = np.array(groups, dtype=object)[order]
     sums = figures({n: values[order, j] for j, n in enumerate(names)}, as_of=False)
     return pd.DataFrame(
         {
             "month": month_values[order],
             "group_id": group_ids,
-            "group_name": [name_of.get(g) for g in group_ids],
+            "group_name": np.array([name_of.get(g) for g in group_ids], dtype=object),
             **{c: sums[c].to_numpy() for c in sums.columns if c not in ("months", "reporting")},
         }
     )
@@ -220,12 +213,6 @@ def _others(conn, filters: Filters, leaders: Columns, names: tuple[str, ...]) ->
             totals[:, j] -= np.bincount(at[inside], weights=values[:, j], minlength=len(months))
     keep = np.flatnonzero(np.rint(totals).any(axis=1))
     return [months[i] for i in keep], ["others"] * len(keep), totals[keep]
-
-
-def _empty_monthly(names: tuple[str, ...]) -> pd.DataFrame:
-    sums = figures({n: [] for n in names}, as_of=False).drop(columns=["months", "reporting"])
-    empty = {"month": pd.Series(dtype="datetime64[us]"), "group_id": pd.Series(dtype=object)}
-    return pd.DataFrame({**empty, "group_name": pd.Series(dtype=object), **{c: sums[c] for c in sums.columns}})
 
 
 # --- by partnership ---------------------------------------------------------------------------
@@ -256,7 +243,7 @@ def partnership_totals(
         raise ValueError(f"cannot sort by {order_by!r}")
     if as_of is None:
         as_of = as_of_month(conn, filters)
-    names = sums_for(metrics)
+    names = sums_for((*metrics, order_by) if order_by in METRICS else metrics)  # a page's order is one of its figures
     if as_of is None:
         return _partnership_frame({}, names, registry, as_of)
     if limit is not None and order_by != "group_name":
@@ -377,32 +364,18 @@ def partnership_rows(
     order_by: str = "placements",
     descending: bool = True,
     limit: int | None = 25,
-    offset: int = 0,
-    search: str = "",
-    total: int | None = None,
-    metrics: tuple[str, ...] = DEFAULT,
+    **options,
 ) -> pd.DataFrame:
-    """A page of partnerships with their metrics and registry columns: the Partnerships table,
-    the map's markers, the rankings."""
+    """A page of partnerships with their metrics and registry columns (partnership_totals' options): the
+    Partnerships table, the map's markers, the rankings."""
     return partnership_totals(
-        engine,
-        filters,
-        order_by=order_by,
-        descending=descending,
-        limit=limit,
-        offset=offset,
-        search=search,
-        total=total,
-        registry=True,
-        metrics=tuple(dict.fromkeys((*metrics, *([order_by] if order_by in METRICS else [])))),
+        engine, filters, order_by=order_by, descending=descending, limit=limit, registry=True, **options
     )
 
 
 def partnership_count(engine: Bind, filters: Filters, search: str = "") -> int:
     """How many partnerships reported in the filtered range (and match the search)."""
     as_of = as_of_month(engine, filters)
-    if as_of is None:
-        return 0
     return ranking.reporting_counts(engine, filters, first=filters.first, last=as_of, search=search)["partnerships"]
 
 

@@ -13,7 +13,7 @@ from queries import ranking
 from queries._base import Bind, among, figures, one_connection, raw_month, source, summed
 from queries.filters import Filters
 from queries.metrics import as_of_month, kpi_summary, metrics_by, monthly_totals, partnership_totals, sums_for
-from rsp_data.metrics import DECLARED, OPTIONAL_KEYS, reported, reported_by
+from rsp_data.metrics import DECLARED, OPTIONAL_KEYS, reported
 from rsp_data.months import iso, label, shift
 from rsp_data.schema import monthly_metrics as facts
 
@@ -28,10 +28,7 @@ def quality_summary(conn: Bind, filters: Filters) -> dict:
     """The optional metrics' values and sums over the filters, `partnerships` (with figures) and
     `reporting[metric]`: how many of them reported each stored optional metric."""
     out = kpi_summary(conn, filters, QUALITY)
-    as_of = out["as_of"]
-    counts = dict.fromkeys(("partnerships", *OPTIONAL_KEYS), 0)
-    if as_of is not None:
-        counts = ranking.reporting_counts(conn, filters, first=filters.first, last=as_of, metrics=OPTIONAL_KEYS)
+    counts = ranking.reporting_counts(conn, filters, first=filters.first, last=out["as_of"], metrics=OPTIONAL_KEYS)
     out["partnerships"] = counts["partnerships"]
     out["reporting"] = {m: counts[m] for m in OPTIONAL_KEYS}
     return out
@@ -41,16 +38,12 @@ def quality_summary(conn: Bind, filters: Filters) -> dict:
 def quality_by(
     conn: Bind, filters: Filters, by: str, metric: str | None = None, top: int | None = None
 ) -> pd.DataFrame:
-    """One row per sector, region or partnership with figures, by name. By partnership with `metric`: those
-    with a value, highest first; beyond `top`, the top − 1 leaders and one row "All other N partnerships"."""
+    """One row per sector, region or partnership with figures, by name. By partnership with `metric` and `top`:
+    those with a value, highest first; beyond `top`, the top − 1 leaders and one row "All other N partnerships"."""
     if by != "partnership":
         return metrics_by(conn, filters, by, QUALITY)
-    if metric is None:
+    if metric is None or top is None:
         return partnership_totals(conn, filters, metrics=QUALITY)
-    if top is None:
-        rows = partnership_totals(conn, filters, metrics=QUALITY)
-        rows = rows[(rows[reported_by(metric)] > 0) & rows[metric].notna()]
-        return rows.sort_values([metric, "group_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
     as_of = as_of_month(conn, filters)
     found = ranking.ranked(
         conn, filters, first=filters.first, last=as_of, order_by=metric, limit=top, reported=metric, defined=True

@@ -135,15 +135,17 @@ def reporting_counts(
     filters: Filters,
     *,
     first: date | None,
-    last: date,
+    last: date | None,
     metrics: tuple[str, ...] = (),
     gjc: bool = False,
     search: str = "",
 ) -> dict[str, int]:
     """How many partnerships within the filters and the search (`gjc`: and grant-supported) reported
     in first..last ("partnerships"), and how many reported each of `metrics` then."""
-    hi = month_index(last)
     wanted = {"partnerships": "last_report", **{m: last_of(m) for m in metrics}}
+    if last is None:
+        return dict.fromkeys(wanted, 0)
+    hi = month_index(last)
     with reading(engine) as conn:
         found = _Arrays(conn, filters, search, [(hi, c) for c in wanted.values()], gjc=gjc)
         if found.size is None:

@@ -14,6 +14,7 @@ from rsp_data import rollups, schema
 from rsp_data.imports.read import ImportRejected, ValidationReport, validate
 from rsp_data.metrics import STORED_KEYS
 from rsp_data.months import as_date, shift
+from rsp_data.schema import monthly_metrics as facts
 
 EMPLOYER_JUMP = 0.5  # warn when employers engaged moves by more than half from one month to the next
 CHUNK = 500  # keys per IN (...) list
@@ -78,14 +79,13 @@ class ImportResult:
         return f"Imported as batch {self.batch_id}: {added} row(s) added, {changed} changed."
 
 
-def _current_values(conn, keys: list[tuple[str, date]]) -> dict[tuple[str, date], tuple[dict, int]]:
-    """The stored values (every fact column, NULL as None) and batch id of each key in the store."""
-    facts = schema.monthly_metrics
-    found: dict[tuple[str, date], tuple[dict, int]] = {}
+def _stored(conn, column, keys: list, *conds) -> dict[tuple[str, date], dict]:
+    """The stored fact rows (NULL as None) whose `column` is among `keys` and that meet `conds`, by key."""
+    found: dict[tuple[str, date], dict] = {}
     for start in range(0, len(keys), CHUNK):
-        stmt = select(facts).where(tuple_(facts.c.rsp_id, facts.c.month).in_(keys[start : start + CHUNK]))
+        stmt = select(facts).where(column.in_(keys[start : start + CHUNK]), *conds)
         for row in conn.execute(stmt).mappings():
-            found[(row["rsp_id"], as_date(row["month"]))] = ({m: row[m] for m in STORED_KEYS}, row["batch_id"])
+            found[(row["rsp_id"], as_date(row["month"]))] = dict(row)
     return found
 
 
@@ -106,17 +106,17 @@ def _same(stored, new) -> bool:
 
 
 def _plan(conn, report: ValidationReport, progress: Progress = no_progress) -> Plan:
-    current = _current_values(conn, [(r.rsp_id, r.month) for r in report.rows])
+    current = _stored(conn, tuple_(facts.c.rsp_id, facts.c.month), [(r.rsp_id, r.month) for r in report.rows])
     changes = []
     total = max(len(report.rows), 1)
     for i, row in enumerate(report.rows):
-        stored, batch_id = current.get((row.rsp_id, row.month), (None, None))
+        stored = current.get((row.rsp_id, row.month))
         action, old = "add", None
         if stored is not None:
             # Only what the row states is compared (and would be written): silence keeps a stored value.
             old = {m: stored[m] for m in row.values}
             action = "same" if all(_same(old[m], v) for m, v in row.values.items()) else "change"
-        changes.append(Change(row.rsp_id, row.month, action, old, row.values, batch_id, row.line))
+        changes.append(Change(row.rsp_id, row.month, action, old, row.values, stored and stored["batch_id"], row.line))
         if i % CHUNK == 0:
             progress(0.5 + 0.2 * i / total, f"Compared {i:,} of {total:,} rows with the store")
     _add_warnings(conn, report)
@@ -131,16 +131,11 @@ def _add_warnings(conn, report: ValidationReport) -> None:
     """Plausibility warnings over the store as it would be after the import."""
     if not report.rows:
         return
-    facts = schema.monthly_metrics
     ids = sorted({r.rsp_id for r in report.rows})
     # Only the months the checks look at: the file's quarters and the month before each row.
     first = shift(min(r.month for r in report.rows), -3)  # its quarter's start may be 2 months before, and 1 more
     last = max(r.month for r in report.rows)
-    merged: dict[tuple[str, date], dict] = {}
-    for start in range(0, len(ids), CHUNK):
-        stmt = select(facts).where(facts.c.rsp_id.in_(ids[start : start + CHUNK]), facts.c.month.between(first, last))
-        for row in conn.execute(stmt).mappings():
-            merged[(row["rsp_id"], as_date(row["month"]))] = dict(row)
+    merged = _stored(conn, facts.c.rsp_id, ids, facts.c.month.between(first, last))
     merged.update({(r.rsp_id, r.month): r.values for r in report.rows})
 
     quarters: dict[tuple[str, int, int], list[dict]] = {}
@@ -201,7 +196,6 @@ def _new_batch(conn, report: ValidationReport, plan: Plan, loaded_by: str) -> in
 
 def _write(conn, batch_id: int, change: Change) -> None:
     """One row's history entry and its fact, added or updated."""
-    facts = schema.monthly_metrics
     conn.execute(
         insert(schema.fact_history).values(
             batch_id=batch_id,
@@ -256,7 +250,7 @@ def apply_import(
 
 def rollback(engine: Engine, batch_id: int, by: str) -> int:
     """Undo an import batch exactly (refused when a later batch changed one of its rows); rows restored or removed."""
-    batches, facts, history = schema.import_batches, schema.monthly_metrics, schema.fact_history
+    batches, history = schema.import_batches, schema.fact_history
     with engine.begin() as conn:
         _take_lock(conn, f"rollback {batch_id} by {by}")
         batch = conn.execute(select(batches).where(batches.c.batch_id == batch_id)).mappings().first()
@@ -270,7 +264,8 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
             )
         entries = list(conn.execute(select(history).where(history.c.batch_id == batch_id)).mappings())
         keys = [(e["rsp_id"], as_date(e["month"])) for e in entries]
-        later = sorted({b for (_, b) in _current_values(conn, keys).values() if b != batch_id})
+        stored = _stored(conn, tuple_(facts.c.rsp_id, facts.c.month), keys).values()
+        later = sorted({r["batch_id"] for r in stored if r["batch_id"] != batch_id})
         if later:
             raise RollbackRefused(
                 f"batch {later[-1]} has since changed rows that batch {batch_id} wrote: "

@@ -1,7 +1,5 @@
-"""Every metric over the filters: overall, by sector or region, by partnership, by month.
-
-Sums through queries/_base.py, values by `figures`; `metrics` chooses what a call computes (and reads).
-"""
+"""Every metric over the filters: overall, by sector or region, by partnership, by month (sums through
+queries/_base.py, values by `figures`; `metrics` chooses what a call computes and reads)."""
 
 from __future__ import annotations
 
@@ -38,9 +36,7 @@ from rsp_data.schema import running_totals as running
 
 # What a page shows when it does not choose: the four reported by everyone and their rates.
 DEFAULT = (*REQUIRED_KEYS, *(m.key for m in BASE_RATES))
-HI, LO = running.alias("hi"), running.alias("lo")
 GROUP_NOUNS = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}
-GROUP_PLURALS = {"sector": "sectors", "region": "regions", "partnership": "partnerships"}
 
 
 def sums_for(metrics: tuple[str, ...]) -> tuple[str, ...]:
@@ -116,8 +112,6 @@ def metrics_by_cell(conn: Bind, filters: Filters, metrics: tuple[str, ...] = DEF
     return df.sort_values(["region_id", "sector_id"], kind="stable").reset_index(drop=True)
 
 
-# --- by month ----------------------------------------------------------------------------------
-
 Columns = tuple[list, list, np.ndarray]  # months (raw), group ids, the sums (rows × names)
 
 
@@ -181,7 +175,7 @@ def monthly_totals(
         name_of = {"all": "All partnerships"}
     elif name_of is None:
         name_of = _names(conn, split, set(groups) - {"others"}) if groups else {}
-    name_of = {**name_of, "others": f"All other {GROUP_PLURALS.get(split, 'groups')}"}
+    name_of = {**name_of, "others": f"All other {split}s"}
     month_values = to_datetimes(pd.Series(months)).to_numpy()
     by_name = sorted(set(groups), key=lambda g: (name_of.get(g) is None, name_of.get(g) or ""))
     place = {g: i for i, g in enumerate(by_name)}
@@ -215,8 +209,6 @@ def _others(conn, filters: Filters, leaders: Columns, names: tuple[str, ...]) ->
     return [months[i] for i in keep], ["others"] * len(keep), totals[keep]
 
 
-# --- by partnership ---------------------------------------------------------------------------
-
 SORTABLE = (*METRICS, "group_name")
 
 
@@ -247,8 +239,7 @@ def partnership_totals(
     if as_of is None:
         return _partnership_frame({}, names, registry, as_of)
     if limit is not None and order_by != "group_name":
-        own = [c for c in partnerships.c if c.name not in ("number", "rsp_id", "name")] if registry else []
-        extra = (*own, *registry_columns()) if registry else (partnerships.c.sector_id, partnerships.c.region_id)
+        extra = _registry(registry)
         found = ranking.ranked(
             conn,
             filters,
@@ -260,7 +251,7 @@ def partnership_totals(
             offset=offset,
             search=search,
             sums=(*names, "months"),
-            registry=extra,
+            registry=tuple(extra),
             source=with_registry(partnerships) if registry else None,
         )
         if not found.ids:
@@ -268,8 +259,6 @@ def partnership_totals(
         columns = {
             "group_id": found.ids,
             "group_name": found.names,
-            "rsp_id": found.ids,
-            "number": found.numbers,
             **dict(zip([c.name for c in extra], [list(v) for v in zip(*found.registry, strict=True)], strict=True)),
             **found.totals,
             "reporting": found.reporting,
@@ -289,11 +278,18 @@ def partnership_totals(
     return _partnership_frame(columns, names, registry, as_of)
 
 
+def _registry(registry: bool) -> list:
+    """A page's columns of partnership_list (bar the name), or only its sector and region."""
+    if registry:
+        return [c for c in partnerships.c if c.name != "name"] + registry_columns()
+    return [partnerships.c.sector_id, partnerships.c.region_id]
+
+
 def _partnership_frame(columns: dict, names: tuple[str, ...], registry: bool, as_of) -> pd.DataFrame:
     empty = {c: () for c in ("group_id", "group_name", "sector_id", "region_id", *names)}
     df = figures(columns or empty, as_of)
     if registry:
-        for c in (*[c.name for c in partnerships.c if c.name != "name"], *[c.name for c in registry_columns()]):
+        for c in [c.name for c in _registry(True)]:
             if c not in df:
                 df[c] = pd.Series(dtype=object)
         df = registry_frame(df)
@@ -324,30 +320,27 @@ def _ids_by_name(
 def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str = "", registry: bool = False):
     """Per partnership: its sums over the range from running_totals (the row at the as-of month minus
     the row before the range), name, sector, region, months, reporting."""
-    before = None if filters.first is None else shift(filters.first, -1)
-    hi, lo = HI, LO
-    paired = before is not None
+    hi, lo = running.alias("hi"), running.alias("lo")
+    paired = filters.first is not None
 
     def diff(column: str):
         return hi.c[column] - func.coalesce(lo.c[column], 0) if paired else hi.c[column]
 
     joined = hi.join(partnerships, partnerships.c.number == hi.c.k.op("&")(MAX_PARTNERSHIPS))
     if paired:
-        joined = joined.outerjoin(lo, ranking.running_earlier(lo, hi, as_of, before))
+        joined = joined.outerjoin(lo, ranking.running_earlier(lo, hi, as_of, shift(filters.first, -1)))
     if registry:
         joined = with_registry(joined)
     conds = ranking.running_conditions(hi, filters, as_of)
-    if filters.first is not None:  # a report in the range (every running row follows a first report)
+    if paired:  # a report in the range (every running row follows a first report)
         conds.append(hi.c.last_report >= month_index(filters.first))
     if search.strip():
         conds.append(contains((partnerships.c.name, partnerships.c.rsp_id), search))
-    own = [c for c in partnerships.c if c.name != "name"] + registry_columns() if registry else []
     return (
         select(
             hi.c.rsp_id.label("group_id"),
             partnerships.c.name.label("group_name"),
-            *([] if registry else [hi.c.sector_id, hi.c.region_id]),
-            *own,
+            *_registry(registry),
             *[(func.coalesce(hi.c[n], 0) if SUM_OF[n].stock else diff(f"cum_{n}")).label(n) for n in names],
             diff("cum_months_reported").label("months"),
             case((hi.c.employers_engaged.is_not(None), 1), else_=0).label("reporting"),
@@ -366,8 +359,7 @@ def partnership_rows(
     limit: int | None = 25,
     **options,
 ) -> pd.DataFrame:
-    """A page of partnerships with their metrics and registry columns (partnership_totals' options): the
-    Partnerships table, the map's markers, the rankings."""
+    """A page of partnerships with their metrics and registry columns: the table, the map's markers, the rankings."""
     return partnership_totals(
         engine, filters, order_by=order_by, descending=descending, limit=limit, registry=True, **options
     )

@@ -41,7 +41,6 @@ def last_of(metric: str | None) -> str:
 class Ranked(NamedTuple):
     ids: list[str]  # the page's rsp_ids, in order
     count: int  # how many partnerships the ranking holds
-    numbers: list[int]  # the page's partnership numbers, in the same order
     names: list[str]  # the page's partnership names, in the same order
     totals: dict[str, np.ndarray] | None = None  # the `sums` over the range, page order
     registry: list[tuple] | None = None  # the page's `registry` columns, page order
@@ -71,7 +70,7 @@ def ranked(
     `source` (the partnerships table joined to others)."""
 
     def nobody(count: int) -> Ranked:
-        return Ranked([], count, [], [], {name: np.array([]) for name in sums}, [], np.array([]))
+        return Ranked([], count, [], {name: np.array([]) for name in sums}, [], np.array([]))
 
     if last is None:
         return nobody(0)
@@ -102,7 +101,7 @@ def ranked(
         reporting = (found.at(hi, "last_report")[page] == hi).astype("int64")
     ids, names = zip(*[rows[int(n)][:2] for n in page], strict=True)
     extra = [rows[int(n)][2:] for n in page]
-    return Ranked(list(ids), len(numbers), page.tolist(), list(names), totals, extra, reporting)
+    return Ranked(list(ids), len(numbers), list(names), totals, extra, reporting)
 
 
 def _registry_rows(conn, numbers: np.ndarray, columns: tuple, source, ordered: bool = False) -> dict[int, tuple]:
@@ -231,7 +230,6 @@ class _Arrays:
 
     def __init__(self, conn, filters: Filters, search: str, wanted: list[tuple[int, str]], gjc: bool = False):
         masks = [f"region:{r}" for r in filters.regions] + [f"sector:{s}" for s in filters.sectors]
-        masks += ["gjc"] if gjc else []
         # "gjc" (one byte a partnership) gives the registry's size.
         self.found = _read(conn, [*wanted, (REGISTRY_MONTH, "gjc"), *[(REGISTRY_MONTH, m) for m in masks]])
         grant = self.found.get((REGISTRY_MONTH, "gjc"))

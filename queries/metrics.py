@@ -67,9 +67,8 @@ def _names(conn, by: str, ids=None) -> dict[str, str]:
 
 @one_connection
 def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tuple[str, ...] = DEFAULT) -> pd.DataFrame:
-    """One row per sector, region or partnership with data (one row "all" when `by` is None):
-    group_id, group_name, sums, values, months, reporting (at the as-of month) and as_of. A stock is
-    summed at the as-of month (the latest in range with data), the same month for every group."""
+    """One row per sector, region or partnership with data ("all" when `by` is None): group_id, group_name, sums,
+    values, months, reporting and as_of (the latest month in range with data: stocks and reporting are read there)."""
     as_of = as_of_month(conn, filters)
     if by == "partnership":
         return partnership_totals(conn, filters, as_of=as_of, metrics=metrics).drop(columns=["sector_id", "region_id"])
@@ -195,16 +194,13 @@ def monthly_totals(
 def _others(conn, filters: Filters, leaders: Columns, names: tuple[str, ...]) -> Columns:
     """One row "others" per month: the month's total minus the leaders' (all-zero months left out)."""
     months, _, totals = _rows(conn.execute(_monthly_select(filters, None, names)).all(), False, len(names))
-    if not months:
-        return [], [], totals
     totals = np.nan_to_num(totals)
-    if leaders[0]:
-        index = {m: i for i, m in enumerate(months)}
-        at = np.fromiter((index.get(m, -1) for m in leaders[0]), dtype="int64", count=len(leaders[0]))
-        inside = at >= 0
-        values = np.nan_to_num(leaders[2][inside])
-        for j in range(totals.shape[1]):
-            totals[:, j] -= np.bincount(at[inside], weights=values[:, j], minlength=len(months))
+    index = {m: i for i, m in enumerate(months)}
+    at = np.fromiter((index.get(m, -1) for m in leaders[0]), dtype="int64", count=len(leaders[0]))
+    inside = at >= 0
+    values = np.nan_to_num(leaders[2][inside])
+    for j in range(totals.shape[1]):
+        totals[:, j] -= np.bincount(at[inside], weights=values[:, j], minlength=len(months))
     keep = np.flatnonzero(np.rint(totals).any(axis=1))
     return [months[i] for i in keep], ["others"] * len(keep), totals[keep]
 
@@ -227,10 +223,9 @@ def partnership_totals(
     registry: bool = False,
     metrics: tuple[str, ...] = DEFAULT,
 ) -> pd.DataFrame:
-    """Per partnership with a report in range: group_id, group_name, sector_id, region_id, sums, values,
-    months, reporting, as_of (`registry`: and partnership_list's columns). A page (`limit`) by a metric is
-    ranked by queries/ranking.py, else in SQL; `total` (partnership_count) lets a deep page by name read
-    from the end."""
+    """Per partnership with a report in range: group_id, group_name, sector_id, region_id, sums, values, months,
+    reporting, as_of (`registry`: and partnership_list's columns). A page (`limit`) by a metric is ranked by
+    queries/ranking.py, else in SQL; `total` (partnership_count) lets a deep page by name read from the end."""
     if order_by not in SORTABLE:
         raise ValueError(f"cannot sort by {order_by!r}")
     if as_of is None:
@@ -270,8 +265,7 @@ def partnership_totals(
             filters, search = filters.with_(partnerships=tuple(ids), regions=(), sectors=()), ""
             if not ids:
                 return _partnership_frame({}, names, registry, as_of)
-        stmt = _running_select(filters, as_of, names, search, registry=registry)
-        sub = stmt.subquery()
+        sub = _running_select(filters, as_of, names, search, registry=registry).subquery()
         order = sql_value(order_by, sub.c) if order_by != "group_name" else sub.c.group_name
         order = (order.desc() if descending else order.asc()).nulls_last()
         columns = _columns(conn.execute(select(sub).order_by(order, sub.c.group_id)))
@@ -308,11 +302,8 @@ def _ids_by_name(
         limit, offset = total - offset - start, start
         if limit <= 0:
             return []
-    down = descending != reverse
-    order = [
-        sub.c.group_name.desc() if down else sub.c.group_name.asc(),
-        sub.c.group_id.desc() if reverse else sub.c.group_id,
-    ]
+    name = sub.c.group_name.desc() if descending != reverse else sub.c.group_name.asc()
+    order = (name, sub.c.group_id.desc() if reverse else sub.c.group_id)
     ids = conn.execute(select(sub.c.group_id).order_by(*order).limit(limit).offset(offset)).scalars().all()
     return ids[::-1] if reverse else list(ids)
 

@@ -20,7 +20,6 @@ from rsp_data.schema import monthly_metrics as facts
 OPTIONAL = tuple(m.key for m in DECLARED if m.optional)
 # Every optional metric and the sums saying who reported each.
 QUALITY = (*OPTIONAL, *[reported(m) for m in OPTIONAL_KEYS])
-OTHERS = "others"  # group_id of the "All other partnerships" row
 
 
 @one_connection
@@ -59,7 +58,7 @@ def quality_by(
     totals = kpi_summary(conn, filters, QUALITY)
     rest = {c: [totals[c] - rows[c].sum()] for c in sums_for(QUALITY)}
     name = f"All other {found.count - len(leaders):,} partnerships"
-    other = figures({"group_id": [OTHERS], "group_name": [name], **rest}, as_of)
+    other = figures({"group_id": ["others"], "group_name": [name], **rest}, as_of)
     return pd.concat([rows, other[[c for c in rows.columns if c in other]]], ignore_index=True)
 
 
@@ -128,9 +127,7 @@ def _leader_months(conn, ids: list[str], months: list[date], metric: str) -> tup
         facts.c.month.between(months[0], months[-1]),
         facts.c[metric].is_not(None),  # (not reported: 0 and not a row)
     )
-    found = conn.execute(stmt).all()
-    if found:
-        ids_, months_, values = zip(*found, strict=True)
-        at = ([row_of[i] for i in ids_], [column_of[iso(m)] for m in months_])
-        counts[at], rows[at] = values, 1
+    for rsp_id, month, count in conn.execute(stmt):
+        at = row_of[rsp_id], column_of[iso(month)]
+        counts[at], rows[at] = count, 1
     return counts, rows

@@ -64,10 +64,9 @@ def ranked(
     registry: tuple = (),
     source=None,
 ) -> Ranked:
-    """Places offset..offset+limit of the partnerships within the filters (and `search`) that
-    reported (`reported`: that metric; None: anything) in first..last, ranked on `order_by` over
-    that range (`defined`: only those with a value), with their `sums` and `registry` columns of
-    `source` (the partnerships table joined to others)."""
+    """Places offset..offset+limit of the partnerships within the filters and `search` that reported (`reported`:
+    that metric, else anything) in first..last, ranked on `order_by` over that range (`defined`: only those with
+    a value), with their `sums` and `registry` columns (of `source`, the partnerships table joined to others)."""
     if last is None:
         return Ranked([], 0, [])
     hi, lo = month_index(last), None if first is None else month_index(first) - 1
@@ -149,9 +148,8 @@ def reporting_counts(
 
 
 def cell_totals(engine: Bind, filters: Filters, *, last: date, names: tuple[str, ...]) -> dict[str, list]:
-    """Per region × sector cell with a partnership that reported in the filtered range: sector_id,
-    region_id, each sum over the range and "reporting" (how many reported at `last` itself),
-    summed with np.bincount over the registry's code arrays (schema.GROUP_CODES)."""
+    """Per region × sector cell with a partnership that reported in the filtered range: sector_id, region_id,
+    each sum over the range and "reporting" (at `last` itself), by np.bincount over schema.GROUP_CODES."""
     first = filters.first
     hi, lo = month_index(last), None if first is None else month_index(first) - 1
     wanted = [*_wanted(names, hi, lo), (hi, "last_report"), *[(REGISTRY_MONTH, c) for c in GROUP_CODES.values()]]

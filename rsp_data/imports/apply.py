@@ -1,6 +1,5 @@
 """Planning, applying and rolling back an import: one batch in one transaction behind the import lock (a
-crash leaves the store as it was; imports never interleave), every overwritten value kept in fact_history.
-"""
+crash leaves the store as it was; imports never interleave), every overwritten value kept in fact_history."""
 
 from __future__ import annotations
 
@@ -22,8 +21,7 @@ CHUNK = 500  # keys per IN (...) list
 Progress = Callable[[float, str], None]
 
 
-def no_progress(fraction: float, message: str) -> None:
-    del fraction, message
+def no_progress(fraction: float, message: str) -> None: ...
 
 
 class RollbackRefused(Exception):
@@ -89,14 +87,6 @@ def _stored(conn, column, keys: list, *conds) -> dict[tuple[str, date], dict]:
     return found
 
 
-def _existing_batch(conn, digest: str) -> int | None:
-    batches = schema.import_batches
-    stmt = select(batches.c.batch_id).where(
-        and_(batches.c.checksum == digest, batches.c.kind == "import", batches.c.rolled_back_at.is_(None))
-    )
-    return conn.execute(stmt).scalar()
-
-
 def _same(stored, new) -> bool:
     if stored is None:
         return False
@@ -120,7 +110,9 @@ def _plan(conn, report: ValidationReport, progress: Progress = no_progress) -> P
         if i % CHUNK == 0:
             progress(0.5 + 0.2 * i / total, f"Compared {i:,} of {total:,} rows with the store")
     _add_warnings(conn, report)
-    return Plan(report, changes, _existing_batch(conn, report.checksum))
+    batches = schema.import_batches
+    same_file = (batches.c.checksum == report.checksum, batches.c.kind == "import", batches.c.rolled_back_at.is_(None))
+    return Plan(report, changes, conn.execute(select(batches.c.batch_id).where(*same_file)).scalar())
 
 
 def _quarter(rsp_id: str, month: date) -> tuple[str, int, int]:
@@ -179,21 +171,6 @@ def _take_lock(conn, holder: str) -> None:
     )
 
 
-def _new_batch(conn, report: ValidationReport, plan: Plan, loaded_by: str) -> int:
-    return conn.execute(
-        insert(schema.import_batches).values(
-            kind="import",
-            file_name=_clean_text(report.file_name, 260),
-            checksum=report.checksum,
-            loaded_by=_clean_text(loaded_by, 200),
-            loaded_at=datetime.now(UTC),
-            rows_added=len(plan.added),
-            rows_changed=len(plan.changed),
-            note=f"{len(report.warnings)} warning(s)" if report.warnings else "",
-        )
-    ).inserted_primary_key[0]
-
-
 def _write(conn, batch_id: int, change: Change) -> None:
     """One row's history entry and its fact, added or updated."""
     conn.execute(
@@ -235,7 +212,17 @@ def apply_import(
         plan = _plan(conn, report, progress)  # recomputed under the lock: the authoritative plan
         if plan.already_imported is not None or (not plan.added and not plan.changed):
             return ImportResult(None, plan)
-        batch_id = _new_batch(conn, report, plan, loaded_by)
+        batch = insert(schema.import_batches).values(
+            kind="import",
+            file_name=_clean_text(report.file_name, 260),
+            checksum=report.checksum,
+            loaded_by=_clean_text(loaded_by, 200),
+            loaded_at=datetime.now(UTC),
+            rows_added=len(plan.added),
+            rows_changed=len(plan.changed),
+            note=f"{len(report.warnings)} warning(s)" if report.warnings else "",
+        )
+        batch_id = conn.execute(batch).inserted_primary_key[0]
         writes = plan.added + plan.changed
         for i, change in enumerate(writes):
             _write(conn, batch_id, change)

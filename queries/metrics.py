@@ -34,8 +34,7 @@ from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import rollup_cells as cells
 from rsp_data.schema import running_totals as running
 
-# What a page shows when it does not choose: the four reported by everyone and their rates.
-DEFAULT = (*REQUIRED_KEYS, *(m.key for m in BASE_RATES))
+DEFAULT = (*REQUIRED_KEYS, *(m.key for m in BASE_RATES))  # a page's unless it chooses: the four everyone reports, rates
 GROUP_NOUNS = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}
 
 
@@ -124,18 +123,10 @@ def _rows(rows: list, grouped: bool, width: int) -> Columns:
 
 def _monthly_select(filters: Filters, split: str | None, names: tuple[str, ...], only: list | None = None):
     src = source(filters, split)
-    key = None if split is None else src.keys[split]
-    conds = [*src.conds, *([] if only is None else [key.in_(only)])]
-    return (
-        select(
-            raw_month(src.month),
-            *([] if key is None else [key.label("group_id")]),
-            *[summed(src.value(n), n).label(n) for n in names],
-        )
-        .select_from(src.table)
-        .where(*conds)
-        .group_by(src.month, *([] if key is None else [key]))
-    )
+    keys = [] if split is None else [src.keys[split]]
+    sums = [summed(src.value(n), n).label(n) for n in names]
+    stmt = select(raw_month(src.month), *[k.label("group_id") for k in keys], *sums).select_from(src.table)
+    return stmt.where(*src.conds, *[k.in_(only) for k in keys if only is not None]).group_by(src.month, *keys)
 
 
 @one_connection
@@ -280,13 +271,10 @@ def _registry(registry: bool) -> list:
 
 
 def _partnership_frame(columns: dict, names: tuple[str, ...], registry: bool, as_of) -> pd.DataFrame:
-    empty = {c: () for c in ("group_id", "group_name", "sector_id", "region_id", *names)}
-    df = figures(columns or empty, as_of)
+    df = figures(columns or {c: () for c in ("group_id", "group_name", "sector_id", "region_id", *names)}, as_of)
     if registry:
-        for c in [c.name for c in _registry(True)]:
-            if c not in df:
-                df[c] = pd.Series(dtype=object)
-        df = registry_frame(df)
+        missing = {c.name: pd.Series(dtype=object) for c in _registry(True) if c.name not in df}  # an empty page
+        df = registry_frame(df.assign(**missing) if missing else df)
     return df
 
 

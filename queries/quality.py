@@ -18,8 +18,7 @@ from rsp_data.months import iso, label, shift
 from rsp_data.schema import monthly_metrics as facts
 
 OPTIONAL = tuple(m.key for m in DECLARED if m.optional)
-# Every optional metric and the sums saying who reported each.
-QUALITY = (*OPTIONAL, *[reported(m) for m in OPTIONAL_KEYS])
+QUALITY = (*OPTIONAL, *[reported(m) for m in OPTIONAL_KEYS])  # and the sums saying who reported each
 
 
 @one_connection
@@ -28,8 +27,7 @@ def quality_summary(conn: Bind, filters: Filters) -> dict:
     `reporting[metric]`: how many of them reported each stored optional metric."""
     out = kpi_summary(conn, filters, QUALITY)
     counts = ranking.reporting_counts(conn, filters, first=filters.first, last=out["as_of"], metrics=OPTIONAL_KEYS)
-    out["partnerships"] = counts["partnerships"]
-    out["reporting"] = {m: counts[m] for m in OPTIONAL_KEYS}
+    out.update(partnerships=counts.pop("partnerships"), reporting=counts)  # the rest: one count per metric
     return out
 
 

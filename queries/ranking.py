@@ -18,8 +18,7 @@ from rsp_data.rollups import padded, unpack
 from rsp_data.schema import GROUP_CODES, ID_RANK, REGISTRY_MONTH, partnerships, running_key, running_month
 from rsp_data.schema import running_arrays as arrays
 
-# How many tied candidates a ranking orders by reading their rsp_ids (beyond: the id_rank array).
-TIE_ROWS = 2000
+TIE_ROWS = 2000  # tied candidates a ranking orders by reading their rsp_ids (beyond: the id_rank array)
 
 
 def array_of(name: str) -> str:

@@ -126,8 +126,7 @@ def _add_warnings(conn, report: ValidationReport) -> None:
     ids = sorted({r.rsp_id for r in report.rows})
     # Only the months the checks look at: the file's quarters and the month before each row.
     first = shift(min(r.month for r in report.rows), -3)  # its quarter's start may be 2 months before, and 1 more
-    last = max(r.month for r in report.rows)
-    merged = _stored(conn, facts.c.rsp_id, ids, facts.c.month.between(first, last))
+    merged = _stored(conn, facts.c.rsp_id, ids, facts.c.month.between(first, max(r.month for r in report.rows)))
     merged.update({(r.rsp_id, r.month): r.values for r in report.rows})
 
     quarters: dict[tuple[str, int, int], list[dict]] = {}

@@ -68,10 +68,9 @@ def _page_query(
         .select_from(FACTS if ids is None else facts)
         .where(*conds)
         .order_by(facts.c.rsp_id, facts.c.month)
+        .limit(limit)  # (None: no LIMIT)
+        .subquery()
     )
-    if limit is not None:
-        page = page.limit(limit)
-    page = page.subquery()
     return (
         select(
             page.c.rsp_id,

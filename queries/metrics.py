@@ -86,8 +86,7 @@ def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tup
 def kpi_summary(engine: Bind, filters: Filters, metrics: tuple[str, ...] = DEFAULT) -> dict:
     """The headline figures for the filters: metric -> value, the sums, as_of, as_of_label, months."""
     row = metrics_by(engine, filters, None, metrics).iloc[0].to_dict()
-    row["as_of_label"] = label(row["as_of"])
-    return row
+    return {**row, "as_of_label": label(row["as_of"])}
 
 
 @one_connection
@@ -196,9 +195,6 @@ def _others(conn, filters: Filters, leaders: Columns, names: tuple[str, ...]) ->
     return [months[i] for i in keep], ["others"] * len(keep), totals[keep]
 
 
-SORTABLE = (*METRICS, "group_name")
-
-
 @one_connection
 def partnership_totals(
     conn: Bind,
@@ -217,10 +213,9 @@ def partnership_totals(
     """Per partnership with a report in range: group_id, group_name, sector_id, region_id, sums, values, months,
     reporting, as_of (`registry`: and partnership_list's columns). A page (`limit`) by a metric is ranked by
     queries/ranking.py, else in SQL; `total` (partnership_count) lets a deep page by name read from the end."""
-    if order_by not in SORTABLE:
+    if order_by not in (*METRICS, "group_name"):
         raise ValueError(f"cannot sort by {order_by!r}")
-    if as_of is None:
-        as_of = as_of_month(conn, filters)
+    as_of = as_of or as_of_month(conn, filters)
     names = sums_for((*metrics, order_by) if order_by in METRICS else metrics)  # a page's order is one of its figures
     if as_of is None:
         return _partnership_frame({}, names, registry, as_of)

@@ -118,8 +118,7 @@ def _leader_months(conn, ids: list[str], months: list[date], metric: str) -> tup
     """(counts, rows reported) per partnership (in the order of `ids`) and month, by primary key."""
     row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
     column_of = {m.isoformat(): j for j, m in enumerate(months)}
-    counts = np.zeros((len(ids), len(months)), dtype="int64")
-    rows = np.zeros((len(ids), len(months)), dtype="int64")
+    counts, rows = np.zeros((2, len(ids), len(months)), dtype="int64")
     stmt = select(facts.c.rsp_id, raw_month(facts.c.month), facts.c[metric]).where(
         among(facts.c.rsp_id, list(ids), conn.dialect.name),
         facts.c.month.between(months[0], months[-1]),

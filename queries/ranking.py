@@ -101,8 +101,7 @@ def ranked(
 def _registry_rows(conn, numbers: np.ndarray, columns: tuple, source, ordered: bool = False) -> dict[int, tuple]:
     """{number: (rsp_id, name, *columns)} read from `source` (default: partnerships); `ordered`: by rsp_id."""
     stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name, *columns)
-    if source is not None:
-        stmt = stmt.select_from(source)
+    stmt = stmt.select_from(partnerships if source is None else source)
     stmt = stmt.where(among(partnerships.c.number, numbers.tolist(), conn.dialect.name))
     if ordered:
         stmt = stmt.order_by(partnerships.c.rsp_id)

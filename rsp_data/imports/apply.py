@@ -244,10 +244,8 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
             raise RollbackRefused(f"there is no batch {batch_id}")
         if batch["kind"] != "import":
             raise RollbackRefused(f"batch {batch_id} is the {batch['kind']} data, not an import")
-        if batch["rolled_back_at"] is not None:
-            raise RollbackRefused(
-                f"batch {batch_id} was already rolled back on {batch['rolled_back_at']:%Y-%m-%d %H:%M}"
-            )
+        if (rolled_back := batch["rolled_back_at"]) is not None:
+            raise RollbackRefused(f"batch {batch_id} was already rolled back on {rolled_back:%Y-%m-%d %H:%M}")
         entries = list(conn.execute(select(history).where(history.c.batch_id == batch_id)).mappings())
         keys = [(e["rsp_id"], as_date(e["month"])) for e in entries]
         stored = _stored(conn, tuple_(facts.c.rsp_id, facts.c.month), keys).values()

@@ -303,9 +303,8 @@ def validate(content: bytes, file_name: str, *, today: date | None = None) -> Va
             continue
         key = (row.rsp_id, row.month)
         if key in seen:
-            report.add(
-                line, "month", f"{row.month:%Y-%m}", f"{row.rsp_id} {row.month:%Y-%m} is already on row {seen[key]}"
-            )
+            month = f"{row.month:%Y-%m}"
+            report.add(line, "month", month, f"{row.rsp_id} {month} is already on row {seen[key]}")
             continue
         seen[key] = line
         report.rows.append(row)

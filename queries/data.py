@@ -68,10 +68,9 @@ def _page_query(
         .select_from(FACTS if ids is None else facts)
         .where(*conds)
         .order_by(facts.c.rsp_id, facts.c.month)
+        .limit(limit)  # (None: no LIMIT)
+        .subquery()
     )
-    if limit is not None:
-        page = page.limit(limit)
-    page = page.subquery()
     return (
         select(
             page.c.rsp_id,
@@ -134,11 +133,7 @@ def illustrative_share(engine: Engine, filters: Filters) -> float:
 
 def data_version(engine: Engine) -> str:
     """Changes whenever a batch is loaded or rolled back: part of the app's cache keys."""
-    stmt = select(
-        func.count(import_batches.c.batch_id),
-        func.max(import_batches.c.batch_id),
-        func.count(import_batches.c.rolled_back_at),
-    )
+    batch_id, rolled_back = import_batches.c.batch_id, import_batches.c.rolled_back_at
+    stmt = select(func.count(batch_id), func.max(batch_id), func.count(rolled_back))
     with reading(engine) as conn:
-        count, last, rolled = conn.execute(stmt).one()
-    return f"{count}-{last}-{rolled}"
+        return "-".join(str(v) for v in conn.execute(stmt).one())  # count-last-rolled back

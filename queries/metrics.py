@@ -1,7 +1,5 @@
-"""Every metric over the filters: overall, by sector or region, by partnership, by month.
-
-Sums through queries/_base.py, values by `figures`; `metrics` chooses what a call computes (and reads).
-"""
+"""Every metric over the filters: overall, by sector or region, by partnership, by month (sums through
+queries/_base.py, values by `figures`; `metrics` chooses what a call computes and reads)."""
 
 from __future__ import annotations
 
@@ -36,11 +34,8 @@ from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import rollup_cells as cells
 from rsp_data.schema import running_totals as running
 
-# What a page shows when it does not choose: the four reported by everyone and their rates.
-DEFAULT = (*REQUIRED_KEYS, *(m.key for m in BASE_RATES))
-HI, LO = running.alias("hi"), running.alias("lo")
+DEFAULT = (*REQUIRED_KEYS, *(m.key for m in BASE_RATES))  # a page's unless it chooses: the four everyone reports, rates
 GROUP_NOUNS = {"sector": "Sector", "region": "Region", "partnership": "Partnership"}
-GROUP_PLURALS = {"sector": "sectors", "region": "regions", "partnership": "partnerships"}
 
 
 def sums_for(metrics: tuple[str, ...]) -> tuple[str, ...]:
@@ -71,9 +66,8 @@ def _names(conn, by: str, ids=None) -> dict[str, str]:
 
 @one_connection
 def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tuple[str, ...] = DEFAULT) -> pd.DataFrame:
-    """One row per sector, region or partnership with data (one row "all" when `by` is None):
-    group_id, group_name, sums, values, months, reporting (at the as-of month) and as_of. A stock is
-    summed at the as-of month (the latest in range with data), the same month for every group."""
+    """One row per sector, region or partnership with data ("all" when `by` is None): group_id, group_name, sums,
+    values, months, reporting and as_of (the latest month in range with data: stocks and reporting are read there)."""
     as_of = as_of_month(conn, filters)
     if by == "partnership":
         return partnership_totals(conn, filters, as_of=as_of, metrics=metrics).drop(columns=["sector_id", "region_id"])
@@ -92,8 +86,7 @@ def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tup
 def kpi_summary(engine: Bind, filters: Filters, metrics: tuple[str, ...] = DEFAULT) -> dict:
     """The headline figures for the filters: metric -> value, the sums, as_of, as_of_label, months."""
     row = metrics_by(engine, filters, None, metrics).iloc[0].to_dict()
-    row["as_of_label"] = label(row["as_of"])
-    return row
+    return {**row, "as_of_label": label(row["as_of"])}
 
 
 @one_connection
@@ -116,8 +109,6 @@ def metrics_by_cell(conn: Bind, filters: Filters, metrics: tuple[str, ...] = DEF
     return df.sort_values(["region_id", "sector_id"], kind="stable").reset_index(drop=True)
 
 
-# --- by month ----------------------------------------------------------------------------------
-
 Columns = tuple[list, list, np.ndarray]  # months (raw), group ids, the sums (rows × names)
 
 
@@ -131,18 +122,10 @@ def _rows(rows: list, grouped: bool, width: int) -> Columns:
 
 def _monthly_select(filters: Filters, split: str | None, names: tuple[str, ...], only: list | None = None):
     src = source(filters, split)
-    key = None if split is None else src.keys[split]
-    conds = [*src.conds, *([] if only is None else [key.in_(only)])]
-    return (
-        select(
-            raw_month(src.month),
-            *([] if key is None else [key.label("group_id")]),
-            *[summed(src.value(n), n).label(n) for n in names],
-        )
-        .select_from(src.table)
-        .where(*conds)
-        .group_by(src.month, *([] if key is None else [key]))
-    )
+    keys = [] if split is None else [src.keys[split]]
+    sums = [summed(src.value(n), n).label(n) for n in names]
+    stmt = select(raw_month(src.month), *[k.label("group_id") for k in keys], *sums).select_from(src.table)
+    return stmt.where(*src.conds, *[k.in_(only) for k in keys if only is not None]).group_by(src.month, *keys)
 
 
 @one_connection
@@ -153,53 +136,46 @@ def monthly_totals(
     by sector, region or partnership. Beyond `top` groups (by partnership, unless partnerships are chosen):
     the `top` with the most placements in range, and one group "All other …" (id "others")."""
     names = sums_for(metrics)
-    name_of = None
+    name_of, leaders = None, None
     if split == "partnership" and not filters.partnerships:
         as_of = as_of_month(conn, filters)
         leaders = ranking.ranked(conn, filters, first=filters.first, last=as_of, order_by="placements", limit=top)
-        if as_of is None or not leaders.ids:
-            return _empty_monthly(names)
         name_of = dict(zip(leaders.ids, leaders.names, strict=True))
         months_only = Filters(month_from=filters.month_from, month_to=filters.month_to)  # the ids meet the rest
         stmt = select(
             raw_month(facts.c.month), facts.c.rsp_id, *[sum_value(SUM_OF[n], facts).label(n) for n in names]
         ).where(facts.c.rsp_id.in_(leaders.ids), *where(months_only, facts))
-        parts = [_rows(conn.execute(stmt).all(), True, len(names))]
-        parts.append(_others(conn, filters, parts[0], names))
+        rows = conn.execute(stmt).all() if leaders.ids else []
     else:
-        leaders = None
         if split in ("sector", "region") and not filters.partnerships:
             src = source(filters, split)
             key = src.keys[split]
             ranked = select(key).where(*src.conds).group_by(key).order_by(func.sum(cells.c.placements).desc(), key)
             order = conn.execute(ranked).scalars().all()
             leaders = order[:top] if len(order) > top else None
-        parts = [
-            _rows(conn.execute(_monthly_select(filters, split, names, leaders)).all(), split is not None, len(names))
-        ]
-        if leaders is not None:
-            parts.append(_others(conn, filters, parts[0], names))
+        rows = conn.execute(_monthly_select(filters, split, names, leaders)).all()
+    parts = [_rows(rows, split is not None, len(names))]
+    if rows and leaders is not None:
+        parts.append(_others(conn, filters, parts[0], names))
     months = [m for part in parts for m in part[0]]
-    if not months:
-        return _empty_monthly(names)
     groups = [g for part in parts for g in part[1]]
     values = np.vstack([part[2] for part in parts])
     if split is None:
         name_of = {"all": "All partnerships"}
     elif name_of is None:
-        name_of = _names(conn, split, set(groups) - {"others"})
-    name_of = {**name_of, "others": f"All other {GROUP_PLURALS.get(split, 'groups')}"}
+        name_of = _names(conn, split, set(groups) - {"others"}) if groups else {}
+    name_of = {**name_of, "others": f"All other {split}s"}
     month_values = to_datetimes(pd.Series(months)).to_numpy()
     by_name = sorted(set(groups), key=lambda g: (name_of.get(g) is None, name_of.get(g) or ""))
     place = {g: i for i, g in enumerate(by_name)}
-    order = np.lexsort((np.array([place[g] for g in groups]), month_values))
+    order = np.lexsort((np.array([place[g] for g in groups], dtype="int64"), month_values))
     group_ids = np.array(groups, dtype=object)[order]
     sums = figures({n: values[order, j] for j, n in enumerate(names)}, as_of=False)
     return pd.DataFrame(
         {
             "month": month_values[order],
             "group_id": group_ids,
-            "group_name": [name_of.get(g) for g in group_ids],
+            "group_name": np.array([name_of.get(g) for g in group_ids], dtype=object),
             **{c: sums[c].to_numpy() for c in sums.columns if c not in ("months", "reporting")},
         }
     )
@@ -208,29 +184,15 @@ def monthly_totals(
 def _others(conn, filters: Filters, leaders: Columns, names: tuple[str, ...]) -> Columns:
     """One row "others" per month: the month's total minus the leaders' (all-zero months left out)."""
     months, _, totals = _rows(conn.execute(_monthly_select(filters, None, names)).all(), False, len(names))
-    if not months:
-        return [], [], totals
     totals = np.nan_to_num(totals)
-    if leaders[0]:
-        index = {m: i for i, m in enumerate(months)}
-        at = np.fromiter((index.get(m, -1) for m in leaders[0]), dtype="int64", count=len(leaders[0]))
-        inside = at >= 0
-        values = np.nan_to_num(leaders[2][inside])
-        for j in range(totals.shape[1]):
-            totals[:, j] -= np.bincount(at[inside], weights=values[:, j], minlength=len(months))
+    index = {m: i for i, m in enumerate(months)}
+    at = np.fromiter((index.get(m, -1) for m in leaders[0]), dtype="int64", count=len(leaders[0]))
+    inside = at >= 0
+    values = np.nan_to_num(leaders[2][inside])
+    for j in range(totals.shape[1]):
+        totals[:, j] -= np.bincount(at[inside], weights=values[:, j], minlength=len(months))
     keep = np.flatnonzero(np.rint(totals).any(axis=1))
     return [months[i] for i in keep], ["others"] * len(keep), totals[keep]
-
-
-def _empty_monthly(names: tuple[str, ...]) -> pd.DataFrame:
-    sums = figures({n: [] for n in names}, as_of=False).drop(columns=["months", "reporting"])
-    empty = {"month": pd.Series(dtype="datetime64[us]"), "group_id": pd.Series(dtype=object)}
-    return pd.DataFrame({**empty, "group_name": pd.Series(dtype=object), **{c: sums[c] for c in sums.columns}})
-
-
-# --- by partnership ---------------------------------------------------------------------------
-
-SORTABLE = (*METRICS, "group_name")
 
 
 @one_connection
@@ -248,20 +210,17 @@ def partnership_totals(
     registry: bool = False,
     metrics: tuple[str, ...] = DEFAULT,
 ) -> pd.DataFrame:
-    """Per partnership with a report in range: group_id, group_name, sector_id, region_id, sums, values,
-    months, reporting, as_of (`registry`: and partnership_list's columns). A page (`limit`) by a metric is
-    ranked by queries/ranking.py, else in SQL; `total` (partnership_count) lets a deep page by name read
-    from the end."""
-    if order_by not in SORTABLE:
+    """Per partnership with a report in range: group_id, group_name, sector_id, region_id, sums, values, months,
+    reporting, as_of (`registry`: and partnership_list's columns). A page (`limit`) by a metric is ranked by
+    queries/ranking.py, else in SQL; `total` (partnership_count) lets a deep page by name read from the end."""
+    if order_by not in (*METRICS, "group_name"):
         raise ValueError(f"cannot sort by {order_by!r}")
-    if as_of is None:
-        as_of = as_of_month(conn, filters)
-    names = sums_for(metrics)
+    as_of = as_of or as_of_month(conn, filters)
+    names = sums_for((*metrics, order_by) if order_by in METRICS else metrics)  # a page's order is one of its figures
     if as_of is None:
         return _partnership_frame({}, names, registry, as_of)
     if limit is not None and order_by != "group_name":
-        own = [c for c in partnerships.c if c.name not in ("number", "rsp_id", "name")] if registry else []
-        extra = (*own, *registry_columns()) if registry else (partnerships.c.sector_id, partnerships.c.region_id)
+        extra = _registry(registry)
         found = ranking.ranked(
             conn,
             filters,
@@ -273,7 +232,7 @@ def partnership_totals(
             offset=offset,
             search=search,
             sums=(*names, "months"),
-            registry=extra,
+            registry=tuple(extra),
             source=with_registry(partnerships) if registry else None,
         )
         if not found.ids:
@@ -281,8 +240,6 @@ def partnership_totals(
         columns = {
             "group_id": found.ids,
             "group_name": found.names,
-            "rsp_id": found.ids,
-            "number": found.numbers,
             **dict(zip([c.name for c in extra], [list(v) for v in zip(*found.registry, strict=True)], strict=True)),
             **found.totals,
             "reporting": found.reporting,
@@ -294,22 +251,25 @@ def partnership_totals(
             filters, search = filters.with_(partnerships=tuple(ids), regions=(), sectors=()), ""
             if not ids:
                 return _partnership_frame({}, names, registry, as_of)
-        stmt = _running_select(filters, as_of, names, search, registry=registry)
-        sub = stmt.subquery()
+        sub = _running_select(filters, as_of, names, search, registry=registry).subquery()
         order = sql_value(order_by, sub.c) if order_by != "group_name" else sub.c.group_name
         order = (order.desc() if descending else order.asc()).nulls_last()
         columns = _columns(conn.execute(select(sub).order_by(order, sub.c.group_id)))
     return _partnership_frame(columns, names, registry, as_of)
 
 
-def _partnership_frame(columns: dict, names: tuple[str, ...], registry: bool, as_of) -> pd.DataFrame:
-    empty = {c: () for c in ("group_id", "group_name", "sector_id", "region_id", *names)}
-    df = figures(columns or empty, as_of)
+def _registry(registry: bool) -> list:
+    """A page's columns of partnership_list (bar the name), or only its sector and region."""
     if registry:
-        for c in (*[c.name for c in partnerships.c if c.name != "name"], *[c.name for c in registry_columns()]):
-            if c not in df:
-                df[c] = pd.Series(dtype=object)
-        df = registry_frame(df)
+        return [c for c in partnerships.c if c.name != "name"] + registry_columns()
+    return [partnerships.c.sector_id, partnerships.c.region_id]
+
+
+def _partnership_frame(columns: dict, names: tuple[str, ...], registry: bool, as_of) -> pd.DataFrame:
+    df = figures(columns or {c: () for c in ("group_id", "group_name", "sector_id", "region_id", *names)}, as_of)
+    if registry:
+        missing = {c.name: pd.Series(dtype=object) for c in _registry(True) if c.name not in df}  # an empty page
+        df = registry_frame(df.assign(**missing) if missing else df)
     return df
 
 
@@ -325,11 +285,8 @@ def _ids_by_name(
         limit, offset = total - offset - start, start
         if limit <= 0:
             return []
-    down = descending != reverse
-    order = [
-        sub.c.group_name.desc() if down else sub.c.group_name.asc(),
-        sub.c.group_id.desc() if reverse else sub.c.group_id,
-    ]
+    name = sub.c.group_name.desc() if descending != reverse else sub.c.group_name.asc()
+    order = (name, sub.c.group_id.desc() if reverse else sub.c.group_id)
     ids = conn.execute(select(sub.c.group_id).order_by(*order).limit(limit).offset(offset)).scalars().all()
     return ids[::-1] if reverse else list(ids)
 
@@ -337,30 +294,27 @@ def _ids_by_name(
 def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str = "", registry: bool = False):
     """Per partnership: its sums over the range from running_totals (the row at the as-of month minus
     the row before the range), name, sector, region, months, reporting."""
-    before = None if filters.first is None else shift(filters.first, -1)
-    hi, lo = HI, LO
-    paired = before is not None
+    hi, lo = running.alias("hi"), running.alias("lo")
+    paired = filters.first is not None
 
     def diff(column: str):
         return hi.c[column] - func.coalesce(lo.c[column], 0) if paired else hi.c[column]
 
     joined = hi.join(partnerships, partnerships.c.number == hi.c.k.op("&")(MAX_PARTNERSHIPS))
     if paired:
-        joined = joined.outerjoin(lo, ranking.running_earlier(lo, hi, as_of, before))
+        joined = joined.outerjoin(lo, ranking.running_earlier(lo, hi, as_of, shift(filters.first, -1)))
     if registry:
         joined = with_registry(joined)
     conds = ranking.running_conditions(hi, filters, as_of)
-    if filters.first is not None:  # a report in the range (every running row follows a first report)
+    if paired:  # a report in the range (every running row follows a first report)
         conds.append(hi.c.last_report >= month_index(filters.first))
     if search.strip():
         conds.append(contains((partnerships.c.name, partnerships.c.rsp_id), search))
-    own = [c for c in partnerships.c if c.name != "name"] + registry_columns() if registry else []
     return (
         select(
             hi.c.rsp_id.label("group_id"),
             partnerships.c.name.label("group_name"),
-            *([] if registry else [hi.c.sector_id, hi.c.region_id]),
-            *own,
+            *_registry(registry),
             *[(func.coalesce(hi.c[n], 0) if SUM_OF[n].stock else diff(f"cum_{n}")).label(n) for n in names],
             diff("cum_months_reported").label("months"),
             case((hi.c.employers_engaged.is_not(None), 1), else_=0).label("reporting"),
@@ -377,32 +331,17 @@ def partnership_rows(
     order_by: str = "placements",
     descending: bool = True,
     limit: int | None = 25,
-    offset: int = 0,
-    search: str = "",
-    total: int | None = None,
-    metrics: tuple[str, ...] = DEFAULT,
+    **options,
 ) -> pd.DataFrame:
-    """A page of partnerships with their metrics and registry columns: the Partnerships table,
-    the map's markers, the rankings."""
+    """A page of partnerships with their metrics and registry columns: the table, the map's markers, the rankings."""
     return partnership_totals(
-        engine,
-        filters,
-        order_by=order_by,
-        descending=descending,
-        limit=limit,
-        offset=offset,
-        search=search,
-        total=total,
-        registry=True,
-        metrics=tuple(dict.fromkeys((*metrics, *([order_by] if order_by in METRICS else [])))),
+        engine, filters, order_by=order_by, descending=descending, limit=limit, registry=True, **options
     )
 
 
 def partnership_count(engine: Bind, filters: Filters, search: str = "") -> int:
     """How many partnerships reported in the filtered range (and match the search)."""
     as_of = as_of_month(engine, filters)
-    if as_of is None:
-        return 0
     return ranking.reporting_counts(engine, filters, first=filters.first, last=as_of, search=search)["partnerships"]
 
 

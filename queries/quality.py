@@ -13,14 +13,12 @@ from queries import ranking
 from queries._base import Bind, among, figures, one_connection, raw_month, source, summed
 from queries.filters import Filters
 from queries.metrics import as_of_month, kpi_summary, metrics_by, monthly_totals, partnership_totals, sums_for
-from rsp_data.metrics import DECLARED, OPTIONAL_KEYS, reported, reported_by
+from rsp_data.metrics import DECLARED, OPTIONAL_KEYS, reported
 from rsp_data.months import iso, label, shift
 from rsp_data.schema import monthly_metrics as facts
 
 OPTIONAL = tuple(m.key for m in DECLARED if m.optional)
-# Every optional metric and the sums saying who reported each.
-QUALITY = (*OPTIONAL, *[reported(m) for m in OPTIONAL_KEYS])
-OTHERS = "others"  # group_id of the "All other partnerships" row
+QUALITY = (*OPTIONAL, *[reported(m) for m in OPTIONAL_KEYS])  # and the sums saying who reported each
 
 
 @one_connection
@@ -28,12 +26,8 @@ def quality_summary(conn: Bind, filters: Filters) -> dict:
     """The optional metrics' values and sums over the filters, `partnerships` (with figures) and
     `reporting[metric]`: how many of them reported each stored optional metric."""
     out = kpi_summary(conn, filters, QUALITY)
-    as_of = out["as_of"]
-    counts = dict.fromkeys(("partnerships", *OPTIONAL_KEYS), 0)
-    if as_of is not None:
-        counts = ranking.reporting_counts(conn, filters, first=filters.first, last=as_of, metrics=OPTIONAL_KEYS)
-    out["partnerships"] = counts["partnerships"]
-    out["reporting"] = {m: counts[m] for m in OPTIONAL_KEYS}
+    counts = ranking.reporting_counts(conn, filters, first=filters.first, last=out["as_of"], metrics=OPTIONAL_KEYS)
+    out.update(partnerships=counts.pop("partnerships"), reporting=counts)  # the rest: one count per metric
     return out
 
 
@@ -41,16 +35,12 @@ def quality_summary(conn: Bind, filters: Filters) -> dict:
 def quality_by(
     conn: Bind, filters: Filters, by: str, metric: str | None = None, top: int | None = None
 ) -> pd.DataFrame:
-    """One row per sector, region or partnership with figures, by name. By partnership with `metric`: those
-    with a value, highest first; beyond `top`, the top − 1 leaders and one row "All other N partnerships"."""
+    """One row per sector, region or partnership with figures, by name. By partnership with `metric` and `top`:
+    those with a value, highest first; beyond `top`, the top − 1 leaders and one row "All other N partnerships"."""
     if by != "partnership":
         return metrics_by(conn, filters, by, QUALITY)
-    if metric is None:
+    if metric is None or top is None:
         return partnership_totals(conn, filters, metrics=QUALITY)
-    if top is None:
-        rows = partnership_totals(conn, filters, metrics=QUALITY)
-        rows = rows[(rows[reported_by(metric)] > 0) & rows[metric].notna()]
-        return rows.sort_values([metric, "group_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
     as_of = as_of_month(conn, filters)
     found = ranking.ranked(
         conn, filters, first=filters.first, last=as_of, order_by=metric, limit=top, reported=metric, defined=True
@@ -66,7 +56,7 @@ def quality_by(
     totals = kpi_summary(conn, filters, QUALITY)
     rest = {c: [totals[c] - rows[c].sum()] for c in sums_for(QUALITY)}
     name = f"All other {found.count - len(leaders):,} partnerships"
-    other = figures({"group_id": [OTHERS], "group_name": [name], **rest}, as_of)
+    other = figures({"group_id": ["others"], "group_name": [name], **rest}, as_of)
     return pd.concat([rows, other[[c for c in rows.columns if c in other]]], ignore_index=True)
 
 
@@ -128,16 +118,13 @@ def _leader_months(conn, ids: list[str], months: list[date], metric: str) -> tup
     """(counts, rows reported) per partnership (in the order of `ids`) and month, by primary key."""
     row_of = {rsp_id: i for i, rsp_id in enumerate(ids)}
     column_of = {m.isoformat(): j for j, m in enumerate(months)}
-    counts = np.zeros((len(ids), len(months)), dtype="int64")
-    rows = np.zeros((len(ids), len(months)), dtype="int64")
+    counts, rows = np.zeros((2, len(ids), len(months)), dtype="int64")
     stmt = select(facts.c.rsp_id, raw_month(facts.c.month), facts.c[metric]).where(
         among(facts.c.rsp_id, list(ids), conn.dialect.name),
         facts.c.month.between(months[0], months[-1]),
         facts.c[metric].is_not(None),  # (not reported: 0 and not a row)
     )
-    found = conn.execute(stmt).all()
-    if found:
-        ids_, months_, values = zip(*found, strict=True)
-        at = ([row_of[i] for i in ids_], [column_of[iso(m)] for m in months_])
-        counts[at], rows[at] = values, 1
+    for rsp_id, month, count in conn.execute(stmt):
+        at = row_of[rsp_id], column_of[iso(month)]
+        counts[at], rows[at] = count, 1
     return counts, rows

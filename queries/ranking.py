@@ -18,8 +18,7 @@ from rsp_data.rollups import padded, unpack
 from rsp_data.schema import GROUP_CODES, ID_RANK, REGISTRY_MONTH, partnerships, running_key, running_month
 from rsp_data.schema import running_arrays as arrays
 
-# How many tied candidates a ranking orders by reading their rsp_ids (beyond: the id_rank array).
-TIE_ROWS = 2000
+TIE_ROWS = 2000  # tied candidates a ranking orders by reading their rsp_ids (beyond: the id_rank array)
 
 
 def array_of(name: str) -> str:
@@ -41,9 +40,8 @@ def last_of(metric: str | None) -> str:
 class Ranked(NamedTuple):
     ids: list[str]  # the page's rsp_ids, in order
     count: int  # how many partnerships the ranking holds
-    numbers: list[int]  # the page's partnership numbers, in the same order
     names: list[str]  # the page's partnership names, in the same order
-    totals: dict[str, np.ndarray] | None = None  # the `sums` over the range, page order
+    totals: dict[str, np.ndarray] | None = None  # the `sums` over the range, page order (None: an empty page)
     registry: list[tuple] | None = None  # the page's `registry` columns, page order
     reporting: np.ndarray | None = None  # 1 where the partnership reported at the range's last month
 
@@ -65,22 +63,17 @@ def ranked(
     registry: tuple = (),
     source=None,
 ) -> Ranked:
-    """Places offset..offset+limit of the partnerships within the filters (and `search`) that
-    reported (`reported`: that metric; None: anything) in first..last, ranked on `order_by` over
-    that range (`defined`: only those with a value), with their `sums` and `registry` columns of
-    `source` (the partnerships table joined to others)."""
-
-    def nobody(count: int) -> Ranked:
-        return Ranked([], count, [], [], {name: np.array([]) for name in sums}, [], np.array([]))
-
+    """Places offset..offset+limit of the partnerships within the filters and `search` that reported (`reported`:
+    that metric, else anything) in first..last, ranked on `order_by` over that range (`defined`: only those with
+    a value), with their `sums` and `registry` columns (of `source`, the partnerships table joined to others)."""
     if last is None:
-        return nobody(0)
-    hi, lo = _ends(first, last)
+        return Ranked([], 0, [])
+    hi, lo = month_index(last), None if first is None else month_index(first) - 1
     wanted = _wanted(tuple(dict.fromkeys((*needs(order_by), *sums))), hi, lo)
     with reading(engine) as conn:
         found = _Arrays(conn, filters, search, [*wanted, (hi, last_of(reported)), (hi, "last_report")])
         if found.size is None:  # no running month yet: nothing to rank
-            return nobody(0)
+            return Ranked([], 0, [])
         keep = found.chosen & (found.at(hi, last_of(reported)) >= _since(first))
         values = value(order_by, {n: found.over(n, hi, lo) for n in needs(order_by)})
         if defined:
@@ -95,21 +88,20 @@ def ranked(
             spots = places(values, ties, descending, offset, stop)
         page = numbers[spots]
         if not len(page):
-            return nobody(len(numbers))
+            return Ranked([], len(numbers), [])
         if rows is None:
             rows = _registry_rows(conn, page, registry, source)
         totals = {name: found.over(name, hi, lo)[page] for name in sums}
         reporting = (found.at(hi, "last_report")[page] == hi).astype("int64")
     ids, names = zip(*[rows[int(n)][:2] for n in page], strict=True)
     extra = [rows[int(n)][2:] for n in page]
-    return Ranked(list(ids), len(numbers), page.tolist(), list(names), totals, extra, reporting)
+    return Ranked(list(ids), len(numbers), list(names), totals, extra, reporting)
 
 
 def _registry_rows(conn, numbers: np.ndarray, columns: tuple, source, ordered: bool = False) -> dict[int, tuple]:
     """{number: (rsp_id, name, *columns)} read from `source` (default: partnerships); `ordered`: by rsp_id."""
     stmt = select(partnerships.c.number, partnerships.c.rsp_id, partnerships.c.name, *columns)
-    if source is not None:
-        stmt = stmt.select_from(source)
+    stmt = stmt.select_from(partnerships if source is None else source)
     stmt = stmt.where(among(partnerships.c.number, numbers.tolist(), conn.dialect.name))
     if ordered:
         stmt = stmt.order_by(partnerships.c.rsp_id)
@@ -135,15 +127,17 @@ def reporting_counts(
     filters: Filters,
     *,
     first: date | None,
-    last: date,
+    last: date | None,
     metrics: tuple[str, ...] = (),
     gjc: bool = False,
     search: str = "",
 ) -> dict[str, int]:
     """How many partnerships within the filters and the search (`gjc`: and grant-supported) reported
     in first..last ("partnerships"), and how many reported each of `metrics` then."""
-    hi = month_index(last)
     wanted = {"partnerships": "last_report", **{m: last_of(m) for m in metrics}}
+    if last is None:
+        return dict.fromkeys(wanted, 0)
+    hi = month_index(last)
     with reading(engine) as conn:
         found = _Arrays(conn, filters, search, [(hi, c) for c in wanted.values()], gjc=gjc)
         if found.size is None:
@@ -152,16 +146,14 @@ def reporting_counts(
 
 
 def cell_totals(engine: Bind, filters: Filters, *, last: date, names: tuple[str, ...]) -> dict[str, list]:
-    """Per region × sector cell with a partnership that reported in the filtered range: sector_id,
-    region_id, each sum over the range and "reporting" (how many reported at `last` itself),
-    summed with np.bincount over the registry's code arrays (schema.GROUP_CODES)."""
+    """Per region × sector cell with a partnership that reported in the filtered range: sector_id, region_id,
+    each sum over the range and "reporting" (at `last` itself), by np.bincount over schema.GROUP_CODES."""
     first = filters.first
-    hi, lo = _ends(first, last)
+    hi, lo = month_index(last), None if first is None else month_index(first) - 1
     wanted = [*_wanted(names, hi, lo), (hi, "last_report"), *[(REGISTRY_MONTH, c) for c in GROUP_CODES.values()]]
     with reading(engine) as conn:
         found = _Arrays(conn, filters, "", wanted)
-        registered = conn.execute(select(arrays.c.name).where(arrays.c.month_index == REGISTRY_MONTH)).scalars()
-        registered = list(registered)
+        registered = conn.execute(select(arrays.c.name).where(arrays.c.month_index == REGISTRY_MONTH)).scalars().all()
     if found.size is None:
         return {}
     # The codes are places among the sorted ids of the region (sector) masks written with them.
@@ -209,11 +201,6 @@ def _since(first: date | None) -> int:
     return 0 if first is None else month_index(first)
 
 
-def _ends(first: date | None, last: date) -> tuple[int, int | None]:
-    """The month indexes of the running rows a total over first..last is the difference of."""
-    return month_index(last), None if first is None else month_index(first) - 1
-
-
 def _wanted(names: tuple[str, ...], hi: int, lo: int | None) -> list[tuple[int, str]]:
     """The arrays the sums `names` over lo + 1..hi are read from (a stock: at hi only)."""
     return [(hi, array_of(n)) for n in names] + [(lo, array_of(n)) for n in names if _flow(n, lo)]
@@ -229,7 +216,6 @@ class _Arrays:
 
     def __init__(self, conn, filters: Filters, search: str, wanted: list[tuple[int, str]], gjc: bool = False):
         masks = [f"region:{r}" for r in filters.regions] + [f"sector:{s}" for s in filters.sectors]
-        masks += ["gjc"] if gjc else []
         # "gjc" (one byte a partnership) gives the registry's size.
         self.found = _read(conn, [*wanted, (REGISTRY_MONTH, "gjc"), *[(REGISTRY_MONTH, m) for m in masks]])
         grant = self.found.get((REGISTRY_MONTH, "gjc"))
@@ -242,8 +228,11 @@ class _Arrays:
                 self.chosen &= np.logical_or.reduce([self.at(REGISTRY_MONTH, f"{prefix}:{i}") > 0 for i in ids])
         if gjc:
             self.chosen &= self.at(REGISTRY_MONTH, "gjc") > 0
-        numbers = _chosen_numbers(conn, filters, search)
-        if numbers is not None:
+        conds = [partnerships.c.rsp_id.in_(filters.partnerships)] if filters.partnerships else []
+        if search.strip():
+            conds.append(contains((partnerships.c.name, partnerships.c.rsp_id), search))
+        if conds:  # the chosen partnerships matching the search
+            numbers = np.array(conn.execute(select(partnerships.c.number).where(*conds)).scalars().all(), dtype="int64")
             picked = np.zeros(self.size, dtype=bool)
             picked[numbers[numbers < self.size]] = True
             self.chosen &= picked
@@ -290,19 +279,6 @@ def _candidates(key: np.ndarray, stop: int) -> np.ndarray:
     return np.flatnonzero(key <= kth)
 
 
-def _chosen_numbers(conn, filters: Filters, search: str) -> np.ndarray | None:
-    """The numbers of the chosen partnerships matching the search (None: neither is set)."""
-    conds = []
-    if filters.partnerships:
-        conds.append(partnerships.c.rsp_id.in_(filters.partnerships))
-    if search.strip():
-        conds.append(contains((partnerships.c.name, partnerships.c.rsp_id), search))
-    if not conds:
-        return None
-    numbers = conn.execute(select(partnerships.c.number).where(*conds)).scalars().all()
-    return np.array(numbers, dtype="int64")
-
-
 # PostgreSQL: one fixed statement whatever is wanted, the (month, name) pairs as two array parameters.
 PG_READ = (
     "SELECT a.month_index, a.name, a.dtype, a.data FROM unnest(%s::integer[], %s::text[]) AS w(m, n) "
@@ -317,19 +293,16 @@ def _read(conn, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], np.ndarr
         months, names = [int(m) for m, _ in pairs], [n for _, n in pairs]
         with conn.connection.driver_connection.cursor(binary=True) as cursor:
             rows = cursor.execute(PG_READ, (months, names)).fetchall()
-        return {(int(m), name): unpack(dtype, data) for m, name, dtype, data in rows}
-    by_month: dict[int, list[str]] = {}
-    for month, name in pairs:
-        by_month.setdefault(month, []).append(name)
-    # One SELECT per month, UNION ALL: SQLite 3.40's multi-index OR plan for (m1 AND name IN …) OR
-    # (m2 AND name IN …) returned only the first month's arrays once the second list held ten names or so.
-    stmt = union_all(
-        *[
-            select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data).where(
-                arrays.c.month_index == m, arrays.c.name.in_(sorted(set(n)))
-            )
-            for m, n in by_month.items()
-        ]
-    )
-    rows = conn.execute(stmt).all()
+    else:
+        # One SELECT per month, UNION ALL: SQLite 3.40's multi-index OR plan for (m1 AND name IN …) OR
+        # (m2 AND name IN …) returned only the first month's arrays once the second list held ten names or so.
+        stmt = union_all(
+            *[
+                select(arrays.c.month_index, arrays.c.name, arrays.c.dtype, arrays.c.data).where(
+                    arrays.c.month_index == m, arrays.c.name.in_(sorted({n for k, n in pairs if k == m}))
+                )
+                for m in dict.fromkeys(m for m, _ in pairs)
+            ]
+        )
+        rows = conn.execute(stmt).all()
     return {(int(m), name): unpack(dtype, data) for m, name, dtype, data in rows}

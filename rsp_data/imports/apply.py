@@ -1,6 +1,5 @@
 """Planning, applying and rolling back an import: one batch in one transaction behind the import lock (a
-crash leaves the store as it was; imports never interleave), every overwritten value kept in fact_history.
-"""
+crash leaves the store as it was; imports never interleave), every overwritten value kept in fact_history."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from rsp_data import rollups, schema
 from rsp_data.imports.read import ImportRejected, ValidationReport, validate
 from rsp_data.metrics import STORED_KEYS
 from rsp_data.months import as_date, shift
+from rsp_data.schema import monthly_metrics as facts
 
 EMPLOYER_JUMP = 0.5  # warn when employers engaged moves by more than half from one month to the next
 CHUNK = 500  # keys per IN (...) list
@@ -21,8 +21,7 @@ CHUNK = 500  # keys per IN (...) list
 Progress = Callable[[float, str], None]
 
 
-def no_progress(fraction: float, message: str) -> None:
-    del fraction, message
+def no_progress(fraction: float, message: str) -> None: ...
 
 
 class RollbackRefused(Exception):
@@ -78,23 +77,14 @@ class ImportResult:
         return f"Imported as batch {self.batch_id}: {added} row(s) added, {changed} changed."
 
 
-def _current_values(conn, keys: list[tuple[str, date]]) -> dict[tuple[str, date], tuple[dict, int]]:
-    """The stored values (every fact column, NULL as None) and batch id of each key in the store."""
-    facts = schema.monthly_metrics
-    found: dict[tuple[str, date], tuple[dict, int]] = {}
+def _stored(conn, column, keys: list, *conds) -> dict[tuple[str, date], dict]:
+    """The stored fact rows (NULL as None) whose `column` is among `keys` and that meet `conds`, by key."""
+    found: dict[tuple[str, date], dict] = {}
     for start in range(0, len(keys), CHUNK):
-        stmt = select(facts).where(tuple_(facts.c.rsp_id, facts.c.month).in_(keys[start : start + CHUNK]))
+        stmt = select(facts).where(column.in_(keys[start : start + CHUNK]), *conds)
         for row in conn.execute(stmt).mappings():
-            found[(row["rsp_id"], as_date(row["month"]))] = ({m: row[m] for m in STORED_KEYS}, row["batch_id"])
+            found[(row["rsp_id"], as_date(row["month"]))] = dict(row)
     return found
-
-
-def _existing_batch(conn, digest: str) -> int | None:
-    batches = schema.import_batches
-    stmt = select(batches.c.batch_id).where(
-        and_(batches.c.checksum == digest, batches.c.kind == "import", batches.c.rolled_back_at.is_(None))
-    )
-    return conn.execute(stmt).scalar()
 
 
 def _same(stored, new) -> bool:
@@ -106,21 +96,23 @@ def _same(stored, new) -> bool:
 
 
 def _plan(conn, report: ValidationReport, progress: Progress = no_progress) -> Plan:
-    current = _current_values(conn, [(r.rsp_id, r.month) for r in report.rows])
+    current = _stored(conn, tuple_(facts.c.rsp_id, facts.c.month), [(r.rsp_id, r.month) for r in report.rows])
     changes = []
     total = max(len(report.rows), 1)
     for i, row in enumerate(report.rows):
-        stored, batch_id = current.get((row.rsp_id, row.month), (None, None))
+        stored = current.get((row.rsp_id, row.month))
         action, old = "add", None
         if stored is not None:
             # Only what the row states is compared (and would be written): silence keeps a stored value.
             old = {m: stored[m] for m in row.values}
             action = "same" if all(_same(old[m], v) for m, v in row.values.items()) else "change"
-        changes.append(Change(row.rsp_id, row.month, action, old, row.values, batch_id, row.line))
+        changes.append(Change(row.rsp_id, row.month, action, old, row.values, stored and stored["batch_id"], row.line))
         if i % CHUNK == 0:
             progress(0.5 + 0.2 * i / total, f"Compared {i:,} of {total:,} rows with the store")
     _add_warnings(conn, report)
-    return Plan(report, changes, _existing_batch(conn, report.checksum))
+    batches = schema.import_batches
+    same_file = (batches.c.checksum == report.checksum, batches.c.kind == "import", batches.c.rolled_back_at.is_(None))
+    return Plan(report, changes, conn.execute(select(batches.c.batch_id).where(*same_file)).scalar())
 
 
 def _quarter(rsp_id: str, month: date) -> tuple[str, int, int]:
@@ -131,16 +123,10 @@ def _add_warnings(conn, report: ValidationReport) -> None:
     """Plausibility warnings over the store as it would be after the import."""
     if not report.rows:
         return
-    facts = schema.monthly_metrics
     ids = sorted({r.rsp_id for r in report.rows})
     # Only the months the checks look at: the file's quarters and the month before each row.
     first = shift(min(r.month for r in report.rows), -3)  # its quarter's start may be 2 months before, and 1 more
-    last = max(r.month for r in report.rows)
-    merged: dict[tuple[str, date], dict] = {}
-    for start in range(0, len(ids), CHUNK):
-        stmt = select(facts).where(facts.c.rsp_id.in_(ids[start : start + CHUNK]), facts.c.month.between(first, last))
-        for row in conn.execute(stmt).mappings():
-            merged[(row["rsp_id"], as_date(row["month"]))] = dict(row)
+    merged = _stored(conn, facts.c.rsp_id, ids, facts.c.month.between(first, max(r.month for r in report.rows)))
     merged.update({(r.rsp_id, r.month): r.values for r in report.rows})
 
     quarters: dict[tuple[str, int, int], list[dict]] = {}
@@ -184,24 +170,8 @@ def _take_lock(conn, holder: str) -> None:
     )
 
 
-def _new_batch(conn, report: ValidationReport, plan: Plan, loaded_by: str) -> int:
-    return conn.execute(
-        insert(schema.import_batches).values(
-            kind="import",
-            file_name=_clean_text(report.file_name, 260),
-            checksum=report.checksum,
-            loaded_by=_clean_text(loaded_by, 200),
-            loaded_at=datetime.now(UTC),
-            rows_added=len(plan.added),
-            rows_changed=len(plan.changed),
-            note=f"{len(report.warnings)} warning(s)" if report.warnings else "",
-        )
-    ).inserted_primary_key[0]
-
-
 def _write(conn, batch_id: int, change: Change) -> None:
     """One row's history entry and its fact, added or updated."""
-    facts = schema.monthly_metrics
     conn.execute(
         insert(schema.fact_history).values(
             batch_id=batch_id,
@@ -241,7 +211,17 @@ def apply_import(
         plan = _plan(conn, report, progress)  # recomputed under the lock: the authoritative plan
         if plan.already_imported is not None or (not plan.added and not plan.changed):
             return ImportResult(None, plan)
-        batch_id = _new_batch(conn, report, plan, loaded_by)
+        batch = insert(schema.import_batches).values(
+            kind="import",
+            file_name=_clean_text(report.file_name, 260),
+            checksum=report.checksum,
+            loaded_by=_clean_text(loaded_by, 200),
+            loaded_at=datetime.now(UTC),
+            rows_added=len(plan.added),
+            rows_changed=len(plan.changed),
+            note=f"{len(report.warnings)} warning(s)" if report.warnings else "",
+        )
+        batch_id = conn.execute(batch).inserted_primary_key[0]
         writes = plan.added + plan.changed
         for i, change in enumerate(writes):
             _write(conn, batch_id, change)
@@ -256,7 +236,7 @@ def apply_import(
 
 def rollback(engine: Engine, batch_id: int, by: str) -> int:
     """Undo an import batch exactly (refused when a later batch changed one of its rows); rows restored or removed."""
-    batches, facts, history = schema.import_batches, schema.monthly_metrics, schema.fact_history
+    batches, history = schema.import_batches, schema.fact_history
     with engine.begin() as conn:
         _take_lock(conn, f"rollback {batch_id} by {by}")
         batch = conn.execute(select(batches).where(batches.c.batch_id == batch_id)).mappings().first()
@@ -264,13 +244,12 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
             raise RollbackRefused(f"there is no batch {batch_id}")
         if batch["kind"] != "import":
             raise RollbackRefused(f"batch {batch_id} is the {batch['kind']} data, not an import")
-        if batch["rolled_back_at"] is not None:
-            raise RollbackRefused(
-                f"batch {batch_id} was already rolled back on {batch['rolled_back_at']:%Y-%m-%d %H:%M}"
-            )
+        if (rolled_back := batch["rolled_back_at"]) is not None:
+            raise RollbackRefused(f"batch {batch_id} was already rolled back on {rolled_back:%Y-%m-%d %H:%M}")
         entries = list(conn.execute(select(history).where(history.c.batch_id == batch_id)).mappings())
         keys = [(e["rsp_id"], as_date(e["month"])) for e in entries]
-        later = sorted({b for (_, b) in _current_values(conn, keys).values() if b != batch_id})
+        stored = _stored(conn, tuple_(facts.c.rsp_id, facts.c.month), keys).values()
+        later = sorted({r["batch_id"] for r in stored if r["batch_id"] != batch_id})
         if later:
             raise RollbackRefused(
                 f"batch {later[-1]} has since changed rows that batch {batch_id} wrote: "

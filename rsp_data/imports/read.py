@@ -1,8 +1,6 @@
-"""Reading and checking an upload, with no store: CSV or XLSX cells to validated rows.
-
-Every stored metric is a column (required ones in every file); its declaration in rsp_data/metrics.py
-says how its cells are read (whole or decimal, bounds) and checked against the row (`at_most`, weight).
-"""
+"""Reading and checking an upload, with no store: CSV or XLSX cells to validated rows. Every stored metric is a
+column (required ones in every file); its declaration in rsp_data/metrics.py says how its cells are read (whole
+or decimal, bounds) and checked against the row (`at_most`, weight)."""
 
 from __future__ import annotations
 
@@ -92,25 +90,22 @@ class ImportRejected(Exception):
         self.report = report
 
 
-def _is_zip(content: bytes) -> bool:
-    return content[:4] == b"PK\x03\x04"
-
-
 def _read_cells(content: bytes, file_name: str, report: ValidationReport) -> list[list[str]] | None:
     """The file as rows of text cells (header first), or None after reporting why it cannot be read."""
     suffix = file_name.lower().rsplit(".", 1)[-1] if "." in file_name else ""
+    is_zip = content[:4] == b"PK\x03\x04"
     if len(content) > MAX_BYTES:
         why = f"the file is {len(content):,} bytes; the limit is {MAX_BYTES:,} bytes. Split it by year."
     elif not content.removeprefix(b"\xef\xbb\xbf").strip():
         why = "the file is empty"
     elif suffix in ("xlsx", "xlsm"):
-        if _is_zip(content):
+        if is_zip:
             return _read_xlsx(content, report)
         why = "the file is named .xlsx but is not an Excel workbook"
     elif suffix == "xls":
         why = "old Excel .xls files are not read: save as .xlsx or CSV UTF-8"
-    elif _is_zip(content) or b"\x00" in content[:4096]:
-        kind = "an Excel workbook or other ZIP file" if _is_zip(content) else "a binary file"
+    elif is_zip or b"\x00" in content[:4096]:
+        kind = "an Excel workbook or other ZIP file" if is_zip else "a binary file"
         why = f"this is {kind}, not CSV text: upload the .xlsx as it is, or save as CSV UTF-8"
     else:
         return _read_csv(content, report)
@@ -308,9 +303,8 @@ def validate(content: bytes, file_name: str, *, today: date | None = None) -> Va
             continue
         key = (row.rsp_id, row.month)
         if key in seen:
-            report.add(
-                line, "month", f"{row.month:%Y-%m}", f"{row.rsp_id} {row.month:%Y-%m} is already on row {seen[key]}"
-            )
+            month = f"{row.month:%Y-%m}"
+            report.add(line, "month", month, f"{row.rsp_id} {month} is already on row {seen[key]}")
             continue
         seen[key] = line
         report.rows.append(row)

@@ -4,7 +4,7 @@ import html
 
 import streamlit as st
 
-from rsp_data.metrics import METRICS
+from rsp_data.metrics import ADULTS, METRICS, PER_ADULTS, REGION_MEASURES
 from ui import cache, charts, facts, sidebar, views, widgets
 from ui.format import metric_value
 from ui.theme import NEUTRAL, SECTOR_COLOURS
@@ -14,7 +14,7 @@ LEGEND_ROWS = 15
 filters, kpis = widgets.page_start("Map of the partnerships")
 
 pick, toggle = st.columns([1, 2], vertical_alignment="bottom")
-metric = sidebar.measure_choice(pick.selectbox, "Shade regions and size markers by")
+metric = sidebar.measure_choice(pick.selectbox, "Shade regions and size markers by", REGION_MEASURES)
 town_lines = toggle.toggle("Show town borders", key="map_town_lines")
 deck, by_region, markers = cache.memo(views.partnership_map, filters, metric, False, town_lines)
 
@@ -57,18 +57,28 @@ with legend_column:
         for s in sorted(set(markers["sector_id"]), key=sector_names.get)
     )
     st.markdown(f"**Markers: partnerships, coloured by sector**<br/>{swatches}", unsafe_allow_html=True)
-    st.caption("Marker area grows with the measure. Hover a region or a marker for its figures.")
+    sized = METRICS[metric].numerator if METRICS[metric].kind == PER_ADULTS else metric
+    st.caption(f"Marker area grows with {METRICS[sized].label.lower()}. Hover a region or a marker for its figures.")
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")
+sidebar.per_adults_note(metric, filters)
 chosen = tuple(r for r in filters.regions if r in outlined) or tuple(sorted(outlined & set(by_region["group_id"])))
 if chosen:
     facts.who_lives_here(chosen)
 with st.expander("The numbers behind this map"):
     label = METRICS[metric].label
-    regions = by_region[["group_name", metric]].rename(columns={"group_name": "Region", metric: label})
+    shown = {"group_name": "Region", metric: label}
+    if METRICS[metric].kind == PER_ADULTS:
+        shown |= {sized: METRICS[sized].label, ADULTS: "Adults 18+"}
+    regions = by_region[list(shown)].rename(columns=shown)
     st.dataframe(regions, hide_index=True, width="stretch")
     widgets.download_csv(regions, f"{metric}_by_region", "Download regions as CSV")
-    columns = {"group_name": "Partnership", "sector_name": "Sector", "region_name": "Region", metric: label}
+    columns = {
+        "group_name": "Partnership",
+        "sector_name": "Sector",
+        "region_name": "Region",
+        sized: METRICS[sized].label,
+    }
     partnerships = markers[list(columns)].rename(columns=columns)
     st.dataframe(partnerships, hide_index=True, width="stretch")
     widgets.download_csv(partnerships, f"{metric}_by_partnership")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rsp_data.metrics import METRICS
+from rsp_data.metrics import METRICS, PER_ADULTS, REGION_MEASURES
 from ui import cache, facts, goals, sidebar, views, widgets
 from ui.charts import KPI_METRICS
 from ui.format import metric_value, month_name
@@ -45,12 +45,17 @@ goals.overview(filters)
 
 # ---- Breakdowns
 st.subheader("Where it is happening")
-metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox)
+metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox, measures=REGION_MEASURES)
 sidebar.active_filter_chips(filters)
 left, right = st.columns(2)
 note = widgets.chart_note(kpis, filters)
+per_adults = METRICS[metric].kind == PER_ADULTS
 for where, kind in ((left, "sector"), (right, "region")):
-    figure, numbers = cache.memo(views.breakdown, filters, metric, kind, note)
-    widgets.chart(figure, numbers, f"{metric}_by_{kind}", where, filter_kind=kind)
+    shown = METRICS[metric].numerator if per_adults and kind == "sector" else metric  # sectors have no residents
+    figure, numbers = cache.memo(views.breakdown, filters, shown, kind, note)
+    widgets.chart(figure, numbers, f"{shown}_by_{kind}", where, filter_kind=kind)
+sidebar.per_adults_note(metric, filters)
+if per_adults:
+    st.caption(f"By sector: {METRICS[METRICS[metric].numerator].label.lower()} (a sector has no residents of its own).")
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")

@@ -34,7 +34,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from queries.filters import Filters
-from rsp_data.metrics import DECLARED, FLOW, METRICS, STOCK, SUM_NAMES, SUMS, parts, value
+from rsp_data.metrics import ADULTS, DECLARED, FLOW, METRICS, STOCK, SUM_NAMES, SUMS, parts, value
 from rsp_data.rollups import sum_value
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import partnerships, regions, sectors
@@ -157,7 +157,9 @@ def sql_value(metric: str, columns):
 
 def needs(metric: str) -> tuple[str, ...]:
     """The sums a metric's value is computed from (a sum's name: that sum)."""
-    return (metric,) if metric not in METRICS or METRICS[metric].kind in (STOCK, FLOW) else parts(metric)
+    if metric not in METRICS or METRICS[metric].kind in (STOCK, FLOW):
+        return (metric,)
+    return tuple(p for p in parts(metric) if p != ADULTS)  # the areas' adults are census figures, not sums
 
 
 Bind = Engine | Connection

@@ -26,7 +26,8 @@ from queries._base import (
 )
 from queries.filters import Filters
 from queries.registry import registry_columns, registry_frame, with_registry
-from rsp_data.metrics import BASE_RATES, METRICS, REQUIRED_KEYS, value
+from rsp_data import ct
+from rsp_data.metrics import ADULTS, BASE_RATES, METRICS, PER_ADULTS, REQUIRED_KEYS, value
 from rsp_data.months import as_date, label, month_index, shift, to_datetimes
 from rsp_data.rollups import sum_value
 from rsp_data.schema import MAX_PARTNERSHIPS, partnerships
@@ -79,6 +80,8 @@ def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tup
         return figures(columns, as_of)
     name_of = _names(conn, by)
     columns["group_name"] = [name_of.get(g) for g in columns["group_id"]]
+    if by == "region" and any(METRICS[m].kind == PER_ADULTS for m in metrics):
+        columns[ADULTS] = [ct.adults(g) for g in columns["group_id"]]
     df = figures(columns, as_of)
     return df[df["group_name"].notna()].sort_values("group_name", kind="stable").reset_index(drop=True)
 

@@ -118,7 +118,8 @@ def census(region_ids: tuple[str, ...]) -> Census:
 
 
 def adults(region_id: str) -> int:
-    return census((region_id,)).adults_18_plus
+    """An area's adults (18+); 0 for a region that is not one of Connecticut's five (a synthetic store's)."""
+    return census((region_id,)).adults_18_plus if any(t.region_id == region_id for t in towns()) else 0
 
 
 @cache

@@ -13,6 +13,9 @@ STOCK = "stock"  # a count at the month's end: read at the latest month, never s
 FLOW = "flow"  # new in the month: summed over months and partnerships
 RATE = "rate"  # a ratio of two sums (never a mean of ratios)
 AVERAGE = "average"  # a mean weighted by another metric: Σ(value × weight) ÷ Σ weight
+PER_ADULTS = "per adults"  # a flow per 10,000 adults (18+) of the areas: defined by region only
+ADULTS = "adults_18_plus"  # PER_ADULTS' denominator: the areas' adults, from rsp_data/ct.py, not a sum of the store
+PER = 10_000
 
 OVER_TIME = {
     STOCK: "Latest month in the range (a stock: never summed over months).",
@@ -20,14 +23,17 @@ OVER_TIME = {
     RATE: "Ratio of the sums over the range (not a mean of monthly rates).",
     AVERAGE: "Weighted by {weight}: Σ(value × {weight}) ÷ Σ {weight} over the months that reported it "
     "(never a mean of monthly averages).",
+    PER_ADULTS: "Sum over the range × 10,000 ÷ the area's adults 18+ (ACS 2019–2023 5-year, summed from its towns).",
 }
 ACROSS = {
     STOCK: "Sum.",
     FLOW: "Sum.",
     RATE: "Ratio of the sums (not a mean of partnership rates).",
     AVERAGE: "Weighted by {weight} over the partnerships that reported it (never a mean of partnership averages).",
+    PER_ADULTS: "Defined per area: the sum over its partnerships ÷ all of its adults, even when the filters narrow "
+    "by sector or partnership; several areas: their sums ÷ their adults.",
 }
-FORMATS = {STOCK: "count", FLOW: "count", RATE: "percent", AVERAGE: "dollars"}
+FORMATS = {STOCK: "count", FLOW: "count", RATE: "percent", AVERAGE: "dollars", PER_ADULTS: "decimal"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class Metric:
     unit: str
     kind: str
     description: str
-    numerator: str = ""  # RATE: the metric divided
+    numerator: str = ""  # RATE, PER_ADULTS: the metric divided
     denominator: str = ""  # RATE: the metric it is divided by
     weight: str = ""  # AVERAGE: the metric each value is weighted by
     optional: bool = False  # NULL where a partnership did not report it; shown only where reported
@@ -113,6 +119,22 @@ DECLARED: tuple[Metric, ...] = (
         numerator="placements",
         denominator="employers_engaged",
         number_format="decimal",
+    ),
+    Metric(
+        "placements_per_10k_adults",
+        "Placements per 10,000 adults",
+        "placements per 10,000 residents 18+",
+        PER_ADULTS,
+        "Placements over the range per 10,000 adults (18+) living in the area: compares areas of different sizes.",
+        numerator="placements",
+    ),
+    Metric(
+        "enrolled_per_10k_adults",
+        "Trainees enrolled per 10,000 adults",
+        "enrolments per 10,000 residents 18+",
+        PER_ADULTS,
+        "Trainees enrolled over the range per 10,000 adults (18+) living in the area.",
+        numerator="trainees_enrolled",
     ),
     Metric(
         "avg_starting_wage",
@@ -194,8 +216,10 @@ DECLARED: tuple[Metric, ...] = (
 )
 
 METRICS: dict[str, Metric] = {m.key: m for m in DECLARED}
-MEASURES: tuple[str, ...] = ("placements", *[m.key for m in DECLARED if m.key != "placements"])  # the pickers' order
-STORED: tuple[Metric, ...] = tuple(m for m in DECLARED if m.kind != RATE)  # rates are computed, not stored
+# The pickers' order; a per-adults measure only where a breakdown by area is drawn (REGION_MEASURES).
+MEASURES: tuple[str, ...] = ("placements", *[m.key for m in DECLARED if m.key != "placements" and m.kind != PER_ADULTS])
+REGION_MEASURES: tuple[str, ...] = (*MEASURES, *[m.key for m in DECLARED if m.kind == PER_ADULTS])
+STORED: tuple[Metric, ...] = tuple(m for m in DECLARED if m.kind not in (RATE, PER_ADULTS))  # the rest are computed
 REQUIRED_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if not m.optional)
 OPTIONAL_KEYS: tuple[str, ...] = tuple(m.key for m in STORED if m.optional)
 STORED_KEYS: tuple[str, ...] = (*REQUIRED_KEYS, *OPTIONAL_KEYS)
@@ -234,6 +258,8 @@ def parts(key: str) -> tuple[str, str]:
         return f"{key}_weighted", f"{key}_weight"
     if m.kind == RATE:
         return m.numerator, (f"{key}_base" if METRICS[m.numerator].optional else m.denominator)
+    if m.kind == PER_ADULTS:
+        return m.numerator, ADULTS
     raise ValueError(f"{key} is a {m.kind}, not a ratio")
 
 
@@ -266,8 +292,9 @@ def value(key: str, sums: Mapping[str, object]) -> np.ndarray:
     if METRICS[key].kind in (STOCK, FLOW):
         return np.asarray(sums[key], dtype="float64")
     num, den = (np.asarray(sums[p], dtype="float64") for p in parts(key))
+    scale = PER if METRICS[key].kind == PER_ADULTS else 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+        return np.where(den > 0, num * scale / np.where(den > 0, den, 1), np.nan)
 
 
 def data_dictionary_markdown() -> str:

@@ -15,7 +15,7 @@ from plotly import colors as px_colors
 
 from queries.trends import metric_series
 from rsp_data import ct
-from rsp_data.metrics import AVERAGE, METRICS, RATE
+from rsp_data.metrics import AVERAGE, METRICS, PER_ADULTS, RATE
 from rsp_data.registry import DATA_DIR, registry
 from ui.format import metric_value
 from ui.theme import GOAL, NEUTRAL, REGION_COLOURS, SECTOR_COLOURS, colour_for, hex_to_rgb, shade
@@ -287,9 +287,10 @@ def region_map(
         labels.append({"lon": props["label_lon"], "lat": props["label_lat"] + 0.1, "text": props["region_name"]})
 
     markers = partnership_rows.merge(marker_positions(partnership_rows), on="rsp_id", how="inner")
-    peak = markers[metric].max() if not markers.empty else 0
+    sized = info.numerator if info.kind == PER_ADULTS else metric  # a partnership has no adults of its own
+    peak = markers[sized].max() if not markers.empty else 0
     markers = markers.assign(
-        radius=[900 + 5200 * math.sqrt((v or 0) / peak) if peak and pd.notna(v) else 900 for v in markers[metric]],
+        radius=[900 + 5200 * math.sqrt((v or 0) / peak) if peak and pd.notna(v) else 900 for v in markers[sized]],
         colour=[[*hex_to_rgb(colour_for("sector", s)), 235] for s in markers["sector_id"]],
         tooltip=[
             f"{r.group_name}\n{r.sector_name} · {r.region_name} region\nConvener: {r.convener or 'not published'}\n"

@@ -16,7 +16,7 @@ from queries.metrics import DEFAULT, metrics_by, metrics_by_cell, monthly_totals
 from queries.quality import quality_by, quality_monthly, suppressed_by_month
 from queries.suppression import TOTAL, suppress
 from queries.trends import metric_series
-from rsp_data.metrics import AVERAGE, METRICS, RATE, parts, reported_by
+from rsp_data.metrics import AVERAGE, METRICS, PER_ADULTS, RATE, parts, reported_by
 from rsp_data.registry import registry
 from ui import charts
 
@@ -60,7 +60,8 @@ MAP_MARKERS = 300  # at most this many markers: the largest by the measure
 def partnership_map(q: Query, filters: Filters, metric: str, projector: bool = False, town_lines: bool = False):
     """(deck, region rows, partnership rows with registry columns) for the Map page or, projector, the presenter."""
     by_region = q(metrics_by, filters, "region", **asking(metric))
-    markers = q(partnership_rows, filters, order_by=metric, descending=True, limit=MAP_MARKERS)
+    sized = METRICS[metric].numerator if METRICS[metric].kind == PER_ADULTS else metric
+    markers = q(partnership_rows, filters, order_by=sized, descending=True, limit=MAP_MARKERS)
     return charts.region_map(by_region, markers, metric, projector, town_lines), by_region, markers
 
 

@@ -157,6 +157,17 @@ def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.Da
         line={"color": ACTUAL, "width": 3},
         hovertemplate=f"{html.escape(label)} to date: %{{y:,}}<extra></extra>",
     )
+    for month, sent, due_count in p.left_out:  # partial months: shaded and hollow, never read as a slowdown
+        x = pd.Timestamp(month)
+        fig.add_vrect(x0=x - pd.Timedelta(days=15), x1=x + pd.Timedelta(days=15), fillcolor=NEUTRAL, opacity=0.15)
+        shown = status.monthly[status.monthly["month"] == x]
+        fig.add_scatter(
+            x=shown["month"],
+            y=shown["cumulative"],
+            mode="markers",
+            name=f"{_month(month)}: partial ({sent} of {due_count} partnerships reported)",
+            marker={"symbol": "circle-open", "size": 11, "color": ACTUAL, "line": {"width": 2}},
+        )
     if p.status == REACHED:
         fig.add_scatter(
             x=[pd.Timestamp(p.reached_in)],

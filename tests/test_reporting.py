@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from streamlit.testing.v1 import AppTest
 
 from queries import reporting
 from queries.filters import Filters
@@ -143,3 +146,68 @@ def test_demo_data_shows_a_realistic_reporting_pattern(demo_engine):
     }
     october = reporting.month_status(demo_engine, Filters(), date(2026, 10, 1), today=today)
     assert october.sentence().startswith("October 2026: 12 of 14 partnerships reported, 2 overdue (")
+
+
+# ---------------------------------------------------------------- on the pages (AppTest, SQLite demo store)
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+
+
+@pytest.fixture
+def demo_app(as_server, tmp_path, monkeypatch):
+    from rsp_data.store import init_store, make_engine
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    init_store(make_engine(url), demo=True)
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("RSP_TODAY", "2026-12-05")
+
+    def open_page(page: str, **params) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        for name, value in params.items():
+            at.query_params[name] = value
+        at.run()
+        if page != "pages/overview.py":
+            at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return open_page
+
+
+PARTIAL = "Oct 2026: 12 of 14 partnerships reported"
+
+
+def test_overview_header_and_tiles_say_the_last_month_is_partial(demo_app):
+    at = demo_app("pages/overview.py")
+    assert f":violet-badge[{PARTIAL}]" in at.markdown[0].value
+    assert any(c.value.startswith(f"⚠ {PARTIAL}: its figures are partial") for c in at.caption)
+    assert all(PARTIAL in m.help for m in at.metric)
+
+
+def test_trends_draws_the_partial_month_hollow_and_shaded(demo_app):
+    at = demo_app("pages/trends.py")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [a["text"] for a in spec["layout"]["annotations"]] == [f"Partial: {PARTIAL}"]
+    assert spec["layout"]["shapes"][0]["type"] == "rect"
+    symbols = spec["data"][0]["marker"]["symbol"]
+    assert symbols[-1] == "circle-open" and set(symbols[:-1]) == {"circle"}
+
+
+def test_reporting_page_grid_summary_and_filters(demo_app):
+    at = demo_app("pages/reporting.py")
+    assert at.markdown[1].value == (
+        "**October 2026: 12 of 14 partnerships reported, 2 overdue (Capital Area Logistics & Transportation "
+        "Partnership, Northwest Architecture, Construction & Engineering Partnership)**"
+    )
+    grid = at.dataframe[0].value
+    assert list(grid.columns[:3]) == ["Nov 2026", "Oct 2026", "Sep 2026"]  # latest first
+    assert grid.loc["Capital Area Tech Partnership", "Sep 2026"] == "✎ corrected"
+    assert grid.loc["Eastern Healthcare Partnership", "Aug 2026"] == "! 29 days late"
+    assert grid.loc["Northwest Architecture, Construction & Engineering Partnership", "Oct 2026"] == "✗ overdue"
+    assert grid.loc["Capital Area Healthcare Partnership", "Nov 2026"] == "… not yet due"
+    listed = at.dataframe[1].value
+    assert sorted(listed["Status"]) == ["corrected", "late", "overdue", "overdue"]
+    capital = demo_app("pages/reporting.py", region="capital")
+    assert capital.markdown[1].value.startswith("**October 2026: 3 of 4 partnerships reported, 1 overdue (")
+    assert len(capital.dataframe[0].value) == 4

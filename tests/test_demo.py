@@ -8,21 +8,28 @@ from itertools import pairwise
 
 import pytest
 
-from rsp_data.demo import DEMO_FILE, LAST_MONTH, generate, write_csv
-from rsp_data.months import labels_between
+from rsp_data.demo import CORRECTED, DEMO_FILE, LAST_MONTH, NOT_YET_SENT, generate, write_csv
+from rsp_data.months import label, labels_between, month_to_date, shift
 from rsp_data.registry import registry
 
 COUNTS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements")
 OPTIONAL_COUNTS = ("placements_no_bachelor", "wbl_started", "trainees_underrepresented", "credentials_earned")
 HEADER = (
     "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements,"
-    "avg_starting_wage,placements_no_bachelor,wbl_started,trainees_underrepresented,credentials_earned"
+    "avg_starting_wage,placements_no_bachelor,wbl_started,trainees_underrepresented,credentials_earned,sent_on"
 )
 
 
 @pytest.fixture(scope="module")
-def rows() -> list[dict]:
+def sent() -> list[dict]:
+    """Every row as sent, a correction after the report it corrects."""
     return generate()
+
+
+@pytest.fixture(scope="module")
+def rows(sent) -> list[dict]:
+    """The facts: the latest figures of each partnership-month."""
+    return list({(r["rsp_id"], r["month"]): r for r in sent}.values())
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +40,10 @@ def by_rsp(rows) -> dict[str, list[dict]]:
     return grouped
 
 
-def test_committed_csv_is_reproduced_exactly(rows, tmp_path):
+def test_committed_csv_is_reproduced_exactly(sent, tmp_path):
     committed = DEMO_FILE.read_bytes()
     out = tmp_path / "demo_metrics.csv"
-    write_csv(rows, out)
+    write_csv(sent, out)
     assert out.read_bytes() == committed, "regenerate with: python -m rsp_data.demo"
 
     with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
@@ -44,18 +51,25 @@ def test_committed_csv_is_reproduced_exactly(rows, tmp_path):
             {k: (int(v) if k in COUNTS or (k in OPTIONAL_COUNTS and v != "") else v) for k, v in r.items()}
             for r in csv.DictReader(fh)
         ]
-    assert parsed == rows
+    assert parsed == sent
     assert committed.decode("utf-8").splitlines()[0] == HEADER
 
 
-def test_generate_is_deterministic(rows):
-    assert generate() == rows
+def test_generate_is_deterministic(sent):
+    assert generate() == sent
 
 
-def test_sorted_by_rsp_then_month(rows):
-    keys = [(r["rsp_id"], r["month"]) for r in rows]
+def test_sorted_by_rsp_then_month(sent, rows):
+    keys = [(r["rsp_id"], r["month"]) for r in sent]
     assert keys == sorted(keys)
-    assert len(set(keys)) == len(keys)
+    # The only month sent twice is the correction, sent after the first report.
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    assert twice == sorted(CORRECTED)
+    for key in twice:
+        first, latest = (r for r in sent if (r["rsp_id"], r["month"]) == key)
+        assert first["sent_on"] < latest["sent_on"] == CORRECTED[key][0]
+    facts = [(r["rsp_id"], r["month"]) for r in rows]
+    assert facts == sorted(set(keys))
 
 
 def test_fourteen_partnerships(by_rsp):
@@ -65,13 +79,16 @@ def test_fourteen_partnerships(by_rsp):
 
 def test_each_series_runs_from_demo_start_to_last_month_without_gaps(by_rsp):
     assert LAST_MONTH == "2026-10"
+    before_last = label(shift(month_to_date(LAST_MONTH), -1))
     for p in registry().partnerships:
         months = [r["month"] for r in by_rsp[p.id]]
-        assert months == labels_between(p.demo_start, LAST_MONTH), p.id
+        # The partnerships that have not yet sent the last month end the month before.
+        last = before_last if p.id in NOT_YET_SENT else LAST_MONTH
+        assert months == labels_between(p.demo_start, last), p.id
 
 
-def test_counts_are_non_negative_ints(rows):
-    for row in rows:
+def test_counts_are_non_negative_ints(sent):
+    for row in sent:
         assert list(row) == HEADER.split(",")
         for col in COUNTS:
             value = row[col]

@@ -7,7 +7,6 @@ Hand-made facts: tests/conftest.py. The projection's method: queries.goals.METHO
 
 from __future__ import annotations
 
-import csv
 import math
 import statistics
 from datetime import date
@@ -32,8 +31,9 @@ from queries.goals import (
 )
 from rsp_data import schema
 from rsp_data.goals import GOALS_FILE, Goal, read_goals, sync_goals, write_goals
+from rsp_data.months import label
 from rsp_data.registry import registry
-from rsp_data.store import DEMO_FILE, init_store, make_engine
+from rsp_data.store import init_store, make_engine, read_demo_rows
 from tests.store_helpers import copy_store, drop_store, run_cli
 from ui.goals import contribution_text, progress_text, projection_sentence
 
@@ -309,12 +309,12 @@ def grant_ids() -> set[str]:
 
 
 def demo_grant_monthly(rsp_ids: set[str], first: str = "2022-08") -> dict[str, int]:
-    """Placements per month from the committed demo CSV (the facts as loaded), by hand."""
+    """Placements per month from the committed demo CSV's latest figures (the facts as loaded), by hand."""
     out: dict[str, int] = {}
-    with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["rsp_id"] in rsp_ids and row["month"] >= first:
-                out[row["month"]] = out.get(row["month"], 0) + int(row["placements"])
+    for row in read_demo_rows():
+        month = label(row["month"])
+        if row["rsp_id"] in rsp_ids and month >= first:
+            out[month] = out.get(month, 0) + row["placements"]
     return dict(sorted(out.items()))
 
 

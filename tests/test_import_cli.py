@@ -47,6 +47,14 @@ def metrics(engine: Engine, rsp_id: str, month: date) -> dict[str, int] | None:
     return None if row is None else {m: row[m] for m in REQUIRED_KEYS}
 
 
+def batch_of(engine: Engine, file_name: str) -> int:
+    """The id of the one batch that imported `file_name` (after the demo's many batches)."""
+    batches = schema.import_batches
+    with engine.connect() as conn:
+        (batch_id,) = conn.execute(select(batches.c.batch_id).where(batches.c.file_name == file_name)).scalars()
+    return batch_id
+
+
 @pytest.fixture
 def store(demo_template, tmp_path):
     url, _ = copy_store(demo_template, tmp_path)
@@ -82,7 +90,8 @@ def test_import_good_file_then_history_then_rollback_twice(store, tmp_path):
 
     done = run_cli("import", str(path), "--url", url, "--by", "Alice")
     assert done.returncode == 0, done.stderr
-    assert "Imported as batch 2: 1 row(s) added, 2 changed." in done.stdout
+    batch = batch_of(engine, path.name)
+    assert f"Imported as batch {batch}: 1 row(s) added, 2 changed." in done.stdout
     assert metrics(engine, "capital-technology", MAR) == new[MAR]
     assert metrics(engine, "northwest-ace", ACE_JUNE) == ACE_NEW
 
@@ -90,19 +99,19 @@ def test_import_good_file_then_history_then_rollback_twice(store, tmp_path):
     assert listed.returncode == 0, listed.stderr
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     (line,) = [ln for ln in listed.stdout.splitlines() if "march-fix.csv" in ln]
-    assert line.split()[0] == "2"
+    assert line.split()[0] == str(batch)
     assert digest[:12] in line
     assert "Alice" in line
     assert "+1 ~2" in line
     assert "demo_metrics.csv" in listed.stdout
 
-    undone = run_cli("rollback", "2", "--url", url, "--by", "Bob")
+    undone = run_cli("rollback", str(batch), "--url", url, "--by", "Bob")
     assert undone.returncode == 0, undone.stderr
-    assert "batch 2 rolled back: 3 row(s) restored or removed" in undone.stdout
+    assert f"batch {batch} rolled back: 3 row(s) restored or removed" in undone.stdout
     assert snapshot(engine)["monthly_metrics"] == before["monthly_metrics"]
     assert metrics(engine, "capital-technology", MAR) == old[MAR]
 
-    again = run_cli("rollback", "2", "--url", url)
+    again = run_cli("rollback", str(batch), "--url", url)
     assert again.returncode != 0
     assert "already rolled back" in again.stderr
 
@@ -174,7 +183,7 @@ def test_import_twice_says_already_imported(store, tmp_path):
     before = snapshot(engine)
     again = run_cli("import", str(path), "--url", url)
     assert again.returncode == 0, again.stderr
-    assert "already imported as batch 2" in again.stdout
+    assert f"already imported as batch {batch_of(engine, path.name)}" in again.stdout
     after = snapshot(engine)
     after.pop("import_lock"), before.pop("import_lock")
     assert after == before

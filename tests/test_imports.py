@@ -33,7 +33,7 @@ from rsp_data.imports.read import MAX_BYTES, ImportRejected, validate
 from rsp_data.imports.templates import template_csv, template_xlsx
 from rsp_data.metrics import OPTIONAL_KEYS, REQUIRED_KEYS
 from rsp_data.registry import registry
-from rsp_data.store import make_engine
+from rsp_data.store import CONNECTICUT, make_engine, read_demo_rows
 from tests.store_helpers import copy_store, drop_store, plain, snapshot
 from ui.export import safe_csv
 
@@ -107,9 +107,16 @@ def history(engine: Engine, batch_id: int | None = None) -> list[dict]:
         return [{k: plain(v) for k, v in r.items()} for r in conn.execute(stmt).mappings()]
 
 
-def demo_batch_id(engine: Engine) -> int:
-    (batch,) = [b for b in batches(engine) if b["kind"] == "demo"]
-    return batch["batch_id"]
+def demo_batch_id(engine: Engine, rsp_id: str, month: date) -> int:
+    """The demo batch that holds a demo fact: the one loaded on the day the demo file says it was sent."""
+    (sent_on,) = [r["sent_on"] for r in read_demo_rows(as_sent=True) if (r["rsp_id"], r["month"]) == (rsp_id, month)]
+    (batch,) = [
+        b["batch_id"]
+        for b in batches(engine)
+        if b["kind"] == "demo" and b["loaded_at"].astimezone(CONNECTICUT).date() == sent_on
+    ]
+    assert fact(engine, rsp_id, month)["batch_id"] == batch
+    return batch
 
 
 def row_for(rsp_id: str, month: date, values: dict[str, int]) -> list[str]:
@@ -644,7 +651,8 @@ def _correction_file(engine) -> tuple[bytes, dict, dict]:
 
 def test_correction_then_rollback_restores_the_exact_prior_values(store):
     engine = store.engine
-    demo = demo_batch_id(engine)
+    demo = {month: demo_batch_id(engine, "capital-technology", month) for month in (MAR, APR)}
+    assert demo[MAR] != demo[APR]  # sent a month apart
     assert fact(engine, "northwest-ace", ACE_JUNE) is None
     content, old, new = _correction_file(engine)
     before = snapshot(engine)
@@ -654,15 +662,15 @@ def test_correction_then_rollback_restores_the_exact_prior_values(store):
         ("northwest-ace", ACE_JUNE, None, ACE_NEW, None)
     ]
     assert [(c.rsp_id, c.month, c.old, c.new, c.old_batch_id) for c in plan.changed] == [
-        ("capital-technology", MAR, old[MAR], new[MAR], demo),
-        ("capital-technology", APR, old[APR], new[APR], demo),
+        ("capital-technology", MAR, old[MAR], new[MAR], demo[MAR]),
+        ("capital-technology", APR, old[APR], new[APR], demo[APR]),
     ]
     assert plan.summary() == "1 row(s) to add, 2 to change, 0 unchanged."
     assert snapshot(engine) == before  # planning writes nothing
 
     result = apply_import(engine, content, "fix.csv", "Alice", today=TODAY)
     batch = result.batch_id
-    assert batch is not None and batch != demo
+    assert batch is not None and batch not in demo.values()
     assert result.message == f"Imported as batch {batch}: 1 row(s) added, 2 changed."
     assert fact(engine, "capital-technology", MAR) == {**new[MAR], "batch_id": batch}
     assert fact(engine, "capital-technology", APR) == {**new[APR], "batch_id": batch}
@@ -692,8 +700,8 @@ def test_correction_then_rollback_restores_the_exact_prior_values(store):
         }
 
     assert history(engine, batch) == [
-        entry("capital-technology", MAR, "changed", demo, old[MAR], new[MAR]),
-        entry("capital-technology", APR, "changed", demo, old[APR], new[APR]),
+        entry("capital-technology", MAR, "changed", demo[MAR], old[MAR], new[MAR]),
+        entry("capital-technology", APR, "changed", demo[APR], old[APR], new[APR]),
         entry("northwest-ace", ACE_JUNE, "added", None, None, ACE_NEW),
     ]
 
@@ -702,7 +710,8 @@ def test_correction_then_rollback_restores_the_exact_prior_values(store):
     assert after["monthly_metrics"] == before["monthly_metrics"]  # exact values and batch ids
     for name in ("regions", "sectors", "partnerships"):
         assert after[name] == before[name]
-    assert fact(engine, "capital-technology", MAR) == {**old[MAR], "batch_id": demo}
+    assert fact(engine, "capital-technology", MAR) == {**old[MAR], "batch_id": demo[MAR]}
+    assert fact(engine, "capital-technology", APR) == {**old[APR], "batch_id": demo[APR]}
     assert fact(engine, "northwest-ace", ACE_JUNE) is None
     rolled = batches(engine)
     assert [b for b in rolled if b["batch_id"] != batch] == [b for b in batches_from(before) if b["batch_id"] != batch]
@@ -724,8 +733,10 @@ def test_rollback_refused_for_unknown_demo_and_already_rolled_back(store):
     before = snapshot(engine)
     with pytest.raises(RollbackRefused, match="there is no batch 999"):
         rollback(engine, 999, "tester")
-    with pytest.raises(RollbackRefused, match=rf"batch {demo_batch_id(engine)} is the demo data, not an import"):
-        rollback(engine, demo_batch_id(engine), "tester")
+    demo = sorted(b["batch_id"] for b in batches(engine) if b["kind"] == "demo")
+    for batch_id in (demo[0], demo[-1]):  # the first and the last of the demo's batches
+        with pytest.raises(RollbackRefused, match=rf"batch {batch_id} is the demo data, not an import"):
+            rollback(engine, batch_id, "tester")
     with pytest.raises(RollbackRefused, match=rf"batch {batch} was already rolled back"):
         rollback(engine, batch, "tester")
     assert snapshot(engine) == before
@@ -814,6 +825,7 @@ def test_after_rollback_the_same_file_can_be_imported_again(store):
 
 def test_two_imports_at_once_do_not_interleave(store):
     shared = ("capital-technology", MAR)
+    shared_demo = demo_batch_id(store.engine, *shared)
     base = {
         k: metrics(store.engine, *k) for k in (shared, ("eastern-healthcare", MAR), ("south-central-healthcare", MAR))
     }
@@ -875,7 +887,7 @@ def test_two_imports_at_once_do_not_interleave(store):
     assert fact(engine, *shared) == {**files[second][shared], "batch_id": ids[second]}
     (h_first,) = [h for h in history(engine, ids[first]) if (h["rsp_id"], h["month"]) == shared]
     (h_second,) = [h for h in history(engine, ids[second]) if (h["rsp_id"], h["month"]) == shared]
-    assert h_first["old_batch_id"] == demo_batch_id(engine)
+    assert h_first["old_batch_id"] == shared_demo
     assert {m: h_first[f"old_{m}"] for m in REQUIRED_KEYS} == base[shared]
     assert h_second["old_batch_id"] == ids[first]
     assert {m: h_second[f"old_{m}"] for m in REQUIRED_KEYS} == files[first][shared]
@@ -1094,7 +1106,7 @@ def test_optional_values_survive_files_that_omit_them_and_rollback_restores_them
     """The rule: a file changes only the optional metrics it states. A missing column or a blank cell
     keeps the stored value; rollback puts back exactly what each batch overwrote."""
     engine = store.engine
-    demo = demo_batch_id(engine)
+    demo = demo_batch_id(engine, "capital-technology", APR)
     before = snapshot(engine)
     demo_optional = optional_values(engine, "capital-technology", APR)
     assert demo_optional["avg_starting_wage"] is not None  # the demo data reports it here

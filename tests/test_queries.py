@@ -30,7 +30,7 @@ from queries.registry import month_bounds, partnership_list
 from queries.trends import metric_series
 from rsp_data.metrics import STORED_KEYS
 from rsp_data.registry import registry
-from rsp_data.store import DEMO_FILE
+from rsp_data.store import CONNECTICUT, DEMO_FILE, read_demo_rows
 from tests.conftest import FACTS
 
 ALL = Filters()
@@ -690,12 +690,24 @@ def test_load_history(engine, demo_engine):
     assert row["file_name"] == "hand_made.csv"
     assert int(row["rows_held"]) == 15
 
+    # The demo: one batch a day its rows were sent (newest first), each holding the facts whose latest
+    # row it sent (the first report of the corrected month is no longer held); all the facts together.
     demo = load_history(demo_engine)
-    assert len(demo) == 1
-    assert demo.iloc[0]["kind"] == "demo"
-    with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
-        n = sum(1 for _ in csv.DictReader(fh))
-    assert int(demo.iloc[0]["rows_held"]) == n
+    assert set(demo["kind"]) == {"demo"}
+    sent = read_demo_rows(as_sent=True)
+    latest = {(r["rsp_id"], r["month"]): r["sent_on"] for r in sent}
+    days = [loaded_day(v) for v in demo["loaded_at"]]
+    assert days == sorted({r["sent_on"] for r in sent}, reverse=True)
+    assert len(demo) == 168
+    held = dict(zip(days, demo["rows_held"].astype(int), strict=True))
+    assert held == {day: sum(1 for d in latest.values() if d == day) for day in days}
+    assert sum(held.values()) == len(read_demo_rows()) == 911
+
+
+def loaded_day(value) -> date:
+    """A batch's loaded_at as a day in Connecticut (SQLite returns UTC without a zone)."""
+    ts = pd.Timestamp(value)
+    return (ts if ts.tzinfo else ts.tz_localize("UTC")).tz_convert(CONNECTICUT).date()
 
 
 def test_illustrative_share(engine, demo_engine):
@@ -708,15 +720,22 @@ def test_illustrative_share(engine, demo_engine):
 # --------------------------------------------------------------------------- the full demo store
 
 
-def test_demo_store_kpis_match_the_csv(demo_engine):
+def demo_csv_facts() -> list[dict]:
+    """The committed CSV's facts, by hand: the latest row sent for each partnership-month."""
     with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
+        return list({(r["rsp_id"], r["month"]): r for r in csv.DictReader(fh)}.values())
+
+
+def test_demo_store_kpis_match_the_csv(demo_engine):
+    rows = demo_csv_facts()
     last = max(r["month"] for r in rows)
     assert last == "2026-10"
     employers_at_last = sum(int(r["employers_engaged"]) for r in rows if r["month"] == last)
     placements = sum(int(r["placements"]) for r in rows)
     enrolled = sum(int(r["trainees_enrolled"]) for r in rows)
     completed = sum(int(r["trainees_completed"]) for r in rows)
+    # The headline figures, checked once by hand against the file: 12 of 14 partnerships sent October.
+    assert (employers_at_last, placements) == (510, 2378)
 
     kpi = kpi_summary(demo_engine, ALL)
     assert kpi["as_of_label"] == "2026-10"
@@ -731,10 +750,7 @@ def test_demo_store_kpis_match_the_csv(demo_engine):
 
 def test_demo_store_goal_progress_matches_the_csv(demo_engine):
     gjc = {p.id for p in registry().partnerships if p.gjc_supported}
-    with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
-        expected = sum(
-            int(r["placements"]) for r in csv.DictReader(fh) if r["rsp_id"] in gjc and r["month"] >= "2022-08"
-        )
+    expected = sum(int(r["placements"]) for r in demo_csv_facts() if r["rsp_id"] in gjc and r["month"] >= "2022-08")
     assert goal_progress(demo_engine, ALL).placements == expected
     assert int(grant_placements_by_month(demo_engine, ALL)["cumulative"].iloc[-1]) == expected
 

@@ -47,6 +47,8 @@ def test_new_months_corrections_and_rollbacks_keep_every_rollup_in_step(store):
     assert in_step(store) == []
     assert last_running_month(store) == date(2026, 10, 1)
     before = running_at(store, "northwest-ace", date(2026, 10, 1))
+    held_before = rows_held(store)
+    assert sum(held_before.values()) == len(read_demo_rows())  # the demo batches hold every fact
 
     # Two new months for one partnership (the store's last month moves on) and a correction of
     # an old month of another.
@@ -78,18 +80,26 @@ def test_new_months_corrections_and_rollbacks_keep_every_rollup_in_step(store):
         assert after[f"last_{metric}"] == before[f"last_{metric}"] == expected, metric
     assert any(after[f"last_{m}"] is not None for m in OPTIONAL_KEYS)  # the demo reports some
 
+    # The demo batch that held capital-technology's 2024-03 (the one that month was sent in) lost it.
     with store.connect() as conn:
-        held = dict(conn.execute(select(schema.import_batches.c.batch_id, schema.import_batches.c.rows_held)).all())
-    assert held[first] == 3
-    assert held[1] == 913 - 1  # the demo batch lost the corrected row
+        corrected_demo = conn.execute(
+            select(schema.fact_history.c.old_batch_id).where(
+                schema.fact_history.c.batch_id == first, schema.fact_history.c.rsp_id == "capital-technology"
+            )
+        ).scalar_one()
+    assert held_before[corrected_demo] > 0
+    assert rows_held(store) == {**held_before, corrected_demo: held_before[corrected_demo] - 1, first: 3}
 
     rollback(store, first, "tests")
     assert in_step(store) == []
     assert last_running_month(store) == date(2026, 10, 1)  # the store's last month moved back
     assert running_at(store, "northwest-ace", date(2026, 10, 1)) == before
-    with store.connect() as conn:
-        held = dict(conn.execute(select(schema.import_batches.c.batch_id, schema.import_batches.c.rows_held)).all())
-    assert held == {1: 913, first: 0}
+    assert rows_held(store) == {**held_before, first: 0}
+
+
+def rows_held(engine) -> dict[int, int]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(schema.import_batches.c.batch_id, schema.import_batches.c.rows_held)).all())
 
 
 def test_a_month_before_a_partnerships_first_report_starts_its_running_rows_earlier(store):

@@ -24,6 +24,7 @@ from rsp_data.store import (
     is_default,
     make_engine,
     open_store,
+    read_demo_rows,
 )
 from tests.store_helpers import run_cli
 
@@ -33,9 +34,20 @@ TABLES = {
 }
 
 
-def demo_line_count() -> int:
+def demo_lines() -> list[dict]:
+    """The demo CSV's lines, as sent."""
     with open(DEMO_FILE, newline="", encoding="utf-8") as fh:
-        return sum(1 for _ in csv.DictReader(fh))
+        return list(csv.DictReader(fh))
+
+
+def demo_fact_count() -> int:
+    """The demo's facts: one per partnership-month (the latest line sent for it)."""
+    return len(read_demo_rows())
+
+
+def demo_sending_days() -> int:
+    """The demo's batches: one a day its lines were sent."""
+    return len({r["sent_on"] for r in demo_lines()})
 
 
 def count(engine, table, *where) -> int:
@@ -73,15 +85,31 @@ def test_init_creates_schema_and_registry(fresh):
 
 def test_init_with_demo_loads_every_csv_line(fresh):
     report = init_store(fresh, demo=True)
-    n = demo_line_count()
+    lines, n = demo_lines(), demo_fact_count()
     assert n > 0
-    assert report.demo_rows == n
+    assert report.demo_rows == n == 911
     assert count(fresh, schema.monthly_metrics) == n
-    assert count(fresh, schema.import_batches) == 1
+    # One demo batch a sending day; every line is loaded: as a new fact, or as the correction of one.
+    assert count(fresh, schema.import_batches) == demo_sending_days() == 168
     with fresh.connect() as conn:
-        batch = conn.execute(select(schema.import_batches)).mappings().one()
-    assert batch["kind"] == "demo"
-    assert batch["rows_added"] == n
+        batches = conn.execute(select(schema.import_batches)).mappings().all()
+        history = conn.execute(select(schema.fact_history)).mappings().all()
+    assert {b["kind"] for b in batches} == {"demo"}
+    assert sum(b["rows_added"] for b in batches) == n
+    assert sum(b["rows_changed"] for b in batches) == len(lines) - n == 1
+    # The correction is recorded as an import would: what the first report said, and its batch.
+    (corrected,) = history
+    first, latest = [r for r in lines if (r["rsp_id"], r["month"]) == ("capital-technology", "2026-09")]
+    assert (corrected["rsp_id"], corrected["month"], corrected["action"]) == (
+        "capital-technology",
+        date(2026, 9, 1),
+        "changed",
+    )
+    for m in ("employers_engaged", "trainees_enrolled", "trainees_completed", "placements"):
+        assert (corrected[f"old_{m}"], corrected[f"new_{m}"]) == (int(first[m]), int(latest[m])), m
+    day = {b["batch_id"]: b["loaded_at"] for b in batches}
+    assert corrected["old_batch_id"] < corrected["batch_id"]
+    assert day[corrected["old_batch_id"]] < day[corrected["batch_id"]]
 
 
 def test_second_init_changes_nothing(fresh):
@@ -132,8 +160,8 @@ def test_demo_never_replaces_imported_rows(fresh):
         )
     report = init_store(fresh, demo=True)
     # the demo CSV has capital-healthcare 2022-12: that one row is skipped
-    assert report.demo_rows == demo_line_count() - 1
-    assert count(fresh, schema.monthly_metrics) == demo_line_count()
+    assert report.demo_rows == demo_fact_count() - 1
+    assert count(fresh, schema.monthly_metrics) == demo_fact_count()
     with fresh.connect() as conn:
         kept = conn.execute(
             select(schema.monthly_metrics.c.employers_engaged).where(
@@ -146,7 +174,7 @@ def test_demo_never_replaces_imported_rows(fresh):
     from queries.data import illustrative_share, monthly_rows
     from queries.filters import Filters
 
-    n = demo_line_count()
+    n = demo_fact_count()
     # one imported row among n: the illustrative share is (n - 1) / n
     assert illustrative_share(fresh, Filters()) == pytest.approx((n - 1) / n)
     only_real = Filters(partnerships=("capital-healthcare",), month_from="2022-12", month_to="2022-12")
@@ -242,7 +270,7 @@ def test_cli_init_demo_is_idempotent(stores):
     first = run_cli("init", "--demo", "--url", url)
     assert first.returncode == 0, first.stderr
     assert "created tables" in first.stdout
-    assert f"illustrative demo rows loaded: {demo_line_count()}" in first.stdout
+    assert f"illustrative demo rows loaded: {demo_fact_count()}" in first.stdout
 
     second = run_cli("init", "--demo", "--url", url)
     assert second.returncode == 0, second.stderr
@@ -251,8 +279,8 @@ def test_cli_init_demo_is_idempotent(stores):
     assert "upgraded from" not in second.stdout
 
     eng = make_engine(url)
-    assert count(eng, schema.monthly_metrics) == demo_line_count()
-    assert count(eng, schema.import_batches) == 1
+    assert count(eng, schema.monthly_metrics) == demo_fact_count()
+    assert count(eng, schema.import_batches) == demo_sending_days()
     eng.dispose()
 
 

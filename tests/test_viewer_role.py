@@ -29,7 +29,7 @@ from rsp_data import schema
 from rsp_data.imports.apply import apply_import, rollback
 from rsp_data.registry import REGISTRY_FILE, load_registry
 from rsp_data.roles import create_viewer_role, viewer_role_sql, viewer_write_privileges
-from rsp_data.store import DEMO_FILE, check_ready, init_store, make_engine, open_store
+from rsp_data.store import DEMO_FILE, check_ready, init_store, make_engine, open_store, read_demo_rows
 from tests.store_helpers import run_cli, snapshot
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -203,12 +203,13 @@ def test_the_viewer_reads_every_page_query_with_the_owners_numbers(cluster, filt
 
 
 def test_the_viewer_sees_every_row(cluster):
-    with open(DEMO_FILE, encoding="utf-8") as fh:
-        demo_rows = sum(1 for _ in fh) - 1
+    demo = read_demo_rows(as_sent=True)
     rows = data.monthly_rows(cluster.viewer, Filters())
-    assert len(rows) == demo_rows + 2  # the demo data and the owner's two added rows
+    assert len(rows) == len(read_demo_rows()) + 2  # the demo facts and the owner's two added rows
     assert (rows["source"] == "imported").sum() == 2
-    assert list(data.load_history(cluster.viewer)["file_name"]) == ["owner.csv", "demo_metrics.csv"]
+    # Newest first: the owner's import, then the demo's batches, one a day its rows were sent.
+    sending_days = len({r["sent_on"] for r in demo})
+    assert list(data.load_history(cluster.viewer)["file_name"]) == ["owner.csv"] + [DEMO_FILE.name] * sending_days
     assert len(registry_q.partnership_list(cluster.viewer)) == 14
     assert snapshot(cluster.viewer) == snapshot(cluster.owner)
 

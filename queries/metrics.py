@@ -80,7 +80,7 @@ def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tup
         return figures(columns, as_of)
     name_of = _names(conn, by)
     columns["group_name"] = [name_of.get(g) for g in columns["group_id"]]
-    if by == "region" and any(METRICS[m].kind == PER_ADULTS for m in metrics):
+    if by == "region" and any(m in METRICS and METRICS[m].kind == PER_ADULTS for m in metrics):
         columns[ADULTS] = [ct.adults(g) for g in columns["group_id"]]
     df = figures(columns, as_of)
     return df[df["group_name"].notna()].sort_values("group_name", kind="stable").reset_index(drop=True)

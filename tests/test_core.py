@@ -13,22 +13,38 @@ import pytest
 
 from queries._base import figures, needs
 from queries.metrics import top_with_others
-from rsp_data.metrics import AVERAGE, DECLARED, FLOW, METRICS, RATE, STOCK, SUMS, parts, reported, value
+from rsp_data.metrics import (
+    ADULTS,
+    AVERAGE,
+    DECLARED,
+    FLOW,
+    METRICS,
+    PER_ADULTS,
+    RATE,
+    STOCK,
+    SUMS,
+    parts,
+    reported,
+    value,
+)
 from ui.export import safe_csv
 
 
 def test_every_kind_is_computed_from_its_sums():
     sums = {s.name: np.array([6.0, 0.0]) for s in SUMS}
     sums |= {"placements": np.array([3.0, 1.0]), "trainees_completed": np.array([4.0, 0.0])}
+    sums |= {ADULTS: np.array([30_000.0, 0.0])}  # the areas' adults, beside the sums of the store
     for metric in DECLARED:
         got = value(metric.key, sums)
         if metric.kind in (STOCK, FLOW):
             assert got.tolist() == sums[metric.key].tolist(), metric.key
         else:
             num, den = (sums[p] for p in parts(metric.key))
-            assert got[0] == pytest.approx(num[0] / den[0]), metric.key
+            scale = 10_000 if metric.kind == PER_ADULTS else 1
+            assert got[0] == pytest.approx(num[0] * scale / den[0]), metric.key
             assert math.isnan(got[1]), metric.key  # no denominator: no value, not 0
     assert value("placement_rate", sums).tolist()[0] == 0.75
+    assert value("placements_per_10k_adults", sums).tolist()[0] == 1.0  # 3 placements for 30,000 adults
 
 
 def test_parts_follow_the_kind():

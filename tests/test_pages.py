@@ -27,6 +27,7 @@ from queries.filters import Filters
 from queries.goals import goal_progress
 from queries.metrics import kpi_summary, metrics_by
 from queries.registry import partnership_list
+from rsp_data import ct
 from rsp_data.metrics import METRICS
 from rsp_data.store import init_store, make_engine, read_demo_rows
 from ui.format import metric_value, number, percent
@@ -109,7 +110,9 @@ def markdown_text(at: AppTest) -> str:
 
 
 def kpis_shown(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """The KPI tiles (a profile also shows its area's census tiles, checked apart)."""
+    labels = {METRICS[m].label for m in KPI_METRICS}
+    return {m.label: m.value for m in at.metric if m.label in labels}
 
 
 def kpis_expected(engine, filters: Filters) -> dict[str, str]:
@@ -502,6 +505,8 @@ def test_profile_opens_from_a_link(server):
     assert at.selectbox(key="p_profile").value == "capital-technology"
     assert "Capital Area Tech Partnership" in [h.value for h in at.header]
     assert kpis_shown(at) == kpis_expected(server, Filters(partnerships=("capital-technology",)))
+    # Who lives in its area: the Capital area's census, summed from its 37 towns.
+    assert {m.label: m.value for m in at.metric}["Residents"] == f"{ct.census(('capital',)).population:,}"
 
 
 # ---------------------------------------------------------------- data

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rsp_data.registry import registry
+
 STOCK = "stock"  # a count at the month's end: read at the latest month, never summed over months
 FLOW = "flow"  # new in the month: summed over months and partnerships
 RATE = "rate"  # a ratio of two sums (never a mean of ratios)
@@ -306,4 +308,13 @@ def data_dictionary_markdown() -> str:
     for m in DECLARED:
         across = " ".join(filter(None, [ACROSS[m.kind].format(weight=m.weight), m.note]))
         lines.append(f"| {m.label} | `{m.key}` | {m.kind} | {m.unit} | {m.description} | {m.over_time} | {across} |")
+    due = registry().due_day
+    lines += [
+        "",
+        f"**Reporting calendar.** A month's figures are due on day {due} of the following month (`due_day` in "
+        "`registry.toml`). A partnership's month is *on time* when the first batch holding it was loaded on or before "
+        "that day (Connecticut time), *late* by the days after it, *corrected* when a later batch changed it, "
+        "*overdue* when nothing has arrived after the due day, *not yet due* before it. A month is *partial* when "
+        "some partnership that had reported before has not sent it: pages name it, and goal projections leave it out.",
+    ]
     return "\n".join(lines)

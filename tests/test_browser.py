@@ -231,7 +231,7 @@ def test_partnership_profile_from_the_link(session: Session) -> None:
     assert "profile=capital-technology" in href(page)
     profile = page.locator("h2").filter(has_text=re.compile(r"\S"))
     assert profile.count() >= 1
-    assert len(kpi_values(page)) == KPI_TILES
+    assert len(kpi_values(page)) == KPI_TILES + 4  # and the four "Who lives here" tiles of its area
     assert page.locator(PLOTLY).count() >= 1
     assert_healthy(session)
     shoot(page, "profile")

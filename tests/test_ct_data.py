@@ -144,3 +144,21 @@ def test_map_page_shows_who_lives_in_the_chosen_area(as_server, demo_engine, mon
     deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     tooltips = [d["tooltip"] for layer in deck["layers"] if layer["id"] == "partnerships" for d in layer["data"]]
     assert tooltips and all("Placed at Norwich (assumed: the area's largest city)" in t for t in tooltips)
+
+
+def test_the_presenters_map_slide_shades_per_adults_when_the_link_asks(as_server, demo_engine, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", demo_engine.url.render_as_string(hide_password=False))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    for name, value in {"present": "1", "slide": "2", "paused": "1", "metric": "placements_per_10k_adults"}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception
+    rows = metrics_by(demo_engine, Filters(), "region", metrics=("placements_per_10k_adults",)).set_index("group_id")
+    top = rows["placements_per_10k_adults"].idxmax()
+    shown = f"{rows.loc[top, 'placements_per_10k_adults']:,.2f}"
+    assert (
+        at.title[0].value
+        == f"{rows.loc[top, 'group_name']} region leads with {shown} placements per 10,000 residents 18+"
+    )
+    legend = next(h.proto.body for h in at.get("html") if "by region" in h.proto.body)
+    assert "<h3>Placements per 10,000 adults by region</h3>" in legend

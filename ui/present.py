@@ -16,7 +16,7 @@ from queries.filters import Filters, shown
 from queries.goals import SCOPE_NOUNS, goal_list, goal_progress, goal_status, grant_placements_by_month
 from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.registry import partnership_list
-from rsp_data.metrics import METRICS
+from rsp_data.metrics import METRICS, PER_ADULTS, REGION_MEASURES
 from rsp_data.registry import registry
 from ui import cache, charts, sidebar, views, widgets
 from ui import goals as goals_ui
@@ -317,10 +317,16 @@ def _headline_goal(filters: Filters):
 
 
 def _slide_map(filters: Filters, kpis: dict) -> None:
-    deck, by_region, markers = cache.memo(views.partnership_map, filters, "placements", True)  # projector
-    ranked = by_region.sort_values(["placements", "group_name"], ascending=[False, True])
+    # Placements, or per 10,000 adults when the link asks for it ("Present this view" from the Map page).
+    asked = st.query_params.get("metric")
+    metric = asked if asked in REGION_MEASURES and METRICS[asked].kind == PER_ADULTS else "placements"
+    label = METRICS[metric].label
+    deck, by_region, markers = cache.memo(views.partnership_map, filters, metric, True)  # projector
+    ranked = by_region.sort_values([metric, "group_name"], ascending=[False, True])
     top = ranked.iloc[0]
-    if len(ranked) > 1:
+    if metric != "placements":
+        title = f"{top.group_name} region leads with {metric_value(metric, top[metric])} {METRICS[metric].unit}"
+    elif len(ranked) > 1:
         title = f"{top.group_name} region leads with {top.placements:,} placements"
     else:
         k = len(markers)
@@ -328,22 +334,25 @@ def _slide_map(filters: Filters, kpis: dict) -> None:
     lost = _header(KICKER["map"], title, filters, kpis["as_of_label"])
     left, right = st.columns([3, 1], vertical_alignment="top")
     with left:
-        st.pydeck_chart(deck, height=MAP_HEIGHT - lost)
+        st.pydeck_chart(
+            deck, height=MAP_HEIGHT - lost, alt=f"Map of Connecticut's five areas shaded by {label.lower()}"
+        )
     sector_names = dict(zip(markers["sector_id"], markers["sector_name"], strict=False))
     rows = "".join(
-        f'<tr><td>{html.escape(r.group_name)}</td><td class="rsp-num">{r.placements:,}</td></tr>'
-        for r in ranked.itertuples()
+        f'<tr><td>{html.escape(name)}</td><td class="rsp-num">{metric_value(metric, value)}</td></tr>'
+        for name, value in zip(ranked["group_name"], ranked[metric], strict=True)
     )
     swatches = "<br/>".join(
         f'<span class="rsp-dot" style="color:{SECTOR_COLOURS.get(s, "#555555")}">●</span> '
         f"{html.escape(sector_names[s])}"
         for s in sorted(set(markers["sector_id"]), key=sector_names.get)
     )
+    per_adults = "Per 10,000 adults 18+ of the area (ACS 2019–2023). " if metric != "placements" else ""
     with right:
         st.html(
             '<div class="rsp-legend">'
-            f"<h3>Placements by region</h3><table>{rows}</table>"
-            "<div class='rsp-small'>Darker region = more placements.</div>"
+            f"<h3>{html.escape(label)} by region</h3><table>{rows}</table>"
+            f"<div class='rsp-small'>{per_adults}Darker region = more.</div>"
             f"<h3>Partnerships, by sector</h3>{swatches}"
             "<div class='rsp-small' style='margin-top:0.6rem'>Marker area grows with placements. "
             "Areas are unions of their towns (CT Department of Labor); markers sit at home towns.</div>"

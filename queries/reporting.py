@@ -209,8 +209,9 @@ class MonthStatus:
         return f"{head}, {self.overdue_count:,} overdue ({names})"
 
 
-def month_status(engine, filters: Filters, month: date, *, today: date) -> MonthStatus:
-    """How many filtered partnerships reported `month` of those that had started, and who is overdue."""
+def month_status(engine, filters: Filters, month: date, *, today: date, names: bool = True) -> MonthStatus:
+    """How many filtered partnerships reported `month` of those that had started, and (`names`) who is overdue:
+    the counts come from the ranking arrays; the names take a query over every partnership, so headers skip it."""
     counts_filters = filters.with_(month_from=None, month_to=None)
     with reading(engine) as conn:
         stored = as_of_month(conn, Filters())
@@ -220,10 +221,8 @@ def month_status(engine, filters: Filters, month: date, *, today: date) -> Month
         expected = _count(conn, counts_filters, None, min(month, stored))
         reported = 0 if month > stored else _count(conn, counts_filters, month, month)
     due = today > due_date(month)
-    names: tuple[str, ...] = ()
-    if due and reported < expected:
-        names = _missing(engine, counts_filters, month)
-    return MonthStatus(month, expected, reported, names, expected - reported if due else 0, due)
+    overdue = _missing(engine, counts_filters, month) if names and due and reported < expected else ()
+    return MonthStatus(month, expected, reported, overdue, expected - reported if due else 0, due)
 
 
 def _count(conn, filters: Filters, first: date | None, last: date) -> int:

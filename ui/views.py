@@ -72,7 +72,7 @@ def trend(q: Query, filters: Filters, metric: str, view: str, split: str | None,
     if series.empty:
         return None, None, series
     last = monthly["month"].max()
-    status = q(reporting.month_status, filters, last.date(), today=reporting.today())
+    status = q(reporting.month_status, filters, last.date(), today=reporting.today(), names=False)
     partial = None if status.complete else (last, status.short())
     info = METRICS[metric]
     view_words = {"monthly": "each month", "quarterly": "each quarter", "cumulative": "running total"}[view]

@@ -35,7 +35,7 @@ def partial(filters: Filters, as_of_label: str | None) -> MonthStatus | None:
     """The as-of month's reporting status when not every partnership that had reported before has sent it."""
     if not as_of_label:
         return None
-    status = query(reporting.month_status, filters, month_to_date(as_of_label), today=reporting.today())
+    status = query(reporting.month_status, filters, month_to_date(as_of_label), today=reporting.today(), names=False)
     return None if status.complete else status
 
 

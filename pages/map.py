@@ -61,7 +61,7 @@ with legend_column:
     st.caption(f"Marker area grows with {METRICS[sized].label.lower()}. Hover a region or a marker for its figures.")
 if metric == "employers_engaged":
     st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")
-sidebar.per_adults_note(metric, filters)
+widgets.per_adults_note(metric, filters)
 chosen = tuple(r for r in filters.regions if r in outlined) or tuple(sorted(outlined & set(by_region["group_id"])))
 if chosen:
     facts.who_lives_here(chosen)

@@ -54,7 +54,7 @@ for where, kind in ((left, "sector"), (right, "region")):
     shown = METRICS[metric].numerator if per_adults and kind == "sector" else metric  # sectors have no residents
     figure, numbers = cache.memo(views.breakdown, filters, shown, kind, note)
     widgets.chart(figure, numbers, f"{shown}_by_{kind}", where, filter_kind=kind)
-sidebar.per_adults_note(metric, filters)
+widgets.per_adults_note(metric, filters)
 if per_adults:
     st.caption(f"By sector: {METRICS[METRICS[metric].numerator].label.lower()} (a sector has no residents of its own).")
 if metric == "employers_engaged":

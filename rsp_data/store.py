@@ -52,7 +52,7 @@ def make_engine(url: str | None = None) -> Engine:
         DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # A writer waits for the file's write lock (a long import) instead of failing after 5 s.
+        # A writer waits for the file's write lock (a long import) instead of failing at the driver's default.
         engine = create_engine(url, connect_args={"timeout": 120}, module=sqlite_driver())
         event.listen(engine, "connect", _map_sqlite_file)
     elif parsed.get_backend_name() == "postgresql":

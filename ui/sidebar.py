@@ -10,7 +10,7 @@ import streamlit as st
 
 from queries import registry as registry_q
 from queries.filters import FILTER_PARAMS, PARAM_RSP, Filters, parse_filters, shown, to_params
-from rsp_data.metrics import MEASURES, METRICS, PER_ADULTS
+from rsp_data.metrics import MEASURES, METRICS
 from rsp_data.months import labels_between
 from ui.cache import memo, query
 from ui.format import month_name
@@ -206,18 +206,6 @@ def measure_choice(widget: Callable[..., str], label: str = "Measure", measures:
     """The page's measure, kept in the URL as `metric` (the pages share it)."""
     return url_choice(
         widget, label, measures, param="metric", default="placements", format_func=lambda m: METRICS[m].label
-    )
-
-
-def per_adults_note(metric: str, filters: Filters) -> None:
-    """Under a per-adults measure: what it divides by, and that narrowing filters do not narrow the adults."""
-    if METRICS[metric].kind != PER_ADULTS:
-        return
-    narrowed = " The filters narrow the partnerships, not the adults: the denominator is still all of the area's."
-    st.caption(
-        f"{METRICS[metric].label}: the area's {METRICS[METRICS[metric].numerator].label.lower()} × 10,000 ÷ its "
-        "adults 18+ (ACS 2019–2023, summed from its towns)."
-        + (narrowed if filters.sectors or filters.partnerships else "")
     )
 
 

@@ -12,6 +12,7 @@ from queries.filters import Filters
 from queries.metrics import kpi_summary
 from queries.reporting import MonthStatus
 from queries.suppression import DEFAULT_THRESHOLD, threshold_from
+from rsp_data.metrics import METRICS, PER_ADULTS
 from rsp_data.months import month_to_date
 from ui import sidebar
 from ui.cache import query
@@ -132,3 +133,15 @@ def chart(fig, numbers, file_stem: str, where=None, filter_kind: str | None = No
     with target.expander("The numbers behind this chart"):
         st.dataframe(numbers, hide_index=True, width="stretch")
         download_csv(numbers, file_stem)
+
+
+def per_adults_note(metric: str, filters: Filters) -> None:
+    """Under a per-adults measure: what it divides by, and that narrowing filters do not narrow the adults."""
+    if METRICS[metric].kind != PER_ADULTS:
+        return
+    narrowed = " The filters narrow the partnerships, not the adults: the denominator is still all of the area's."
+    st.caption(
+        f"{METRICS[metric].label}: the area's {METRICS[METRICS[metric].numerator].label.lower()} × 10,000 ÷ its "
+        "adults 18+ (ACS 2019–2023, summed from its towns)."
+        + (narrowed if filters.sectors or filters.partnerships else "")
+    )

@@ -1197,3 +1197,14 @@ def test_same_optional_values_are_unchanged_rows(store):
     )
     plan = plan_import(engine, validate(content, "same.csv", today=TODAY))
     assert [c.action for c in plan.changes] == ["same"]
+
+
+def test_templates_list_only_the_partnerships_asked_for():
+    ids = ["capital-technology", "eastern-healthcare"]
+    rows = list(csv.reader(io.StringIO(template_csv("2026-10", rsp_ids=ids).decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ids
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(template_xlsx("2026-10", rsp_ids=ids[:1])))
+    assert [c.value for c in book["monthly figures"]["A"]][1:] == ids[:1]
+    assert [c.value for c in book["partnerships"]["A"]][1:] == ids[:1]

@@ -69,7 +69,7 @@ def shown(value: str) -> str:
     return cleaned if len(cleaned) <= _SHOWN_MAX else cleaned[:_SHOWN_MAX] + "…"
 
 
-def _values(params: Mapping[str, Iterable[str] | str], name: str) -> list[str]:
+def split_values(params: Mapping[str, Iterable[str] | str], name: str) -> list[str]:
     raw = params.get(name, [])
     values = [raw] if isinstance(raw, str) else list(raw)
     # Links may carry several ids in one value, comma-separated, as well as repeated keys.
@@ -91,13 +91,13 @@ def parse_filters(
     chosen: dict[str, tuple[str, ...]] = {}
     known = {"regions": set(regions), "sectors": set(sectors), "partnerships": set(partnerships)}
     for name, field, noun in CHOICES:
-        values = _values(params, name)
+        values = split_values(params, name)
         notices += [f"Ignored unknown {noun} “{shown(v)}” in the link." for v in values if v not in known[field]]
         chosen[field] = tuple(dict.fromkeys(v for v in values if v in known[field]))
 
     months: dict[str, str | None] = {}
     for name in (PARAM_FROM, PARAM_TO):
-        values = _values(params, name)
+        values = split_values(params, name)
         month = None
         if len(values) > 1:
             notices.append(f"The link gives “{name}” {len(values)} times; used the first.")

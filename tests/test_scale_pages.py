@@ -244,3 +244,14 @@ def test_spotlights_are_numbered_from_one_to_their_count_at_scale(app, slide, ki
     at.run()
     assert_clean(at)
     assert spotlight_kicker(at) == kicker
+
+
+def test_a_link_with_several_partnerships_in_one_value_keeps_them_all(app):
+    ids = search_partnerships(app, "", (), (), 3)["rsp_id"].tolist()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["rsp"] = ",".join(ids)
+    at.run()
+    assert_clean(at)
+    assert at.multiselect(key=sidebar.KEY_RSP).value == ids
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Placements"] == f"{kpi_summary(app, Filters(partnerships=tuple(ids)))['placements']:,}"

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from queries import registry as registry_q
-from queries.filters import FILTER_PARAMS, PARAM_RSP, Filters, parse_filters, shown, to_params
+from queries.filters import FILTER_PARAMS, PARAM_RSP, Filters, parse_filters, shown, split_values, to_params
 from rsp_data.metrics import MEASURES, METRICS
 from rsp_data.months import labels_between
 from ui.cache import memo, query
@@ -83,7 +83,7 @@ def url_filters() -> tuple[Filters, list[str]]:
     """Filters read from the URL alone (presenter mode draws no sidebar), with notices for bad values."""
     opts = options()
     params = {name: st.query_params.get_all(name) for name in FILTER_PARAMS}
-    requested = [r for r in params[PARAM_RSP] if len(r) <= 60]  # at scale, a lookup of these ids alone
+    requested = [r for r in split_values(params, PARAM_RSP) if len(r) <= 60]  # at scale, a lookup of these ids alone
     return parse_filters(
         params,
         regions=opts["regions"],

@@ -85,7 +85,7 @@ event = st.dataframe(
     height=36 * (len(shown) + 1) + 3,  # the whole page visible without an inner scroll
     on_select="rerun",
     selection_mode="single-row",
-    key="partnership_table",
+    key=f"partnership_table-{sort}-{page}-{search}",  # a selection belongs to the rows it was made on
     column_order=tuple(COLUMNS),
     column_config=COLUMNS,
 )

@@ -22,7 +22,7 @@ from queries import registry as registry_q
 from queries.data import monthly_row_count, monthly_rows
 from queries.filters import Filters
 from queries.metrics import kpi_summary, metrics_by, partnership_count, partnership_totals
-from queries.registry import month_bounds, search_partnerships
+from queries.registry import month_bounds, partnership_list, search_partnerships
 from rsp_data import schema
 from rsp_data.store import make_engine
 from rsp_data.synth import synthesize
@@ -255,3 +255,17 @@ def test_a_link_with_several_partnerships_in_one_value_keeps_them_all(app):
     assert at.multiselect(key=sidebar.KEY_RSP).value == ids
     shown = {m.label: m.value for m in at.metric}
     assert shown["Placements"] == f"{kpi_summary(app, Filters(partnerships=tuple(ids)))['placements']:,}"
+
+
+def test_the_profile_stays_the_selected_partnership_after_turning_the_page(app):
+    at = open_page("pages/partnerships.py")
+    picked = at.dataframe[0].value["rsp_id"].iloc[0]
+    click = {"selection": {"rows": [0], "columns": []}}  # a click on the first row of the first page
+    at.session_state["partnership_table-placements-1-"] = click
+    at.run()
+    assert at.selectbox(key="p_profile").value == picked
+    at.number_input(key="table_page").set_value(2).run()
+    assert_clean(at)
+    assert at.dataframe[0].value["rsp_id"].iloc[0] != picked
+    assert at.selectbox(key="p_profile").value == picked
+    assert partnership_list(app, (picked,))["name"].iloc[0] in [h.value for h in at.header]

@@ -92,6 +92,11 @@ def test_every_published_figure_shown_has_a_date_and_a_source():
     assert table["As of"].str.match(r"^\d{4}(-\d{2})?$").all()
     assert (table["Source"].str.len() > 0).all()
     assert table["Link"].dropna().str.startswith("https://").all()
+    capital = published_table("capital-technology").set_index("What")
+    assert capital.loc["Companies expected at launch", "Source"] == (
+        "Hartford Business Journal 2021-07-22: hartfordbusiness.com (2021-07-22 article)"
+    )
+    assert capital["Link"].isna().all()
     eastern = published_table("eastern-manufacturing")
     assert list(eastern["As of"]) == ["2018-06", "2018-11", "2019-03", "2019-07", "2019-09"]
     assert list(eastern["Value"]) == [

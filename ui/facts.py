@@ -13,6 +13,10 @@ from ui.format import number, percent, published_value
 SUBJECTS = {"statewide": "Statewide", "good-jobs-challenge": "Good Jobs Challenge grant"}
 
 
+def _linked(f) -> bool:
+    return f.source_url.startswith("https://")
+
+
 def published_table(subject: str | None = None) -> pd.DataFrame:
     """What, value, as of, source and link of the published figures (about `subject` only, when given)."""
     names = {**SUBJECTS, **{p.id: p.name for p in registry().partnerships}}
@@ -22,8 +26,9 @@ def published_table(subject: str | None = None) -> pd.DataFrame:
             "What": f.figure,
             "Value": published_value(f.value, f.unit),
             "As of": f.as_of,
-            "Source": f.source,
-            "Link": f.source_url if f.source_url.startswith("https://") else None,
+            # A reference that is not a link (a copy of a release, an article's site) stays readable in Source.
+            "Source": f.source if _linked(f) or not f.source_url else f"{f.source}: {f.source_url}",
+            "Link": f.source_url if _linked(f) else None,
             "Note": f.note,
         }
         for f in (figures_about(subject) if subject else published_figures())

@@ -361,3 +361,44 @@ def test_a_date_cell_that_is_not_a_first_of_month_is_refused():
     assert lines(report.errors) == [
         "error: row 2, column month, value '2026-11-15': a date, not a month: write the month as YYYY-MM, e.g. 2026-11"
     ]
+
+
+# ------------------------------------------------------------------ what the Submit page shows
+
+
+def test_the_submit_page_preview_names_the_month_read(tmp_path, monkeypatch, as_server):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from rsp_data.auth import hash_password
+    from rsp_data.store import init_store
+
+    url = f"sqlite:///{tmp_path}/submit.sqlite"
+    engine = make_engine(url)
+    init_store(engine, demo=True)
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("RSP_ADMIN_PASSWORD_HASH", hash_password("a-password-for-tests", iterations=1000))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=60).run()
+    at.switch_page("pages/submit.py").run()
+    at.text_input[0].input("Ana Convener")
+    at.text_input[1].input("a-password-for-tests")
+    (sign_in,) = [b for b in at.button if b.label == "Sign in"]
+    sign_in.click().run()
+    content = excel_csv("capital-technology,Nov-26,52,40,31,22", "northwest-ace,Nov-26,6,4,3,2")
+    at.get("file_uploader")[0].upload("november.csv", content, "text/csv").run()
+    assert not at.exception
+    assert not at.error
+    assert [w.value for w in at.warning] == ["1 thing(s) look unusual. They do not block the import; check them."]
+    notices, *previews = [d.value for d in at.dataframe]
+    assert notices.to_dict("records") == [
+        {
+            "row": "2",
+            "column": "month",
+            "value": "Nov-26",
+            "reason": "read as 2026-11 (Excel's date form): 2 rows, from row 2",
+        }
+    ]
+    shown = [(r["partnership"], r["month"]) for frame in previews for r in frame.to_dict("records")]
+    assert sorted(set(shown)) == [("capital-technology", "2026-11"), ("northwest-ace", "2026-11")]

@@ -23,6 +23,15 @@ MAX_BYTES = int(os.environ.get("RSP_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 MAX_PROBLEMS_LISTED = 1000
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+# Excel's renderings of a first-of-month date (typing 2026-11 stores 1 Nov 2026): Nov-26, Nov-2026, 11/1/2026,
+# 11/1/26 and 2026-11-01 (a date cell, or ISO dates). Slashes are read month/day/year, as US Excel writes them.
+ISO_DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+MON_YEAR_RE = re.compile(r"^([A-Za-z]{3})-([0-9]{2}|[0-9]{4})$")
+SLASH_DATE_RE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})$")
+WORDS_RE = re.compile(r"^([A-Za-z]+)\.?[ ,-]+([0-9]{4})$")  # "March 2025": refused, with the YYYY-MM to write
+MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+FULL_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october")
+FULL_NAMES += ("november", "december", "sept")
 NUMBER_RE = re.compile(r"-?([0-9]+(\.[0-9]+)?|\.[0-9]+)")
 THOUSANDS_RE = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 MAX_COUNT = 1_000_000  # far above any partnership's month; guards typos and integer overflow
@@ -52,6 +61,8 @@ class Row:
     rsp_id: str
     month: date
     values: dict[str, int | float]  # the required metrics, and the optional ones the row states
+    month_text: str = ""  # the month cell when it was a date form (Nov-26, 11/1/2026), not YYYY-MM
+    month_form: str = ""  # which date form it was
 
 
 @dataclass
@@ -169,7 +180,7 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime | date):
-        return value.strftime("%Y-%m")  # Excel turned "2025-03" into a date: read its month
+        return value.strftime("%Y-%m-%d")  # Excel turned "2025-03" into a date: its month, if day 1, is read
     return str(value)
 
 
@@ -178,23 +189,62 @@ def _suggest(word: str, choices, cutoff: float = 0.6) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
+def _month_of(text: str) -> tuple[int, int, str] | str:
+    """(year, month, form) from YYYY-MM or an Excel rendering of a first-of-month date; else why it is refused."""
+    if match := MONTH_RE.match(text):
+        return int(match.group(1)), int(match.group(2)), ""
+    if match := ISO_DATE_RE.match(text):
+        year, month, day = (int(g) for g in match.groups())
+        if day != 1:
+            return f"a date, not a month: write the month as YYYY-MM, e.g. {year}-{month:02d}"
+        return year, month, "a date"
+    if (match := MON_YEAR_RE.match(text)) and match.group(1).lower() in MONTH_NAMES:
+        return _century(int(match.group(2))), MONTH_NAMES.index(match.group(1).lower()) + 1, "Excel's date form"
+    if match := SLASH_DATE_RE.match(text):
+        month, day, year = int(match.group(1)), int(match.group(2)), _century(int(match.group(3)))
+        if not 1 <= month <= 12:
+            return "dates with slashes are read month/day/year, as Excel in the US writes them: write YYYY-MM"
+        if day != 1:
+            when = f"{FULL_NAMES[month - 1].title()} {day}, {year}"
+            return f"{when} (read month/day/year), not a month's first day: write the month you mean as YYYY-MM"
+        return year, month, "Excel's date form, month/day/year"
+    words = WORDS_RE.match(text)
+    name = words.group(1).lower() if words else ""
+    if name in MONTH_NAMES or name in FULL_NAMES:
+        month = MONTH_NAMES.index(name[:3]) + 1
+        return f"months are written YYYY-MM: write {words.group(2)}-{month:02d}"
+    return "months are written YYYY-MM, e.g. 2025-03"
+
+
+def _century(year: int) -> int:
+    """Excel's two-digit year (Nov-26, 11/1/26) in this century: the store holds no month before 2000."""
+    return year + 2000 if year < 100 else year
+
+
 def _parse_month(text: str, today: date) -> tuple[date | None, str]:
+    """A month written YYYY-MM only (goals.csv): (first day, "") or (None, why)."""
+    value, why, form = _read_month(text, today)
+    return (None, "months are written YYYY-MM, e.g. 2025-03") if form else (value, why)
+
+
+def _read_month(text: str, today: date) -> tuple[date | None, str, str]:
+    """(first day of the month, "", form read) or (None, why, ""); form is "" for YYYY-MM, else a date form."""
     if text == FORMULA_CELL:
-        return None, ""
+        return None, "", ""
     if text == "":
-        return None, "blank: every row needs a month, written YYYY-MM"
-    match = MONTH_RE.match(text)
-    if not match:
-        return None, "months are written YYYY-MM, e.g. 2025-03"
-    year, month = int(match.group(1)), int(match.group(2))
+        return None, "blank: every row needs a month, written YYYY-MM", ""
+    found = _month_of(text)
+    if isinstance(found, str):
+        return None, found, ""
+    year, month, form = found
     if not 1 <= month <= 12:
-        return None, f"there is no month {month:02d}: months run 01 to 12"
+        return None, f"there is no month {month:02d}: months run 01 to 12", ""
     if year < 2000:
-        return None, "the year is before 2000"
+        return None, "the year is before 2000", ""
     value = date(year, month, 1)
     if value > date(today.year, today.month, 1):
-        return None, f"the month is in the future (today is {today:%Y-%m-%d})"
-    return value, ""
+        return None, f"the month is in the future (today is {today:%Y-%m-%d})", ""
+    return value, "", form
 
 
 def _parse_value(text: str, metric: Metric) -> tuple[int | float | None, str]:
@@ -308,7 +358,21 @@ def validate(content: bytes, file_name: str, *, today: date | None = None) -> Va
             continue
         seen[key] = line
         report.rows.append(row)
+    _note_months_read(report)
     return report
+
+
+def _note_months_read(report: ValidationReport) -> None:
+    """One warning per month cell written as a date (Nov-26, 11/1/2026), saying which month was read."""
+    read: dict[str, list[Row]] = {}
+    for row in report.rows:
+        if row.month_text:
+            read.setdefault(row.month_text, []).append(row)
+    for text, rows in read.items():
+        first = rows[0]
+        where = f": {len(rows)} rows, from row {first.line}" if len(rows) > 1 else ""
+        reason = f"read as {first.month:%Y-%m} ({first.month_form}){where}"
+        report.add(first.line, "month", text, reason, "warning")
 
 
 def _row(line, raw, width, positions, known, today, report: ValidationReport) -> Row | None:
@@ -329,9 +393,12 @@ def _row(line, raw, width, positions, known, today, report: ValidationReport) ->
     elif ok and rsp_id not in known:
         report.add(line, "rsp_id", rsp_id, "unknown partnership id" + _suggest(rsp_id, known, cutoff=0.4))
         ok = False
+    form = ""
     if cell("month") is not None:
-        month, why = _parse_month(cell("month"), today)
+        month, why, form = _read_month(cell("month"), today)
         if month is None and why:
             report.add(line, "month", cell("month"), why)
     values = _values(line, cell, report)
-    return Row(line, rsp_id, month, values) if ok and month is not None and values is not None else None
+    if not ok or month is None or values is None:
+        return None
+    return Row(line, rsp_id, month, values, cell("month") if form else "", form)

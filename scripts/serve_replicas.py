@@ -184,11 +184,12 @@ def running(
     env: Mapping[str, str] | None = None,
     access_log: bool = False,
     startup_timeout: float = 120.0,
+    script: str = "dashboard.py",
 ) -> Iterator[Cluster]:
     """Start `replicas` Streamlit processes and nginx in front; yield the Cluster; stop them all.
 
     `options`: extra Streamlit config options as "section.name=value"; `env`: the environment of the
-    replicas (default: this process's)."""
+    replicas (default: this process's); `script`: the app file (scripts/browser_bench.py's bare app)."""
     if not 1 <= replicas <= MAX_REPLICAS:
         raise ValueError(f"replicas: 1 to {MAX_REPLICAS}")
     nginx = find_nginx()
@@ -206,7 +207,7 @@ def running(
             for i in range(replicas):
                 backend = free_port()
                 args = [
-                    sys.executable, "-m", "streamlit", "run", "dashboard.py",
+                    sys.executable, "-m", "streamlit", "run", script,
                     "--server.port", str(backend),
                     "--server.address", "127.0.0.1",
                     "--server.headless", "true",

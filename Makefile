@@ -37,8 +37,8 @@ system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-run: $(VENV)/.runtime ## set up and start the app on the embedded store (http://localhost:8501)
-	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+run: $(VENV)/.runtime ## set up, open the embedded store, start the app and run its first page once: http://localhost:8501
+	$(BIN)/python scripts/serve_replicas.py --direct --address 0.0.0.0 --port $(PORT)
 
 serve: $(VENV)/.runtime system-packages ## REPLICAS app processes (default 2) behind nginx with sticky sessions, on PORT
 	$(BIN)/python scripts/serve_replicas.py --replicas $(REPLICAS) --port $(PORT)

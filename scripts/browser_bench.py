@@ -158,8 +158,10 @@ class Result:
 def targets(only: Sequence[str] = (), slides: Sequence[int] = DEFAULT_SLIDES) -> list[Target]:
     """The pages, the presenter slides (paused: no auto-advance while timed) and the bare app."""
     out = [Target(name, path, page_name, chart=name != "submit") for name, path, page_name in PAGES]
+    # Slide 1 is KPI tiles and a progress bar: no chart.
     out += [
-        Target(f"slide {n}", f"/?present=1&slide={n}&paused=1", "", f"present=1&slide={n}&paused=1") for n in slides
+        Target(f"slide {n}", f"/?present=1&slide={n}&paused=1", "", f"present=1&slide={n}&paused=1", chart=n != 1)
+        for n in slides
     ]
     out.append(Target(BARE, "/", "", bare=True))
     return [t for t in out if not only or t.name in only or t.name.split()[0] in only]
@@ -384,7 +386,8 @@ def _wait_done(page: Any, timeout_s: float, chart: bool) -> dict[str, Any]:
         if idle and drawn and timings["now"] - timings["finished"] >= SETTLE_MS:
             return timings
         page.wait_for_timeout(100)
-    return page.evaluate("() => ({...window.__rspBench})") | {"finished": None}
+    timings = page.evaluate("() => ({...window.__rspBench})")
+    return timings if not timings.get("running") else timings | {"finished": None}
 
 
 def server_timings(base_url: str, target: Target, timeout: float = 60.0) -> tuple[float | None, float]:

@@ -869,9 +869,9 @@ def mb(value: float | None) -> str:
 TABLE_HEAD = (
     "| sessions | processes | interactions | errors | p50 ms | p95 ms | max ms | interactions/s "
     "| first load p50 / p95 ms | server RSS before / peak / end MB | CPU cores: server / generator / others "
-    "| load avg at start |"
+    "| server CPU ms per run | load avg at start |"
 )
-TABLE_RULE = "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+TABLE_RULE = "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 
 def table_row(r: LevelResult) -> str:
@@ -884,8 +884,16 @@ def table_row(r: LevelResult) -> str:
         f"| {ms(percentile(r.latencies, 95))} | {ms(max(r.latencies, default=None))} | {r.throughput:.1f} "
         f"| {ms(percentile(r.first_loads, 50))} / {ms(percentile(r.first_loads, 95))} "
         f"| {mb(r.rss_before)} / {mb(r.rss_peak)} / {mb(r.rss_end)} "
-        f"| {cores(r.server_cpu)} / {cores(r.client_cpu)} / {cores(r.other_cpu)} | {r.load_before:.1f} |"
+        f"| {cores(r.server_cpu)} / {cores(r.client_cpu)} / {cores(r.other_cpu)} | {ms(cpu_per_run(r))} "
+        f"| {r.load_before:.1f} |"
     )
+
+
+def cpu_per_run(r: LevelResult) -> float | None:
+    """The server's CPU seconds per script run (interactions and first loads): what one click costs it,
+    whatever else the machine was doing."""
+    runs = r.interactions + len(r.first_loads)
+    return r.server_cpu / runs if r.server_cpu is not None and runs else None
 
 
 def processes(replicas: int) -> str:
@@ -946,7 +954,8 @@ def section_text(results: list[LevelResult], command: str, options: dict[str, An
         "from sending the message to the server's `script_finished`. Browser rendering is not included. "
         "Errors: exception elements, error alerts, wrong page, timeouts, connection failures. Server RSS "
         "is `VmRSS` of the server process (with replicas: of every replica and nginx, summed), sampled every "
-        "second; CPU is averaged over the level. The load "
+        "second; CPU is averaged over the level, and divided by the script runs (interactions and first loads) "
+        "for the CPU per run. The load "
         "generator shares the same CPUs.",
         "",
         TABLE_HEAD,

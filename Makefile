@@ -37,8 +37,8 @@ system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-run: $(VENV)/.runtime ## set up and start the app on the embedded store (http://localhost:8501)
-	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+run: $(VENV)/.runtime ## set up, open the embedded store, start the app and run its first page once: http://localhost:8501
+	$(BIN)/python scripts/serve_replicas.py --direct --address 0.0.0.0 --port $(PORT)
 
 serve: $(VENV)/.runtime system-packages ## REPLICAS app processes (default 2) behind nginx with sticky sessions, on PORT
 	$(BIN)/python scripts/serve_replicas.py --replicas $(REPLICAS) --port $(PORT)
@@ -67,8 +67,8 @@ demo-data: $(VENV)/.dev ## regenerate rsp_data/data/demo_metrics.csv (seeded: sa
 ct-data: $(VENV)/.dev ## rebuild rsp_data/data/ct_*.csv|geojson and published_figures.csv from data/ct/
 	$(BIN)/python scripts/build_ct_data.py
 
-load: $(VENV)/.dev system-packages ## load test: 10, 25, 50 sessions, 60 s each, 1 process and 2 replicas; into docs/benchmarks.md
-	$(BIN)/python scripts/load.py --sessions 10 25 50 --duration 60 --replicas 1 2
+load: $(VENV)/.dev system-packages ## load test: 10, 25, 50, 100 sessions, 60 s each, 1 process and 2 replicas; into docs/benchmarks.md
+	$(BIN)/python scripts/load.py --sessions 10 25 50 100 --duration 60 --replicas 1 2
 
 # SIZES: monthly rows per size (default 1 and 10 million); BENCH_ARGS: more options of scripts/bench.py.
 SIZES ?= 1000000 10000000
@@ -83,3 +83,24 @@ mutate: $(VENV)/.dev ## mutation testing (mutmut) of the query and rollup code o
 
 clean: ## remove the virtual environment and the embedded store
 	rm -rf $(VENV) var
+
+# ---- Browser timings (scripts/browser_bench.py). Lighthouse is an npm package: Debian's nodejs and npm
+# where missing, then lighthouse (12.2.3: the newest 12.x that installs on Debian's Node 20) into the venv.
+LIGHTHOUSE_VERSION := 12.2.3
+BROWSER_BENCH_ARGS ?=
+.PHONY: browser-bench lighthouse
+$(VENV)/lighthouse/.installed: | $(BIN)/python
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "Installing with apt-get: nodejs npm"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; \
+	fi
+	mkdir -p $(VENV)/lighthouse
+	npm install --prefix $(VENV)/lighthouse --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+	  lighthouse@$(LIGHTHOUSE_VERSION)
+	touch $@
+
+lighthouse: $(VENV)/lighthouse/.installed
+
+browser-bench: $(VENV)/.dev system-packages lighthouse ## browser timings: every page and slide vs a bare app, Lighthouse; into docs/benchmarks.md
+	CHROME_PATH=$$(command -v chromium) $(BIN)/python scripts/browser_bench.py $(BROWSER_BENCH_ARGS)

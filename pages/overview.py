@@ -43,19 +43,27 @@ if partial:
 # ---- Goals (rsp_data/data/goals.csv): progress, and when each is reached at the recent pace
 goals.overview(filters)
 
+
 # ---- Breakdowns
-st.subheader("Where it is happening")
-metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox, measures=REGION_MEASURES)
-sidebar.active_filter_chips(filters)
-left, right = st.columns(2)
-note = widgets.chart_note(kpis, filters)
-per_adults = METRICS[metric].kind == PER_ADULTS
-for where, kind in ((left, "sector"), (right, "region")):
-    shown = METRICS[metric].numerator if per_adults and kind == "sector" else metric  # sectors have no residents
-    figure, numbers = cache.memo(views.breakdown, filters, shown, kind, note)
-    widgets.chart(figure, numbers, f"{shown}_by_{kind}", where, filter_kind=kind)
-widgets.per_adults_note(metric, filters)
-if per_adults:
-    st.caption(f"By sector: {METRICS[METRICS[metric].numerator].label.lower()} (a sector has no residents of its own).")
-if metric == "employers_engaged":
-    st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")
+@sidebar.page_fragment  # the measure picker reruns only the breakdowns
+def breakdowns(filters, kpis) -> None:
+    st.subheader("Where it is happening")
+    metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox, measures=REGION_MEASURES)
+    sidebar.active_filter_chips(filters)
+    left, right = st.columns(2)
+    note = widgets.chart_note(kpis, filters)
+    per_adults = METRICS[metric].kind == PER_ADULTS
+    for where, kind in ((left, "sector"), (right, "region")):
+        shown = METRICS[metric].numerator if per_adults and kind == "sector" else metric  # sectors have no residents
+        figure, numbers = cache.memo(views.breakdown, filters, shown, kind, note)
+        widgets.chart(figure, numbers, f"{shown}_by_{kind}", where, filter_kind=kind)
+    widgets.per_adults_note(metric, filters)
+    if per_adults:
+        st.caption(
+            f"By sector: {METRICS[METRICS[metric].numerator].label.lower()} (a sector has no residents of its own)."
+        )
+    if metric == "employers_engaged":
+        st.caption("Employers are counted per partnership: one employer in two partnerships counts twice.")
+
+
+breakdowns(filters, kpis)

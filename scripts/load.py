@@ -177,6 +177,10 @@ class Run:
     markdown: list[str] = field(default_factory=list)
     messages: int = 0
     bytes: int = 0
+    first_chart: float | None = None  # seconds from the request to the first chart or table element
+
+
+CHART_ELEMENTS = ("plotly_chart", "deck_gl_json_chart", "dataframe", "table", "vega_lite_chart")
 
 
 class Session:
@@ -199,6 +203,7 @@ class Session:
         self.pages: dict[str, str] = {}  # page title -> page_script_hash
         self.links: dict[str, tuple[str, str]] = {}  # sidebar link label -> (page hash, query string)
         self.widgets: dict[str, Widget] = {}  # widget key -> widget
+        self._started = 0.0  # when the current interaction was sent
 
     async def connect(self) -> None:
         """Load the page (its HTML only: keeps the cookies it sets), then open the websocket with them."""
@@ -290,7 +295,7 @@ class Session:
         if self.ws is None:
             raise LoadError("not connected")
         run = Run()
-        started = time.perf_counter()
+        started = self._started = time.perf_counter()
         try:
             await self.ws.send(msg.SerializeToString())
             await asyncio.wait_for(self._read_until_finished(run), self.timeout)
@@ -368,6 +373,8 @@ class Session:
             return
         for element in elements:
             etype = element.WhichOneof("type")
+            if etype in CHART_ELEMENTS and run.first_chart is None:
+                run.first_chart = time.perf_counter() - self._started
             if etype == "exception":
                 text = f"{element.exception.type}: {element.exception.message}"
                 (run.warnings if element.exception.is_warning else run.errors).append(text)
@@ -788,16 +795,19 @@ def started_replicas(
 
 
 @contextlib.contextmanager
-def started_app(options: Sequence[str] = (), startup_timeout: float = 90.0) -> Iterator[tuple[str, int]]:
+def started_app(
+    options: Sequence[str] = (), startup_timeout: float = 90.0, script: str = "dashboard.py"
+) -> Iterator[tuple[str, int]]:
     """`streamlit run dashboard.py` on a free port of 127.0.0.1 against a fresh demo store in a temporary
     folder; yields (base URL, pid) once /_stcore/health answers, and stops the server afterwards.
 
-    `options` are extra Streamlit config options as "section.name=value" (e.g. "runner.postScriptGC=false").
+    `options` are extra Streamlit config options as "section.name=value" (e.g. "runner.postScriptGC=false");
+    `script` another app file of the repository, served the same way (scripts/browser_bench.py's bare app).
     """
     port = free_port()
     with demo_store() as (tmp, url):
         args = [
-            sys.executable, "-m", "streamlit", "run", "dashboard.py",
+            sys.executable, "-m", "streamlit", "run", script,
             "--server.port", str(port),
             "--server.address", "127.0.0.1",
             "--server.headless", "true",
@@ -859,9 +869,9 @@ def mb(value: float | None) -> str:
 TABLE_HEAD = (
     "| sessions | processes | interactions | errors | p50 ms | p95 ms | max ms | interactions/s "
     "| first load p50 / p95 ms | server RSS before / peak / end MB | CPU cores: server / generator / others "
-    "| load avg at start |"
+    "| server CPU ms per run | load avg at start |"
 )
-TABLE_RULE = "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+TABLE_RULE = "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 
 
 def table_row(r: LevelResult) -> str:
@@ -874,8 +884,16 @@ def table_row(r: LevelResult) -> str:
         f"| {ms(percentile(r.latencies, 95))} | {ms(max(r.latencies, default=None))} | {r.throughput:.1f} "
         f"| {ms(percentile(r.first_loads, 50))} / {ms(percentile(r.first_loads, 95))} "
         f"| {mb(r.rss_before)} / {mb(r.rss_peak)} / {mb(r.rss_end)} "
-        f"| {cores(r.server_cpu)} / {cores(r.client_cpu)} / {cores(r.other_cpu)} | {r.load_before:.1f} |"
+        f"| {cores(r.server_cpu)} / {cores(r.client_cpu)} / {cores(r.other_cpu)} | {ms(cpu_per_run(r))} "
+        f"| {r.load_before:.1f} |"
     )
+
+
+def cpu_per_run(r: LevelResult) -> float | None:
+    """The server's CPU seconds per script run (interactions and first loads): what one click costs it,
+    whatever else the machine was doing."""
+    runs = r.interactions + len(r.first_loads)
+    return r.server_cpu / runs if r.server_cpu is not None and runs else None
 
 
 def processes(replicas: int) -> str:
@@ -936,7 +954,8 @@ def section_text(results: list[LevelResult], command: str, options: dict[str, An
         "from sending the message to the server's `script_finished`. Browser rendering is not included. "
         "Errors: exception elements, error alerts, wrong page, timeouts, connection failures. Server RSS "
         "is `VmRSS` of the server process (with replicas: of every replica and nginx, summed), sampled every "
-        "second; CPU is averaged over the level. The load "
+        "second; CPU is averaged over the level, and divided by the script runs (interactions and first loads) "
+        "for the CPU per run. The load "
         "generator shares the same CPUs.",
         "",
         TABLE_HEAD,

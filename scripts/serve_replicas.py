@@ -2,6 +2,7 @@
 
     python scripts/serve_replicas.py --replicas 2 --port 8501        # make serve REPLICAS=2
     python scripts/serve_replicas.py --replicas 3 --address 0.0.0.0  # listen beyond this machine
+    python scripts/serve_replicas.py --direct --port 8501            # make run: one process, no proxy
 
 One `streamlit run dashboard.py` per replica on a free loopback port, and nginx on --address:--port
 in front of them, configured from deploy/nginx.conf.template into a temporary folder (which also
@@ -19,6 +20,13 @@ What the replicas share:
   do not race to create it);
 * the cookie secret (`server.cookieSecret`): one random value per launch unless it is set already
   (environment or .streamlit/config.toml), so a signed cookie from one replica reads on another.
+
+**Ready before the first visitor.** The store is opened (the embedded one created or migrated) before
+any replica starts. Each replica is then started with Streamlit's script health check
+(``/_stcore/script-health-check``, option ``server.scriptHealthCheckEnabled``), which runs
+dashboard.py once in a session of its own: the store's engine, the pages' modules and the Overview's
+queries are ready when it answers "ok". Only then does nginx start (``--direct``: only then does this
+script print "Ready"), so nobody waits for what a start does once.
 
 Each replica keeps its own caches (`st.cache_data`/`st.cache_resource`): K replicas run each query
 up to K times per 5-minute TTL, which is cheap next to the page runs they take off each other.
@@ -103,7 +111,7 @@ def _worker_user(run_dir: Path) -> str | None:
         return None
     nobody = pwd.getpwnam("nobody")
     group = grp.getgrgid(nobody.pw_gid).gr_name
-    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "static_cache"):
         (run_dir / name).mkdir(exist_ok=True)
         os.chown(run_dir / name, nobody.pw_uid, nobody.pw_gid)
     run_dir.chmod(0o711)  # the workers only need to reach their own folders
@@ -147,6 +155,17 @@ def _wait_healthy(url: str, procs: Sequence[subprocess.Popen], logs: Sequence[Pa
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
+def warm_up(url: str, timeout: float = 120.0) -> str:
+    """Run the app's script once in a session of its own (Streamlit's script health check): opens the
+    store and fills the first page's caches. Returns "ok", or what went wrong (the app still starts)."""
+    try:
+        return _get(f"{url}/_stcore/script-health-check", timeout=timeout).strip()
+    except urllib.error.HTTPError as exc:  # 503: the script raised; its page will show the error
+        return f"{exc.code} {exc.read().decode(errors='replace').strip()}"
+    except (urllib.error.URLError, OSError) as exc:
+        return f"no answer ({exc})"
+
+
 def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
@@ -158,12 +177,16 @@ def _stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
             proc.wait(timeout=5)
 
 
+def _host(address: str) -> str:
+    return "127.0.0.1" if address == "0.0.0.0" else address
+
+
 @dataclass
 class Cluster:
     base_url: str  # the proxy
     replica_urls: list[str]
     replica_pids: list[int]
-    nginx_pid: int
+    nginx_pid: int | None  # None: one process, no proxy (direct)
     run_dir: Path
     logs: list[Path] = field(default_factory=list)
     processes: list[subprocess.Popen] = field(default_factory=list)
@@ -171,7 +194,7 @@ class Cluster:
     @property
     def pids(self) -> list[int]:
         """Every process serving the app: the replicas and nginx (whose workers are its children)."""
-        return [*self.replica_pids, self.nginx_pid]
+        return [*self.replica_pids, *([self.nginx_pid] if self.nginx_pid is not None else [])]
 
 
 @contextlib.contextmanager
@@ -184,43 +207,69 @@ def running(
     env: Mapping[str, str] | None = None,
     access_log: bool = False,
     startup_timeout: float = 120.0,
+    script: str = "dashboard.py",
+    direct: bool = False,
 ) -> Iterator[Cluster]:
     """Start `replicas` Streamlit processes and nginx in front; yield the Cluster; stop them all.
 
     `options`: extra Streamlit config options as "section.name=value"; `env`: the environment of the
-    replicas (default: this process's)."""
-    if not 1 <= replicas <= MAX_REPLICAS:
-        raise ValueError(f"replicas: 1 to {MAX_REPLICAS}")
-    nginx = find_nginx()
+    replicas (default: this process's); `script`: the app file (scripts/browser_bench.py's bare app);
+    `direct`: one process on `address`:`port` with its output on this terminal, no nginx (make run)."""
+    if not 1 <= replicas <= MAX_REPLICAS or (direct and replicas != 1):
+        raise ValueError(f"replicas: 1 to {MAX_REPLICAS}, and 1 with direct")
+    nginx = "" if direct else find_nginx()
     env = dict(os.environ if env is None else env)
     env["PYTHONUNBUFFERED"] = "1"
     if not env.get("STREAMLIT_SERVER_COOKIE_SECRET") and not _configured("server", "cookieSecret", "config.toml"):
         env["STREAMLIT_SERVER_COOKIE_SECRET"] = secrets.token_hex(32)  # one for all replicas
     prepare_store(env)
-    proxy_port = port or free_port(address if address != "0.0.0.0" else "127.0.0.1")
+    proxy_port = port or free_port(_host(address))
     procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="rsp-replicas-") as tmp:
         run_dir = Path(tmp)
         try:
             backends, logs = [], []
             for i in range(replicas):
-                backend = free_port()
+                backend = (port or 8501) if direct else free_port()
                 args = [
-                    sys.executable, "-m", "streamlit", "run", "dashboard.py",
+                    sys.executable, "-m", "streamlit", "run", script,
                     "--server.port", str(backend),
-                    "--server.address", "127.0.0.1",
+                    "--server.address", address if direct else "127.0.0.1",
                     "--server.headless", "true",
                     "--server.fileWatcherType", "none",
                     "--browser.gatherUsageStats", "false",
+                    "--server.scriptHealthCheckEnabled", "true",  # the warm-up: see warm_up()
                 ]  # fmt: skip
                 for option in options:
                     name, _, value = option.partition("=")
                     args += [f"--{name}", value]
                 log = run_dir / f"replica-{i + 1}.log"
-                with open(log, "wb") as out:
-                    procs.append(subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
+                if direct:  # its log on this terminal, as `streamlit run` alone would print it
+                    procs.append(subprocess.Popen(args, cwd=REPO_ROOT, env=env))
+                else:
+                    with open(log, "wb") as out:
+                        procs.append(
+                            subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                        )
                 backends.append(backend)
                 logs.append(log)
+            for i, backend in enumerate(backends):
+                url = f"http://{_host(address) if direct else '127.0.0.1'}:{backend}"
+                _wait_healthy(f"{url}/_stcore/health", [procs[i]], [logs[i]], startup_timeout)
+                answer = warm_up(url, startup_timeout)
+                if answer != "ok":
+                    print(f"{url}: the warm-up run says {answer!r}; starting anyway", file=sys.stderr)
+            if direct:
+                yield Cluster(
+                    base_url=url,
+                    replica_urls=[url],
+                    replica_pids=[procs[0].pid],
+                    nginx_pid=None,
+                    run_dir=run_dir,
+                    logs=[],
+                    processes=list(procs),
+                )
+                return
             max_upload = next((o.partition("=")[2] for o in options if o.startswith("server.maxUploadSize=")), "200")
             conf = run_dir / "nginx.conf"
             conf.write_text(
@@ -233,8 +282,6 @@ def running(
                     user=_worker_user(run_dir),
                 )
             )
-            for i, backend in enumerate(backends):
-                _wait_healthy(f"http://127.0.0.1:{backend}/_stcore/health", [procs[i]], [logs[i]], startup_timeout)
             nginx_log = run_dir / "nginx-error.log"
             nginx_out = run_dir / "nginx.out"
             with open(nginx_out, "wb") as out:
@@ -246,8 +293,7 @@ def running(
                 )
             procs.append(proxy)
             logs.append(nginx_out)
-            host = "127.0.0.1" if address == "0.0.0.0" else address
-            base_url = f"http://{host}:{proxy_port}"
+            base_url = f"http://{_host(address)}:{proxy_port}"
             _wait_healthy(f"{base_url}/_stcore/health", procs, logs, 30)
             yield Cluster(
                 base_url=base_url,
@@ -269,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8501, help="the proxy's port (default 8501)")
     parser.add_argument("--address", default="127.0.0.1", help="the proxy's address (default 127.0.0.1)")
     parser.add_argument("--access-log", action="store_true", help="log each request with the replica that served it")
+    parser.add_argument("--direct", action="store_true", help="one process on --address:--port, no proxy (make run)")
     parser.add_argument(
         "--server-option",
         action="append",
@@ -279,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.replicas <= MAX_REPLICAS:
         parser.error(f"--replicas: 1 to {MAX_REPLICAS}")
+    if args.direct:
+        args.replicas = 1
     if any("=" not in o for o in args.server_option):
         parser.error("--server-option: NAME=VALUE")
 
@@ -293,11 +342,15 @@ def main(argv: list[str] | None = None) -> int:
             address=args.address,
             options=args.server_option,
             access_log=args.access_log,
+            direct=args.direct,
         ) as cluster:
-            print(f"The dashboard: {cluster.base_url} ({args.replicas} replicas behind nginx, sticky by cookie)")
-            for url, pid in zip(cluster.replica_urls, cluster.replica_pids, strict=True):
-                print(f"  replica {url} (pid {pid})")
-            print(f"  logs in {cluster.run_dir} (removed on exit)\nCtrl-C stops everything.", flush=True)
+            if args.direct:
+                print(f"Ready: {cluster.base_url} (store open, first page run done). Ctrl-C stops it.", flush=True)
+            else:
+                print(f"Ready: {cluster.base_url} ({args.replicas} replicas behind nginx, sticky by cookie)")
+                for url, pid in zip(cluster.replica_urls, cluster.replica_pids, strict=True):
+                    print(f"  replica {url} (pid {pid})")
+                print(f"  logs in {cluster.run_dir} (removed on exit)\nCtrl-C stops everything.", flush=True)
             while True:
                 for proc in cluster.processes:
                     if proc.poll() is not None:
@@ -305,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
                         return 1
                 time.sleep(1)
     except KeyboardInterrupt:
-        print("\nStopping the replicas and nginx.")
+        print("\nStopping." if args.direct else "\nStopping the replicas and nginx.")
     return 0
 
 

@@ -10,6 +10,7 @@ browser (page, websocket, upload) reaches one replica. About a minute in all.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import importlib.util
 import re
 import sys
@@ -285,3 +286,36 @@ def test_the_nginx_config_lists_every_replica_and_fills_every_slot(tmp_path):
     assert "hash $rsp_replica_key consistent;" in text
     assert "listen 127.0.0.1:8080;" in text
     assert "access_log off;" in text
+
+
+def test_the_proxy_compresses_static_files_and_lets_browsers_keep_them(replicated):
+    base_url = replicated.base_url
+    with urllib.request.urlopen(base_url + "/", timeout=30) as response:
+        page = response.read().decode()
+    script = re.search(r'src="\./(static/js/index\.[^"]+\.js)"', page)
+    assert script, page[:500]
+    answers = []
+    for _ in range(2):
+        request = urllib.request.Request(f"{base_url}/{script[1]}", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answers.append((dict(response.headers), response.read()))
+    (first, body), (again, _) = answers
+    assert first["Content-Encoding"] == "gzip"
+    assert len(gzip.decompress(body)) > 2 * len(body)
+    assert first["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert (first["X-Cache-Status"], again["X-Cache-Status"]) == ("MISS", "HIT")  # the replicas answered once
+    plain = urllib.request.Request(f"{base_url}/{script[1]}", headers={"Accept-Encoding": "identity"})
+    with urllib.request.urlopen(plain, timeout=30) as response:
+        assert response.headers.get("Content-Encoding") is None
+        assert response.read() == gzip.decompress(body)
+
+
+def test_cpu_per_run_counts_interactions_and_first_loads():
+    result = load.LevelResult(
+        sessions=2, replicas=1, duration=5, wall=10, latencies=[0.1] * 8, first_loads=[0.5, 0.6],
+        page_latencies=[], filter_latencies=[], errors=[], warnings=[], bytes=0, rss_before=None,
+        rss_peak=None, rss_end=None, server_cpu=0.9, client_cpu=0.1, other_cpu=0.0, load_before=0.0,
+    )  # fmt: skip
+    assert load.cpu_per_run(result) == pytest.approx(0.09)
+    assert load.table_row(result).endswith("| 0.09 / 0.01 / 0.00 | 90 | 0.0 |")
+    assert load.TABLE_HEAD.count("|") == load.TABLE_RULE.count("|")

@@ -3,6 +3,7 @@ in presenter mode; page choices that also live in the URL; filter chips."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -231,6 +232,7 @@ def set_filter(kind: str, ids: list[str]) -> None:
     chosen = [i for i in dict.fromkeys(ids) if i in known]
     if chosen:
         st.session_state[FILTER_KEYS[kind]] = chosen
+        st.session_state[FILTERS_CHANGED] = True
 
 
 def filter_from_chart(key: str, kind: str) -> Callable[[], None]:
@@ -270,3 +272,20 @@ def active_filter_chips(filters: Filters) -> None:
 def _clear_one(kind: str, value: str) -> None:
     key = FILTER_KEYS[kind]
     st.session_state[key] = [v for v in st.session_state.get(key, []) if v != value]
+    st.session_state[FILTERS_CHANGED] = True
+
+
+FILTERS_CHANGED = "_filters_changed"  # a click inside a fragment changed the sidebar's filters
+
+
+def page_fragment(body: Callable[..., None]) -> Callable[..., None]:
+    """`st.fragment` for a page's own controls and the charts they change: changing them reruns only
+    `body`; a click in it that sets a sidebar filter (a bar, a region, a chip) reruns the whole app."""
+
+    @functools.wraps(body)
+    def run(*args: Any, **kwargs: Any) -> None:
+        if st.session_state.pop(FILTERS_CHANGED, False):
+            st.rerun(scope="app")
+        body(*args, **kwargs)
+
+    return st.fragment(run)

@@ -215,3 +215,20 @@ def test_signing_out_ends_the_session(store):
     assert not at.exception
     assert len(at.get("file_uploader")) == 0
     assert [b.label for b in at.button if b.label in ("Sign in", "Sign out")] == ["Sign in"]
+
+
+def test_the_data_pages_load_history_shows_the_signed_in_identity(store):
+    from rsp_data.imports.apply import apply_import
+
+    grants.grant(store, "ana@capital.org", ["capital-technology"], "test")
+    writer = grants.Writer.acting_as("ana@capital.org")  # what the Submit page passes for this sign-in
+    content = (
+        b"rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements\n"
+        b"capital-technology,2012-01,4,3,2,1\n"
+    )
+    apply_import(store, content, "ana.csv", writer.identity, writer=writer)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=60).run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    (history,) = [d.value for d in at.dataframe if "loaded_by" in d.value.columns]
+    assert history.iloc[0][["file_name", "loaded_by"]].tolist() == ["ana.csv", "ana@capital.org"]

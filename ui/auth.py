@@ -104,7 +104,7 @@ def sign_in_form() -> None:
             "Submitting data is switched off: no sign-in is configured. An administrator turns it on "
             "with either\n\n"
             "- an `[auth]` section in `.streamlit/secrets.toml` (OpenID Connect: Google, Microsoft, Okta…; "
-            'then each convener needs a grant, `python -m rsp_data grant EMAIL RSP_ID`; state staff '
+            "then each convener needs a grant, `python -m rsp_data grant EMAIL RSP_ID`; state staff "
             '`--all` or `admin_emails = "a@x.gov,b@y.org"`), or\n'
             "- a password: run `python -m rsp_data hash-password` and put the result in the "
             "`RSP_ADMIN_PASSWORD_HASH` environment variable or as `admin_password_hash` in secrets.\n\n"

@@ -65,11 +65,13 @@ for column, (label, make, suffix, mime) in zip(st.columns(2), TEMPLATES, strict=
     )
 
 st.subheader("2. Upload it")
+MB = 1024 * 1024
+limit = f"{read.MAX_BYTES // MB} MB" if read.MAX_BYTES >= MB else f"{read.MAX_BYTES:,} bytes"
 upload = st.file_uploader(
-    f"CSV or Excel (.xlsx), up to {read.MAX_BYTES // (1024 * 1024)} MB",
+    f"CSV or Excel (.xlsx), up to {limit}",
     type=["csv", "xlsx"],
     key="upload",
-    max_upload_size=max(1, math.ceil(read.MAX_BYTES / (1024 * 1024))),  # the server's own cap: server.maxUploadSize
+    max_upload_size=max(1, math.ceil(read.MAX_BYTES / MB)),  # the server's own cap: server.maxUploadSize
 )
 if upload is None:
     st.stop()

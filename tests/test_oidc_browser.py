@@ -35,7 +35,15 @@ from sqlalchemy import select
 from rsp_data import grants, schema
 from rsp_data.registry import registry
 from rsp_data.store import make_engine
-from tests.browser_support import ARTIFACTS, KPI_VALUE, AppServer, free_port, launch_chromium, wait_idle
+from tests.browser_support import (
+    ARTIFACTS,
+    KPI_VALUE,
+    AppServer,
+    free_port,
+    full_page_screenshot,
+    launch_chromium,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -241,6 +249,7 @@ def test_a_convener_signs_in_and_submits_their_own_partnerships_figures(page, si
     template[0].update(figures("capital-technology", BACKFILL))
     shown = upload(page, "capital-technology.csv", csv_bytes(template))
     assert "1 row(s) to add, 0 to change, 0 unchanged." in shown
+    full_page_screenshot(page, ARTIFACTS / "submit-convener-preview.png")
 
     page.get_by_role("button", name="Import 1 row(s)").click()
     page.wait_for_selector('[data-testid="stAlertContentSuccess"]')
@@ -263,6 +272,7 @@ def test_the_same_convener_is_refused_a_file_with_another_partnerships_row(page,
     rows = [figures("capital-technology", "2012-02"), figures("southwest-technology", "2012-02")]
     shown = upload(page, "mixed.csv", csv_bytes(rows))
     assert "mixed.csv cannot be imported: 1 problem(s). Nothing was written." in shown
+    full_page_screenshot(page, ARTIFACTS / "submit-refused-row.png")
     assert "Import" not in [b.inner_text() for b in page.get_by_role("button").all()]
     report = csv_rows(download(page, "Download this report (CSV)"))
     assert [(r["row"], r["column"], r["value"], r["reason"]) for r in report] == [
@@ -280,6 +290,7 @@ def test_a_user_with_no_grant_is_refused_and_told_who_to_ask(page, site):
     text = sign_in(page, site, "cy")
     assert f"You are signed in as {CY}, but this account may not submit figures for any partnership yet." in text
     assert "Ask Jo Ruiz at the Office of Workforce Strategy" in text
+    full_page_screenshot(page, ARTIFACTS / "submit-no-grant.png")
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
     assert page.locator('[data-testid="stDownloadButton"]').count() == 0
 

@@ -93,7 +93,7 @@ HISTORY_COLUMNS = {
     "batch_id": "Batch",
     "kind": "Kind",
     "file_name": "File",
-    "loaded_by": "Loaded by",
+    "loaded_by": "Loaded by (signed-in account)",
     "loaded_at": st.column_config.DatetimeColumn("Loaded at (UTC)", format="YYYY-MM-DD HH:mm"),
     "rows_added": "Rows added",
     "rows_changed": "Rows changed",

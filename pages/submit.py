@@ -1,22 +1,42 @@
-"""Submit data: upload monthly figures, see exactly what changes, confirm. Signed-in users only."""
+"""Submit data: upload monthly figures, see exactly what changes, confirm. Signed-in users, for the
+partnerships their grants name (rsp_data/grants.py) only."""
+
+import math
 
 import pandas as pd
 import streamlit as st
 
+from rsp_data import grants
 from rsp_data.imports import apply, read, templates
 from rsp_data.metrics import METRICS, OPTIONAL_KEYS, REQUIRED_KEYS
+from rsp_data.registry import registry
 from ui import auth, sidebar, store
 from ui.export import safe_csv
 
 sidebar.ensure_routed()
 st.title("Submit monthly figures")
-user = auth.signed_in_user()
-if user is None:
+writer = auth.current_writer()
+if writer is None:
     auth.sign_in_form()
     st.stop()
 
+engine = store.engine()
+scope = grants.scope(engine, writer)
+if scope.empty:
+    auth.no_grant_notice(writer)
+    st.stop()
+
 top = st.columns([3, 1])
-top[0].markdown(f"Signed in as **{user}**. Each import is recorded with your name and can be rolled back.")
+names = {p.id: p.name for p in registry().partnerships}
+may_write = (
+    "every partnership's figures"
+    if scope.every
+    else "the figures of " + ", ".join(f"{names.get(r, r)} (`{r}`)" for r in sorted(scope.rsp_ids))
+)
+top[0].markdown(
+    f"Signed in as **{writer.identity}**. You may submit {may_write}. Each import is recorded with this "
+    "account and can be rolled back."
+)
 top[1].button("Sign out", on_click=auth.sign_out, width="stretch")
 
 st.subheader("1. Fill in the template")
@@ -33,10 +53,11 @@ TEMPLATES = (
     ("Template (Excel)", templates.template_xlsx, "xlsx", XLSX_MIME),
     ("Template (CSV)", templates.template_csv, "csv", "text/csv"),
 )
+own = None if scope.every else sorted(scope.rsp_ids)  # a convener's template lists only their partnerships
 for column, (label, make, suffix, mime) in zip(st.columns(2), TEMPLATES, strict=True):
     column.download_button(
         label,
-        make(),
+        make(rsp_ids=own),
         file_name=f"rsp_monthly_template.{suffix}",
         mime=mime,
         icon=":material/download:",
@@ -44,10 +65,13 @@ for column, (label, make, suffix, mime) in zip(st.columns(2), TEMPLATES, strict=
     )
 
 st.subheader("2. Upload it")
+MB = 1024 * 1024
+limit = f"{read.MAX_BYTES // MB} MB" if read.MAX_BYTES >= MB else f"{read.MAX_BYTES:,} bytes"
 upload = st.file_uploader(
-    f"CSV or Excel (.xlsx), up to {read.MAX_BYTES // (1024 * 1024)} MB",
+    f"CSV or Excel (.xlsx), up to {limit}",
     type=["csv", "xlsx"],
     key="upload",
+    max_upload_size=max(1, math.ceil(read.MAX_BYTES / MB)),  # the server's own cap: server.maxUploadSize
 )
 if upload is None:
     st.stop()
@@ -72,6 +96,8 @@ def where(c: apply.Change) -> dict:
 
 
 report = read.validate(content, upload.name)
+if report.ok:
+    grants.refuse_rows(engine, writer, report)  # a row of another partnership refuses the whole file
 show_progress(0.5, "Comparing with the store")
 if not report.ok:
     problems = problem_table(report.problems)
@@ -89,7 +115,6 @@ if not report.ok:
     )
     st.stop()
 
-engine = store.engine()
 plan = apply.plan_import(engine, report, show_progress)
 bar.empty()
 
@@ -119,8 +144,10 @@ st.subheader("4. Confirm")
 if st.button(f"Import {len(plan.added) + len(plan.changed)} row(s)", type="primary"):
     bar = st.progress(0.0, text="Importing")
     try:
-        result = apply.apply_import(engine, content, upload.name, user, progress=show_progress)
-    except read.ImportRejected as exc:  # the store or the file changed since the preview
+        result = apply.apply_import(
+            engine, content, upload.name, writer.identity, progress=show_progress, writer=writer
+        )
+    except read.ImportRejected as exc:  # the store, the file or the grants changed since the preview
         st.error(exc.report.text())
         st.stop()
     bar.empty()

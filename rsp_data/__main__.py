@@ -32,6 +32,20 @@ def _who(given: str | None) -> str:
         return "command line"
 
 
+def _acting_as(args):
+    """The grants.Writer that --as names (None without --as: the operator is trusted); False when it is not
+    an identity (the reason printed)."""
+    from rsp_data.grants import GrantError, Writer
+
+    if not args.acting_as:
+        return None
+    try:
+        return Writer.acting_as(args.acting_as)
+    except GrantError as exc:
+        print(f"--as: {exc}", file=sys.stderr)
+        return False
+
+
 def _fail(message, status: int) -> int:
     print(message, file=sys.stderr)
     return status
@@ -87,16 +101,22 @@ def _cmd_check_rollups(args) -> int:
 
 
 def _cmd_import(args) -> int:
+    from rsp_data.grants import refuse_rows
     from rsp_data.imports.apply import apply_import, plan_import
     from rsp_data.imports.read import ImportRejected, validate
 
     path, content = _read(args.file)
     if content is None:
         return 2
+    writer = _acting_as(args)
+    if writer is False:
+        return 2
     engine = make_engine(args.url)
     init_store(engine)  # schema and registry present (no demo data): a fresh store just works
     if args.dry_run:
         report = validate(content, path.name)
+        if report.ok and writer is not None:
+            refuse_rows(engine, writer, report)
         if not report.ok:
             return _fail(report.text(), 1)
         plan = plan_import(engine, report)
@@ -106,7 +126,8 @@ def _cmd_import(args) -> int:
         message = f"dry run, nothing written: {plan.summary()}"
     else:
         try:
-            result = apply_import(engine, content, path.name, _who(args.by))
+            loaded_by = writer.identity if writer else _who(args.by)
+            result = apply_import(engine, content, path.name, loaded_by, writer=writer)
         except ImportRejected as exc:
             return _fail(exc.report.text(), 1)
         plan, message = result.plan, result.message
@@ -154,7 +175,7 @@ def _cmd_history(args) -> int:
         rolled = row.rolled_back_at is not None and str(row.rolled_back_at) not in ("NaT", "None", "nan")
         state = f"rolled back {row.rolled_back_at:%Y-%m-%d %H:%M} by {row.rolled_back_by}" if rolled else ""
         print(
-            f"{row.batch_id:>5}  {row.kind:<6}  {row.loaded_at:%Y-%m-%d %H:%M}  {row.loaded_by:<28.28}  "
+            f"{row.batch_id:>5}  {row.kind:<6}  {row.loaded_at:%Y-%m-%d %H:%M}  {row.loaded_by:<28}  "
             f"+{row.rows_added} ~{row.rows_changed}  {row.file_name}  {row.checksum[:12]}  {state}".rstrip()
         )
     return 0
@@ -163,12 +184,75 @@ def _cmd_history(args) -> int:
 def _cmd_rollback(args) -> int:
     from rsp_data.imports.apply import RollbackRefused, rollback
 
+    writer = _acting_as(args)
+    if writer is False:
+        return 2
     engine = make_engine(args.url)
+    init_store(engine)  # the grants table present in a store made before it
     try:
-        count = rollback(engine, args.batch_id, _who(args.by))
+        count = rollback(engine, args.batch_id, writer.identity if writer else _who(args.by), writer=writer)
     except RollbackRefused as exc:
         return _fail(f"rollback refused: {exc}", 1)
     print(f"batch {args.batch_id} rolled back: {count} row(s) restored or removed")
+    return 0
+
+
+def _cmd_grant(args) -> int:
+    from rsp_data.grants import ALL, GrantError, grant, identity_key
+
+    if bool(args.rsp_ids) == args.all:
+        return _fail("name the partnership ids, or --all (state staff: every partnership), not both", 2)
+    engine = make_engine(args.url)
+    init_store(engine)
+    try:
+        added = grant(engine, args.identity, None if args.all else args.rsp_ids, _who(args.by))
+    except GrantError as exc:
+        return _fail(exc, 2)
+    who = identity_key(args.identity)
+    if not added:
+        print(f"{who} already had that grant: nothing changed")
+    elif added == [ALL]:
+        print(f"{who} may now write every partnership's figures ({ALL})")
+    else:
+        print(f"{who} may now write: {', '.join(added)}")
+    return 0
+
+
+def _cmd_revoke(args) -> int:
+    from rsp_data.grants import GrantError, identity_key, revoke
+
+    engine = make_engine(args.url)
+    init_store(engine)
+    try:
+        gone = revoke(engine, args.identity, args.rsp_ids or None, _who(args.by))
+    except GrantError as exc:
+        return _fail(exc, 2)
+    who = identity_key(args.identity)
+    print(f"{who} may no longer write: {', '.join(gone)}" if gone else f"{who} had no such grant: nothing changed")
+    return 0
+
+
+def _cmd_grants(args) -> int:
+    from rsp_data.grants import current_grants, grant_log
+
+    engine = make_engine(args.url)
+    init_store(engine)
+    if args.log:
+        for c in grant_log(engine):
+            when, who = f"{c['changed_at']:%Y-%m-%d %H:%M}", c["changed_by"]
+            print(f"{when}  {who:<28}  {c['action']:<6}  {c['identity']}  {c['rsp_id']}")
+        return 0
+    rows = current_grants(engine)
+    if not rows:
+        print("no grants: only the command line, the password administrator and admin_emails may write")
+        return 0
+    by_identity: dict[str, list[dict]] = {}
+    for row in rows:
+        by_identity.setdefault(row["identity"], []).append(row)
+    for identity, held in by_identity.items():
+        last = max(held, key=lambda r: r["granted_at"])
+        ids = ", ".join(r["rsp_id"] for r in held)
+        print(f"{identity:<40}  {ids}  (last granted {last['granted_at']:%Y-%m-%d} by {last['granted_by']})")
     return 0
 
 
@@ -266,11 +350,38 @@ def main(argv: list[str] | None = None) -> int:
     for file_command in (imp, goals):
         file_command.add_argument("file")
         file_command.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
-    imp.add_argument("--by", help="who is importing (default: your user name)")
-    command("history", _cmd_history, "list the batches loaded into the store")
     rb = command("rollback", _cmd_rollback, "undo an import batch")
     rb.add_argument("batch_id", type=int)
-    rb.add_argument("--by", help="who is rolling back")
+    for writing, verb in ((imp, "importing"), (rb, "rolling back")):
+        writing.epilog = (
+            "Without --as the operator running this command is trusted with every partnership, as before grants "
+            "existed; with --as EMAIL the same rules as on the Submit page apply."
+        )
+        acting = writing.add_mutually_exclusive_group()
+        acting.add_argument("--by", help=f"who is {verb}, as recorded (default: your user name)")
+        acting.add_argument(
+            "--as",
+            dest="acting_as",
+            metavar="EMAIL",
+            help=f"act for a convener: an e-mail (or sub:SUBJECT) whose grants are checked and who is recorded as "
+            f"{verb}",
+        )
+    command("history", _cmd_history, "list the batches loaded into the store")
+    gr = command("grant", _cmd_grant, "let an e-mail (or sub:SUBJECT) write partnerships' figures; --all: every one")
+    gr.add_argument("identity", metavar="EMAIL")
+    gr.add_argument("rsp_ids", nargs="*", metavar="RSP_ID")
+    gr.add_argument("--all", action="store_true", help="every partnership (state staff)")
+    rv = command(
+        "revoke",
+        _cmd_revoke,
+        "take back grants: the partnership ids named (all: the grant of every one), or every grant when none is",
+    )
+    rv.add_argument("identity", metavar="EMAIL")
+    rv.add_argument("rsp_ids", nargs="*", metavar="RSP_ID")
+    for changing in (gr, rv):
+        changing.add_argument("--by", help="who is making the change, as recorded (default: your user name)")
+    listing = command("grants", _cmd_grants, "list who may write which partnerships")
+    listing.add_argument("--log", action="store_true", help="every grant and revoke instead: when, who, what")
     status = command(
         "status",
         _cmd_status,

@@ -138,6 +138,31 @@ import_lock = Table(
 )
 
 
+# Who may write which partnership's figures (rsp_data/grants.py): an identity (a lower-cased e-mail, or
+# "sub:" + an OpenID Connect subject) and a partnership id, or "all" (state staff). No foreign key to
+# partnerships: "all" is not one, and the grants command checks every id against the registry.
+write_grants = Table(
+    "write_grants",
+    metadata,
+    Column("identity", String(200), primary_key=True),
+    Column("rsp_id", String(60), primary_key=True),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("granted_by", String(200), nullable=False),
+)
+
+# Every grant and revoke, as it happened: nothing here is ever updated or deleted.
+grant_changes = Table(
+    "grant_changes",
+    metadata,
+    Column("change_id", Integer, primary_key=True, autoincrement=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", String(200), nullable=False),
+    Column("action", String(10), nullable=False),  # "grant" or "revoke"
+    Column("identity", String(200), nullable=False, index=True),
+    Column("rsp_id", String(60), nullable=False),
+)
+
+
 # Goals are data (rsp_data/data/goals.csv, importable): a metric's target over a scope and months.
 goals = Table(
     "goals",

@@ -91,8 +91,9 @@ def prepare_demo_store(directory: Path) -> str:
 class AppServer:
     """The real app (`streamlit run dashboard.py`) on a free port against a temporary demo store."""
 
-    def __init__(self, *, startup_timeout: float = 60.0) -> None:
+    def __init__(self, *, startup_timeout: float = 60.0, args: tuple[str, ...] = (), env: dict | None = None) -> None:
         self.startup_timeout = startup_timeout
+        self.args, self.env = args, env or {}  # more `streamlit run` options, more environment (tests of sign-in)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._tmp = Path(tempfile.mkdtemp(prefix="rsp-e2e-"))
@@ -101,7 +102,7 @@ class AppServer:
         self._log = None
 
     def start(self) -> AppServer:
-        db_url = prepare_demo_store(self._tmp)
+        self.db_url = db_url = prepare_demo_store(self._tmp)
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [
@@ -121,6 +122,7 @@ class AppServer:
                 # No reruns or "File change" banners when a file is saved while the browser drives the app.
                 "--server.fileWatcherType",
                 "none",
+                *self.args,
             ],
             cwd=REPO_ROOT,
             # No sign-in configured, whatever the caller's environment: writing stays off.
@@ -128,6 +130,7 @@ class AppServer:
                 **{k: v for k, v in os.environ.items() if k not in ("RSP_ADMIN_PASSWORD_HASH", "RSP_ADMIN_EMAILS")},
                 "DATABASE_URL": db_url,
                 "PYTHONUNBUFFERED": "1",
+                **self.env,
             },
             stdout=self._log,
             stderr=subprocess.STDOUT,

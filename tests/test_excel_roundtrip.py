@@ -382,8 +382,7 @@ def test_the_submit_page_preview_names_the_month_read(tmp_path, monkeypatch, as_
     monkeypatch.setenv("RSP_ADMIN_PASSWORD_HASH", hash_password("a-password-for-tests", iterations=1000))
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=60).run()
     at.switch_page("pages/submit.py").run()
-    at.text_input[0].input("Ana Convener")
-    at.text_input[1].input("a-password-for-tests")
+    at.text_input[0].input("a-password-for-tests")  # the password administrator: no name to type
     (sign_in,) = [b for b in at.button if b.label == "Sign in"]
     sign_in.click().run()
     content = excel_csv("capital-technology,Nov-26,52,40,31,22", "northwest-ace,Nov-26,6,4,3,2")

@@ -217,3 +217,79 @@ def test_import_into_a_fresh_store_from_init(stores, tmp_path):
     listed = run_cli("history", "--url", url)
     assert listed.returncode == 0, listed.stderr
     assert "first.csv" in listed.stdout
+
+
+# ---------------------------------------------------------------- --as: an operator acting for a convener
+
+ANA = "ana@capital.org"
+OLD = date(2012, 1, 1)  # before every partnership's first demo month: the rows are added
+
+
+def test_import_and_rollback_as_a_convener_follow_their_grants(store, tmp_path):
+    url, engine = store
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(
+        csv_bytes([row_for("capital-technology", OLD, ACE_NEW), row_for("southwest-technology", OLD, ACE_NEW)])
+    )
+    before = snapshot(engine)
+    refused = run_cli("import", str(mixed), "--url", url, "--as", "Ana@Capital.org")
+    assert refused.returncode == 1
+    no_grant = "this account has no grant to write any partnership"
+    assert f"row 2, column rsp_id, value 'capital-technology': {ANA} may not write" in refused.stderr
+    assert f"row 3, column rsp_id, value 'southwest-technology': {ANA} may not write" in refused.stderr
+    assert refused.stderr.count(no_grant) == 2 and "nothing was written" in refused.stderr
+    assert snapshot(engine) == before
+
+    assert run_cli("grant", ANA, "capital-technology", "--url", url).returncode == 0
+    before = snapshot(engine)  # with the grant
+    for dry in ((), ("--dry-run",)):
+        refused = run_cli("import", str(mixed), "--url", url, "--as", ANA, *dry)
+        assert refused.returncode == 1
+        (named,) = [ln for ln in refused.stderr.splitlines() if ln.startswith("error:")]
+        assert named == (
+            f"error: row 3, column rsp_id, value 'southwest-technology': {ANA} may not write southwest-technology's "
+            "figures: this account may write only capital-technology"
+        )
+        assert snapshot(engine) == before
+
+    own = tmp_path / "own.csv"
+    own.write_bytes(csv_bytes([row_for("capital-technology", OLD, ACE_NEW)]))
+    done = run_cli("import", str(own), "--url", url, "--as", ANA)
+    assert done.returncode == 0, done.stderr
+    batch = batch_of(engine, "own.csv")
+    (line,) = [ln for ln in run_cli("history", "--url", url).stdout.splitlines() if "own.csv" in ln]
+    assert line.split()[4] == ANA  # the identity, as the Submit page records it
+
+    other = run_cli("rollback", str(batch), "--url", url, "--as", "bo@southwest.org")
+    assert other.returncode == 1
+    assert other.stderr.strip() == (
+        f"rollback refused: batch {batch} was loaded by {ANA}: only they and state staff (a grant of all) "
+        "may roll it back, not bo@southwest.org"
+    )
+    assert metrics(engine, "capital-technology", OLD) == ACE_NEW
+    undone = run_cli("rollback", str(batch), "--url", url, "--as", ANA)
+    assert undone.returncode == 0, undone.stderr
+    assert metrics(engine, "capital-technology", OLD) is None
+
+
+def test_as_needs_an_identity_and_excludes_by(store, tmp_path):
+    url, engine = store
+    path = tmp_path / "own.csv"
+    path.write_bytes(csv_bytes([row_for("capital-technology", OLD, ACE_NEW)]))
+    bad = run_cli("import", str(path), "--url", url, "--as", "Ana Convener")
+    assert bad.returncode == 2 and "--as: 'Ana Convener' is not an identity" in bad.stderr
+    both = run_cli("import", str(path), "--url", url, "--as", ANA, "--by", "Jo")
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+    assert metrics(engine, "capital-technology", OLD) is None
+
+
+def test_without_as_the_operator_is_trusted_and_the_help_says_so(store, tmp_path):
+    url, engine = store
+    path = tmp_path / "any.csv"
+    path.write_bytes(csv_bytes([row_for("southwest-technology", OLD, ACE_NEW)]))
+    done = run_cli("import", str(path), "--url", url, "--by", "Jo")
+    assert done.returncode == 0, done.stderr
+    assert metrics(engine, "southwest-technology", OLD) == ACE_NEW
+    for command in ("import", "rollback"):
+        shown = " ".join(run_cli(command, "--help").stdout.split())
+        assert "Without --as the operator running this command is trusted with every partnership" in shown

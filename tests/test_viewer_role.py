@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from queries import data, goals, metrics, quality
 from queries import registry as registry_q
 from queries.filters import Filters
-from rsp_data import schema
+from rsp_data import grants, schema
 from rsp_data.imports.apply import apply_import, rollback
 from rsp_data.registry import REGISTRY_FILE, load_registry
 from rsp_data.roles import create_viewer_role, viewer_role_sql, viewer_write_privileges
@@ -109,6 +109,7 @@ def cluster(pg_server):
         init_store(owner, demo=True)
         batch = apply_import(owner, OWNER_IMPORT, "owner.csv", "owner", today=TODAY).batch_id
         assert batch is not None
+        grants.grant(owner, "owner@x.org", ["northwest-ace"], "owner")
         create_viewer_role(owner, role, password)
 
         # Password logins for this module's viewer roles; everyone else keeps the test server's trust.
@@ -253,6 +254,11 @@ WRITES = {
     "alter table": "ALTER TABLE monthly_metrics ADD COLUMN note text",
     "drop table": "DROP TABLE monthly_metrics CASCADE",
     "create index": "CREATE INDEX viewer_ix ON monthly_metrics (placements)",
+    "grant itself every partnership": "INSERT INTO write_grants (identity, rsp_id, granted_at, granted_by) "
+    "VALUES ('viewer@x.org', 'all', now(), 'viewer')",
+    "widen a grant": "UPDATE write_grants SET rsp_id = 'all'",
+    "erase the grant log": "DELETE FROM grant_changes",
+    "use the grant log sequence": "SELECT nextval(pg_get_serial_sequence('grant_changes', 'change_id'))",
 }
 
 
@@ -299,6 +305,18 @@ def test_apply_import_as_the_viewer_fails_and_changes_nothing(cluster):
     # the same file as the owner's import: still refused before anything is compared
     with pytest.raises(DBAPIError) as caught:
         apply_import(cluster.viewer, OWNER_IMPORT, "owner.csv", "viewer", today=TODAY)
+    assert_permission_denied(caught)
+    assert snapshot(cluster.owner) == before
+
+
+def test_grant_and_revoke_as_the_viewer_fail_and_change_nothing(cluster):
+    before = snapshot(cluster.owner)
+    assert before["write_grants"]  # the owner's grant, which the viewer tries to take back
+    with pytest.raises(DBAPIError) as caught:
+        grants.grant(cluster.viewer, "viewer@x.org", None, "viewer")
+    assert_permission_denied(caught)
+    with pytest.raises(DBAPIError) as caught:
+        grants.revoke(cluster.viewer, "owner@x.org", None, "viewer")
     assert_permission_denied(caught)
     assert snapshot(cluster.owner) == before
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, and_, delete, insert, select, tuple_, update
 
-from rsp_data import rollups, schema
+from rsp_data import grants, rollups, schema
 from rsp_data.imports.read import ImportRejected, ValidationReport, validate
 from rsp_data.metrics import STORED_KEYS
 from rsp_data.months import as_date, shift
@@ -199,8 +199,10 @@ def apply_import(
     *,
     today: date | None = None,
     progress: Progress = no_progress,
+    writer: grants.Writer | None = None,
 ) -> ImportResult:
-    """Validate and write the file as one batch in one transaction; raise ImportRejected on any error."""
+    """Validate and write the file as one batch in one transaction; raise ImportRejected on any error,
+    including a row of a partnership `writer` may not write (None: the trusted operator)."""
     progress(0.0, "Reading and checking the file")
     report = validate(content, file_name, today=today)
     if not report.ok:
@@ -208,6 +210,10 @@ def apply_import(
     progress(0.5, "Comparing with the store")
     with engine.begin() as conn:
         _take_lock(conn, f"import {file_name} by {loaded_by}")
+        if writer is not None:
+            grants.refuse_rows(conn, writer, report)
+            if not report.ok:  # a partnership they may not write: leaving the transaction writes nothing
+                raise ImportRejected(report)
         plan = _plan(conn, report, progress)  # recomputed under the lock: the authoritative plan
         if plan.already_imported is not None or (not plan.added and not plan.changed):
             return ImportResult(None, plan)
@@ -234,8 +240,9 @@ def apply_import(
         return ImportResult(batch_id, plan)
 
 
-def rollback(engine: Engine, batch_id: int, by: str) -> int:
-    """Undo an import batch exactly (refused when a later batch changed one of its rows); rows restored or removed."""
+def rollback(engine: Engine, batch_id: int, by: str, writer: grants.Writer | None = None) -> int:
+    """Undo an import batch exactly (refused when a later batch changed one of its rows, or when `writer` is
+    neither its submitter nor allowed every partnership); rows restored or removed."""
     batches, history = schema.import_batches, schema.fact_history
     with engine.begin() as conn:
         _take_lock(conn, f"rollback {batch_id} by {by}")
@@ -244,6 +251,8 @@ def rollback(engine: Engine, batch_id: int, by: str) -> int:
             raise RollbackRefused(f"there is no batch {batch_id}")
         if batch["kind"] != "import":
             raise RollbackRefused(f"batch {batch_id} is the {batch['kind']} data, not an import")
+        if writer is not None and (why := grants.rollback_refusal(conn, writer, batch)):
+            raise RollbackRefused(why)
         if (rolled_back := batch["rolled_back_at"]) is not None:
             raise RollbackRefused(f"batch {batch_id} was already rolled back on {rolled_back:%Y-%m-%d %H:%M}")
         entries = list(conn.execute(select(history).where(history.c.batch_id == batch_id)).mappings())

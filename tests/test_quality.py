@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 from queries.filters import Filters
 from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.quality import quality_by, quality_monthly, quality_summary, suppressed_by_month
-from queries.suppression import COMPLEMENT, TOTAL, pinned, suppress, suppression_mask, threshold_from
+from queries.suppression import COMPLEMENT, DEFAULT_THRESHOLD, TOTAL, pinned, suppress, suppression_mask, threshold_from
 from rsp_data.imports.apply import apply_import
 from rsp_data.metrics import OPTIONAL_KEYS
 
@@ -259,6 +259,45 @@ def test_threshold_is_configurable():
     assert suppress(table, 10).display.loc["b", "m1"] == "<10"
     assert threshold_from("7") == 7
     assert threshold_from("") == 5 and threshold_from("zero") == 5 and threshold_from("0") == 5
+
+
+def _one_row(cells: list[int], threshold: int = 5) -> list[str]:
+    table = pd.DataFrame([cells], index=["Capital"], columns=[f"m{i}" for i in range(len(cells))])
+    return suppress(table, threshold).display.loc["Capital"].tolist()
+
+
+def test_two_small_counts_whose_sum_gives_them_away_get_a_complement():
+    # Shown 20 and total 22 would leave 2 for the two "<5": each must be 1 (each is at least 1).
+    assert _one_row([1, 1, 20]) == ["<5", "<5", "x", "22"]
+    # Shown 20 and total 28 would leave 8: each must be 4 (each is at most 4).
+    assert _one_row([4, 4, 20]) == ["<5", "<5", "x", "28"]
+    # Leaving 7 (1 + 6 or ... or 4 + 3) gives neither away: nothing more is hidden.
+    assert _one_row([3, 4, 20]) == ["<5", "<5", "20", "27"]
+
+
+def test_a_zero_is_not_hidden_when_it_cannot_help():
+    # The total 2 gives the two "<5" away whatever is done with the zero beside them.
+    assert _one_row([1, 1, 0]) == ["<5", "<5", "0", "2"]
+
+
+def test_a_complement_hides_no_more_than_needed():
+    # "<5" and "x" share 8 (1 + 7 ... 4 + 4): the small count cannot be worked out, so 30 stays shown.
+    assert _one_row([3, 5, 30]) == ["<5", "x", "30", "38"]
+
+
+def test_threshold_from_configuration_text_at_its_bounds():
+    assert threshold_from("1") == 1  # the smallest threshold: nothing is suppressed
+    assert threshold_from(" 12 ") == 12
+    assert threshold_from("-3") == DEFAULT_THRESHOLD and threshold_from(None) == DEFAULT_THRESHOLD
+    assert threshold_from("2.5", default=8) == 8
+    assert _one_row([1, 2, 30], threshold=1) == ["1", "2", "30", "33"]
+
+
+def test_suppression_mask_rejects_what_is_not_a_table_of_counts():
+    with pytest.raises(ValueError, match=r"^a two-way table is needed$"):
+        suppression_mask(np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match=r"^counts cannot be negative$"):
+        suppression_mask(np.array([[1, -1], [2, 3]]))
 
 
 def _recoverable(values: np.ndarray, hidden: np.ndarray) -> set[tuple[int, int]]:

@@ -93,6 +93,17 @@ def test_a_download_escapes_headers_and_cells():
     assert rows[1][0] == '\'=HYPERLINK("x")'
 
 
+def test_a_download_escapes_formulas_in_a_column_that_mixes_numbers_and_text():
+    # A registry column can hold a number for one partnership and text for another (registry.toml values).
+    table = pd.DataFrame({"Partnership": ["a", "b"], "grant_code": [1234, '=HYPERLINK("x")'], "placements": [3, 4]})
+    assert table["grant_code"].dtype == object
+    assert list(csv.reader(io.StringIO(safe_csv(table).decode("utf-8-sig")))) == [
+        ["Partnership", "grant_code", "placements"],
+        ["a", "1234", "3"],
+        ["b", '\'=HYPERLINK("x")', "4"],
+    ]
+
+
 def test_every_declared_metric_has_a_format_and_a_dictionary_row():
     from rsp_data.metrics import data_dictionary_markdown
     from ui.format import metric_value

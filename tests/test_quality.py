@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 from queries.filters import Filters
 from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.quality import quality_by, quality_monthly, quality_summary, suppressed_by_month
-from queries.suppression import COMPLEMENT, TOTAL, pinned, suppress, suppression_mask, threshold_from
+from queries.suppression import COMPLEMENT, DEFAULT_THRESHOLD, TOTAL, pinned, suppress, suppression_mask, threshold_from
 from rsp_data.imports.apply import apply_import
 from rsp_data.metrics import OPTIONAL_KEYS
 
@@ -259,6 +259,67 @@ def test_threshold_is_configurable():
     assert suppress(table, 10).display.loc["b", "m1"] == "<10"
     assert threshold_from("7") == 7
     assert threshold_from("") == 5 and threshold_from("zero") == 5 and threshold_from("0") == 5
+
+
+def _one_row(cells: list[int], threshold: int = 5) -> list[str]:
+    table = pd.DataFrame([cells], index=["Capital"], columns=[f"m{i}" for i in range(len(cells))])
+    return suppress(table, threshold).display.loc["Capital"].tolist()
+
+
+def test_two_small_counts_whose_sum_gives_them_away_get_a_complement():
+    # Shown 20 and total 22 would leave 2 for the two "<5": each must be 1 (each is at least 1).
+    assert _one_row([1, 1, 20]) == ["<5", "<5", "x", "22"]
+    # Shown 20 and total 28 would leave 8: each must be 4 (each is at most 4).
+    assert _one_row([4, 4, 20]) == ["<5", "<5", "x", "28"]
+    # Leaving 7 (1 + 6 or ... or 4 + 3) gives neither away: nothing more is hidden.
+    assert _one_row([3, 4, 20]) == ["<5", "<5", "20", "27"]
+
+
+def test_a_zero_is_not_hidden_when_it_cannot_help():
+    # The total 2 gives the two "<5" away whatever is done with the zero beside them.
+    assert _one_row([1, 1, 0]) == ["<5", "<5", "0", "2"]
+    # The total 8 gives two "<5" away as 4 and 4 (pinned from above); a hidden zero beside them hides that.
+    assert _one_row([4, 4, 0]) == ["<5", "<5", "x", "8"]
+
+
+def test_a_complement_hides_no_more_than_needed():
+    # "<5" and "x" share 8 (1 + 7 ... 4 + 4): the small count cannot be worked out, so 30 stays shown.
+    assert _one_row([3, 5, 30]) == ["<5", "x", "30", "38"]
+
+
+def test_counts_as_floats_or_under_a_number_index_read_as_whole_numbers_and_text():
+    # A pivot of counts can hold floats (a missing cell filled with 0) and years as its rows.
+    table = pd.DataFrame([[3.0, 12.0], [1_000.0, 1_234.0]], index=[2023, 2024], columns=["capital", "southwest"])
+    shown = suppress(table, 5)
+    # 3 is "<5"; 12 hides it in row 2023, 1,000 in column capital, then 1,234 hides 1,000 in row 2024.
+    assert shown.display.to_dict("index") == {
+        "2023": {"capital": "<5", "southwest": "x", "Total": "15"},
+        "2024": {"capital": "x", "southwest": "x", "Total": "2,234"},
+        "Total": {"capital": "1,003", "southwest": "1,246", "Total": "2,249"},
+    }
+    # hidden and primary are labelled like the table given.
+    assert shown.primary.loc[2023].tolist() == [True, False] and shown.hidden.loc[2024].tolist() == [True, True]
+    assert shown.hidden.columns.tolist() == shown.primary.columns.tolist() == ["capital", "southwest"]
+
+
+def test_an_empty_table_keeps_its_columns_and_total():
+    shown = suppress(pd.DataFrame(np.zeros((0, 3), dtype="int64"), columns=["m1", "m2", "m3"]), 5)
+    assert shown.display.columns.tolist() == ["m1", "m2", "m3", "Total"] and shown.display.empty
+
+
+def test_threshold_from_configuration_text_at_its_bounds():
+    assert threshold_from("1") == 1  # the smallest threshold: nothing is suppressed
+    assert threshold_from(" 12 ") == 12
+    assert threshold_from("-3") == DEFAULT_THRESHOLD and threshold_from(None) == DEFAULT_THRESHOLD
+    assert threshold_from("2.5", default=8) == 8
+    assert _one_row([1, 2, 30], threshold=1) == ["1", "2", "30", "33"]
+
+
+def test_suppression_mask_rejects_what_is_not_a_table_of_counts():
+    with pytest.raises(ValueError, match=r"^a two-way table is needed$"):
+        suppression_mask(np.array([1, 2, 3]))
+    with pytest.raises(ValueError, match=r"^counts cannot be negative$"):
+        suppression_mask(np.array([[1, -1], [2, 3]]))
 
 
 def _recoverable(values: np.ndarray, hidden: np.ndarray) -> set[tuple[int, int]]:

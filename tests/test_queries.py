@@ -786,3 +786,26 @@ def test_a_page_past_the_last_partnership_is_empty(engine, order_by):
     past = partnership_rows(engine, ALL, order_by=order_by, limit=25, offset=len(everyone) + 5)
     assert past.empty
     assert set(past.columns) == set(everyone.columns)
+
+
+def test_search_finds_names_holding_wildcard_characters_literally(stores):
+    """A name with "_", "%" or "\\" is found by exactly those characters, and only by them."""
+    from sqlalchemy import update
+
+    from queries.registry import search_partnerships
+    from rsp_data.schema import partnerships
+
+    eng = stores.engine("search")
+    renamed = {"capital-technology": "Tech_Works CT", "capital-healthcare": "Care 100% CT", "capital-logistics": "A\\B"}
+    with eng.begin() as conn:
+        for rsp_id, name in renamed.items():
+            conn.execute(update(partnerships).where(partnerships.c.rsp_id == rsp_id).values(name=name))
+
+    def found(text: str) -> list[str]:
+        return search_partnerships(eng, text)["name"].tolist()
+
+    assert found("h_w") == ["Tech_Works CT"]
+    assert found("0% c") == ["Care 100% CT"]
+    assert found("a\\b") == ["A\\B"]
+    assert found("tech%ct") == [] and found("care_100") == []
+    eng.dispose()

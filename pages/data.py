@@ -59,6 +59,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     height=420,
+    alt="Monthly figures, one row per partnership per month",
     column_config={
         "rsp_id": "RSP id",
         "partnership": "Partnership",
@@ -85,6 +86,7 @@ st.dataframe(
     published_table(),
     hide_index=True,
     width="stretch",
+    alt="Published figures about the partnerships and the grant",
     column_config={"Link": st.column_config.LinkColumn("Link", display_text="open source")},
 )
 

@@ -27,6 +27,8 @@ with map_column:
         key="map_click",
         on_select=sidebar.filter_from_chart("map_click", "region"),
         selection_mode="single-object",
+        alt=f"Map of Connecticut's five areas shaded by {METRICS[metric].label.lower()}, with a marker per "
+        "partnership; the figures are beside it and in the table below",
     )
     largest = f" The map shows the {len(markers):,} partnerships with the highest value of this measure."
     st.caption(
@@ -71,7 +73,7 @@ with st.expander("The numbers behind this map"):
     if METRICS[metric].kind == PER_ADULTS:
         shown |= {sized: METRICS[sized].label, ADULTS: "Adults 18+"}
     regions = by_region[list(shown)].rename(columns=shown)
-    st.dataframe(regions, hide_index=True, width="stretch")
+    st.dataframe(regions, hide_index=True, width="stretch", alt=f"{label} by region")
     widgets.download_csv(regions, f"{metric}_by_region", "Download regions as CSV")
     columns = {
         "group_name": "Partnership",
@@ -80,5 +82,5 @@ with st.expander("The numbers behind this map"):
         sized: METRICS[sized].label,
     }
     partnerships = markers[list(columns)].rename(columns=columns)
-    st.dataframe(partnerships, hide_index=True, width="stretch")
+    st.dataframe(partnerships, hide_index=True, width="stretch", alt=f"{METRICS[sized].label} by partnership")
     widgets.download_csv(partnerships, f"{metric}_by_partnership")

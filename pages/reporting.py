@@ -49,4 +49,5 @@ else:
         exceptions[["name", "month", "status", "detail"]].rename(columns=str.capitalize),
         hide_index=True,
         width="stretch",
+        alt="Late, corrected and missing months",
     )

@@ -91,8 +91,9 @@ def prepare_demo_store(directory: Path) -> str:
 class AppServer:
     """The real app (`streamlit run dashboard.py`) on a free port against a temporary demo store."""
 
-    def __init__(self, *, startup_timeout: float = 60.0) -> None:
+    def __init__(self, *, startup_timeout: float = 60.0, env: dict[str, str] | None = None) -> None:
         self.startup_timeout = startup_timeout
+        self.env = env or {}  # added to the app's environment (after the sign-in settings are removed)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._tmp = Path(tempfile.mkdtemp(prefix="rsp-e2e-"))
@@ -128,6 +129,7 @@ class AppServer:
                 **{k: v for k, v in os.environ.items() if k not in ("RSP_ADMIN_PASSWORD_HASH", "RSP_ADMIN_EMAILS")},
                 "DATABASE_URL": db_url,
                 "PYTHONUNBUFFERED": "1",
+                **self.env,
             },
             stdout=self._log,
             stderr=subprocess.STDOUT,

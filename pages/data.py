@@ -25,7 +25,7 @@ stack = st.session_state["_data_pages"]
 rows = cache.query(monthly_rows, filters, after=stack[-1], limit=PAGE_SIZE)
 first_row = (len(stack) - 1) * PAGE_SIZE + 1
 
-st.subheader("Monthly figures")
+st.header("Monthly figures")
 st.caption(
     f"{count:,} rows: one per partnership per month, in the import format "
     f"(rsp_id, month, {', '.join(STORED_KEYS)}; optional figures blank where not reported), "
@@ -74,10 +74,10 @@ st.dataframe(
     },
 )
 
-st.subheader("Data dictionary")
+st.header("Data dictionary")
 st.markdown(data_dictionary_markdown())
 
-st.subheader("Published figures")
+st.header("Published figures")
 st.caption(
     "Real figures published about the partnerships and the grant, each with its date and source. They are "
     "program and grant totals, not monthly figures, and are never mixed into the illustrative series above."

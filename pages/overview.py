@@ -44,7 +44,7 @@ if partial:
 goals.overview(filters)
 
 # ---- Breakdowns
-st.subheader("Where it is happening")
+st.header("Where it is happening")
 metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox, measures=REGION_MEASURES)
 sidebar.active_filter_chips(filters)
 left, right = st.columns(2)

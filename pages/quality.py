@@ -59,7 +59,7 @@ for section in dict.fromkeys(METRICS[m].section for m in OPTIONAL):
     charted = [m for m in shown if METRICS[m].section == section and m not in numerators]
     if not charted:
         continue
-    st.subheader(section)
+    st.header(section)
     for metric in charted:
         info = METRICS[metric]
         left, right = st.columns(2)

@@ -19,7 +19,7 @@ top = st.columns([3, 1])
 top[0].markdown(f"Signed in as **{user}**. Each import is recorded with your name and can be rolled back.")
 top[1].button("Sign out", on_click=auth.sign_out, width="stretch")
 
-st.subheader("1. Fill in the template")
+st.header("1. Fill in the template")
 st.markdown(
     f"One row per partnership per month: `rsp_id, month (YYYY-MM), {', '.join(REQUIRED_KEYS)}`. Counts are "
     "whole numbers; enter 0 where there were none. Optional, where you track them: "
@@ -43,7 +43,7 @@ for column, (label, make, suffix, mime) in zip(st.columns(2), TEMPLATES, strict=
         width="stretch",
     )
 
-st.subheader("2. Upload it")
+st.header("2. Upload it")
 upload = st.file_uploader(
     f"CSV or Excel (.xlsx), up to {read.MAX_BYTES // (1024 * 1024)} MB",
     type=["csv", "xlsx"],
@@ -93,7 +93,7 @@ engine = store.engine()
 plan = apply.plan_import(engine, report, show_progress)
 bar.empty()
 
-st.subheader("3. Check what will change")
+st.header("3. Check what will change")
 if report.warnings:
     st.warning(f"{len(report.warnings)} thing(s) look unusual. They do not block the import; check them.")
     st.dataframe(problem_table(report.warnings), hide_index=True, width="stretch")
@@ -115,7 +115,7 @@ if plan.added:
     st.markdown("New rows:")
     st.dataframe(pd.DataFrame([{**where(c), **c.new} for c in plan.added]), hide_index=True, width="stretch")
 
-st.subheader("4. Confirm")
+st.header("4. Confirm")
 if st.button(f"Import {len(plan.added) + len(plan.changed)} row(s)", type="primary"):
     bar = st.progress(0.0, text="Importing")
     try:

@@ -362,7 +362,7 @@ def test_presenter_holds_still_for_the_keyboard(browser, app: AppServer) -> None
     try:
         page.goto(app.base_url + "/?present=1&interval=10")
         wait_drawn(page, SLIDE_CONTENT[1])
-        pause = page.locator(".st-key-present_pause button")
+        pause = page.locator(".st-key-present_pause button").first
         assert "Pause" in pause.inner_text()  # playing
         page.keyboard.press("Tab")
         while not page.evaluate("() => !!document.activeElement.closest('.st-key-present_bar')"):

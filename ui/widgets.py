@@ -93,12 +93,14 @@ def stop_if_empty(kpis: dict) -> None:
 
 def hide_unescaped_downloads() -> None:
     """Hide the table toolbar's CSV download: it does not escape formula text (download_csv does). Also the
-    KPI sparklines' empty hover-highlight group, which Vega exposes as an unnamed graphic (axe svg-img-alt)."""
+    KPI sparklines' empty hover-highlight group, which Vega exposes as an unnamed graphic (axe svg-img-alt), and
+    lets a wide Markdown table (the data dictionary) scroll inside itself on a narrow screen (WCAG 1.4.10)."""
     # The app follows the viewer's colour scheme (.streamlit/config.toml), so the media query matches the theme.
     st.html(
         """<style>
 [data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
 [data-testid="stMetricChart"] .mark-symbol[class*="highlighted_points"] { display: none !important; }
+[data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
 @media (prefers-color-scheme: dark) {
   button[data-testid^="stBaseButton-primary"], button[data-testid^="stBaseButton-primary"] * {
     color: DARK_TEXT !important;

@@ -271,8 +271,9 @@ def _kpi_tiles(kpis: dict, *, compact: bool = False, notes: dict[str, str] | Non
     notes = notes or {}
     tiles = "".join(
         # Label and value in the tile's accessible name: it reads "Placements: 2,380".
-        f'<div class="rsp-kpi" data-metric="{metric}" role="group" '
-        f'aria-label="{html.escape(METRICS[metric].label)}: {metric_value(metric, kpis[metric])}">'
+        f'<div class="rsp-kpi" role="group" '
+        f'aria-label="{html.escape(METRICS[metric].label)}: {metric_value(metric, kpis[metric])}" '
+        f'data-metric="{metric}">'
         f'<div class="rsp-kpi-value">{metric_value(metric, kpis[metric])}</div>'
         f'<div class="rsp-kpi-label">{html.escape(METRICS[metric].label)}</div>'
         + (f'<div class="rsp-kpi-note">{html.escape(notes[metric])}</div>' if metric in notes else "")

@@ -53,6 +53,7 @@ def test_theme_text_and_captions(scheme: str) -> None:
     # control edge or a focus ring.
     assert contrast(theme.PRIMARY_BUTTON_TEXT[scheme], colours["primaryColor"]) >= TEXT
     assert contrast(colours["primaryColor"], background) >= (TEXT if scheme == "dark" else MARK_CONTRAST)
+    assert contrast(theme.FOCUS_RING, background) >= MARK_CONTRAST  # WCAG 1.4.11: the focus indicator
 
 
 @pytest.mark.parametrize(("name", "colour"), PALETTE.items(), ids=list(PALETTE))

@@ -20,7 +20,7 @@ from ui.charts import figure_alt, plotly_config
 from ui.export import safe_csv
 from ui.format import month_name
 from ui.store import secret
-from ui.theme import PRIMARY_BUTTON_TEXT
+from ui.theme import FOCUS_RING, PRIMARY_BUTTON_TEXT
 
 
 def page_start(title: str, stop_when_empty: bool = True) -> tuple[Filters, dict]:
@@ -94,19 +94,22 @@ def stop_if_empty(kpis: dict) -> None:
 def hide_unescaped_downloads() -> None:
     """Hide the table toolbar's CSV download: it does not escape formula text (download_csv does). Also the
     KPI sparklines' empty hover-highlight group, which Vega exposes as an unnamed graphic (axe svg-img-alt), and
-    lets a wide Markdown table (the data dictionary) scroll inside itself on a narrow screen (WCAG 1.4.10)."""
+    lets a wide Markdown table (the data dictionary) wrap on a narrow screen (WCAG 1.4.10), and gives every control
+    a visible keyboard focus ring (page links and the main area have none of their own) that keeps 3:1 in both
+    themes."""
     # The app follows the viewer's colour scheme (.streamlit/config.toml), so the media query matches the theme.
     st.html(
         """<style>
 [data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
 [data-testid="stMetricChart"] .mark-symbol[class*="highlighted_points"] { display: none !important; }
-[data-testid="stMarkdownContainer"] table { display: block; max-width: 100%; overflow-x: auto; }
+[data-testid="stMarkdownContainer"] :is(th, td) { overflow-wrap: anywhere; }
+:focus-visible { outline: 2px solid FOCUS !important; outline-offset: 2px; }
 @media (prefers-color-scheme: dark) {
   button[data-testid^="stBaseButton-primary"], button[data-testid^="stBaseButton-primary"] * {
     color: DARK_TEXT !important;
   }
 }
-</style>""".replace("DARK_TEXT", PRIMARY_BUTTON_TEXT["dark"])
+</style>""".replace("DARK_TEXT", PRIMARY_BUTTON_TEXT["dark"]).replace("FOCUS", FOCUS_RING)
     )
 
 

@@ -311,11 +311,21 @@ def names(walk: list[dict]) -> list[str]:
     return [f["name"] for f in walk]
 
 
+# Focus stops Streamlit draws without a name of their own, which the app cannot change: (fragment of the element's
+# HTML, upstream issue). The table's canvas: the st.dataframe's `alt` names the figure around it, not the canvas.
+UNNAMED_STREAMLIT = [
+    ('<canvas data-testid="data-grid-canvas"', "https://github.com/streamlit/streamlit/issues/13332"),
+    ('<div draggable="false" class="dvn-scroller', "https://github.com/streamlit/streamlit/issues/13332"),
+]
+
+
 def assert_reached(walk: list[dict], wanted: list[str]) -> None:
     reached = names(walk)
     missing = [w for w in wanted if not any(w.lower() in n.lower() for n in reached)]
     assert not missing, f"not reached by Tab: {missing}; reached: {reached}"
-    unnamed = [f["key"] for f in walk if not f["name"]]
+    unnamed = [
+        f["key"] for f in walk if not f["name"] and not any(f["key"].startswith(k) for k, _ in UNNAMED_STREAMLIT)
+    ]
     assert not unnamed, f"focusable without an accessible name: {unnamed}"
     unseen = [f"{f['name']} ({f['key']})" for f in walk if not f["visible"]]
     assert not unseen, f"no visible focus indicator: {unseen}"

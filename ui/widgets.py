@@ -103,6 +103,10 @@ def hide_unescaped_downloads() -> None:
 [data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
 [data-testid="stMetricChart"] .mark-symbol[class*="highlighted_points"] { display: none !important; }
 [data-testid="stMarkdownContainer"] :is(th, td) { overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  [data-testid="stMarkdownContainer"] table { table-layout: fixed; width: 100%; font-size: 0.8rem; }
+  [data-testid="stMarkdownContainer"] :is(th, td) { padding: 0.2rem; }
+}
 :focus-visible { outline: 2px solid FOCUS !important; outline-offset: 2px; }
 @media (prefers-color-scheme: dark) {
   button[data-testid^="stBaseButton-primary"], button[data-testid^="stBaseButton-primary"] * {

@@ -348,7 +348,7 @@ def region_map(
             id="state-outline",
             filled=False,
             stroked=True,
-            get_line_color=[128, 128, 128] if projector else [40, 40, 40],
+            get_line_color=[128, 128, 128],  # #808080: 3:1 or more on both themes' backgrounds
             line_width_min_pixels=2.5,
         ),
         pdk.Layer(

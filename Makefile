@@ -6,7 +6,7 @@ PORT   ?= 8501
 REPLICAS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test e2e lint format init migrate load bench mutate demo-data ct-data clean system-packages
+.PHONY: help run serve test e2e a11y lighthouse lint format init migrate load bench mutate demo-data ct-data clean system-packages
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -25,12 +25,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 # Debian's Chromium for the browser tests (Playwright's own browser download does not work here),
 # Debian's PostgreSQL server, which the tests start themselves on a loopback port, and nginx, the
-# sticky proxy in front of several app processes (`make serve`, `make load`, the load-script tests).
+# sticky proxy in front of several app processes (`make serve`, `make load`, the load-script tests), and
+# Debian's node and npm for axe-core (the accessibility tests; the app itself needs no node).
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	PATH="$$PATH:/usr/sbin:/usr/local/sbin" command -v nginx >/dev/null 2>&1 || missing="$$missing nginx"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing with apt-get:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -43,11 +45,27 @@ run: $(VENV)/.runtime ## set up, open the embedded store, start the app and run 
 serve: $(VENV)/.runtime system-packages ## REPLICAS app processes (default 2) behind nginx with sticky sessions, on PORT
 	$(BIN)/python scripts/serve_replicas.py --replicas $(REPLICAS) --port $(PORT)
 
-test: $(VENV)/.dev system-packages ## set up and run every test (queries, pages, browser)
+# axe-core, pinned in package.json (no dependencies of its own, so no lock file is needed).
+node_modules/axe-core/axe.min.js: package.json | system-packages
+	npm install --no-package-lock --no-audit --no-fund --silent
+	touch $@
+
+test: $(VENV)/.dev system-packages node_modules/axe-core/axe.min.js ## set up and run every test (queries, pages, browser, accessibility)
 	$(BIN)/python -m pytest
 
-e2e: $(VENV)/.dev system-packages ## the real-browser tests alone
+a11y: $(VENV)/.dev system-packages node_modules/axe-core/axe.min.js ## the accessibility tests alone: axe-core in Chromium, keyboard, contrast, text alternatives
+	$(BIN)/python -m pytest tests/test_a11y.py tests/test_contrast.py tests/test_alt_text.py
+
+e2e: $(VENV)/.dev system-packages node_modules/axe-core/axe.min.js ## the real-browser tests alone
 	$(BIN)/python -m pytest -m browser
+
+# Lighthouse 12.2.3, the newest 12.x that installs on Debian's Node 20, with many dependencies of its own: never
+# saved to package.json, since only `make lighthouse` and `make browser-bench` need it, not `make test`.
+node_modules/.bin/lighthouse: | system-packages
+	npm install --no-save --no-package-lock --no-audit --no-fund --silent lighthouse@12.2.3
+
+lighthouse: $(VENV)/.dev system-packages node_modules/.bin/lighthouse ## Lighthouse 12's accessibility score per page (a second opinion beside make a11y)
+	$(BIN)/python scripts/lighthouse.py
 
 lint: $(VENV)/.dev ## ruff check and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -81,26 +99,11 @@ MUTANTS ?=
 mutate: $(VENV)/.dev ## mutation testing (mutmut) of the query and rollup code on SQLite: prints the score, survivors
 	$(BIN)/python scripts/mutate.py $(MUTANTS)
 
-clean: ## remove the virtual environment and the embedded store
-	rm -rf $(VENV) var
+clean: ## remove the virtual environment, node_modules and the embedded store
+	rm -rf $(VENV) var node_modules
 
-# ---- Browser timings (scripts/browser_bench.py). Lighthouse is an npm package: Debian's nodejs and npm
-# where missing, then lighthouse (12.2.3: the newest 12.x that installs on Debian's Node 20) into the venv.
-LIGHTHOUSE_VERSION := 12.2.3
+# ---- Browser timings (scripts/browser_bench.py): beside each page, a bare Streamlit app; Lighthouse's figures.
 BROWSER_BENCH_ARGS ?=
-.PHONY: browser-bench lighthouse
-$(VENV)/lighthouse/.installed: | $(BIN)/python
-	@if ! command -v npm >/dev/null 2>&1; then \
-	  echo "Installing with apt-get: nodejs npm"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; \
-	fi
-	mkdir -p $(VENV)/lighthouse
-	npm install --prefix $(VENV)/lighthouse --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-	  lighthouse@$(LIGHTHOUSE_VERSION)
-	touch $@
-
-lighthouse: $(VENV)/lighthouse/.installed
-
-browser-bench: $(VENV)/.dev system-packages lighthouse ## browser timings: every page and slide vs a bare app, Lighthouse; into docs/benchmarks.md
+.PHONY: browser-bench
+browser-bench: $(VENV)/.dev system-packages node_modules/.bin/lighthouse ## browser timings: every page and slide vs a bare app, Lighthouse; into docs/benchmarks.md
 	CHROME_PATH=$$(command -v chromium) $(BIN)/python scripts/browser_bench.py $(BROWSER_BENCH_ARGS)

@@ -25,7 +25,7 @@ stack = st.session_state["_data_pages"]
 rows = cache.query(monthly_rows, filters, after=stack[-1], limit=PAGE_SIZE)
 first_row = (len(stack) - 1) * PAGE_SIZE + 1
 
-st.subheader("Monthly figures")
+st.header("Monthly figures")
 st.caption(
     f"{count:,} rows: one per partnership per month, in the import format "
     f"(rsp_id, month, {', '.join(STORED_KEYS)}; optional figures blank where not reported), "
@@ -59,6 +59,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     height=420,
+    alt="Monthly figures, one row per partnership per month",
     column_config={
         "rsp_id": "RSP id",
         "partnership": "Partnership",
@@ -73,10 +74,10 @@ st.dataframe(
     },
 )
 
-st.subheader("Data dictionary")
+st.header("Data dictionary")
 st.markdown(data_dictionary_markdown())
 
-st.subheader("Published figures")
+st.header("Published figures")
 st.caption(
     "Real figures published about the partnerships and the grant, each with its date and source. They are "
     "program and grant totals, not monthly figures, and are never mixed into the illustrative series above."
@@ -85,6 +86,7 @@ st.dataframe(
     published_table(),
     hide_index=True,
     width="stretch",
+    alt="Published figures about the partnerships and the grant",
     column_config={"Link": st.column_config.LinkColumn("Link", display_text="open source")},
 )
 

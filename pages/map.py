@@ -30,6 +30,8 @@ def region_map(filters, kpis) -> None:
             key="map_click",
             on_select=sidebar.filter_from_chart("map_click", "region"),
             selection_mode="single-object",
+            alt=f"Map of Connecticut's five areas shaded by {METRICS[metric].label.lower()}, with a marker per "
+            "partnership; the figures are beside it and in the table below",
         )
         largest = f" The map shows the {len(markers):,} partnerships with the highest value of this measure."
         st.caption(
@@ -77,7 +79,7 @@ def region_map(filters, kpis) -> None:
         if METRICS[metric].kind == PER_ADULTS:
             shown |= {sized: METRICS[sized].label, ADULTS: "Adults 18+"}
         regions = by_region[list(shown)].rename(columns=shown)
-        st.dataframe(regions, hide_index=True, width="stretch")
+        st.dataframe(regions, hide_index=True, width="stretch", alt=f"{label} by region")
         widgets.download_csv(regions, f"{metric}_by_region", "Download regions as CSV")
         columns = {
             "group_name": "Partnership",
@@ -86,7 +88,7 @@ def region_map(filters, kpis) -> None:
             sized: METRICS[sized].label,
         }
         partnerships = markers[list(columns)].rename(columns=columns)
-        st.dataframe(partnerships, hide_index=True, width="stretch")
+        st.dataframe(partnerships, hide_index=True, width="stretch", alt=f"{METRICS[sized].label} by partnership")
         widgets.download_csv(partnerships, f"{metric}_by_partnership")
 
 

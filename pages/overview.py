@@ -47,7 +47,7 @@ goals.overview(filters)
 # ---- Breakdowns
 @sidebar.page_fragment  # the measure picker reruns only the breakdowns
 def breakdowns(filters, kpis) -> None:
-    st.subheader("Where it is happening")
+    st.header("Where it is happening")
     metric = sidebar.measure_choice(st.columns([1, 2])[0].selectbox, measures=REGION_MEASURES)
     sidebar.active_filter_chips(filters)
     left, right = st.columns(2)

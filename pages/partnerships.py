@@ -86,6 +86,7 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key=f"partnership_table-{sort}-{page}-{search}",  # a selection belongs to the rows it was made on
+    alt="Partnerships and their figures",
     column_order=tuple(COLUMNS),
     column_config=COLUMNS,
 )
@@ -105,13 +106,17 @@ with st.expander("Compare peers: sector × region, placement rate and placements
     )
     widgets.chart(heatmap, matrix, f"{compare_metric}_sector_by_region")
     left, right = st.columns(2)
-    left.plotly_chart(by_rate, config=charts.plotly_config("placement_rate_ranking"))
-    right.plotly_chart(per_employer, config=charts.plotly_config("placements_per_employer_ranking"))
+    left.plotly_chart(by_rate, config=charts.plotly_config("placement_rate_ranking"), alt=charts.figure_alt(by_rate))
+    right.plotly_chart(
+        per_employer,
+        config=charts.plotly_config("placements_per_employer_ranking"),
+        alt=charts.figure_alt(per_employer),
+    )
     st.caption(
         "Placement rate: placements ÷ trainees completed over the months in range. Placements per employer: "
         "placements over the range ÷ employers engaged at the as-of month. Bars are coloured by sector."
     )
-    st.dataframe(ranked, hide_index=True, width="stretch")
+    st.dataframe(ranked, hide_index=True, width="stretch", alt="Partnerships ranked by placement rate")
     widgets.download_csv(ranked, "rsp_partnership_rankings")
 
 selected_rows = event.selection.rows if event is not None else []

@@ -59,7 +59,7 @@ for section in dict.fromkeys(METRICS[m].section for m in OPTIONAL):
     charted = [m for m in shown if METRICS[m].section == section and m not in numerators]
     if not charted:
         continue
-    st.subheader(section)
+    st.header(section)
     for metric in charted:
         info = METRICS[metric]
         left, right = st.columns(2)
@@ -78,7 +78,7 @@ for section in dict.fromkeys(METRICS[m].section for m in OPTIONAL):
             st.markdown(
                 f"**{info.label} by partnership and month**, {month_name(months[0])} – {month_name(months[-1])}"
             )
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(table, hide_index=True, width="stretch", alt=f"{info.label} by partnership and month")
             st.caption(
                 f"To protect people's privacy, counts from 1 to {threshold - 1} are shown as “<{threshold}”, and "
                 f"cells marked “x” are hidden too so that no “<{threshold}” cell can be worked out from the totals "

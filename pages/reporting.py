@@ -41,7 +41,7 @@ widgets.download_csv(
     grid[["rsp_id", "name", "month", "status", "days_late", "detail"]], "rsp_reporting_status", "Download as CSV"
 )
 exceptions = grid[grid["status"].isin([reporting.OVERDUE, reporting.LATE, reporting.CORRECTED])]
-st.subheader("Late, corrected and missing")
+st.header("Late, corrected and missing")
 if exceptions.empty:
     st.write("Every month due was sent on time.")
 else:
@@ -49,4 +49,5 @@ else:
         exceptions[["name", "month", "status", "detail"]].rename(columns=str.capitalize),
         hide_index=True,
         width="stretch",
+        alt="Late, corrected and missing months",
     )

@@ -39,7 +39,7 @@ top[0].markdown(
 )
 top[1].button("Sign out", on_click=auth.sign_out, width="stretch")
 
-st.subheader("1. Fill in the template")
+st.header("1. Fill in the template")
 st.markdown(
     f"One row per partnership per month: `rsp_id, month (YYYY-MM), {', '.join(REQUIRED_KEYS)}`. Counts are "
     "whole numbers; enter 0 where there were none. Optional, where you track them: "
@@ -64,7 +64,7 @@ for column, (label, make, suffix, mime) in zip(st.columns(2), TEMPLATES, strict=
         width="stretch",
     )
 
-st.subheader("2. Upload it")
+st.header("2. Upload it")
 MB = 1024 * 1024
 limit = f"{read.MAX_BYTES // MB} MB" if read.MAX_BYTES >= MB else f"{read.MAX_BYTES:,} bytes"
 upload = st.file_uploader(
@@ -118,7 +118,7 @@ if not report.ok:
 plan = apply.plan_import(engine, report, show_progress)
 bar.empty()
 
-st.subheader("3. Check what will change")
+st.header("3. Check what will change")
 if report.warnings:
     st.warning(f"{len(report.warnings)} thing(s) look unusual. They do not block the import; check them.")
     st.dataframe(problem_table(report.warnings), hide_index=True, width="stretch")
@@ -140,7 +140,7 @@ if plan.added:
     st.markdown("New rows:")
     st.dataframe(pd.DataFrame([{**where(c), **c.new} for c in plan.added]), hide_index=True, width="stretch")
 
-st.subheader("4. Confirm")
+st.header("4. Confirm")
 if st.button(f"Import {len(plan.added) + len(plan.changed)} row(s)", type="primary"):
     bar = st.progress(0.0, text="Importing")
     try:

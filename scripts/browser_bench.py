@@ -76,7 +76,7 @@ BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Browser: time to first chart"
 KEPT = "### Analysis"  # a hand-written part of the section, from this heading on, survives a new run
 BARE_APP = "scripts/bare_app.py"
-LIGHTHOUSE_LOCAL = REPO_ROOT / ".venv" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+LIGHTHOUSE_LOCAL = REPO_ROOT / "node_modules" / ".bin" / "lighthouse"
 
 # The pages of ui/routes.py (name, path, page name for the websocket client), then the bare app.
 PAGES = (
@@ -468,7 +468,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--proxy", action="store_true", help="behind nginx, as make serve runs the app")
     parser.add_argument("--mobile", action="store_true", help="a phone (Playwright's Pixel 7) instead of a desktop")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip Lighthouse")
-    parser.add_argument("--lighthouse", help="the lighthouse command (default .venv/lighthouse, then PATH)")
+    parser.add_argument("--lighthouse", help="the lighthouse command (default node_modules/.bin, then PATH)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per visit (60)")
     parser.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--note", default="", help="a sentence added under the figures")
@@ -527,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_lighthouse:
             binary = find_lighthouse(args.lighthouse)
             if binary is None:
-                lh_problem = "not installed (`make browser-bench` installs npm's lighthouse into .venv/lighthouse)"
+                lh_problem = "not installed (`make browser-bench` installs npm's lighthouse into node_modules)"
             else:
                 with contextlib.suppress(OSError, subprocess.SubprocessError):
                     lh_version = subprocess.run(

@@ -490,7 +490,7 @@ def test_page_shows_the_weighted_wage_and_the_counts_of_the_demo_file(demo_app, 
         "Credential rate": f"{credential_rate:.0%}",
     }
     assert tiles(at)["Average starting wage"] == "$23.32"
-    headers = [h.value for h in at.subheader]
+    headers = [h.value for h in at.main.header]
     # Each question the optional metrics answer, in the order rsp_data/metrics.py declares them.
     assert headers == [
         "Are these good jobs?",
@@ -569,7 +569,7 @@ def test_page_hides_what_nobody_in_the_filters_reported(demo_app, as_server):
     rows = demo_csv_rows("healthcare")
     assert all(r["wbl_started"] == "" for r in rows)
     assert "Work-based learning started" not in tiles(at)
-    assert "How much work-based learning?" not in [h.value for h in at.subheader]
+    assert "How much work-based learning?" not in [h.value for h in at.main.header]
     assert any("not shown: work-based learning started" in c.value for c in at.caption)
     with_wage = [r for r in rows if r["avg_starting_wage"]]
     wage = sum(float(r["avg_starting_wage"]) * int(r["placements"]) for r in with_wage) / sum(

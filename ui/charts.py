@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 import textwrap
 from functools import lru_cache
 
@@ -18,7 +19,18 @@ from rsp_data import ct
 from rsp_data.metrics import AVERAGE, METRICS, PER_ADULTS, RATE
 from rsp_data.registry import DATA_DIR, registry
 from ui.format import metric_value
-from ui.theme import GOAL, NEUTRAL, REGION_COLOURS, SECTOR_COLOURS, colour_for, hex_to_rgb, shade
+from ui.theme import (
+    GOAL,
+    NEUTRAL,
+    OTHER_PEER,
+    REGION_COLOURS,
+    SECTOR_COLOURS,
+    colour_for,
+    for_line,
+    hex_to_rgb,
+    outline,
+    shade,
+)
 
 # Colours for groups without their own (Plotly's "Dark24": 24 that tell apart on a projector).
 DISTINCT = px_colors.qualitative.Dark24
@@ -48,6 +60,12 @@ def plotly_config(file_stem: str) -> dict:
     }
 
 
+def figure_alt(fig: go.Figure) -> str:
+    """A chart's short text alternative: its title (which states the finding), without markup or subtitle."""
+    title = fig.layout.title.text or ""
+    return html.unescape(re.sub(r"<[^>]+>", " ", title.split("<br>")[0])).strip() or "Chart"
+
+
 def _layout(fig: go.Figure, title: str, height: int = 380, subtitle: str = "") -> go.Figure:
     text = f"{html.escape(title)}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else html.escape(title)
     fig.update_layout(
@@ -75,7 +93,7 @@ def _hbar(
             x=data[column],
             y=labels,
             orientation="h",
-            marker_color=colours,
+            marker={"color": colours, "line": {"color": [outline(c) for c in colours], "width": 1.5}},
             text=[metric_value(column, v) for v in data[column]],
             textposition="auto",
             textangle=0,
@@ -131,7 +149,7 @@ def trend_chart(
         elif split is not None:
             colour, unknown = DISTINCT[unknown % len(DISTINCT)], unknown + 1
         else:
-            colour = None
+            colour = SECTOR_COLOURS["healthcare"]  # one series: the palette's blue
         hover = [
             f"{label}{'' if n == 3 or view != 'quarterly' else f' ({n} of 3 months)'}: {metric_value(metric, v)}"
             for label, n, v in zip(part["period_label"], part["months_in_period"], part["value"], strict=True)
@@ -146,8 +164,10 @@ def trend_chart(
         is_partial = (part["period"] == _period(partial[0], view)).tolist() if partial else [False] * len(part)
         if view == "quarterly":
             hatch = ["/" if p else "" for p in is_partial]
-            fig.add_trace(go.Bar(**common, marker={"color": colour, "pattern": {"shape": hatch}}))
+            marker = {"color": colour, "pattern": {"shape": hatch}, "line": {"color": outline(colour), "width": 1.5}}
+            fig.add_trace(go.Bar(**common, marker=marker))
         else:
+            colour = for_line(colour)
             line = {"color": colour, "width": 2.5, **({"dash": "dot"} if group_id == "others" else {})}
             symbols = ["circle-open" if p else "circle" for p in is_partial]
             sizes = [10 if p else 0 for p in is_partial]
@@ -214,7 +234,7 @@ def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle
     """Partnerships of one sector side by side, the chosen one highlighted."""
     data = df.sort_values(metric, ascending=True, na_position="first")
     colours = [
-        colour_for("sector", s) if g == highlight else "#BBBBBB"
+        colour_for("sector", s) if g == highlight else OTHER_PEER
         for g, s in zip(data["group_id"], data["sector_id"], strict=True)
     ]
     labels = [wrap_label(name, 30) for name in data["group_name"]]
@@ -328,7 +348,7 @@ def region_map(
             id="state-outline",
             filled=False,
             stroked=True,
-            get_line_color=[128, 128, 128] if projector else [40, 40, 40],
+            get_line_color=[128, 128, 128],  # #808080: 3:1 or more on both themes' backgrounds
             line_width_min_pixels=2.5,
         ),
         pdk.Layer(
@@ -382,7 +402,7 @@ def profile_trend(monthly: pd.DataFrame, title: str, subtitle: str = "") -> go.F
                 x=series["period"],
                 y=series["value"],
                 name=METRICS[metric].label,
-                marker_color=colour,
+                marker={"color": colour, "line": {"color": outline(colour), "width": 1.5}},
                 hovertext=series["period_label"],
                 hovertemplate=f"%{{hovertext}} · {METRICS[metric].label}: %{{y:,}}<extra></extra>",
             )

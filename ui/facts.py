@@ -81,6 +81,7 @@ def published_about(subject: str) -> None:
         table.drop(columns="About"),
         hide_index=True,
         width="stretch",
+        alt="Published figures: what, value, as of, source",
         column_config={"Link": st.column_config.LinkColumn("Link", display_text="open source")},
     )
 

@@ -207,7 +207,7 @@ def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = F
     if minor:
         st.markdown(f"#### {goal.name}{badge}")
     else:
-        st.subheader(goal.name + badge, anchor=False)
+        st.header(goal.name + badge, anchor=False)
     if status.monthly.empty:
         st.caption(projection_sentence(status))
         return

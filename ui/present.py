@@ -45,6 +45,26 @@ MAP_HEIGHT, TREND_HEIGHT, MATRIX_MAX_HEIGHT, SPOTLIGHT_CHART_HEIGHT = 760, 780, 
 TITLE_ONE_LINE, TITLE_SECOND_LINE = 64, 64  # characters that fit one line at 1920 px; a line's height
 
 CSS = Path(__file__).with_name("present.css")  # st.html wraps a .css file in <style>
+# Auto-advance must not move the slide under a keyboard user (WCAG 2.2.2): keyboard focus on a control of the bar
+# pauses the show, and so does prefers-reduced-motion on arrival; Play resumes. Focus by mouse click does not pause.
+HOLD_SCRIPT = """<script>(() => {
+  const pause = () => {
+    const button = document.querySelector('.st-key-present_pause button');
+    if (button && button.innerText.includes('Pause')) { button.click(); return true; }
+    return !!button;
+  };
+  if (!window.rspPresenterHold) {
+    window.rspPresenterHold = true;
+    document.addEventListener('focusin', e => {
+      if (e.target.closest && e.target.closest('.st-key-present_bar') && e.target.matches(':focus-visible')) pause();
+    });
+  }
+  if (matchMedia('(prefers-reduced-motion: reduce)').matches && !window.rspReducedMotionPaused) {
+    window.rspReducedMotionPaused = true;
+    let tries = 0;
+    const timer = setInterval(() => { if (pause() || ++tries > 50) clearInterval(timer); }, 100);
+  }
+})();</script>"""
 
 
 def step(index: int, total: int, delta: int = 1) -> int:
@@ -102,6 +122,7 @@ def url_params(index: int, interval: int, paused: bool) -> dict[str, str]:
 def show(filters: Filters, notices: list[str]) -> None:
     """Draw presenter mode for `filters`; `notices` are the link's ignored filter values."""
     st.html(CSS)
+    st.html(HOLD_SCRIPT, unsafe_allow_javascript=True)
     plan = slide_plan(filters)
     st.session_state[K_PLAN] = plan
     _sync_url(len(plan), notices)
@@ -249,7 +270,10 @@ def _header(kicker: str, title: str, filters: Filters, as_of_label: str | None, 
 def _kpi_tiles(kpis: dict, *, compact: bool = False, notes: dict[str, str] | None = None) -> None:
     notes = notes or {}
     tiles = "".join(
-        f'<div class="rsp-kpi" data-metric="{metric}">'
+        # Label and value in the tile's accessible name: it reads "Placements: 2,380".
+        f'<div class="rsp-kpi" role="group" '
+        f'aria-label="{html.escape(METRICS[metric].label)}: {metric_value(metric, kpis[metric])}" '
+        f'data-metric="{metric}">'
         f'<div class="rsp-kpi-value">{metric_value(metric, kpis[metric])}</div>'
         f'<div class="rsp-kpi-label">{html.escape(METRICS[metric].label)}</div>'
         + (f'<div class="rsp-kpi-note">{html.escape(notes[metric])}</div>' if metric in notes else "")
@@ -303,8 +327,10 @@ def _slide_kpis(filters: Filters, kpis: dict) -> None:
         f'<span class="rsp-goal-name">{html.escape(goal.name)}</span>'
         f'<span class="rsp-goal-figure" data-testid="rsp-goal-figure">{status.progress:,} '
         f"({status.share:.0%})</span></div>"
-        f'<div class="rsp-goal-track" role="progressbar" aria-valuemin="0" aria-valuemax="{goal.target}" '
-        f'aria-valuenow="{status.progress}"><div class="rsp-goal-fill" style="width:{width:.1f}%"></div></div>'
+        f'<div class="rsp-goal-track" role="progressbar" aria-label="{html.escape(goal.name)}" '
+        f'aria-valuemin="0" aria-valuemax="{goal.target}" aria-valuenow="{status.progress}" '
+        f'aria-valuetext="{status.progress:,} of {goal.target:,} ({status.share:.0%})">'
+        f'<div class="rsp-goal-fill" style="width:{width:.1f}%"></div></div>'
         f'<div class="rsp-goal-note">{html.escape(" ".join(notes))}</div>'
         "</div>"
     )
@@ -351,9 +377,9 @@ def _slide_map(filters: Filters, kpis: dict) -> None:
     with right:
         st.html(
             '<div class="rsp-legend">'
-            f"<h3>{html.escape(label)} by region</h3><table>{rows}</table>"
+            f"<h2>{html.escape(label)} by region</h2><table>{rows}</table>"
             f"<div class='rsp-small'>{per_adults}Darker region = more.</div>"
-            f"<h3>Partnerships, by sector</h3>{swatches}"
+            f"<h2>Partnerships, by sector</h2>{swatches}"
             "<div class='rsp-small' style='margin-top:0.6rem'>Marker area grows with placements. "
             "Areas are unions of their towns (CT Department of Labor); markers sit at home towns.</div>"
             "</div>"
@@ -395,7 +421,7 @@ def _slide_trend(filters: Filters, kpis: dict) -> None:
     fig = _big(fig, TREND_HEIGHT - lost, top=50)
     fig.update_layout(legend={"y": 1.0, "x": 0, "font": {"size": 22}})
     fig.update_annotations(font={"size": 24, "color": GOAL})
-    st.plotly_chart(fig, config=PLOTLY_CONFIG)
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, alt=f"Cumulative placements against the goal of {goal:,}: {title}")
 
 
 def _slide_matrix(filters: Filters, kpis: dict) -> None:
@@ -425,7 +451,7 @@ def _slide_matrix(filters: Filters, kpis: dict) -> None:
         ygap=4,
         hovertemplate="%{y} · %{x}: %{text} placements<extra></extra>",
     )
-    st.plotly_chart(fig, config=PLOTLY_CONFIG)
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, alt=f"Heatmap of placements by sector and region: {title}")
     st.html(
         '<div class="rsp-small">Placements summed over the chosen months; totals in brackets. '
         "An empty cell: no partnership of that sector in that region.</div>"
@@ -454,4 +480,4 @@ def _slide_spotlight(filters: Filters, rsp_id: str, number: int, count: int) -> 
     fig = charts.profile_trend(monthly, "People trained and placed each quarter")
     fig = _big(fig, SPOTLIGHT_CHART_HEIGHT - lost, "People trained and placed each quarter")
     fig.update_layout(legend={"y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"})
-    st.plotly_chart(fig, config=PLOTLY_CONFIG)
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, alt=f"{p['name']}: people trained and placed each quarter")

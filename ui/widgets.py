@@ -16,10 +16,11 @@ from rsp_data.metrics import METRICS, PER_ADULTS
 from rsp_data.months import month_to_date
 from ui import sidebar
 from ui.cache import query
-from ui.charts import plotly_config
+from ui.charts import figure_alt, plotly_config
 from ui.export import safe_csv
 from ui.format import month_name
 from ui.store import secret
+from ui.theme import FOCUS_RING, PRIMARY_BUTTON_TEXT
 
 
 def page_start(title: str, stop_when_empty: bool = True) -> tuple[Filters, dict]:
@@ -91,10 +92,29 @@ def stop_if_empty(kpis: dict) -> None:
 
 
 def hide_unescaped_downloads() -> None:
-    """Hide the table toolbar's CSV download: it does not escape formula text (download_csv does)."""
-    st.html("""<style>
+    """Hide the table toolbar's CSV download: it does not escape formula text (download_csv does). Also the
+    KPI sparklines' empty hover-highlight group, which Vega exposes as an unnamed graphic (axe svg-img-alt), and
+    lets a wide Markdown table (the data dictionary) wrap on a narrow screen (WCAG 1.4.10), and gives every control
+    a visible keyboard focus ring (page links and the main area have none of their own) that keeps 3:1 in both
+    themes."""
+    # The app follows the viewer's colour scheme (.streamlit/config.toml), so the media query matches the theme.
+    st.html(
+        """<style>
 [data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
-</style>""")
+[data-testid="stMetricChart"] .mark-symbol[class*="highlighted_points"] { display: none !important; }
+[data-testid="stMarkdownContainer"] :is(th, td) { overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  [data-testid="stMarkdownContainer"] table { table-layout: fixed; width: 100%; font-size: 0.8rem; }
+  [data-testid="stMarkdownContainer"] :is(th, td) { padding: 0.2rem; }
+}
+:focus-visible { outline: 2px solid FOCUS !important; outline-offset: 2px; }
+@media (prefers-color-scheme: dark) {
+  button[data-testid^="stBaseButton-primary"], button[data-testid^="stBaseButton-primary"] * {
+    color: DARK_TEXT !important;
+  }
+}
+</style>""".replace("DARK_TEXT", PRIMARY_BUTTON_TEXT["dark"]).replace("FOCUS", FOCUS_RING)
+    )
 
 
 def illustrative(filters: Filters) -> float:
@@ -125,13 +145,15 @@ def download_csv(df, file_stem: str, label: str = "Download CSV") -> None:
 
 
 def chart(fig, numbers, file_stem: str, where=None, filter_kind: str | None = None) -> None:
-    """A plotly chart, its numbers as a table and a CSV; with filter_kind, clicking a bar sets that sidebar filter."""
+    """A plotly chart, its numbers as a table and a CSV; with filter_kind, clicking a bar sets that sidebar filter.
+    The chart's title (its finding) is its text alternative; the table is one step away."""
     target = where or st
     key = f"click_{file_stem}"
     clicks = {"key": key, "on_select": sidebar.filter_from_chart(key, filter_kind), "selection_mode": "points"}
-    target.plotly_chart(fig, config=plotly_config(file_stem), **(clicks if filter_kind else {}))
+    alt = figure_alt(fig)
+    target.plotly_chart(fig, config=plotly_config(file_stem), alt=alt, **(clicks if filter_kind else {}))
     with target.expander("The numbers behind this chart"):
-        st.dataframe(numbers, hide_index=True, width="stretch")
+        st.dataframe(numbers, hide_index=True, width="stretch", alt=f"The numbers behind the chart: {alt}")
         download_csv(numbers, file_stem)
 
 

@@ -166,4 +166,4 @@ def test_the_presenters_map_slide_shades_per_adults_when_the_link_asks(as_server
         == f"{rows.loc[top, 'group_name']} region leads with {shown} placements per 10,000 residents 18+"
     )
     legend = next(h.proto.body for h in at.get("html") if "by region" in h.proto.body)
-    assert "<h3>Placements per 10,000 adults by region</h3>" in legend
+    assert "<h2>Placements per 10,000 adults by region</h2>" in legend

@@ -30,7 +30,7 @@ from tests.store_helpers import run_cli
 
 TABLES = {
     *("regions", "sectors", "partnerships", "import_batches", "monthly_metrics", "fact_history", "import_lock"),
-    *("goals", "rollup_cells", "running_totals", "running_arrays"),
+    *("goals", "rollup_cells", "running_totals", "running_arrays", "write_grants", "grant_changes"),
 }
 
 

@@ -475,6 +475,10 @@ def test_goal_progress_with_filters(engine):
     lg = goal_progress(engine, Filters(sectors=("logistics",)))
     assert lg.placements == 0
     assert lg.partnerships == 0
+    # chosen partnerships (summed from the facts): CH 09 1 + 10 3 = 4; CL's 1 + 2 excluded
+    chosen = goal_progress(engine, Filters(partnerships=("capital-healthcare", "capital-logistics")))
+    assert chosen.placements == 4
+    assert chosen.partnerships == 1
 
 
 def test_grant_placements_by_month(engine):
@@ -574,6 +578,9 @@ def test_monthly_rows(engine):
     assert len(monthly_rows(engine, Filters(regions=("capital",)))) == 8
     assert len(monthly_rows(engine, Filters(regions=("capital",), month_to="2022-09"))) == 5
     assert len(monthly_rows(engine, Filters(regions=("eastern",)))) == 0
+    # No rows selected counts 0 rows (not an error), from the rollups and from the facts.
+    assert monthly_row_count(engine, Filters(regions=("eastern",))) == 0
+    assert monthly_row_count(engine, Filters(partnerships=("northwest-ace",))) == 0
 
 
 def test_monthly_rows_page_by_key_through_every_row_once(engine):

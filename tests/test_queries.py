@@ -717,6 +717,24 @@ def loaded_day(value) -> date:
     return (ts if ts.tzinfo else ts.tz_localize("UTC")).tz_convert(CONNECTICUT).date()
 
 
+def test_a_suppression_table_beyond_its_rows_still_adds_up_to_the_months_totals(demo_engine):
+    """The Data quality table of under-represented trainees with 3 rows: 2 leaders and "Other partnerships (n)";
+    its columns add up to each month's total, and the leaders' rows are their own counts."""
+    from queries.metrics import partnership_rows
+    from queries.quality import quality_monthly, suppressed_by_month
+
+    counts, reported = suppressed_by_month(demo_engine, ALL, "trainees_underrepresented", max_rows=3)
+    assert len(counts) == 3 and counts.index[-1].startswith("Other partnerships (")
+    monthly = quality_monthly(demo_engine, ALL).set_index("month")["trainees_underrepresented"]
+    last = [pd.Timestamp(f"{m}-01") for m in counts.columns]
+    assert counts.sum().tolist() == monthly.loc[last].tolist()
+    window = Filters(month_from=counts.columns[0], month_to=counts.columns[-1])
+    rows = partnership_rows(demo_engine, window, limit=None, metrics=("trainees_underrepresented",))
+    names = rows.set_index("group_name")["trainees_underrepresented"]
+    assert counts.iloc[:2].sum(axis=1).tolist() == names.loc[counts.index[:2]].tolist()
+    assert reported.iloc[:2].any(axis=1).all()
+
+
 def test_illustrative_share(engine, demo_engine):
     assert illustrative_share(engine, ALL) == 0.0
     assert illustrative_share(engine, Filters(regions=("eastern",))) == 0.0  # no rows: 0.0, no error

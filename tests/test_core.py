@@ -45,6 +45,8 @@ def test_every_kind_is_computed_from_its_sums():
             assert math.isnan(got[1]), metric.key  # no denominator: no value, not 0
     assert value("placement_rate", sums).tolist()[0] == 0.75
     assert value("placements_per_10k_adults", sums).tolist()[0] == 1.0  # 3 placements for 30,000 adults
+    one = {"placements": np.array([1.0]), "trainees_completed": np.array([1.0])}
+    assert value("placement_rate", one).tolist() == [1.0]  # one completion is a denominator like any other
 
 
 def test_parts_follow_the_kind():

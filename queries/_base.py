@@ -101,8 +101,9 @@ def source(filters: Filters, by: str | None = None, *, months: bool = True, gjc:
     return Source(cells, conds + where(filters, cells, months=months), cells.c.month, keys)
 
 
-def summed(expression, name: str):
-    """SUM as the sum's own type, 0 over no rows (PostgreSQL would hand BIGINT sums over as Decimal)."""
+def summed(expression, name: str | None = None):
+    """SUM as sum `name`'s own type (a whole count without a name), 0 over no rows (PostgreSQL would hand BIGINT sums
+    over as Decimal)."""
     whole = name not in SUM_OF or SUM_OF[name].whole
     return cast(func.coalesce(func.sum(expression), 0), BigInteger if whole else Float)
 
@@ -112,7 +113,7 @@ def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names
     keys = keys or {}
 
     def at_as_of(expression):
-        return case((src.month == as_of, expression), else_=0)
+        return case((src.month == as_of, expression))  # NULL elsewhere: SUM skips it, `summed` turns none into 0
 
     columns = [summed(at_as_of(src.value(n)) if SUM_OF[n].stock else src.value(n), n).label(n) for n in names]
     return (
@@ -120,7 +121,7 @@ def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names
             *[column.label(label) for label, column in keys.items()],
             *columns,
             func.count(func.distinct(src.month)).label("months"),
-            summed(at_as_of(src.value("reporting")), "reporting").label("reporting"),
+            summed(at_as_of(src.value("reporting"))).label("reporting"),
         )
         .select_from(src.table)
         .where(*src.conds)
@@ -130,7 +131,7 @@ def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names
 
 def figures(columns: dict[str, list], as_of=None) -> pd.DataFrame:
     """Columns of ids, names and sums (NULL as 0) as a frame with every metric's value, ids and names first."""
-    size = len(next(iter(columns.values()))) if columns else 0
+    size = len(next(iter(columns.values())))  # callers always pass their columns, empty or not
 
     def number(name: str) -> np.ndarray:
         floats = np.nan_to_num(np.array(columns.get(name, np.zeros(size)), dtype="float64"))
@@ -152,7 +153,7 @@ def sql_value(metric: str, columns):
     if METRICS[metric].kind in (STOCK, FLOW):
         return columns[metric]
     num, den = (columns[p] for p in parts(metric))
-    return case((den > 0, cast(num, Float) / cast(den, Float)), else_=None)
+    return case((den > 0, cast(num, Float) / cast(den, Float)))
 
 
 def needs(metric: str) -> tuple[str, ...]:
@@ -191,8 +192,9 @@ def frame(engine: Bind, stmt: Select) -> pd.DataFrame:
         return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
-def raw_month(column, name: str = "month"):
-    """A date column as the driver gives it (ISO text on SQLite), for months.to_datetimes to convert at once."""
+def raw_month(column, name: str | None = None):
+    """A date column as the driver gives it (ISO text on SQLite), for months.to_datetimes to convert at once
+    (labelled `name`; callers that read rows by position need no label)."""
     return type_coerce(column, String).label(name)
 
 
@@ -224,4 +226,4 @@ def among(column, values: list, dialect: str):
     """`column` IN `values` as one bound parameter (an array on PostgreSQL), for a few hundred keys."""
     if dialect == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(bindparam(None, values, expanding=True))
+    return column.in_(bindparam(None, values))  # IN a bindparam makes it expanding

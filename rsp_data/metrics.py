@@ -295,8 +295,7 @@ def value(key: str, sums: Mapping[str, object]) -> np.ndarray:
         return np.asarray(sums[key], dtype="float64")
     num, den = (np.asarray(sums[p], dtype="float64") for p in parts(key))
     scale = PER if METRICS[key].kind == PER_ADULTS else 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num * scale / np.where(den > 0, den, 1), np.nan)
+    return np.divide(num * scale, den, out=np.full(den.shape, np.nan), where=den > 0)
 
 
 def data_dictionary_markdown() -> str:

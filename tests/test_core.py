@@ -45,6 +45,8 @@ def test_every_kind_is_computed_from_its_sums():
             assert math.isnan(got[1]), metric.key  # no denominator: no value, not 0
     assert value("placement_rate", sums).tolist()[0] == 0.75
     assert value("placements_per_10k_adults", sums).tolist()[0] == 1.0  # 3 placements for 30,000 adults
+    one = {"placements": np.array([1.0]), "trainees_completed": np.array([1.0])}
+    assert value("placement_rate", one).tolist() == [1.0]  # one completion is a denominator like any other
 
 
 def test_parts_follow_the_kind():
@@ -83,6 +85,26 @@ def test_the_all_other_row_is_a_ratio_of_the_summed_sums():
     assert other["placements"] == 10 and other["trainees_completed"] == 51
     assert other["placement_rate"] == pytest.approx(10 / 51)  # not the mean of 0.5, 1.0 and 0.1
     assert other["group_name"] == "All other 3 partnerships"
+
+
+def test_a_sum_the_store_leaves_null_reads_as_zero():
+    """A group whose sums come back NULL (nothing reported) shows 0 counts and no rate, beside a group with figures."""
+    rows = figures(
+        {
+            "group_id": ["a", "b"],
+            "group_name": ["A", "B"],
+            "placements": [3, None],
+            "trainees_completed": [4, None],
+            "avg_starting_wage_weighted": [67.5, None],
+            "avg_starting_wage_weight": [3, None],
+            "months": [2, None],
+        },
+        as_of=None,
+    ).set_index("group_id")
+    assert rows["placements"].tolist() == [3, 0]
+    assert rows["months"].tolist() == [2, 0]
+    assert rows.loc["a", "placement_rate"] == 0.75 and math.isnan(rows.loc["b", "placement_rate"])
+    assert rows.loc["a", "avg_starting_wage"] == 22.5 and math.isnan(rows.loc["b", "avg_starting_wage"])
 
 
 def test_a_download_escapes_headers_and_cells():
@@ -147,18 +169,22 @@ def test_values_are_floats_and_a_count_has_no_parts():
         parts("placements")
 
 
-def test_a_rate_in_sql_is_null_only_without_a_denominator():
-    """The rankings in SQL order by sql_value: one completion is a denominator like any other."""
+def test_a_rate_in_sql_is_null_only_without_a_denominator(stores):
+    """The rankings in SQL order by sql_value: one completion is a denominator like any other, and no
+    completion is no rate (PostgreSQL, unlike SQLite, fails a division by zero)."""
     from sqlalchemy import create_engine, literal, select
 
     from queries._base import sql_value
 
+    engine = create_engine(stores.url("rate"))
+
     def rate(placements: int, completed: int):
         sums = {"placements": literal(placements), "trainees_completed": literal(completed)}
-        with create_engine("sqlite://").connect() as conn:
+        with engine.connect() as conn:
             return conn.execute(select(sql_value("placement_rate", sums))).scalar()
 
     assert rate(1, 1) == 1.0
     assert rate(3, 4) == 0.75
     assert rate(2, 0) is None
     assert rate(0, 5) == 0.0
+    engine.dispose()

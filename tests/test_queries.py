@@ -475,6 +475,10 @@ def test_goal_progress_with_filters(engine):
     lg = goal_progress(engine, Filters(sectors=("logistics",)))
     assert lg.placements == 0
     assert lg.partnerships == 0
+    # chosen partnerships (summed from the facts): CH 09 1 + 10 3 = 4; CL's 1 + 2 excluded
+    chosen = goal_progress(engine, Filters(partnerships=("capital-healthcare", "capital-logistics")))
+    assert chosen.placements == 4
+    assert chosen.partnerships == 1
 
 
 def test_grant_placements_by_month(engine):
@@ -574,6 +578,9 @@ def test_monthly_rows(engine):
     assert len(monthly_rows(engine, Filters(regions=("capital",)))) == 8
     assert len(monthly_rows(engine, Filters(regions=("capital",), month_to="2022-09"))) == 5
     assert len(monthly_rows(engine, Filters(regions=("eastern",)))) == 0
+    # No rows selected counts 0 rows (not an error), from the rollups and from the facts.
+    assert monthly_row_count(engine, Filters(regions=("eastern",))) == 0
+    assert monthly_row_count(engine, Filters(partnerships=("northwest-ace",))) == 0
 
 
 def test_monthly_rows_page_by_key_through_every_row_once(engine):
@@ -708,6 +715,24 @@ def loaded_day(value) -> date:
     """A batch's loaded_at as a day in Connecticut (SQLite returns UTC without a zone)."""
     ts = pd.Timestamp(value)
     return (ts if ts.tzinfo else ts.tz_localize("UTC")).tz_convert(CONNECTICUT).date()
+
+
+def test_a_suppression_table_beyond_its_rows_still_adds_up_to_the_months_totals(demo_engine):
+    """The Data quality table of under-represented trainees with 3 rows: 2 leaders and "Other partnerships (n)";
+    its columns add up to each month's total, and the leaders' rows are their own counts."""
+    from queries.metrics import partnership_rows
+    from queries.quality import quality_monthly, suppressed_by_month
+
+    counts, reported = suppressed_by_month(demo_engine, ALL, "trainees_underrepresented", max_rows=3)
+    assert len(counts) == 3 and counts.index[-1].startswith("Other partnerships (")
+    monthly = quality_monthly(demo_engine, ALL).set_index("month")["trainees_underrepresented"]
+    last = [pd.Timestamp(f"{m}-01") for m in counts.columns]
+    assert counts.sum().tolist() == monthly.loc[last].tolist()
+    window = Filters(month_from=counts.columns[0], month_to=counts.columns[-1])
+    rows = partnership_rows(demo_engine, window, limit=None, metrics=("trainees_underrepresented",))
+    names = rows.set_index("group_name")["trainees_underrepresented"]
+    assert counts.iloc[:2].sum(axis=1).tolist() == names.loc[counts.index[:2]].tolist()
+    assert reported.iloc[:2].any(axis=1).all()
 
 
 def test_illustrative_share(engine, demo_engine):

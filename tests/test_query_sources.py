@@ -14,8 +14,16 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from queries._base import frame, source, sums_select
 from queries.filters import Filters
-from queries.metrics import metrics_by, metrics_by_cell, monthly_totals, partnership_count, partnership_totals
+from queries.metrics import (
+    as_of_month,
+    metrics_by,
+    metrics_by_cell,
+    monthly_totals,
+    partnership_count,
+    partnership_totals,
+)
 from rsp_data.metrics import REQUIRED_KEYS
 from rsp_data.months import as_date
 from rsp_data.schema import monthly_metrics, partnerships, regions, sectors
@@ -93,6 +101,23 @@ def test_metrics_by_cell_equals_the_facts(demo_engine, facts, f):
     assert got["completion_rate"].tolist() == pytest.approx(
         (want["trainees_completed"] / enrolled).tolist(), nan_ok=True
     )
+
+
+@pytest.mark.parametrize("f", [f for f in FILTERS if not f.regions and not f.partnerships])
+def test_the_rollups_cell_grain_summed_by_sector_and_region_equals_the_facts(demo_engine, facts, f):
+    """source(filters, "cell") without a region filter (metrics_by_cell takes ranking's cell sums there) still
+    reads the grain that holds both a sector and a region: each cell's sums equal the facts'."""
+    src = source(f, "cell")
+    keys = {"sector_id": src.keys["sector"], "region_id": src.keys["region"]}
+    got = frame(demo_engine, sums_select(src, as_of_month(demo_engine, f), keys))
+    want = reference(facts, f, "cell")
+    cols = [*FLOWS, "months", "employers_engaged", "reporting"]
+    assert len(got) == len(want)
+    if want.empty:
+        return
+    got = got.set_index(["sector_id", "region_id"]).sort_index()
+    assert got.index.tolist() == want.index.tolist()
+    assert got[cols].to_numpy().tolist() == want[cols].to_numpy().tolist()
 
 
 @pytest.mark.parametrize(("f", "by"), list(itertools.product(FILTERS, [None, "sector", "region", "partnership"])))

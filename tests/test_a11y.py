@@ -234,7 +234,6 @@ def test_axe_every_page(browser, app: AppServer) -> None:
             wait_drawn(page, content)
             check_view(page, name, found)
         # The Submit page signed in: its template downloads and the file upload.
-        page.get_by_label("Your name (recorded with each import)").fill("A11y test")
         page.get_by_label("Admin password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         wait_drawn(page, ['[data-testid="stFileUploader"]'])
@@ -353,7 +352,7 @@ def test_keyboard_reaches_every_control(browser, app: AppServer) -> None:
         page.goto(app.base_url + "/submit")
         wait_drawn(page, PAGES["submit"][1])
         walks["submit"] = walk = tab_walk(page)
-        assert_reached(walk, ["Your name", "Admin password", "Sign in"])
+        assert_reached(walk, ["Admin password", "Sign in"])
         page.goto(app.base_url + PRESENT.format(n=1))
         wait_drawn(page, SLIDE_CONTENT[1])
         walks["presenter"] = walk = tab_walk(page)

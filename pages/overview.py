@@ -26,12 +26,15 @@ partial_note = (
     if partial
     else ""
 )
-sparklines = cache.memo(views.kpi_sparklines, filters, KPI_METRICS)
+sparklines = cache.memo(views.kpi_sparklines, filters, KPI_METRICS, partial.month if partial else None)
+line_note = " The line shows the last two years of the range" + (
+    f", without {partial.month:%b %Y}, which is partial." if partial else "."
+)
 for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
     column.metric(
         METRICS[metric].label,
         metric_value(metric, kpis[metric]),
-        help=help_text[metric] + " The line shows the last two years of the range." + partial_note,
+        help=help_text[metric] + line_note + partial_note,
         border=True,
         chart_data=sparklines[metric],
         chart_type="bar" if METRICS[metric].kind == "flow" else "line",

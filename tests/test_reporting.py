@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -183,6 +184,23 @@ def test_overview_header_and_tiles_say_the_last_month_is_partial(demo_app):
     assert f":violet-badge[{PARTIAL}]" in at.markdown[0].value
     assert any(c.value.startswith(f"⚠ {PARTIAL}: its figures are partial") for c in at.caption)
     assert all(PARTIAL in m.help for m in at.metric)
+
+
+def test_overview_sparklines_end_at_the_last_complete_month(demo_app):
+    from queries.filters import Filters
+    from queries.metrics import monthly_totals
+    from rsp_data.store import make_engine
+
+    at = demo_app("pages/overview.py")
+    months = monthly_totals(make_engine(os.environ["DATABASE_URL"]), Filters()).set_index("month")
+    tiles = {m.label: m for m in at.metric}
+    for label, column in (("Employers engaged", "employers_engaged"), ("Placements", "placements")):
+        line = list(tiles[label].proto.chart_data)
+        assert line[-1] == months.loc["2026-09-01", column] != months.loc["2026-10-01", column]
+        assert line == months.loc["2024-10-01":"2026-09-01", column].tolist()
+        assert "The line shows the last two years of the range, without Oct 2026, which is partial." in (
+            tiles[label].help
+        )
 
 
 def test_trends_draws_the_partial_month_hollow_and_shaded(demo_app):

@@ -29,9 +29,12 @@ def asking(*metrics: str) -> dict:
     return {"metrics": (*DEFAULT, *extra)} if extra else {}
 
 
-def kpi_sparklines(q: Query, filters: Filters, metrics: tuple[str, ...]) -> dict[str, list[float]]:
-    """The last two years of each KPI: monthly, or by quarter for the noisy rates and averages."""
+def kpi_sparklines(q: Query, filters: Filters, metrics: tuple[str, ...], partial=None) -> dict[str, list[float]]:
+    """The last two years of each KPI: monthly, or by quarter for the noisy rates and averages; without the
+    `partial` month (a date), whose figures are not all in: its dip would read as a drop."""
     monthly = q(monthly_totals, filters, None, **asking(*metrics))
+    if partial is not None:
+        monthly = monthly[monthly["month"] < pd.Timestamp(partial)]
     out = {}
     for metric in metrics:
         is_rate = METRICS[metric].kind in (RATE, AVERAGE)

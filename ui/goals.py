@@ -222,11 +222,16 @@ def show_goal(status: GoalStatus, filters: Filters, key: str, *, minor: bool = F
     # The chart covers the goal's months; the data's kind is judged on the sidebar's filters.
     covered = filters.with_(month_from=f"{goal.start_month:%Y-%m}", month_to=f"{status.through:%Y-%m}")
     note = widgets.describe(covered) + (" · illustrative data" if widgets.illustrative(filters) > 0 else "")
-    figure, numbers = goal_chart(status, note)
+    # Shared by sessions: the figure costs more to build than its query.
+    figure, numbers = cache.memo(_goal_view, goal.goal_id, filters, note)
     widgets.chart(figure, numbers, f"goal_{key}")
     st.caption(f"Source: {goal.source}" if goal.source else "Source: not given.")
     with st.expander("How the projection is made"):
         st.markdown(METHOD)
+
+
+def _goal_view(q, goal_id: str, filters: Filters, note: str):
+    return goal_chart(q(goal_status, goal_id, filters), note)
 
 
 def overview_goals(goals: tuple[Goal, ...], filters: Filters) -> list[Goal]:

@@ -542,3 +542,29 @@ def test_slide_one_reads_from_the_back_of_the_room(browser_apps, scheme):
                 context.close()
         finally:
             browser.close()
+
+
+def screen_reader_table(at: AppTest) -> tuple[str, list[str], list[list[str]]]:
+    """The slide's numbers table for screen readers: caption, header, rows (cells as shown)."""
+    (table,) = re.findall(r'<div class="rsp-sr-only">(.*?)</div>', html_text(at), flags=re.S)
+    (caption,) = re.findall(r"<caption>(.*?)</caption>", table)
+    header = re.findall(r"<th[^>]*>(.*?)</th>", table)
+    rows = [
+        re.findall(r"<td>(.*?)</td>", row)
+        for row in re.findall(r"<tbody>.*</tbody>", table, flags=re.S)[0].split("</tr>")
+    ]
+    return caption, header, [r for r in rows if r]
+
+
+def test_slides_three_to_five_carry_their_numbers_for_screen_readers(engine):
+    caption, header, rows = screen_reader_table(open_present(slide="4"))
+    assert caption.startswith("Placements by sector and region: ")
+    assert header[0] == "Sector"
+    placed = sum(float(c.replace(",", "")) for row in rows for c in row[1:] if c != "–")
+    assert placed == kpi_summary(engine, ALL)["placements"]
+    caption, header, rows = screen_reader_table(open_present(slide="5"))
+    assert header == ["Quarter", "Trainees enrolled", "Trainees completed", "Placements"]
+    assert rows and all(len(r) == 4 for r in rows)
+    caption, header, rows = screen_reader_table(open_present(slide="3"))
+    assert caption.startswith("The numbers behind the chart: ")
+    assert len(rows) > 12

@@ -9,6 +9,7 @@ import time
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -283,6 +284,13 @@ def _kpi_tiles(kpis: dict, *, compact: bool = False, notes: dict[str, str] | Non
     st.html(f'<div class="rsp-kpis{" rsp-compact" if compact else ""}">{tiles}</div>')
 
 
+def _numbers(table, caption: str) -> None:
+    """The slide chart's numbers as a table for screen readers: one step away, and off the projected slide."""
+    body = table.to_html(index=False, border=0, na_rep="–", float_format=lambda v: f"{v:,.2f}")
+    body = body.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
+    st.html(f'<div class="rsp-sr-only">{body}</div>')
+
+
 def _big(fig: go.Figure, height: int, title: str = "", *, top: int = 70, ticks: int = 18) -> go.Figure:
     """A chart readable from the back of a room: large type, no toolbar."""
     fig.update_layout(
@@ -408,7 +416,8 @@ def _slide_trend(filters: Filters, kpis: dict) -> None:
     lost = _header(KICKER["trend"], title, filters, kpis["as_of_label"])
     # The Trends page's view of cumulative placements, copied: the shared figure is only read.
     note = widgets.chart_note(kpis, filters)
-    fig = go.Figure(cache.memo(views.trend, filters, "placements", "cumulative", None, note)[0])
+    shared, numbers, _ = cache.memo(views.trend, filters, "placements", "cumulative", None, note)
+    fig = go.Figure(shared)
     if not progress.partnerships:  # no grant-supported partnership in view: no grant line
         fig.data = [trace for trace in fig.data if trace.name == "All partnerships"]
     # The grant line is the story: bold; every partnership in view: quieter.
@@ -422,6 +431,7 @@ def _slide_trend(filters: Filters, kpis: dict) -> None:
     fig.update_layout(legend={"y": 1.0, "x": 0, "font": {"size": 22}})
     fig.update_annotations(font={"size": 24, "color": GOAL})
     st.plotly_chart(fig, config=PLOTLY_CONFIG, alt=f"Cumulative placements against the goal of {goal:,}: {title}")
+    _numbers(numbers, f"The numbers behind the chart: {title}")
 
 
 def _slide_matrix(filters: Filters, kpis: dict) -> None:
@@ -452,6 +462,10 @@ def _slide_matrix(filters: Filters, kpis: dict) -> None:
         hovertemplate="%{y} · %{x}: %{text} placements<extra></extra>",
     )
     st.plotly_chart(fig, config=PLOTLY_CONFIG, alt=f"Heatmap of placements by sector and region: {title}")
+    _numbers(
+        matrix.rename_axis(columns=None).rename(columns={"sector_name": "Sector"}),
+        f"Placements by sector and region: {title}",
+    )
     st.html(
         '<div class="rsp-small">Placements summed over the chosen months; totals in brackets. '
         "An empty cell: no partnership of that sector in that region.</div>"
@@ -481,3 +495,5 @@ def _slide_spotlight(filters: Filters, rsp_id: str, number: int, count: int) -> 
     fig = _big(fig, SPOTLIGHT_CHART_HEIGHT - lost, "People trained and placed each quarter")
     fig.update_layout(legend={"y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"})
     st.plotly_chart(fig, config=PLOTLY_CONFIG, alt=f"{p['name']}: people trained and placed each quarter")
+    quarters = {"Quarter": list(fig.data[0].hovertext)} | {t.name: list(t.y) for t in fig.data}
+    _numbers(pd.DataFrame(quarters), f"{p['name']}: people trained and placed each quarter")

@@ -74,7 +74,6 @@ import serve_replicas
 
 BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Browser: time to first chart"
-KEPT = "### Analysis"  # a hand-written part of the section, from this heading on, survives a new run
 BARE_APP = "scripts/bare_app.py"
 LIGHTHOUSE_LOCAL = REPO_ROOT / "node_modules" / ".bin" / "lighthouse"
 
@@ -323,23 +322,7 @@ def section_text(
 
 
 def write_section(text: str, path: Path = BENCHMARKS, section: str = SECTION) -> None:
-    """Replace (or append) `section` in `path`, keeping every other section and the section's hand-written
-    part from the heading KEPT on (after the new figures)."""
-    body = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    lines = body.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == section), None)
-    block = text.rstrip("\n") + "\n"
-    if start is None:
-        new = body.rstrip("\n") + "\n\n" + block
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        kept = next((i for i in range(start + 1, end) if lines[i].rstrip() == KEPT), None)
-        if kept is not None:
-            block += "\n" + "".join(lines[kept:end]).rstrip("\n") + "\n"
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + block + ("\n" + tail if tail else "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(new)
+    load.write_section(text, path, section)  # the same hand-kept "### Analysis" rule as load.py's sections
 
 
 # ---------------------------------------------------------------- the browser

@@ -1007,15 +1007,12 @@ def error_kinds(errors: list[str]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: -item[1])
 
 
-def write_section(text: str, path: Path = BENCHMARKS) -> None:
-    """Replace (or append) the section under SECTION in `path`, keeping every other section.
-
-    Inside the section, a hand-written part that starts with the heading KEPT is kept, after the
-    new figures (it says which run it analyses).
-    """
+def write_section(text: str, path: Path = BENCHMARKS, section: str = SECTION) -> None:
+    """Replace (or append) `section` in `path`, keeping every other section and the section's hand-written
+    part from the heading KEPT on (after the new figures: it says which run it analyses)."""
     body = path.read_text() if path.exists() else "# Benchmarks\n\n"
     lines = body.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == section), None)
     block = text.rstrip("\n") + "\n"
     if start is None:
         new = body.rstrip("\n") + "\n\n" + block

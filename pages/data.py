@@ -101,6 +101,9 @@ HISTORY_COLUMNS = {
     "rows_changed": "Rows changed",
     "rows_held": "Rows held now",
     "note": "Note",
+    "rolled_back_at": st.column_config.DatetimeColumn("Rolled back at (UTC)", format="YYYY-MM-DD HH:mm"),
+    "rolled_back_by": "Rolled back by",
+    "checksum": "File checksum (SHA-256)",
 }
 history = cache.query(load_history)
 if (history["kind"] == "demo").any():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -232,3 +233,21 @@ def test_the_data_pages_load_history_shows_the_signed_in_identity(store):
     assert not at.exception
     (history,) = [d.value for d in at.dataframe if "loaded_by" in d.value.columns]
     assert history.iloc[0][["file_name", "loaded_by"]].tolist() == ["ana.csv", "ana@capital.org"]
+
+
+def test_the_data_pages_load_history_shows_who_rolled_a_batch_back(store):
+    from rsp_data.imports.apply import apply_import, rollback
+
+    content = (
+        b"rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements\n"
+        b"capital-technology,2012-01,4,3,2,1\n"
+    )
+    batch = apply_import(store, content, "late.csv", "administrator (password)").batch_id
+    rollback(store, batch, "staff@ct.gov")
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=60).run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    (history,) = [d.value for d in at.dataframe if "rolled_back_by" in d.value.columns]
+    row = history[history["batch_id"] == batch].iloc[0]
+    assert row["rolled_back_by"] == "staff@ct.gov" and pd.notna(row["rolled_back_at"])
+    assert len(row["checksum"]) == 64

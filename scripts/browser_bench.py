@@ -72,21 +72,17 @@ for _folder in (REPO_ROOT, REPO_ROOT / "scripts"):
 import load  # scripts/load.py: its server start-up and websocket client
 import serve_replicas
 
+from ui.routes import ROUTES
+
 BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
 SECTION = "## Browser: time to first chart"
 BARE_APP = "scripts/bare_app.py"
 LIGHTHOUSE_LOCAL = REPO_ROOT / "node_modules" / ".bin" / "lighthouse"
 
 # The pages of ui/routes.py (name, path, page name for the websocket client), then the bare app.
-PAGES = (
-    ("overview", "/", ""),
-    ("map", "/map", "map"),
-    ("trends", "/trends", "trends"),
-    ("partnerships", "/partnerships", "partnerships"),
-    ("quality", "/quality", "quality"),
-    ("data", "/data", "data"),
-    ("reporting", "/reporting", "reporting"),
-    ("submit", "/submit", "submit"),
+PAGES = tuple(
+    (Path(file).stem, "/" if i == 0 else f"/{Path(file).stem}", "" if i == 0 else Path(file).stem)
+    for i, (file, _, _) in enumerate(ROUTES)
 )
 DEFAULT_SLIDES = (1, 2, 3, 4, 5)  # KPIs, map, trend, sector x region, the first spotlight
 BARE = "bare"

@@ -89,10 +89,10 @@ def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tup
 
 def kpi_summary(engine: Bind, filters: Filters, metrics: tuple[str, ...] = DEFAULT) -> dict:
     """The headline figures for the filters: metric -> value, the sums, as_of, as_of_label, months; "carried": how
-    many partnerships' stocks are as of a report before as_of, and "carried_from": the oldest such report's month."""
+    many partnerships' stocks are as of a report before as_of, "carried_months": those reports' months (labels)."""
     row = metrics_by(engine, filters, None, metrics).iloc[0].to_dict()
-    count, oldest = ranking.carried_reports(engine, filters, first=filters.first, last=row["as_of"])
-    return {**row, "as_of_label": label(row["as_of"]), "carried": count, "carried_from": label(oldest)}
+    count, months = ranking.carried_reports(engine, filters, first=filters.first, last=row["as_of"])
+    return {**row, "as_of_label": label(row["as_of"]), "carried": count, "carried_months": [label(m) for m in months]}
 
 
 @one_connection

@@ -145,21 +145,19 @@ def reporting_counts(
         return {k: int(np.count_nonzero(found.chosen & (found.at(hi, c) >= _since(first)))) for k, c in wanted.items()}
 
 
-def carried_reports(
-    engine: Bind, filters: Filters, *, first: date | None, last: date | None
-) -> tuple[int, date | None]:
+def carried_reports(engine: Bind, filters: Filters, *, first: date | None, last: date | None) -> tuple[int, list[date]]:
     """How many partnerships within the filters count in a stock at `last` as of an earlier report (stock_since),
-    and the month of the oldest such report (None when none)."""
+    and the months of those reports, oldest first."""
     if last is None:
-        return 0, None
+        return 0, []
     hi = month_index(last)
     with reading(engine) as conn:
         found = _Arrays(conn, filters, "", [(hi, "last_report")])
     if found.size is None:
-        return 0, None
+        return 0, []
     latest = found.at(hi, "last_report")
     earlier = latest[found.chosen & (latest >= stock_since(first, last)) & (latest < hi)]
-    return len(earlier), (index_month(int(earlier.min())) if len(earlier) else None)
+    return len(earlier), [index_month(int(i)) for i in np.unique(earlier)]
 
 
 def cell_totals(engine: Bind, filters: Filters, *, last: date, names: tuple[str, ...]) -> dict[str, list]:

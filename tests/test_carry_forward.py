@@ -66,7 +66,7 @@ def test_the_oct_stock_counts_sep_and_aug_reports_but_not_jul(store):
     # CT 16 (Oct) + SM 33 (Sep) + ST 21 (Aug); CH's Jul is three months back: overdue, not counted
     assert kpi["employers_engaged"] == 16 + 33 + 21 == 70
     assert kpi["reporting"] == 1  # only CT sent October
-    assert (kpi["carried"], kpi["carried_from"]) == (2, "2022-08")  # SM and ST, the oldest report August's
+    assert (kpi["carried"], kpi["carried_months"]) == (2, ["2022-08", "2022-09"])  # ST as of Aug, SM as of Sep
     assert kpi["placements"] == 9  # flows are unchanged: every row's 1
 
 

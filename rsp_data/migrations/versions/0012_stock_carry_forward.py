@@ -42,6 +42,6 @@ def downgrade() -> None:
     running = sa.table(
         "running_totals", sa.column("k", sa.BigInteger), sa.column("last_report", sa.Integer), *map(sa.column, STOCKS)
     )
-    reported_then = running.c.last_report == running.c.k.op(">>")(KEY_BITS)
+    reported_then = running.c.last_report == running.c.k.op(">>")(sa.cast(sa.literal(KEY_BITS), sa.Integer()))
     op.execute(running.update().where(~reported_then).values(dict.fromkeys(STOCKS)))
     rollups.refresh_all_arrays(op.get_bind())

@@ -198,23 +198,31 @@ def _carry_forward(part: Columns, names: tuple[str, ...], universe: list | None 
     stock at month M is its reports of M plus the parts of the CARRY months before that its partnerships carry into
     M; a group with only carried parts at a month of `universe` (raw months; default: the part's own) gets a row
     there, flows 0."""
-    stocks = [n for n in names if SUM_OF[n].stock]
+    stocks = [names.index(n) for n in names if SUM_OF[n].stock]
     months, groups, values = part
     if not stocks or not months:
         return months, groups, values[:, : len(names)]
-    raw_of = {month_index(as_date(m)): m for m in (months if universe is None else universe)}
-    frame = pd.DataFrame(values, columns=[*names, *stock_parts(names)])
-    frame["group"], frame["i"] = groups, [month_index(as_date(m)) for m in months]
-    pieces = [frame[["group", "i", *names]]]
-    for n in stocks:
+    index_of = {m: month_index(as_date(m)) for m in dict.fromkeys(months if universe is None else [*months, *universe])}
+    raw_of = {index_of[m]: m for m in (months if universe is None else universe)}
+    at = np.fromiter((index_of[m] for m in months), dtype="int64", count=len(months))
+    codes, ids = pd.factorize(pd.Series(groups, dtype=object))
+    # Rows keyed by (group, month index): each row's own sums, then each stock's parts moved k months on.
+    keys, rows = [codes * 2**32 + at], [np.nan_to_num(values[:, : len(names)])]
+    fetched = (*names, *stock_parts(names))
+    for j in stocks:
         for k in range(1, CARRY + 1):
-            moved = frame[frame[carried(n, k)] != 0]
-            pieces.append(pd.DataFrame({"group": moved["group"], "i": moved["i"] + k, n: moved[carried(n, k)]}))
-    combined = pd.concat(pieces, ignore_index=True)
-    combined = combined[combined["i"].isin(raw_of)]
-    out = combined.groupby(["group", "i"], sort=False)[list(names)].sum(min_count=1)
-    keys = out.index.to_frame(index=False)
-    return [raw_of[i] for i in keys["i"]], keys["group"].tolist(), out.to_numpy(dtype="float64")
+            carried_part = np.nan_to_num(values[:, fetched.index(carried(names[j], k))])
+            moved = np.flatnonzero(carried_part)
+            keys.append(codes[moved] * 2**32 + at[moved] + k)
+            row = np.zeros((len(moved), len(names)))
+            row[:, j] = carried_part[moved]
+            rows.append(row)
+    key, sums = np.concatenate(keys), np.vstack(rows)
+    inside = np.isin(key % 2**32, list(raw_of))
+    found, place = np.unique(key[inside], return_inverse=True)
+    out = np.zeros((len(found), len(names)))
+    np.add.at(out, place, sums[inside])
+    return [raw_of[int(i)] for i in found % 2**32], ids[found // 2**32].tolist(), out
 
 
 def _others(totals: Columns, leaders: Columns) -> Columns:

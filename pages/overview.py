@@ -13,7 +13,8 @@ facts.published_headline()
 help_text = {
     "employers_engaged": (
         f"Employers engaged at the end of {month_name(kpis['as_of_label'])}, the latest month in range "
-        "(a count at month end, not a sum over months). An employer working with two partnerships counts twice."
+        "(a count at month end, not a sum over months); partnerships that have not sent that month count as of "
+        "their latest report of the two months before. An employer working with two partnerships counts twice."
     ),
     "trainees_enrolled": "New enrolments, summed over the months in range.",
     "trainees_completed": "Completions, summed over the months in range.",
@@ -21,10 +22,18 @@ help_text = {
     "placement_rate": "Placements ÷ trainees completed over the same range (a ratio of sums).",
 }
 partial = widgets.partial(filters, kpis["as_of_label"])
-partial_note = (
-    f" {partial.short()}: its figures are partial, and employers engaged counts only those that reported it."
-    if partial
+carried = kpis["carried"]
+carried_note = (
+    f"Employers engaged: {carried:,} partnership{'s' if carried != 1 else ''} as of their latest report "
+    f"({' and '.join(month_name(m) for m in kpis['carried_months'])})."
+    if carried
     else ""
+)
+partial_note = (
+    f" {partial.short()}: its figures are partial"
+    + (f". {carried_note}" if carried else ", and employers engaged counts only those that reported it.")
+    if partial
+    else (f" {carried_note}" if carried else "")
 )
 sparklines = cache.memo(views.kpi_sparklines, filters, KPI_METRICS, partial.month if partial else None)
 line_note = " The line shows the last two years of the range" + (

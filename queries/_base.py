@@ -34,13 +34,15 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from queries.filters import Filters
-from rsp_data.metrics import ADULTS, DECLARED, FLOW, METRICS, STOCK, SUM_NAMES, SUMS, parts, value
-from rsp_data.rollups import sum_value
+from rsp_data.metrics import ADULTS, CARRY, DECLARED, FLOW, METRICS, STOCK, SUM_NAMES, SUMS, carried, parts, value
+from rsp_data.months import shift
+from rsp_data.rollups import carry_value, sum_value
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import partnerships, regions, sectors
 from rsp_data.schema import rollup_cells as cells
 
 SUM_OF = {s.name: s for s in SUMS}
+CARRIED = {carried(s.name, k): (s, k) for s in SUMS if s.stock for k in range(1, CARRY + 1)}  # name: (stock, months)
 FACTS = facts.join(partnerships, facts.c.rsp_id == partnerships.c.rsp_id)
 
 # Which column identifies a group, and where its display name lives.
@@ -76,10 +78,32 @@ class Source:
     keys: dict
 
     def value(self, name: str):
-        """The row-level value of sum `name` (or "reporting": partnership-months with figures)."""
+        """The row-level value of sum `name` (or "reporting": partnership-months with figures; or a stock's
+        carried part, metrics.carried)."""
         if self.table is FACTS:
-            return literal(1) if name == "reporting" else sum_value(SUM_OF[name], facts)
+            return literal(1) if name == "reporting" else fact_value(name)
         return cells.c[name]
+
+    def stock(self, name: str, month):
+        """Stock `name` at `month` row by row (NULL elsewhere): the month's reports, and those of the CARRY months
+        before it that stand for it (the source's month conditions keep them inside the range)."""
+        if month is None:  # (no data in range: every stock is 0)
+            return case((self.month == month, self.value(name)))
+        latest = [(self.month == shift(month, -k), self.value(carried(name, k))) for k in range(1, CARRY + 1)]
+        return case((self.month == month, self.value(name)), *latest)
+
+
+def fact_value(name: str):
+    """Sum `name`'s value in one row of the facts (a stock's carried part: metrics.carried)."""
+    if name in CARRIED:
+        stock, months = CARRIED[name]
+        return carry_value(stock, facts, months)
+    return sum_value(SUM_OF[name], facts)
+
+
+def stock_parts(names) -> tuple[str, ...]:
+    """The carried parts (metrics.carried) of the stocks among the sums `names`."""
+    return tuple(carried(n, k) for n in names if n in SUM_OF and SUM_OF[n].stock for k in range(1, CARRY + 1))
 
 
 def source(filters: Filters, by: str | None = None, *, months: bool = True, gjc: bool | None = None) -> Source:
@@ -109,13 +133,14 @@ def summed(expression, name: str | None = None):
 
 
 def sums_select(src: Source, as_of, keys: dict[str, object] | None = None, names=SUM_NAMES) -> Select:
-    """Each sum, `months` and `reporting` per group of `keys` ({label: column}); stocks and reporting at `as_of`."""
+    """Each sum, `months` and `reporting` per group of `keys` ({label: column}); stocks (Source.stock) and reporting
+    at `as_of`."""
     keys = keys or {}
 
     def at_as_of(expression):
         return case((src.month == as_of, expression))  # NULL elsewhere: SUM skips it, `summed` turns none into 0
 
-    columns = [summed(at_as_of(src.value(n)) if SUM_OF[n].stock else src.value(n), n).label(n) for n in names]
+    columns = [summed(src.stock(n, as_of) if SUM_OF[n].stock else src.value(n), n).label(n) for n in names]
     return (
         select(
             *[column.label(label) for label, column in keys.items()],

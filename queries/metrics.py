@@ -14,12 +14,14 @@ from queries._base import (
     Bind,
     among,
     contains,
+    fact_value,
     figures,
     needs,
     one_connection,
     raw_month,
     source,
     sql_value,
+    stock_parts,
     summed,
     sums_select,
     where,
@@ -27,9 +29,8 @@ from queries._base import (
 from queries.filters import Filters
 from queries.registry import registry_columns, registry_frame, with_registry
 from rsp_data import ct
-from rsp_data.metrics import ADULTS, BASE_RATES, METRICS, PER_ADULTS, REQUIRED_KEYS, value
+from rsp_data.metrics import ADULTS, BASE_RATES, CARRY, METRICS, PER_ADULTS, REQUIRED_KEYS, carried, value
 from rsp_data.months import as_date, label, month_index, shift, to_datetimes
-from rsp_data.rollups import sum_value
 from rsp_data.schema import MAX_PARTNERSHIPS, partnerships
 from rsp_data.schema import monthly_metrics as facts
 from rsp_data.schema import rollup_cells as cells
@@ -87,9 +88,11 @@ def metrics_by(conn: Bind, filters: Filters, by: str | None = None, metrics: tup
 
 
 def kpi_summary(engine: Bind, filters: Filters, metrics: tuple[str, ...] = DEFAULT) -> dict:
-    """The headline figures for the filters: metric -> value, the sums, as_of, as_of_label, months."""
+    """The headline figures for the filters: metric -> value, the sums, as_of, as_of_label, months; "carried": how
+    many partnerships' stocks are as of a report before as_of, "carried_months": those reports' months (labels)."""
     row = metrics_by(engine, filters, None, metrics).iloc[0].to_dict()
-    return {**row, "as_of_label": label(row["as_of"])}
+    count, months = ranking.carried_reports(engine, filters, first=filters.first, last=row["as_of"])
+    return {**row, "as_of_label": label(row["as_of"]), "carried": count, "carried_months": [label(m) for m in months]}
 
 
 @one_connection
@@ -139,15 +142,16 @@ def monthly_totals(
     by sector, region or partnership. Beyond `top` groups (by partnership, unless partnerships are chosen):
     the `top` with the most placements in range, and one group "All other …" (id "others")."""
     names = sums_for(metrics)
+    fetched = (*names, *stock_parts(names))  # a stock's parts carried from earlier months: _carry_forward
     name_of, leaders = None, None
     if split == "partnership" and not filters.partnerships:
         as_of = as_of_month(conn, filters)
         leaders = ranking.ranked(conn, filters, first=filters.first, last=as_of, order_by="placements", limit=top)
         name_of = dict(zip(leaders.ids, leaders.names, strict=True))
         months_only = Filters(month_from=filters.month_from, month_to=filters.month_to)  # the ids meet the rest
-        stmt = select(
-            raw_month(facts.c.month), facts.c.rsp_id, *[sum_value(SUM_OF[n], facts).label(n) for n in names]
-        ).where(facts.c.rsp_id.in_(leaders.ids), *where(months_only, facts))
+        stmt = select(raw_month(facts.c.month), facts.c.rsp_id, *[fact_value(n).label(n) for n in fetched]).where(
+            facts.c.rsp_id.in_(leaders.ids), *where(months_only, facts)
+        )
         rows = conn.execute(stmt).all() if leaders.ids else []
     else:
         if split in ("sector", "region") and not filters.partnerships:
@@ -156,10 +160,15 @@ def monthly_totals(
             ranked = select(key).where(*src.conds).group_by(key).order_by(func.sum(cells.c.placements).desc(), key)
             order = conn.execute(ranked).scalars().all()
             leaders = order[:top] if len(order) > top else None
-        rows = conn.execute(_monthly_select(filters, split, names, leaders)).all()
-    parts = [_rows(rows, split is not None, len(names))]
+        rows = conn.execute(_monthly_select(filters, split, fetched, leaders)).all()
+    parts = [_rows(rows, split is not None, len(fetched))]
     if rows and leaders is not None:
-        parts.append(_others(conn, filters, parts[0], names))
+        totals = _rows(conn.execute(_monthly_select(filters, None, fetched)).all(), False, len(fetched))
+        totals = _carry_forward(totals, names)
+        leading = _carry_forward(parts[0], names, totals[0])
+        parts = [leading, _others(totals, leading)]
+    else:
+        parts = [_carry_forward(parts[0], names)]
     months = [m for part in parts for m in part[0]]
     groups = [g for part in parts for g in part[1]]
     values = np.vstack([part[2] for part in parts])
@@ -184,9 +193,41 @@ def monthly_totals(
     )
 
 
-def _others(conn, filters: Filters, leaders: Columns, names: tuple[str, ...]) -> Columns:
+def _carry_forward(part: Columns, names: tuple[str, ...], universe: list | None = None) -> Columns:
+    """`part` (its columns: `names`, then stock_parts(names)) with each stock as of the latest reports: a group's
+    stock at month M is its reports of M plus the parts of the CARRY months before that its partnerships carry into
+    M; a group with only carried parts at a month of `universe` (raw months; default: the part's own) gets a row
+    there, flows 0."""
+    stocks = [names.index(n) for n in names if SUM_OF[n].stock]
+    months, groups, values = part
+    if not stocks or not months:
+        return months, groups, values[:, : len(names)]
+    index_of = {m: month_index(as_date(m)) for m in dict.fromkeys(months if universe is None else [*months, *universe])}
+    raw_of = {index_of[m]: m for m in (months if universe is None else universe)}
+    at = np.fromiter((index_of[m] for m in months), dtype="int64", count=len(months))
+    codes, ids = pd.factorize(pd.Series(groups, dtype=object))
+    # Rows keyed by (group, month index): each row's own sums, then each stock's parts moved k months on.
+    keys, rows = [codes * 2**32 + at], [np.nan_to_num(values[:, : len(names)])]
+    fetched = (*names, *stock_parts(names))
+    for j in stocks:
+        for k in range(1, CARRY + 1):
+            carried_part = np.nan_to_num(values[:, fetched.index(carried(names[j], k))])
+            moved = np.flatnonzero(carried_part)
+            keys.append(codes[moved] * 2**32 + at[moved] + k)
+            row = np.zeros((len(moved), len(names)))
+            row[:, j] = carried_part[moved]
+            rows.append(row)
+    key, sums = np.concatenate(keys), np.vstack(rows)
+    inside = np.isin(key % 2**32, list(raw_of))
+    found, place = np.unique(key[inside], return_inverse=True)
+    out = np.zeros((len(found), len(names)))
+    np.add.at(out, place, sums[inside])
+    return [raw_of[int(i)] for i in found % 2**32], ids[found // 2**32].tolist(), out
+
+
+def _others(totals: Columns, leaders: Columns) -> Columns:
     """One row "others" per month: the month's total minus the leaders' (all-zero months left out)."""
-    months, _, totals = _rows(conn.execute(_monthly_select(filters, None, names)).all(), False, len(names))
+    months, _, totals = totals
     totals = np.nan_to_num(totals)
     index = {m: i for i, m in enumerate(months)}
     at = np.fromiter((index.get(m, -1) for m in leaders[0]), dtype="int64", count=len(leaders[0]))
@@ -311,6 +352,7 @@ def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str
     conds = ranking.running_conditions(hi, filters, as_of)
     if paired:  # a report in the range (every running row follows a first report)
         conds.append(hi.c.last_report >= month_index(filters.first))
+    counted = hi.c.last_report >= ranking.stock_since(filters.first, as_of)  # a stock's latest report counts
     if search.strip():
         conds.append(contains((partnerships.c.name, partnerships.c.rsp_id), search))
     return (
@@ -318,9 +360,9 @@ def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str
             hi.c.rsp_id.label("group_id"),
             partnerships.c.name.label("group_name"),
             *_registry(registry),
-            *[(func.coalesce(hi.c[n], 0) if SUM_OF[n].stock else diff(f"cum_{n}")).label(n) for n in names],
+            *[(case((counted, hi.c[n]), else_=0) if SUM_OF[n].stock else diff(f"cum_{n}")).label(n) for n in names],
             diff("cum_months_reported").label("months"),
-            case((hi.c.employers_engaged.is_not(None), 1), else_=0).label("reporting"),
+            case((hi.c.last_report == month_index(as_of), 1), else_=0).label("reporting"),
         )
         .select_from(joined)
         .where(*conds)

@@ -12,8 +12,8 @@ from sqlalchemy import BigInteger, and_, literal, select, union_all
 
 from queries._base import SUM_OF, Bind, among, contains, needs, reading, where
 from queries.filters import Filters
-from rsp_data.metrics import METRICS, RATE, value
-from rsp_data.months import month_index
+from rsp_data.metrics import CARRY, METRICS, RATE, value
+from rsp_data.months import index_month, month_index
 from rsp_data.rollups import padded, unpack
 from rsp_data.schema import GROUP_CODES, ID_RANK, REGISTRY_MONTH, partnerships, running_key, running_month
 from rsp_data.schema import running_arrays as arrays
@@ -145,6 +145,21 @@ def reporting_counts(
         return {k: int(np.count_nonzero(found.chosen & (found.at(hi, c) >= _since(first)))) for k, c in wanted.items()}
 
 
+def carried_reports(engine: Bind, filters: Filters, *, first: date | None, last: date | None) -> tuple[int, list[date]]:
+    """How many partnerships within the filters count in a stock at `last` as of an earlier report (stock_since),
+    and the months of those reports, oldest first."""
+    if last is None:
+        return 0, []
+    hi = month_index(last)
+    with reading(engine) as conn:
+        found = _Arrays(conn, filters, "", [(hi, "last_report")])
+    if found.size is None:
+        return 0, []
+    latest = found.at(hi, "last_report")
+    earlier = latest[found.chosen & (latest >= stock_since(first, last)) & (latest < hi)]
+    return len(earlier), [index_month(int(i)) for i in np.unique(earlier)]
+
+
 def cell_totals(engine: Bind, filters: Filters, *, last: date, names: tuple[str, ...]) -> dict[str, list]:
     """Per region × sector cell with a partnership that reported in the filtered range: sector_id, region_id,
     each sum over the range and "reporting" (at `last` itself), by np.bincount over schema.GROUP_CODES."""
@@ -196,14 +211,20 @@ def running_conditions(table, filters: Filters, month) -> list:
     return running_month(table, month) + sector
 
 
+def stock_since(first: date | None, last: date) -> int:
+    """The lowest last_report whose stock counts at `last` (a month index): CARRY months back, inside the range."""
+    return max(_since(first), month_index(last) - CARRY)
+
+
 def _since(first: date | None) -> int:
     """The lowest last_* value of a report in the range (a month index; -1 is "never")."""
     return 0 if first is None else month_index(first)
 
 
 def _wanted(names: tuple[str, ...], hi: int, lo: int | None) -> list[tuple[int, str]]:
-    """The arrays the sums `names` over lo + 1..hi are read from (a stock: at hi only)."""
-    return [(hi, array_of(n)) for n in names] + [(lo, array_of(n)) for n in names if _flow(n, lo)]
+    """The arrays the sums `names` over lo + 1..hi are read from (a stock: at hi, and its latest report at hi)."""
+    stock = [(hi, "last_report")] if any(n != "months" and SUM_OF[n].stock for n in names) else []
+    return [(hi, array_of(n)) for n in names] + [(lo, array_of(n)) for n in names if _flow(n, lo)] + stock
 
 
 def _flow(name: str, lo: int | None) -> bool:
@@ -244,6 +265,9 @@ class _Arrays:
     def over(self, name: str, hi: int, lo: int | None) -> np.ndarray:
         """Sum `name` over lo + 1..hi per partnership number."""
         values = self.at(hi, array_of(name)).astype("float64")
+        if name != "months" and SUM_OF[name].stock:  # as of the latest report, if recent enough (stock_since)
+            since = max(0 if lo is None else lo + 1, hi - CARRY)
+            return np.where(self.at(hi, "last_report") >= since, values, 0.0)
         return values - self.at(lo, array_of(name)) if _flow(name, lo) else values
 
 

@@ -19,8 +19,12 @@ PER_ADULTS = "per adults"  # a flow per 10,000 adults (18+) of the areas: define
 ADULTS = "adults_18_plus"  # PER_ADULTS' denominator: the areas' adults, from rsp_data/ct.py, not a sum of the store
 PER = 10_000
 
+CARRY = 2  # months a stock's latest report stands in for a month its partnership has not reported
+
 OVER_TIME = {
-    STOCK: "Latest month in the range (a stock: never summed over months).",
+    STOCK: "Latest month in the range (a stock: never summed over months). A partnership that did not report that "
+    f'month counts with its latest report of the {CARRY} months before it that lies in the range ("as of their '
+    'latest report"); one whose latest report is older is overdue and not counted.',
     FLOW: "Sum over the months in the range.",
     RATE: "Ratio of the sums over the range (not a mean of monthly rates).",
     AVERAGE: "Weighted by {weight}: Σ(value × {weight}) ÷ Σ {weight} over the months that reported it "
@@ -281,6 +285,16 @@ def _sums() -> tuple[Sum, ...]:
 SUMS: tuple[Sum, ...] = _sums()
 SUM_NAMES: tuple[str, ...] = tuple(s.name for s in SUMS)
 FLOW_SUMS: tuple[str, ...] = tuple(s.name for s in SUMS if not s.stock)  # what may be summed over months
+STOCK_SUMS: tuple[str, ...] = tuple(s.name for s in SUMS if s.stock)
+
+
+def carried(name: str, months: int) -> str:
+    """The rollup sum of stock `name` at month M over the partnerships whose report of M is their latest
+    at M + `months` (1..CARRY): what M's reports add to the stock of M + `months`."""
+    return f"{name}_carry{months}"
+
+
+CARRY_SUMS: tuple[str, ...] = tuple(carried(n, k) for n in STOCK_SUMS for k in range(1, CARRY + 1))
 
 
 def reported_by(key: str) -> str:

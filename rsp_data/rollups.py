@@ -10,11 +10,13 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, case, delete, func, insert, literal, select, union_all, update
+from sqlalchemy import Connection, Date, Integer, case, cast, delete, func, insert, literal, select, union_all, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from rsp_data import schema
-from rsp_data.metrics import OPTIONAL_KEYS, STORED_KEYS, SUMS, Sum
-from rsp_data.months import as_date
+from rsp_data.metrics import CARRY, OPTIONAL_KEYS, STOCK_SUMS, STORED_KEYS, SUMS, Sum, carried
+from rsp_data.months import as_date, shift
 from rsp_data.schema import (
     ARRAY_COLUMNS,
     FLOAT_RUNNING,
@@ -40,6 +42,7 @@ batches = schema.import_batches
 
 CHUNK = 500  # partnerships or months per statement: well under every driver's bound-parameter limit
 GRAINS = ("cell", "region", "sector", "all")
+FILLED = (*STOCK_SUMS, *LAST_COLUMNS)  # running columns holding the latest report so far
 CELL_SUMS = tuple(c.name for c in cells.c if c.name not in ("grain", "month", "region_id", "sector_id", "gjc"))
 
 
@@ -66,6 +69,44 @@ def sum_value(spec: Sum, table):
     return value
 
 
+class month_after(FunctionElement):
+    """month_after(month column, n): the month n months later, as the column stores it."""
+
+    type = Date()
+    name = "month_after"
+    inherit_cache = True
+
+
+@compiles(month_after)
+def _month_after_default(element, compiler, **kw):
+    month, n = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST({month} + make_interval(0, {n}) AS DATE)"
+
+
+@compiles(month_after, "sqlite")
+def _month_after_sqlite(element, compiler, **kw):
+    month, n = (compiler.process(c, **kw) for c in element.clauses)
+    return f"date({month}, '+' || {n} || ' months')"  # (SQLAlchemy stores a Date as ISO text, as date() gives)
+
+
+def carry_value(spec: Sum, table, months: int):
+    """A stock Sum's value in one fact row of `table` (the facts) when its partnership reported none of the
+    `months` months after it: what the row adds to the stock of that later month (metrics.carried)."""
+    later = facts.alias("later")
+    newer = select(later.c.rsp_id).where(
+        later.c.rsp_id == table.c.rsp_id,
+        later.c.month > table.c.month,
+        later.c.month <= month_after(table.c.month, cast(literal(months), Integer)),
+    )
+    return case((~newer.exists(), sum_value(spec, table)), else_=0)
+
+
+def cell_months(touched: Iterable[date]) -> list[date]:
+    """The months whose cells change when facts of `touched` months are written: their own, and the CARRY
+    months before each (whether an earlier report is carried depends on the later months' reports)."""
+    return sorted({shift(m, -k) for m in touched for k in range(CARRY + 1)})
+
+
 # Fact rows with their stored values and each flow Sum's value (a plain sum's is its stored value).
 FACT_TERMS = select(
     facts.c.rsp_id,
@@ -87,6 +128,12 @@ def _cell_select(months: list[date] | None):
             func.count().label("reporting"),
             func.sum(case((batches.c.kind == "demo", 1), else_=0)).label("demo_rows"),
             *[func.coalesce(func.sum(sum_value(spec, facts)), 0).label(spec.name) for spec in SUMS],
+            *[
+                func.coalesce(func.sum(carry_value(spec, facts, k)), 0).label(carried(spec.name, k))
+                for spec in SUMS
+                if spec.stock
+                for k in range(1, CARRY + 1)
+            ],
         )
         .select_from(
             facts.join(partnerships, facts.c.rsp_id == partnerships.c.rsp_id).join(
@@ -152,16 +199,15 @@ def _extend(conn: Connection, old_last: int | None, new_last: int | None) -> Non
     if new_last < old_last:
         conn.execute(delete(running).where(running.c.k >= running_key(new_last + 1)))
         return
-    carried = [c.name for c in running.c if c.name not in ("k", "month", "employers_engaged")]
+    kept = [c.name for c in running.c if c.name not in ("k", "month")]  # sums, stocks and latest reports
     for index in range(old_last + 1, new_last + 1):
         conn.execute(
             insert(running).from_select(
-                ["k", "month", "employers_engaged", *carried],
+                ["k", "month", *kept],
                 select(
                     running.c.k + (1 << KEY_BITS),
                     literal(index_month(index), type_=running.c.month.type),
-                    literal(None, type_=running.c.employers_engaged.type),
-                    *[running.c[c] for c in carried],
+                    *[running.c[c] for c in kept],
                 ).where(*running_month(running, index - 1)),
             )
         )
@@ -201,20 +247,20 @@ def running_rows(
     for c in RUNNING_COLUMNS:
         grid[c] = grid[c].fillna(0)
         grid[f"cum_{c}"] = grid.groupby("rsp_id")[c].cumsum()
-    for c in LAST_COLUMNS:  # the latest report so far: carried forward within each partnership
+    for c in FILLED:  # the latest report so far: carried forward within each partnership
         grid[c] = grid.groupby("rsp_id")[c].ffill()
     if not before.empty:
         base = grid[["rsp_id"]].merge(before, on="rsp_id", how="left")
         for c in RUNNING_COLUMNS:
             grid[f"cum_{c}"] = grid[f"cum_{c}"] + base[f"cum_{c}"].fillna(0).to_numpy()
-        for c in LAST_COLUMNS:
+        for c in FILLED:
             grid[c] = grid[c].fillna(pd.to_numeric(base[c]).astype("float64").set_axis(grid.index))
     grid = grid.merge(keys, on="rsp_id", how="left")
     grid["month"] = grid["month_index"].map(index_month)
     grid["k"] = (grid["month_index"].to_numpy(dtype="int64") << KEY_BITS) + grid["number"].to_numpy(dtype="int64")
     out = grid[[c.name for c in running.c]]
     out = out.astype({f"cum_{c}": ("float64" if c in FLOAT_RUNNING else "int64") for c in RUNNING_COLUMNS})
-    return out.astype({"employers_engaged": "Int64", **{c: "Int64" for c in LAST_COLUMNS}})
+    return out.astype(dict.fromkeys(FILLED, "Int64"))
 
 
 def _refresh_running(
@@ -226,7 +272,7 @@ def _refresh_running(
     by_start: dict[date, list[str]] = defaultdict(list)
     for rsp_id, month in starts.items():
         by_start[month].append(rsp_id)
-    carried = [running.c[f"cum_{c}"] for c in RUNNING_COLUMNS] + [running.c[c] for c in LAST_COLUMNS]
+    carried = [running.c[f"cum_{c}"] for c in RUNNING_COLUMNS] + [running.c[c] for c in FILLED]
     done = 0
     for start, ids in sorted(by_start.items()):
         start_index = month_index(start)
@@ -436,7 +482,7 @@ def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
     starts = dict(touched)  # each partnership's earliest month: the last of its keys, in this order
     if not starts:
         return
-    _refresh_cells(conn, sorted({month for _, month in touched}))
+    _refresh_cells(conn, cell_months({month for _, month in touched}))
     old_months, new_last = _running_months(conn), _last_fact_month(conn)
     old_last = old_months[-1] if old_months else None
     _extend(conn, old_last, new_last)
@@ -534,5 +580,5 @@ def _check_running(conn: Connection) -> list[str]:
     first, last = fact_rows["month_index"].min(), fact_rows["month_index"].max()
     fresh = running_rows(fact_rows, pd.DataFrame(columns=["rsp_id"]), keys, first, last)
     stored["month"] = stored["month"].map(as_date)
-    columns = ["k", "employers_engaged", *[f"cum_{c}" for c in RUNNING_COLUMNS], *LAST_COLUMNS]
+    columns = ["k", *[f"cum_{c}" for c in RUNNING_COLUMNS], *FILLED]
     return _differences("running_totals", stored, fresh, ["month", "rsp_id"], columns)

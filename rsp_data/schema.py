@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from rsp_data.metrics import FLOW_SUMS, METRICS, OPTIONAL_KEYS, REQUIRED_KEYS, SUMS
+from rsp_data.metrics import CARRY_SUMS, FLOW_SUMS, METRICS, OPTIONAL_KEYS, REQUIRED_KEYS, STOCK_SUMS, SUMS
 from rsp_data.months import index_month, month_index  # noqa: F401  (running_key; rollups)
 
 metadata = MetaData()
@@ -181,6 +181,7 @@ goals = Table(
 
 def _summed_columns() -> list[Column]:
     types = {s.name: Float if not s.whole else Integer if s.count else BigInteger for s in SUMS}
+    types |= dict.fromkeys(CARRY_SUMS, BigInteger)  # (metrics.carried: a stock's part carried into later months)
     return [Column(name, kind, nullable=False, default=0) for name, kind in types.items()]
 
 
@@ -229,8 +230,8 @@ running_totals = Table(
     Column("region_id", String(40), nullable=False),
     Column("sector_id", String(40), nullable=False),
     Column("gjc", Boolean, nullable=False),
-    # The month's own employers engaged (a stock, not summed), NULL when it did not report.
-    Column("employers_engaged", Integer, nullable=True),
+    # Each stock as of the latest report so far (never summed; last_report says which month's).
+    *[Column(name, Integer, nullable=True) for name in STOCK_SUMS],
     *[
         Column(f"cum_{m}", Float if m in FLOAT_RUNNING else BigInteger, nullable=False, default=0)
         for m in RUNNING_COLUMNS
@@ -241,7 +242,7 @@ running_totals = Table(
 # running_arrays: the running_totals columns a ranking reads, one array per month and column indexed by
 # partnership number, so a ranking is numpy on two arrays (docs/benchmarks.md); month -1: the registry's.
 ARRAY_COLUMNS = (
-    "employers_engaged",
+    *STOCK_SUMS,
     *[f"cum_{s.name}" for s in SUMS if not (s.stock or s.count)],
     *LAST_COLUMNS,
     "cum_months_reported",  # (migration 0007): a ranked page's rows then come from arrays alone

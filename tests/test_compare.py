@@ -64,9 +64,9 @@ def test_matrix_of_placement_rate(rows):
 
 def test_matrix_of_employers_reads_the_as_of_month(rows):
     table = sector_region_matrix(rows, "employers_engaged")
-    # at 2022-10 only; southwest-manufacturing has no row then
+    # at 2022-10; southwest-manufacturing has no row then: as of its latest report, 2022-09's 33
     assert cells(table)[("Technology", "Southwest")] == 25
-    assert cells(table)[("Manufacturing", "Southwest")] == 0
+    assert cells(table)[("Manufacturing", "Southwest")] == 33
     assert cells(table)[("Healthcare", "Capital")] == 6
 
 
@@ -97,7 +97,7 @@ def test_rankings(rows):
     assert per_employer["southwest-technology"] == pytest.approx(14 / 25)
     assert per_employer["capital-healthcare"] == pytest.approx(4 / 6)
     assert per_employer["capital-logistics"] == pytest.approx(3 / 9)
-    assert math.isnan(per_employer["southwest-manufacturing"])  # no employers at the as-of month
+    assert per_employer["southwest-manufacturing"] == pytest.approx(10 / 33)  # employers as of its 2022-09 report
 
 
 def test_partnerships_page_shows_the_matrix_and_rankings(tmp_path, monkeypatch, as_server):

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select, t
 
 from rsp_data import migrate, rollups, schema
 from rsp_data.imports.apply import apply_import
-from rsp_data.metrics import REQUIRED_KEYS
+from rsp_data.metrics import REQUIRED_KEYS, STOCK_SUMS
 from rsp_data.registry import registry
 from rsp_data.store import _registry_rows, init_store, make_engine, read_demo_rows
 from tests.store_helpers import plain, snapshot
@@ -349,6 +349,8 @@ def stored_arrays(conn) -> dict[tuple[int, str], tuple[str, bytes]]:
 
 # The arrays migration 0010 adds to every month (credentials_earned's): later than the revisions tested.
 LATER_ARRAYS = {"cum_credentials_earned", "cum_credential_rate_base", "last_credentials_earned"}
+# The arrays 0012 rewrites (a stock as of the latest report: its downgrade leaves them NULL where not reported).
+FILLED_ARRAYS = set(STOCK_SUMS)
 
 
 def renamed_by_0008(arrays: dict) -> dict:
@@ -377,7 +379,9 @@ def test_0006_writes_the_registry_code_arrays_into_a_store_with_data(demo_copy):
     assert sorted(k for k in set(after) - set(before) if k[1] not in later) == [
         (schema.REGISTRY_MONTH, c) for c in codes
     ]
-    assert {k: v for k, v in after.items() if k[1] not in (*codes, *later)} == before
+    assert {k: v for k, v in after.items() if k[1] not in (*codes, *later, *FILLED_ARRAYS)} == {
+        k: v for k, v in before.items() if k[1] not in FILLED_ARRAYS
+    }
     sector_ids = sorted({s for _, s in sectors})
     code = rollups.unpack(*after[(schema.REGISTRY_MONTH, "sector_code")])
     assert [sector_ids[code[n]] for n, _ in sectors] == [s for _, s in sectors]
@@ -404,6 +408,34 @@ def test_0007_writes_every_months_reported_array_and_leaves_the_rest(demo_copy):
         after = stored_arrays(conn)
         assert rollups.check(conn) == []
     assert sorted(k for k in set(after) - set(before) if k[1] not in LATER_ARRAYS) == [(m, name) for m in months]
-    assert {k: v for k, v in after.items() if k[1] not in (name, *LATER_ARRAYS)} == before
+    assert {k: v for k, v in after.items() if k[1] not in (name, *LATER_ARRAYS, *FILLED_ARRAYS)} == {
+        k: v for k, v in before.items() if k[1] not in FILLED_ARRAYS
+    }
     values = rollups.unpack(*after[(last.k >> schema.KEY_BITS, name)])
     assert values[last.k & schema.MAX_PARTNERSHIPS] == last.cum_months_reported > 0
+
+
+def test_0012_moves_a_store_to_stocks_as_of_the_latest_report_without_losing_a_row(demo_copy):
+    """A store at 0011 (no carried parts in rollup_cells; running_totals' employers NULL in the months a partnership
+    did not report) upgrades to head: every fact kept, every rollup in step, and the Overview's employers engaged
+    count the two partnerships that have not sent October as of their September report."""
+    from queries.filters import Filters
+    from queries.metrics import kpi_summary
+
+    running = schema.running_totals
+    with demo_copy.begin() as conn:
+        command.downgrade(alembic_config(conn), "0011")
+    with demo_copy.connect() as conn:
+        facts_before = conn.execute(select(schema.monthly_metrics).order_by("rsp_id", "month")).all()
+        columns = {c["name"] for c in inspect(conn).get_columns("rollup_cells")}
+        assert not [c for c in columns if "_carry" in c]
+        unreported = select(func.count()).where(running.c.employers_engaged.is_(None))
+        assert conn.execute(unreported).scalar_one() > 0
+    assert migrate.upgrade(demo_copy) == ("0011", migrate.head())
+    with demo_copy.connect() as conn:
+        assert conn.execute(select(schema.monthly_metrics).order_by("rsp_id", "month")).all() == facts_before
+        assert rollups.check(conn) == []
+        assert conn.execute(unreported).scalar_one() == 0
+    assert schema_differences(demo_copy) == []
+    kpis = kpi_summary(demo_copy, Filters())
+    assert (kpis["employers_engaged"], kpis["reporting"], kpis["carried"]) == (552, 12, 2)

@@ -49,8 +49,8 @@ def test_kpi_full_range_stock_at_latest_month_flows_summed(engine):
     kpi = kpi_summary(engine, ALL)
     assert kpi["as_of"] == date(2022, 10, 1)
     assert kpi["as_of_label"] == "2022-10"
-    # E at 2022-10: CT 16 + ST 25 + CH 6 + CL 9 (SM has no 2022-10 row) = 56
-    assert kpi["employers_engaged"] == 56
+    # E at 2022-10: CT 16 + ST 25 + CH 6 + CL 9 + SM 33 (no 2022-10 row: its latest report, 2022-09) = 89
+    assert kpi["employers_engaged"] == 89
     # En: 23 + 20 + 19 + 8 = 70
     assert kpi["trainees_enrolled"] == 70
     # C: 3 + 15 + 20 + 15 = 53
@@ -59,6 +59,7 @@ def test_kpi_full_range_stock_at_latest_month_flows_summed(engine):
     assert kpi["placements"] == 38
     assert kpi["months"] == 4  # 2022-07, -08, -09, -10
     assert kpi["reporting"] == 4  # CT, ST, CH, CL report at 2022-10; SM does not
+    assert (kpi["carried"], kpi["carried_months"]) == (1, ["2022-09"])  # SM, as of its latest report
     assert kpi["group_id"] == "all"
     assert kpi["group_name"] == "All partnerships"
 
@@ -69,7 +70,7 @@ def test_kpi_employers_is_not_a_sum_over_months(engine):
     # 60 + 71 + 76 + 56 = 263: the wrong (summed-stock) answer
     assert sum_over_months == 263
     assert kpi["employers_engaged"] != sum_over_months
-    assert kpi["employers_engaged"] == 56
+    assert kpi["employers_engaged"] == 89
 
 
 def test_kpi_rates_are_ratio_of_sums_not_mean_of_ratios(engine):
@@ -100,15 +101,18 @@ def test_kpi_rates_by_region_ratio_of_sums(engine):
 @pytest.mark.parametrize(
     ("filters", "as_of", "expected", "months"),
     [
-        # to 2022-09: E at 09 = 15+23+33+5 = 76; En 23+20+19 = 62; C 3+15+20 = 38; P 3+7+15 = 25
-        (Filters(month_to="2022-09"), date(2022, 9, 1), (76, 62, 38, 25), 3),
-        # 08..09: E at 09 = 76; En 20+19 = 39; C 15+20 = 35; P 7+15 = 22
-        (Filters(month_from="2022-08", month_to="2022-09"), date(2022, 9, 1), (76, 39, 35, 22), 2),
+        # to 2022-09: E at 09 = 15+23+33+5 + CL's 7 of 08 (no 09 row) = 83; En 23+20+19 = 62; C 3+15+20 = 38;
+        # P 3+7+15 = 25
+        (Filters(month_to="2022-09"), date(2022, 9, 1), (83, 62, 38, 25), 3),
+        # 08..09: E at 09 = 83 (CL's 08 is in the range); En 20+19 = 39; C 15+20 = 35; P 7+15 = 22
+        (Filters(month_from="2022-08", month_to="2022-09"), date(2022, 9, 1), (83, 39, 35, 22), 2),
+        # 09..09: E at 09 = 76: CL's 08 is before the range; En 19; C 20; P 15
+        (Filters(month_from="2022-09", month_to="2022-09"), date(2022, 9, 1), (76, 19, 20, 15), 1),
         # 07..07: E 10+20+30 = 60; En 5+8+10 = 23; C 1+2+0 = 3; P 1+2+0 = 3
         (Filters(month_from="2022-07", month_to="2022-07"), date(2022, 7, 1), (60, 23, 3, 3), 1),
-        # from 08: E at 10 = 56; En 20+19+8 = 47; C 15+20+15 = 50; P 7+15+13 = 35
-        (Filters(month_from="2022-08"), date(2022, 10, 1), (56, 47, 50, 35), 3),
-        # from 10 only: E 56; En 8; C 15; P 13
+        # from 08: E at 10 = 56 + SM's 33 of 09 = 89; En 20+19+8 = 47; C 15+20+15 = 50; P 7+15+13 = 35
+        (Filters(month_from="2022-08"), date(2022, 10, 1), (89, 47, 50, 35), 3),
+        # from 10 only: E 56 (SM's 09 is before the range); En 8; C 15; P 13
         (Filters(month_from="2022-10", month_to="2022-10"), date(2022, 10, 1), (56, 8, 15, 13), 1),
     ],
 )
@@ -122,9 +126,9 @@ def test_kpi_month_range_moves_the_as_of_month(engine, filters, as_of, expected,
 @pytest.mark.parametrize(
     ("filters", "as_of", "expected"),
     [
-        # southwest: ST + SM. E at 10 = ST 25 only (SM has no 10 row, contributes nothing, not 33)
+        # southwest: ST + SM. E at 10 = ST 25 + SM 33 (no 10 row: as of its latest report, 09) = 58
         # En 18+21 = 39; C 17+18 = 35; P 14+10 = 24
-        (Filters(regions=("southwest",)), date(2022, 10, 1), (25, 39, 35, 24)),
+        (Filters(regions=("southwest",)), date(2022, 10, 1), (58, 39, 35, 24)),
         # southwest to 09: E at 09 = 23+33 = 56; En 8+2+7 + 10+9+2 = 38; C 2+4+5 + 0+8+10 = 29; P 2+3+4 + 0+2+8 = 19
         (Filters(regions=("southwest",), month_to="2022-09"), date(2022, 9, 1), (56, 38, 29, 19)),
         # capital: CT + CH + CL. E at 10 = 16+6+9 = 31; En 18+8+5 = 31; C 10+5+3 = 18; P 7+4+3 = 14
@@ -137,14 +141,14 @@ def test_kpi_month_range_moves_the_as_of_month(engine, filters, as_of, expected,
         (Filters(regions=("capital",), sectors=("technology",)), date(2022, 10, 1), (16, 18, 10, 7)),
         # CL up to 09: its latest row is 08: E 7; En 3; C 1; P 1
         (Filters(partnerships=("capital-logistics",), month_to="2022-09"), date(2022, 8, 1), (7, 3, 1, 1)),
-        # CH + SM: as-of 10 (CH has it): E = CH 6 (SM no row); En 8+21 = 29; C 5+18 = 23; P 4+10 = 14
+        # CH + SM: as-of 10 (CH has it): E = CH 6 + SM 33 (its 09); En 8+21 = 29; C 5+18 = 23; P 4+10 = 14
         (
             Filters(partnerships=("capital-healthcare", "southwest-manufacturing")),
             date(2022, 10, 1),
-            (6, 29, 23, 14),
+            (39, 29, 23, 14),
         ),
         # both regions = everything
-        (Filters(regions=("capital", "southwest")), date(2022, 10, 1), (56, 70, 53, 38)),
+        (Filters(regions=("capital", "southwest")), date(2022, 10, 1), (89, 70, 53, 38)),
     ],
 )
 def test_kpi_region_sector_partnership_filters(engine, filters, as_of, expected):
@@ -203,8 +207,8 @@ def test_metrics_by_sector(engine):
     assert values(rows["healthcare"]) == dict(zip(BASE, (6, 8, 5, 4), strict=True))
     # logistics = CL: E at 10 = 9; En 5; C 3; P 3
     assert values(rows["logistics"]) == dict(zip(BASE, (9, 5, 3, 3), strict=True))
-    # manufacturing = SM: no row at the common as-of month 2022-10 -> E 0; En 21; C 18; P 10
-    assert values(rows["manufacturing"]) == dict(zip(BASE, (0, 21, 18, 10), strict=True))
+    # manufacturing = SM: no row at the common as-of month 2022-10 -> E 33 of 09; En 21; C 18; P 10
+    assert values(rows["manufacturing"]) == dict(zip(BASE, (33, 21, 18, 10), strict=True))
     # technology = CT + ST: E 16+25 = 41; En 36; C 27; P 21
     assert values(rows["technology"]) == dict(zip(BASE, (41, 36, 27, 21), strict=True))
     assert rows["manufacturing"]["reporting"] == 0
@@ -216,8 +220,8 @@ def test_metrics_by_sector(engine):
     # rates per group: technology 27/36 and 21/27
     assert rows["technology"]["completion_rate"] == pytest.approx(27 / 36)
     assert rows["technology"]["placement_rate"] == pytest.approx(21 / 27)
-    # group sums equal the overall figures: E 6+9+0+41 = 56, P 4+3+10+21 = 38
-    assert df["employers_engaged"].sum() == 56
+    # group sums equal the overall figures: E 6+9+33+41 = 89, P 4+3+10+21 = 38
+    assert df["employers_engaged"].sum() == 89
     assert df["placements"].sum() == 38
 
 
@@ -227,8 +231,8 @@ def test_metrics_by_region(engine):
     assert list(df["group_name"]) == ["Capital", "Southwest"]
     # capital: E at 10 = 16+6+9 = 31; En 18+8+5 = 31; C 10+5+3 = 18; P 7+4+3 = 14
     assert values(df.iloc[0]) == dict(zip(BASE, (31, 31, 18, 14), strict=True))
-    # southwest: E at 10 = 25 (SM no row); En 18+21 = 39; C 17+18 = 35; P 14+10 = 24
-    assert values(df.iloc[1]) == dict(zip(BASE, (25, 39, 35, 24), strict=True))
+    # southwest: E at 10 = 25 + SM's 33 of 09; En 18+21 = 39; C 17+18 = 35; P 14+10 = 24
+    assert values(df.iloc[1]) == dict(zip(BASE, (58, 39, 35, 24), strict=True))
     assert list(df["reporting"]) == [3, 1]
     # southwest completion 35/39, placement 24/35
     assert df.loc[1, "completion_rate"] == pytest.approx(35 / 39)
@@ -237,8 +241,8 @@ def test_metrics_by_region(engine):
 
 def test_metrics_by_region_with_month_range(engine):
     df = metrics_by(engine, Filters(month_from="2022-08", month_to="2022-09"), by="region")
-    # capital at 09: CT 15 + CH 5 = 20 (CL has no 09 row); En 6+4 + 6 + 3 = 19; C 2+3 + 2 + 1 = 8; P 1+2 + 1 + 1 = 5
-    assert values(df.iloc[0]) == dict(zip(BASE, (20, 19, 8, 5), strict=True))
+    # capital at 09: CT 15 + CH 5 + CL 7 (its 08) = 27; En 6+4 + 6 + 3 = 19; C 2+3 + 2 + 1 = 8; P 1+2 + 1 + 1 = 5
+    assert values(df.iloc[0]) == dict(zip(BASE, (27, 19, 8, 5), strict=True))
     # southwest at 09: ST 23 + SM 33 = 56; En 2+7 + 9+2 = 20; C 4+5 + 8+10 = 27; P 3+4 + 2+8 = 17
     assert values(df.iloc[1]) == dict(zip(BASE, (56, 20, 27, 17), strict=True))
 
@@ -269,8 +273,9 @@ def test_metrics_by_partnership(engine):
     assert values(rows["capital-logistics"]) == dict(zip(BASE, (9, 5, 3, 3), strict=True))
     assert values(rows["capital-technology"]) == dict(zip(BASE, (16, 18, 10, 7), strict=True))
     assert values(rows["southwest-technology"]) == dict(zip(BASE, (25, 18, 17, 14), strict=True))
-    # SM: stock at the common as-of month 2022-10 where it has no row: 0 (not its 33 of 2022-09)
-    assert values(rows["southwest-manufacturing"]) == dict(zip(BASE, (0, 21, 18, 10), strict=True))
+    # SM: stock at the common as-of month 2022-10 where it has no row: as of its latest report, 33 of 2022-09
+    assert values(rows["southwest-manufacturing"]) == dict(zip(BASE, (33, 21, 18, 10), strict=True))
+    assert rows["southwest-manufacturing"]["reporting"] == 0
     # CL months: 08 and 10 = 2
     assert rows["capital-logistics"]["months"] == 2
     # per-partnership ratios: CT completion 10/18, ST placement 14/17
@@ -296,8 +301,9 @@ def test_monthly_totals_without_split(engine):
     assert list(df["month"]) == list(pd.to_datetime(["2022-07-01", "2022-08-01", "2022-09-01", "2022-10-01"]))
     assert set(df["group_id"]) == {"all"}
     assert set(df["group_name"]) == {"All partnerships"}
-    # per month (conftest): E 60, 71, 76, 56; En 23, 20, 19, 8; C 3, 15, 20, 15; P 3, 7, 15, 13
-    assert list(df["employers_engaged"]) == [60, 71, 76, 56]
+    # per month (conftest): E 60, 71, 76 + CL's 7 of 08 = 83, 56 + SM's 33 of 09 = 89; En 23, 20, 19, 8;
+    # C 3, 15, 20, 15; P 3, 7, 15, 13
+    assert list(df["employers_engaged"]) == [60, 71, 83, 89]
     assert list(df["trainees_enrolled"]) == [23, 20, 19, 8]
     assert list(df["trainees_completed"]) == [3, 15, 20, 15]
     assert list(df["placements"]) == [3, 7, 15, 13]
@@ -306,7 +312,7 @@ def test_monthly_totals_without_split(engine):
 def test_monthly_totals_with_month_filter(engine):
     df = monthly_totals(engine, Filters(month_from="2022-08", month_to="2022-09"))
     assert list(df["placements"]) == [7, 15]
-    assert list(df["employers_engaged"]) == [71, 76]
+    assert list(df["employers_engaged"]) == [71, 83]
 
 
 def test_monthly_totals_split_by_region(engine):
@@ -320,22 +326,29 @@ def test_monthly_totals_split_by_region(engine):
         ("2022-07", "southwest", "Southwest", 50, 18, 2, 2),  # ST (20,8,2,2) + SM (30,10,0,0)
         ("2022-08", "capital", "Capital", 19, 9, 3, 2),  # CT (12,6,2,1) + CL (7,3,1,1)
         ("2022-08", "southwest", "Southwest", 52, 11, 12, 5),  # ST (21,2,4,3) + SM (31,9,8,2)
-        ("2022-09", "capital", "Capital", 20, 10, 5, 3),  # CT (15,4,3,2) + CH (5,6,2,1)
+        ("2022-09", "capital", "Capital", 27, 10, 5, 3),  # CT (15,4,3,2) + CH (5,6,2,1) + CL's 7 of 08
         ("2022-09", "southwest", "Southwest", 56, 9, 15, 12),  # ST (23,7,5,4) + SM (33,2,10,8)
         ("2022-10", "capital", "Capital", 31, 7, 9, 8),  # CT (16,3,4,3) + CH (6,2,3,3) + CL (9,2,2,2)
-        ("2022-10", "southwest", "Southwest", 25, 1, 6, 5),  # ST only (SM has no 10 row)
+        ("2022-10", "southwest", "Southwest", 58, 1, 6, 5),  # ST, and SM's 33 of 09 (it has no 10 row)
     ]
 
 
 def test_monthly_totals_split_by_sector_and_partnership(engine):
     df = monthly_totals(engine, ALL, split="sector")
     oct_ = df[df["month"] == pd.Timestamp("2022-10-01")]
-    # 2022-10: Healthcare CH (6,2,3,3), Logistics CL (9,2,2,2), Technology CT+ST (41,4,10,8); no Manufacturing
-    assert list(oct_["group_name"]) == ["Healthcare", "Logistics & Transportation", "Technology"]
-    assert [int(v) for v in oct_["employers_engaged"]] == [6, 9, 41]
-    assert [int(v) for v in oct_["trainees_enrolled"]] == [2, 2, 4]
+    # 2022-10: Healthcare CH (6,2,3,3), Logistics CL (9,2,2,2), Manufacturing SM's employers of 09 only (33,0,0,0),
+    # Technology CT+ST (41,4,10,8)
+    assert list(oct_["group_name"]) == ["Healthcare", "Logistics & Transportation", "Manufacturing", "Technology"]
+    assert [int(v) for v in oct_["employers_engaged"]] == [6, 9, 33, 41]
+    assert [int(v) for v in oct_["trainees_enrolled"]] == [2, 2, 0, 4]
     per_rsp = monthly_totals(engine, ALL, split="partnership")
-    assert len(per_rsp) == len(FACTS) == 15
+    # every fact, and the two carried stocks: CL in 09 (its 7 of 08), SM in 10 (its 33 of 09)
+    assert len(per_rsp) == len(FACTS) + 2 == 17
+    carried = per_rsp[per_rsp["trainees_enrolled"].eq(0) & per_rsp["employers_engaged"].gt(0)]
+    assert [(m.strftime("%Y-%m"), g, e) for m, g, e in carried[["month", "group_id", "employers_engaged"]].values] == [
+        ("2022-09", "capital-logistics", 7),
+        ("2022-10", "southwest-manufacturing", 33),
+    ]
 
 
 # --------------------------------------------------------------------------- trends
@@ -370,13 +383,13 @@ def test_trend_enrolled_quarterly(totals):
 
 def test_trend_stock_employers(totals):
     monthly = metric_series(totals, "employers_engaged", "monthly")
-    assert list(monthly["value"]) == [60, 71, 76, 56]
+    assert list(monthly["value"]) == [60, 71, 83, 89]
     quarterly = metric_series(totals, "employers_engaged", "quarterly")
-    # Q3 = value at 2022-09 = 76 (not 60+71+76 = 207); Q4 = value at 2022-10 = 56
-    assert list(quarterly["value"]) == [76, 56]
+    # Q3 = value at 2022-09 = 83 (not 60+71+83 = 214); Q4 = value at 2022-10 = 89
+    assert list(quarterly["value"]) == [83, 89]
     cumulative = metric_series(totals, "employers_engaged", "cumulative")
-    # never accumulated: month-end counts unchanged (not 60, 131, 207, 263)
-    assert list(cumulative["value"]) == [60, 71, 76, 56]
+    # never accumulated: month-end counts unchanged (not 60, 131, 214, 303)
+    assert list(cumulative["value"]) == [60, 71, 83, 89]
 
 
 def test_trend_placement_rate(totals):
@@ -402,12 +415,12 @@ def test_trend_split_by_region(engine):
     split = monthly_totals(engine, ALL, split="region")
     q_emp = metric_series(split, "employers_engaged", "quarterly")
     got = [(r["period_label"], r["group_id"], r["value"]) for r in q_emp.to_dict("records")]
-    # Q3 at 2022-09: capital 20, southwest 56; Q4 at 2022-10: capital 31, southwest 25
+    # Q3 at 2022-09: capital 27 (CL's of 08), southwest 56; Q4 at 2022-10: capital 31, southwest 58 (SM's of 09)
     assert got == [
-        ("2022 Q3", "capital", 20),
+        ("2022 Q3", "capital", 27),
         ("2022 Q3", "southwest", 56),
         ("2022 Q4", "capital", 31),
-        ("2022 Q4", "southwest", 25),
+        ("2022 Q4", "southwest", 58),
     ]
 
     q_pl = metric_series(split, "placements", "quarterly")
@@ -759,12 +772,16 @@ def test_demo_store_kpis_match_the_csv(demo_engine):
     placements = sum(int(r["placements"]) for r in rows)
     enrolled = sum(int(r["trainees_enrolled"]) for r in rows)
     completed = sum(int(r["trainees_completed"]) for r in rows)
-    # The headline figures, checked once by hand against the file: 12 of 14 partnerships sent October.
+    # The headline figures, checked once by hand against the file: 12 of 14 partnerships sent October; the other
+    # two (capital-logistics 22, northwest-ace 20) count as of their latest report, September.
     assert (employers_at_last, placements) == (510, 2378)
+    latest_sep = {r["rsp_id"]: int(r["employers_engaged"]) for r in rows if r["month"] == "2026-09"}
+    assert (latest_sep["capital-logistics"], latest_sep["northwest-ace"]) == (22, 20)
 
     kpi = kpi_summary(demo_engine, ALL)
     assert kpi["as_of_label"] == "2026-10"
-    assert kpi["employers_engaged"] == employers_at_last
+    assert kpi["employers_engaged"] == employers_at_last + 22 + 20 == 552
+    assert (kpi["reporting"], kpi["carried"], kpi["carried_months"]) == (12, 2, ["2026-09"])
     assert kpi["placements"] == placements
     assert kpi["trainees_enrolled"] == enrolled
     assert kpi["trainees_completed"] == completed

@@ -24,8 +24,8 @@ from queries.metrics import (
     partnership_count,
     partnership_totals,
 )
-from rsp_data.metrics import REQUIRED_KEYS
-from rsp_data.months import as_date
+from rsp_data.metrics import CARRY, REQUIRED_KEYS
+from rsp_data.months import as_date, shift
 from rsp_data.schema import monthly_metrics, partnerships, regions, sectors
 
 FLOWS = [k for k in REQUIRED_KEYS if k != "employers_engaged"]
@@ -54,7 +54,16 @@ def facts(demo_engine) -> pd.DataFrame:
     return df
 
 
-def reference(facts: pd.DataFrame, f: Filters, by: str | None) -> pd.DataFrame:
+def latest_reports(df: pd.DataFrame, month) -> pd.DataFrame:
+    """Each partnership's row a stock at `month` reads (rsp_data/metrics.py's definition): its report of `month`,
+    else its latest of the CARRY months before; `df` holds only the range's rows, so older than the range is out."""
+    if month is None:  # nothing in range
+        return df
+    recent = df[(df["month"] <= month) & (df["month"] >= shift(month, -CARRY))]
+    return recent.sort_values("month").groupby("rsp_id").tail(1)
+
+
+def in_range(facts: pd.DataFrame, f: Filters) -> pd.DataFrame:
     df = facts
     if f.regions:
         df = df[df["region_id"].isin(f.regions)]
@@ -66,6 +75,11 @@ def reference(facts: pd.DataFrame, f: Filters, by: str | None) -> pd.DataFrame:
         df = df[df["month"] >= pd.Timestamp(f.month_from + "-01").date()]
     if f.month_to:
         df = df[df["month"] <= pd.Timestamp(f.month_to + "-01").date()]
+    return df
+
+
+def reference(facts: pd.DataFrame, f: Filters, by: str | None) -> pd.DataFrame:
+    df = in_range(facts, f)
     key = {"sector": "sector_id", "region": "region_id", "partnership": "rsp_id", None: None}.get(by)
     key = ["sector_id", "region_id"] if by == "cell" else key
     df = df.assign(all="all")
@@ -74,8 +88,9 @@ def reference(facts: pd.DataFrame, f: Filters, by: str | None) -> pd.DataFrame:
     flows["months"] = df.groupby(key)["month"].nunique()
     as_of = df["month"].max() if len(df) else None
     at = df[df["month"] == as_of]
-    stock = at.groupby(key).agg(employers_engaged=("employers_engaged", "sum"), reporting=("rsp_id", "count"))
-    out = flows.join(stock, how="left").fillna(0).astype("int64")
+    stock = latest_reports(df, as_of).groupby(key).agg(employers_engaged=("employers_engaged", "sum"))
+    reporting = at.groupby(key).agg(reporting=("rsp_id", "count"))
+    out = flows.join(stock, how="left").join(reporting, how="left").fillna(0).astype("int64")
     return out.sort_index()
 
 
@@ -139,18 +154,30 @@ def test_metrics_by_equals_the_facts(demo_engine, facts, f, by):
 @pytest.mark.parametrize("split", [None, "sector", "region"])
 def test_monthly_totals_equal_the_facts(demo_engine, facts, f, split):
     got = monthly_totals(demo_engine, f, split)
-    df = facts
-    for col, values in (("region_id", f.regions), ("sector_id", f.sectors), ("rsp_id", f.partnerships)):
-        if values:
-            df = df[df[col].isin(values)]
-    if f.month_from:
-        df = df[df["month"] >= pd.Timestamp(f.month_from + "-01").date()]
-    if f.month_to:
-        df = df[df["month"] <= pd.Timestamp(f.month_to + "-01").date()]
-    key = ["month"] + ([] if split is None else [f"{split}_id"])
-    want = df.groupby(key)[list(REQUIRED_KEYS)].sum().reset_index()
+    want = monthly_reference(in_range(facts, f), split)
     assert len(got) == len(want)
     assert got[list(REQUIRED_KEYS)].sum().to_dict() == want[list(REQUIRED_KEYS)].sum().to_dict()
+    got = got.assign(month=got["month"].dt.date, group_id=got["group_id"] if split else "all")
+    got = got.set_index(["month", "group_id"])[list(REQUIRED_KEYS)].sort_index()
+    assert got.to_numpy().tolist() == want.to_numpy().tolist()
+    assert got.index.tolist() == want.index.tolist()
+
+
+def monthly_reference(df: pd.DataFrame, split: str | None) -> pd.DataFrame:
+    """Each month's flows and stock (as of the latest reports, `latest_reports`) per group with either."""
+    key = "all" if split is None else f"{split}_id"
+    df = df.assign(all="all")
+    flows = df.groupby(["month", key])[FLOWS].sum()
+    stocks = [
+        latest_reports(df, m).groupby(key)[["employers_engaged"]].sum().assign(month=m).set_index("month", append=True)
+        for m in sorted(df["month"].unique())
+    ]
+    if not stocks:
+        return flows.assign(employers_engaged=0)[list(REQUIRED_KEYS)]
+    stock = pd.concat(stocks).reorder_levels(["month", key])
+    out = flows.join(stock, how="outer").fillna(0).astype("int64")
+    out.index.names = ["month", "group_id"]
+    return out[list(REQUIRED_KEYS)].sort_index()
 
 
 def test_split_by_partnership_keeps_the_leaders_and_one_group_for_the_rest(demo_engine, facts):
@@ -181,8 +208,16 @@ def test_split_by_region_or_sector_beyond_top_keeps_the_leaders_and_one_group_fo
         assert mine["placements"].sum() == inside.loc[inside[f"{split}_id"] == leader, "placements"].sum()
     assert got["placements"].sum() == inside["placements"].sum()
     by_month = got.groupby("month")[list(REQUIRED_KEYS)].sum()
-    want = inside.groupby("month")[list(REQUIRED_KEYS)].sum()
+    want = monthly_reference(inside, None)
     assert by_month.to_numpy().tolist() == want.to_numpy().tolist()
+    # the leaders' employers each month are their own, as of their latest reports
+    mine = got[got["group_id"].isin(leaders)].assign(month=lambda d: d["month"].dt.date)
+    want = monthly_reference(inside, split)
+    want = want[want.index.get_level_values("group_id").isin(leaders)]
+    assert (
+        mine.set_index(["month", "group_id"]).sort_index()["employers_engaged"].tolist()
+        == want["employers_engaged"].tolist()
+    )
     # at the default top (12), all 5 groups, no "others"
     assert set(monthly_totals(demo_engine, f, split)["group_id"]) == set(totals[f"{split}_id"])
 
@@ -205,3 +240,17 @@ def test_partnership_totals_sort_search_and_page_in_sql(demo_engine, facts):
     rates = (by_rate["placements"] / by_rate["trainees_completed"].where(by_rate["trainees_completed"] > 0)).tolist()
     shown = [r for r in rates if r == r]
     assert shown == sorted(shown, reverse=True) and rates[: len(shown)] == shown  # no-rate rows last
+
+
+@pytest.mark.parametrize("f", FILTERS)
+def test_ranked_pages_read_each_partnerships_stock_as_the_facts_do(demo_engine, facts, f):
+    """The ranked page (queries/ranking.py's arrays) and the page by name (running_totals in SQL) give each
+    partnership the employers of its latest report within CARRY months, and `reporting` at the as-of month."""
+    want = reference(facts, f, "partnership")[["employers_engaged", "reporting"]]
+    by_value = partnership_totals(demo_engine, f, order_by="employers_engaged", descending=True, limit=100)
+    by_name = partnership_totals(demo_engine, f, limit=100)
+    for got in (by_value, by_name):
+        got = got.set_index("group_id")[["employers_engaged", "reporting"]].sort_index()
+        assert got.to_numpy().tolist() == want.to_numpy().tolist()
+        assert got.index.tolist() == want.index.tolist()
+    assert by_value["employers_engaged"].tolist() == sorted(want["employers_engaged"], reverse=True)

@@ -186,6 +186,32 @@ def test_overview_header_and_tiles_say_the_last_month_is_partial(demo_app):
     assert all(PARTIAL in m.help for m in at.metric)
 
 
+def test_overview_employers_count_the_two_late_partnerships_as_of_their_latest_report(demo_app):
+    """The demo store: 12 of 14 sent October; the other two count with their September figures (22 + 20)."""
+    at = demo_app("pages/overview.py")
+    tiles = {m.label: m for m in at.metric}
+    employers = tiles["Employers engaged"]
+    assert employers.value == "552"  # 510 from October's 12 reports + 22 + 20 as of September
+    carried = "Employers engaged: 2 partnerships as of their latest report (Sep 2026)."
+    assert carried in employers.help
+    assert "partnerships that have not sent that month count as of their latest report" in employers.help
+    assert "counts only those that reported it" not in employers.help
+    (warning,) = [c.value for c in at.caption if c.value.startswith("⚠")]
+    assert warning == (
+        f"⚠ {PARTIAL}: its figures are partial. {carried} See the Reporting status page for who is missing."
+    )
+
+
+def test_the_presenters_kpi_slide_says_the_same(demo_app):
+    at = demo_app("pages/overview.py", present="1")
+    notes = "\n".join(h.value for h in at.html)
+    assert (
+        '<div class="rsp-kpi-note">at the end of Oct 2026; 2 partnerships as of their latest report (Sep 2026)</div>'
+        in notes
+    )
+    assert 'aria-label="Employers engaged: 552"' in notes
+
+
 def test_overview_sparklines_end_at_the_last_complete_month(demo_app):
     from queries.filters import Filters
     from queries.metrics import monthly_totals

@@ -63,9 +63,10 @@ def test_new_months_corrections_and_rollbacks_keep_every_rollup_in_step(store):
     after = running_at(store, "northwest-ace", date(2026, 12, 1))
     assert after["cum_placements"] == before["cum_placements"] + 2 + 7
     assert after["employers_engaged"] == 10
-    # A partnership that did not report carries its sums forward with no employers figure.
+    # A partnership that did not report carries its sums and its latest employers figure forward.
     carried = running_at(store, "eastern-manufacturing", date(2026, 12, 1))
-    assert carried["employers_engaged"] is None
+    latest = max((r for r in read_demo_rows() if r["rsp_id"] == "eastern-manufacturing"), key=lambda r: r["month"])
+    assert carried["employers_engaged"] == latest["employers_engaged"] > 0
     assert carried["cum_placements"] == running_at(store, "eastern-manufacturing", date(2026, 10, 1))["cum_placements"]
     # The latest report, as a month index, carried in every row: the new month for the partnership
     # that reported; the demo file's last month for the one that did not; for each optional metric

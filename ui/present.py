@@ -316,6 +316,9 @@ def _slide_kpis(filters: Filters, kpis: dict) -> None:
         title = f"{kpis['placements']:,} people placed into jobs"
     _header(KICKER["kpis"], title, filters, kpis["as_of_label"])
     at_the_end = f"at the end of {month_name(kpis['as_of_label'])}"
+    if carried := kpis["carried"]:  # the same words as the Overview's
+        months = " and ".join(month_name(m) for m in kpis["carried_months"])
+        at_the_end += f"; {carried:,} partnership{'s' if carried != 1 else ''} as of their latest report ({months})"
     _kpi_tiles(kpis, notes={"employers_engaged": at_the_end, "placement_rate": "of completers placed"})
     if status is None:
         return

@@ -126,8 +126,8 @@ def _rows(rows: list, grouped: bool, width: int) -> Columns:
 def _monthly_select(filters: Filters, split: str | None, names: tuple[str, ...], only: list | None = None):
     src = source(filters, split)
     keys = [] if split is None else [src.keys[split]]
-    sums = [summed(src.value(n), n) for n in names]  # (read by position: _rows)
-    stmt = select(raw_month(src.month), *keys, *sums).select_from(src.table)
+    sums = [summed(src.value(n), n).label(n) for n in names]
+    stmt = select(raw_month(src.month), *[k.label("group_id") for k in keys], *sums).select_from(src.table)
     return stmt.where(*src.conds, *[k.in_(only) for k in keys if only is not None]).group_by(src.month, *keys)
 
 
@@ -188,11 +188,12 @@ def _others(conn, filters: Filters, leaders: Columns, names: tuple[str, ...]) ->
     """One row "others" per month: the month's total minus the leaders' (all-zero months left out)."""
     months, _, totals = _rows(conn.execute(_monthly_select(filters, None, names)).all(), False, len(names))
     totals = np.nan_to_num(totals)
-    index = {m: i for i, m in enumerate(months)}  # the leaders' months are among the filters' months
-    at = np.array([index[m] for m in leaders[0]], dtype="int64")
-    values = np.nan_to_num(leaders[2])
+    index = {m: i for i, m in enumerate(months)}
+    at = np.fromiter((index.get(m, -1) for m in leaders[0]), dtype="int64", count=len(leaders[0]))
+    inside = at >= 0
+    values = np.nan_to_num(leaders[2][inside])
     for j in range(totals.shape[1]):
-        totals[:, j] -= np.bincount(at, weights=values[:, j], minlength=len(months))
+        totals[:, j] -= np.bincount(at[inside], weights=values[:, j], minlength=len(months))
     keep = np.flatnonzero(np.rint(totals).any(axis=1))
     return [months[i] for i in keep], ["others"] * len(keep), totals[keep]
 
@@ -271,7 +272,7 @@ def _partnership_frame(columns: dict, names: tuple[str, ...], registry: bool, as
     df = figures(columns or {c: () for c in ("group_id", "group_name", "sector_id", "region_id", *names)}, as_of)
     if registry:
         missing = {c.name: pd.Series(dtype=object) for c in _registry(True) if c.name not in df}  # an empty page
-        df = registry_frame(df.assign(**missing))
+        df = registry_frame(df.assign(**missing) if missing else df)
     return df
 
 

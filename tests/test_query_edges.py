@@ -8,11 +8,13 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from sqlalchemy import update
 
 from queries._base import figures
 from queries.filters import Filters
-from queries.metrics import monthly_totals, partnership_count, partnership_rows, top_with_others
+from queries.metrics import monthly_totals, partnership_count, partnership_rows, partnership_totals, top_with_others
 from rsp_data.imports.apply import apply_import
+from rsp_data.schema import partnerships
 
 HEADER = b"rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements,avg_starting_wage\r\n"
 # capital-technology leads on placements (100) but sent nothing for 2024-03; 2024-02 has no other report.
@@ -29,6 +31,18 @@ ROWS = (
 def small(stores):
     engine = stores.engine("edges")
     apply_import(engine, HEADER + ROWS, "edges.csv", "tests", today=date(2024, 4, 20))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def tied(stores):
+    """The same facts, two of the three partnerships renamed to one name that sorts last."""
+    engine = stores.engine("tied")
+    apply_import(engine, HEADER + ROWS, "edges.csv", "tests", today=date(2024, 4, 20))
+    with engine.begin() as conn:
+        same = partnerships.c.rsp_id.in_(["southwest-technology", "capital-healthcare"])
+        conn.execute(update(partnerships).where(same).values(name="Zz one name"))
     yield engine
     engine.dispose()
 
@@ -65,6 +79,25 @@ def test_partnership_rows_rank_by_placements_from_the_most(small):
     got = partnership_rows(small, Filters())
     assert got["group_id"].tolist() == ["capital-technology", "capital-healthcare", "southwest-technology"]
     assert got["placements"].tolist() == [100, 3, 3]  # a tie: in rsp_id order
+
+
+def test_the_range_holds_a_partnership_whose_last_report_is_its_first_month(small):
+    got = partnership_totals(small, Filters(month_from="2024-02", month_to="2024-03")).set_index("group_id")
+    assert got.loc["capital-technology", "placements"] == 50  # February only
+    assert got.loc["southwest-technology", "placements"] == 2
+
+
+def test_pages_by_name_read_from_the_end_keep_ties_in_rsp_id_order(tied):
+    """Pages in the second half of the count are read backwards; equal names still go by rsp_id."""
+    whole = partnership_totals(tied, Filters(), order_by="group_name")["group_id"].tolist()
+    assert whole == ["capital-technology", "capital-healthcare", "southwest-technology"]
+    pages = [
+        partnership_totals(tied, Filters(), order_by="group_name", limit=1, offset=i, total=3)["group_id"].tolist()
+        for i in range(3)
+    ]
+    assert pages == [[rsp] for rsp in whole]
+    last_two = partnership_totals(tied, Filters(), order_by="group_name", limit=2, offset=2, total=3)
+    assert last_two["group_id"].tolist() == ["southwest-technology"]
 
 
 def rows(placements: list[int], months: list[int]) -> pd.DataFrame:

@@ -229,12 +229,11 @@ def _others(totals: Columns, leaders: Columns) -> Columns:
     """One row "others" per month: the month's total minus the leaders' (all-zero months left out)."""
     months, _, totals = totals
     totals = np.nan_to_num(totals)
-    index = {m: i for i, m in enumerate(months)}
-    at = np.fromiter((index.get(m, -1) for m in leaders[0]), dtype="int64", count=len(leaders[0]))
-    inside = at >= 0
-    values = np.nan_to_num(leaders[2][inside])
+    index = {m: i for i, m in enumerate(months)}  # the leaders' months are among the totals' (_carry_forward)
+    at = np.array([index[m] for m in leaders[0]], dtype="int64")
+    values = np.nan_to_num(leaders[2])
     for j in range(totals.shape[1]):
-        totals[:, j] -= np.bincount(at[inside], weights=values[:, j], minlength=len(months))
+        totals[:, j] -= np.bincount(at, weights=values[:, j], minlength=len(months))
     keep = np.flatnonzero(np.rint(totals).any(axis=1))
     return [months[i] for i in keep], ["others"] * len(keep), totals[keep]
 
@@ -312,16 +311,16 @@ def _registry(registry: bool) -> list:
 def _partnership_frame(columns: dict, names: tuple[str, ...], registry: bool, as_of) -> pd.DataFrame:
     df = figures(columns or {c: () for c in ("group_id", "group_name", "sector_id", "region_id", *names)}, as_of)
     if registry:
-        missing = {c.name: pd.Series(dtype=object) for c in _registry(True) if c.name not in df}  # an empty page
-        df = registry_frame(df.assign(**missing) if missing else df)
+        missing = {c.name: pd.Series() for c in _registry(True) if c.name not in df}  # an empty page
+        df = registry_frame(df.assign(**missing))
     return df
 
 
 def _ids_by_name(
     conn, filters: Filters, as_of, descending: bool, limit: int, offset: int, search: str, total: int | None
 ) -> list[str]:
-    """One page of partnership ids in name order; in the second half of `total`, read from the end,
-    so the database keeps at most half while sorting."""
+    """The ids of one page in name order (unordered: the caller sorts the page); in the second half of `total`,
+    read from the end, so the database keeps at most half while sorting."""
     sub = _running_select(filters, as_of, (), search).subquery()
     reverse = total is not None and offset + limit / 2 > total / 2
     if reverse:
@@ -332,13 +331,13 @@ def _ids_by_name(
     name = sub.c.group_name.desc() if descending != reverse else sub.c.group_name.asc()
     order = (name, sub.c.group_id.desc() if reverse else sub.c.group_id)
     ids = conn.execute(select(sub.c.group_id).order_by(*order).limit(limit).offset(offset)).scalars().all()
-    return ids[::-1] if reverse else list(ids)
+    return list(ids)
 
 
-def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str = "", registry: bool = False):
+def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str, registry: bool = False):
     """Per partnership: its sums over the range from running_totals (the row at the as-of month minus
     the row before the range), name, sector, region, months, reporting."""
-    hi, lo = running.alias("hi"), running.alias("lo")
+    hi, lo = running.alias(), running.alias()
     paired = filters.first is not None
 
     def diff(column: str):
@@ -375,7 +374,7 @@ def partnership_rows(
     *,
     order_by: str = "placements",
     descending: bool = True,
-    limit: int | None = 25,
+    limit: int | None,
     **options,
 ) -> pd.DataFrame:
     """A page of partnerships with their metrics and registry columns: the table, the map's markers, the rankings."""
@@ -394,7 +393,7 @@ def top_with_others(rows: pd.DataFrame, metric: str, n: int, noun: str = "groups
     """Beyond n groups: the n-1 with the highest `metric` and one row "All other …" summing the rest."""
     if len(rows) <= n:
         return rows
-    ranked = rows.sort_values(metric, ascending=False, na_position="last")
+    ranked = rows.sort_values(metric, ascending=False)  # (NaN last)
     head, rest = ranked.iloc[: n - 1], ranked.iloc[n - 1 :]
     summable = [c for c in rows.columns if c in SUM_OF or c == "reporting"]
     other = {c: rest[c].sum() for c in summable}

@@ -119,18 +119,17 @@ Columns = tuple[list, list, np.ndarray]  # months (raw), group ids, the sums (ro
 
 
 def _rows(rows: list, grouped: bool, width: int) -> Columns:
-    if not rows:
-        return [], [], np.zeros((0, width))
-    months, *rest = zip(*rows, strict=True)
-    groups = list(rest.pop(0)) if grouped else ["all"] * len(months)
-    return list(months), groups, np.array(rest, dtype="float64").T.reshape(len(months), width)
+    """Rows (month, [group,] sums…) as columns; NULL sums as NaN."""
+    months = [row[0] for row in rows]
+    groups = [row[1] for row in rows] if grouped else ["all"] * len(rows)
+    return months, groups, np.array([row[1 + grouped :] for row in rows], dtype="float64").reshape(len(rows), width)
 
 
 def _monthly_select(filters: Filters, split: str | None, names: tuple[str, ...], only: list | None = None):
     src = source(filters, split)
     keys = [] if split is None else [src.keys[split]]
-    sums = [summed(src.value(n), n).label(n) for n in names]
-    stmt = select(raw_month(src.month), *[k.label("group_id") for k in keys], *sums).select_from(src.table)
+    sums = [summed(src.value(n), n) for n in names]  # (read by position: _rows)
+    stmt = select(raw_month(src.month), *keys, *sums).select_from(src.table)
     return stmt.where(*src.conds, *[k.in_(only) for k in keys if only is not None]).group_by(src.month, *keys)
 
 
@@ -204,8 +203,8 @@ def _carry_forward(part: Columns, names: tuple[str, ...], universe: list | None 
         return months, groups, values[:, : len(names)]
     index_of = {m: month_index(as_date(m)) for m in dict.fromkeys(months if universe is None else [*months, *universe])}
     raw_of = {index_of[m]: m for m in (months if universe is None else universe)}
-    at = np.fromiter((index_of[m] for m in months), dtype="int64", count=len(months))
-    codes, ids = pd.factorize(pd.Series(groups, dtype=object))
+    at = np.fromiter((index_of[m] for m in months), dtype="int64")
+    codes, ids = pd.Index(groups).factorize()
     # Rows keyed by (group, month index): each row's own sums, then each stock's parts moved k months on.
     keys, rows = [codes * 2**32 + at], [np.nan_to_num(values[:, : len(names)])]
     fetched = (*names, *stock_parts(names))
@@ -229,8 +228,7 @@ def _others(totals: Columns, leaders: Columns) -> Columns:
     """One row "others" per month: the month's total minus the leaders' (all-zero months left out)."""
     months, _, totals = totals
     totals = np.nan_to_num(totals)
-    index = {m: i for i, m in enumerate(months)}  # the leaders' months are among the totals' (_carry_forward)
-    at = np.array([index[m] for m in leaders[0]], dtype="int64")
+    at = pd.Index(months).get_indexer(leaders[0])  # the leaders' months are among the totals' (_carry_forward)
     values = np.nan_to_num(leaders[2])
     for j in range(totals.shape[1]):
         totals[:, j] -= np.bincount(at, weights=values[:, j], minlength=len(months))
@@ -361,7 +359,7 @@ def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str
             *_registry(registry),
             *[(case((counted, hi.c[n]), else_=0) if SUM_OF[n].stock else diff(f"cum_{n}")).label(n) for n in names],
             diff("cum_months_reported").label("months"),
-            case((hi.c.last_report == month_index(as_of), 1), else_=0).label("reporting"),
+            case((hi.c.last_report == month_index(as_of), 1)).label("reporting"),  # (NULL: 0 in `figures`)
         )
         .select_from(joined)
         .where(*conds)

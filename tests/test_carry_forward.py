@@ -155,3 +155,10 @@ def test_a_report_in_a_later_month_moves_the_as_of_month_and_ends_older_carries(
     rollback(store, batch, "tests")
     assert in_step(store) == []
     assert kpi_summary(store, ALL)["employers_engaged"] == 70
+
+
+def test_partnerships_whose_stock_does_not_count_sort_as_zero(store):
+    """Sorted by employers from the fewest (in SQL, no page): CH's overdue report counts 0, not unknown."""
+    got = partnership_totals(store, ALL, order_by="employers_engaged")
+    assert got["group_id"].tolist() == [CH, CT, ST, SM]
+    assert got["employers_engaged"].tolist() == [0, 16, 21, 33]

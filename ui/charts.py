@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import math
@@ -25,6 +26,7 @@ from ui.theme import (
     OTHER_PEER,
     REGION_COLOURS,
     SECTOR_COLOURS,
+    SPARKLINE,
     colour_for,
     for_line,
     hex_to_rgb,
@@ -464,3 +466,48 @@ def monthly_chart(series: pd.DataFrame, metric: str, title: str, subtitle: str =
     # Counts from zero; an average wage reads better on its own range.
     fig.update_yaxes(**_value_axis(metric), rangemode="normal" if kind == AVERAGE else "tozero")
     return _layout(fig, title, height=380, subtitle=subtitle)
+
+
+def sparkline_svg(metric: str, points: list[tuple[str, float]], bars: bool) -> str:
+    """A KPI tile's small chart, an SVG image (no chart library to load): bars (`bars`) or a line over `points`
+    (period label, value). Its alt text says the span, first, last, lowest and highest; the SVG's description
+    lists every point."""
+    if not points:
+        return ""
+    values = [float(v) for _, v in points]
+    width, height, n = 200, 40, len(values)
+    low, high = (min(0.0, *values) if bars else min(values)), max(values)  # bars from zero; a line its own range
+    span = (high - low) or 1.0
+
+    def y(v: float) -> float:
+        return round(height - 1 - (v - low) / span * (height - 2), 1)
+
+    if bars:
+        step = width / n
+        rects = [
+            f'<rect x="{(i + 0.15) * step:.1f}" y="{y(v)}" width="{0.7 * step:.1f}" height="{y(low) - y(v):.1f}"/>'
+            for i, v in enumerate(values)
+        ]
+        shape = f'<g fill="{SPARKLINE}">{"".join(rects)}</g>'
+    else:
+        line = " ".join(f"{i * width / max(n - 1, 1):.1f},{y(v)}" for i, v in enumerate(values))
+        shape = (
+            f'<polyline points="{line}" fill="none" stroke="{SPARKLINE}" stroke-width="2" '
+            'stroke-linejoin="round" vector-effect="non-scaling-stroke"/>'
+        )
+
+    def at(i: int) -> str:
+        return f"{metric_value(metric, values[i])} ({points[i][0]})"
+
+    name = (
+        f"{METRICS[metric].label}, {points[0][0]} – {points[-1][0]}: from {at(0)} to {at(n - 1)}; "
+        f"lowest {at(values.index(min(values)))}, highest {at(values.index(max(values)))}"
+    )
+    every = "; ".join(f"{period}: {metric_value(metric, v)}" for period, v in points)
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="none">'
+        f"<desc>{html.escape(every)}</desc>{shape}</svg>"
+    )
+    # An image, not inline SVG: st.html's sanitiser keeps HTML only.
+    source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return f'<img class="rsp-sparkline" alt="{html.escape(name)}" src="{source}" style="width:100%;height:{height}px">'

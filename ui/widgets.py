@@ -92,8 +92,7 @@ def stop_if_empty(kpis: dict) -> None:
 
 
 def hide_unescaped_downloads() -> None:
-    """Hide the table toolbar's CSV download: it does not escape formula text (download_csv does). Also the
-    KPI sparklines' empty hover-highlight group, which Vega exposes as an unnamed graphic (axe svg-img-alt), and
+    """Hide the table toolbar's CSV download: it does not escape formula text (download_csv does). Also
     lets a wide Markdown table (the data dictionary) wrap on a narrow screen (WCAG 1.4.10), and gives every control
     a visible keyboard focus ring (page links and the main area have none of their own) that keeps 3:1 in both
     themes."""
@@ -101,7 +100,6 @@ def hide_unescaped_downloads() -> None:
     st.html(
         """<style>
 [data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
-[data-testid="stMetricChart"] .mark-symbol[class*="highlighted_points"] { display: none !important; }
 [data-testid="stMarkdownContainer"] :is(th, td) { overflow-wrap: anywhere; }
 @media (max-width: 640px) {
   [data-testid="stMarkdownContainer"] table { table-layout: fixed; width: 100%; font-size: 0.8rem; }

@@ -89,15 +89,18 @@ def wrap_label(text: str, width: int = 22) -> str:
 def _hbar(
     data: pd.DataFrame, column: str, labels: list[str], colours: list, height: int, title: str, subtitle: str, **xaxis
 ):
-    """Horizontal bars of `column` per group, each with its value printed."""
+    """Horizontal bars of `column` per group, each with its value printed after the bar (not "auto": measuring
+    whether each value fits inside its bar is most of what these charts cost to draw)."""
+    text = [metric_value(column, v) for v in data[column]]
     fig = go.Figure(
         go.Bar(
             x=data[column],
             y=labels,
             orientation="h",
             marker={"color": colours, "line": {"color": [outline(c) for c in colours], "width": 1.5}},
-            text=[metric_value(column, v) for v in data[column]],
-            textposition="auto",
+            text=text,
+            textposition="outside",
+            cliponaxis=False,  # the longest bar's value reaches into the right margin
             textangle=0,
             customdata=data["group_id"],
             hovertemplate="%{y}: %{text}<extra></extra>",
@@ -105,7 +108,9 @@ def _hbar(
     )
     fig.update_xaxes(**xaxis)
     fig.update_yaxes(automargin=True)
-    return _layout(fig, title, height=height, subtitle=subtitle)
+    fig = _layout(fig, title, height=height, subtitle=subtitle)
+    # Room for the longest value after the longest bar: about 8 px a character at the charts' 14 px.
+    return fig.update_layout(margin_r=12 + 8 * max((len(t) for t in text), default=0))
 
 
 def _fit(labels: list[str], row: int, pad: int) -> int:

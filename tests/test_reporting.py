@@ -189,20 +189,6 @@ def test_overview_header_and_tiles_say_the_last_month_is_partial(demo_app):
     assert all(PARTIAL in m.help for m in at.metric)
 
 
-def sparklines(at: AppTest) -> dict[str, tuple[str, list[str]]]:
-    """The KPI tiles' small charts: {measure: (the image's alt text, the points its SVG draws)}."""
-    out = {}
-    for element in at.html:
-        image = re.search(
-            r'<img class="rsp-sparkline" alt="([^"]*)" src="data:image/svg\+xml;base64,([^"]*)"', element.value
-        )
-        if image:
-            alt = html.unescape(image[1])
-            described = re.search(r"<desc>(.*)</desc>", base64.b64decode(image[2]).decode())
-            out[alt.split(",")[0]] = (alt, html.unescape(described[1]).split("; "))
-    return out
-
-
 def test_overview_sparklines_end_at_the_last_complete_month(demo_app):
     from queries.filters import Filters
     from queries.metrics import monthly_totals
@@ -227,6 +213,20 @@ def test_overview_sparklines_end_at_the_last_complete_month(demo_app):
         )
     name, points = lines["Placement rate"]  # a rate: by quarter, the partial month's quarter from its complete months
     assert len(points) == 8 and points[-1].startswith("2026 Q3: ") and "%" in name.split(": ", 1)[1]
+
+
+def sparklines(at: AppTest) -> dict[str, tuple[str, list[str]]]:
+    """The KPI tiles' small charts: {measure: (the image's alt text, the points its SVG draws)}."""
+    out = {}
+    for element in at.html:
+        image = re.search(
+            r'<img class="rsp-sparkline" alt="([^"]*)" src="data:image/svg\+xml;base64,([^"]*)"', element.value
+        )
+        if image:
+            alt = html.unescape(image[1])
+            described = re.search(r"<desc>(.*)</desc>", base64.b64decode(image[2]).decode())
+            out[alt.split(",")[0]] = (alt, html.unescape(described[1]).split("; "))
+    return out
 
 
 def test_trends_draws_the_partial_month_hollow_and_shaded(demo_app):

@@ -4,7 +4,7 @@ import streamlit as st
 
 from rsp_data.metrics import METRICS, PER_ADULTS, REGION_MEASURES
 from ui import cache, facts, goals, sidebar, views, widgets
-from ui.charts import KPI_METRICS
+from ui.charts import KPI_METRICS, sparkline_svg
 from ui.format import metric_value, month_name
 
 filters, kpis = widgets.page_start("Connecticut Regional Sector Partnerships")
@@ -40,14 +40,12 @@ line_note = " The line shows the last two years of the range" + (
     f", without {partial.month:%b %Y}, which is partial." if partial else "."
 )
 for column, metric in zip(st.columns(len(KPI_METRICS)), KPI_METRICS, strict=True):
-    column.metric(
-        METRICS[metric].label,
-        metric_value(metric, kpis[metric]),
-        help=help_text[metric] + line_note + partial_note,
-        border=True,
-        chart_data=sparklines[metric],
-        chart_type="bar" if METRICS[metric].kind == "flow" else "line",
+    tile = column.container(border=True)
+    tile.metric(
+        METRICS[metric].label, metric_value(metric, kpis[metric]), help=help_text[metric] + line_note + partial_note
     )
+    # Inline SVG, not st.metric's chart_data: that loads a charting library of its own before the first chart.
+    tile.html(sparkline_svg(metric, sparklines[metric], bars=METRICS[metric].kind == "flow"))
 
 if partial:
     st.caption(f"⚠ {partial_note.strip()} See the Reporting status page for who is missing.")

@@ -270,6 +270,44 @@ def test_overview_breakdown_bars_equal_the_query(server):
     assert bar_values(by_region) == {"Capital": expected_by(server, CAPITAL, "region")["Capital"]}
 
 
+NUMBERS = "The numbers behind this chart"
+
+
+@pytest.mark.parametrize(
+    ("page", "key"),
+    [
+        ("pages/overview.py", "numbers_placements_by_sector"),
+        ("pages/overview.py", "numbers_goal_good-jobs-challenge"),
+        ("pages/trends.py", "numbers_placements_monthly"),
+        ("pages/quality.py", "numbers_avg_starting_wage_by_sector"),
+    ],
+)
+def test_the_numbers_behind_a_chart_are_drawn_when_opened(server, page, key):
+    at = open_app(page=page)
+    boxes = [e for e in at.expander if e.label == NUMBERS]
+    assert len(boxes) == len(at.get("plotly_chart")) > 0  # one under every chart
+    assert all(not box.children for box in boxes)  # closed: nothing drawn in them yet
+    at.session_state[key] = True
+    at.run()
+    assert_clean(at)
+    opened = [box for box in at.expander if box.label == NUMBERS and box.children]
+    assert len(opened) == 1
+    (table,) = opened[0].dataframe
+    assert table.proto.alt.startswith("The numbers behind the chart: ") and len(table.value) > 0
+    assert [b.proto.label for b in opened[0].get("download_button")] == ["Download CSV"]
+
+
+def test_the_numbers_behind_the_sector_chart_are_its_bars(server):
+    at = open_app()
+    at.session_state["numbers_placements_by_sector"] = True
+    at.run()
+    by_sector = figures(at)[-2]
+    (box,) = [box for box in at.expander if box.label == NUMBERS and box.children]
+    (table,) = box.dataframe
+    numbers = dict(zip(table.value["Sector"], table.value["Placements"].astype("float64"), strict=True))
+    assert numbers == bar_values(by_sector) == expected_by(server, ALL, "sector")
+
+
 # ---------------------------------------------------------------- links (URL state)
 
 

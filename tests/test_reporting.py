@@ -3,10 +3,13 @@ summary, the command line's exit codes, and the demo data's pattern; on SQLite a
 
 from __future__ import annotations
 
+import base64
 import csv
+import html
 import io
 import json
 import os
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -216,17 +219,40 @@ def test_overview_sparklines_end_at_the_last_complete_month(demo_app):
     from queries.filters import Filters
     from queries.metrics import monthly_totals
     from rsp_data.store import make_engine
+    from ui.format import metric_value
 
     at = demo_app("pages/overview.py")
     months = monthly_totals(make_engine(os.environ["DATABASE_URL"]), Filters()).set_index("month")
+    lines = sparklines(at)
+    assert sorted(lines) == sorted(m.label for m in at.metric)  # one per tile
     tiles = {m.label: m for m in at.metric}
     for label, column in (("Employers engaged", "employers_engaged"), ("Placements", "placements")):
-        line = list(tiles[label].proto.chart_data)
-        assert line[-1] == months.loc["2026-09-01", column] != months.loc["2026-10-01", column]
-        assert line == months.loc["2024-10-01":"2026-09-01", column].tolist()
+        name, points = lines[label]
+        shown = months.loc["2024-10-01":"2026-09-01", column]
+        assert months.loc["2026-09-01", column] != months.loc["2026-10-01", column]
+        assert points == [f"{m:%b %Y}: {metric_value(column, v)}" for m, v in shown.items()]
+        assert points[-1].startswith("Sep 2026: ")  # Oct 2026 is partial: left out
+        last = metric_value(column, months.loc["2026-09-01", column])
+        assert name.startswith(f"{label}, Oct 2024 – Sep 2026: from ") and f" to {last} (Sep 2026); lowest " in name
         assert "The line shows the last two years of the range, without Oct 2026, which is partial." in (
             tiles[label].help
         )
+    name, points = lines["Placement rate"]  # a rate: by quarter, the partial month's quarter from its complete months
+    assert len(points) == 8 and points[-1].startswith("2026 Q3: ") and "%" in name.split(": ", 1)[1]
+
+
+def sparklines(at: AppTest) -> dict[str, tuple[str, list[str]]]:
+    """The KPI tiles' small charts: {measure: (the image's alt text, the points its SVG draws)}."""
+    out = {}
+    for element in at.html:
+        image = re.search(
+            r'<img class="rsp-sparkline" alt="([^"]*)" src="data:image/svg\+xml;base64,([^"]*)"', element.value
+        )
+        if image:
+            alt = html.unescape(image[1])
+            described = re.search(r"<desc>(.*)</desc>", base64.b64decode(image[2]).decode())
+            out[alt.split(",")[0]] = (alt, html.unescape(described[1]).split("; "))
+    return out
 
 
 def test_trends_draws_the_partial_month_hollow_and_shaded(demo_app):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import math
@@ -25,6 +26,7 @@ from ui.theme import (
     OTHER_PEER,
     REGION_COLOURS,
     SECTOR_COLOURS,
+    SPARKLINE,
     colour_for,
     for_line,
     hex_to_rgb,
@@ -66,17 +68,32 @@ def figure_alt(fig: go.Figure) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", title.split("<br>")[0])).strip() or "Chart"
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380, subtitle: str = "") -> go.Figure:
+def layout(title: str, height: int = 380, subtitle: str = "", **more) -> dict:
+    """Every chart's layout: the title (and subtitle) at the left, the legend under the plot, 14 px type.
+    Figures are made in one go.Figure(data=..., layout=...) call: plotly's update_* and add_* methods
+    cost several times more for the same, validated, figure."""
     text = f"{html.escape(title)}<br><sup>{html.escape(subtitle)}</sup>" if subtitle else html.escape(title)
-    fig.update_layout(
-        title={"text": text, "x": 0, "xanchor": "left"},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 70 if subtitle else 50, "b": 10},
+    return {
+        "title": {"text": text, "x": 0, "xanchor": "left"},
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 70 if subtitle else 50, "b": 10},
         # Legend under the plot: above it, it would sit on the subtitle.
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-        font={"size": 14},
-    )
-    return fig
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+        "font": {"size": 14},
+        **more,
+    }
+
+
+def hline(y: float, line: dict, text: str) -> tuple[dict, dict]:
+    """(shape, annotation) of a line across the plot at `y`, labelled at its top left (as add_hline draws it)."""
+    shape = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y, "line": line}
+    label = {"text": text, "showarrow": False, "xref": "x domain", "x": 0, "xanchor": "left", "yref": "y", "y": y}
+    return shape, {**label, "yanchor": "bottom"}
+
+
+def vrect(x0, x1, **style) -> dict:
+    """A band over the whole height of the plot from x0 to x1 (as add_vrect draws it)."""
+    return {"type": "rect", "xref": "x", "x0": x0, "x1": x1, "yref": "y domain", "y0": 0, "y1": 1, **style}
 
 
 def wrap_label(text: str, width: int = 22) -> str:
@@ -87,23 +104,25 @@ def wrap_label(text: str, width: int = 22) -> str:
 def _hbar(
     data: pd.DataFrame, column: str, labels: list[str], colours: list, height: int, title: str, subtitle: str, **xaxis
 ):
-    """Horizontal bars of `column` per group, each with its value printed."""
-    fig = go.Figure(
-        go.Bar(
-            x=data[column],
-            y=labels,
-            orientation="h",
-            marker={"color": colours, "line": {"color": [outline(c) for c in colours], "width": 1.5}},
-            text=[metric_value(column, v) for v in data[column]],
-            textposition="auto",
-            textangle=0,
-            customdata=data["group_id"],
-            hovertemplate="%{y}: %{text}<extra></extra>",
-        )
+    """Horizontal bars of `column` per group, each with its value printed after the bar (not "auto": measuring
+    whether each value fits inside its bar is most of what these charts cost to draw)."""
+    text = [metric_value(column, v) for v in data[column]]
+    bar = go.Bar(
+        x=data[column],
+        y=labels,
+        orientation="h",
+        marker={"color": colours, "line": {"color": [outline(c) for c in colours], "width": 1.5}},
+        text=text,
+        textposition="outside",
+        cliponaxis=False,  # the longest bar's value reaches into the right margin
+        textangle=0,
+        customdata=data["group_id"],
+        hovertemplate="%{y}: %{text}<extra></extra>",
     )
-    fig.update_xaxes(**xaxis)
-    fig.update_yaxes(automargin=True)
-    return _layout(fig, title, height=height, subtitle=subtitle)
+    frame = layout(title, height, subtitle, xaxis=xaxis, yaxis={"automargin": True})
+    # Room for the longest value after the longest bar: about 8 px a character at the charts' 14 px.
+    frame["margin"]["r"] = 12 + 8 * max((len(t) for t in text), default=0)
+    return go.Figure(data=[bar], layout=frame)
 
 
 def _fit(labels: list[str], row: int, pad: int) -> int:
@@ -137,7 +156,7 @@ def trend_chart(
 ) -> go.Figure:
     """Lines (monthly, cumulative) or bars (quarterly) per group; optional grant series and goal line; a
     `partial` (month, note) is shaded and its marks hollow or hatched, so it never reads as a drop."""
-    fig = go.Figure()
+    traces, shapes, annotations = [], [], []
     known = {"sector": SECTOR_COLOURS, "region": REGION_COLOURS}.get(split or "", {})
     unknown = 0
     for (group_id, group_name), part in series.groupby(["group_id", "group_name"], sort=False):
@@ -165,16 +184,16 @@ def trend_chart(
         if view == "quarterly":
             hatch = ["/" if p else "" for p in is_partial]
             marker = {"color": colour, "pattern": {"shape": hatch}, "line": {"color": outline(colour), "width": 1.5}}
-            fig.add_trace(go.Bar(**common, marker=marker))
+            traces.append(go.Bar(**common, marker=marker))
         else:
             colour = for_line(colour)
             line = {"color": colour, "width": 2.5, **({"dash": "dot"} if group_id == "others" else {})}
             symbols = ["circle-open" if p else "circle" for p in is_partial]
             sizes = [10 if p else 0 for p in is_partial]
             marker = {"symbol": symbols, "size": sizes, "color": colour, "line": {"width": 2}}
-            fig.add_trace(go.Scatter(**common, mode="lines+markers", line=line, marker=marker))
+            traces.append(go.Scatter(**common, mode="lines+markers", line=line, marker=marker))
     if goal_series is not None and not goal_series.empty:
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=goal_series["month"],
                 y=goal_series["cumulative"],
@@ -185,23 +204,29 @@ def trend_chart(
             )
         )
     if goal:
-        fig.add_hline(
-            y=goal,
-            line={"color": GOAL, "width": 2, "dash": "dash"},
-            annotation_text=f"Good Jobs Challenge goal: {goal:,} placements",
-            annotation_position="top left",
-        )
+        line = {"color": GOAL, "width": 2, "dash": "dash"}
+        shape, label = hline(goal, line, f"Good Jobs Challenge goal: {goal:,} placements")
+        shapes.append(shape)
+        annotations.append(label)
     if partial:
         x = _period(partial[0], view)
         half = pd.Timedelta(days=45 if view == "quarterly" else 15)
-        fig.add_vrect(x0=x - half, x1=x + half, fillcolor=NEUTRAL, opacity=0.12, line_width=0)
+        shapes.append(vrect(x - half, x + half, fillcolor=NEUTRAL, opacity=0.12, line={"width": 0}))
         note = f"Partial: {partial[1]}"
-        fig.add_annotation(x=x, y=1, yref="paper", text=note, showarrow=False, xanchor="right", yanchor="bottom")
-    if view == "quarterly" and split:
-        fig.update_layout(barmode="group")
-    fig.update_xaxes(title_text="Quarter" if view == "quarterly" else "Month")
-    fig.update_yaxes(**_value_axis(metric), rangemode="tozero")
-    return _layout(fig, title, height=500, subtitle=subtitle)
+        annotations.append(
+            {"x": x, "y": 1, "yref": "paper", "text": note, "showarrow": False, "xanchor": "right", "yanchor": "bottom"}
+        )
+    frame = layout(
+        title,
+        500,
+        subtitle,
+        xaxis={"title_text": "Quarter" if view == "quarterly" else "Month"},
+        yaxis={**_value_axis(metric), "rangemode": "tozero"},
+        shapes=shapes,
+        annotations=annotations,
+        **({"barmode": "group"} if view == "quarterly" and split else {}),
+    )
+    return go.Figure(data=traces, layout=frame)
 
 
 def _period(month: pd.Timestamp, view: str) -> pd.Timestamp:
@@ -210,24 +235,22 @@ def _period(month: pd.Timestamp, view: str) -> pd.Timestamp:
 
 def published_series(points: pd.DataFrame, title: str, subtitle: str) -> go.Figure:
     """A published series (columns as_of 'YYYY-MM', value, label) as dated points joined by a line."""
-    fig = go.Figure(
-        go.Scatter(
-            x=pd.to_datetime(points["as_of"]),
-            y=points["value"],
-            text=points["label"],
-            mode="lines+markers+text",
-            textposition="top center",
-            line={"color": NEUTRAL, "width": 2},
-            marker={"size": 9, "color": NEUTRAL},
-            hovertemplate="%{x|%b %Y}: %{text}<extra></extra>",
-        )
-    )
     dates = pd.to_datetime(points["as_of"])
+    trace = go.Scatter(
+        x=dates,
+        y=points["value"],
+        text=points["label"],
+        mode="lines+markers+text",
+        textposition="top center",
+        line={"color": NEUTRAL, "width": 2},
+        marker={"size": 9, "color": NEUTRAL},
+        hovertemplate="%{x|%b %Y}: %{text}<extra></extra>",
+    )
     # Room around the points for their labels.
-    fig.update_yaxes(range=[0, points["value"].max() * 1.25], tickformat=",d", title_text=None)
+    yaxis = {"range": [0, points["value"].max() * 1.25], "tickformat": ",d", "title_text": None}
     span = [dates.min() - pd.DateOffset(months=3), dates.max() + pd.DateOffset(months=3)]
-    fig.update_xaxes(title_text="As of", dtick="M3", tickformat="%b %Y", range=span)
-    return _layout(fig, title, height=340, subtitle=subtitle)
+    xaxis = {"title_text": "As of", "dtick": "M3", "tickformat": "%b %Y", "range": span}
+    return go.Figure(data=[trace], layout=layout(title, 340, subtitle, xaxis=xaxis, yaxis=yaxis))
 
 
 def peer_bar(df: pd.DataFrame, metric: str, highlight: str, title: str, subtitle: str = "") -> go.Figure:
@@ -394,10 +417,10 @@ def region_map(
 
 def profile_trend(monthly: pd.DataFrame, title: str, subtitle: str = "") -> go.Figure:
     """One partnership's enrolments, completions and placements per quarter (from monthly_totals)."""
-    fig = go.Figure()
+    traces = []
     for metric, colour in PEOPLE.items():
         series = metric_series(monthly, metric, "quarterly")
-        fig.add_trace(
+        traces.append(
             go.Bar(
                 x=series["period"],
                 y=series["value"],
@@ -407,33 +430,28 @@ def profile_trend(monthly: pd.DataFrame, title: str, subtitle: str = "") -> go.F
                 hovertemplate=f"%{{hovertext}} · {METRICS[metric].label}: %{{y:,}}<extra></extra>",
             )
         )
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(title_text="Quarter")
-    fig.update_yaxes(title_text="People", tickformat=",")
-    return _layout(fig, title, height=420, subtitle=subtitle)
+    axes = {"xaxis": {"title_text": "Quarter"}, "yaxis": {"title_text": "People", "tickformat": ","}}
+    return go.Figure(data=traces, layout=layout(title, 420, subtitle, barmode="group", **axes))
 
 
 def matrix_heatmap(table: pd.DataFrame, metric: str, title: str, subtitle: str = "") -> go.Figure:
     """A sector × region heatmap with each cell's value printed; blank where no partnership is."""
     z = table.to_numpy(dtype="float64")
     text = [["" if math.isnan(v) else metric_value(metric, v) for v in row] for row in z]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[html.escape(str(c)) for c in table.columns],
-            y=[wrap_label(str(i), 26) for i in table.index],
-            text=text,
-            texttemplate="%{text}",
-            colorscale="Blues",
-            showscale=False,
-            xgap=3,
-            ygap=3,
-            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-        )
+    heatmap = go.Heatmap(
+        z=z,
+        x=[html.escape(str(c)) for c in table.columns],
+        y=[wrap_label(str(i), 26) for i in table.index],
+        text=text,
+        texttemplate="%{text}",
+        colorscale="Blues",
+        showscale=False,
+        xgap=3,
+        ygap=3,
+        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
     )
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(side="top", automargin=True)
-    return _layout(fig, title, height=140 + 56 * max(len(table.index), 1), subtitle=subtitle)
+    axes = {"yaxis": {"autorange": "reversed", "automargin": True}, "xaxis": {"side": "top", "automargin": True}}
+    return go.Figure(data=[heatmap], layout=layout(title, 140 + 56 * max(len(table.index), 1), subtitle, **axes))
 
 
 def ranking_bar(rows: pd.DataFrame, column: str, title: str, subtitle: str = "") -> go.Figure:
@@ -459,8 +477,52 @@ def monthly_chart(series: pd.DataFrame, metric: str, title: str, subtitle: str =
         trace = go.Scatter(**common, mode="lines+markers", line={"color": "#0072B2", "width": 2.5}, connectgaps=False)
     else:
         trace = go.Bar(**common, marker_color="#009E73")
-    fig = go.Figure(trace)
-    fig.update_xaxes(title_text="Quarter" if kind in (RATE, AVERAGE) else "Month")
+    xaxis = {"title_text": "Quarter" if kind in (RATE, AVERAGE) else "Month"}
     # Counts from zero; an average wage reads better on its own range.
-    fig.update_yaxes(**_value_axis(metric), rangemode="normal" if kind == AVERAGE else "tozero")
-    return _layout(fig, title, height=380, subtitle=subtitle)
+    yaxis = {**_value_axis(metric), "rangemode": "normal" if kind == AVERAGE else "tozero"}
+    return go.Figure(data=[trace], layout=layout(title, 380, subtitle, xaxis=xaxis, yaxis=yaxis))
+
+
+def sparkline_svg(metric: str, points: list[tuple[str, float]], bars: bool) -> str:
+    """A KPI tile's small chart, an SVG image (no chart library to load): bars (`bars`) or a line over `points`
+    (period label, value). Its alt text says the span, first, last, lowest and highest; the SVG's description
+    lists every point."""
+    if not points:
+        return ""
+    values = [float(v) for _, v in points]
+    width, height, n = 200, 40, len(values)
+    low, high = (min(0.0, *values) if bars else min(values)), max(values)  # bars from zero; a line its own range
+    span = (high - low) or 1.0
+
+    def y(v: float) -> float:
+        return round(height - 1 - (v - low) / span * (height - 2), 1)
+
+    if bars:
+        step = width / n
+        rects = [
+            f'<rect x="{(i + 0.15) * step:.1f}" y="{y(v)}" width="{0.7 * step:.1f}" height="{y(low) - y(v):.1f}"/>'
+            for i, v in enumerate(values)
+        ]
+        shape = f'<g fill="{SPARKLINE}">{"".join(rects)}</g>'
+    else:
+        line = " ".join(f"{i * width / max(n - 1, 1):.1f},{y(v)}" for i, v in enumerate(values))
+        shape = (
+            f'<polyline points="{line}" fill="none" stroke="{SPARKLINE}" stroke-width="2" '
+            'stroke-linejoin="round" vector-effect="non-scaling-stroke"/>'
+        )
+
+    def at(i: int) -> str:
+        return f"{metric_value(metric, values[i])} ({points[i][0]})"
+
+    name = (
+        f"{METRICS[metric].label}, {points[0][0]} – {points[-1][0]}: from {at(0)} to {at(n - 1)}; "
+        f"lowest {at(values.index(min(values)))}, highest {at(values.index(max(values)))}"
+    )
+    every = "; ".join(f"{period}: {metric_value(metric, v)}" for period, v in points)
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" preserveAspectRatio="none">'
+        f"<desc>{html.escape(every)}</desc>{shape}</svg>"
+    )
+    # An image, not inline SVG: st.html's sanitiser keeps HTML only.
+    source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return f'<img class="rsp-sparkline" alt="{html.escape(name)}" src="{source}" style="width:100%;height:{height}px">'

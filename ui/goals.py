@@ -135,62 +135,82 @@ def goal_chart(status: GoalStatus, subtitle: str = "") -> tuple[go.Figure, pd.Da
     goal, p = status.goal, status.projection
     path = projection_path(p)
     label = METRICS[goal.metric].label
-    fig = go.Figure()
+    traces, shapes, annotations = [], [], []
     if not path.empty:
         edge = {"x": path["month"], "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
-        fig.add_scatter(y=path["high"], showlegend=False, **edge)
+        traces.append(go.Scatter(y=path["high"], showlegend=False, **edge))
         band = {"fill": "tonexty", "fillcolor": BAND, "name": "Range of the projection (95%)"}
-        fig.add_scatter(y=path["low"], **band, **edge)
-        fig.add_scatter(
-            x=path["month"],
-            y=path["central"],
-            mode="lines",
-            name=f"Projected at {_pace(p.rate)} a month",
-            line={"color": ACTUAL, "width": 2, "dash": "dash"},
-            hovertemplate="Projected: %{y:,.0f}<extra></extra>",
+        traces.append(go.Scatter(y=path["low"], **band, **edge))
+        traces.append(
+            go.Scatter(
+                x=path["month"],
+                y=path["central"],
+                mode="lines",
+                name=f"Projected at {_pace(p.rate)} a month",
+                line={"color": ACTUAL, "width": 2, "dash": "dash"},
+                hovertemplate="Projected: %{y:,.0f}<extra></extra>",
+            )
         )
-    fig.add_scatter(
-        x=status.monthly["month"],
-        y=status.monthly["cumulative"],
-        mode="lines",
-        name=f"{label} since {_month(goal.start_month)}",
-        line={"color": ACTUAL, "width": 3},
-        hovertemplate=f"{html.escape(label)} to date: %{{y:,}}<extra></extra>",
+    traces.append(
+        go.Scatter(
+            x=status.monthly["month"],
+            y=status.monthly["cumulative"],
+            mode="lines",
+            name=f"{label} since {_month(goal.start_month)}",
+            line={"color": ACTUAL, "width": 3},
+            hovertemplate=f"{html.escape(label)} to date: %{{y:,}}<extra></extra>",
+        )
     )
     for month, sent, due_count in p.left_out:  # partial months: shaded and hollow, never read as a slowdown
         x = pd.Timestamp(month)
-        fig.add_vrect(x0=x - pd.Timedelta(days=15), x1=x + pd.Timedelta(days=15), fillcolor=NEUTRAL, opacity=0.15)
+        shapes.append(
+            charts.vrect(x - pd.Timedelta(days=15), x + pd.Timedelta(days=15), fillcolor=NEUTRAL, opacity=0.15)
+        )
         shown = status.monthly[status.monthly["month"] == x]
-        fig.add_scatter(
-            x=shown["month"],
-            y=shown["cumulative"],
-            mode="markers",
-            name=f"{_month(month)}: partial ({sent} of {due_count} partnerships reported)",
-            marker={"symbol": "circle-open", "size": 11, "color": ACTUAL, "line": {"width": 2}},
+        traces.append(
+            go.Scatter(
+                x=shown["month"],
+                y=shown["cumulative"],
+                mode="markers",
+                name=f"{_month(month)}: partial ({sent} of {due_count} partnerships reported)",
+                marker={"symbol": "circle-open", "size": 11, "color": ACTUAL, "line": {"width": 2}},
+            )
         )
     if p.status == REACHED:
-        fig.add_scatter(
-            x=[pd.Timestamp(p.reached_in)],
-            y=[p.cumulative],  # the total in the month it was reached
-            mode="markers",
-            name=f"Reached in {_month(p.reached_in)}",
-            marker={"color": GOAL, "size": 11},
+        traces.append(
+            go.Scatter(
+                x=[pd.Timestamp(p.reached_in)],
+                y=[p.cumulative],  # the total in the month it was reached
+                mode="markers",
+                name=f"Reached in {_month(p.reached_in)}",
+                marker={"color": GOAL, "size": 11},
+            )
         )
-    fig.add_hline(
-        y=goal.target,
-        line={"color": GOAL, "width": 2, "dash": "dot"},
-        annotation_text=f"Target: {goal.target:,}",
-        annotation_position="top left",
+    target, target_label = charts.hline(
+        goal.target, {"color": GOAL, "width": 2, "dash": "dot"}, f"Target: {goal.target:,}"
     )
-    # A shape and an annotation, not add_vline: a date axis takes the month as a string here.
+    # A shape and an annotation, not a vertical line across the x domain: a date axis takes the month as a string.
     due = goal.due_month.isoformat()
-    fig.add_shape(type="line", x0=due, x1=due, yref="paper", y0=0, y1=1, line={"color": NEUTRAL, "dash": "dash"})
-    fig.add_annotation(
-        x=due, y=1, yref="paper", text=f"Due {due_text(goal)}", showarrow=False, xanchor="left", yanchor="bottom"
-    )
-    fig.update_xaxes(title_text="Month")
-    fig.update_yaxes(title_text=f"{label}, cumulative", tickformat=",", rangemode="tozero")
-    charts._layout(fig, chart_title(status), height=440, subtitle=subtitle)
+    shapes += [
+        target,
+        {
+            "type": "line",
+            "x0": due,
+            "x1": due,
+            "yref": "paper",
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": NEUTRAL, "dash": "dash"},
+        },
+    ]
+    due_label = {"x": due, "y": 1, "yref": "paper", "text": f"Due {due_text(goal)}", "showarrow": False}
+    annotations += [target_label, {**due_label, "xanchor": "left", "yanchor": "bottom"}]
+    axes = {
+        "xaxis": {"title_text": "Month"},
+        "yaxis": {"title_text": f"{label}, cumulative", "tickformat": ",", "rangemode": "tozero"},
+    }
+    frame = charts.layout(chart_title(status), 440, subtitle, shapes=shapes, annotations=annotations, **axes)
+    fig = go.Figure(data=traces, layout=frame)
 
     numbers = status.monthly.set_index("month").rename(columns={"value": label, "cumulative": f"{label}, cumulative"})
     if not path.empty:

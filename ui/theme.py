@@ -35,6 +35,7 @@ FOCUS_RING = "#0072B2"  # the keyboard focus outline: 5.2:1 on white, 3.5:1 on t
 # Text on primary buttons: Streamlit's white in light; in dark, white on the sky-blue primary is 2.3:1.
 PRIMARY_BUTTON_TEXT = {"light": "#FFFFFF", "dark": "#111111"}
 GOAL = "#D55E00"
+SPARKLINE = "#0072B2"  # the KPI tiles' small charts: 5.2:1 on white, 3.5:1 on the dark background
 # Sequential shading for the map's choropleth (light to dark blue).
 SHADE_LOW = (222, 235, 247)
 SHADE_HIGH = (8, 81, 156)

@@ -29,17 +29,19 @@ def asking(*metrics: str) -> dict:
     return {"metrics": (*DEFAULT, *extra)} if extra else {}
 
 
-def kpi_sparklines(q: Query, filters: Filters, metrics: tuple[str, ...], partial=None) -> dict[str, list[float]]:
-    """The last two years of each KPI: monthly, or by quarter for the noisy rates and averages; without the
-    `partial` month (a date), whose figures are not all in: its dip would read as a drop."""
+def kpi_sparklines(
+    q: Query, filters: Filters, metrics: tuple[str, ...], partial=None
+) -> dict[str, list[tuple[str, float]]]:
+    """The last two years of each KPI as (period label, value): monthly, or by quarter for the noisy rates and
+    averages; without the `partial` month (a date), whose figures are not all in: its dip would read as a drop."""
     monthly = q(monthly_totals, filters, None, **asking(*metrics))
     if partial is not None:
         monthly = monthly[monthly["month"] < pd.Timestamp(partial)]
     out = {}
     for metric in metrics:
         is_rate = METRICS[metric].kind in (RATE, AVERAGE)
-        series = metric_series(monthly, metric, "quarterly" if is_rate else "monthly")
-        out[metric] = series["value"].tail(8 if is_rate else 24).fillna(0).tolist()
+        series = metric_series(monthly, metric, "quarterly" if is_rate else "monthly").tail(8 if is_rate else 24)
+        out[metric] = list(zip(series["period_label"], series["value"].fillna(0).tolist(), strict=True))
     return out
 
 

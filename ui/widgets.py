@@ -92,8 +92,7 @@ def stop_if_empty(kpis: dict) -> None:
 
 
 def hide_unescaped_downloads() -> None:
-    """Hide the table toolbar's CSV download: it does not escape formula text (download_csv does). Also the
-    KPI sparklines' empty hover-highlight group, which Vega exposes as an unnamed graphic (axe svg-img-alt), and
+    """Hide the table toolbar's CSV download: it does not escape formula text (download_csv does). Also
     lets a wide Markdown table (the data dictionary) wrap on a narrow screen (WCAG 1.4.10), and gives every control
     a visible keyboard focus ring (page links and the main area have none of their own) that keeps 3:1 in both
     themes."""
@@ -101,7 +100,6 @@ def hide_unescaped_downloads() -> None:
     st.html(
         """<style>
 [data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
-[data-testid="stMetricChart"] .mark-symbol[class*="highlighted_points"] { display: none !important; }
 [data-testid="stMarkdownContainer"] :is(th, td) { overflow-wrap: anywhere; }
 @media (max-width: 640px) {
   [data-testid="stMarkdownContainer"] table { table-layout: fixed; width: 100%; font-size: 0.8rem; }
@@ -146,15 +144,18 @@ def download_csv(df, file_stem: str, label: str = "Download CSV") -> None:
 
 def chart(fig, numbers, file_stem: str, where=None, filter_kind: str | None = None) -> None:
     """A plotly chart, its numbers as a table and a CSV; with filter_kind, clicking a bar sets that sidebar filter.
-    The chart's title (its finding) is its text alternative; the table is one step away."""
+    The chart's title (its finding) is its text alternative; the table is one step away, drawn when opened."""
     target = where or st
     key = f"click_{file_stem}"
     clicks = {"key": key, "on_select": sidebar.filter_from_chart(key, filter_kind), "selection_mode": "points"}
     alt = figure_alt(fig)
     target.plotly_chart(fig, config=plotly_config(file_stem), alt=alt, **(clicks if filter_kind else {}))
-    with target.expander("The numbers behind this chart"):
-        st.dataframe(numbers, hide_index=True, width="stretch", alt=f"The numbers behind the chart: {alt}")
-        download_csv(numbers, file_stem)
+    # Drawn only once opened: a table on the first view loads the data grid's scripts before the first chart.
+    numbers_box = target.expander("The numbers behind this chart", key=f"numbers_{file_stem}", on_change="rerun")
+    if numbers_box.open:
+        with numbers_box:
+            st.dataframe(numbers, hide_index=True, width="stretch", alt=f"The numbers behind the chart: {alt}")
+            download_csv(numbers, file_stem)
 
 
 def per_adults_note(metric: str, filters: Filters) -> None:

@@ -319,7 +319,7 @@ def _ids_by_name(
 ) -> list[str]:
     """The ids of one page in name order (unordered: the caller sorts the page); in the second half of `total`,
     read from the end, so the database keeps at most half while sorting."""
-    sub = _running_select(filters, as_of, (), search).subquery()
+    sub = _running_select(filters, as_of, (), search, registry=False).subquery()
     reverse = total is not None and offset + limit / 2 > total / 2
     if reverse:
         start = max(0, total - offset - limit)
@@ -332,7 +332,7 @@ def _ids_by_name(
     return list(ids)
 
 
-def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str, registry: bool = False):
+def _running_select(filters: Filters, as_of, names: tuple[str, ...], search: str, registry: bool):
     """Per partnership: its sums over the range from running_totals (the row at the as-of month minus
     the row before the range), name, sector, region, months, reporting."""
     hi, lo = running.alias(), running.alias()

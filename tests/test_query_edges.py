@@ -60,6 +60,15 @@ def test_all_other_partnerships_keep_a_month_their_leader_did_not_report(small):
     assert set(got.loc[got["group_id"] == "others", "group_name"]) == {"All other partnerships"}
 
 
+def test_a_leader_missing_the_last_month_keeps_its_stock_there_as_of_its_latest_report(small):
+    got = monthly_totals(small, Filters(), split="partnership", top=1, metrics=("employers_engaged", "placements"))
+    # March: capital-technology's February report stands for it (one month back), with no flows that month.
+    assert by_month(got, "capital-technology", "employers_engaged") == {"2024-01": 5, "2024-02": 5, "2024-03": 5}
+    assert by_month(got, "capital-technology", "placements") == {"2024-01": 50, "2024-02": 50, "2024-03": 0}
+    # The rest: Jan southwest-technology 4; Feb its January report; Mar its own 4 + capital-healthcare's 3.
+    assert by_month(got, "others", "employers_engaged") == {"2024-01": 4, "2024-02": 4, "2024-03": 7}
+
+
 def test_a_monthly_average_wage_keeps_its_cents(small):
     got = monthly_totals(small, Filters(), metrics=("avg_starting_wage",))
     # Jan: (22.37 × 50 + 30.10 × 1) ÷ 51; Mar: 19.99 × 3 ÷ 3 (February reported no wage).

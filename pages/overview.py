@@ -5,7 +5,7 @@ import streamlit as st
 from rsp_data.metrics import METRICS, PER_ADULTS, REGION_MEASURES
 from ui import cache, facts, goals, sidebar, views, widgets
 from ui.charts import KPI_METRICS, sparkline_svg
-from ui.format import metric_value, month_name
+from ui.format import carried_phrase, metric_value, month_name
 
 filters, kpis = widgets.page_start("Connecticut Regional Sector Partnerships")
 facts.published_headline()
@@ -22,19 +22,12 @@ help_text = {
     "placement_rate": "Placements ÷ trainees completed over the same range (a ratio of sums).",
 }
 partial = widgets.partial(filters, kpis["as_of_label"])
-carried = kpis["carried"]
-carried_note = (
-    f"Employers engaged: {carried:,} partnership{'s' if carried != 1 else ''} as of their latest report "
-    f"({' and '.join(month_name(m) for m in kpis['carried_months'])})."
-    if carried
-    else ""
-)
-partial_note = (
-    f" {partial.short()}: its figures are partial"
-    + (f". {carried_note}" if carried else ", and employers engaged counts only those that reported it.")
-    if partial
-    else (f" {carried_note}" if carried else "")
-)
+carried = carried_phrase(kpis)
+notes = [f"Employers engaged: {carried}."] if carried else []
+if partial:
+    only = "" if carried else ", and employers engaged counts only those that reported it"
+    notes.insert(0, f"{partial.short()}: its figures are partial{only}.")
+partial_note = "".join(f" {n}" for n in notes)
 sparklines = cache.memo(views.kpi_sparklines, filters, KPI_METRICS, partial.month if partial else None)
 line_note = " The line shows the last two years of the range" + (
     f", without {partial.month:%b %Y}, which is partial." if partial else "."

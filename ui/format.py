@@ -37,6 +37,16 @@ def month_name(month: str) -> str:
     return datetime.strptime(month, "%Y-%m").strftime("%b %Y") if month else "—"
 
 
+def carried_phrase(kpis: dict) -> str:
+    """How many partnerships' stocks are as of an earlier report (kpi_summary's "carried"), e.g. "2 partnerships as
+    of their latest report (Sep 2026)"; "" when none are."""
+    n = kpis["carried"]
+    if not n:
+        return ""
+    months = " and ".join(month_name(m) for m in kpis["carried_months"])
+    return f"{n:,} partnership{'s' if n != 1 else ''} as of their latest report ({months})"
+
+
 def published_value(value: float, unit: str) -> str:
     """A published figure as published: (2000, 'people (more than)') -> 'more than 2,000 people'."""
     head, _, qualifier = unit.partition(" (")

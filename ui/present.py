@@ -21,7 +21,7 @@ from rsp_data.metrics import METRICS, PER_ADULTS, REGION_MEASURES
 from rsp_data.registry import registry
 from ui import cache, charts, sidebar, views, widgets
 from ui import goals as goals_ui
-from ui.format import metric_value, month_name
+from ui.format import carried_phrase, metric_value, month_name
 from ui.theme import GOAL, SECTOR_COLOURS
 
 INTERVALS = (10, 20, 30, 60)
@@ -316,9 +316,8 @@ def _slide_kpis(filters: Filters, kpis: dict) -> None:
         title = f"{kpis['placements']:,} people placed into jobs"
     _header(KICKER["kpis"], title, filters, kpis["as_of_label"])
     at_the_end = f"at the end of {month_name(kpis['as_of_label'])}"
-    if carried := kpis["carried"]:  # the same words as the Overview's
-        months = " and ".join(month_name(m) for m in kpis["carried_months"])
-        at_the_end += f"; {carried:,} partnership{'s' if carried != 1 else ''} as of their latest report ({months})"
+    if carried := carried_phrase(kpis):
+        at_the_end += f"; {carried}"
     _kpi_tiles(kpis, notes={"employers_engaged": at_the_end, "placement_rate": "of completers placed"})
     if status is None:
         return

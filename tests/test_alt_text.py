@@ -15,6 +15,10 @@ VIEWS = [
     ({"view": "cumulative", "split": "region"}, "pages/trends.py"),
     ({"profile": "capital-technology"}, "pages/partnerships.py"),
     ({}, "pages/quality.py"),
+    *[
+        ({"question": q}, "pages/quality.py")  # each question's tab draws only its own charts
+        for q in ("How much work-based learning?", "Who is being reached?", "Do trainees earn credentials?")
+    ],
     ({}, "pages/data.py"),
     ({}, "pages/reporting.py"),
     *[({"present": "1", "paused": "1", "slide": str(n)}, None) for n in (1, 2, 3, 4, 5)],

@@ -27,7 +27,9 @@ Share without a bachelor's requirement, over the placements of the months that r
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
 import os
 import re
 from datetime import date
@@ -44,7 +46,7 @@ from queries.metrics import kpi_summary, monthly_totals, partnership_rows
 from queries.quality import quality_by, quality_monthly, quality_summary, suppressed_by_month
 from queries.suppression import COMPLEMENT, DEFAULT_THRESHOLD, TOTAL, pinned, suppress, suppression_mask, threshold_from
 from rsp_data.imports.apply import apply_import
-from rsp_data.metrics import OPTIONAL_KEYS
+from rsp_data.metrics import METRICS, OPTIONAL_KEYS
 
 HEADER = [
     "rsp_id",
@@ -448,6 +450,14 @@ def open_quality(params: dict | None = None):
     return at
 
 
+def chart_titles(at) -> list[str]:
+    """Each chart's title as it reads (its first line, HTML entities decoded)."""
+    return [
+        html.unescape(json.loads(c.proto.spec)["layout"]["title"]["text"].split("<br>")[0])
+        for c in at.get("plotly_chart")
+    ]
+
+
 def tiles(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -490,9 +500,8 @@ def test_page_shows_the_weighted_wage_and_the_counts_of_the_demo_file(demo_app, 
         "Credential rate": f"{credential_rate:.0%}",
     }
     assert tiles(at)["Average starting wage"] == "$23.32"
-    headers = [h.value for h in at.main.header]
-    # Each question the optional metrics answer, in the order rsp_data/metrics.py declares them.
-    assert headers == [
+    # Each question the optional metrics answer is a tab, in the order rsp_data/metrics.py declares them.
+    assert [tab.label for tab in at.tabs] == [
         "Are these good jobs?",
         "How much work-based learning?",
         "Who is being reached?",
@@ -511,14 +520,60 @@ def test_page_wage_by_sector_chart_equals_the_query(demo_app, as_server):
     expected = quality_by(demo_app, Filters(), "sector").dropna(subset=["avg_starting_wage"])
     # The bar labels read as the page formats wages: dollars and cents.
     assert sorted(trace["text"]) == sorted(f"${v:,.2f}" for v in expected["avg_starting_wage"])
-    # By sector and over time: the wage, the share without a bachelor's requirement, work-based
-    # learning, under-represented trainees and the credential rate (the counts the rates divide are
-    # shown through them).
-    assert len(figures) == 10
+    # The open question's charts only: the wage and the share without a bachelor's requirement (the count
+    # it divides is shown through it), by sector and over time.
+    assert chart_titles(at) == [
+        "Average starting wage by sector",
+        "Average starting wage, each quarter",
+        "Share without a bachelor's requirement by sector",
+        "Share without a bachelor's requirement, each quarter",
+    ]
+
+
+QUESTIONS = {
+    "Are these good jobs?": ["avg_starting_wage", "no_bachelor_share"],
+    "How much work-based learning?": ["wbl_started"],
+    "Who is being reached?": ["trainees_underrepresented"],
+    "Do trainees earn credentials?": ["credential_rate"],
+}
+
+
+@pytest.mark.parametrize("question", list(QUESTIONS))
+def test_a_link_opens_a_question_and_draws_only_its_charts(demo_app, as_server, question):
+    at = open_quality({"question": question})
+    labels = [METRICS[m].label for m in QUESTIONS[question]]
+    titles = chart_titles(at)
+    assert len(titles) == 2 * len(labels)  # by sector and over time, each
+    assert all(any(t.startswith(label) for label in labels) for t in titles), titles
+    # The suppressed table belongs to the reach question alone.
+    tables = [df for df in at.dataframe if TOTAL in df.value.columns]
+    assert len(tables) == (question == "Who is being reached?")
+
+
+def test_a_link_to_a_question_not_shown_here_says_so_and_opens_the_first(demo_app, as_server):
+    # No healthcare partnership reports work-based learning, so that question has no tab.
+    at = open_quality({"sector": "healthcare", "question": "How much work-based learning?"})
+    assert [w.value for w in at.warning] == [
+        "Ignored “question=How much work-based learning?” in the link: not one of the choices here."
+    ]
+    assert chart_titles(at)[0] == "Average starting wage by partnership"
+
+
+def test_switching_the_question_redraws_the_page_with_its_charts(demo_app, as_server):
+    at = open_quality()
+    at.session_state["question"] = "How much work-based learning?"
+    at.run()
+    assert chart_titles(at) == [
+        "Work-based learning started by sector",
+        "Work-based learning started, each month",
+    ]
+
+
+REACH = {"question": "Who is being reached?"}
 
 
 def test_page_suppressed_table_and_its_download_hide_small_counts(demo_app, as_server):
-    at = open_quality()
+    at = open_quality(REACH)
     (table,) = [df.value for df in at.dataframe if "Partnership" in df.value.columns and TOTAL in df.value.columns]
     counts, reported = suppressed_by_month(demo_app, Filters(), "trainees_underrepresented")
     months = list(counts.columns)
@@ -556,7 +611,7 @@ def test_page_suppressed_table_and_its_download_hide_small_counts(demo_app, as_s
 
 def test_page_threshold_from_the_environment(demo_app, as_server, monkeypatch):
     monkeypatch.setenv("RSP_SUPPRESS_BELOW", "3")
-    at = open_quality()
+    at = open_quality(REACH)
     (table,) = [df.value for df in at.dataframe if "Partnership" in df.value.columns and TOTAL in df.value.columns]
     cells = table.drop(columns=["Partnership", TOTAL]).to_numpy().ravel()
     assert "<3" in cells and "<5" not in cells
@@ -569,7 +624,7 @@ def test_page_hides_what_nobody_in_the_filters_reported(demo_app, as_server):
     rows = demo_csv_rows("healthcare")
     assert all(r["wbl_started"] == "" for r in rows)
     assert "Work-based learning started" not in tiles(at)
-    assert "How much work-based learning?" not in [h.value for h in at.main.header]
+    assert "How much work-based learning?" not in [tab.label for tab in at.tabs]
     assert any("not shown: work-based learning started" in c.value for c in at.caption)
     with_wage = [r for r in rows if r["avg_starting_wage"]]
     wage = sum(float(r["avg_starting_wage"]) * int(r["placements"]) for r in with_wage) / sum(

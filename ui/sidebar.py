@@ -194,13 +194,19 @@ def url_choice(
     """A single-choice widget whose value also lives in the URL as `param` (absent = default)."""
     key = f"p_{param}"
     if key not in st.session_state:
-        raw = st.query_params.get(param)
-        if raw is not None and raw not in options:
-            st.warning(f"Ignored “{param}={shown(raw)}” in the link: not one of the choices here.", icon="⚠️")
+        raw = warn_unknown(param, options)
         st.session_state[key] = raw if raw in options else default
     value = widget(label, options, key=key, **kwargs)
     set_param(param, [] if value == default else [value])
     return value
+
+
+def warn_unknown(param: str, options: Sequence[Any]) -> str | None:
+    """The link's `param`, with a notice when it is not one of `options` (which then leaves it unused)."""
+    raw = st.query_params.get(param)
+    if raw is not None and raw not in options:
+        st.warning(f"Ignored “{param}={shown(raw)}” in the link: not one of the choices here.", icon="⚠️")
+    return raw
 
 
 def measure_choice(widget: Callable[..., str], label: str = "Measure", measures: tuple[str, ...] = MEASURES) -> str:

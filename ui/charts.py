@@ -48,9 +48,11 @@ KPI_METRICS = ("employers_engaged", "trainees_enrolled", "trainees_completed", "
 PEOPLE = {"trainees_enrolled": "#56B4E9", "trainees_completed": "#0072B2", "placements": "#D55E00"}
 
 
-def _value_axis(metric: str) -> dict:
+def _value_axis(metric: str, vertical: bool = False) -> dict:
     info = METRICS[metric]
-    return {"title_text": f"{info.label} ({info.unit})", "tickformat": TICKS[info.format]}
+    # Upright, the unit alone: the chart's title names the measure, and a long name would run past the plot.
+    title = info.unit[:1].upper() + info.unit[1:] if vertical else f"{info.label} ({info.unit})"
+    return {"title_text": title, "tickformat": TICKS[info.format]}
 
 
 def plotly_config(file_stem: str) -> dict:
@@ -221,7 +223,7 @@ def trend_chart(
         500,
         subtitle,
         xaxis={"title_text": "Quarter" if view == "quarterly" else "Month"},
-        yaxis={**_value_axis(metric), "rangemode": "tozero"},
+        yaxis={**_value_axis(metric, vertical=True), "rangemode": "tozero"},
         shapes=shapes,
         annotations=annotations,
         **({"barmode": "group"} if view == "quarterly" and split else {}),
@@ -479,7 +481,7 @@ def monthly_chart(series: pd.DataFrame, metric: str, title: str, subtitle: str =
         trace = go.Bar(**common, marker_color="#009E73")
     xaxis = {"title_text": "Quarter" if kind in (RATE, AVERAGE) else "Month"}
     # Counts from zero; an average wage reads better on its own range.
-    yaxis = {**_value_axis(metric), "rangemode": "normal" if kind == AVERAGE else "tozero"}
+    yaxis = {**_value_axis(metric, vertical=True), "rangemode": "normal" if kind == AVERAGE else "tozero"}
     return go.Figure(data=[trace], layout=layout(title, 380, subtitle, xaxis=xaxis, yaxis=yaxis))
 
 

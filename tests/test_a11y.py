@@ -344,6 +344,16 @@ def test_keyboard_reaches_every_control(browser, app: AppServer) -> None:
         assert_reached(walk, [*PAGE_LINKS, "Present this view", "Region", "Sector", "Partnership"])
         assert any("month" in n.lower() for n in sidebar), f"the month range is not reached: {sidebar}"
         assert_reached(walk, ["The numbers behind this chart"])  # the expanders that hold the tables and downloads
+        # Good jobs & reach: Tab reaches the questions; an arrow key opens the next one and draws its charts.
+        page.goto(app.base_url + "/quality")
+        wait_drawn(page, PAGES["quality"][1])
+        walks["quality"] = walk = tab_walk(page)
+        assert_reached(walk, ["Are these good jobs?", "The numbers behind this chart"])
+        page.get_by_role("tab", name="Are these good jobs?").focus()
+        page.keyboard.press("ArrowRight")
+        page.locator('[aria-label="Work-based learning started by sector"]').wait_for(timeout=30_000)
+        assert page.get_by_role("tab", name="How much work-based learning?").get_attribute("aria-selected") == "true"
+        assert "question=How+much+work-based+learning" in page.url
         for path, download in (("/data", "Download all as CSV"), ("/reporting", "Download as CSV")):
             page.goto(app.base_url + path)
             wait_drawn(page, [GRID])

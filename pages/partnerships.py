@@ -12,7 +12,7 @@ from ui import cache, charts, goals, sidebar, views, widgets
 from ui import facts as ct_facts
 from ui.brief import brief_html
 from ui.charts import KPI_METRICS
-from ui.format import metric_value, month_name
+from ui.format import carried_phrase, metric_value, month_name
 
 filters, kpis = widgets.page_start("Partnerships")
 
@@ -58,8 +58,9 @@ where = f"{matching:,} partnership{'s' if matching != 1 else ''}" + (f" match �
 st.caption(
     (f"{where}; showing {(page - 1) * PAGE + 1:,}–{(page - 1) * PAGE + len(table):,}. " if pages > 1 else "")
     + "Select a row to open its profile. Employers engaged: "
-    f"at {month_name(kpis['as_of_label']) if kpis['as_of_label'] else 'the latest month'}; "
-    "other figures: summed over the months in range."
+    f"at {month_name(kpis['as_of_label']) if kpis['as_of_label'] else 'the latest month'}"
+    + (f", {carried}" if (carried := carried_phrase(kpis)) else "")
+    + "; other figures: summed over the months in range."
 )
 shown = table.assign(
     name=table["group_name"],
@@ -94,30 +95,40 @@ event = st.dataframe(
 # The download holds what the table shows, plus the registry id and the exact rate.
 widgets.download_csv(shown[["rsp_id", *COLUMNS, "placement_rate"]], "rsp_partnerships")
 
-with st.expander("Compare peers: sector × region, placement rate and placements per employer"):
-    compare_metric = st.selectbox(
-        "Measure for the sector × region matrix",
-        MEASURES,
-        format_func=lambda m: METRICS[m].label,
-        key="compare_metric",
-    )
-    heatmap, matrix, by_rate, per_employer, ranked = cache.memo(
-        views.compare, filters, compare_metric, widgets.chart_note(kpis, filters)
-    )
-    widgets.chart(heatmap, matrix, f"{compare_metric}_sector_by_region")
-    left, right = st.columns(2)
-    left.plotly_chart(by_rate, config=charts.plotly_config("placement_rate_ranking"), alt=charts.figure_alt(by_rate))
-    right.plotly_chart(
-        per_employer,
-        config=charts.plotly_config("placements_per_employer_ranking"),
-        alt=charts.figure_alt(per_employer),
-    )
-    st.caption(
-        "Placement rate: placements ÷ trainees completed over the months in range. Placements per employer: "
-        "placements over the range ÷ employers engaged at the as-of month. Bars are coloured by sector."
-    )
-    st.dataframe(ranked, hide_index=True, width="stretch", alt="Partnerships ranked by placement rate")
-    widgets.download_csv(ranked, "rsp_partnership_rankings")
+# Drawn only when opened (and kept in the link as compare=…): most visits never open it.
+peers = st.expander(
+    "Compare peers: sector × region, placement rate and placements per employer",
+    key="compare",
+    bind="query-params",
+)
+if peers.open:
+    with peers:
+        compare_metric = st.selectbox(
+            "Measure for the sector × region matrix",
+            MEASURES,
+            format_func=lambda m: METRICS[m].label,
+            key="compare_metric",
+        )
+        heatmap, matrix, by_rate, per_employer, ranked = cache.memo(
+            views.compare, filters, compare_metric, widgets.chart_note(kpis, filters)
+        )
+        widgets.chart(heatmap, matrix, f"{compare_metric}_sector_by_region")
+        left, right = st.columns(2)
+        left.plotly_chart(
+            by_rate, config=charts.plotly_config("placement_rate_ranking"), alt=charts.figure_alt(by_rate)
+        )
+        right.plotly_chart(
+            per_employer,
+            config=charts.plotly_config("placements_per_employer_ranking"),
+            alt=charts.figure_alt(per_employer),
+        )
+        st.caption(
+            "Placement rate: placements ÷ trainees completed over the months in range. Placements per employer: "
+            "placements over the range ÷ employers engaged as of the partnership's latest report. Bars are coloured by "
+            "sector."
+        )
+        st.dataframe(ranked, hide_index=True, width="stretch", alt="Partnerships ranked by placement rate")
+        widgets.download_csv(ranked, "rsp_partnership_rankings")
 
 selected_rows = event.selection.rows if event is not None else []
 if selected_rows:

@@ -13,7 +13,7 @@ VIEWS = [
     ({}, "pages/map.py"),
     ({}, "pages/trends.py"),
     ({"view": "cumulative", "split": "region"}, "pages/trends.py"),
-    ({"profile": "capital-technology"}, "pages/partnerships.py"),
+    ({"profile": "capital-technology", "compare": "true"}, "pages/partnerships.py"),  # with peers compared
     ({}, "pages/quality.py"),
     *[
         ({"question": q}, "pages/quality.py")  # each question's tab draws only its own charts

@@ -118,6 +118,11 @@ def test_partnerships_page_shows_the_matrix_and_rankings(tmp_path, monkeypatch, 
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=60).run()
     at.switch_page("pages/partnerships.py").run()
     assert not at.exception and not at.error
+    # Closed, the comparison is not drawn (nor computed); opened, it is.
+    assert not at.get("plotly_chart")
+    at.session_state["compare"] = True
+    at.run()
+    assert not at.exception and not at.error
     specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     (heatmap,) = [s for s in specs if s["data"][0]["type"] == "heatmap"]
     demo_rows = metrics_by(engine, Filters(), "partnership").merge(

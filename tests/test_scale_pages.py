@@ -197,6 +197,8 @@ def test_the_presenters_sector_by_region_slide_is_the_partnerships_pages_matrix(
     store with more partnerships than the map draws markers for: every partnership counts."""
     assert PARTNERSHIPS > views.MAP_MARKERS
     page = open_page("pages/partnerships.py")
+    page.session_state["compare"] = True  # the comparison, opened
+    page.run()
     page.session_state["numbers_placements_sector_by_region"] = True  # the numbers behind the matrix, opened
     page.run()
     (matrix,) = [d.value for d in page.dataframe if d.value.columns[0] == "sector_name"]

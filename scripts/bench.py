@@ -536,6 +536,7 @@ GROUP_COLS = {
     "region": ("region_id", "region_name"),
     "partnership": ("rsp_id", "name"),
 }
+PARTNERSHIP_COLS = [c for cols in GROUP_COLS.values() for c in cols]  # what a carried report keeps of its row
 
 
 def _mask(df: pd.DataFrame, f, *, months: bool = True) -> np.ndarray:
@@ -566,22 +567,28 @@ def _rates(out: pd.DataFrame) -> pd.DataFrame:
 def _stock(sub: pd.DataFrame, as_of) -> pd.DataFrame:
     """The rows employers engaged (a stock) is read from at `as_of`: each partnership's latest report in the
     filtered rows `sub`, when it is at most CARRY months before `as_of` (rsp_data/metrics.py)."""
-    latest = sub.drop_duplicates("rsp_id", keep="last")  # the frame is in (rsp_id, month) order
-    return latest[latest["month"] >= as_of - pd.DateOffset(months=CARRY)]
+    recent = sub[sub["month"] >= as_of - pd.DateOffset(months=CARRY)]
+    return recent.drop_duplicates("rsp_id", keep="last")  # the frame is in (rsp_id, month) order
 
 
 def _with_carried(sub: pd.DataFrame) -> pd.DataFrame:
-    """`sub` and, for each of its months and each partnership that did not report it, a row with that
-    partnership's latest report of employers engaged of the CARRY months before (flows 0): summing
-    employers engaged by month gives each month's stock."""
+    """`sub`'s partnership columns, months and BASE metrics and, for each of its months and each partnership that
+    did not report it, a row with that partnership's latest report of employers engaged of the CARRY months before
+    (flows 0): summing employers engaged by month gives each month's stock."""
+    cols = [*PARTNERSHIP_COLS, "month", *BASE]
     months = sub["month"].unique()
-    next_report = sub.groupby("rsp_id", sort=False)["month"].shift(-1)
+    same = sub["rsp_id"].shift(-1) == sub["rsp_id"]  # the frame is in (rsp_id, month) order
+    next_report = sub["month"].shift(-1).where(same)
+    # only a report its partnership did not follow the next month carries: into the months before its next report
+    ends = next_report.isna() | (next_report > sub["month"] + pd.DateOffset(months=1))
+    last, next_report = sub.loc[ends, cols], next_report[ends]
     carried = []
     for k in range(1, CARRY + 1):
-        to = sub["month"] + pd.DateOffset(months=k)
+        to = last["month"] + pd.DateOffset(months=k)
         moved = to.isin(months) & (next_report.isna() | (next_report > to))
-        carried.append(sub[moved].assign(month=to[moved], **dict.fromkeys(FLOWS, 0)))
-    return pd.concat([sub, *carried], ignore_index=True)
+        carried.append(last[moved].assign(month=to[moved], **dict.fromkeys(FLOWS, 0)))
+    carried = [c for c in carried if len(c)]
+    return pd.concat([sub[cols], *carried], ignore_index=True) if carried else sub  # (no gaps: the reports alone)
 
 
 def pd_metrics_by(df: pd.DataFrame, f, by: str | None) -> pd.DataFrame:
@@ -985,11 +992,12 @@ RATES_SQL = (
 
 def _sub(where: str) -> str:
     """The CTE `sub`: the filtered rows, each with `counts`: whether employers engaged (a stock) is read from it at the
-    as-of month (the last month of `sub`), being its partnership's latest report, at most CARRY months before."""
-    return f"""sub AS (
-        SELECT *, month = max(month) OVER (PARTITION BY rsp_id)
-                  AND month >= max(month) OVER () - to_months({CARRY}) AS counts
-        FROM facts {where})"""
+    as-of month (the last month of the rows): its partnership's latest report, at most CARRY months before."""
+    return f"""filtered AS (SELECT * FROM facts {where}),
+        latest AS (SELECT rsp_id, max(month) AS month FROM filtered
+                   WHERE month >= (SELECT max(month) FROM filtered) - to_months({CARRY}) GROUP BY rsp_id),
+        sub AS (SELECT filtered.*, latest.rsp_id IS NOT NULL AS counts
+                FROM filtered LEFT JOIN latest USING (rsp_id, month))"""
 
 
 def _at_as_of() -> str:
@@ -1004,15 +1012,18 @@ def _carried_sql(where: str) -> str:
     """The CTEs `sub` (the filtered rows) and `rows`: `sub` and, for each of its months and each partnership that
     did not report it, a row with that partnership's latest report of employers engaged of the CARRY months before
     (flows 0): summing employers engaged by month gives each month's stock."""
+    cols = ", ".join(PARTNERSHIP_COLS)
     return f"""sub AS (SELECT * FROM facts {where}),
-        reports AS (SELECT *, lead(month) OVER (PARTITION BY rsp_id ORDER BY month) AS next_report FROM sub),
+        ends AS (SELECT {cols}, month, employers_engaged,
+                        lead(month) OVER (PARTITION BY rsp_id ORDER BY month) AS next_report FROM sub
+                 QUALIFY next_report IS NULL OR next_report > month + to_months(1)),  -- the reports that may carry
         moved AS (SELECT *, CAST(month + to_months(k) AS DATE) AS to_month
-                  FROM reports, range(1, {CARRY + 1}) AS steps(k)),
+                  FROM ends, range(1, {CARRY + 1}) AS steps(k)),
         rows AS (
-            SELECT * FROM sub
+            SELECT {cols}, month, {", ".join(BASE)} FROM sub
             UNION ALL BY NAME
-            SELECT * EXCLUDE (next_report, to_month, k) REPLACE (to_month AS month, 0 AS trainees_enrolled,
-                                                                 0 AS trainees_completed, 0 AS placements)
+            SELECT {cols}, to_month AS month, employers_engaged, 0 AS trainees_enrolled, 0 AS trainees_completed,
+                   0 AS placements
             FROM moved WHERE to_month IN (SELECT month FROM sub) AND (next_report IS NULL OR next_report > to_month))"""
 
 

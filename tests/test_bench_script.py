@@ -293,6 +293,7 @@ def test_the_baselines_read_employers_engaged_as_of_each_partnerships_latest_rep
         {"regions": ("capital",), "sectors": ("technology",)},
         {"partnerships": ("southwest-manufacturing", "southwest-technology", "capital-healthcare")},  # as of Sep
         {"partnerships": ("southwest-manufacturing", "capital-healthcare"), "month_from": "2022-08"},
+        {"partnerships": ("southwest-technology", "eastern-manufacturing")},  # neither sent Sep: no Sep in the series
     ],
     ids=str,
 )

@@ -991,8 +991,9 @@ RATES_SQL = (
 
 
 def _sub(where: str) -> str:
-    """The CTE `sub`: the filtered rows, each with `counts`: whether employers engaged (a stock) is read from it at the
-    as-of month (the last month of the rows): its partnership's latest report, at most CARRY months before."""
+    """The CTEs `filtered`, `latest` and `sub`: the filtered rows, each with `counts`: whether employers engaged (a
+    stock) is read from it at the as-of month (the last month of the rows): its partnership's latest report, at most
+    CARRY months before."""
     return f"""filtered AS (SELECT * FROM facts {where}),
         latest AS (SELECT rsp_id, max(month) AS month FROM filtered
                    WHERE month >= (SELECT max(month) FROM filtered) - to_months({CARRY}) GROUP BY rsp_id),
@@ -1009,9 +1010,9 @@ def _at_as_of() -> str:
 
 
 def _carried_sql(where: str) -> str:
-    """The CTEs `sub` (the filtered rows) and `rows`: `sub` and, for each of its months and each partnership that
-    did not report it, a row with that partnership's latest report of employers engaged of the CARRY months before
-    (flows 0): summing employers engaged by month gives each month's stock."""
+    """The CTEs `sub` (the filtered rows) and, through `ends` and `moved`, `rows`: `sub`'s rows and, for each of its
+    months and each partnership that did not report it, a row with that partnership's latest report of employers
+    engaged of the CARRY months before (flows 0): summing employers engaged by month gives each month's stock."""
     cols = ", ".join(PARTNERSHIP_COLS)
     return f"""sub AS (SELECT * FROM facts {where}),
         ends AS (SELECT {cols}, month, employers_engaged,

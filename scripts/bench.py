@@ -75,7 +75,7 @@ import pandas as pd
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from rsp_data.metrics import OPTIONAL_KEYS
+from rsp_data.metrics import CARRY, OPTIONAL_KEYS
 from rsp_data.store import PG_SESSION_OPTIONS, make_engine, sqlite_driver
 from ui.process import freeze_heap
 
@@ -536,6 +536,7 @@ GROUP_COLS = {
     "region": ("region_id", "region_name"),
     "partnership": ("rsp_id", "name"),
 }
+PARTNERSHIP_COLS = [c for cols in GROUP_COLS.values() for c in cols]  # what a carried report keeps of its row
 
 
 def _mask(df: pd.DataFrame, f, *, months: bool = True) -> np.ndarray:
@@ -563,13 +564,41 @@ def _rates(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _stock(sub: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The rows employers engaged (a stock) is read from at `as_of`: each partnership's latest report in the
+    filtered rows `sub`, when it is at most CARRY months before `as_of` (rsp_data/metrics.py)."""
+    recent = sub[sub["month"] >= as_of - pd.DateOffset(months=CARRY)]
+    return recent.drop_duplicates("rsp_id", keep="last")  # the frame is in (rsp_id, month) order
+
+
+def _with_carried(sub: pd.DataFrame) -> pd.DataFrame:
+    """`sub`'s partnership columns, months and BASE metrics and, for each of its months and each partnership that
+    did not report it, a row with that partnership's latest report of employers engaged of the CARRY months before
+    (flows 0): summing employers engaged by month gives each month's stock."""
+    cols = [*PARTNERSHIP_COLS, "month", *BASE]
+    months = sub["month"].unique()
+    same = sub["rsp_id"].shift(-1) == sub["rsp_id"]  # the frame is in (rsp_id, month) order
+    next_report = sub["month"].shift(-1).where(same)
+    # only a report its partnership did not follow the next month carries: into the months before its next report
+    ends = next_report.isna() | (next_report > sub["month"] + pd.DateOffset(months=1))
+    last, next_report = sub.loc[ends, cols], next_report[ends]
+    carried = []
+    for k in range(1, CARRY + 1):
+        to = last["month"] + pd.DateOffset(months=k)
+        moved = to.isin(months) & (next_report.isna() | (next_report > to))
+        carried.append(last[moved].assign(month=to[moved], **dict.fromkeys(FLOWS, 0)))
+    carried = [c for c in carried if len(c)]
+    return pd.concat([sub[cols], *carried], ignore_index=True) if carried else sub  # (no gaps: the reports alone)
+
+
 def pd_metrics_by(df: pd.DataFrame, f, by: str | None) -> pd.DataFrame:
     sub = df[_mask(df, f)]
     as_of = sub["month"].max() if len(sub) else None
+    at = sub[sub["month"] == as_of]
+    stock = _stock(sub, as_of) if as_of is not None else sub.iloc[0:0]
     if by is None:
-        at = sub[sub["month"] == as_of] if as_of is not None else sub.iloc[0:0]
         row = {"group_id": "all", "group_name": "All partnerships", **{m: int(sub[m].sum()) for m in FLOWS}}
-        row |= {"employers_engaged": int(at["employers_engaged"].sum()), "reporting": len(at)}
+        row |= {"employers_engaged": int(stock["employers_engaged"].sum()), "reporting": len(at)}
         row["months"] = int(sub["month"].nunique())
         out = pd.DataFrame([row])
     else:
@@ -578,9 +607,9 @@ def pd_metrics_by(df: pd.DataFrame, f, by: str | None) -> pd.DataFrame:
         out = grouped[list(FLOWS)].sum()
         out["months"] = grouped["month"].nunique()
         out["group_name"] = grouped[name].first()
-        at = sub[sub["month"] == as_of].groupby(key, sort=False)["employers_engaged"].agg(["sum", "size"])
-        out["employers_engaged"] = at["sum"].reindex(out.index).fillna(0).astype("int64")
-        out["reporting"] = at["size"].reindex(out.index).fillna(0).astype("int64")
+        employers = stock.groupby(key, sort=False)["employers_engaged"].sum()
+        out["employers_engaged"] = employers.reindex(out.index).fillna(0).astype("int64")
+        out["reporting"] = at.groupby(key, sort=False).size().reindex(out.index).fillna(0).astype("int64")
         out = out.rename_axis("group_id").reset_index()
     out = _rates(out)
     out["as_of"] = as_of
@@ -598,9 +627,9 @@ def pd_partnership_table(df: pd.DataFrame, f, search: str) -> pd.DataFrame:
     out["months"] = grouped["month"].nunique()
     for col, src in (("group_name", "name"), ("sector_id", "sector_id"), ("region_id", "region_id")):
         out[col] = grouped[src].first()
-    at = sub[sub["month"] == as_of].set_index("rsp_id")["employers_engaged"]
-    out["employers_engaged"] = at.reindex(out.index).fillna(0).astype("int64")
-    out["reporting"] = out.index.isin(at.index).astype("int64")
+    stock = _stock(sub, as_of).set_index("rsp_id")["employers_engaged"]
+    out["employers_engaged"] = stock.reindex(out.index).fillna(0).astype("int64")
+    out["reporting"] = out.index.isin(sub.loc[sub["month"] == as_of, "rsp_id"]).astype("int64")
     out = out.rename_axis("group_id").reset_index()
     if search.strip():
         needle = search.strip().lower()
@@ -630,9 +659,11 @@ def pd_metrics_by_cell(df: pd.DataFrame, f) -> pd.DataFrame:
     grouped = sub.groupby(keys, sort=False)
     out = grouped[list(FLOWS)].sum()
     as_of = sub["month"].max() if len(sub) else None
-    at = sub[sub["month"] == as_of].groupby(keys, sort=False)["employers_engaged"].agg(["sum", "size"])
-    out["employers_engaged"] = at["sum"].reindex(out.index).fillna(0).astype("int64")
-    out["reporting"] = at["size"].reindex(out.index).fillna(0).astype("int64")
+    stock = _stock(sub, as_of) if as_of is not None else sub.iloc[0:0]
+    employers = stock.groupby(keys, sort=False)["employers_engaged"].sum()
+    out["employers_engaged"] = employers.reindex(out.index).fillna(0).astype("int64")
+    out["reporting"] = sub[sub["month"] == as_of].groupby(keys, sort=False).size().reindex(out.index)
+    out["reporting"] = out["reporting"].fillna(0).astype("int64")
     out["sector_name"] = grouped["sector_name"].first()
     out["region_name"] = grouped["region_name"].first()
     return _rates(out.reset_index())
@@ -640,23 +671,24 @@ def pd_metrics_by_cell(df: pd.DataFrame, f) -> pd.DataFrame:
 
 def pd_monthly_totals(df: pd.DataFrame, f, split: str | None, top: int = 12) -> pd.DataFrame:
     sub = df[_mask(df, f)]
+    rows = _with_carried(sub)  # each month's stock: its reports and the latest reports carried into it
     if split is None:
-        out = sub.groupby("month", sort=False)[list(BASE)].sum().reset_index()
+        out = rows.groupby("month", sort=False)[list(BASE)].sum().reset_index()
         out["group_id"] = "all"
         out["group_name"] = "All partnerships"
     elif f.partnerships:
         key, name = GROUP_COLS[split]
-        out = sub.groupby(["month", key], sort=False).agg(**{m: (m, "sum") for m in BASE}, group_name=(name, "first"))
+        out = rows.groupby(["month", key], sort=False).agg(**{m: (m, "sum") for m in BASE}, group_name=(name, "first"))
         out = out.reset_index().rename(columns={key: "group_id"})
     else:  # the `top` groups by placements over the range, and the rest as one group (when more)
         key, name = GROUP_COLS[split]
         per = sub.groupby(key, sort=False)["placements"].sum().reset_index()
         leaders = per.sort_values(["placements", key], ascending=[False, True], kind="stable")[key]
-        mine = sub[sub[key].isin(leaders.head(top))]
+        mine = rows[rows[key].isin(leaders.head(top))]
         out = mine.groupby(["month", key], sort=False).agg(**{m: (m, "sum") for m in BASE}, group_name=(name, "first"))
         out = out.reset_index().rename(columns={key: "group_id"})
         if split == "partnership" or len(leaders) > top:
-            total = sub.groupby("month")[list(BASE)].sum()
+            total = rows.groupby("month")[list(BASE)].sum()
             others = total.sub(out.groupby("month")[list(BASE)].sum(), fill_value=0)
             others = others[others.abs().sum(axis=1) > 0].reset_index()
             others["group_id"] = "others"
@@ -958,12 +990,42 @@ RATES_SQL = (
 )
 
 
+def _sub(where: str) -> str:
+    """The CTEs `filtered`, `latest` and `sub`: the filtered rows, each with `counts`: whether employers engaged (a
+    stock) is read from it at the as-of month (the last month of the rows): its partnership's latest report, at most
+    CARRY months before."""
+    return f"""filtered AS (SELECT * FROM facts {where}),
+        latest AS (SELECT rsp_id, max(month) AS month FROM filtered
+                   WHERE month >= (SELECT max(month) FROM filtered) - to_months({CARRY}) GROUP BY rsp_id),
+        sub AS (SELECT filtered.*, latest.rsp_id IS NOT NULL AS counts
+                FROM filtered LEFT JOIN latest USING (rsp_id, month))"""
+
+
 def _at_as_of() -> str:
-    """employers_engaged and the partnerships reporting in the last month of the filtered rows (`sub`)."""
+    """employers_engaged at the as-of month and the partnerships reporting that month, over `sub`'s rows."""
     return (
-        "coalesce(CAST(sum(employers_engaged) FILTER (WHERE month = (SELECT max(month) FROM sub)) AS BIGINT), 0) "
-        "AS employers_engaged, count(*) FILTER (WHERE month = (SELECT max(month) FROM sub)) AS reporting"
+        "coalesce(CAST(sum(employers_engaged) FILTER (WHERE counts) AS BIGINT), 0) AS employers_engaged, "
+        "count(*) FILTER (WHERE month = (SELECT max(month) FROM sub)) AS reporting"
     )
+
+
+def _carried_sql(where: str) -> str:
+    """The CTEs `sub` (the filtered rows) and, through `ends` and `moved`, `rows`: `sub`'s rows and, for each of its
+    months and each partnership that did not report it, a row with that partnership's latest report of employers
+    engaged of the CARRY months before (flows 0): summing employers engaged by month gives each month's stock."""
+    cols = ", ".join(PARTNERSHIP_COLS)
+    return f"""sub AS (SELECT * FROM facts {where}),
+        ends AS (SELECT {cols}, month, employers_engaged,
+                        lead(month) OVER (PARTITION BY rsp_id ORDER BY month) AS next_report FROM sub
+                 QUALIFY next_report IS NULL OR next_report > month + to_months(1)),  -- the reports that may carry
+        moved AS (SELECT *, CAST(month + to_months(k) AS DATE) AS to_month
+                  FROM ends, range(1, {CARRY + 1}) AS steps(k)),
+        rows AS (
+            SELECT {cols}, month, {", ".join(BASE)} FROM sub
+            UNION ALL BY NAME
+            SELECT {cols}, to_month AS month, employers_engaged, 0 AS trainees_enrolled, 0 AS trainees_completed,
+                   0 AS placements
+            FROM moved WHERE to_month IN (SELECT month FROM sub) AND (next_report IS NULL OR next_report > to_month))"""
 
 
 def duck_metrics_by(con, f, by: str | None) -> pd.DataFrame:
@@ -972,7 +1034,7 @@ def duck_metrics_by(con, f, by: str | None) -> pd.DataFrame:
     group = f"GROUP BY {key}" if by else ""
     return _df(
         con,
-        f"""WITH sub AS (SELECT * FROM facts {where})
+        f"""WITH {_sub(where)}
         SELECT *, {RATES_SQL}, (SELECT max(month) FROM sub) AS as_of FROM (
             SELECT {key} AS group_id, any_value({name}) AS group_name, {_sums(FLOWS)}, count(DISTINCT month) AS months,
                    {_at_as_of()}
@@ -990,7 +1052,7 @@ def duck_metrics_by_cell(con, f) -> pd.DataFrame:
     where, params = _where(f)
     return _df(
         con,
-        f"""WITH sub AS (SELECT * FROM facts {where})
+        f"""WITH {_sub(where)}
         SELECT *, {RATES_SQL} FROM (
             SELECT sector_id, region_id, {_sums(FLOWS)}, {_at_as_of()}, any_value(sector_name) AS sector_name,
                    any_value(region_name) AS region_name
@@ -1001,21 +1063,23 @@ def duck_metrics_by_cell(con, f) -> pd.DataFrame:
 
 def duck_monthly_totals(con, f, split: str | None, top: int = 12) -> pd.DataFrame:
     where, params = _where(f)
-    if split is None:
-        sql = f"""SELECT month, 'all' AS group_id, 'All partnerships' AS group_name, {_sums(BASE)}
-                  FROM facts {where} GROUP BY month ORDER BY month"""
+    if split is None:  # each month's stock from `rows`: its reports and the latest reports carried into it
+        sql = f"""WITH {_carried_sql(where)}
+                  SELECT month, 'all' AS group_id, 'All partnerships' AS group_name, {_sums(BASE)}
+                  FROM rows GROUP BY month ORDER BY month"""
     elif f.partnerships:
         key, name = GROUP_COLS[split]
-        sql = f"""SELECT month, {key} AS group_id, any_value({name}) AS group_name, {_sums(BASE)}
-                  FROM facts {where} GROUP BY month, {key} ORDER BY month, group_name"""
+        sql = f"""WITH {_carried_sql(where)}
+                  SELECT month, {key} AS group_id, any_value({name}) AS group_name, {_sums(BASE)}
+                  FROM rows GROUP BY month, {key} ORDER BY month, group_name"""
     else:  # the `top` groups by placements over the range, and the rest as one group (when more)
         key, name = GROUP_COLS[split]
         params |= {"top": top, "others": f"All other {split}s"}
         nonzero = " OR ".join(f"sum({m}) <> 0" for m in BASE)
-        sql = f"""WITH sub AS (SELECT * FROM facts {where}),
+        sql = f"""WITH {_carried_sql(where)},
             per AS (SELECT {key} AS k, sum(placements) AS p FROM sub GROUP BY k),
             leaders AS (SELECT k FROM per ORDER BY p DESC, k LIMIT $top),
-            tagged AS (SELECT *, {key} IN (SELECT k FROM leaders) AS leads FROM sub)
+            tagged AS (SELECT *, {key} IN (SELECT k FROM leaders) AS leads FROM rows)
             SELECT month, {key} AS group_id, any_value({name}) AS group_name, {_sums(BASE)}
             FROM tagged WHERE leads GROUP BY month, {key}
             UNION ALL
@@ -1062,13 +1126,10 @@ def _partnership_table(f, search: str) -> tuple[str, dict[str, Any]]:
     where, params = _where(f)
     hit = _searched(search, params, "group_name", "group_id")
     return (
-        f"""WITH sub AS (SELECT * FROM facts {where}),
+        f"""WITH {_sub(where)},
         t AS (SELECT *, {RATES_SQL} FROM (
             SELECT rsp_id AS group_id, any_value(name) AS group_name, any_value(sector_id) AS sector_id,
-                   any_value(region_id) AS region_id, {_sums(FLOWS)}, count(DISTINCT month) AS months,
-                   coalesce(CAST(sum(employers_engaged) FILTER (WHERE month = (SELECT max(month) FROM sub)) AS BIGINT),
-                            0) AS employers_engaged,
-                   CAST(count(*) FILTER (WHERE month = (SELECT max(month) FROM sub)) > 0 AS BIGINT) AS reporting
+                   any_value(region_id) AS region_id, {_sums(FLOWS)}, count(DISTINCT month) AS months, {_at_as_of()}
             FROM sub GROUP BY rsp_id) {"WHERE " + hit[0] if hit else ""})""",
         params,
     )

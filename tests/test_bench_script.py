@@ -1,13 +1,20 @@
 """scripts/bench.py on a tiny synthetic store (about 2,000 rows, SQLite only, 2 repetitions, no page
 or memory step): it prints a row per query of the workload, and every store answer agreed with the
 pandas baseline's. Correctness only: no timing is asserted. About 15 s.
+
+The synthetic stores have no gaps (every partnership reports every month), so the baselines' reading of
+employers engaged as of each partnership's latest report is checked on a hand-made store with gaps, on
+SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+from datetime import date
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -201,3 +208,116 @@ def test_a_store_is_flagged_under_10x_the_pandas_median_and_never_against_duckdb
     assert "lowest ratio to DuckDB 0.1× (`kpi_summary`, no bound)" in line
     row = bench.query_table([result(9.0)], ["sqlite"])[-1]
     assert "| 1.0 | 1.0 | 11× | 0.1× |" in row  # DuckDB p50 and p95, the ratios to pandas and to DuckDB
+
+
+# A store with gaps, written through the import path (as tests/test_carry_forward.py builds its own): employers
+# engaged at each month counts a partnership that skipped it with its latest report of the CARRY months before.
+#
+# | rsp_id                  | Jul | Aug | Sep | Oct | placements a month | its stock in Oct            |
+# |-------------------------|-----|-----|-----|-----|--------------------|-----------------------------|
+# | capital-technology      |  10 |  12 |  15 |  16 |                  4 | 16, reported                |
+# | southwest-manufacturing |     |  30 |  33 |     |                  3 | 33, as of Sep               |
+# | southwest-technology    |  20 |  21 |     |     |                  2 | 21, as of Aug               |
+# | capital-healthcare      |   5 |     |     |     |                  1 | not counted: three back     |
+# | eastern-manufacturing   |   7 |     |     |   9 |                  5 | 9, reported (Jul into Sep)  |
+GAP_REPORTS = {
+    "capital-technology": (4, {"07": 10, "08": 12, "09": 15, "10": 16}),
+    "southwest-manufacturing": (3, {"08": 30, "09": 33}),
+    "southwest-technology": (2, {"07": 20, "08": 21}),
+    "capital-healthcare": (1, {"07": 5}),
+    "eastern-manufacturing": (5, {"07": 7, "10": 9}),
+}
+# Every query that reads employers engaged, as the bench compares it.
+READ_EMPLOYERS = (
+    "kpi_summary", "metrics_by(sector)", "metrics_by(region)", "metrics_by_cell", "monthly_totals(None)",
+    "monthly_totals(sector)", "monthly_totals(region)", "monthly_totals(partnership)",
+    "partnership_rows(table page)", "partnership_rows(map 300)", "partnership_rows(ranking)",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def gaps(stores):
+    """(engine, the pandas baseline's frame, the DuckDB baseline's connection) of the store above, on each backend,
+    the frame read as the bench reads it from that backend."""
+    from rsp_data.imports.apply import apply_import
+
+    lines = [
+        f"{rsp},2022-{month},{employers},6,5,{placed}\r\n"
+        for rsp, (placed, months) in GAP_REPORTS.items()
+        for month, employers in months.items()
+    ]
+    header = "rsp_id,month,employers_engaged,trainees_enrolled,trainees_completed,placements\r\n"
+    engine = stores.engine("gaps")
+    apply_import(engine, (header + "".join(lines)).encode(), "gaps.csv", "tests", today=date(2022, 11, 20))
+    df, _, _ = bench.load_baseline({stores.backend: engine})
+    con, _, _ = bench.load_duckdb(df)
+    yield engine, df, con
+    con.close()
+    engine.dispose()
+
+
+def test_the_baselines_read_employers_engaged_as_of_each_partnerships_latest_report(gaps):
+    from queries.filters import Filters
+    from queries.metrics import kpi_summary
+
+    engine, df, con = gaps
+    everything = Filters()
+    # Oct: CT 16 + SM 33 (Sep's) + ST 21 (Aug's) + EM 9; CH's Jul is three months back. Only CT and EM sent Oct.
+    store = kpi_summary(engine, everything)
+    assert (store["employers_engaged"], store["reporting"]) == (16 + 33 + 21 + 9, 2)
+    for kpi in (bench.pd_metrics_by(df, everything, None), bench.duck_metrics_by(con, everything, None)):
+        assert (kpi["employers_engaged"].iloc[0], kpi["reporting"].iloc[0]) == (16 + 33 + 21 + 9, 2)
+    # Jul 10 + 20 + 5 + 7; Aug 12 + 30 + 21 + 5 (Jul's) + 7 (Jul's); Sep 15 + 33 + 21 (Aug's) + 5 + 7 (Jul's, two back)
+    for series in (bench.pd_monthly_totals(df, everything, None), bench.duck_monthly_totals(con, everything, None)):
+        assert series["employers_engaged"].tolist() == [42, 75, 81, 79]
+        assert series["placements"].tolist() == [4 + 2 + 1 + 5, 4 + 3 + 2, 4 + 3, 4 + 5]  # flows: the reports alone
+    by_rsp = bench.pd_partnership_table(df, everything, "").set_index("group_id")
+    assert by_rsp["employers_engaged"].to_dict() == {
+        "capital-technology": 16, "southwest-manufacturing": 33, "southwest-technology": 21, "capital-healthcare": 0,
+        "eastern-manufacturing": 9,
+    }  # fmt: skip
+    assert by_rsp["reporting"].sum() == 2
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"month_from": "2022-09"},  # ST's Aug lies before the range: not counted
+        {"month_from": "2022-08"},
+        {"month_to": "2022-09"},  # in Sep, CH's Jul is two back: counted
+        {"month_to": "2022-08"},
+        {"month_from": "2022-08", "month_to": "2022-09"},
+        {"regions": ("southwest",)},
+        {"sectors": ("manufacturing",)},
+        {"regions": ("capital",), "sectors": ("technology",)},
+        {"partnerships": ("southwest-manufacturing", "southwest-technology", "capital-healthcare")},  # as of Sep
+        {"partnerships": ("southwest-manufacturing", "capital-healthcare"), "month_from": "2022-08"},
+        {"partnerships": ("southwest-technology", "eastern-manufacturing")},  # neither sent Sep: no Sep in the series
+    ],
+    ids=str,
+)
+def test_on_a_store_with_gaps_both_baselines_answer_as_the_store(gaps, filters):
+    """Every query that reads employers engaged: the store's answer, the pandas baseline's and the DuckDB one's
+    agree (as the bench compares them), for filters that move the as-of month and the range's bounds."""
+    from queries import metrics
+    from queries.filters import Filters
+
+    engine, df, con = gaps
+    call = bench.Call("test", Filters(**filters))
+    compared = [q for q in bench.workload() if q.name in READ_EMPLOYERS]
+    assert len(compared) == len(READ_EMPLOYERS)
+    for q in compared:
+        store = q.canon(q.sql(engine, call))
+        assert store, q.name
+        assert q.canon(q.pandas(df, call)) == store, (q.name, "pandas")
+        assert q.canon(q.duckdb(con, call)) == store, (q.name, "duckdb")
+    # the leader and "All other …" of each split (the page's top 12 has no others on 5 partnerships)
+    for split in ("sector", "region", "partnership"):
+        store = metrics.monthly_totals(engine, call.filters, split, top=1)
+        store = bench.rows_of(store, bench.MONTHLY_COLS, ["month", "group_id"])
+        for who, answer in (
+            ("pandas", bench.pd_monthly_totals(df, call.filters, split, top=1)),
+            ("duckdb", bench.duck_monthly_totals(con, call.filters, split, top=1)),
+        ):
+            assert bench.rows_of(answer, bench.MONTHLY_COLS, ["month", "group_id"]) == store, (split, who)

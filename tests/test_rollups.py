@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from sqlalchemy import event, func, select
 
 from queries.data import illustrative_share
 from queries.filters import Filters
+from queries.goals import grant_placements_by_month
 from queries.metrics import metrics_by
 from rsp_data import rollups, schema
 from rsp_data.imports.apply import apply_import, rollback
@@ -129,6 +131,7 @@ def test_a_correction_of_an_old_month_patches_the_later_months_arrays(store, mon
         return month_arrays(conn, index, size, numbers)
 
     monkeypatch.setattr(rollups, "month_arrays", recorded)
+    monkeypatch.setattr(rollups, "PATCH_LIMIT", 1)  # up to PATCH_LIMIT partnerships, that many included
     apply_import(store, HEADER + b"capital-technology,2024-03,40,12,9,6\r\n", "fix.csv", "tests", today=TODAY)
     months = schema.month_index(date(2026, 10, 1)) - schema.month_index(date(2024, 3, 1)) + 1
     with store.connect() as conn:
@@ -256,3 +259,40 @@ def test_the_months_a_write_refreshed_read_by_sector_and_as_illustrative_like_th
     assert illustrative_share(
         store, Filters(regions=("capital",), month_from="2024-03", month_to="2024-03")
     ) == pytest.approx((sent - 1) / sent)
+
+
+def test_a_month_two_after_the_last_carries_every_partnership_through_the_month_between(store):
+    apply_import(store, HEADER + b"northwest-ace,2026-12,10,5,3,7\r\n", "later.csv", "tests", today=date(2027, 1, 20))
+    assert in_step(store) == []
+    between = running_at(store, "eastern-manufacturing", date(2026, 11, 1))
+    assert between["cum_placements"] == running_at(store, "eastern-manufacturing", date(2026, 10, 1))["cum_placements"]
+
+
+def test_a_cell_with_grant_supported_and_other_partnerships_counts_only_the_grant_supported_toward_the_goal(store):
+    """registry.toml has one partnership per sector × region: the Eastern manufacturing one (not grant-supported)
+    moves into the capital region, beside the grant-supported capital manufacturing one, and the rollups are
+    rebuilt as after any registry change."""
+    p = schema.partnerships
+    with store.begin() as conn:
+        conn.execute(p.update().where(p.c.rsp_id == "eastern-manufacturing").values(region_id="capital"))
+        rollups.rebuild_all(conn)
+        grant = set(conn.execute(select(p.c.rsp_id).where(p.c.gjc_supported)).scalars())
+        cell = set(
+            conn.execute(
+                select(p.c.rsp_id).where(p.c.region_id == "capital", p.c.sector_id == "manufacturing")
+            ).scalars()
+        )
+    assert in_step(store) == []
+    assert len(cell) == 2 and len(cell & grant) == 1
+    demo = read_demo_rows()
+    month = max(r["month"] for r in demo if r["rsp_id"] == "eastern-manufacturing" and r["placements"] > 0)
+    rows = [r for r in demo if r["month"] == month]
+    assert {r["rsp_id"] for r in rows} >= cell
+    only = Filters(month_from=f"{month:%Y-%m}", month_to=f"{month:%Y-%m}")
+    series = grant_placements_by_month(store, only)
+    grant_placed = sum(r["placements"] for r in rows if r["rsp_id"] in grant)
+    assert series.loc[series["month"] == pd.Timestamp(month), "placements"].tolist() == [grant_placed]
+    (row,) = metrics_by(store, only.with_(regions=("capital",), sectors=("manufacturing",)), "sector").to_dict(
+        "records"
+    )
+    assert row["placements"] == sum(r["placements"] for r in rows if r["rsp_id"] in cell)

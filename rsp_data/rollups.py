@@ -105,14 +105,15 @@ def _month_after_sqlite(element, compiler, **kw):
 
 def carry_value(spec: Sum, table, months: int):
     """A stock Sum's value in one fact row of `table` (the facts) when its partnership reported none of the
-    `months` months after it: what the row adds to the stock of that later month (metrics.carried)."""
+    `months` months after it: what the row adds to the stock of that later month (metrics.carried); NULL (no ELSE)
+    otherwise, which every reader sums as 0."""
     later = facts.alias()
     newer = exists().where(
         later.c.rsp_id == table.c.rsp_id,
         later.c.month > table.c.month,
         later.c.month <= month_after(table.c.month, cast(literal(months), Integer)),
     )
-    return case((~newer, sum_value(spec, table)), else_=0)
+    return case((~newer, sum_value(spec, table)))
 
 
 def cell_months(touched: Iterable[date]) -> list[date]:

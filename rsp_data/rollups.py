@@ -10,21 +10,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import (
-    Connection,
-    Date,
-    Integer,
-    case,
-    cast,
-    delete,
-    exists,
-    func,
-    insert,
-    literal,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import Connection, Date, Integer, case, cast, delete, func, insert, literal, select, union_all, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -108,10 +94,14 @@ def carry_value(spec: Sum, table, months: int):
     `months` months after it: what the row adds to the stock of that later month (metrics.carried); NULL (no ELSE)
     otherwise, which every reader sums as 0."""
     later = facts.alias()
-    newer = exists().where(
-        later.c.rsp_id == table.c.rsp_id,
-        later.c.month > table.c.month,
-        later.c.month <= month_after(table.c.month, cast(literal(months), Integer)),
+    newer = (
+        later.select()
+        .where(
+            later.c.rsp_id == table.c.rsp_id,
+            later.c.month > table.c.month,
+            later.c.month <= month_after(table.c.month, cast(literal(months), Integer)),
+        )
+        .exists()
     )
     return case((~newer, sum_value(spec, table)))
 

@@ -91,14 +91,19 @@ def _month_after_sqlite(element, compiler, **kw):
 
 def carry_value(spec: Sum, table, months: int):
     """A stock Sum's value in one fact row of `table` (the facts) when its partnership reported none of the
-    `months` months after it: what the row adds to the stock of that later month (metrics.carried)."""
-    later = facts.alias("later")
-    newer = select(later.c.rsp_id).where(
-        later.c.rsp_id == table.c.rsp_id,
-        later.c.month > table.c.month,
-        later.c.month <= month_after(table.c.month, cast(literal(months), Integer)),
+    `months` months after it: what the row adds to the stock of that later month (metrics.carried); NULL (no ELSE)
+    otherwise, which every reader sums as 0."""
+    later = facts.alias()
+    newer = (
+        later.select()
+        .where(
+            later.c.rsp_id == table.c.rsp_id,
+            later.c.month > table.c.month,
+            later.c.month <= month_after(table.c.month, cast(literal(months), Integer)),
+        )
+        .exists()
     )
-    return case((~newer.exists(), sum_value(spec, table)), else_=0)
+    return case((~newer, sum_value(spec, table)))
 
 
 def cell_months(touched: Iterable[date]) -> list[date]:
@@ -118,6 +123,9 @@ FACT_TERMS = select(
 
 def _cell_select(months: list[date] | None):
     """The cell grain aggregated from the facts (of `months`, or of every month when None)."""
+    values = [(s.name, sum_value(s, facts)) for s in SUMS] + [
+        (carried(s.name, k), carry_value(s, facts, k)) for s in SUMS if s.stock for k in range(1, CARRY + 1)
+    ]
     stmt = (
         select(
             literal("cell").label("grain"),
@@ -127,19 +135,9 @@ def _cell_select(months: list[date] | None):
             partnerships.c.gjc_supported.label("gjc"),
             func.count().label("reporting"),
             func.sum(case((batches.c.kind == "demo", 1), else_=0)).label("demo_rows"),
-            *[func.coalesce(func.sum(sum_value(spec, facts)), 0).label(spec.name) for spec in SUMS],
-            *[
-                func.coalesce(func.sum(carry_value(spec, facts, k)), 0).label(carried(spec.name, k))
-                for spec in SUMS
-                if spec.stock
-                for k in range(1, CARRY + 1)
-            ],
+            *[func.coalesce(func.sum(value), 0).label(name) for name, value in values],
         )
-        .select_from(
-            facts.join(partnerships, facts.c.rsp_id == partnerships.c.rsp_id).join(
-                batches, facts.c.batch_id == batches.c.batch_id
-            )
-        )
+        .select_from(facts.join(partnerships).join(batches))  # (on their foreign keys)
         .group_by(facts.c.month, partnerships.c.region_id, partnerships.c.sector_id, partnerships.c.gjc_supported)
     )
     return stmt if months is None else stmt.where(facts.c.month.in_(months))
@@ -412,17 +410,16 @@ PATCH_LIMIT = 2000  # changed partnerships up to which a month's arrays are patc
 
 
 def _refresh_arrays(
-    conn: Connection, first: int | None, last: int | None, log=None, *, patch: tuple[int, list[int]] | None = None
+    conn: Connection, first: int, last: int | None, log=None, *, patch: tuple[int, list[int]] | None = None
 ) -> None:
-    """Rewrite the arrays of months `first`..`last` and the registry's; drop those after `last` (None:
-    no months, no arrays). `patch` (up to month, numbers): those months changed only for these numbers."""
+    """Rewrite the arrays of months `first`..`last` (none when `first` is later) and the registry's; drop those
+    after `last` (None: no months, no arrays). `patch` (up to month, numbers): those months changed only for these
+    numbers."""
     if last is None:
         conn.execute(delete(arrays))
         return
     conn.execute(delete(arrays).where(arrays.c.month_index > last))
     size = refresh_registry_arrays(conn)
-    if first is None:
-        return
     for index in range(first, last + 1):
         named = None
         if patch is not None and index <= patch[0]:
@@ -496,7 +493,7 @@ def refresh(conn: Connection, touched: Iterable[tuple[str, date]]) -> None:
     if old_last is not None and len(starts) <= PATCH_LIMIT:
         numbers = [int(n) for n in _partnership_keys(conn, sorted(starts))["number"]]
         patch = (old_last, numbers)
-    _refresh_arrays(conn, None if new_last is None or first > new_last else first, new_last, patch=patch)
+    _refresh_arrays(conn, first, new_last, patch=patch)
 
 
 def rebuild_all(conn: Connection, log=None) -> None:

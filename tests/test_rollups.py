@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
+from queries.data import illustrative_share
+from queries.filters import Filters
+from queries.goals import grant_placements_by_month
+from queries.metrics import metrics_by
 from rsp_data import rollups, schema
 from rsp_data.imports.apply import apply_import, rollback
 from rsp_data.metrics import OPTIONAL_KEYS
@@ -126,6 +131,7 @@ def test_a_correction_of_an_old_month_patches_the_later_months_arrays(store, mon
         return month_arrays(conn, index, size, numbers)
 
     monkeypatch.setattr(rollups, "month_arrays", recorded)
+    monkeypatch.setattr(rollups, "PATCH_LIMIT", 1)  # up to PATCH_LIMIT partnerships, that many included
     apply_import(store, HEADER + b"capital-technology,2024-03,40,12,9,6\r\n", "fix.csv", "tests", today=TODAY)
     months = schema.month_index(date(2026, 10, 1)) - schema.month_index(date(2024, 3, 1)) + 1
     with store.connect() as conn:
@@ -146,3 +152,147 @@ def test_many_partnerships_written_at_once_build_the_months_whole(store, monkeyp
     content = HEADER + b"capital-technology,2024-03,40,12,9,6\r\nnorthwest-ace,2025-01,9,3,2,1\r\n"
     apply_import(store, content, "two.csv", "tests", today=TODAY)
     assert in_step(store) == []
+
+
+class Rewrites:
+    """Rows each write deletes from the derived tables (a refresh deletes what it recomputes, then inserts)."""
+
+    TABLES = ("rollup_cells", "running_totals", "running_arrays")
+
+    def __init__(self, engine):
+        self.engine, self.rows = engine, dict.fromkeys(self.TABLES, 0)
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany):
+        for table in self.TABLES:
+            if statement.lstrip().startswith(f"DELETE FROM {table}"):
+                self.rows[table] += cursor.rowcount
+
+    def __enter__(self):
+        event.listen(self.engine, "after_cursor_execute", self._count)
+        return self.rows
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "after_cursor_execute", self._count)
+
+
+def cells_by_month(engine) -> dict[date, set[tuple]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(schema.rollup_cells)).all()
+    by_month: dict[date, set[tuple]] = {}
+    for row in rows:
+        by_month.setdefault(rollups.as_date(row.month), set()).add(tuple(row))
+    return by_month
+
+
+def array_count(engine, months: list[date] | None = None) -> int:
+    arrays = schema.running_arrays
+    where = [arrays.c.month_index.in_([schema.month_index(m) for m in months])] if months is not None else []
+    where = where or [arrays.c.month_index == schema.REGISTRY_MONTH]
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(arrays).where(*where)).scalar_one()
+
+
+def test_a_write_rewrites_only_the_rollups_of_the_months_and_partnerships_it_can_change(store):
+    """A correction of one month rewrites the cells of that month and of the CARRY months before it (their
+    carried stocks depend on it), the corrected partnership's running rows from that month on, and the
+    arrays of those months; nothing else is deleted and written again, and every other cell stays as it was."""
+    changed = [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]  # 2024-03 and the CARRY (2) months before
+    assert len(changed) - 1 == rollups.CARRY
+    cells_before = cells_by_month(store)
+    months_after = schema.month_index(date(2026, 10, 1)) - schema.month_index(date(2024, 3, 1)) + 1
+    arrays_rewritten = array_count(store) + array_count(store, [date(2024, 3, 1)]) * months_after
+    with Rewrites(store) as rewritten:
+        apply_import(store, HEADER + b"capital-technology,2024-03,40,12,9,6\r\n", "fix.csv", "tests", today=TODAY)
+    assert rewritten == {
+        "rollup_cells": sum(len(cells_before[m]) for m in changed),
+        "running_totals": months_after,  # one partnership's rows, 2024-03 to the last month
+        "running_arrays": arrays_rewritten,
+    }
+    cells_after = cells_by_month(store)
+    assert {m: c for m, c in cells_after.items() if m not in changed} == {
+        m: c for m, c in cells_before.items() if m not in changed
+    }
+    assert cells_after[date(2024, 3, 1)] != cells_before[date(2024, 3, 1)]
+    assert in_step(store) == []
+
+    # A new last month: the cells of the CARRY months before it (the new month has none yet), the one new
+    # running row written again after the others were carried forward to it, and only the registry's arrays
+    # besides the new month's.
+    new = [date(2026, 9, 1), date(2026, 10, 1)]
+    cells_before, registry = cells_by_month(store), array_count(store)
+    with Rewrites(store) as rewritten:
+        apply_import(store, HEADER + b"northwest-ace,2026-11,10,4,3,2\r\n", "new.csv", "tests", today=TODAY)
+    assert rewritten == {
+        "rollup_cells": sum(len(cells_before[m]) for m in new),
+        "running_totals": 1,
+        "running_arrays": registry,
+    }
+    assert in_step(store) == []
+
+
+def test_the_months_a_write_refreshed_read_by_sector_and_as_illustrative_like_the_facts(store):
+    """The Overview's placements by sector and the Data page's "illustrative" share of a corrected month,
+    read from the cells the write refreshed (check() recomputes them with the same select, so it cannot
+    see a wrong grouping): a corrected demo row is no longer illustrative, a new month's row never was."""
+    content = HEADER + b"capital-technology,2024-03,40,12,9,6\r\nnorthwest-ace,2026-11,10,4,3,2\r\n"
+    apply_import(store, content, "two.csv", "tests", today=TODAY)
+    with store.connect() as conn:
+        registry = conn.execute(
+            select(schema.partnerships.c.rsp_id, schema.partnerships.c.sector_id, schema.partnerships.c.region_id)
+        ).all()
+    sector = {rsp: s for rsp, s, _ in registry}
+    capital = {rsp for rsp, _, r in registry if r == "capital"}
+    march = [r for r in read_demo_rows() if r["month"] == date(2024, 3, 1)]
+    placed: dict[str, int] = {}
+    for r in march:
+        placed[sector[r["rsp_id"]]] = placed.get(sector[r["rsp_id"]], 0) + (
+            6 if r["rsp_id"] == "capital-technology" else r["placements"]
+        )
+    by_sector = metrics_by(store, Filters(month_from="2024-03", month_to="2024-03"), "sector")
+    assert dict(zip(by_sector["group_id"], by_sector["placements"], strict=True)) == placed
+    assert len(placed) > 1
+
+    demo = len(read_demo_rows())
+    assert illustrative_share(store, Filters()) == pytest.approx((demo - 1) / (demo + 1))
+    sent = sum(1 for r in march if r["rsp_id"] in capital)
+    assert "capital-technology" in capital and sent > 1
+    assert illustrative_share(
+        store, Filters(regions=("capital",), month_from="2024-03", month_to="2024-03")
+    ) == pytest.approx((sent - 1) / sent)
+
+
+def test_a_month_two_after_the_last_carries_every_partnership_through_the_month_between(store):
+    apply_import(store, HEADER + b"northwest-ace,2026-12,10,5,3,7\r\n", "later.csv", "tests", today=date(2027, 1, 20))
+    assert in_step(store) == []
+    between = running_at(store, "eastern-manufacturing", date(2026, 11, 1))
+    assert between["cum_placements"] == running_at(store, "eastern-manufacturing", date(2026, 10, 1))["cum_placements"]
+
+
+def test_a_cell_with_grant_supported_and_other_partnerships_counts_only_the_grant_supported_toward_the_goal(store):
+    """registry.toml has one partnership per sector × region: the Eastern manufacturing one (not grant-supported)
+    moves into the capital region, beside the grant-supported capital manufacturing one, and the rollups are
+    rebuilt as after any registry change."""
+    p = schema.partnerships
+    with store.begin() as conn:
+        conn.execute(p.update().where(p.c.rsp_id == "eastern-manufacturing").values(region_id="capital"))
+        rollups.rebuild_all(conn)
+        grant = set(conn.execute(select(p.c.rsp_id).where(p.c.gjc_supported)).scalars())
+        cell = set(
+            conn.execute(
+                select(p.c.rsp_id).where(p.c.region_id == "capital", p.c.sector_id == "manufacturing")
+            ).scalars()
+        )
+    assert in_step(store) == []
+    assert len(cell) == 2 and len(cell & grant) == 1
+    demo = read_demo_rows()
+    month = max(r["month"] for r in demo if r["rsp_id"] == "eastern-manufacturing" and r["placements"] > 0)
+    rows = [r for r in demo if r["month"] == month]
+    assert {r["rsp_id"] for r in rows} >= cell
+    only = Filters(month_from=f"{month:%Y-%m}", month_to=f"{month:%Y-%m}")
+    series = grant_placements_by_month(store, only)
+    grant_placed = sum(r["placements"] for r in rows if r["rsp_id"] in grant)
+    assert series.loc[series["month"] == pd.Timestamp(month), "placements"].tolist() == [grant_placed]
+    (row,) = metrics_by(store, only.with_(regions=("capital",), sectors=("manufacturing",)), "sector").to_dict(
+        "records"
+    )
+    assert row["placements"] == sum(r["placements"] for r in rows if r["rsp_id"] in cell)

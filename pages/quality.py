@@ -25,8 +25,8 @@ def reporters(metric: str) -> int:
     return summary["reporting"][reported_by(metric).removesuffix("_rows")]
 
 
-def suppressed_table(metric: str) -> None:
-    """The metric by partnership and month, small counts hidden, with its download."""
+def suppressed_table(metric: str, note: str) -> None:
+    """The metric by partnership and month, small counts hidden, with its download; `note` ends the caption."""
     label = METRICS[metric].label
     threshold = widgets.suppress_below()
     table, months = cache.memo(views.suppressed_table, filters, metric, threshold)
@@ -95,6 +95,6 @@ for section, tab in zip(sections, tabs, strict=True):
             if figure is not None:
                 widgets.chart(figure, numbers, f"{metric}_{period}", right)
             if info.suppressed:
-                suppressed_table(metric)
+                suppressed_table(metric, note)
         if section in CONTEXT:
             st.caption(CONTEXT[section])

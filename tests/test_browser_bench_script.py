@@ -129,3 +129,28 @@ def test_the_bare_app_is_one_metric_and_one_plotly_chart():
     assert source.count("st.metric(") == 1
     assert source.count("st.plotly_chart(") == 1
     assert source.count("st.") == 2
+
+
+def _load_ab():
+    spec = importlib.util.spec_from_file_location("browser_ab_script", REPO_ROOT / "scripts" / "browser_ab.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["browser_ab_script"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_side_by_side_targets_and_their_ratios_to_the_first():
+    ab = _load_ab()
+    target = ab.parse_target(f"trends={REPO_ROOT / 'dashboard.py'}:/trends")
+    assert (target.name, target.script, target.path) == ("trends", REPO_ROOT / "dashboard.py", "/trends")
+    assert ab.parse_target(f"bare={REPO_ROOT / 'scripts' / 'bare_app.py'}").path == "/"
+    for wrong in ("dashboard.py", f"x={REPO_ROOT / 'no_such_file.py'}", f"={REPO_ROOT / 'dashboard.py'}"):
+        try:
+            ab.parse_target(wrong)
+        except ab.argparse.ArgumentTypeError:
+            continue
+        raise AssertionError(f"{wrong!r} was accepted")
+    lines = ab.summary({"bare": [2400.0, 2600.0, 2500.0], "overview": [3000.0, 3300.0, 3250.0, 3100.0]})
+    assert lines[0].split() == ["bare", "median", "2.50", "s", "1.00×", "n=3"]
+    assert lines[1].split() == ["overview", "median", "3.17", "s", "1.27×", "n=4"]

@@ -15,11 +15,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_module():
-    spec = importlib.util.spec_from_file_location("browser_bench_script", REPO_ROOT / "scripts" / "browser_bench.py")
+def _load_module(script: str = "browser_bench"):
+    spec = importlib.util.spec_from_file_location(f"{script}_script", REPO_ROOT / "scripts" / f"{script}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["browser_bench_script"] = module
+    sys.modules[f"{script}_script"] = module
     spec.loader.exec_module(module)
     return module
 
@@ -131,17 +131,8 @@ def test_the_bare_app_is_one_metric_and_one_plotly_chart():
     assert source.count("st.") == 2
 
 
-def _load_ab():
-    spec = importlib.util.spec_from_file_location("browser_ab_script", REPO_ROOT / "scripts" / "browser_ab.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["browser_ab_script"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_side_by_side_targets_and_their_ratios_to_the_first():
-    ab = _load_ab()
+    ab = _load_module("browser_ab")
     target = ab.parse_target(f"trends={REPO_ROOT / 'dashboard.py'}:/trends")
     assert (target.name, target.script, target.path) == ("trends", REPO_ROOT / "dashboard.py", "/trends")
     assert ab.parse_target(f"bare={REPO_ROOT / 'scripts' / 'bare_app.py'}").path == "/"

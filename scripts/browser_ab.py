@@ -4,10 +4,10 @@
     python scripts/browser_ab.py bare=scripts/bare_app.py main=dashboard.py shell=../variant/dashboard.py
 
 Each NAME=FILE[:URL_PATH] is served by its own `streamlit run FILE` from FILE's folder (so a copy of the
-repository with one change is a variant), all on one fresh demo store. A round visits every target once, in a
-fresh browser context as scripts/browser_bench.py does, the order reversed every other round so that a slower
-minute of a shared machine touches each alike. Prints every round and, at the end, each target's median first
-chart and its ratio to the first target's. Nothing is written.
+repository with one change is a variant), each on a fresh demo store, as scripts/load.py starts the app. A round
+visits every target once, in a fresh browser context as scripts/browser_bench.py does, the order reversed every
+other round so that a slower minute of a shared machine touches each alike. Prints every round and, at the end,
+each target's median first chart and its ratio to the first target's. Nothing is written.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ import argparse
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,27 +56,6 @@ def summary(times: dict[str, list[float]]) -> list[str]:
     return lines
 
 
-@contextlib.contextmanager
-def served(script: Path, database_url: str, log_dir: Path) -> Iterator[str]:
-    port = load.free_port()
-    log_path = log_dir / f"{port}.log"
-    args = [
-        sys.executable, "-m", "streamlit", "run", script.name,
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, cwd=script.parent, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            load._wait_healthy(base_url, proc, 90.0, log_path)
-            yield base_url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
 def rounds(urls: dict[str, str], count: int, timeout: float) -> dict[str, list[float]]:
     """Every target's first chart (ms) over `count` rounds, after one warm visit each."""
     from browser_support import launch_chromium
@@ -110,12 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len({t.name for t in args.targets}) != len(args.targets):
         parser.error("target names must differ")
     print(f"load average at start: {os.getloadavg()[0]:.1f}", flush=True)
-    with (
-        load.demo_store() as (_, database_url),
-        tempfile.TemporaryDirectory(prefix="rsp-ab-") as logs,
-        contextlib.ExitStack() as stack,
-    ):
-        urls = {t.name: stack.enter_context(served(t.script, database_url, Path(logs))) + t.path for t in args.targets}
+    with contextlib.ExitStack() as stack:
+        urls = {
+            t.name: stack.enter_context(load.started_app(script=t.script.name, cwd=t.script.parent))[0] + t.path
+            for t in args.targets
+        }
         times = rounds(urls, args.rounds, args.timeout)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     print("\n".join(summary(times)))

@@ -796,13 +796,14 @@ def started_replicas(
 
 @contextlib.contextmanager
 def started_app(
-    options: Sequence[str] = (), startup_timeout: float = 90.0, script: str = "dashboard.py"
+    options: Sequence[str] = (), startup_timeout: float = 90.0, script: str = "dashboard.py", cwd: Path = REPO_ROOT
 ) -> Iterator[tuple[str, int]]:
     """`streamlit run dashboard.py` on a free port of 127.0.0.1 against a fresh demo store in a temporary
     folder; yields (base URL, pid) once /_stcore/health answers, and stops the server afterwards.
 
     `options` are extra Streamlit config options as "section.name=value" (e.g. "runner.postScriptGC=false");
-    `script` another app file of the repository, served the same way (scripts/browser_bench.py's bare app).
+    `script` another app file of the repository, served the same way (scripts/browser_bench.py's bare app);
+    `cwd` the folder it is run from (scripts/browser_ab.py's copies of the repository).
     """
     port = free_port()
     with demo_store() as (tmp, url):
@@ -821,7 +822,7 @@ def started_app(
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
                 args,
-                cwd=REPO_ROOT,
+                cwd=cwd,
                 env={**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"},
                 stdout=log,
                 stderr=subprocess.STDOUT,
